@@ -1,0 +1,150 @@
+//! # Raw configuration: the TOML files as written
+//!
+//! These structs mirror the files one to one and reject unknown keys, so a typo is an error
+//! rather than a silently ignored setting. Nothing here is checked beyond TOML types; see
+//! [`super::resolve`] for the second step.
+
+use serde::Deserialize;
+
+/// `intake.toml`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMain {
+    pub data_dir: Option<String>,
+    pub timezone: Option<String>,
+    #[serde(default)]
+    pub campaigns: Vec<String>,
+    pub department: RawDepartment,
+    #[serde(default)]
+    pub mailbox: RawMailbox,
+    #[serde(default)]
+    pub drop: RawDrop,
+    #[serde(default)]
+    pub store: RawStore,
+    #[serde(default)]
+    pub outbox: RawOutbox,
+    #[serde(default)]
+    pub limits: RawLimits,
+}
+
+/// `[department]`: who we are.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDepartment {
+    pub name: String,
+    pub short_name: Option<String>,
+    pub division: Option<String>,
+    #[serde(default)]
+    pub addresses: Vec<String>,
+    pub reply_from: String,
+}
+
+/// `[mailbox]`: where agencies' mail comes in.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMailbox {
+    pub kind: Option<String>,
+    pub path: Option<String>,
+    pub on_filed: Option<String>,
+}
+
+/// `[drop]`: the shared folder.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDrop {
+    pub path: Option<String>,
+    pub watch: Option<String>,
+    pub poll_interval_secs: Option<u64>,
+    pub rescan_secs: Option<u64>,
+    pub settle_secs: Option<u64>,
+}
+
+/// `[store]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStore {
+    pub path: Option<String>,
+}
+
+/// `[outbox]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOutbox {
+    pub kind: Option<String>,
+    pub path: Option<String>,
+}
+
+/// `[limits]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLimits {
+    pub max_message_bytes: Option<u64>,
+    pub max_attachments: Option<usize>,
+    pub max_zip_entries: Option<usize>,
+    pub max_zip_total_bytes: Option<u64>,
+    pub max_zip_ratio: Option<u64>,
+    pub max_nesting: Option<usize>,
+    pub max_workbook_cells: Option<u64>,
+    pub max_file_bytes: Option<u64>,
+}
+
+/// A campaign file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCampaign {
+    pub id: String,
+    pub dispatch: String,
+    pub dispatch_date: Option<String>,
+    pub title: String,
+    pub opens: Option<String>,
+    pub deadline: String,
+    pub deadline_text: Option<String>,
+    pub closes: Option<String>,
+    pub roster: String,
+    #[serde(default)]
+    pub agencies: Option<toml::Value>,
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    #[serde(default, rename = "deliverable")]
+    pub deliverables: Vec<RawDeliverable>,
+}
+
+/// `[[deliverable]]` of a campaign.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDeliverable {
+    pub id: String,
+    pub label: String,
+    pub name: String,
+    pub form: Option<String>,
+    #[serde(default)]
+    pub parts: Vec<String>,
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    #[serde(default)]
+    pub titles: Vec<String>,
+}
+
+/// A roster file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRoster {
+    pub name: Option<String>,
+    #[serde(default, rename = "agency")]
+    pub agencies: Vec<RawAgency>,
+}
+
+/// `[[agency]]` of a roster.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAgency {
+    pub code: String,
+    pub name: String,
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub addresses: Vec<String>,
+    #[serde(default)]
+    pub domains: Vec<String>,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+}

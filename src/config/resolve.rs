@@ -1,0 +1,645 @@
+//! # Configuration, second step
+//!
+//! Turns the raw structs into a checked [`Config`]: defaults applied in one place, paths made
+//! absolute against the main file's folder, dates parsed, campaigns joined to their rosters
+//! and cross-checked (unique codes and ids, addresses that are not our own).
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use serde::de::DeserializeOwned;
+
+use super::raw::*;
+use super::*;
+
+/// Parses `main` (relative to `dir`) and every file it names, reading through `read`.
+pub fn parse_files(
+    dir: &Path,
+    main: &Path,
+    read: &dyn Fn(&Path) -> Result<String, String>,
+) -> Result<Config, ConfigError> {
+    let main_name = main.display().to_string();
+    let text = read(main).map_err(|e| {
+        err(
+            &main_name,
+            "-",
+            &format!("cannot read: {e}"),
+            "check the path given with --config",
+        )
+    })?;
+    let raw: RawMain = parse_toml(&main_name, &text)?;
+    let at = |k: &str, p: &str, f: &str| err(&main_name, k, p, f);
+
+    let abs = |p: &str| -> PathBuf {
+        let p = Path::new(p);
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            clean(&dir.join(p))
+        }
+    };
+    let data_dir = abs(raw.data_dir.as_deref().unwrap_or("../var"));
+    let under_data = |given: &Option<String>, default: &str| -> PathBuf {
+        match given {
+            Some(p) if Path::new(p).is_absolute() => PathBuf::from(p),
+            Some(p) => clean(&data_dir.join(p)),
+            None => data_dir.join(default),
+        }
+    };
+
+    let timezone: chrono_tz::Tz = raw
+        .timezone
+        .as_deref()
+        .unwrap_or("Asia/Ho_Chi_Minh")
+        .parse()
+        .map_err(|_| {
+            at(
+                "timezone",
+                "not a known time zone",
+                "use an IANA name such as \"Asia/Ho_Chi_Minh\"",
+            )
+        })?;
+
+    let d = &raw.department;
+    if !d.reply_from.contains('@') {
+        return Err(at(
+            "department.reply_from",
+            "is not an address",
+            "write it as \"Name <user@domain>\"",
+        ));
+    }
+    let mut own = Vec::new();
+    for (i, a) in d.addresses.iter().enumerate() {
+        own.push(address(a).ok_or_else(|| {
+            at(
+                &format!("department.addresses[{i}]"),
+                "is not an e-mail address",
+                "write user@domain",
+            )
+        })?);
+    }
+    let department = Department {
+        name: d.name.clone(),
+        short_name: d.short_name.clone().unwrap_or_else(|| d.name.clone()),
+        division: d.division.clone(),
+        addresses: own.clone(),
+        reply_from: d.reply_from.clone(),
+    };
+
+    match raw.mailbox.kind.as_deref().unwrap_or("maildir") {
+        "maildir" => {}
+        other => {
+            return Err(at(
+                "mailbox.kind",
+                &format!("unknown kind \"{other}\""),
+                "use \"maildir\"",
+            ));
+        }
+    }
+    let on_filed = match raw.mailbox.on_filed.as_deref().unwrap_or("seen") {
+        "seen" => OnFiled::Seen,
+        "keep" => OnFiled::Keep,
+        other => {
+            return Err(at(
+                "mailbox.on_filed",
+                &format!("unknown action \"{other}\""),
+                "use \"seen\" or \"keep\"",
+            ));
+        }
+    };
+    let mailbox = Mailbox {
+        path: under_data(&raw.mailbox.path, "maildir"),
+        on_filed,
+    };
+
+    let watch = match raw.drop.watch.as_deref().unwrap_or("native") {
+        "native" => WatchMode::Native,
+        "poll" => WatchMode::Poll,
+        other => {
+            return Err(at(
+                "drop.watch",
+                &format!("unknown mode \"{other}\""),
+                "use \"native\" or \"poll\" (for network shares)",
+            ));
+        }
+    };
+    let secs = |v: Option<u64>, default: u64, key: &str| -> Result<Duration, ConfigError> {
+        match v.unwrap_or(default) {
+            0 => Err(at(
+                key,
+                "must be at least 1 second",
+                "give a whole number of seconds",
+            )),
+            n => Ok(Duration::from_secs(n)),
+        }
+    };
+    let drop = Drop {
+        path: under_data(&raw.drop.path, "drop"),
+        watch,
+        poll_interval: secs(raw.drop.poll_interval_secs, 5, "drop.poll_interval_secs")?,
+        rescan: secs(raw.drop.rescan_secs, 60, "drop.rescan_secs")?,
+        settle: secs(raw.drop.settle_secs, 3, "drop.settle_secs")?,
+    };
+
+    match raw.outbox.kind.as_deref().unwrap_or("file") {
+        "file" => {}
+        other => {
+            return Err(at(
+                "outbox.kind",
+                &format!("unknown kind \"{other}\""),
+                "use \"file\"",
+            ));
+        }
+    }
+
+    let l = &raw.limits;
+    let dl = Limits::default();
+    let limits = Limits {
+        max_message_bytes: l.max_message_bytes.unwrap_or(dl.max_message_bytes),
+        max_attachments: l.max_attachments.unwrap_or(dl.max_attachments),
+        max_zip_entries: l.max_zip_entries.unwrap_or(dl.max_zip_entries),
+        max_zip_total_bytes: l.max_zip_total_bytes.unwrap_or(dl.max_zip_total_bytes),
+        max_zip_ratio: l.max_zip_ratio.unwrap_or(dl.max_zip_ratio),
+        max_nesting: l.max_nesting.unwrap_or(dl.max_nesting),
+        max_workbook_cells: l.max_workbook_cells.unwrap_or(dl.max_workbook_cells),
+        max_file_bytes: l.max_file_bytes.unwrap_or(dl.max_file_bytes),
+    };
+
+    if raw.campaigns.is_empty() {
+        return Err(at(
+            "campaigns",
+            "no campaign is configured",
+            "list at least one campaign file, e.g. campaigns = [\"campaigns/742-skhdt-thqh.toml\"]",
+        ));
+    }
+    let mut campaigns = Vec::new();
+    let mut ids = HashSet::new();
+    for (i, rel) in raw.campaigns.iter().enumerate() {
+        let campaign = load_campaign(Path::new(rel), read, &own).map_err(|mut e| {
+            if e.file == "-" {
+                e.file = main_name.clone();
+                e.key = format!("campaigns[{i}]");
+            }
+            e
+        })?;
+        if !ids.insert(campaign.id.clone()) {
+            return Err(at(
+                &format!("campaigns[{i}]"),
+                &format!("campaign id \"{}\" is used twice", campaign.id),
+                "give each campaign file its own id",
+            ));
+        }
+        campaigns.push(campaign);
+    }
+    // One code means one agency everywhere, or the store would mix them up.
+    let mut by_code: std::collections::HashMap<&str, &Agency> = Default::default();
+    for c in &campaigns {
+        for a in &c.agencies {
+            if let Some(prev) = by_code.insert(&a.code, a)
+                && prev != a
+            {
+                return Err(at(
+                    "campaigns",
+                    &format!("agency \"{}\" differs between rosters", a.code),
+                    "use one roster file, or give the agencies different codes",
+                ));
+            }
+        }
+    }
+
+    Ok(Config {
+        origin: dir.join(main),
+        store_dir: under_data(&raw.store.path, "store"),
+        outbox_dir: under_data(&raw.outbox.path, "outbox"),
+        data_dir,
+        timezone,
+        department,
+        mailbox,
+        drop,
+        limits,
+        campaigns,
+    })
+}
+
+fn load_campaign(
+    rel: &Path,
+    read: &dyn Fn(&Path) -> Result<String, String>,
+    own: &[String],
+) -> Result<Campaign, ConfigError> {
+    let file = rel.display().to_string();
+    let text = read(rel).map_err(|e| {
+        err(
+            "-",
+            "-",
+            &format!("cannot read campaign file {file}: {e}"),
+            "check the path in `campaigns`",
+        )
+    })?;
+    let raw: RawCampaign = parse_toml(&file, &text)?;
+    let at = |k: &str, p: &str, f: &str| err(&file, k, p, f);
+
+    if !is_code(&raw.id) {
+        return Err(at(
+            "id",
+            "must be lower-case letters, digits and dashes",
+            "e.g. id = \"742-2018\"",
+        ));
+    }
+    let when = |key: &str, v: &str| -> Result<DateTime<FixedOffset>, ConfigError> {
+        DateTime::parse_from_rfc3339(v).map_err(|_| {
+            at(
+                key,
+                &format!("\"{v}\" is not a time"),
+                "write an RFC 3339 time with its offset, e.g. \"2018-07-10T00:00:00+07:00\"",
+            )
+        })
+    };
+    let deadline = when("deadline", &raw.deadline)?;
+    let opens = raw.opens.as_deref().map(|v| when("opens", v)).transpose()?;
+    let closes = raw
+        .closes
+        .as_deref()
+        .map(|v| when("closes", v))
+        .transpose()?;
+    if opens.is_some_and(|o| o > deadline) || closes.is_some_and(|c| c < deadline) {
+        return Err(at(
+            "opens",
+            "the window does not contain the deadline",
+            "make opens ≤ deadline ≤ closes",
+        ));
+    }
+    let dispatch_date = raw
+        .dispatch_date
+        .as_deref()
+        .map(|v| {
+            NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| {
+                at(
+                    "dispatch_date",
+                    &format!("\"{v}\" is not a date"),
+                    "write YYYY-MM-DD",
+                )
+            })
+        })
+        .transpose()?;
+
+    let roster_rel = clean(&rel.parent().unwrap_or(Path::new("")).join(&raw.roster));
+    let roster = load_roster(&roster_rel, read, own).map_err(|mut e| {
+        if e.file == "-" {
+            e.file = file.clone();
+            e.key = "roster".into();
+        }
+        e
+    })?;
+    let agencies = match &raw.agencies {
+        None => roster,
+        Some(toml::Value::String(s)) if s == "all" => roster,
+        Some(toml::Value::Array(codes)) => {
+            let mut picked = Vec::new();
+            for (i, v) in codes.iter().enumerate() {
+                let code = v.as_str().unwrap_or_default();
+                let agency = roster.iter().find(|a| a.code == code).ok_or_else(|| {
+                    at(
+                        &format!("agencies[{i}]"),
+                        &format!("\"{code}\" is not in the roster"),
+                        "use a code from the roster file",
+                    )
+                })?;
+                picked.push(agency.clone());
+            }
+            picked
+        }
+        Some(_) => {
+            return Err(at(
+                "agencies",
+                "must be \"all\" or a list of codes",
+                "e.g. agencies = \"all\"",
+            ));
+        }
+    };
+    if agencies.is_empty() {
+        return Err(at(
+            "agencies",
+            "no agency reports in this campaign",
+            "list agencies in the roster",
+        ));
+    }
+
+    if raw.deliverables.is_empty() {
+        return Err(at(
+            "deliverable",
+            "the campaign asks for nothing",
+            "add at least one [[deliverable]]",
+        ));
+    }
+    let mut deliverables = Vec::new();
+    let mut seen = HashSet::new();
+    for (i, d) in raw.deliverables.iter().enumerate() {
+        let key = |k: &str| format!("deliverable[{i}].{k}");
+        if !is_code(&d.id) || !seen.insert(d.id.clone()) {
+            return Err(at(
+                &key("id"),
+                &format!("\"{}\" is not a unique code", d.id),
+                "use lower-case letters, digits and dashes, once per campaign",
+            ));
+        }
+        let mut parts = Vec::new();
+        for (j, p) in d.parts.iter().enumerate() {
+            parts.push(match p.as_str() {
+                "report" => Part::Report,
+                "workbook" => Part::Workbook,
+                other => {
+                    return Err(at(
+                        &format!("deliverable[{i}].parts[{j}]"),
+                        &format!("unknown part \"{other}\""),
+                        "use \"report\" and/or \"workbook\"",
+                    ));
+                }
+            });
+        }
+        if parts.is_empty() {
+            parts = vec![Part::Report, Part::Workbook];
+        }
+        deliverables.push(Deliverable {
+            id: d.id.clone(),
+            label: d.label.clone(),
+            name: d.name.clone(),
+            form: d.form.clone(),
+            parts,
+            keywords: d.keywords.clone(),
+            titles: d.titles.clone(),
+        });
+    }
+
+    Ok(Campaign {
+        id: raw.id,
+        dispatch: raw.dispatch,
+        dispatch_date,
+        title: raw.title,
+        opens,
+        deadline,
+        deadline_text: raw
+            .deadline_text
+            .unwrap_or_else(|| deadline.format("%d/%m/%Y %H:%M").to_string()),
+        closes,
+        agencies,
+        keywords: raw.keywords,
+        deliverables,
+    })
+}
+
+fn load_roster(
+    rel: &Path,
+    read: &dyn Fn(&Path) -> Result<String, String>,
+    own: &[String],
+) -> Result<Vec<Agency>, ConfigError> {
+    let file = rel.display().to_string();
+    let text = read(rel).map_err(|e| {
+        err(
+            "-",
+            "-",
+            &format!("cannot read roster file {file}: {e}"),
+            "check the `roster` path, relative to the campaign file",
+        )
+    })?;
+    let raw: RawRoster = parse_toml(&file, &text)?;
+    let mut out: Vec<Agency> = Vec::new();
+    let mut addresses = HashSet::new();
+    for (i, a) in raw.agencies.into_iter().enumerate() {
+        let at = |k: &str, p: &str, f: &str| err(&file, &format!("agency[{i}].{k}"), p, f);
+        if !is_code(&a.code) {
+            return Err(at(
+                "code",
+                &format!("\"{}\" is not a code", a.code),
+                "use lower-case letters, digits and dashes, e.g. \"so-y-te\"",
+            ));
+        }
+        if out.iter().any(|b| b.code == a.code) {
+            return Err(at(
+                "code",
+                &format!("\"{}\" is used twice", a.code),
+                "give each agency its own code",
+            ));
+        }
+        let kind = match a.kind.as_deref().unwrap_or("department") {
+            "department" => AgencyKind::Department,
+            "district" => AgencyKind::District,
+            "office" => AgencyKind::Office,
+            other => {
+                return Err(at(
+                    "kind",
+                    &format!("unknown kind \"{other}\""),
+                    "use \"department\", \"district\" or \"office\"",
+                ));
+            }
+        };
+        let mut list = Vec::new();
+        for (j, x) in a.addresses.iter().enumerate() {
+            let x = address(x).ok_or_else(|| {
+                at(
+                    &format!("addresses[{j}]"),
+                    &format!("\"{x}\" is not an e-mail address"),
+                    "write user@domain",
+                )
+            })?;
+            if own.contains(&x) {
+                return Err(at(
+                    &format!("addresses[{j}]"),
+                    &format!("{x} is one of the department's own addresses"),
+                    "remove it: mail from our own addresses is never a submission",
+                ));
+            }
+            if !addresses.insert(x.clone()) {
+                return Err(at(
+                    &format!("addresses[{j}]"),
+                    &format!("{x} belongs to two agencies"),
+                    "give the address to one agency only",
+                ));
+            }
+            list.push(x);
+        }
+        let domains = a
+            .domains
+            .iter()
+            .map(|d| d.trim().trim_start_matches('@').to_lowercase())
+            .collect();
+        out.push(Agency {
+            code: a.code,
+            name: a.name,
+            kind,
+            addresses: list,
+            domains,
+            aliases: a.aliases,
+        });
+    }
+    Ok(out)
+}
+
+fn parse_toml<T: DeserializeOwned>(file: &str, text: &str) -> Result<T, ConfigError> {
+    toml::from_str(text).map_err(|e| {
+        let line = e.span().map(|s| text[..s.start.min(text.len())].lines().count().max(1));
+        let key = line.map(|l| format!("line {l}")).unwrap_or_else(|| "-".into());
+        let message = e.message().trim();
+        let fix = if ["`password", "`token", "`secret"].iter().any(|k| message.contains(k)) {
+            "passwords and tokens never go in the TOML: keep them in an environment variable or a file and name that (password_env / password_file)"
+        } else {
+            "fix the TOML at that place; config/intake.toml shows every key with its meaning"
+        };
+        err(file, &key, message, fix)
+    })
+}
+
+fn err(file: &str, key: &str, problem: &str, fix: &str) -> ConfigError {
+    ConfigError {
+        file: file.into(),
+        key: key.into(),
+        problem: problem.into(),
+        fix: fix.into(),
+    }
+}
+
+fn is_code(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// A bare address, lower case, or None when it has no `@` or spaces inside.
+fn address(s: &str) -> Option<String> {
+    let s = s.trim().to_lowercase();
+    let (local, domain) = s.split_once('@')?;
+    (!local.is_empty() && domain.contains('.') && !s.contains(char::is_whitespace)).then_some(s)
+}
+
+/// Removes `.` and `..` steps without touching the file system.
+fn clean(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            std::path::Component::CurDir => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn parse(files: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: BTreeMap<String, String> = files
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let read = move |p: &Path| {
+            map.get(&p.display().to_string())
+                .cloned()
+                .ok_or_else(|| "no such file".to_string())
+        };
+        parse_files(Path::new("/etc/intake"), Path::new("intake.toml"), &read)
+    }
+
+    const MAIN: &str = "campaigns = [\"c.toml\"]\n[department]\nname = \"Sở\"\nreply_from = \"x@y.example\"\naddresses = [\"x@y.example\"]\n";
+    const ROSTER: &str =
+        "[[agency]]\ncode = \"so-y-te\"\nname = \"Sở Y tế\"\naddresses = [\"Y@Z.example\"]\n";
+    fn campaign(extra: &str) -> String {
+        format!(
+            "id = \"c1\"\ndispatch = \"1/X\"\ntitle = \"t\"\ndeadline = \"2018-07-10T00:00:00+07:00\"\nroster = \"r.toml\"\n{extra}\n[[deliverable]]\nid = \"pl1\"\nlabel = \"PL I\"\nname = \"n\"\n"
+        )
+    }
+
+    #[test]
+    fn minimal_config_resolves_with_defaults() {
+        let c = parse(&[
+            ("intake.toml", MAIN),
+            ("c.toml", &campaign("")),
+            ("r.toml", ROSTER),
+        ])
+        .unwrap();
+        assert_eq!(c.data_dir, Path::new("/etc/var"));
+        assert_eq!(c.store_dir, Path::new("/etc/var/store"));
+        assert_eq!(c.campaigns[0].agencies[0].addresses, ["y@z.example"]);
+        assert_eq!(c.drop.settle, Duration::from_secs(3));
+    }
+
+    #[test]
+    fn a_password_in_the_toml_is_refused_by_name() {
+        let main = format!("{MAIN}[mailbox]\npassword = \"hunter2\"\n");
+        let e = parse(&[
+            ("intake.toml", &main),
+            ("c.toml", &campaign("")),
+            ("r.toml", ROSTER),
+        ])
+        .unwrap_err();
+        assert_eq!(e.file, "intake.toml");
+        assert!(e.problem.contains("password"), "{e}");
+        assert!(
+            !e.to_string().contains("hunter2"),
+            "the secret must not be echoed: {e}"
+        );
+    }
+
+    #[test]
+    fn errors_name_file_key_and_fix() {
+        let e = parse(&[
+            ("intake.toml", MAIN),
+            (
+                "c.toml",
+                &campaign("").replace("2018-07-10T00:00:00+07:00", "10/7/2018"),
+            ),
+            ("r.toml", ROSTER),
+        ])
+        .unwrap_err();
+        assert_eq!((e.file.as_str(), e.key.as_str()), ("c.toml", "deadline"));
+        assert!(e.fix.contains("RFC 3339"));
+
+        let e = parse(&[
+            ("intake.toml", MAIN),
+            ("c.toml", &campaign("agencies = [\"so-xyz\"]")),
+            ("r.toml", ROSTER),
+        ])
+        .unwrap_err();
+        assert_eq!(e.key, "agencies[0]");
+
+        let e = parse(&[
+            ("intake.toml", MAIN),
+            ("c.toml", &campaign("")),
+            (
+                "r.toml",
+                "[[agency]]\ncode = \"a\"\nname = \"A\"\naddresses = [\"x@y.example\"]\n",
+            ),
+        ])
+        .unwrap_err();
+        assert!(e.problem.contains("department's own"), "{e}");
+
+        let e = parse(&[
+            ("intake.toml", MAIN),
+            ("c.toml", &campaign("colour = 1")),
+            ("r.toml", ROSTER),
+        ])
+        .unwrap_err();
+        assert_eq!(e.file, "c.toml");
+        assert!(e.problem.contains("colour"), "{e}");
+        assert!(e.key.starts_with("line "), "{e}");
+    }
+
+    #[test]
+    fn campaigns_side_by_side_need_their_own_ids() {
+        let main = MAIN.replace("[\"c.toml\"]", "[\"c.toml\", \"c.toml\"]");
+        let e = parse(&[
+            ("intake.toml", &main),
+            ("c.toml", &campaign("")),
+            ("r.toml", ROSTER),
+        ])
+        .unwrap_err();
+        assert!(e.problem.contains("used twice"));
+    }
+}

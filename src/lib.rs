@@ -1,0 +1,35 @@
+//! # intake
+//!
+//! Takes in the reports that agencies e-mail to a provincial planning department: finds who
+//! sent each message and which deliverable each workbook is, files every version, logs every
+//! outcome and queues a receipt. The pipeline, from bytes to decisions, is pure; IO lives at
+//! the edges.
+//!
+//! ```text
+//!  source::{maildir, drop} ──► extract ──► workbook (bounded reading) ──► identify ──► classify
+//!        ▲ acknowledge                                                                │
+//!        │ after commit            pipeline::plan ◄── store (prior versions, dups) ◄──┘
+//!        └──────────── ingest ──► store::record (objects, index, log, outbox) ──► outbox (lettre)
+//! ```
+//!
+//! - [`config`]: TOML in two steps (raw, then resolved); the shipped `config/` is embedded.
+//! - [`extract`], [`identify`], [`classify`], [`pipeline`]: pure stages; [`workbook`] reads
+//!   spreadsheets within limits (a child process for formats that cannot be streamed).
+//! - [`store`]: SQLite index, content-addressed objects, the filed tree; [`ingest`] runs passes.
+//! - [`source`], [`outbox`], [`daemon`]: adapters and the long-running loop.
+
+pub mod classify;
+pub mod clock;
+pub mod config;
+pub mod daemon;
+pub mod extract;
+pub mod identify;
+pub mod ingest;
+pub mod outbox;
+pub mod pipeline;
+pub mod receipt;
+pub mod report;
+pub mod source;
+pub mod store;
+pub mod text;
+pub mod workbook;

@@ -1,0 +1,367 @@
+//! # intake — the command line
+//!
+//! `intake run` is the daemon; `intake demo` runs it once on the embedded default with the
+//! fixture mail; `status`, `log` and `assign` are for staff; `check-config` checks a
+//! configuration. Data goes to stdout (Vietnamese tables, or `--json`), logs to stderr.
+//! Exit codes: 0 done, 1 the machine failed (disk, database), 2 bad configuration or usage.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use chrono::{DateTime, FixedOffset};
+use clap::{Parser, Subcommand};
+
+use intake::clock::Clock;
+use intake::config::Config;
+use intake::daemon::{self, Signal, Worker};
+use intake::source::maildir::Maildir;
+use intake::store::{Store, query};
+use intake::workbook::{self, Inspector, WorkbookFormat};
+
+/// Takes in the reports agencies e-mail to the planning department: files every version,
+/// logs every outcome, sends receipts.
+#[derive(Parser)]
+#[command(name = "intake", version)]
+struct Cli {
+    /// Configuration file (default: the embedded example, with data under ./var).
+    #[arg(long, global = true, env = "INTAKE_CONFIG")]
+    config: Option<PathBuf>,
+    /// Run as of this time (RFC 3339), e.g. 2018-07-09T16:00:00+07:00.
+    #[arg(long, global = true, value_parser = parse_time)]
+    now: Option<DateTime<FixedOffset>>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Delivers the fixture mail into the local Maildir, runs one pass, prints the status.
+    Demo {
+        /// Folder of .eml fixtures (default: ./mailbox-fixtures).
+        #[arg(long)]
+        fixtures: Option<PathBuf>,
+    },
+    /// Watches the mailbox and the drop folder and takes in what arrives.
+    Run {
+        /// One pass, then exit.
+        #[arg(long)]
+        once: bool,
+    },
+    /// Prints each campaign's matrix of agencies × deliverables and its figures.
+    Status {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Prints the intake log, newest first.
+    Log {
+        /// Only this agency.
+        #[arg(long)]
+        agency: Option<String>,
+        /// Only events since this time (RFC 3339).
+        #[arg(long, value_parser = parse_time)]
+        since: Option<DateTime<FixedOffset>>,
+        /// At most this many events.
+        #[arg(long, default_value_t = 200)]
+        limit: u32,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Attributes a quarantined or probable message to an agency (audit-logged).
+    Assign {
+        /// The message: its receipt number (BN-000012) or row number (12).
+        message: String,
+        /// The agency's code.
+        agency: String,
+        /// Who is acting (default: the login name).
+        #[arg(long)]
+        by: Option<String>,
+    },
+    /// Checks the configuration and prints what it sets up.
+    CheckConfig,
+    /// Reads a workbook from stdin within limits and prints what it holds (internal).
+    #[command(hide = true)]
+    InspectWorkbook {
+        #[arg(long)]
+        format: String,
+    },
+}
+
+fn parse_time(s: &str) -> Result<DateTime<FixedOffset>, String> {
+    DateTime::parse_from_rfc3339(s)
+        .map_err(|e| format!("{e}; write e.g. 2018-07-09T16:00:00+07:00"))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Command::InspectWorkbook { format } = &cli.command {
+        let Some(format) = parse_format(format) else {
+            return ExitCode::from(2);
+        };
+        return ExitCode::from(workbook::child_main(format, workbook::Limits::default()) as u8);
+    }
+    let verbose = matches!(cli.command, Command::Run { .. });
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+                if verbose {
+                    "info".into()
+                } else {
+                    "warn".into()
+                }
+            }),
+        )
+        .init();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("intake: {e:#}");
+            if e.downcast_ref::<intake::config::ConfigError>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::from(1)
+            }
+        }
+    }
+}
+
+fn parse_format(s: &str) -> Option<WorkbookFormat> {
+    Some(match s {
+        "xlsx" => WorkbookFormat::Xlsx,
+        "xlsm" => WorkbookFormat::Xlsm,
+        "xls" => WorkbookFormat::Xls,
+        "ods" => WorkbookFormat::Ods,
+        _ => return None,
+    })
+}
+
+fn load_config(path: Option<&Path>) -> Result<Config> {
+    Ok(match path {
+        Some(p) => Config::load(p)?,
+        None => Config::embedded(&std::env::current_dir()?)?,
+    })
+}
+
+fn inspector(config: &Config) -> Result<Inspector> {
+    let limits = workbook::Limits {
+        max_cells: config.limits.max_workbook_cells,
+        max_bytes: config.limits.max_file_bytes,
+        ..Default::default()
+    };
+    Ok(Inspector::new(
+        limits,
+        Some(std::env::current_exe().context("cannot find the intake binary")?),
+    ))
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    let clock = cli.now.map_or_else(Clock::system, Clock::starting_at);
+    let config = load_config(cli.config.as_deref())?;
+    match cli.command {
+        Command::Demo { fixtures } => demo(config, clock, fixtures),
+        Command::Run { once } => run_daemon(config, clock, once),
+        Command::Status { json } => {
+            let store = Store::open_read(&config.store_dir)?;
+            let status = query::status(&store, &config, clock.now())?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&status)?);
+            } else {
+                print!("{}", intake::report::status_table(&status, clock.now()));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Log {
+            agency,
+            since,
+            limit,
+            json,
+        } => {
+            let store = Store::open_read(&config.store_dir)?;
+            let events = query::events(
+                &store,
+                &query::LogFilter {
+                    agency,
+                    since,
+                    limit: Some(limit),
+                },
+            )?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&events)?);
+            } else {
+                println!("{}", intake::report::log_table(&events, config.timezone));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Assign {
+            message,
+            agency,
+            by,
+        } => {
+            let id: i64 = message
+                .trim_start_matches("BN-")
+                .trim_start_matches('0')
+                .parse()
+                .with_context(|| {
+                    format!("\"{message}\" is not a message number such as BN-000012")
+                })?;
+            let actor = by
+                .or_else(|| std::env::var("USER").ok())
+                .unwrap_or_else(|| "staff".into());
+            let store = Store::open(&config.store_dir)?;
+            let (new_id, outcome) = intake::ingest::assign(
+                &config,
+                &store,
+                &inspector(&config)?,
+                &clock,
+                id,
+                &agency,
+                &actor,
+            )?;
+            let sent =
+                intake::outbox::deliver_to_folder(&config, &store, &config.outbox_dir, &clock)?;
+            println!(
+                "Đã gán thư {} cho đơn vị {agency}: {} (bản ghi mới {}), {sent} biên nhận đã gửi.",
+                intake::store::receipt_number(id),
+                intake::report::event_vi(outcome.as_str()),
+                intake::store::receipt_number(new_id)
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::CheckConfig => {
+            println!("Cấu hình hợp lệ: {}", config.origin.display());
+            for c in &config.campaigns {
+                println!(
+                    "  đợt {}: CV {} — {} đơn vị × {} báo cáo, hạn {}",
+                    c.id,
+                    c.dispatch,
+                    c.agencies.len(),
+                    c.deliverables.len(),
+                    c.deadline.to_rfc3339()
+                );
+            }
+            println!(
+                "  hộp thư: {}\n  thư mục nộp tệp: {}\n  kho lưu: {}\n  hộp thư đi: {}",
+                config.mailbox.path.display(),
+                config.drop.path.display(),
+                config.store_dir.display(),
+                config.outbox_dir.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::InspectWorkbook { .. } => unreachable!("handled before logging starts"),
+    }
+}
+
+fn run_daemon(config: Config, clock: Clock, once: bool) -> Result<ExitCode> {
+    let inspector = inspector(&config)?;
+    let mut worker = Worker::open(config.clone(), inspector, clock)?;
+    if once {
+        let (report, sent) = worker.pass()?;
+        eprintln!(
+            "intake: {} item(s) taken in {:?}, {} recovered, {sent} receipt(s) written",
+            report.taken(),
+            report.outcomes,
+            report.recovered
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    let _watchers =
+        daemon::watch(&config, tx.clone()).context("cannot watch the mailbox and drop folder")?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let stopper = tx.clone();
+    runtime.spawn(async move {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        tracing::info!("stopping after the current batch");
+        let _ = stopper.send(Signal::Stop);
+    });
+    tracing::info!(mailbox = %config.mailbox.path.display(), drop = %config.drop.path.display(), store = %config.store_dir.display(), "intake running");
+    let handle = std::thread::spawn(move || worker.serve(rx));
+    let result = handle
+        .join()
+        .map_err(|_| anyhow::anyhow!("the ingest worker panicked"))?;
+    drop(runtime);
+    result?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn demo(config: Config, clock: Clock, fixtures: Option<PathBuf>) -> Result<ExitCode> {
+    // The example campaign ran in July 2018; unless told otherwise, look at it from just after.
+    let clock = if clock.now().format("%Y").to_string() >= "2026".to_string() {
+        Clock::starting_at(DateTime::parse_from_rfc3339("2018-07-12T09:00:00+07:00")?)
+    } else {
+        clock
+    };
+    let dir = fixtures.unwrap_or_else(|| {
+        let here = PathBuf::from("mailbox-fixtures");
+        if here.is_dir() {
+            here
+        } else {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("mailbox-fixtures")
+        }
+    });
+    let mut names: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .with_context(|| format!("cannot read the fixtures in {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+        .collect();
+    names.sort();
+    if names.is_empty() {
+        bail!("no .eml fixtures in {}", dir.display());
+    }
+    let maildir = Maildir::open(&config.mailbox.path, config.mailbox.on_filed)?;
+    let mut delivered = 0;
+    for (i, path) in names.iter().enumerate() {
+        let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+        let unique = format!("{:010}.demo{i:03}.{stem}", 1_530_000_000 + i);
+        let known = ["new", "cur"].iter().any(|sub| {
+            std::fs::read_dir(config.mailbox.path.join(sub))
+                .into_iter()
+                .flatten()
+                .flatten()
+                .any(|e| e.file_name().to_string_lossy().starts_with(&unique))
+        });
+        if !known {
+            maildir.deliver(&unique, &std::fs::read(path)?)?;
+            delivered += 1;
+        }
+    }
+    let inspector = inspector(&config)?;
+    let mut worker = Worker::open(config.clone(), inspector, clock)?;
+    let (report, sent) = worker.pass()?;
+    let status = query::status(worker.store(), &config, clock.now())?;
+    print!("{}", intake::report::status_table(&status, clock.now()));
+    println!(
+        "Thư mẫu đã chuyển vào hộp thư: {delivered} (trong {})",
+        dir.display()
+    );
+    println!(
+        "Đã xử lý: {} thư/tệp {:?}; biên nhận đã ghi: {sent}",
+        report.taken(),
+        report.outcomes
+    );
+    println!(
+        "Kho lưu (cây thư mục theo đợt/đơn vị/báo cáo): {}",
+        config.store_dir.display()
+    );
+    println!(
+        "Chỉ mục và nhật ký: {}  (xem: intake log)",
+        config.store_dir.join("intake.sqlite").display()
+    );
+    println!(
+        "Hộp thư đi (biên nhận .eml): {}",
+        config.outbox_dir.display()
+    );
+    println!("Hộp thư (Maildir): {}", config.mailbox.path.display());
+    Ok(ExitCode::SUCCESS)
+}

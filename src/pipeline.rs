@@ -1,0 +1,616 @@
+//! # The intake decision
+//!
+//! Everything between "these bytes arrived" and "this is what to file, log and send" happens
+//! here, without IO: [`examine`] turns an inbound item into facts (envelope, files with their
+//! checks and deliverables, agency, campaign) and [`plan`] turns facts plus what the store
+//! already holds into a [`Plan`]. The store executes plans; tests check plans.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{DateTime, FixedOffset};
+use sha2::{Digest, Sha256};
+
+use crate::classify::{self, FileFacts, How};
+use crate::config::{Agency, Config};
+use crate::extract::{self, AutoMail, Envelope, FileKind, Skipped};
+use crate::identify::{self, AgencyMatch, Clues};
+use crate::workbook::{FormMarker, InspectError, Inspection, Inspector};
+
+/// Where an item came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceKind {
+    /// The mailbox.
+    Mailbox,
+    /// The drop folder.
+    Drop,
+}
+
+impl SourceKind {
+    /// As stored and logged.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::Mailbox => "mailbox",
+            SourceKind::Drop => "drop",
+        }
+    }
+}
+
+/// One thing to take in: a message, or a file from the drop folder.
+#[derive(Debug, Clone)]
+pub struct Inbound {
+    /// Mailbox or drop folder.
+    pub source: SourceKind,
+    /// Stable key at the source (Maildir unique name; drop path, size and mtime).
+    pub key: String,
+    /// The raw bytes: the whole message, or the dropped file.
+    pub raw: Vec<u8>,
+    /// When it arrived as the source saw it (file time); the Received header wins for mail.
+    pub seen_at: DateTime<FixedOffset>,
+    /// The dropped file's name.
+    pub file_name: Option<String>,
+    /// The agency code of the drop sub-folder, when there is one.
+    pub folder_agency: Option<String>,
+}
+
+/// The check of one file before the forms stage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Check {
+    /// Readable and not empty.
+    Ok,
+    /// A workbook with no cells.
+    Empty,
+    /// Cannot be read (corrupt, renamed, or beyond the limits).
+    Unreadable(String),
+    /// Password-protected.
+    Encrypted,
+}
+
+impl Check {
+    /// `ok`, `empty`, `unreadable` or `encrypted`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Check::Ok => "ok",
+            Check::Empty => "empty",
+            Check::Unreadable(_) => "unreadable",
+            Check::Encrypted => "encrypted",
+        }
+    }
+
+    /// Details for staff.
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            Check::Unreadable(d) => Some(d),
+            _ => None,
+        }
+    }
+}
+
+/// One examined file.
+#[derive(Debug, Clone)]
+pub struct ExaminedFile {
+    /// Sanitised name.
+    pub name: String,
+    /// Workbook or document, with format.
+    pub kind: FileKind,
+    /// Where in the message it was.
+    pub origin: String,
+    /// SHA-256 of the bytes, hex.
+    pub sha256: String,
+    /// The bytes.
+    pub bytes: Vec<u8>,
+    /// The check result.
+    pub check: Check,
+    /// The deliverable id, when told, and how.
+    pub deliverable: Option<(String, How)>,
+    /// The blank form's marker, when found.
+    pub marker: Option<FormMarker>,
+    /// Heading cells of the visible sheets (for agency and deliverable clues).
+    pub headings: Vec<String>,
+    /// Names of the visible sheets.
+    pub sheets: Vec<String>,
+}
+
+/// The facts of one inbound item.
+#[derive(Debug, Clone)]
+pub struct Examined {
+    /// Mailbox or drop.
+    pub source: SourceKind,
+    /// Source key.
+    pub key: String,
+    /// SHA-256 of the raw bytes, hex.
+    pub raw_sha256: String,
+    /// Raw size.
+    pub raw_size: u64,
+    /// The headers (empty for a dropped file).
+    pub envelope: Envelope,
+    /// When it arrived.
+    pub arrived: DateTime<FixedOffset>,
+    /// Files found.
+    pub files: Vec<ExaminedFile>,
+    /// Parts not taken.
+    pub skipped: Vec<Skipped>,
+    /// Who sent it.
+    pub agency: AgencyMatch,
+    /// The campaign, once the agency is known.
+    pub campaign: Option<String>,
+    /// Set when the item could not be read or was too large: (outcome, detail).
+    pub failure: Option<(Outcome, String)>,
+}
+
+/// The outcome of one inbound item, as staff see it in the intake log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    /// Files filed under a known agency.
+    Filed,
+    /// Already taken in (same Message-ID, same bytes, or only known file contents).
+    Duplicate,
+    /// An agency was guessed from names; waits for staff to confirm.
+    ProbableAgency,
+    /// Files from a sender no one can tell; quarantined.
+    UnknownSender,
+    /// A known agency's message without workbook or report.
+    NoWorkbook,
+    /// Personal mail with nothing for intake; not touched.
+    LeftAlone,
+    /// An auto-reply or bulk mail with nothing for intake.
+    AutoReplyIgnored,
+    /// Not a readable message.
+    Unreadable,
+    /// Over the size limit.
+    TooLarge,
+    /// From a known agency, but no campaign of theirs is open.
+    NoCampaign,
+}
+
+impl Outcome {
+    /// The kebab-case name used in the log, the store and the fixtures.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Filed => "filed",
+            Outcome::Duplicate => "duplicate",
+            Outcome::ProbableAgency => "probable-agency",
+            Outcome::UnknownSender => "unknown-sender",
+            Outcome::NoWorkbook => "no-workbook",
+            Outcome::LeftAlone => "left-alone",
+            Outcome::AutoReplyIgnored => "auto-reply-ignored",
+            Outcome::Unreadable => "unreadable",
+            Outcome::TooLarge => "too-large",
+            Outcome::NoCampaign => "no-campaign",
+        }
+    }
+
+    /// Parses a stored outcome.
+    pub fn parse(s: &str) -> Option<Outcome> {
+        ALL_OUTCOMES.into_iter().find(|o| o.as_str() == s)
+    }
+
+    /// True when the source item is acknowledged (moved or flagged) after filing.
+    pub fn acknowledges(self) -> bool {
+        !matches!(self, Outcome::LeftAlone)
+    }
+}
+
+const ALL_OUTCOMES: [Outcome; 10] = [
+    Outcome::Filed,
+    Outcome::Duplicate,
+    Outcome::ProbableAgency,
+    Outcome::UnknownSender,
+    Outcome::NoWorkbook,
+    Outcome::LeftAlone,
+    Outcome::AutoReplyIgnored,
+    Outcome::Unreadable,
+    Outcome::TooLarge,
+    Outcome::NoCampaign,
+];
+
+/// The state of a deliverable version before the forms stage validates its data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VersionState {
+    /// Only the report arrived; the workbook is awaited.
+    Received,
+    /// The workbook cannot be used (unreadable, empty, protected).
+    Invalid,
+    /// The workbook was read and is not empty.
+    Accepted,
+}
+
+impl VersionState {
+    /// As stored and shown in `status --json`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VersionState::Received => "received",
+            VersionState::Invalid => "invalid",
+            VersionState::Accepted => "accepted",
+        }
+    }
+}
+
+/// What the store already holds that a plan depends on.
+#[derive(Debug, Clone, Default)]
+pub struct Prior {
+    /// A message already taken in with the same Message-ID or bytes: its id.
+    pub duplicate_of: Option<i64>,
+    /// Per deliverable: the highest version, the file hashes already filed, the latest state.
+    pub versions: HashMap<String, (u32, HashSet<String>, Option<VersionState>)>,
+}
+
+/// A new version to file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewVersion {
+    /// Deliverable id.
+    pub deliverable: String,
+    /// Its number, one more than the last.
+    pub version: u32,
+    /// Indexes into `Examined::files`.
+    pub files: Vec<usize>,
+    /// Its state.
+    pub state: VersionState,
+    /// Arrived after the deadline.
+    pub late: bool,
+}
+
+/// What to do with one inbound item.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The outcome.
+    pub outcome: Outcome,
+    /// The agency the item is filed under (sure or confirmed).
+    pub agency: Option<String>,
+    /// New versions.
+    pub versions: Vec<NewVersion>,
+    /// For each file: its version, when filed.
+    pub file_versions: Vec<Option<u32>>,
+    /// Queue a receipt to this address.
+    pub receipt_to: Option<String>,
+    /// Arrived after the campaign's deadline (None when nothing was filed).
+    pub late: Option<bool>,
+}
+
+/// Examines an inbound item: extraction, inspection, agency, campaign, deliverables.
+pub fn examine(
+    item: &Inbound,
+    config: &Config,
+    inspector: &Inspector,
+    forced_agency: Option<&str>,
+) -> Examined {
+    let raw_sha256 = sha256_hex(&item.raw);
+    let mut ex = Examined {
+        source: item.source,
+        key: item.key.clone(),
+        raw_sha256,
+        raw_size: item.raw.len() as u64,
+        envelope: Envelope::default(),
+        arrived: item.seen_at,
+        files: Vec::new(),
+        skipped: Vec::new(),
+        agency: AgencyMatch::Unknown,
+        campaign: None,
+        failure: None,
+    };
+    let limits = &config.limits;
+    let extraction = match item.source {
+        SourceKind::Mailbox if item.raw.len() as u64 > limits.max_message_bytes => {
+            // Read only the headers, so a known agency still hears why.
+            let head_len = item
+                .raw
+                .windows(4)
+                .position(|w| w == b"\r\n\r\n")
+                .map_or(item.raw.len().min(64 << 10), |p| p + 4);
+            let head =
+                extract::extract(&item.raw[..head_len.min(64 << 10)], limits).unwrap_or_default();
+            ex.failure = Some((
+                Outcome::TooLarge,
+                format!(
+                    "{} bytes, above the limit of {}",
+                    item.raw.len(),
+                    limits.max_message_bytes
+                ),
+            ));
+            head
+        }
+        SourceKind::Mailbox => match extract::extract(&item.raw, limits) {
+            Ok(x) => x,
+            Err(e) => {
+                ex.failure = Some((Outcome::Unreadable, e.to_string()));
+                Default::default()
+            }
+        },
+        SourceKind::Drop => extract::extract_file(
+            item.file_name.as_deref().unwrap_or("tep"),
+            item.raw.clone(),
+            limits,
+        ),
+    };
+    ex.envelope = extraction.envelope;
+    ex.skipped = extraction.skipped;
+    if let Some(at) = ex.envelope.arrived {
+        ex.arrived = at;
+    }
+    for f in extraction.files {
+        let (check, inspection) = check_file(&f, inspector);
+        let marker = inspection.as_ref().and_then(|i| i.marker.clone());
+        let headings: Vec<String> = inspection
+            .as_ref()
+            .map(|i| {
+                i.sheets
+                    .iter()
+                    .filter(|s| s.visible)
+                    .flat_map(|s| s.heading.iter().cloned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let sheets: Vec<String> = inspection
+            .as_ref()
+            .map(|i| {
+                i.sheets
+                    .iter()
+                    .filter(|s| s.visible)
+                    .map(|s| s.name.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        ex.files.push(ExaminedFile {
+            sha256: sha256_hex(&f.bytes),
+            name: f.name,
+            kind: f.kind,
+            origin: f.origin,
+            bytes: f.bytes,
+            check,
+            deliverable: None,
+            marker,
+            headings,
+            sheets,
+        });
+    }
+
+    let agencies = config.agencies();
+    ex.agency = match forced_agency {
+        Some(code) => AgencyMatch::Address {
+            code: code.into(),
+            address: "assigned".into(),
+        },
+        None => {
+            let folder = item
+                .folder_agency
+                .as_deref()
+                .and_then(|c| agencies.iter().find(|a| a.code == c));
+            match folder {
+                Some(a) => AgencyMatch::Folder {
+                    code: a.code.clone(),
+                },
+                None => match identify_sender(&ex, &agencies, config) {
+                    // Files in the shared folder were put there by staff or the agency itself.
+                    AgencyMatch::Probable { code, evidence } if item.source == SourceKind::Drop => {
+                        AgencyMatch::Named { code, evidence }
+                    }
+                    other => other,
+                },
+            }
+        }
+    };
+
+    let code = match &ex.agency {
+        AgencyMatch::Unknown => None,
+        AgencyMatch::Probable { code, .. } => Some(code.clone()),
+        m => m.sure().map(str::to_string),
+    };
+    if let Some(code) = code {
+        let forms: Vec<&str> = ex
+            .files
+            .iter()
+            .filter_map(|f| f.marker.as_ref().map(|m| m.form.as_str()))
+            .collect();
+        if let Some(c) = classify::campaign(
+            &config.campaigns,
+            &code,
+            ex.arrived,
+            &ex.envelope.subject,
+            &forms,
+        ) {
+            ex.campaign = Some(c.id.clone());
+            for f in &mut ex.files {
+                let sheets: Vec<&str> = f.sheets.iter().map(String::as_str).collect();
+                let headings: Vec<&str> = f.headings.iter().map(String::as_str).collect();
+                let facts = FileFacts {
+                    name: &f.name,
+                    marker: f.marker.as_ref(),
+                    sheets,
+                    headings,
+                };
+                f.deliverable =
+                    classify::deliverable(c, &facts).map(|(d, how)| (d.id.clone(), how));
+            }
+            // A document that tells nothing goes with the message's only deliverable.
+            let told: HashSet<&str> = ex
+                .files
+                .iter()
+                .filter_map(|f| f.deliverable.as_ref().map(|d| d.0.as_str()))
+                .collect();
+            if told.len() == 1 {
+                let only = told.into_iter().next().unwrap().to_string();
+                for f in ex.files.iter_mut().filter(|f| f.deliverable.is_none()) {
+                    f.deliverable = Some((only.clone(), How::Sibling));
+                }
+            }
+        }
+    }
+    ex
+}
+
+fn identify_sender(ex: &Examined, agencies: &[&Agency], config: &Config) -> AgencyMatch {
+    let e = &ex.envelope;
+    let senders: Vec<&str> = e
+        .from
+        .iter()
+        .chain(e.sender.iter())
+        .chain(e.reply_to.iter())
+        .map(String::as_str)
+        .filter(|a| !config.department.addresses.iter().any(|o| o == a))
+        .collect();
+    let clues = Clues {
+        subject: &e.subject,
+        from_name: e.from_name.as_deref(),
+        file_names: ex.files.iter().map(|f| f.name.as_str()).collect(),
+        headings: ex
+            .files
+            .iter()
+            .flat_map(|f| f.headings.iter().map(String::as_str))
+            .collect(),
+    };
+    identify::identify(agencies, &senders, &clues)
+}
+
+fn check_file(f: &extract::FoundFile, inspector: &Inspector) -> (Check, Option<Inspection>) {
+    match f.kind {
+        FileKind::Document(_) if f.magic_ok => (Check::Ok, None),
+        FileKind::Document(_) => (
+            Check::Unreadable("the file's content does not match its name".into()),
+            None,
+        ),
+        FileKind::Workbook(format) => {
+            if crate::workbook::is_encrypted_ooxml(&f.bytes) {
+                return (Check::Encrypted, None);
+            }
+            match inspector.inspect(&f.bytes, format) {
+                Ok(i) if i.sheets.iter().filter(|s| s.visible).all(|s| s.cells == 0) => {
+                    (Check::Empty, Some(i))
+                }
+                Ok(i) => (Check::Ok, Some(i)),
+                Err(InspectError::Encrypted) => (Check::Encrypted, None),
+                Err(e) => (Check::Unreadable(e.to_string()), None),
+            }
+        }
+    }
+}
+
+/// Decides what to do with examined facts, given what the store holds.
+pub fn plan(ex: &Examined, config: &Config, prior: &Prior) -> Plan {
+    let mut p = Plan {
+        outcome: Outcome::Filed,
+        agency: None,
+        versions: Vec::new(),
+        file_versions: vec![None; ex.files.len()],
+        receipt_to: None,
+        late: None,
+    };
+    let sure = ex.agency.sure().map(str::to_string);
+    let reply_to = ex
+        .envelope
+        .reply_to
+        .first()
+        .or(ex.envelope.from.as_ref())
+        .cloned();
+    let may_reply = ex.envelope.auto.is_none()
+        && ex.source == SourceKind::Mailbox
+        && reply_to
+            .as_ref()
+            .is_some_and(|a| !config.department.addresses.contains(a));
+    let receipt = |p: &mut Plan| {
+        if may_reply {
+            p.receipt_to = reply_to.clone();
+        }
+    };
+
+    if let Some((outcome, _)) = &ex.failure {
+        p.outcome = *outcome;
+        p.agency = sure.clone();
+        if *outcome == Outcome::TooLarge && sure.is_some() {
+            receipt(&mut p);
+        }
+        return p;
+    }
+    if prior.duplicate_of.is_some() {
+        p.outcome = Outcome::Duplicate;
+        p.agency = sure;
+        return p;
+    }
+    if ex.files.is_empty() {
+        p.outcome = match (&sure, &ex.envelope.auto) {
+            (_, Some(AutoMail::OutOfOffice | AutoMail::AutoSubmitted(_) | AutoMail::Bounce)) => {
+                Outcome::AutoReplyIgnored
+            }
+            (Some(_), _) if ex.source == SourceKind::Mailbox => Outcome::NoWorkbook,
+            _ => Outcome::LeftAlone,
+        };
+        p.agency = sure;
+        if p.outcome == Outcome::NoWorkbook {
+            receipt(&mut p);
+        }
+        return p;
+    }
+    let Some(agency) = sure else {
+        p.outcome = match ex.agency {
+            AgencyMatch::Probable { .. } => {
+                receipt(&mut p);
+                Outcome::ProbableAgency
+            }
+            _ => Outcome::UnknownSender,
+        };
+        return p;
+    };
+    p.agency = Some(agency.clone());
+    let Some(campaign) = ex.campaign.as_deref().and_then(|id| config.campaign(id)) else {
+        p.outcome = Outcome::NoCampaign;
+        return p;
+    };
+
+    // Group files by deliverable, in order of first appearance.
+    let mut groups: BTreeMap<usize, (String, Vec<usize>)> = BTreeMap::new();
+    let mut first: HashMap<&str, usize> = HashMap::new();
+    for (i, f) in ex.files.iter().enumerate() {
+        if let Some((d, _)) = &f.deliverable {
+            let at = *first.entry(d.as_str()).or_insert(i);
+            groups
+                .entry(at)
+                .or_insert_with(|| (d.clone(), Vec::new()))
+                .1
+                .push(i);
+        }
+    }
+    let late = ex.arrived > campaign.deadline;
+    for (_, (deliverable, files)) in groups {
+        let (last, known, _) = prior
+            .versions
+            .get(&deliverable)
+            .cloned()
+            .unwrap_or_default();
+        if files.iter().all(|&i| known.contains(&ex.files[i].sha256)) {
+            continue;
+        }
+        let version = last + 1;
+        let workbooks: Vec<&ExaminedFile> = files
+            .iter()
+            .map(|&i| &ex.files[i])
+            .filter(|f| matches!(f.kind, FileKind::Workbook(_)))
+            .collect();
+        let state = if workbooks.is_empty() {
+            VersionState::Received
+        } else if workbooks.iter().any(|f| f.check == Check::Ok) {
+            VersionState::Accepted
+        } else {
+            VersionState::Invalid
+        };
+        for &i in &files {
+            p.file_versions[i] = Some(version);
+        }
+        p.versions.push(NewVersion {
+            deliverable,
+            version,
+            files,
+            state,
+            late,
+        });
+    }
+    if p.versions.is_empty() && ex.files.iter().all(|f| f.deliverable.is_some()) {
+        p.outcome = Outcome::Duplicate;
+        return p;
+    }
+    p.late = Some(late);
+    receipt(&mut p);
+    p
+}
+
+/// Hex SHA-256.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}

@@ -1,0 +1,153 @@
+//! # Tables for people
+//!
+//! The status matrix and the intake log as Vietnamese tables for the terminal. The same data
+//! goes out as JSON with `--json`; this module only words and lays it out.
+
+use chrono::{DateTime, FixedOffset};
+use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+
+use crate::store::query::{Event, Status};
+
+/// Vietnamese words for a cell state.
+pub fn state_vi(state: &str) -> &'static str {
+    match state {
+        "missing" => "chưa nộp",
+        "received" => "đã nhận",
+        "invalid" => "không hợp lệ",
+        "accepted" => "hợp lệ",
+        "exempt" => "miễn nộp",
+        _ => "?",
+    }
+}
+
+/// Vietnamese words for an event kind.
+pub fn event_vi(kind: &str) -> String {
+    match kind {
+        "received" => "nhận thư/tệp".into(),
+        "filed" => "đã lưu".into(),
+        "duplicate" => "trùng, không lưu lại".into(),
+        "probable-agency" => "chờ xác nhận đơn vị".into(),
+        "unknown-sender" => "không rõ đơn vị gửi".into(),
+        "no-workbook" => "không có tệp đính kèm".into(),
+        "left-alone" => "thư thường, để nguyên".into(),
+        "auto-reply-ignored" => "thư tự động, bỏ qua".into(),
+        "unreadable" => "không đọc được thư".into(),
+        "too-large" => "thư quá dung lượng".into(),
+        "no-campaign" => "ngoài thời gian đợt báo cáo".into(),
+        "assigned" => "cán bộ xác nhận đơn vị".into(),
+        other => other.into(),
+    }
+}
+
+fn pct(n: u32, of: u32) -> String {
+    if of == 0 {
+        "0%".into()
+    } else {
+        format!("{:.0}%", 100.0 * n as f64 / of as f64)
+    }
+}
+
+/// The status of every campaign as text.
+pub fn status_table(status: &Status, now: DateTime<FixedOffset>) -> String {
+    let mut out = String::new();
+    for c in &status.campaigns {
+        let deadline = DateTime::parse_from_rfc3339(&c.deadline).unwrap_or(now);
+        let left = deadline - now;
+        let when = if left.num_seconds() >= 0 {
+            format!("còn {} ngày {} giờ", left.num_days(), left.num_hours() % 24)
+        } else {
+            format!("đã quá hạn {} ngày", (-left).num_days())
+        };
+        out.push_str(&format!("Công văn {} — {}\n", c.dispatch, c.title));
+        out.push_str(&format!(
+            "Hạn nộp: {} ({when})\n",
+            deadline.format("%H:%M ngày %d/%m/%Y")
+        ));
+        out.push_str(&format!(
+            "Phải nộp: {} · Đã nhận: {} ({}) · Hợp lệ: {} ({}) · Đúng hạn: {} ({}) · Thư chờ xác nhận: {}\n",
+            c.expected,
+            c.received,
+            pct(c.received, c.expected),
+            c.valid,
+            pct(c.valid, c.expected),
+            c.on_time,
+            pct(c.on_time, c.expected),
+            c.quarantined
+        ));
+        let mut t = Table::new();
+        t.load_preset(UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Disabled);
+        let mut head = vec!["STT".to_string(), "Đơn vị".to_string()];
+        head.extend(c.deliverables.iter().map(|d| d.label.clone()));
+        t.set_header(head);
+        for (i, a) in c.agencies.iter().enumerate() {
+            let mut row = vec![(i + 1).to_string(), a.name.clone()];
+            for cell in &a.deliverables {
+                let mut s = state_vi(&cell.state).to_string();
+                if let Some(v) = cell.version {
+                    s.push_str(&format!(" (lần {v})"));
+                }
+                if cell.late == Some(true) {
+                    s.push_str(" — trễ hạn");
+                }
+                row.push(s);
+            }
+            t.add_row(row);
+        }
+        out.push_str(&t.to_string());
+        out.push_str("\n\n");
+    }
+    out
+}
+
+/// The intake log as text, newest first.
+pub fn log_table(events: &[Event], tz: chrono_tz::Tz) -> String {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Disabled);
+    t.set_header(vec![
+        "Thời gian",
+        "Sự kiện",
+        "Đơn vị",
+        "Mã biên nhận",
+        "Tệp",
+        "Ghi chú",
+    ]);
+    for e in events {
+        let at = DateTime::parse_from_rfc3339(&e.at)
+            .map(|t| t.with_timezone(&tz).format("%d/%m/%Y %H:%M").to_string())
+            .unwrap_or_else(|_| e.at.clone());
+        let files = e
+            .files
+            .as_array()
+            .map(|fs| {
+                fs.iter()
+                    .map(|f| {
+                        let name = f["name"].as_str().unwrap_or("?");
+                        match (f["deliverable"].as_str(), f["version"].as_u64()) {
+                            (Some(d), Some(v)) => format!("{name} → {d} lần {v}"),
+                            (Some(d), None) => format!("{name} → {d}"),
+                            _ => name.to_string(),
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
+            .unwrap_or_default();
+        let mut note = e.detail.clone().unwrap_or_default();
+        if let Some(actor) = &e.actor {
+            note = format!("{note} (bởi {actor})").trim().to_string();
+        }
+        t.add_row(vec![
+            at,
+            event_vi(&e.kind),
+            e.agency.clone().unwrap_or_else(|| "—".into()),
+            e.message
+                .map(crate::store::receipt_number)
+                .unwrap_or_default(),
+            files,
+            note,
+        ]);
+    }
+    t.to_string()
+}

@@ -1,0 +1,640 @@
+//! # The consolidation store
+//!
+//! One folder holds it all: `intake.sqlite` (WAL) indexes messages, files, versions, the intake
+//! log and the outbox; `objects/` keeps every byte received, by SHA-256; the filed tree
+//! `<campaign>/<agency>/<deliverable>/v<N>-<name>` is what staff open from the shared drive.
+//! A plan is recorded in one transaction (objects flushed first), so a crash leaves either
+//! all of an item or none of it; sources are acknowledged only after the commit.
+
+mod objects;
+pub mod query;
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, FixedOffset};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde_json::json;
+
+pub use objects::{Objects, component};
+
+use crate::config::Config;
+use crate::identify::AgencyMatch;
+use crate::pipeline::{Examined, Outcome, Plan, Prior, VersionState};
+use crate::receipt::{self, ReceiptFile, ReceiptInput};
+
+/// Something went wrong in the machine (disk, database), not in the input.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The SQLite index failed.
+    #[error("store index {path}: {source}")]
+    Sql {
+        /// The database file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// Reading or writing a file of the store failed.
+    #[error("store file {path}: {source}")]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Another intake process holds the store.
+    #[error("the store {0} is in use by another intake process")]
+    Locked(PathBuf),
+    /// A request named something the store does not hold.
+    #[error("{0}")]
+    NotFound(String),
+}
+
+type Result<T> = std::result::Result<T, StoreError>;
+
+/// What the store knows of a source item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceRecord {
+    /// The message row.
+    pub id: i64,
+    /// Its outcome.
+    pub outcome: String,
+    /// Whether the source was acknowledged.
+    pub acknowledged: bool,
+}
+
+/// The outcome of recording one item.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    /// The message row id (the receipt number is made from it).
+    pub id: i64,
+    /// Filed-tree links to make after the commit: (sha256, relative path).
+    pub links: Vec<(String, String)>,
+}
+
+/// The store.
+pub struct Store {
+    dir: PathBuf,
+    db_path: PathBuf,
+    conn: Connection,
+    objects: Objects,
+    _lock: Option<std::fs::File>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store for reading and writing, taking the writer lock.
+    pub fn open(dir: &Path) -> Result<Store> {
+        std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+        let lock_path = dir.join("intake.lock");
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| io(&lock_path, e))?;
+        if lock.try_lock().is_err() {
+            return Err(StoreError::Locked(dir.to_path_buf()));
+        }
+        let mut store = Self::connect(dir)?;
+        store._lock = Some(lock);
+        Ok(store)
+    }
+
+    /// Opens the store for reading while a daemon may be writing (no lock taken).
+    pub fn open_read(dir: &Path) -> Result<Store> {
+        std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+        Self::connect(dir)
+    }
+
+    fn connect(dir: &Path) -> Result<Store> {
+        let db_path = dir.join("intake.sqlite");
+        let conn = Connection::open(&db_path).map_err(|e| sql(&db_path, e))?;
+        let s = |e| sql(&db_path, e);
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(s)?;
+        conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get::<_, String>(0))
+            .map_err(s)?;
+        conn.pragma_update(None, "synchronous", "FULL").map_err(s)?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(s)?;
+        conn.execute_batch(include_str!("schema.sql")).map_err(s)?;
+        Ok(Store {
+            dir: dir.to_path_buf(),
+            objects: Objects::new(dir),
+            db_path,
+            conn,
+            _lock: None,
+        })
+    }
+
+    /// The store's folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The object folder and filed tree.
+    pub fn objects(&self) -> &Objects {
+        &self.objects
+    }
+
+    /// The SQLite connection, for the query module.
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    fn sql(&self, e: rusqlite::Error) -> StoreError {
+        sql(&self.db_path, e)
+    }
+
+    /// Starts a batch: everything recorded until [`Store::commit`] lands together.
+    pub fn begin(&self) -> Result<()> {
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| self.sql(e))
+    }
+
+    /// Flushes the batch's objects to disk, then commits its index rows.
+    pub fn commit(&self) -> Result<()> {
+        self.objects.sync().map_err(|e| io(&self.dir, e))?;
+        self.conn.execute_batch("COMMIT").map_err(|e| self.sql(e))
+    }
+
+    /// Abandons the batch.
+    pub fn rollback(&self) {
+        let _ = self.conn.execute_batch("ROLLBACK");
+    }
+
+    /// What the store knows of a source key.
+    pub fn source_record(&self, key: &str) -> Result<Option<SourceRecord>> {
+        self.conn
+            .query_row(
+                "SELECT id, outcome, acknowledged FROM messages WHERE source_key = ?1",
+                [key],
+                |r| {
+                    Ok(SourceRecord {
+                        id: r.get(0)?,
+                        outcome: r.get(1)?,
+                        acknowledged: r.get::<_, i64>(2)? != 0,
+                    })
+                },
+            )
+            .optional()
+            .map_err(|e| self.sql(e))
+    }
+
+    /// Notes that the source item was acknowledged (moved or flagged).
+    pub fn mark_acknowledged(&self, id: i64) -> Result<()> {
+        self.conn
+            .execute("UPDATE messages SET acknowledged = 1 WHERE id = ?1", [id])
+            .map_err(|e| self.sql(e))?;
+        Ok(())
+    }
+
+    /// What a plan for these facts depends on.
+    pub fn prior(&self, ex: &Examined, agency: Option<&str>) -> Result<Prior> {
+        let mut prior = Prior::default();
+        let counted = "outcome NOT IN ('left-alone', 'unreadable', 'too-large')";
+        let dup: Option<i64> = match &ex.envelope.message_id {
+            Some(mid) => self
+                .conn
+                .query_row(&format!("SELECT id FROM messages WHERE (message_id = ?1 OR raw_sha256 = ?2) AND source_key <> ?3 AND {counted} LIMIT 1"), params![mid, ex.raw_sha256, ex.key], |r| r.get(0))
+                .optional(),
+            None => self
+                .conn
+                .query_row(&format!("SELECT id FROM messages WHERE raw_sha256 = ?1 AND source_key <> ?2 AND {counted} LIMIT 1"), params![ex.raw_sha256, ex.key], |r| r.get(0))
+                .optional(),
+        }
+        .map_err(|e| self.sql(e))?;
+        prior.duplicate_of = dup;
+        if let (Some(campaign), Some(agency)) = (&ex.campaign, agency) {
+            prior.versions = self.held(campaign, agency)?;
+        }
+        Ok(prior)
+    }
+
+    /// Per deliverable of an agency: (last version, filed hashes, latest state).
+    fn held(
+        &self,
+        campaign: &str,
+        agency: &str,
+    ) -> Result<HashMap<String, (u32, HashSet<String>, Option<VersionState>)>> {
+        let mut out: HashMap<String, (u32, HashSet<String>, Option<VersionState>)> = HashMap::new();
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT deliverable, version, state FROM versions WHERE campaign = ?1 AND agency = ?2 ORDER BY version")
+            .map_err(|e| self.sql(e))?;
+        let rows = st
+            .query_map([campaign, agency], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, u32>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })
+            .map_err(|e| self.sql(e))?;
+        for row in rows {
+            let (d, v, state) = row.map_err(|e| self.sql(e))?;
+            let e = out.entry(d).or_default();
+            e.0 = e.0.max(v);
+            e.2 = parse_state(&state);
+        }
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT f.deliverable, f.sha256 FROM files f JOIN messages m ON m.id = f.message WHERE m.campaign = ?1 AND m.agency = ?2 AND f.version IS NOT NULL")
+            .map_err(|e| self.sql(e))?;
+        let rows = st
+            .query_map([campaign, agency], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })
+            .map_err(|e| self.sql(e))?;
+        for row in rows {
+            let (d, sha) = row.map_err(|e| self.sql(e))?;
+            out.entry(d).or_default().1.insert(sha);
+        }
+        Ok(out)
+    }
+
+    /// Records one examined item and its plan inside the current batch: the raw bytes and
+    /// every file as objects, the message, its files, new versions, log events and the receipt.
+    pub fn record(
+        &self,
+        config: &Config,
+        raw: &[u8],
+        ex: &Examined,
+        plan: &Plan,
+        now: DateTime<FixedOffset>,
+        actor: Option<&str>,
+    ) -> Result<Recorded> {
+        let io_err = |e| io(&self.dir, e);
+        self.objects.put(&ex.raw_sha256, raw).map_err(io_err)?;
+        for f in &ex.files {
+            self.objects.put(&f.sha256, &f.bytes).map_err(io_err)?;
+        }
+        let e = &ex.envelope;
+        let (match_how, probable, evidence) = match (&ex.agency, actor) {
+            (_, Some(_)) => ("assigned", None, None),
+            (AgencyMatch::Probable { code, evidence }, _) => {
+                ("probable", Some(code.clone()), Some(evidence.clone()))
+            }
+            (m, _) => (m.how(), None, None),
+        };
+        let detail = ex.failure.as_ref().map(|f| f.1.clone()).or_else(|| {
+            (!ex.skipped.is_empty()).then(|| {
+                ex.skipped
+                    .iter()
+                    .map(|s| format!("{}: {}", s.name, s.reason))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            })
+        });
+        let auto = e.auto.as_ref().map(|a| format!("{a:?}"));
+        self.conn
+            .execute(
+                "INSERT INTO messages (source, source_key, message_id, raw_sha256, raw_size, from_addr, from_name, subject, arrived_at, processed_at, campaign, agency, agency_match, probable, evidence, outcome, auto_mail, detail)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+                params![
+                    ex.source.as_str(), ex.key, e.message_id, ex.raw_sha256, ex.raw_size as i64, e.from, e.from_name, e.subject,
+                    ex.arrived.to_rfc3339(), now.to_rfc3339(), ex.campaign, plan.agency, match_how, probable, evidence,
+                    plan.outcome.as_str(), auto, detail
+                ],
+            )
+            .map_err(|e| self.sql(e))?;
+        let id = self.conn.last_insert_rowid();
+        let links = self.file_rows(id, ex, plan)?;
+        self.log_item(id, ex, plan, now, actor)?;
+        if let Some(to) = &plan.receipt_to {
+            self.queue_receipt(config, id, to, ex, plan, now)?;
+        }
+        Ok(Recorded { id, links })
+    }
+
+    fn file_rows(&self, id: i64, ex: &Examined, plan: &Plan) -> Result<Vec<(String, String)>> {
+        let mut links = Vec::new();
+        let mut used: HashSet<String> = HashSet::new();
+        for (seq, f) in ex.files.iter().enumerate() {
+            let version = plan.file_versions[seq];
+            let filed = match (&plan.agency, &ex.campaign, &f.deliverable, version) {
+                (Some(agency), Some(campaign), Some((d, _)), Some(v))
+                    if plan.outcome == Outcome::Filed =>
+                {
+                    Some(format!(
+                        "{}/{}/{}/v{}-{}",
+                        component(campaign),
+                        component(agency),
+                        component(d),
+                        v,
+                        component(&f.name)
+                    ))
+                }
+                _ if matches!(
+                    plan.outcome,
+                    Outcome::UnknownSender | Outcome::ProbableAgency | Outcome::NoCampaign
+                ) =>
+                {
+                    Some(format!("_quarantine/{:06}/{}", id, component(&f.name)))
+                }
+                _ => None,
+            };
+            let filed = filed.map(|p| unique(&mut used, p));
+            if let Some(p) = &filed {
+                links.push((f.sha256.clone(), p.clone()));
+            }
+            self.conn
+                .execute(
+                    "INSERT INTO files (message, seq, name, kind, origin, sha256, size, check_result, check_detail, deliverable, matched_by, version, filed_path)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                    params![
+                        id, seq as i64, f.name, f.kind.noun(), f.origin, f.sha256, f.bytes.len() as i64, f.check.as_str(), f.check.detail(),
+                        f.deliverable.as_ref().map(|d| &d.0), f.deliverable.as_ref().map(|d| d.1.as_str()), version, filed
+                    ],
+                )
+                .map_err(|e| self.sql(e))?;
+        }
+        if let (Some(agency), Some(campaign)) = (&plan.agency, &ex.campaign) {
+            for v in &plan.versions {
+                self.conn
+                    .execute(
+                        "INSERT INTO versions (campaign, agency, deliverable, version, message, received_at, state, late) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                        params![campaign, agency, v.deliverable, v.version, id, ex.arrived.to_rfc3339(), v.state.as_str(), v.late as i64],
+                    )
+                    .map_err(|e| self.sql(e))?;
+            }
+        }
+        Ok(links)
+    }
+
+    fn log_item(
+        &self,
+        id: i64,
+        ex: &Examined,
+        plan: &Plan,
+        now: DateTime<FixedOffset>,
+        actor: Option<&str>,
+    ) -> Result<()> {
+        let e = &ex.envelope;
+        let files = json!(ex
+            .files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| json!({"name": f.name, "kind": f.kind.noun(), "deliverable": f.deliverable.as_ref().map(|d| &d.0), "version": plan.file_versions[i], "check": f.check.as_str()}))
+            .collect::<Vec<_>>());
+        let who = e
+            .from
+            .clone()
+            .or_else(|| ex.agency.sure().map(str::to_string))
+            .unwrap_or_default();
+        if actor.is_none() {
+            self.event(
+                now,
+                "received",
+                ex,
+                id,
+                plan.agency.as_deref(),
+                None,
+                &format!("{who}: {}", e.subject),
+                None,
+            )?;
+        }
+        let detail = match (&ex.agency, plan.outcome) {
+            (AgencyMatch::Probable { code, evidence }, Outcome::ProbableAgency) => {
+                format!("có thể là {code} ({evidence})")
+            }
+            _ => ex.failure.as_ref().map(|f| f.1.clone()).unwrap_or_default(),
+        };
+        let kind = if actor.is_some() && plan.outcome == Outcome::Filed {
+            "assigned"
+        } else {
+            plan.outcome.as_str()
+        };
+        self.event(
+            now,
+            kind,
+            ex,
+            id,
+            plan.agency.as_deref(),
+            Some(files.to_string()),
+            &detail,
+            actor,
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)] // one column each; a struct would only rename them
+    fn event(
+        &self,
+        at: DateTime<FixedOffset>,
+        kind: &str,
+        ex: &Examined,
+        id: i64,
+        agency: Option<&str>,
+        files: Option<String>,
+        detail: &str,
+        actor: Option<&str>,
+    ) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO events (at, kind, source, message, message_id, agency, campaign, files, detail, actor) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                params![at.to_rfc3339(), kind, ex.source.as_str(), id, ex.envelope.message_id, agency, ex.campaign, files, detail, actor],
+            )
+            .map_err(|e| self.sql(e))?;
+        Ok(())
+    }
+
+    fn queue_receipt(
+        &self,
+        config: &Config,
+        id: i64,
+        to: &str,
+        ex: &Examined,
+        plan: &Plan,
+        now: DateTime<FixedOffset>,
+    ) -> Result<()> {
+        let campaign = ex.campaign.as_deref().and_then(|c| config.campaign(c));
+        let agency_code = plan.agency.clone().or_else(|| match &ex.agency {
+            AgencyMatch::Probable { code, .. } => Some(code.clone()),
+            _ => None,
+        });
+        let agency = agency_code.as_deref().and_then(|c| config.agency(c));
+        let missing = match (campaign, &plan.agency) {
+            (Some(c), Some(a)) => {
+                let held = self.held(&c.id, a)?;
+                c.deliverables
+                    .iter()
+                    .filter(|d| {
+                        !matches!(held.get(&d.id), Some((_, _, Some(VersionState::Accepted))))
+                    })
+                    .map(|d| d.label.clone())
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
+        let files = ex
+            .files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| ReceiptFile {
+                name: f.name.clone(),
+                kind: f.kind.noun(),
+                deliverable: f
+                    .deliverable
+                    .as_ref()
+                    .and_then(|(d, _)| campaign.and_then(|c| c.deliverable(d)))
+                    .map(|d| (d.label.clone(), d.name.clone())),
+                version: plan.file_versions[i],
+                check: f.check.as_str(),
+            })
+            .collect();
+        let arrived = ex.arrived.with_timezone(&config.timezone).fixed_offset();
+        let rendered = receipt::render(&ReceiptInput {
+            number: receipt_number(id),
+            department: &config.department,
+            campaign,
+            agency,
+            subject: &ex.envelope.subject,
+            arrived,
+            outcome: plan.outcome,
+            files,
+            late: plan.late,
+            missing,
+            detail: ex.failure.as_ref().map(|f| f.1.clone()),
+        });
+        let refs = serde_json::to_string(&ex.envelope.references).unwrap_or_default();
+        self.conn
+            .execute(
+                "INSERT INTO outbox (created_at, kind, message, agency, to_addr, subject, body, in_reply_to, refs) VALUES (?1, 'receipt', ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![now.to_rfc3339(), id, plan.agency, to, rendered.subject, rendered.body, ex.envelope.message_id, refs],
+            )
+            .map_err(|e| self.sql(e))?;
+        Ok(())
+    }
+
+    /// Makes filed-tree links (after the commit).
+    pub fn link_all(&self, links: &[(String, String)]) -> Result<()> {
+        for (sha, rel) in links {
+            self.objects
+                .link(sha, rel)
+                .map_err(|e| io(&self.dir.join(rel), e))?;
+        }
+        Ok(())
+    }
+
+    /// Re-makes any filed-tree link a crash left undone. Returns how many were made.
+    pub fn repair_tree(&self) -> Result<usize> {
+        let mut st = self
+            .conn
+            .prepare("SELECT sha256, filed_path FROM files WHERE filed_path IS NOT NULL")
+            .map_err(|e| self.sql(e))?;
+        let rows: Vec<(String, String)> = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(|e| self.sql(e))?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.sql(e))?;
+        let missing: Vec<(String, String)> = rows
+            .into_iter()
+            .filter(|(_, p)| !self.dir.join(p).exists())
+            .collect();
+        self.link_all(&missing)?;
+        Ok(missing.len())
+    }
+
+    /// The raw bytes of a recorded message.
+    pub fn raw(&self, id: i64) -> Result<(Vec<u8>, String, String)> {
+        let (sha, source, key): (String, String, String) = self
+            .conn
+            .query_row(
+                "SELECT raw_sha256, source, source_key FROM messages WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()
+            .map_err(|e| self.sql(e))?
+            .ok_or_else(|| StoreError::NotFound(format!("no message {id} in the store")))?;
+        let bytes = self
+            .objects
+            .get(&sha)
+            .map_err(|e| io(&self.objects.path(&sha), e))?;
+        Ok((bytes, source, key))
+    }
+
+    /// Replaces a quarantined or probable message's record by a new one, filed under the
+    /// agency staff chose. The old row keeps its place in the log under a new key.
+    pub fn supersede(&self, id: i64) -> Result<String> {
+        let key: String = self
+            .conn
+            .query_row("SELECT source_key FROM messages WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .map_err(|e| self.sql(e))?;
+        let new_key = format!("{key}#assigned-from-{id}");
+        self.conn
+            .execute("UPDATE messages SET source_key = ?1, outcome = outcome || '-reassigned' WHERE id = ?2", params![format!("{key}#superseded-{id}"), id])
+            .map_err(|e| self.sql(e))?;
+        Ok(new_key)
+    }
+
+    /// Receipts and other mail not yet handed to the sender.
+    pub fn unsent(&self) -> Result<Vec<query::Queued>> {
+        query::unsent(self)
+    }
+
+    /// Notes that a queued mail was accepted by the transport.
+    pub fn mark_sent(&self, id: i64, as_: &str, now: DateTime<FixedOffset>) -> Result<()> {
+        self.conn
+            .execute("UPDATE outbox SET sent_at = ?1, delivered_as = ?2, attempts = attempts + 1 WHERE id = ?3", params![now.to_rfc3339(), as_, id])
+            .map_err(|e| self.sql(e))?;
+        Ok(())
+    }
+
+    /// Notes a failed attempt.
+    pub fn mark_failed(&self, id: i64, error: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ?1 WHERE id = ?2",
+                params![error, id],
+            )
+            .map_err(|e| self.sql(e))?;
+        Ok(())
+    }
+}
+
+/// The receipt number of a message row.
+pub fn receipt_number(id: i64) -> String {
+    format!("BN-{id:06}")
+}
+
+fn parse_state(s: &str) -> Option<VersionState> {
+    Some(match s {
+        "received" => VersionState::Received,
+        "invalid" => VersionState::Invalid,
+        "accepted" => VersionState::Accepted,
+        _ => return None,
+    })
+}
+
+fn unique(used: &mut HashSet<String>, path: String) -> String {
+    if used.insert(path.clone()) {
+        return path;
+    }
+    let (stem, ext) = match path.rsplit_once('.') {
+        Some((s, e)) if !e.contains('/') => (s.to_string(), format!(".{e}")),
+        _ => (path.clone(), String::new()),
+    };
+    (2..)
+        .map(|n| format!("{stem} ({n}){ext}"))
+        .find(|p| used.insert(p.clone()))
+        .expect("an unused name exists")
+}
+
+fn sql(path: &Path, source: rusqlite::Error) -> StoreError {
+    StoreError::Sql {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn io(path: &Path, source: std::io::Error) -> StoreError {
+    StoreError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}

@@ -1,0 +1,133 @@
+//! # Objects and the filed tree
+//!
+//! Every file and every original message is kept once, named by its SHA-256, under
+//! `objects/ab/cdef…`. Staff browse a second view, `<campaign>/<agency>/<deliverable>/v<N>-<name>`,
+//! made of hard links to the objects (copies where links are not possible), so nothing is
+//! stored twice and nothing is ever overwritten.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The object folder and the filed tree of one store.
+#[derive(Debug, Clone)]
+pub struct Objects {
+    root: PathBuf,
+}
+
+impl Objects {
+    /// Objects under `root/objects`, the filed tree under `root`.
+    pub fn new(root: &Path) -> Self {
+        Objects {
+            root: root.to_path_buf(),
+        }
+    }
+
+    /// The path of the object with this hash.
+    pub fn path(&self, sha256: &str) -> PathBuf {
+        self.root
+            .join("objects")
+            .join(&sha256[..2])
+            .join(&sha256[2..])
+    }
+
+    /// Writes bytes under their hash unless already there; atomic (temp file, then rename).
+    pub fn put(&self, sha256: &str, bytes: &[u8]) -> std::io::Result<()> {
+        let path = self.path(sha256);
+        if path.exists() {
+            return Ok(());
+        }
+        let dir = path.parent().expect("object paths have a parent");
+        fs::create_dir_all(dir)?;
+        let tmp = dir.join(format!(".{}.{}.tmp", &sha256[2..12], std::process::id()));
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        drop(f);
+        fs::rename(&tmp, &path)
+    }
+
+    /// Reads an object.
+    pub fn get(&self, sha256: &str) -> std::io::Result<Vec<u8>> {
+        fs::read(self.path(sha256))
+    }
+
+    /// Makes `rel` (inside the filed tree) show the object; does nothing when it already does.
+    pub fn link(&self, sha256: &str, rel: &str) -> std::io::Result<()> {
+        let dest = self.root.join(rel);
+        if dest.exists() {
+            return Ok(());
+        }
+        if let Some(dir) = dest.parent() {
+            fs::create_dir_all(dir)?;
+        }
+        let src = self.path(sha256);
+        match fs::hard_link(&src, &dest) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+            Err(_) => {
+                let tmp = dest.with_extension("part-intake");
+                fs::copy(&src, &tmp)?;
+                fs::rename(&tmp, &dest)
+            }
+        }
+    }
+
+    /// Flushes everything written so far to disk (one `syncfs` for the whole batch).
+    pub fn sync(&self) -> std::io::Result<()> {
+        let dir = fs::File::open(&self.root)?;
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::fd::AsRawFd;
+            // SAFETY: syncfs only reads the descriptor, which stays open for the call.
+            if unsafe { libc::syncfs(dir.as_raw_fd()) } != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        dir.sync_all()?;
+        Ok(())
+    }
+}
+
+/// A name made safe for one path component of the filed tree.
+pub fn component(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .map(|c| {
+            if c == '/' || c == '\\' || c.is_control() {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    let s = s.trim_matches(|c: char| c == '.' || c.is_whitespace());
+    if s.is_empty() {
+        "_".into()
+    } else {
+        s.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn objects_are_written_once_and_linked() {
+        let dir = tempfile::tempdir().unwrap();
+        let o = Objects::new(dir.path());
+        let sha = crate::pipeline::sha256_hex(b"hello");
+        o.put(&sha, b"hello").unwrap();
+        o.put(&sha, b"hello").unwrap();
+        o.link(&sha, "c/a/d/v1-x.xlsx").unwrap();
+        o.link(&sha, "c/a/d/v1-x.xlsx").unwrap();
+        assert_eq!(
+            fs::read(dir.path().join("c/a/d/v1-x.xlsx")).unwrap(),
+            b"hello"
+        );
+        assert_eq!(o.get(&sha).unwrap(), b"hello");
+        o.sync().unwrap();
+        assert_eq!(component("../x"), "_x");
+    }
+}

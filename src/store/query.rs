@@ -1,0 +1,449 @@
+//! # Reading the store: status, intake log, outbox
+//!
+//! The figures staff ask for. Status follows DHIS2's reporting rates: expected = agencies ×
+//! deliverables; received = those with any version; valid = those whose latest version is
+//! accepted; on time = received with their first usable version by the deadline.
+
+use chrono::{DateTime, FixedOffset};
+use rusqlite::params;
+use serde::Serialize;
+
+use super::{Result, Store};
+use crate::config::Config;
+
+/// The status of every campaign.
+#[derive(Debug, Clone, Serialize)]
+pub struct Status {
+    /// The time the status is for.
+    pub now: String,
+    /// One entry per campaign.
+    pub campaigns: Vec<CampaignStatus>,
+}
+
+/// One campaign's figures and matrix.
+#[derive(Debug, Clone, Serialize)]
+pub struct CampaignStatus {
+    /// Campaign id.
+    pub id: String,
+    /// Dispatch number.
+    pub dispatch: String,
+    /// Dispatch title.
+    pub title: String,
+    /// The deadline.
+    pub deadline: String,
+    /// Agencies × deliverables.
+    pub expected: u32,
+    /// Cells with any version.
+    pub received: u32,
+    /// Cells whose latest version is accepted.
+    pub valid: u32,
+    /// Received cells whose first usable version came by the deadline.
+    pub on_time: u32,
+    /// Messages waiting for staff (unknown or probable sender).
+    pub quarantined: u32,
+    /// The deliverables' ids and labels, in order.
+    pub deliverables: Vec<DeliverableHead>,
+    /// The matrix rows.
+    pub agencies: Vec<AgencyRow>,
+}
+
+/// A column of the matrix.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeliverableHead {
+    /// Id.
+    pub id: String,
+    /// Vietnamese label.
+    pub label: String,
+}
+
+/// A row of the matrix.
+#[derive(Debug, Clone, Serialize)]
+pub struct AgencyRow {
+    /// Agency code.
+    pub code: String,
+    /// Vietnamese name.
+    pub name: String,
+    /// One cell per deliverable.
+    pub deliverables: Vec<Cell>,
+}
+
+/// One agency × deliverable.
+#[derive(Debug, Clone, Serialize)]
+pub struct Cell {
+    /// Deliverable id.
+    pub id: String,
+    /// `missing`, `received`, `invalid`, `accepted` or `exempt`.
+    pub state: String,
+    /// Latest version.
+    pub version: Option<u32>,
+    /// When the first usable (else first) version arrived.
+    pub received_at: Option<String>,
+    /// Whether that was after the deadline.
+    pub late: Option<bool>,
+}
+
+/// Computes the status of every campaign as of `now`.
+pub fn status(store: &Store, config: &Config, now: DateTime<FixedOffset>) -> Result<Status> {
+    let mut campaigns = Vec::new();
+    for c in &config.campaigns {
+        let mut st = store
+            .conn()
+            .prepare_cached("SELECT agency, deliverable, version, received_at, state FROM versions WHERE campaign = ?1 ORDER BY agency, deliverable, version")
+            .map_err(|e| store.sql(e))?;
+        let rows: Vec<(String, String, u32, String, String)> = st
+            .query_map([&c.id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
+            .map_err(|e| store.sql(e))?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(|e| store.sql(e))?;
+        let quarantined: u32 = store
+            .conn()
+            .query_row("SELECT count(*) FROM messages WHERE outcome IN ('unknown-sender', 'probable-agency') AND (campaign = ?1 OR campaign IS NULL)", [&c.id], |r| r.get(0))
+            .map_err(|e| store.sql(e))?;
+        let (mut received, mut valid, mut on_time) = (0, 0, 0);
+        let mut agencies = Vec::new();
+        for a in &c.agencies {
+            let mut cells = Vec::new();
+            for d in &c.deliverables {
+                let versions: Vec<&(String, String, u32, String, String)> = rows
+                    .iter()
+                    .filter(|r| r.0 == a.code && r.1 == d.id)
+                    .collect();
+                let cell = match versions.last() {
+                    None => Cell {
+                        id: d.id.clone(),
+                        state: "missing".into(),
+                        version: None,
+                        received_at: None,
+                        late: None,
+                    },
+                    Some(latest) => {
+                        let first = versions
+                            .iter()
+                            .find(|v| v.4 != "invalid")
+                            .unwrap_or(&versions[0]);
+                        let at = DateTime::parse_from_rfc3339(&first.3).ok();
+                        let late = at.map(|t| t > c.deadline);
+                        received += 1;
+                        if latest.4 == "accepted" {
+                            valid += 1;
+                        }
+                        if late == Some(false) {
+                            on_time += 1;
+                        }
+                        Cell {
+                            id: d.id.clone(),
+                            state: latest.4.clone(),
+                            version: Some(latest.2),
+                            received_at: Some(first.3.clone()),
+                            late,
+                        }
+                    }
+                };
+                cells.push(cell);
+            }
+            agencies.push(AgencyRow {
+                code: a.code.clone(),
+                name: a.name.clone(),
+                deliverables: cells,
+            });
+        }
+        campaigns.push(CampaignStatus {
+            id: c.id.clone(),
+            dispatch: c.dispatch.clone(),
+            title: c.title.clone(),
+            deadline: c.deadline.to_rfc3339(),
+            expected: (c.agencies.len() * c.deliverables.len()) as u32,
+            received,
+            valid,
+            on_time,
+            quarantined,
+            deliverables: c
+                .deliverables
+                .iter()
+                .map(|d| DeliverableHead {
+                    id: d.id.clone(),
+                    label: d.label.clone(),
+                })
+                .collect(),
+            agencies,
+        });
+    }
+    Ok(Status {
+        now: now.to_rfc3339(),
+        campaigns,
+    })
+}
+
+/// One entry of the intake log.
+#[derive(Debug, Clone, Serialize)]
+pub struct Event {
+    /// Row id.
+    pub id: i64,
+    /// When it was logged.
+    pub at: String,
+    /// What happened (`received`, `filed`, `duplicate`, …).
+    pub kind: String,
+    /// `mailbox` or `drop`.
+    pub source: String,
+    /// The message row (the receipt number is made from it).
+    pub message: Option<i64>,
+    /// The Message-ID.
+    pub message_id: Option<String>,
+    /// Agency code.
+    pub agency: Option<String>,
+    /// Campaign id.
+    pub campaign: Option<String>,
+    /// Files, as JSON values.
+    pub files: serde_json::Value,
+    /// Details.
+    pub detail: Option<String>,
+    /// The staff member who acted, for audited actions.
+    pub actor: Option<String>,
+}
+
+/// Filters of the intake log.
+#[derive(Debug, Clone, Default)]
+pub struct LogFilter {
+    /// Only this agency.
+    pub agency: Option<String>,
+    /// Only events at or after this time.
+    pub since: Option<DateTime<FixedOffset>>,
+    /// At most this many, newest first.
+    pub limit: Option<u32>,
+}
+
+/// The intake log, newest first.
+pub fn events(store: &Store, filter: &LogFilter) -> Result<Vec<Event>> {
+    let mut st = store
+        .conn()
+        .prepare(
+            "SELECT id, at, kind, source, message, message_id, agency, campaign, files, detail, actor FROM events
+             WHERE (?1 IS NULL OR agency = ?1) ORDER BY id DESC",
+        )
+        .map_err(|e| store.sql(e))?;
+    let rows = st
+        .query_map(params![filter.agency], |r| {
+            let files: Option<String> = r.get(8)?;
+            Ok(Event {
+                id: r.get(0)?,
+                at: r.get(1)?,
+                kind: r.get(2)?,
+                source: r.get(3)?,
+                message: r.get(4)?,
+                message_id: r.get(5)?,
+                agency: r.get(6)?,
+                campaign: r.get(7)?,
+                files: files
+                    .and_then(|f| serde_json::from_str(&f).ok())
+                    .unwrap_or(serde_json::Value::Null),
+                detail: r.get(9)?,
+                actor: r.get(10)?,
+            })
+        })
+        .map_err(|e| store.sql(e))?;
+    let mut out = Vec::new();
+    for row in rows {
+        let e = row.map_err(|e| store.sql(e))?;
+        // Times are compared as instants: stored offsets may differ.
+        if let Some(since) = filter.since
+            && DateTime::parse_from_rfc3339(&e.at).is_ok_and(|at| at < since)
+        {
+            continue;
+        }
+        out.push(e);
+        if filter.limit.is_some_and(|l| out.len() as u32 >= l) {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// A mail waiting in the outbox.
+#[derive(Debug, Clone)]
+pub struct Queued {
+    /// Row id.
+    pub id: i64,
+    /// Recipient.
+    pub to: String,
+    /// Subject.
+    pub subject: String,
+    /// Plain-text body.
+    pub body: String,
+    /// The Message-ID replied to.
+    pub in_reply_to: Option<String>,
+    /// The thread's Message-IDs.
+    pub references: Vec<String>,
+}
+
+pub(super) fn unsent(store: &Store) -> Result<Vec<Queued>> {
+    let mut st = store
+        .conn()
+        .prepare("SELECT id, to_addr, subject, body, in_reply_to, refs FROM outbox WHERE sent_at IS NULL ORDER BY id")
+        .map_err(|e| store.sql(e))?;
+    let rows = st
+        .query_map([], |r| {
+            let refs: Option<String> = r.get(5)?;
+            Ok(Queued {
+                id: r.get(0)?,
+                to: r.get(1)?,
+                subject: r.get(2)?,
+                body: r.get(3)?,
+                in_reply_to: r.get(4)?,
+                references: refs
+                    .and_then(|s| serde_json::from_str(&s).ok())
+                    .unwrap_or_default(),
+            })
+        })
+        .map_err(|e| store.sql(e))?;
+    rows.collect::<rusqlite::Result<_>>()
+        .map_err(|e| store.sql(e))
+}
+
+/// Counts of what the store holds, for the demo summary and tests.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Totals {
+    /// Message rows.
+    pub messages: u32,
+    /// Versions filed.
+    pub versions: u32,
+    /// Receipts queued.
+    pub queued: u32,
+    /// Receipts handed to the transport.
+    pub sent: u32,
+    /// Log events.
+    pub events: u32,
+}
+
+/// Counts rows.
+pub fn totals(store: &Store) -> Result<Totals> {
+    let q = |sql: &str| -> Result<u32> {
+        store
+            .conn()
+            .query_row(sql, [], |r| r.get(0))
+            .map_err(|e| store.sql(e))
+    };
+    Ok(Totals {
+        messages: q("SELECT count(*) FROM messages")?,
+        versions: q("SELECT count(*) FROM versions")?,
+        queued: q("SELECT count(*) FROM outbox")?,
+        sent: q("SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL")?,
+        events: q("SELECT count(*) FROM events")?,
+    })
+}
+
+/// The outcome of a message row.
+pub fn message_outcome(store: &Store, id: i64) -> Result<String> {
+    use rusqlite::OptionalExtension;
+    store
+        .conn()
+        .query_row("SELECT outcome FROM messages WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .optional()
+        .map_err(|e| store.sql(e))?
+        .ok_or_else(|| super::StoreError::NotFound(format!("no message {id} in the store")))
+}
+
+/// When a message row arrived.
+pub fn message_arrived(store: &Store, id: i64) -> Result<DateTime<FixedOffset>> {
+    let at: String = store
+        .conn()
+        .query_row("SELECT arrived_at FROM messages WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .map_err(|e| store.sql(e))?;
+    Ok(DateTime::parse_from_rfc3339(&at).unwrap_or_default())
+}
+
+/// A recorded item as the fixtures' expected outcomes describe it.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct ItemSummary {
+    /// Outcome.
+    pub outcome: String,
+    /// The agency filed under, or guessed for a probable one.
+    pub agency: Option<String>,
+    /// `address`, `domain`, `probable`, `assigned`, `folder` or `none`.
+    pub agency_match: String,
+    /// Whether its versions arrived late; None when nothing was filed.
+    pub late: Option<bool>,
+    /// Whether a receipt was queued.
+    pub receipt: bool,
+    /// Its files in message order.
+    pub files: Vec<FileSummary>,
+}
+
+/// One file of an [`ItemSummary`].
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct FileSummary {
+    /// Sanitised name.
+    pub name: String,
+    /// `workbook` or `document`.
+    pub kind: String,
+    /// Deliverable id.
+    pub deliverable: Option<String>,
+    /// Version filed as.
+    pub version: Option<u32>,
+    /// Check result.
+    pub check: String,
+}
+
+/// Summarises the item recorded under a source key.
+pub fn item_summary(store: &Store, key: &str) -> Result<Option<ItemSummary>> {
+    use rusqlite::OptionalExtension;
+    let row = store
+        .conn()
+        .query_row(
+            "SELECT id, outcome, coalesce(agency, probable), agency_match FROM messages WHERE source_key = ?1",
+            [key],
+            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?, r.get::<_, String>(3)?)),
+        )
+        .optional()
+        .map_err(|e| store.sql(e))?;
+    let Some((id, outcome, agency, agency_match)) = row else {
+        return Ok(None);
+    };
+    let late: Option<bool> = store
+        .conn()
+        .query_row(
+            "SELECT max(late) FROM versions WHERE message = ?1",
+            [id],
+            |r| r.get::<_, Option<i64>>(0),
+        )
+        .map_err(|e| store.sql(e))?
+        .map(|l| l != 0);
+    let receipt: bool = store
+        .conn()
+        .query_row(
+            "SELECT count(*) > 0 FROM outbox WHERE message = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .map_err(|e| store.sql(e))?;
+    let mut st = store
+        .conn()
+        .prepare("SELECT name, kind, deliverable, version, check_result FROM files WHERE message = ?1 ORDER BY seq")
+        .map_err(|e| store.sql(e))?;
+    let files = st
+        .query_map([id], |r| {
+            Ok(FileSummary {
+                name: r.get(0)?,
+                kind: r.get(1)?,
+                deliverable: r.get(2)?,
+                version: r.get(3)?,
+                check: r.get(4)?,
+            })
+        })
+        .map_err(|e| store.sql(e))?
+        .collect::<rusqlite::Result<_>>()
+        .map_err(|e| store.sql(e))?;
+    Ok(Some(ItemSummary {
+        outcome,
+        agency,
+        agency_match,
+        late,
+        receipt,
+        files,
+    }))
+}

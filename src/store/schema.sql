@@ -1,0 +1,89 @@
+-- The intake store's index. Files themselves live in objects/ (by SHA-256) and the filed tree.
+CREATE TABLE IF NOT EXISTS messages (
+    id            INTEGER PRIMARY KEY,
+    source        TEXT NOT NULL,              -- mailbox | drop
+    source_key    TEXT NOT NULL UNIQUE,       -- Maildir unique name, or drop path+size+mtime
+    message_id    TEXT,
+    raw_sha256    TEXT NOT NULL,
+    raw_size      INTEGER NOT NULL,
+    from_addr     TEXT,
+    from_name     TEXT,
+    subject       TEXT,
+    arrived_at    TEXT NOT NULL,
+    processed_at  TEXT NOT NULL,
+    campaign      TEXT,
+    agency        TEXT,                       -- sure or confirmed agency
+    agency_match  TEXT NOT NULL,              -- address | domain | probable | assigned | none
+    probable      TEXT,                       -- a guessed agency awaiting staff
+    evidence      TEXT,
+    outcome       TEXT NOT NULL,
+    auto_mail     TEXT,
+    detail        TEXT,
+    acknowledged  INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS messages_message_id ON messages(message_id);
+CREATE INDEX IF NOT EXISTS messages_raw ON messages(raw_sha256);
+CREATE INDEX IF NOT EXISTS messages_unacked ON messages(acknowledged) WHERE acknowledged = 0;
+
+CREATE TABLE IF NOT EXISTS files (
+    id            INTEGER PRIMARY KEY,
+    message       INTEGER NOT NULL REFERENCES messages(id),
+    seq           INTEGER NOT NULL,
+    name          TEXT NOT NULL,
+    kind          TEXT NOT NULL,              -- workbook | document
+    origin        TEXT NOT NULL,
+    sha256        TEXT NOT NULL,
+    size          INTEGER NOT NULL,
+    check_result  TEXT NOT NULL,              -- ok | empty | unreadable | encrypted
+    check_detail  TEXT,
+    deliverable   TEXT,
+    matched_by    TEXT,
+    version       INTEGER,
+    filed_path    TEXT                        -- relative to the store; NULL until filed
+);
+CREATE INDEX IF NOT EXISTS files_message ON files(message);
+
+CREATE TABLE IF NOT EXISTS versions (
+    campaign      TEXT NOT NULL,
+    agency        TEXT NOT NULL,
+    deliverable   TEXT NOT NULL,
+    version       INTEGER NOT NULL,
+    message       INTEGER NOT NULL REFERENCES messages(id),
+    received_at   TEXT NOT NULL,
+    state         TEXT NOT NULL,              -- received | invalid | accepted
+    late          INTEGER NOT NULL,
+    PRIMARY KEY (campaign, agency, deliverable, version)
+);
+
+CREATE TABLE IF NOT EXISTS events (
+    id            INTEGER PRIMARY KEY,
+    at            TEXT NOT NULL,
+    kind          TEXT NOT NULL,
+    source        TEXT NOT NULL,
+    message       INTEGER,
+    message_id    TEXT,
+    agency        TEXT,
+    campaign      TEXT,
+    files         TEXT,                       -- JSON
+    detail        TEXT,
+    actor         TEXT
+);
+CREATE INDEX IF NOT EXISTS events_at ON events(at);
+
+CREATE TABLE IF NOT EXISTS outbox (
+    id            INTEGER PRIMARY KEY,
+    created_at    TEXT NOT NULL,
+    kind          TEXT NOT NULL,              -- receipt
+    message       INTEGER REFERENCES messages(id),
+    agency        TEXT,
+    to_addr       TEXT NOT NULL,
+    subject       TEXT NOT NULL,
+    body          TEXT NOT NULL,
+    in_reply_to   TEXT,
+    refs          TEXT,
+    sent_at       TEXT,
+    attempts      INTEGER NOT NULL DEFAULT 0,
+    last_error    TEXT,
+    delivered_as  TEXT
+);
+CREATE INDEX IF NOT EXISTS outbox_unsent ON outbox(sent_at) WHERE sent_at IS NULL;

@@ -1,0 +1,103 @@
+//! # Text folding and phrase matching
+//!
+//! Agencies write their own names without accents ("BC giua ky So Y te"), in capitals, in
+//! camel case inside file names ("PL1_SoYTe.xlsx") or abbreviated. Matching is done on folded
+//! tokens: no diacritics, lower case, words split at punctuation and case changes.
+
+use unicode_normalization::UnicodeNormalization;
+
+/// Folds text to lower-case ASCII words separated by single spaces.
+///
+/// `đ`/`Đ` become `d`; other letters lose their combining marks; a change from a lower-case
+/// letter to an upper-case one starts a new word, so `SoYTe` folds to `so y te`.
+pub fn fold(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut prev_lower = false;
+    for ch in text.nfd() {
+        if unicode_normalization::char::is_combining_mark(ch) {
+            continue;
+        }
+        let ch = match ch {
+            'đ' => 'd',
+            'Đ' => 'D',
+            c => c,
+        };
+        if ch.is_alphanumeric() {
+            if ch.is_uppercase() && prev_lower {
+                out.push(' ');
+            }
+            prev_lower = ch.is_lowercase() || ch.is_ascii_digit() && prev_lower;
+            out.extend(ch.to_lowercase());
+        } else {
+            prev_lower = false;
+            if !out.ends_with(' ') && !out.is_empty() {
+                out.push(' ');
+            }
+        }
+    }
+    while out.ends_with(' ') {
+        out.pop();
+    }
+    out
+}
+
+/// The folded words of a text.
+pub fn tokens(text: &str) -> Vec<String> {
+    fold(text)
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A phrase prepared for matching: its folded words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Phrase(Vec<String>);
+
+impl Phrase {
+    /// Prepares a phrase; an empty phrase never matches.
+    pub fn new(text: &str) -> Self {
+        Phrase(tokens(text))
+    }
+
+    /// Number of words, used to prefer the longest (most specific) match.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True for a phrase with no words.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// True when the phrase occurs as whole consecutive words in `words`.
+    pub fn occurs_in(&self, words: &[String]) -> bool {
+        !self.0.is_empty() && words.windows(self.0.len()).any(|w| w == self.0.as_slice())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_vietnamese_and_case() {
+        assert_eq!(fold("Sở Y tế"), "so y te");
+        assert_eq!(fold("UBND HUYỆN CAO LỘC"), "ubnd huyen cao loc");
+        assert_eq!(fold("Đình Lập"), "dinh lap");
+        assert_eq!(fold("PL1_SoYTe.xlsx"), "pl1 so y te xlsx");
+        assert_eq!(fold("Sở NN&PTNT"), "so nn ptnt");
+        // NFD input (as macOS sends) folds the same as NFC.
+        let nfd: String = "Phụ lục".nfd().collect();
+        assert_eq!(fold(&nfd), "phu luc");
+    }
+
+    #[test]
+    fn phrases_match_whole_words_only() {
+        let words = tokens("Phụ lục II - Cơ cấu lại");
+        assert!(Phrase::new("phu luc ii").occurs_in(&words));
+        assert!(!Phrase::new("phu luc i").occurs_in(&words));
+        assert!(!Phrase::new("").occurs_in(&words));
+        assert!(Phrase::new("BC giua ky So Y te").occurs_in(&tokens("Fwd: BC giữa kỳ Sở Y tế")));
+    }
+}

@@ -1,0 +1,497 @@
+//! # Reading in a child process
+//!
+//! xls and ods are read by the `intake` binary itself, started as `intake inspect-workbook
+//! --format F` with the workbook on stdin and limits on its address space and CPU time;
+//! it answers `Result<Inspection, InspectError>` as JSON on stdout. When calamine asks for
+//! more memory than the limit, the allocation fails and the child aborts — and only the
+//! child. The parent kills it past the wall-clock limit, always reaps it, and reads its
+//! pipes on their own threads so that neither side can block the other.
+
+use std::io::{self, Read, Write};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use super::{InspectError, Inspection, Inspector, Limits, WorkbookFormat};
+
+/// Carries the parent's reading limits to the child, whose command line is fixed.
+const LIMITS_ENV: &str = "INTAKE_WORKBOOK_LIMITS";
+
+/// Longest answer read from the child; a real one is a few kilobytes per sheet.
+const MAX_ANSWER: usize = 64 * 1024 * 1024;
+
+/// Most of the child's stderr kept, for the log.
+const MAX_STDERR: usize = 64 * 1024;
+
+/// What Rust's default allocation-error handler prints before it aborts.
+const OUT_OF_MEMORY: &str = "memory allocation of";
+
+/// Exit code of `inspect-workbook` when its answer could not be written to stdout.
+pub const EXIT_NO_ANSWER: i32 = 2;
+
+/// The limits that shape the answer, passed from parent to child.
+#[derive(Debug, Serialize, Deserialize)]
+struct PassedLimits {
+    max_cells: u64,
+    max_bytes: u64,
+    heading_rows: u32,
+}
+
+/// Entry point of the hidden `intake inspect-workbook --format F` subcommand: reads the
+/// workbook from stdin, writes `Result<Inspection, InspectError>` as JSON to stdout, returns
+/// the exit code (0 once an answer is written, whichever it is; [`EXIT_NO_ANSWER`] if it
+/// could not be). The parent's cell, byte and heading limits, passed in the environment,
+/// take the place of those in `limits`. main.rs calls this before anything else starts.
+pub fn child_main(format: WorkbookFormat, limits: Limits) -> i32 {
+    let limits = with_passed_limits(limits, std::env::var(LIMITS_ENV).ok().as_deref());
+    let answer = read_input(limits.max_bytes)
+        .and_then(|bytes| Inspector::new(limits, None).inspect(&bytes, format));
+    let mut stdout = io::stdout().lock();
+    let written = serde_json::to_writer(&mut stdout, &answer)
+        .map_err(io::Error::from)
+        .and_then(|()| stdout.flush());
+    match written {
+        Ok(()) => 0,
+        Err(_) => EXIT_NO_ANSWER,
+    }
+}
+
+fn with_passed_limits(mut limits: Limits, passed: Option<&str>) -> Limits {
+    if let Some(passed) = passed.and_then(|p| serde_json::from_str::<PassedLimits>(p).ok()) {
+        limits.max_cells = passed.max_cells;
+        limits.max_bytes = passed.max_bytes;
+        limits.heading_rows = passed.heading_rows;
+    }
+    limits
+}
+
+fn read_input(max_bytes: u64) -> Result<Vec<u8>, InspectError> {
+    let mut bytes = Vec::new();
+    io::stdin()
+        .lock()
+        .take(max_bytes.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| {
+            InspectError::Unreadable(format!("the workbook could not be received ({e})"))
+        })?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(InspectError::TooLarge { limit: max_bytes });
+    }
+    Ok(bytes)
+}
+
+/// Reads `bytes` as `format` in a child process started from `helper`, within `limits`.
+pub(crate) fn run(
+    helper: &Path,
+    bytes: &[u8],
+    format: WorkbookFormat,
+    limits: &Limits,
+) -> Result<Inspection, InspectError> {
+    let passed = PassedLimits {
+        max_cells: limits.max_cells,
+        max_bytes: limits.max_bytes,
+        heading_rows: limits.heading_rows,
+    };
+    let mut command = Command::new(helper);
+    command
+        .args(["inspect-workbook", "--format", format.as_str()])
+        // Nothing of the daemon's environment (log filters, credentials) is the child's
+        // business.
+        .env_clear()
+        .env(
+            LIMITS_ENV,
+            serde_json::to_string(&passed).unwrap_or_default(),
+        )
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let memory = limits.child_memory_bytes;
+    let cpu_seconds = cpu_seconds(limits.child_timeout);
+    // SAFETY: the closure runs in the forked child before exec, where only async-signal-safe
+    // calls are allowed. It makes only getrlimit, setrlimit and prctl system calls on values
+    // copied in beforehand: no allocation, no locks, no unwinding (errors are returned as
+    // `io::Error::last_os_error()`, which does not allocate).
+    unsafe {
+        command.pre_exec(move || restrict(memory, cpu_seconds));
+    }
+
+    let started = Instant::now();
+    let mut child = command.spawn().map_err(|e| {
+        InspectError::Crashed(format!(
+            "the workbook reader process could not be started ({e})"
+        ))
+    })?;
+    let (Some(stdin), Some(stdout), Some(stderr)) =
+        (child.stdin.take(), child.stdout.take(), child.stderr.take())
+    else {
+        let _ = child.kill();
+        let _ = child.wait();
+        return Err(InspectError::Crashed(
+            "the workbook reader process has no pipes".into(),
+        ));
+    };
+
+    let (waited, answer, errors) = thread::scope(|scope| {
+        let writer = scope.spawn(move || {
+            let mut stdin = stdin;
+            // A child that dies early closes the pipe: its exit status tells why, not this.
+            let _ = stdin.write_all(bytes);
+        });
+        let answer = scope.spawn(move || read_capped(stdout, MAX_ANSWER));
+        let errors = scope.spawn(move || read_capped(stderr, MAX_STDERR));
+        let waited = wait_until(&mut child, started + limits.child_timeout);
+        // The child is reaped, so its pipe ends are closed and every thread is finishing.
+        let _ = writer.join();
+        let answer = answer.join().unwrap_or_default();
+        let errors = errors.join().unwrap_or_default();
+        (waited, answer, errors)
+    });
+    judge(waited, answer, errors, limits, started.elapsed())
+}
+
+/// Limits set in the child between fork and exec.
+fn restrict(memory: u64, cpu_seconds: u64) -> io::Result<()> {
+    macro_rules! limit {
+        ($resource:expr, $soft:expr, $hard:expr) => {{
+            let mut current = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: 0,
+            };
+            // SAFETY: plain system calls on a stack value; async-signal-safe.
+            if unsafe { libc::getrlimit($resource, &mut current) } != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            // An unprivileged process may lower its hard limit but never raise it.
+            let hard = ($hard as libc::rlim_t).min(current.rlim_max);
+            let wanted = libc::rlimit {
+                rlim_cur: ($soft as libc::rlim_t).min(hard),
+                rlim_max: hard,
+            };
+            // SAFETY: as above.
+            if unsafe { libc::setrlimit($resource, &wanted) } != 0 {
+                return Err(io::Error::last_os_error());
+            }
+        }};
+    }
+    limit!(libc::RLIMIT_AS, memory, memory);
+    limit!(libc::RLIMIT_CPU, cpu_seconds, cpu_seconds + 1);
+    // An aborting child should not leave a gigabyte core file behind.
+    limit!(libc::RLIMIT_CORE, 0, 0);
+    #[cfg(target_os = "linux")]
+    // SAFETY: prctl is a system call; if the daemon dies, the child goes with it.
+    unsafe {
+        libc::prctl(
+            libc::PR_SET_PDEATHSIG,
+            libc::SIGKILL as libc::c_ulong,
+            0,
+            0,
+            0,
+        );
+    }
+    Ok(())
+}
+
+/// The CPU limit: the wall-clock limit rounded up, plus a second, so that the wall clock
+/// normally fires first and the CPU limit is the backstop.
+fn cpu_seconds(timeout: Duration) -> u64 {
+    let whole = timeout.as_secs() + u64::from(timeout.subsec_nanos() > 0);
+    whole.max(1) + 1
+}
+
+/// Output read from a pipe, and whether there was more than was kept.
+#[derive(Debug, Default)]
+struct Captured {
+    bytes: Vec<u8>,
+    overflowed: bool,
+}
+
+/// Reads a pipe to its end, keeping at most `cap` bytes: reading on past the cap keeps
+/// the child from blocking on a full pipe.
+fn read_capped(mut pipe: impl Read, cap: usize) -> Captured {
+    let mut out = Captured::default();
+    let mut chunk = [0u8; 16 * 1024];
+    loop {
+        match pipe.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => {
+                let room = cap.saturating_sub(out.bytes.len());
+                out.bytes.extend_from_slice(&chunk[..n.min(room)]);
+                out.overflowed |= n > room;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => break,
+        }
+    }
+    out
+}
+
+/// How waiting for the child ended.
+#[derive(Debug)]
+enum Waited {
+    /// It exited (or was killed by a signal) on its own.
+    Exited(ExitStatus),
+    /// It was still running at the deadline and has been killed and reaped.
+    TimedOut,
+    /// Waiting failed; it has been killed and reaped as far as possible.
+    Failed(io::Error),
+}
+
+fn wait_until(child: &mut Child, deadline: Instant) -> Waited {
+    let mut pause = Duration::from_millis(1);
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return Waited::Exited(status),
+            Ok(None) => {}
+            Err(e) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Waited::Failed(e);
+            }
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Waited::TimedOut;
+        }
+        thread::sleep(pause.min(deadline - now));
+        pause = (pause * 2).min(Duration::from_millis(25));
+    }
+}
+
+/// Turns how the child ended into the inspection's outcome.
+fn judge(
+    waited: Waited,
+    answer: Captured,
+    errors: Captured,
+    limits: &Limits,
+    elapsed: Duration,
+) -> Result<Inspection, InspectError> {
+    let stderr = String::from_utf8_lossy(&errors.bytes);
+    let status = match waited {
+        Waited::Exited(status) => status,
+        Waited::TimedOut => {
+            tracing::warn!(
+                elapsed_ms = elapsed.as_millis() as u64,
+                "workbook reader process timed out"
+            );
+            return Err(InspectError::TimedOut);
+        }
+        Waited::Failed(e) => {
+            return Err(InspectError::Crashed(format!(
+                "waiting for the workbook reader process failed ({e})"
+            )));
+        }
+    };
+    let out_of_memory = stderr.contains(OUT_OF_MEMORY);
+    if let Some(signal) = status.signal() {
+        if signal == libc::SIGXCPU {
+            return Err(InspectError::TimedOut);
+        }
+        if out_of_memory {
+            return Err(InspectError::TooLarge {
+                limit: limits.child_memory_bytes,
+            });
+        }
+        tracing::warn!(signal, stderr = %tail(&stderr), "workbook reader process was killed");
+        return Err(InspectError::Crashed(format!(
+            "the workbook reader process was stopped by signal {signal}{}",
+            signal_name(signal)
+        )));
+    }
+    match status.code() {
+        Some(0) if answer.overflowed => Err(InspectError::Crashed(format!(
+            "the workbook reader's answer was longer than {} MiB",
+            MAX_ANSWER >> 20
+        ))),
+        Some(0) => serde_json::from_slice(&answer.bytes).unwrap_or_else(|e| {
+            tracing::warn!(error = %e, stderr = %tail(&stderr), "workbook reader answer is not valid json");
+            Err(InspectError::Crashed(
+                "the workbook reader process gave an answer that is not valid".into(),
+            ))
+        }),
+        _ if out_of_memory => Err(InspectError::TooLarge {
+            limit: limits.child_memory_bytes,
+        }),
+        code => {
+            let code = code.map_or_else(|| "unknown".to_string(), |c| c.to_string());
+            tracing::warn!(%code, stderr = %tail(&stderr), "workbook reader process failed");
+            Err(InspectError::Crashed(format!(
+                "the workbook reader process exited with code {code}"
+            )))
+        }
+    }
+}
+
+fn signal_name(signal: i32) -> &'static str {
+    match signal {
+        libc::SIGABRT => " (abort)",
+        libc::SIGKILL => " (kill)",
+        libc::SIGSEGV => " (segmentation fault)",
+        libc::SIGBUS => " (bus error)",
+        libc::SIGTERM => " (terminate)",
+        _ => "",
+    }
+}
+
+/// The last few lines of the child's stderr, for the log.
+fn tail(stderr: &str) -> String {
+    let lines: Vec<&str> = stderr.lines().rev().take(5).collect();
+    lines.into_iter().rev().collect::<Vec<_>>().join(" | ")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+    use std::sync::OnceLock;
+
+    use super::*;
+
+    /// A stand-in helper: a shell script that runs the first line of its stdin. Written once,
+    /// before any test starts a process, so that no fork elsewhere holds it open for writing
+    /// when it is run (which would fail with "text file busy").
+    fn helper() -> &'static Path {
+        static HELPER: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+        let (_, path) = HELPER.get_or_init(|| {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("helper.sh");
+            std::fs::write(&path, "#!/bin/sh\nIFS= read -r line\neval \"$line\"\n").unwrap();
+            let mut perm = std::fs::metadata(&path).unwrap().permissions();
+            std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o755);
+            std::fs::set_permissions(&path, perm).unwrap();
+            (dir, path)
+        });
+        path
+    }
+
+    fn run_sh(script: &str, payload: &[u8], limits: &Limits) -> Result<Inspection, InspectError> {
+        let input = [script.as_bytes(), b"\n", payload].concat();
+        run(helper(), &input, WorkbookFormat::Ods, limits)
+    }
+
+    fn quick() -> Limits {
+        Limits {
+            child_timeout: Duration::from_millis(700),
+            ..Limits::default()
+        }
+    }
+
+    #[test]
+    fn an_answer_on_stdout_is_the_outcome() {
+        let ok = r#"cat >/dev/null; printf '%s' '{"Ok":{"sheets":[],"marker":null,"cells":0}}'"#;
+        let got = run_sh(ok, b"abc", &quick());
+        let empty = Inspection {
+            sheets: vec![],
+            marker: None,
+            cells: 0,
+        };
+        assert_eq!(got, Ok(empty));
+        let err = r#"cat >/dev/null; printf '%s' '{"Err":"Encrypted"}'"#;
+        assert_eq!(run_sh(err, b"abc", &quick()), Err(InspectError::Encrypted));
+    }
+
+    #[test]
+    fn the_child_gets_the_arguments_the_bytes_and_the_limits_only() {
+        let echo = r#"input=$(cat); lim=$(printf '%s' "$INTAKE_WORKBOOK_LIMITS" | tr -d '"{}'); printf '{"Err":{"Unreadable":"%s|%s|%s|%s"}}' "$1 $2 $3" "$input" "$lim" "${HOME:-no home}""#;
+        let limits = Limits {
+            max_cells: 7,
+            max_bytes: 9,
+            heading_rows: 3,
+            ..quick()
+        };
+        let got = run_sh(echo, b"bytes", &limits);
+        let want =
+            "inspect-workbook --format ods|bytes|max_cells:7,max_bytes:9,heading_rows:3|no home";
+        assert_eq!(got, Err(InspectError::Unreadable(want.into())));
+    }
+
+    #[test]
+    fn a_silent_or_garbled_child_has_crashed() {
+        let got = run_sh("cat >/dev/null; echo not json", b"x", &quick());
+        assert!(matches!(got, Err(InspectError::Crashed(_))), "{got:?}");
+        let got = run_sh("exit 3", b"x", &quick());
+        let want = "the workbook reader process exited with code 3";
+        assert_eq!(got, Err(InspectError::Crashed(want.into())));
+        let got = run_sh("kill -SEGV $$", b"x", &quick());
+        assert!(
+            matches!(&got, Err(InspectError::Crashed(m)) if m.contains("signal 11")),
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn an_allocation_failure_is_too_large() {
+        let oom = "echo 'memory allocation of 2576980378 bytes failed' >&2; kill -ABRT $$";
+        let limit = quick().child_memory_bytes;
+        assert_eq!(
+            run_sh(oom, b"x", &quick()),
+            Err(InspectError::TooLarge { limit })
+        );
+    }
+
+    #[test]
+    fn a_hanging_child_is_killed_at_the_deadline() {
+        let started = Instant::now();
+        // Neither reads the rest of stdin nor exits, so the 4 MiB input cannot all be written.
+        let got = run_sh("sleep 30", &vec![0u8; 4 << 20], &quick());
+        assert_eq!(got, Err(InspectError::TimedOut));
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn a_cpu_bound_child_is_stopped() {
+        let got = run_sh("while :; do :; done", b"x", &quick());
+        assert_eq!(got, Err(InspectError::TimedOut));
+    }
+
+    #[test]
+    fn the_memory_limit_applies_in_the_child() {
+        // Reports the soft address-space limit the child runs under, in KiB.
+        let report = r#"printf '{"Err":{"Unreadable":"%s"}}' "$(ulimit -v)""#;
+        let limits = Limits {
+            child_memory_bytes: 256 << 20,
+            ..quick()
+        };
+        let want = (256 * 1024).to_string();
+        assert_eq!(
+            run_sh(report, b"", &limits),
+            Err(InspectError::Unreadable(want))
+        );
+    }
+
+    #[test]
+    fn a_missing_helper_is_reported() {
+        let got = run(
+            Path::new("/nonexistent/intake"),
+            b"x",
+            WorkbookFormat::Ods,
+            &quick(),
+        );
+        assert!(
+            matches!(&got, Err(InspectError::Crashed(m)) if m.contains("could not be started")),
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn passed_limits_replace_the_childs_own() {
+        let base = Limits::default();
+        let passed = r#"{"max_cells":5,"max_bytes":6,"heading_rows":2}"#;
+        let got = with_passed_limits(base.clone(), Some(passed));
+        assert_eq!((got.max_cells, got.max_bytes, got.heading_rows), (5, 6, 2));
+        assert_eq!(got.child_timeout, base.child_timeout);
+        assert_eq!(with_passed_limits(base.clone(), Some("junk")), base);
+        assert_eq!(with_passed_limits(base.clone(), None), base);
+    }
+
+    #[test]
+    fn cpu_limit_rounds_up() {
+        assert_eq!(cpu_seconds(Duration::from_secs(20)), 21);
+        assert_eq!(cpu_seconds(Duration::from_millis(700)), 2);
+        assert_eq!(cpu_seconds(Duration::ZERO), 2);
+    }
+}

@@ -1,0 +1,470 @@
+//! # Zip package checks
+//!
+//! Before calamine opens an xlsx it loads whole parts (shared strings, styles, the workbook
+//! part, relationships) and reserves memory by counts the file declares: `<sst
+//! uniqueCount="10000000000">` alone makes it ask for 240 GB and abort. This pass reads
+//! every part once, through a bounded inflater and a small XML tokenizer, and refuses the
+//! package before calamine sees it if it unpacks past its budget, holds an XML item (tag,
+//! text run, comment) too long for any real workbook, declares a DTD, or counts more of the
+//! elements calamine collects than a real workbook has. Memory is constant; time is one
+//! inflate of at most the unpacked budget.
+
+use std::io::{Cursor, Read};
+
+use super::{InspectError, Limits};
+
+/// The four bytes a zip local file header begins with.
+pub(crate) const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
+
+/// Most parts a package may hold: a real workbook with hundreds of sheets has a few thousand.
+pub(crate) const MAX_PARTS: usize = 10_000;
+
+/// Longest XML item (tag, text run, comment, processing instruction) in bytes; the longest
+/// cell text Excel takes (32,767 characters), escaped, is a fifth of this.
+pub(crate) const MAX_XML_ITEM: usize = 1024 * 1024;
+
+/// How many times `max_bytes` a package may unpack to.
+pub(crate) const UNPACK_FACTOR: u64 = 4;
+
+/// Caps on elements calamine gathers into memory, by local name; `si` is capped by
+/// `max_cells` and the `sst` element's `uniqueCount` too.
+const ELEMENT_CAPS: [(&[u8], u64); 8] = [
+    (b"sheet", 4_096),
+    (b"definedName", 65_536),
+    (b"Relationship", 262_144),
+    (b"xf", 262_144),
+    (b"numFmt", 65_536),
+    (b"font", 262_144),
+    (b"fill", 262_144),
+    (b"border", 262_144),
+];
+
+/// Parts not scanned as XML, by extension: pictures and binaries where any byte may occur.
+/// They are capped at `max_bytes` each instead.
+const BINARY_EXTENSIONS: [&str; 11] = [
+    "bin", "png", "jpg", "jpeg", "gif", "emf", "wmf", "tif", "tiff", "bmp", "wdp",
+];
+
+/// Which package is being checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// SpreadsheetML: sizes, XML items and element counts are checked.
+    Ooxml,
+    /// OpenDocument: sizes only; its reader runs in the child process anyway.
+    Odf,
+}
+
+/// An upper bound on the entries in the zip's central directory: the number of central
+/// directory signatures anywhere in the bytes. Cheap, and it cannot undercount.
+pub(crate) fn zip_entries_upper_bound(bytes: &[u8]) -> usize {
+    bytes.windows(4).filter(|w| *w == b"PK\x01\x02").count()
+}
+
+/// Checks a zip package against `limits`; `Ok` means calamine may open it.
+pub(crate) fn check(bytes: &[u8], limits: &Limits, kind: Kind) -> Result<(), InspectError> {
+    let what = match kind {
+        Kind::Ooxml => "an xlsx or xlsm file",
+        Kind::Odf => "an ods file",
+    };
+    if !bytes.starts_with(ZIP_MAGIC) {
+        return Err(InspectError::Unreadable(format!(
+            "the file is not a zip package, as {what} must be"
+        )));
+    }
+    if zip_entries_upper_bound(bytes) > MAX_PARTS {
+        return Err(InspectError::TooLarge {
+            limit: MAX_PARTS as u64,
+        });
+    }
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
+        .map_err(|e| InspectError::Unreadable(format!("the zip package is damaged ({e})")))?;
+    let budget = limits.max_bytes.saturating_mul(UNPACK_FACTOR);
+    let mut unpacked = 0u64;
+    let mut counts = Counts::new(limits.max_cells);
+    let mut chunk = vec![0u8; 64 * 1024];
+    for index in 0..zip.len() {
+        // An entry that cannot be opened (unknown compression, zip encryption) cannot be
+        // opened by calamine either, which shares this zip crate: nothing to guard.
+        let Ok(file) = zip.by_index(index) else {
+            continue;
+        };
+        if file.is_dir() {
+            continue;
+        }
+        let name = file.name().map(|n| n.into_owned()).unwrap_or_default();
+        let binary = is_binary_part(&name);
+        let part_cap = if binary || kind == Kind::Odf {
+            limits.max_bytes.min(budget)
+        } else {
+            budget
+        };
+        let mut tokenizer = (kind == Kind::Ooxml && !binary).then(XmlScan::default);
+        let mut part = 0u64;
+        let mut reader = file.take(part_cap.saturating_add(1));
+        loop {
+            let n = reader.read(&mut chunk).map_err(|e| {
+                InspectError::Unreadable(format!("part '{name}' of the package is damaged ({e})"))
+            })?;
+            if n == 0 {
+                break;
+            }
+            part += n as u64;
+            unpacked += n as u64;
+            if part > part_cap {
+                return Err(InspectError::TooLarge { limit: part_cap });
+            }
+            if unpacked > budget {
+                return Err(InspectError::TooLarge { limit: budget });
+            }
+            if let Some(t) = tokenizer.as_mut() {
+                t.feed(&chunk[..n], &mut counts)
+                    .map_err(|problem| part_error(&name, problem))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn part_error(name: &str, problem: Problem) -> InspectError {
+    match problem {
+        Problem::TooMany { limit } => InspectError::TooLarge { limit },
+        Problem::LongItem => InspectError::Unreadable(format!(
+            "part '{name}' holds an XML item longer than {} KiB, which no workbook needs",
+            MAX_XML_ITEM / 1024
+        )),
+        Problem::Dtd => InspectError::Unreadable(format!(
+            "part '{name}' declares a DTD, which workbook files never do"
+        )),
+    }
+}
+
+fn is_binary_part(name: &str) -> bool {
+    name.rsplit_once('.').is_some_and(|(_, ext)| {
+        BINARY_EXTENSIONS
+            .iter()
+            .any(|b| b.eq_ignore_ascii_case(ext))
+    })
+}
+
+/// What the tokenizer found wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Problem {
+    /// More of some element (or a larger `uniqueCount`) than the cap.
+    TooMany { limit: u64 },
+    /// An XML item longer than [`MAX_XML_ITEM`].
+    LongItem,
+    /// A `<!DOCTYPE`.
+    Dtd,
+}
+
+/// Element counts over the whole package.
+#[derive(Debug)]
+struct Counts {
+    max_cells: u64,
+    si: u64,
+    capped: [u64; ELEMENT_CAPS.len()],
+}
+
+impl Counts {
+    fn new(max_cells: u64) -> Self {
+        Counts {
+            max_cells,
+            si: 0,
+            capped: [0; ELEMENT_CAPS.len()],
+        }
+    }
+
+    /// Notes a start tag (the bytes between `<` and `>`).
+    fn start_tag(&mut self, tag: &[u8]) -> Result<(), Problem> {
+        let name_end = tag
+            .iter()
+            .position(|b| b.is_ascii_whitespace() || *b == b'/')
+            .unwrap_or(tag.len());
+        let name = &tag[..name_end];
+        let local = match name.iter().rposition(|b| *b == b':') {
+            Some(colon) => &name[colon + 1..],
+            None => name,
+        };
+        if local == b"si" {
+            self.si += 1;
+            if self.si > self.max_cells {
+                return Err(Problem::TooMany {
+                    limit: self.max_cells,
+                });
+            }
+        } else if local == b"sst" {
+            if let Some(n) = attribute_number(&tag[name_end..], b"uniqueCount") {
+                if n > self.max_cells {
+                    return Err(Problem::TooMany {
+                        limit: self.max_cells,
+                    });
+                }
+            }
+        } else if let Some(i) = ELEMENT_CAPS.iter().position(|(n, _)| *n == local) {
+            self.capped[i] += 1;
+            if self.capped[i] > ELEMENT_CAPS[i].1 {
+                return Err(Problem::TooMany {
+                    limit: ELEMENT_CAPS[i].1,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The value of a numeric attribute whose local name is `key`; a number too long for a u64
+/// reads as `u64::MAX`, since calamine would try to honour it all the same.
+fn attribute_number(attrs: &[u8], key: &[u8]) -> Option<u64> {
+    let mut at = 0;
+    while let Some(pos) = find(&attrs[at..], key) {
+        let start = at + pos;
+        at = start + key.len();
+        let before_ok =
+            start == 0 || matches!(attrs[start - 1], b' ' | b'\t' | b'\r' | b'\n' | b':');
+        if !before_ok {
+            continue;
+        }
+        let rest = trim_start(&attrs[at..]);
+        let Some(rest) = rest.strip_prefix(b"=") else {
+            continue;
+        };
+        let rest = trim_start(rest);
+        let Some((&quote, rest)) = rest.split_first() else {
+            continue;
+        };
+        if quote != b'"' && quote != b'\'' {
+            continue;
+        }
+        let rest = rest.strip_prefix(b"+").unwrap_or(rest);
+        let digits: Vec<u8> = rest
+            .iter()
+            .copied()
+            .take_while(u8::is_ascii_digit)
+            .collect();
+        if digits.is_empty() {
+            return None;
+        }
+        let text = std::str::from_utf8(&digits).ok()?;
+        return Some(text.parse().unwrap_or(u64::MAX));
+    }
+    None
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+fn trim_start(b: &[u8]) -> &[u8] {
+    let n = b.iter().take_while(|c| c.is_ascii_whitespace()).count();
+    &b[n..]
+}
+
+/// Where the tokenizer is.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Between items.
+    #[default]
+    Text,
+    /// After `<`, gathering the tag; `quote` is the open attribute quote, if any.
+    Tag { quote: Option<u8> },
+    /// Inside `<!--`, until `-->`.
+    Comment,
+    /// Inside `<![CDATA[`, until `]]>`.
+    CData,
+    /// Inside `<?`, until `?>`.
+    Pi,
+}
+
+/// A byte-at-a-time XML tokenizer that sees as much as quick-xml does to bound its buffers:
+/// it ends every item no later than quick-xml would, so its lengths never undercount.
+#[derive(Debug, Default)]
+struct XmlScan {
+    state: State,
+    /// Length of the current item.
+    len: usize,
+    /// The current tag's bytes (kept only while in `Tag`, at most `MAX_XML_ITEM`).
+    tag: Vec<u8>,
+    /// The last two bytes, to see `-->`, `]]>` and `?>` across chunks.
+    tail: [u8; 2],
+}
+
+impl XmlScan {
+    fn feed(&mut self, bytes: &[u8], counts: &mut Counts) -> Result<(), Problem> {
+        for &b in bytes {
+            self.len += 1;
+            if self.len > MAX_XML_ITEM {
+                return Err(Problem::LongItem);
+            }
+            match self.state {
+                State::Text => {
+                    if b == b'<' {
+                        self.state = State::Tag { quote: None };
+                        self.tag.clear();
+                        self.len = 0;
+                    }
+                }
+                State::Tag { quote } => match quote {
+                    Some(q) => {
+                        self.tag.push(b);
+                        if b == q {
+                            self.state = State::Tag { quote: None };
+                        }
+                    }
+                    None if b == b'>' => self.end_tag(counts)?,
+                    None => {
+                        self.tag.push(b);
+                        self.classify_tag(b)?;
+                    }
+                },
+                State::Comment => {
+                    if b == b'>' && self.tail == *b"--" {
+                        self.to_text();
+                    }
+                }
+                State::CData => {
+                    if b == b'>' && self.tail == *b"]]" {
+                        self.to_text();
+                    }
+                }
+                State::Pi => {
+                    if b == b'>' && self.tail[1] == b'?' {
+                        self.to_text();
+                    }
+                }
+            }
+            self.tail = [self.tail[1], b];
+        }
+        Ok(())
+    }
+
+    /// Switches a tag that turns out to be a comment, CDATA, PI or DTD; tracks quotes in
+    /// start tags the way quick-xml does.
+    fn classify_tag(&mut self, b: u8) -> Result<(), Problem> {
+        let tag = self.tag.as_slice();
+        if tag == b"?" {
+            self.state = State::Pi;
+            self.tail = [0, 0];
+        } else if tag == b"!--" {
+            self.state = State::Comment;
+            self.tail = [0, 0];
+        } else if tag == b"![CDATA[" {
+            self.state = State::CData;
+            self.tail = [0, 0];
+        } else if tag.len() == 8 && tag.eq_ignore_ascii_case(b"!DOCTYPE") {
+            return Err(Problem::Dtd);
+        } else if (b == b'"' || b == b'\'') && !matches!(tag.first(), Some(b'/' | b'!')) {
+            self.state = State::Tag { quote: Some(b) };
+        }
+        Ok(())
+    }
+
+    fn end_tag(&mut self, counts: &mut Counts) -> Result<(), Problem> {
+        let tag = std::mem::take(&mut self.tag);
+        let result = if matches!(tag.first(), Some(b'/' | b'!')) {
+            Ok(())
+        } else {
+            counts.start_tag(&tag)
+        };
+        self.tag = tag;
+        self.to_text();
+        result
+    }
+
+    fn to_text(&mut self) {
+        self.state = State::Text;
+        self.len = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workbook::sniff::tests::zip_of;
+
+    fn scan(xml: &[u8], max_cells: u64) -> Result<Counts, Problem> {
+        let mut counts = Counts::new(max_cells);
+        let mut t = XmlScan::default();
+        // Feed in odd-sized chunks to cross item boundaries.
+        for chunk in xml.chunks(7) {
+            t.feed(chunk, &mut counts)?;
+        }
+        Ok(counts)
+    }
+
+    #[test]
+    fn counts_shared_strings_and_honours_unique_count() {
+        let xml = br#"<?xml version="1.0"?><sst xmlns="x" count="3" uniqueCount="3"><si><t>a</t></si><x:si/><si><t>&lt;c&gt;</t></si></sst>"#;
+        assert_eq!(scan(xml, 10).unwrap().si, 3);
+        assert_eq!(scan(xml, 2).err(), Some(Problem::TooMany { limit: 2 }));
+        let bomb = br#"<sst uniqueCount="10000000000" count="1"><si><t>a</t></si></sst>"#;
+        assert_eq!(
+            scan(bomb, 2_000_000).err(),
+            Some(Problem::TooMany { limit: 2_000_000 })
+        );
+        let huge = br#"<sst uniqueCount = '+99999999999999999999999'>"#;
+        assert!(scan(huge, 2_000_000).is_err());
+    }
+
+    #[test]
+    fn elements_inside_comments_cdata_and_attributes_are_not_items() {
+        let xml = br#"<a><!-- <si> <si> --><![CDATA[<si>]]><b x="<si>" y='>'/><?pi <si> ?></a>"#;
+        assert_eq!(scan(xml, 10).unwrap().si, 0);
+    }
+
+    #[test]
+    fn long_items_and_dtds_are_refused() {
+        let mut long = b"<t>".to_vec();
+        long.extend(std::iter::repeat_n(b'a', MAX_XML_ITEM + 1));
+        assert_eq!(scan(&long, 10).err(), Some(Problem::LongItem));
+        let mut comment = b"<!--".to_vec();
+        comment.extend(std::iter::repeat_n(b'>', MAX_XML_ITEM + 1));
+        assert_eq!(scan(&comment, 10).err(), Some(Problem::LongItem));
+        let mut attr = b"<a x=\"".to_vec();
+        attr.extend(std::iter::repeat_n(b'>', MAX_XML_ITEM + 1));
+        assert_eq!(scan(&attr, 10).err(), Some(Problem::LongItem));
+        let dtd = br#"<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><x/>"#;
+        assert_eq!(scan(dtd, 10).err(), Some(Problem::Dtd));
+    }
+
+    #[test]
+    fn too_many_sheets_are_refused() {
+        let mut xml = b"<workbook><sheets>".to_vec();
+        for i in 0..5000 {
+            xml.extend(format!(r#"<sheet name="s{i}" sheetId="{i}" r:id="rId{i}"/>"#).bytes());
+        }
+        assert_eq!(scan(&xml, 10).err(), Some(Problem::TooMany { limit: 4096 }));
+    }
+
+    #[test]
+    fn unpacked_budget_is_enforced() {
+        let big = vec![b' '; 3000];
+        let bytes = zip_of(&[("xl/worksheets/sheet1.xml", &big)]);
+        let limits = Limits {
+            max_bytes: 500,
+            ..Limits::default()
+        };
+        assert_eq!(
+            check(&bytes, &limits, Kind::Ooxml),
+            Err(InspectError::TooLarge { limit: 2000 })
+        );
+        let ok = Limits {
+            max_bytes: 1000,
+            ..Limits::default()
+        };
+        assert_eq!(check(&bytes, &ok, Kind::Ooxml), Ok(()));
+        // Binary parts get max_bytes each, not the whole budget.
+        let bytes = zip_of(&[("xl/media/image1.png", &big)]);
+        assert_eq!(
+            check(&bytes, &ok, Kind::Ooxml),
+            Err(InspectError::TooLarge { limit: 1000 })
+        );
+    }
+
+    #[test]
+    fn non_zips_are_unreadable_with_a_clear_message() {
+        let got = check(b"hello", &Limits::default(), Kind::Ooxml);
+        assert!(matches!(got, Err(InspectError::Unreadable(m)) if m.contains("not a zip")));
+        let got = check(b"PK\x03\x04garbage", &Limits::default(), Kind::Odf);
+        assert!(matches!(got, Err(InspectError::Unreadable(m)) if m.contains("damaged")));
+    }
+}

@@ -1,0 +1,94 @@
+//! Shared helpers of the integration tests: a fresh data folder with the embedded example
+//! configuration, the fixture corpus, and the `intake` binary.
+#![allow(dead_code)] // each test file uses a different part of this module
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use chrono::{DateTime, FixedOffset};
+use intake::clock::Clock;
+use intake::config::Config;
+use intake::workbook::{Inspector, Limits};
+
+/// The `intake` binary built for these tests.
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_intake"))
+}
+
+/// The repository's fixture folder.
+pub fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("mailbox-fixtures")
+}
+
+/// The `.eml` fixtures, in lexical order.
+pub fn fixtures() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(fixtures_dir())
+        .expect("mailbox-fixtures exists")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+        .collect();
+    v.sort();
+    v
+}
+
+/// The embedded example configuration with its data under `dir/var`.
+pub fn config(dir: &Path) -> Config {
+    Config::embedded(dir).expect("the embedded configuration parses")
+}
+
+/// An inspector that reads xls and ods through the real binary's child process.
+pub fn inspector() -> Inspector {
+    Inspector::new(Limits::default(), Some(bin()))
+}
+
+/// A clock set to `at`.
+pub fn clock(at: &str) -> Clock {
+    Clock::starting_at(time(at))
+}
+
+/// Parses an RFC 3339 time.
+pub fn time(at: &str) -> DateTime<FixedOffset> {
+    DateTime::parse_from_rfc3339(at).unwrap()
+}
+
+/// Runs `intake ARGS` in `dir` (so the embedded default keeps its data in `dir/var`).
+pub fn intake(dir: &Path, args: &[&str]) -> Output {
+    Command::new(bin())
+        .args(args)
+        .current_dir(dir)
+        .env_remove("INTAKE_CONFIG")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("intake runs")
+}
+
+/// Like [`intake`], asserting success and returning stdout.
+pub fn intake_ok(dir: &Path, args: &[&str]) -> String {
+    let out = intake(dir, args);
+    assert!(
+        out.status.success(),
+        "intake {args:?} failed: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Every regular file under `dir`, relative, sorted.
+pub fn tree(dir: &Path) -> Vec<String> {
+    fn walk(root: &Path, d: &Path, out: &mut Vec<String>) {
+        let Ok(rd) = std::fs::read_dir(d) else { return };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(root, &p, out);
+            } else {
+                out.push(p.strip_prefix(root).unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
