@@ -772,6 +772,8 @@ def _chunks(text, max_bytes):
 
 def ew_b(text, charset="utf-8", max_bytes=45):
     """RFC 2047 B encoded words (never splitting a character)."""
+    if max_bytes is None:
+        return [f"=?{charset}?B?{base64.b64encode(text.encode()).decode()}?="]
     return [f"=?{charset}?B?{base64.b64encode(c.encode()).decode()}?=" for c in _chunks(text, max_bytes)]
 
 
@@ -800,14 +802,15 @@ def rfc2231(text, charset="utf-8"):
 
 def rfc2231_continuations(param, text, charset="utf-8", width=48):
     """['filename*0*=utf-8''...', 'filename*1*=...'] with no %XX split."""
-    enc = pct(text)
-    parts, i = [], 0
-    while i < len(enc):
-        j = min(i + width, len(enc))
-        while j < len(enc) and "%" in enc[j - 2:j]:
-            j -= 1
-        parts.append(enc[i:j])
-        i = j
+    parts, cur = [], ""
+    for ch in text:  # segments end on character boundaries, as the clients write them
+        e = pct(ch)
+        if cur and len(cur) + len(e) > width:
+            parts.append(cur)
+            cur = ""
+        cur += e
+    if cur:
+        parts.append(cur)
     if len(parts) == 1:
         return [f"{param}*={charset}''{parts[0]}"]
     return [f"{param}*{n}*={charset + chr(39) * 2 if n == 0 else ''}{p}" for n, p in enumerate(parts)]
@@ -889,7 +892,7 @@ def outlook_att(a, mode="normal"):
         hs.append("Content-Transfer-Encoding: base64")
         hs.append(f'Content-Disposition: attachment;\r\n\tfilename="{a.name}"')
     else:
-        ew = " ".join(ew_b(a.name))
+        ew = ew_b(a.name, max_bytes=None)[0]
         hs.append(f'Content-Type: {a.ctype};\r\n\tname="{ew}"')
         hs.append("Content-Transfer-Encoding: base64")
         hs.append(f'Content-Disposition: attachment;\r\n\tfilename="{ew}";\r\n\tfilename*={rfc2231(a.name)}')
@@ -955,7 +958,7 @@ def gmail_att(a, seed, i):
     if is_ascii(a.name):
         n = f'"{a.name}"'
     else:
-        n = '"' + " ".join(ew_b(a.name, "UTF-8")) + '"'
+        n = '"' + ew_b(a.name, "UTF-8", None)[0] + '"'
     return Leaf([f"Content-Type: {a.ctype}; \r\n\tname={n}",
                  f"Content-Disposition: attachment; \r\n\tfilename={n}",
                  "Content-Transfer-Encoding: base64",
@@ -1038,7 +1041,7 @@ def thunderbird_message(m, inner=None):
     parts = [text_leaf]
     if inner is not None:
         fname = m["inner_filename"]
-        parts.append(Leaf([f'Content-Type: message/rfc822;\r\n name="{" ".join(ew_q(fname))}"',
+        parts.append(Leaf([f'Content-Type: message/rfc822;\r\n name="{(chr(13) + chr(10) + " ").join(ew_q(fname))}"',
                            "Content-Transfer-Encoding: 8bit",
                            f"Content-Disposition: attachment;\r\n " +
                            ";\r\n ".join(rfc2231_continuations("filename", fname))], inner))
@@ -1095,7 +1098,7 @@ def zimbra_att(a):
     if is_ascii(a.name):
         n = a.name if " " not in a.name else f'"{a.name}"'
     else:
-        n = '"' + " ".join(ew_b(a.name, "utf-8")) + '"'
+        n = '"' + ew_b(a.name, "utf-8", None)[0] + '"'
     return Leaf([f"Content-Type: {a.ctype}; name={n}",
                  f"Content-Disposition: attachment; filename={n}",
                  "Content-Transfer-Encoding: base64"], b64_body(a.data))
@@ -1817,6 +1820,28 @@ def attachments_of(msg):
     return out
 
 
+def sanitize(name):
+    """The name intake must report: NFC, last path component, no controls, no <>:"|?*."""
+    name = unicodedata.normalize("NFC", name)
+    name = re.split(r"[\\/]", name)[-1]
+    name = "".join(c for c in name if unicodedata.category(c) != "Cc")
+    name = re.sub(r'[<>:"|?*]', "_", name)
+    return name.strip(". ")
+
+
+def listed_names(parts):
+    """Sanitised names of the files a message carries, zip entries in place of the zip."""
+    out = []
+    for part in parts:
+        name = part.get_filename() or part.get_param("name")
+        if name.lower().endswith(".zip"):
+            z = zipfile.ZipFile(io.BytesIO(part.get_payload(decode=True)))
+            out += [sanitize(n) for n in z.namelist()]
+        else:
+            out.append(sanitize(name))
+    return out
+
+
 def self_check(path, s):
     raw = path.read_bytes()
     assert b"\n" not in raw.replace(b"\r\n", b""), f"{path.name}: bare LF"
@@ -1832,7 +1857,66 @@ def self_check(path, s):
     for part, a in zip(got, want):
         data = part.get_payload(decode=True)
         assert data == a.data, (path.name, a.name)
+    want_names = [f["name"] for f in s["expect"]["files"]]
+    assert listed_names(got) == want_names, (path.name, listed_names(got), want_names)
     return msg
+
+
+README_HEAD = """# mailbox-fixtures
+
+The golden corpus of intake: raw messages as agencies' mail clients send them for campaign
+`742-2018` (dispatch No. 742/SKHĐT-THQH, deadline 2018-07-10T00:00:00+07:00), each with the
+decision intake must reach. Everything here is written by `generate.py`; do not edit by hand.
+
+    pip install openpyxl XlsxWriter xlwt odfpy msoffcrypto-tool
+    python3 mailbox-fixtures/generate.py
+
+Reruns give byte-identical files (fixed dates, boundaries, Message-IDs, zip timestamps,
+document properties and encryption salts).
+
+## How the golden test uses them
+
+The `.eml` files are fed **in lexical order into one fresh store**, with the configuration
+in `config/` (roster `rosters/langson.toml`, campaign `campaigns/742-skhdt-thqh.toml`).
+Later messages depend on earlier ones (13 duplicates 01, 14 is version 2 of 01, 29 repeats
+the workbook of 03, 33 sends the bytes that 10 only got quarantined).
+
+Beside each `NAME.eml` is `NAME.expected.json`:
+
+| key | meaning |
+| --- | --- |
+| `outcome` | `filed`, `duplicate`, `probable-agency`, `unknown-sender`, `no-workbook`, `left-alone`, `auto-reply-ignored`, `unreadable`, `too-large` |
+| `agency` | roster code or `null` |
+| `agency_match` | `address` (From, Sender or Reply-To is a roster address), `domain`, `probable` (names and aliases in subject, file names or workbook heading cells, without accents or case), `none` |
+| `late` | arrival (date of the **topmost** `Received:` header) after the deadline; `null` when nothing is filed |
+| `receipt` | whether a receipt is queued (never for duplicates, unknown senders, auto-replies, `Auto-Submitted` ≠ no, `Precedence: bulk/list/junk`, or the department's own addresses) |
+| `files` | every workbook (.xlsx .xlsm .xls .ods) and report document (.doc .docx .pdf .odt), zip entries and forwarded messages included, depth-first in message order: sanitised NFC `name`, `kind`, `deliverable`, `version` (null when not filed), `check` (`ok`, `empty`, `unreadable`, `encrypted`) |
+
+File names are sanitised as: NFC, last component after any `/` or `\\`, control characters
+removed, each of `<>:"|?*` replaced by `_`, leading and trailing dots and spaces stripped.
+
+Workbooks filled from the blank forms carry a hidden sheet `_intake` whose A1 is
+`intake-form:742-2018-plN@1`; scenario 30 is an agency's own copy without it, 15 has no
+cells at all. Keyword matching assumes `_`, `-` and spaces separate words (`PL1_SoYTe`).
+
+`workbooks/` holds every attached workbook and document as the messages carry it (zip
+entries too), named `NN-<ascii name>`; `workbooks/MANIFEST.json` maps each to its scenario,
+attachment name, writer library and SHA-256.
+
+## Scenarios
+
+| file | outcome | what it covers |
+| --- | --- | --- |
+"""
+
+
+def write_readme(scenarios, dup):
+    rows = []
+    entries = [(s["name"], s["expect"]["outcome"], s["about"]) for s in scenarios]
+    entries.append((dup, "duplicate", "Byte-identical copy of 01 delivered again (same Message-ID): duplicate, no receipt"))
+    for name, outcome, about in sorted(entries):
+        rows.append(f"| `{name}` | {outcome} | {about.replace('|', '/')} |")
+    (HERE / "README.md").write_text(README_HEAD + "\n".join(rows) + "\n", encoding="utf-8")
 
 
 def main():
@@ -1859,6 +1943,8 @@ def main():
     (HERE / f"{dup}.expected.json").write_text(json.dumps(
         expect("duplicate", "so-y-te", "address", None, False,
                [dict(f, version=None) for f in e01["files"]]), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+    write_readme(scenarios, dup)
 
     manifest = []
     seen = {}

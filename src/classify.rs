@@ -102,20 +102,20 @@ fn longest<'c>(
     best.filter(|_| !tie).map(|(_, d)| d)
 }
 
-/// The campaign a message from `agency` arriving at `at` belongs to.
+/// The campaign a message from `agency` (when known) arriving at `at` belongs to.
 ///
 /// Among the campaigns the agency reports in and that are open at that time: the one whose
 /// forms or subject keywords the message carries, else the one due soonest.
 pub fn campaign<'c>(
     campaigns: &'c [Campaign],
-    agency: &str,
+    agency: Option<&str>,
     at: DateTime<FixedOffset>,
     subject: &str,
     forms: &[&str],
 ) -> Option<&'c Campaign> {
     let open: Vec<&Campaign> = campaigns
         .iter()
-        .filter(|c| c.has_agency(agency) && c.is_open_at(at))
+        .filter(|c| agency.is_none_or(|a| c.has_agency(a)) && c.is_open_at(at))
         .collect();
     if open.len() <= 1 {
         return open.into_iter().next();

@@ -136,7 +136,12 @@ const DOCUMENT_EXTS: [&str; 4] = ["doc", "docx", "pdf", "odt"];
 pub fn extract(raw: &[u8], limits: &Limits) -> Result<Extraction, ExtractError> {
     let message = MessageParser::default()
         .parse(raw)
-        .filter(|m| !m.headers().is_empty())
+        // Anything parses as "headers"; a message has at least one of these.
+        .filter(|m| {
+            ["From", "Date", "Subject", "Message-ID", "Received"]
+                .iter()
+                .any(|h| m.header_raw(*h).is_some())
+        })
         .ok_or_else(|| ExtractError::NotAMessage("no headers could be read".into()))?;
     let envelope = envelope(&message);
     let mut out = Extraction {

@@ -394,7 +394,8 @@ pub fn examine(
         AgencyMatch::Probable { code, .. } => Some(code.clone()),
         m => m.sure().map(str::to_string),
     };
-    if let Some(code) = code {
+    // Files from an unknown sender are classified too, so staff see what they are.
+    if code.is_some() || !ex.files.is_empty() {
         let forms: Vec<&str> = ex
             .files
             .iter()
@@ -402,7 +403,7 @@ pub fn examine(
             .collect();
         if let Some(c) = classify::campaign(
             &config.campaigns,
-            &code,
+            code.as_deref(),
             ex.arrived,
             &ex.envelope.subject,
             &forms,

@@ -11,29 +11,35 @@ use unicode_normalization::UnicodeNormalization;
 /// `đ`/`Đ` become `d`; other letters lose their combining marks; a change from a lower-case
 /// letter to an upper-case one starts a new word, so `SoYTe` folds to `so y te`.
 pub fn fold(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut prev_lower = false;
-    for ch in text.nfd() {
-        if unicode_normalization::char::is_combining_mark(ch) {
-            continue;
-        }
-        let ch = match ch {
+    let chars: Vec<char> = text
+        .nfd()
+        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+        .map(|c| match c {
             'đ' => 'd',
             'Đ' => 'D',
             c => c,
-        };
-        if ch.is_alphanumeric() {
-            if ch.is_uppercase() && prev_lower {
+        })
+        .collect();
+    let mut out = String::with_capacity(chars.len());
+    for (i, &ch) in chars.iter().enumerate() {
+        if !ch.is_alphanumeric() {
+            if !out.is_empty() && !out.ends_with(' ') {
                 out.push(' ');
             }
-            prev_lower = ch.is_lowercase() || ch.is_ascii_digit() && prev_lower;
-            out.extend(ch.to_lowercase());
-        } else {
-            prev_lower = false;
-            if !out.ends_with(' ') && !out.is_empty() {
-                out.push(' ');
-            }
+            continue;
         }
+        // A word starts at an upper-case letter after a lower-case one ("SoYte"), or at the
+        // last capital of a run followed by a lower-case letter ("YTe", "UBNDCao").
+        let prev = i.checked_sub(1).map(|j| chars[j]);
+        let next = chars.get(i + 1).copied();
+        let starts_word = ch.is_uppercase()
+            && prev.is_some_and(|p| {
+                p.is_lowercase() || (p.is_uppercase() && next.is_some_and(char::is_lowercase))
+            });
+        if starts_word && !out.ends_with(' ') {
+            out.push(' ');
+        }
+        out.extend(ch.to_lowercase());
     }
     while out.ends_with(' ') {
         out.pop();
@@ -87,6 +93,8 @@ mod tests {
         assert_eq!(fold("Đình Lập"), "dinh lap");
         assert_eq!(fold("PL1_SoYTe.xlsx"), "pl1 so y te xlsx");
         assert_eq!(fold("Sở NN&PTNT"), "so nn ptnt");
+        assert_eq!(fold("UBNDCaoLoc"), "ubnd cao loc");
+        assert_eq!(fold("KH2019 SYT"), "kh2019 syt");
         // NFD input (as macOS sends) folds the same as NFC.
         let nfd: String = "Phụ lục".nfd().collect();
         assert_eq!(fold(&nfd), "phu luc");

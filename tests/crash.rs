@@ -113,19 +113,21 @@ fn state(
 #[test]
 fn killed_at_any_instant_nothing_is_lost_or_filed_twice() {
     let reference = tempfile::tempdir().unwrap();
-    let n = backlog(reference.path(), 3);
+    let n = backlog(reference.path(), 6);
+    let t0 = Instant::now();
     assert!(run_once(reference.path()).wait().unwrap().success());
+    let full = t0.elapsed();
 
     let crashed = tempfile::tempdir().unwrap();
-    assert_eq!(backlog(crashed.path(), 3), n);
-    // Kill points spread over the whole ingest: a cheap deterministic sequence of delays.
+    assert_eq!(backlog(crashed.path(), 6), n);
+    // Kill points spread over the whole ingest, from start-up to the last batch: a
+    // deterministic scatter of fractions of an uninterrupted run's time.
     let start = Instant::now();
     let mut kills = 0;
-    let mut delay_ms: u64 = 7;
-    for _ in 0..40 {
+    for i in 0..40u32 {
         let mut child = run_once(crashed.path());
-        std::thread::sleep(Duration::from_millis(delay_ms));
-        delay_ms = (delay_ms * 37 + 11) % 350 + 5;
+        let delay = (full * ((i * 13) % 17 + 1) / 150).max(Duration::from_millis(3));
+        std::thread::sleep(delay);
         match child.try_wait().unwrap() {
             Some(_) => break,
             None => {
@@ -172,5 +174,8 @@ fn killed_at_any_instant_nothing_is_lost_or_filed_twice() {
         .unwrap();
         assert_eq!(s.outcome, "left-alone", "{name} left in new/");
     }
-    eprintln!("{n} messages, {kills} kills, {:?}", start.elapsed());
+    eprintln!(
+        "{n} messages, {kills} kills, uninterrupted run {full:?}, whole test {:?}",
+        start.elapsed()
+    );
 }

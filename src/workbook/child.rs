@@ -112,7 +112,7 @@ pub(crate) fn run(
     let memory = limits.child_memory_bytes;
     let cpu_seconds = cpu_seconds(limits.child_timeout);
     // SAFETY: the closure runs in the forked child before exec, where only async-signal-safe
-    // calls are allowed. It makes only getrlimit, setrlimit and prctl system calls on values
+    // calls are allowed. It makes only setpgid, getrlimit, setrlimit and prctl calls on values
     // copied in beforehand: no allocation, no locks, no unwinding (errors are returned as
     // `io::Error::last_os_error()`, which does not allocate).
     unsafe {
@@ -155,6 +155,11 @@ pub(crate) fn run(
 
 /// Limits set in the child between fork and exec.
 fn restrict(memory: u64, cpu_seconds: u64) -> io::Result<()> {
+    // Its own process group, so that a kill at the deadline reaches anything it started.
+    // SAFETY: a plain system call; async-signal-safe.
+    if unsafe { libc::setpgid(0, 0) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
     macro_rules! limit {
         ($resource:expr, $soft:expr, $hard:expr) => {{
             let mut current = libc::rlimit {
@@ -243,10 +248,20 @@ enum Waited {
 fn wait_until(child: &mut Child, deadline: Instant) -> Waited {
     let mut pause = Duration::from_millis(1);
     loop {
-        match child.try_wait() {
-            Ok(Some(status)) => return Waited::Exited(status),
-            Ok(None) => {}
+        match has_exited(child) {
+            Ok(true) => {
+                // Whatever the child left behind in its process group goes too, so that no
+                // straggler holds the pipes open; the group id is still ours because the
+                // child is not reaped yet.
+                kill_group(child);
+                return match child.wait() {
+                    Ok(status) => Waited::Exited(status),
+                    Err(e) => Waited::Failed(e),
+                };
+            }
+            Ok(false) => {}
             Err(e) => {
+                kill_group(child);
                 let _ = child.kill();
                 let _ = child.wait();
                 return Waited::Failed(e);
@@ -254,12 +269,45 @@ fn wait_until(child: &mut Child, deadline: Instant) -> Waited {
         }
         let now = Instant::now();
         if now >= deadline {
-            let _ = child.kill();
+            kill_group(child);
             let _ = child.wait();
             return Waited::TimedOut;
         }
         thread::sleep(pause.min(deadline - now));
         pause = (pause * 2).min(Duration::from_millis(25));
+    }
+}
+
+/// Whether the child has exited, without reaping it (`waitid` with `WNOWAIT`).
+fn has_exited(child: &Child) -> io::Result<bool> {
+    loop {
+        // SAFETY: siginfo_t is plain old data; all-zero is a valid value for waitid to fill.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        // SAFETY: waitid writes only into `info`; the pid is our own unreaped child.
+        let r = unsafe {
+            libc::waitid(
+                libc::P_PID,
+                child.id() as libc::id_t,
+                &mut info,
+                libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
+            )
+        };
+        if r == 0 {
+            // SAFETY: after a successful waitid the pid field is set (0 when nothing exited).
+            return Ok(unsafe { info.si_pid() } != 0);
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
+
+/// SIGKILL to the child's process group (it leads its own, see `restrict`).
+fn kill_group(child: &Child) {
+    // SAFETY: a plain system call; the group is the unreaped child's own.
+    unsafe {
+        libc::killpg(child.id() as libc::pid_t, libc::SIGKILL);
     }
 }
 

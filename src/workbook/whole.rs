@@ -31,6 +31,24 @@ pub(crate) fn precheck(
                     "the file is not an OLE compound file, as an .xls file must be".into(),
                 ));
             }
+            let Some(cfb) = Cfb::parse(bytes) else {
+                return Err(InspectError::Unreadable(
+                    "the .xls file is damaged: its OLE structure cannot be read".into(),
+                ));
+            };
+            if !cfb.has_stream("Workbook") && !cfb.has_stream("Book") {
+                return Err(InspectError::Unreadable(
+                    "the OLE file holds no workbook; it may be another kind of Office document"
+                        .into(),
+                ));
+            }
+            // FilePass means the records are encrypted or XOR-obfuscated. calamine would
+            // stop at RC4 but read obfuscated records as garbage (a bad code page, or worse,
+            // nonsense that parses). Excel opens some such files itself with its built-in
+            // default password; calamine cannot, so they are still `Encrypted` here.
+            if has_filepass(&cfb) {
+                return Err(InspectError::Encrypted);
+            }
             Ok(())
         }
         WorkbookFormat::Ods => package::check(bytes, limits, Kind::Odf),
@@ -47,7 +65,7 @@ pub(crate) fn inspect(
     precheck(bytes, format, limits)?;
     match format {
         WorkbookFormat::Xls => {
-            let workbook = Xls::new(Cursor::new(bytes)).map_err(|e| xls_error(bytes, e))?;
+            let workbook = Xls::new(Cursor::new(bytes)).map_err(xls_error)?;
             read_all(workbook, limits, |e| {
                 InspectError::Unreadable(format!("the xls workbook is damaged ({e})"))
             })
@@ -98,12 +116,9 @@ where
     })
 }
 
-fn xls_error(bytes: &[u8], e: XlsError) -> InspectError {
+fn xls_error(e: XlsError) -> InspectError {
     match e {
         XlsError::Password => InspectError::Encrypted,
-        // A workbook stream that starts with FilePass is encrypted, whatever calamine
-        // tripped over afterwards (XOR-obfuscated records read as a bad code page).
-        _ if has_filepass(bytes) => InspectError::Encrypted,
         e => InspectError::Unreadable(format!("the xls workbook is damaged ({e})")),
     }
 }
@@ -120,10 +135,7 @@ fn ods_error(e: OdsError, limits: &Limits) -> InspectError {
 }
 
 /// Whether the xls workbook stream holds a FilePass record among its first records.
-fn has_filepass(bytes: &[u8]) -> bool {
-    let Some(cfb) = Cfb::parse(bytes) else {
-        return false;
-    };
+fn has_filepass(cfb: &Cfb<'_>) -> bool {
     let Some(stream) = cfb
         .stream_prefix("Workbook", 4096)
         .or_else(|| cfb.stream_prefix("Book", 4096))
@@ -177,4 +189,247 @@ fn scan_range(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::workbook::FormMarker;
+    use crate::workbook::ole::testfile;
+    use crate::workbook::sniff::tests::zip_of;
+
+    /// A cell of a hand-built BIFF8 sheet.
+    pub(crate) enum Biff {
+        Number(u16, u16, f64),
+        Label(u16, u16, &'static str),
+    }
+
+    fn record(out: &mut Vec<u8>, typ: u16, data: &[u8]) {
+        out.extend(typ.to_le_bytes());
+        out.extend((data.len() as u16).to_le_bytes());
+        out.extend(data);
+    }
+
+    fn utf16(s: &str) -> Vec<u8> {
+        s.encode_utf16().flat_map(u16::to_le_bytes).collect()
+    }
+
+    fn bof(dt: u16) -> Vec<u8> {
+        let mut d = vec![0u8; 16];
+        d[..2].copy_from_slice(&0x0600u16.to_le_bytes());
+        d[2..4].copy_from_slice(&dt.to_le_bytes());
+        d
+    }
+
+    /// The `Workbook` stream of a minimal BIFF8 workbook: (name, hidden, cells) per sheet.
+    pub(crate) fn biff_stream(sheets: &[(&str, bool, Vec<Biff>)]) -> Vec<u8> {
+        let bound_len = |name: &str| 4 + 6 + 2 + 2 * name.encode_utf16().count();
+        let globals_len = 4 + 16 + 4 + 2 + sheets.iter().map(|s| bound_len(s.0)).sum::<usize>() + 4;
+        let mut bodies = Vec::new();
+        for (_, _, cells) in sheets {
+            let mut body = Vec::new();
+            record(&mut body, 0x0809, &bof(0x0010));
+            for cell in cells {
+                match cell {
+                    Biff::Number(r, c, v) => {
+                        let mut d = Vec::new();
+                        d.extend(r.to_le_bytes());
+                        d.extend(c.to_le_bytes());
+                        d.extend(0u16.to_le_bytes());
+                        d.extend(v.to_le_bytes());
+                        record(&mut body, 0x0203, &d);
+                    }
+                    Biff::Label(r, c, text) => {
+                        let mut d = Vec::new();
+                        d.extend(r.to_le_bytes());
+                        d.extend(c.to_le_bytes());
+                        d.extend(0u16.to_le_bytes());
+                        d.extend((text.encode_utf16().count() as u16).to_le_bytes());
+                        d.push(1);
+                        d.extend(utf16(text));
+                        record(&mut body, 0x0204, &d);
+                    }
+                }
+            }
+            record(&mut body, 0x000A, &[]);
+            bodies.push(body);
+        }
+        let mut out = Vec::new();
+        record(&mut out, 0x0809, &bof(0x0005));
+        record(&mut out, 0x0042, &1200u16.to_le_bytes());
+        let mut at = globals_len;
+        for ((name, hidden, _), body) in sheets.iter().zip(&bodies) {
+            let mut d = Vec::new();
+            d.extend((at as u32).to_le_bytes());
+            d.push(u8::from(*hidden));
+            d.push(0);
+            d.push(name.encode_utf16().count() as u8);
+            d.push(1);
+            d.extend(utf16(name));
+            record(&mut out, 0x0085, &d);
+            at += body.len();
+        }
+        record(&mut out, 0x000A, &[]);
+        assert_eq!(out.len(), globals_len);
+        for body in bodies {
+            out.extend(body);
+        }
+        out
+    }
+
+    fn limits() -> Limits {
+        Limits::default()
+    }
+
+    #[test]
+    fn xls_heading_counts_visibility_and_marker() {
+        let stream = biff_stream(&[
+            (
+                "Biểu 1",
+                false,
+                vec![
+                    Biff::Label(2, 1, "  SỞ Y TẾ "),
+                    Biff::Label(3, 0, "Báo cáo"),
+                    Biff::Number(3, 4, 2024.0),
+                    Biff::Number(9, 0, 1.5),
+                    Biff::Label(10, 0, "   "),
+                ],
+            ),
+            (
+                "_intake",
+                true,
+                vec![Biff::Label(0, 0, "intake-form:742-2018-pl1@1")],
+            ),
+        ]);
+        let bytes = testfile::build(&[("Workbook", &stream)]);
+        let got = inspect(
+            &bytes,
+            WorkbookFormat::Xls,
+            &Limits {
+                heading_rows: 2,
+                ..limits()
+            },
+        )
+        .unwrap();
+        assert_eq!(got.cells, 5);
+        assert_eq!(got.sheets[0].name, "Biểu 1");
+        assert_eq!(got.sheets[0].heading, ["SỞ Y TẾ", "Báo cáo", "2024"]);
+        assert_eq!(got.sheets[0].cells, 4);
+        assert!(got.sheets[0].visible);
+        assert!(!got.sheets[1].visible);
+        assert_eq!(
+            got.marker,
+            Some(FormMarker {
+                form: "742-2018-pl1".into(),
+                version: 1
+            })
+        );
+        let capped = inspect(
+            &bytes,
+            WorkbookFormat::Xls,
+            &Limits {
+                max_cells: 3,
+                ..limits()
+            },
+        );
+        assert_eq!(capped, Err(InspectError::TooLarge { limit: 3 }));
+    }
+
+    #[test]
+    fn xls_with_filepass_is_encrypted() {
+        for kind in [0u16, 1] {
+            let mut stream = Vec::new();
+            record(&mut stream, 0x0809, &bof(0x0005));
+            let mut pass = kind.to_le_bytes().to_vec();
+            pass.extend([0xAB; 52]);
+            record(&mut stream, 0x002F, &pass);
+            stream.extend([0x5A; 300]);
+            let bytes = testfile::build(&[("Workbook", &stream)]);
+            assert_eq!(
+                inspect(&bytes, WorkbookFormat::Xls, &limits()),
+                Err(InspectError::Encrypted),
+                "FilePass type {kind}"
+            );
+        }
+    }
+
+    #[test]
+    fn damaged_or_foreign_ole_files_are_unreadable() {
+        let mut garbage = ole::MAGIC.to_vec();
+        garbage.extend((0..8000u32).map(|i| (i * 7919 % 251) as u8));
+        let got = inspect(&garbage, WorkbookFormat::Xls, &limits());
+        assert!(
+            matches!(&got, Err(InspectError::Unreadable(m)) if m.contains("OLE")),
+            "{got:?}"
+        );
+
+        let doc = testfile::build(&[("WordDocument", &[0u8; 600])]);
+        let got = inspect(&doc, WorkbookFormat::Xls, &limits());
+        assert!(
+            matches!(&got, Err(InspectError::Unreadable(m)) if m.contains("no workbook")),
+            "{got:?}"
+        );
+
+        let truncated = testfile::build(&[("Workbook", &[0x09, 0x08, 0x10, 0x00, 1, 2])]);
+        let got = inspect(&truncated, WorkbookFormat::Xls, &limits());
+        assert!(matches!(got, Err(InspectError::Unreadable(_))), "{got:?}");
+
+        let got = inspect(b"PK\x03\x04", WorkbookFormat::Xls, &limits());
+        assert!(
+            matches!(&got, Err(InspectError::Unreadable(m)) if m.contains("not an OLE")),
+            "{got:?}"
+        );
+    }
+
+    /// An ods whose content.xml body (inside office:spreadsheet) is `tables`.
+    pub(crate) fn ods_of(tables: &str) -> Vec<u8> {
+        let content = format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?>
+<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:automatic-styles><style:style style:name="ta1" style:family="table"><style:table-properties table:display="true"/></style:style><style:style style:name="ta2" style:family="table"><style:table-properties table:display="false"/></style:style></office:automatic-styles><office:body><office:spreadsheet>{tables}</office:spreadsheet></office:body></office:document-content>"#
+        );
+        let manifest = br#"<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>"#;
+        zip_of(&[
+            (
+                "mimetype",
+                b"application/vnd.oasis.opendocument.spreadsheet",
+            ),
+            ("META-INF/manifest.xml", manifest),
+            ("content.xml", content.as_bytes()),
+        ])
+    }
+
+    #[test]
+    fn ods_heading_counts_and_hidden_tables() {
+        let tables = r#"<table:table table:name="Biểu 2" table:style-name="ta1">
+<table:table-row table:number-rows-repeated="2"><table:table-cell table:number-columns-repeated="5"/></table:table-row>
+<table:table-row><table:table-cell table:number-columns-repeated="2"/><table:table-cell office:value-type="string"><text:p> Tiêu đề </text:p></table:table-cell></table:table-row>
+<table:table-row><table:table-cell office:value-type="float" office:value="7"/><table:table-cell office:value-type="float" office:value="0.25" table:number-columns-repeated="2"/></table:table-row>
+<table:table-row table:number-rows-repeated="1048000"><table:table-cell table:number-columns-repeated="1024"/></table:table-row>
+</table:table>
+<table:table table:name="_intake" table:style-name="ta2"><table:table-row><table:table-cell office:value-type="string"><text:p>intake-form:f1@9</text:p></table:table-cell></table:table-row></table:table>"#;
+        let bytes = ods_of(tables);
+        let got = inspect(&bytes, WorkbookFormat::Ods, &limits()).unwrap();
+        assert_eq!(got.sheets.len(), 2);
+        assert_eq!(got.sheets[0].heading, ["Tiêu đề", "7", "0.25", "0.25"]);
+        assert_eq!(got.sheets[0].cells, 4);
+        assert!(got.sheets[0].visible);
+        assert!(!got.sheets[1].visible);
+        assert_eq!(got.cells, 5);
+        assert_eq!(
+            got.marker,
+            Some(FormMarker {
+                form: "f1".into(),
+                version: 9
+            })
+        );
+    }
+
+    #[test]
+    fn ods_that_is_not_a_zip_is_unreadable() {
+        let got = inspect(b"<office:document/>", WorkbookFormat::Ods, &limits());
+        assert!(
+            matches!(&got, Err(InspectError::Unreadable(m)) if m.contains("not a zip")),
+            "{got:?}"
+        );
+    }
 }
