@@ -508,9 +508,13 @@ fn envelope(m: &mail_parser::Message<'_>) -> Envelope {
             .unwrap_or_default(),
         subject,
         date: m.date().and_then(to_chrono),
+        // mail-parser's `received()` is the bottom-most header; arrival is the topmost.
         arrived: m
-            .received()
-            .and_then(|r| r.date.as_ref())
+            .header_values("Received")
+            .find_map(|v| match v {
+                mail_parser::HeaderValue::Received(r) => r.date.as_ref(),
+                _ => None,
+            })
             .and_then(to_chrono),
         auto,
         references,

@@ -98,10 +98,17 @@ fn batch(
     chunk: &[Pending],
     report: &mut PassReport,
 ) -> Result<(), StoreError> {
+    let taken_at = clock.now();
     let loaded: Vec<(Pending, Inbound)> = chunk
         .iter()
         .filter_map(|p| match source.load(p) {
-            Ok(item) => Some((p.clone(), item)),
+            // A dropped file arrives when intake takes it: copy tools keep old mtimes.
+            Ok(mut item) => {
+                if item.source == pipeline::SourceKind::Drop {
+                    item.seen_at = taken_at;
+                }
+                Some((p.clone(), item))
+            }
             Err(e) => {
                 warn!(key = %p.key, error = %e, "cannot read item; will retry");
                 report.failed += 1;
