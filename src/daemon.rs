@@ -150,14 +150,8 @@ pub fn watch(
     };
     let debounce = Duration::from_millis(200);
     let mut mail = new_debouncer(debounce, None, handler(tx.clone()))?;
-    mail.watch(
-        &config.mailbox.path.join("new"),
-        RecursiveMode::NonRecursive,
-    )?;
-    mail.watch(
-        &config.mailbox.path.join("cur"),
-        RecursiveMode::NonRecursive,
-    )?;
+    mail.watch(config.mailbox.path.join("new"), RecursiveMode::NonRecursive)?;
+    mail.watch(config.mailbox.path.join("cur"), RecursiveMode::NonRecursive)?;
     keep.push(Box::new(mail));
     match config.drop.watch {
         WatchMode::Native => {

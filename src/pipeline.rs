@@ -231,7 +231,7 @@ pub struct Prior {
     /// A message already taken in with the same Message-ID or bytes: its id.
     pub duplicate_of: Option<i64>,
     /// Per deliverable: the highest version, the file hashes already filed, the latest state.
-    pub versions: HashMap<String, (u32, HashSet<String>, Option<VersionState>)>,
+    pub versions: HashMap<String, crate::store::Held>,
 }
 
 /// A new version to file.

@@ -42,26 +42,35 @@ fn zip_of(parts: &[(&str, &[u8])]) -> Vec<u8> {
     out.finish().unwrap().into_inner()
 }
 
+/// An xlsx package of one sheet with this sheet XML and, if given, this sharedStrings part.
+fn xlsx_package(sheet: &str, shared_strings: Option<&str>) -> Vec<u8> {
+    let types = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#;
+    let rels = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#;
+    let workbook = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Bomb" sheetId="1" r:id="rId1"/></sheets></workbook>"#;
+    let workbook_rels = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#;
+    let mut parts: Vec<(&str, &[u8])> = vec![
+        ("[Content_Types].xml", types.as_bytes()),
+        ("_rels/.rels", rels.as_bytes()),
+        ("xl/workbook.xml", workbook.as_bytes()),
+        ("xl/_rels/workbook.xml.rels", workbook_rels.as_bytes()),
+        ("xl/worksheets/sheet1.xml", sheet.as_bytes()),
+    ];
+    if let Some(sst) = shared_strings {
+        parts.push(("xl/sharedStrings.xml", sst.as_bytes()));
+    }
+    zip_of(&parts)
+}
+
 /// An xlsx whose single sheet declares the whole grid and holds A1 and XFD1048576: what
 /// makes calamine's `worksheet_range` ask for 512 GiB.
 fn sparse_bomb() -> Vec<u8> {
-    let types = br#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#;
-    let rels = br#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#;
-    let workbook = br#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Bomb" sheetId="1" r:id="rId1"/></sheets></workbook>"#;
-    let workbook_rels = br#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#;
-    let sheet = br#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+    let sheet = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><dimension ref="A1:XFD1048576"/><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>top</t></is></c></row><row r="1048576"><c r="XFD1048576"><v>42</v></c></row></sheetData></worksheet>"#;
-    zip_of(&[
-        ("[Content_Types].xml", types),
-        ("_rels/.rels", rels),
-        ("xl/workbook.xml", workbook),
-        ("xl/_rels/workbook.xml.rels", workbook_rels),
-        ("xl/worksheets/sheet1.xml", sheet),
-    ])
+    xlsx_package(sheet, None)
 }
 
 /// An xlsx of `rows` × 10 cells, the first row a title.
@@ -249,14 +258,14 @@ fn measure_in_fresh_process(bytes: &[u8], format: WorkbookFormat) -> (u64, Inspe
     );
     let growth = stdout
         .lines()
-        .find_map(|l| l.strip_prefix("peak_growth_kib="))
+        .find_map(|l| l.split("peak_growth_kib=").nth(1))
         .unwrap_or_else(|| panic!("no measurement in:\n{stdout}"))
         .trim()
         .parse()
         .unwrap();
     let inspection = stdout
         .lines()
-        .find_map(|l| l.strip_prefix("inspection="))
+        .find_map(|l| l.split("inspection=").nth(1))
         .map(|j| serde_json::from_str(j).unwrap())
         .unwrap();
     (growth, inspection)
@@ -292,7 +301,8 @@ fn measure_inspection_in_this_process() {
         .inspect(&bytes, format)
         .expect("inspection succeeds");
     let peak = status_kib("VmHWM:");
-    println!("peak_growth_kib={}", peak.saturating_sub(before));
+    // On lines of their own: the harness prints the test's name before them.
+    println!("\npeak_growth_kib={}", peak.saturating_sub(before));
     println!("inspection={}", serde_json::to_string(&inspection).unwrap());
 }
 
@@ -306,6 +316,37 @@ fn sparse_cell_bomb_is_read_in_bounded_memory() {
     assert!(growth < MAX_GROWTH_KIB, "peak memory grew by {growth} KiB");
     assert_eq!(inspection.cells, 2);
     assert_eq!(inspection.sheets[0].heading, ["top", "42"]);
+}
+
+#[test]
+fn shared_strings_count_bomb_is_refused_before_calamine_sees_it() {
+    // calamine reserves `uniqueCount` strings up front: 10^10 of them is a 240 GB request
+    // that aborts the process. The package check refuses the file first.
+    let sheet = r#"<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row></sheetData></worksheet>"#;
+    let sst = r#"<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="10000000000"><si><t>a</t></si></sst>"#;
+    let bytes = xlsx_package(sheet, Some(sst));
+    let got = inspector().inspect(&bytes, WorkbookFormat::Xlsx);
+    assert_eq!(got, Err(InspectError::TooLarge { limit: 2_000_000 }));
+}
+
+#[test]
+fn decompression_bomb_is_refused_within_the_unpacked_budget() {
+    // 30 MB of empty rows deflates to a few tens of KB; with max_bytes at 5 MiB the package
+    // may unpack to 20 MiB, and reading stops there.
+    let mut sheet = String::from(
+        r#"<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>"#,
+    );
+    sheet.push_str(&"<row/>".repeat(5_000_000));
+    sheet.push_str("</sheetData></worksheet>");
+    let bytes = xlsx_package(&sheet, None);
+    drop(sheet);
+    assert!(bytes.len() < 1 << 20, "the bomb is {} bytes", bytes.len());
+    let limits = Limits {
+        max_bytes: 5 << 20,
+        ..Limits::default()
+    };
+    let got = Inspector::new(limits, None).inspect(&bytes, WorkbookFormat::Xlsx);
+    assert_eq!(got, Err(InspectError::TooLarge { limit: 20 << 20 }));
 }
 
 #[test]

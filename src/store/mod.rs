@@ -54,6 +54,9 @@ pub enum StoreError {
 
 type Result<T> = std::result::Result<T, StoreError>;
 
+/// Per deliverable: the last version, the file hashes filed, the latest state.
+pub type Held = (u32, HashSet<String>, Option<VersionState>);
+
 /// What the store knows of a source item.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceRecord {
@@ -214,12 +217,8 @@ impl Store {
     }
 
     /// Per deliverable of an agency: (last version, filed hashes, latest state).
-    fn held(
-        &self,
-        campaign: &str,
-        agency: &str,
-    ) -> Result<HashMap<String, (u32, HashSet<String>, Option<VersionState>)>> {
-        let mut out: HashMap<String, (u32, HashSet<String>, Option<VersionState>)> = HashMap::new();
+    fn held(&self, campaign: &str, agency: &str) -> Result<HashMap<String, Held>> {
+        let mut out: HashMap<String, Held> = HashMap::new();
         let mut st = self
             .conn
             .prepare_cached("SELECT deliverable, version, state FROM versions WHERE campaign = ?1 AND agency = ?2 ORDER BY version")

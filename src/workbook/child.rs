@@ -31,7 +31,7 @@ const MAX_STDERR: usize = 64 * 1024;
 const OUT_OF_MEMORY: &str = "memory allocation of";
 
 /// Exit code of `inspect-workbook` when its answer could not be written to stdout.
-pub const EXIT_NO_ANSWER: i32 = 2;
+const EXIT_NO_ANSWER: i32 = 2;
 
 /// The limits that shape the answer, passed from parent to child.
 #[derive(Debug, Serialize, Deserialize)]
@@ -43,9 +43,11 @@ struct PassedLimits {
 
 /// Entry point of the hidden `intake inspect-workbook --format F` subcommand: reads the
 /// workbook from stdin, writes `Result<Inspection, InspectError>` as JSON to stdout, returns
-/// the exit code (0 once an answer is written, whichever it is; [`EXIT_NO_ANSWER`] if it
-/// could not be). The parent's cell, byte and heading limits, passed in the environment,
-/// take the place of those in `limits`. main.rs calls this before anything else starts.
+/// the exit code (0 once an answer is written, whichever it is; 2 if it could not be).
+///
+/// The parent's cell, byte and heading limits, passed in the environment, take the place of
+/// those in `limits`. The child runs with an empty environment: main.rs should call this
+/// before it loads configuration or starts a runtime.
 pub fn child_main(format: WorkbookFormat, limits: Limits) -> i32 {
     let limits = with_passed_limits(limits, std::env::var(LIMITS_ENV).ok().as_deref());
     let answer = read_input(limits.max_bytes)
@@ -357,7 +359,8 @@ fn judge(
             MAX_ANSWER >> 20
         ))),
         Some(0) => serde_json::from_slice(&answer.bytes).unwrap_or_else(|e| {
-            tracing::warn!(error = %e, stderr = %tail(&stderr), "workbook reader answer is not valid json");
+            let stderr = tail(&stderr);
+            tracing::warn!(error = %e, %stderr, "workbook reader answer is not valid json");
             Err(InspectError::Crashed(
                 "the workbook reader process gave an answer that is not valid".into(),
             ))
@@ -497,14 +500,14 @@ mod tests {
     }
 
     #[test]
-    fn the_memory_limit_applies_in_the_child() {
-        // Reports the soft address-space limit the child runs under, in KiB.
-        let report = r#"printf '{"Err":{"Unreadable":"%s"}}' "$(ulimit -v)""#;
+    fn the_limits_apply_in_the_child() {
+        // Reports the address-space (KiB), CPU-time (s) and core-file limits it runs under.
+        let report = r#"printf '{"Err":{"Unreadable":"%s %s %s"}}' "$(ulimit -v)" "$(ulimit -t)" "$(ulimit -c)""#;
         let limits = Limits {
             child_memory_bytes: 256 << 20,
             ..quick()
         };
-        let want = (256 * 1024).to_string();
+        let want = format!("{} 2 0", 256 * 1024);
         assert_eq!(
             run_sh(report, b"", &limits),
             Err(InspectError::Unreadable(want))

@@ -5,11 +5,12 @@
 //! hostile or broken file take the daemon down. calamine's whole-sheet readers allocate by
 //! what a file declares (a 5 KB xlsx can ask for 512 GiB and abort the process), so:
 //!
-//! - xlsx/xlsm are read in-process, but only after [`package`] has checked the zip against
-//!   size and count budgets, and only through calamine's streaming cell reader ([`xlsx`]);
+//! - xlsx/xlsm are read in-process, but only after module `package` has checked the zip
+//!   against size and count budgets, and only through calamine's streaming cell reader
+//!   (module `xlsx`);
 //! - xls and ods, whose calamine readers load every sheet whole, are read in a child process
 //!   (the `intake` binary itself, `intake inspect-workbook`) under memory, CPU and wall-clock
-//!   limits ([`child`]); a child that dies takes nothing else with it.
+//!   limits (module `child`); a child that dies takes nothing else with it.
 //!
 //! Every way a workbook can fail is an [`InspectError`]: an ordinary outcome to show staff
 //! and the sender, never a panic or an abort of the daemon.
@@ -85,7 +86,7 @@ pub struct Limits {
     pub max_cells: u64,
     /// Largest workbook file taken; an xlsx/ods package may also unpack to at most four times this.
     pub max_bytes: u64,
-    /// How many of a sheet's first non-empty rows make its heading (and are searched for the marker).
+    /// How many of a sheet's first non-empty rows make its heading and are searched for the marker.
     pub heading_rows: u32,
     /// Address-space limit (RLIMIT_AS) of the child process that reads xls and ods.
     pub child_memory_bytes: u64,
@@ -161,14 +162,12 @@ impl std::fmt::Display for FormMarker {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 pub enum InspectError {
     /// The workbook is protected with a password to open it.
-    #[error(
-        "the workbook is protected with a password, so it cannot be opened; please send it without a password"
-    )]
+    #[error("the workbook is protected by a password, so it cannot be read")]
     Encrypted,
     /// The file is not a workbook of its format or is damaged; the text says what was wrong.
     #[error("the workbook cannot be read: {0}")]
     Unreadable(String),
-    /// The workbook goes past one of intake's limits (cells, bytes, parts or memory); `limit` is that limit.
+    /// The workbook goes past a limit (cells, bytes, parts or memory); `limit` is that limit.
     #[error("the workbook is too large to read (limit: {limit})")]
     TooLarge {
         /// The limit the workbook went past, in the unit of what was counted.
@@ -244,7 +243,7 @@ impl Inspector {
     }
 }
 
-/// Runs a reader, turning a panic inside calamine (a bug it has on some malformed input)
+/// Runs a reader, turning a panic inside calamine on malformed input
 /// into an `Unreadable` outcome instead of a dead worker thread.
 fn guarded(
     read: impl FnOnce() -> Result<Inspection, InspectError>,

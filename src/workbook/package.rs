@@ -40,7 +40,7 @@ const ELEMENT_CAPS: [(&[u8], u64); 8] = [
 ];
 
 /// Parts not scanned as XML, by extension: pictures and binaries where any byte may occur.
-/// They are capped at `max_bytes` each instead.
+/// They are capped at `max_bytes` each instead (they unpack to about their packed size).
 const BINARY_EXTENSIONS: [&str; 11] = [
     "bin", "png", "jpg", "jpeg", "gif", "emf", "wmf", "tif", "tiff", "bmp", "wdp",
 ];
@@ -93,7 +93,7 @@ pub(crate) fn check(bytes: &[u8], limits: &Limits, kind: Kind) -> Result<(), Ins
         }
         let name = file.name().map(|n| n.into_owned()).unwrap_or_default();
         let binary = is_binary_part(&name);
-        let part_cap = if binary || kind == Kind::Odf {
+        let part_cap = if binary {
             limits.max_bytes.min(budget)
         } else {
             budget
@@ -193,12 +193,12 @@ impl Counts {
                 });
             }
         } else if local == b"sst" {
-            if let Some(n) = attribute_number(&tag[name_end..], b"uniqueCount") {
-                if n > self.max_cells {
-                    return Err(Problem::TooMany {
-                        limit: self.max_cells,
-                    });
-                }
+            if attribute_number(&tag[name_end..], b"uniqueCount")
+                .is_some_and(|n| n > self.max_cells)
+            {
+                return Err(Problem::TooMany {
+                    limit: self.max_cells,
+                });
             }
         } else if let Some(i) = ELEMENT_CAPS.iter().position(|(n, _)| *n == local) {
             self.capped[i] += 1;
@@ -318,17 +318,17 @@ impl XmlScan {
                 },
                 State::Comment => {
                     if b == b'>' && self.tail == *b"--" {
-                        self.to_text();
+                        self.back_to_text();
                     }
                 }
                 State::CData => {
                     if b == b'>' && self.tail == *b"]]" {
-                        self.to_text();
+                        self.back_to_text();
                     }
                 }
                 State::Pi => {
                     if b == b'>' && self.tail[1] == b'?' {
-                        self.to_text();
+                        self.back_to_text();
                     }
                 }
             }
@@ -366,11 +366,11 @@ impl XmlScan {
             counts.start_tag(&tag)
         };
         self.tag = tag;
-        self.to_text();
+        self.back_to_text();
         result
     }
 
-    fn to_text(&mut self) {
+    fn back_to_text(&mut self) {
         self.state = State::Text;
         self.len = 0;
     }

@@ -70,10 +70,10 @@ impl SheetScan {
             return;
         }
         let entry = self.rows.entry(row).or_default();
-        if let Some(marker) = parse_marker(text) {
-            if entry.marker.as_ref().is_none_or(|(c, _)| col < *c) {
-                entry.marker = Some((col, marker));
-            }
+        if let Some(marker) = parse_marker(text)
+            && entry.marker.as_ref().is_none_or(|(c, _)| col < *c)
+        {
+            entry.marker = Some((col, marker));
         }
         let at = entry.cells.partition_point(|(c, _)| *c < col);
         if entry.cells.get(at).is_some_and(|(c, _)| *c == col) {
