@@ -271,15 +271,21 @@ fn run_daemon(config: Config, clock: Clock, once: bool) -> Result<ExitCode> {
     let (tx, rx) = std::sync::mpsc::channel();
     let _watchers =
         daemon::watch(&config, tx.clone()).context("cannot watch the mailbox and drop folder")?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    // Signals are caught by the async runtime; the handlers are installed before the worker
+    // starts, so a SIGTERM at any instant stops it between batches.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
         .enable_all()
         .build()?;
+    let (mut term, ctrl_c) = {
+        let _entered = runtime.enter();
+        let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        (term, tokio::signal::ctrl_c())
+    };
     let stopper = tx.clone();
     runtime.spawn(async move {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("SIGTERM handler");
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
+            _ = ctrl_c => {}
             _ = term.recv() => {}
         }
         tracing::info!("stopping after the current batch");
