@@ -333,8 +333,14 @@ fn unzip(zip_name: &str, bytes: &[u8], depth: usize, limits: &Limits, out: &mut 
         if entry.is_dir() {
             continue;
         }
-        let name = sanitise_name(&entry_name(&entry));
-        if name.starts_with("__MACOSX") || name.starts_with("._") || name.is_empty() {
+        let raw_name = entry_name(&entry);
+        let last = raw_name.rsplit(['/', '\\']).next().unwrap_or_default();
+        // macOS resource forks ride along in zips made on a Mac; they are not files.
+        if raw_name.starts_with("__MACOSX") || last.starts_with("._") {
+            continue;
+        }
+        let name = sanitise_name(&raw_name);
+        if name.is_empty() {
             continue;
         }
         let declared = entry.size();
@@ -629,5 +635,85 @@ mod tests {
             Some(DocumentFormat::Pdf)
         );
         assert_eq!(sniff_document(b"hello", "pdf"), None);
+    }
+
+    fn zip_of(entries: &[(&str, Vec<u8>)]) -> Vec<u8> {
+        use std::io::Write;
+        let mut buf = std::io::Cursor::new(Vec::new());
+        let mut w = zip::ZipWriter::new(&mut buf);
+        for (name, data) in entries {
+            w.start_file(*name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            w.write_all(data).unwrap();
+        }
+        w.finish().unwrap();
+        buf.into_inner()
+    }
+
+    #[test]
+    fn zips_are_opened_within_limits() {
+        let pdf = b"%PDF-1.4\n%%EOF\n".to_vec();
+        // A bomb: 8 MB of zeros packs to a few dozen KB, far above the ratio limit.
+        let bomb = vec![0u8; 8 << 20];
+        let zip = zip_of(&[
+            ("../../etc/Bao cao.pdf", pdf.clone()),
+            ("bomb.pdf", bomb),
+            ("__MACOSX/._x.pdf", vec![1]),
+        ]);
+        let out = extract_file("nop.zip", zip, &Limits::default());
+        assert_eq!(out.files.len(), 1, "{:?}", out.skipped);
+        assert_eq!(out.files[0].name, "Bao cao.pdf");
+        assert_eq!(out.files[0].origin, "zip:nop.zip");
+        assert_eq!(out.files[0].bytes, pdf);
+        assert!(
+            out.skipped
+                .iter()
+                .any(|s| s.name == "bomb.pdf" && s.reason.contains("compressed")),
+            "{:?}",
+            out.skipped
+        );
+
+        // A zip inside a zip inside a zip … stops at the nesting limit.
+        let mut nested = zip_of(&[("x.pdf", pdf.clone())]);
+        for _ in 0..5 {
+            nested = zip_of(&[("inner.zip", nested)]);
+        }
+        let out = extract_file("outer.zip", nested, &Limits::default());
+        assert!(out.files.is_empty());
+        assert!(
+            out.skipped
+                .iter()
+                .any(|s| s.reason.contains("nested too deep"))
+        );
+
+        // Too many entries: only the first ones are read.
+        let many: Vec<(String, Vec<u8>)> =
+            (0..20).map(|i| (format!("{i}.pdf"), pdf.clone())).collect();
+        let many: Vec<(&str, Vec<u8>)> =
+            many.iter().map(|(n, d)| (n.as_str(), d.clone())).collect();
+        let limits = Limits {
+            max_zip_entries: 5,
+            ..Limits::default()
+        };
+        let out = extract_file("many.zip", zip_of(&many), &limits);
+        assert_eq!(out.files.len(), 5);
+    }
+
+    #[test]
+    fn a_workbook_named_but_not_shaped_like_one_is_kept_and_flagged() {
+        let out = extract_file(
+            "PL1.xlsx",
+            b"<html>not a workbook</html>".to_vec(),
+            &Limits::default(),
+        );
+        assert_eq!(out.files.len(), 1);
+        assert!(!out.files[0].magic_ok);
+        assert_eq!(out.files[0].kind, FileKind::Workbook(WorkbookFormat::Xlsx));
+        // A file that is neither by name nor by bytes is not ours.
+        assert!(
+            extract_file("logo.png", b"\x89PNG....".to_vec(), &Limits::default())
+                .files
+                .is_empty()
+        );
     }
 }
