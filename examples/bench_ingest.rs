@@ -59,6 +59,7 @@ fn main() {
             .unwrap();
         }
         let start = Instant::now();
+        #[allow(clippy::zombie_processes)] // reaped by wait4 below, which also gives its peak RSS
         let child = Command::new(&bin)
             .args(["--now", "2018-07-12T09:00:00+07:00", "run", "--once"])
             .current_dir(dir.path())

@@ -161,7 +161,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
     let clock = cli.now.map_or_else(Clock::system, Clock::starting_at);
     let config = load_config(cli.config.as_deref())?;
     match cli.command {
-        Command::Demo { fixtures } => demo(config, clock, fixtures),
+        Command::Demo { fixtures } => demo(config, cli.now, fixtures),
         Command::Run { once } => run_daemon(config, clock, once),
         Command::Status { json } => {
             let store = Store::open_read(&config.store_dir)?;
@@ -301,13 +301,16 @@ fn run_daemon(config: Config, clock: Clock, once: bool) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn demo(config: Config, clock: Clock, fixtures: Option<PathBuf>) -> Result<ExitCode> {
+fn demo(
+    config: Config,
+    now: Option<DateTime<FixedOffset>>,
+    fixtures: Option<PathBuf>,
+) -> Result<ExitCode> {
     // The example campaign ran in July 2018; unless told otherwise, look at it from just after.
-    let clock = if clock.now().format("%Y").to_string() >= "2026".to_string() {
-        Clock::starting_at(DateTime::parse_from_rfc3339("2018-07-12T09:00:00+07:00")?)
-    } else {
-        clock
-    };
+    let clock = Clock::starting_at(match now {
+        Some(at) => at,
+        None => DateTime::parse_from_rfc3339("2018-07-12T09:00:00+07:00")?,
+    });
     let dir = fixtures.unwrap_or_else(|| {
         let here = PathBuf::from("mailbox-fixtures");
         if here.is_dir() {

@@ -59,15 +59,15 @@ fn run_once(dir: &Path) -> std::process::Child {
 }
 
 /// What must be identical: per-message summaries, totals, status and the filed tree.
-fn state(
-    dir: &Path,
-) -> (
-    Vec<(String, query::ItemSummary)>,
-    query::Totals,
-    serde_json::Value,
-    Vec<String>,
-    Vec<String>,
-) {
+struct State {
+    items: Vec<(String, query::ItemSummary)>,
+    totals: query::Totals,
+    status: serde_json::Value,
+    filed: Vec<String>,
+    outbox: Vec<String>,
+}
+
+fn state(dir: &Path) -> State {
     let config = common::config(dir);
     let store = Store::open_read(&config.store_dir).unwrap();
     let keys: Vec<String> = common::tree(&config.mailbox.path)
@@ -107,7 +107,13 @@ fn state(
         .into_iter()
         .filter(|p| !p.starts_with(".staging"))
         .collect();
-    (summaries, totals, status, filed, outbox)
+    State {
+        items: summaries,
+        totals,
+        status,
+        filed,
+        outbox,
+    }
 }
 
 #[test]
@@ -147,20 +153,29 @@ fn killed_at_any_instant_nothing_is_lost_or_filed_twice() {
     );
 
     let (want, got) = (state(reference.path()), state(crashed.path()));
-    assert_eq!(got.0.len(), n);
+    assert_eq!(got.items.len(), n);
     assert_eq!(
-        got.0, want.0,
+        got.items, want.items,
         "per-message outcomes differ after {kills} kills"
     );
-    assert_eq!(got.1, want.1, "totals differ after {kills} kills");
-    assert_eq!(got.2, want.2, "status differs after {kills} kills");
-    assert_eq!(got.3, want.3, "filed tree differs after {kills} kills");
+    assert_eq!(got.totals, want.totals, "totals differ after {kills} kills");
     assert_eq!(
-        got.4.len(),
-        got.1.queued as usize,
+        got.status, want.status,
+        "status differs after {kills} kills"
+    );
+    assert_eq!(
+        got.filed, want.filed,
+        "filed tree differs after {kills} kills"
+    );
+    assert_eq!(
+        got.outbox.len(),
+        got.totals.queued as usize,
         "one outbox file per queued receipt"
     );
-    assert_eq!(got.1.sent, got.1.queued, "every receipt handed over");
+    assert_eq!(
+        got.totals.sent, got.totals.queued,
+        "every receipt handed over"
+    );
 
     // Nothing filed is left in new/ (only mail intake leaves alone stays there).
     let config = common::config(crashed.path());

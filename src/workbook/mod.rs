@@ -226,20 +226,38 @@ impl Inspector {
         if is_encrypted_ooxml(bytes) {
             return Err(InspectError::Encrypted);
         }
-        match (format, &self.helper) {
+        let result = match (format, &self.helper) {
             (WorkbookFormat::Xlsx | WorkbookFormat::Xlsm, _) => {
                 guarded(|| xlsx::inspect(bytes, &self.limits))
             }
             (WorkbookFormat::Xls | WorkbookFormat::Ods, Some(helper)) => {
                 // Cheap structural checks in-process, so that a plain wrong file gets a clear
                 // answer without a process being started for it.
-                whole::precheck(bytes, format, &self.limits)?;
-                child::run(helper, bytes, format, &self.limits)
+                whole::precheck(bytes, format, &self.limits)
+                    .and_then(|()| child::run(helper, bytes, format, &self.limits))
             }
             (WorkbookFormat::Xls | WorkbookFormat::Ods, None) => {
                 guarded(|| whole::inspect(bytes, format, &self.limits))
             }
-        }
+        };
+        result.map_err(shorten)
+    }
+}
+
+/// Longest explanation an outcome carries, in characters.
+const MAX_EXPLANATION: usize = 300;
+
+/// Keeps explanations short: they quote part and sheet names and calamine's messages,
+/// which a hostile file controls, and they end up in receipts.
+fn shorten(e: InspectError) -> InspectError {
+    let cut = |text: String| match text.char_indices().nth(MAX_EXPLANATION) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text,
+    };
+    match e {
+        InspectError::Unreadable(text) => InspectError::Unreadable(cut(text)),
+        InspectError::Crashed(text) => InspectError::Crashed(cut(text)),
+        other => other,
     }
 }
 
@@ -318,6 +336,17 @@ mod tests {
         };
         let got = Inspector::new(limits, None).inspect(&[0u8; 11], WorkbookFormat::Xlsx);
         assert_eq!(got, Err(InspectError::TooLarge { limit: 10 }));
+    }
+
+    #[test]
+    fn long_explanations_are_cut() {
+        let long = InspectError::Unreadable(format!("part '{}'", "ệ".repeat(5000)));
+        let InspectError::Unreadable(text) = shorten(long) else {
+            panic!("variant changed")
+        };
+        assert_eq!(text.chars().count(), MAX_EXPLANATION + 1);
+        assert!(text.ends_with('…'));
+        assert_eq!(shorten(InspectError::TimedOut), InspectError::TimedOut);
     }
 
     #[test]
