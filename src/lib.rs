@@ -23,6 +23,7 @@ pub mod clock;
 pub mod config;
 pub mod daemon;
 pub mod extract;
+pub mod forms;
 pub mod identify;
 pub mod ingest;
 pub mod outbox;

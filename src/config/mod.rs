@@ -160,6 +160,21 @@ pub struct Campaign {
     pub keywords: Vec<String>,
     /// What each agency owes.
     pub deliverables: Vec<Deliverable>,
+    /// Form rules switched to a warning or off for this campaign, by rule id.
+    pub rules: std::collections::HashMap<String, RuleSetting>,
+}
+
+/// A campaign's setting for a form rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleSetting {
+    /// As the form says.
+    Default,
+    /// Reported as a warning.
+    Warning,
+    /// Reported as an error.
+    Error,
+    /// Not checked.
+    Off,
 }
 
 impl Campaign {
@@ -219,6 +234,8 @@ pub struct Deliverable {
     pub name: String,
     /// The form id the blank workbook's marker carries.
     pub form: Option<String>,
+    /// The form's specification, when the deliverable has one.
+    pub spec: Option<std::sync::Arc<crate::forms::spec::FormSpec>>,
     /// Which parts make it up.
     pub parts: Vec<Part>,
     /// Whole-word keywords of file and sheet names.
@@ -261,6 +278,18 @@ pub fn embedded_files() -> BTreeMap<&'static str, &'static str> {
         (
             "rosters/langson.toml",
             include_str!("../../config/rosters/langson.toml"),
+        ),
+        (
+            "forms/742-2018-pl1.toml",
+            include_str!("../../config/forms/742-2018-pl1.toml"),
+        ),
+        (
+            "forms/742-2018-pl2.toml",
+            include_str!("../../config/forms/742-2018-pl2.toml"),
+        ),
+        (
+            "forms/742-2018-pl3.toml",
+            include_str!("../../config/forms/742-2018-pl3.toml"),
         ),
     ])
 }

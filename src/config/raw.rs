@@ -107,6 +107,11 @@ pub struct RawCampaign {
     pub keywords: Vec<String>,
     #[serde(default, rename = "deliverable")]
     pub deliverables: Vec<RawDeliverable>,
+    /// Folder of form specifications, relative to the campaign file (default `../forms`).
+    pub forms: Option<String>,
+    /// Rule id → "warning", "error" or "off".
+    #[serde(default)]
+    pub rules: std::collections::BTreeMap<String, String>,
 }
 
 /// `[[deliverable]]` of a campaign.

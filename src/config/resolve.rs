@@ -361,11 +361,37 @@ fn load_campaign(
         if parts.is_empty() {
             parts = vec![Part::Report, Part::Workbook];
         }
+        // A deliverable's form is specified in `<forms>/<form id>.toml` when that file exists.
+        let forms_dir = rel
+            .parent()
+            .unwrap_or(Path::new(""))
+            .join(raw.forms.as_deref().unwrap_or("../forms"));
+        let spec = match &d.form {
+            Some(form) => {
+                let path = clean(&forms_dir.join(format!("{form}.toml")));
+                match read(&path) {
+                    Ok(text) => {
+                        let spec = crate::forms::spec::parse(&path.display().to_string(), &text)?;
+                        if spec.id != *form {
+                            return Err(at(
+                                &key("form"),
+                                &format!("{} declares id \"{}\"", path.display(), spec.id),
+                                "make the form file's id match the deliverable's form",
+                            ));
+                        }
+                        Some(std::sync::Arc::new(spec))
+                    }
+                    Err(_) => None,
+                }
+            }
+            None => None,
+        };
         deliverables.push(Deliverable {
             id: d.id.clone(),
             label: d.label.clone(),
             name: d.name.clone(),
             form: d.form.clone(),
+            spec,
             parts,
             keywords: d.keywords.clone(),
             titles: d.titles.clone(),
@@ -385,8 +411,49 @@ fn load_campaign(
         closes,
         agencies,
         keywords: raw.keywords,
+        rules: rule_settings(&file, &raw.rules, &deliverables)?,
         deliverables,
     })
+}
+
+/// The campaign's switches of form rules, each naming a rule of one of its forms.
+fn rule_settings(
+    file: &str,
+    raw: &std::collections::BTreeMap<String, String>,
+    deliverables: &[Deliverable],
+) -> Result<std::collections::HashMap<String, RuleSetting>, ConfigError> {
+    let known: HashSet<&str> = deliverables
+        .iter()
+        .filter_map(|d| d.spec.as_ref())
+        .flat_map(|s| s.rules.iter().map(|r| r.id.as_str()))
+        .collect();
+    let mut out = std::collections::HashMap::new();
+    for (id, setting) in raw {
+        if !known.contains(id.as_str()) {
+            return Err(err(
+                file,
+                &format!("rules.{id}"),
+                "no form of this campaign has that rule",
+                "use a rule id from config/forms/*.toml",
+            ));
+        }
+        let s = match setting.as_str() {
+            "warning" => RuleSetting::Warning,
+            "error" => RuleSetting::Error,
+            "off" => RuleSetting::Off,
+            "default" => RuleSetting::Default,
+            other => {
+                return Err(err(
+                    file,
+                    &format!("rules.{id}"),
+                    &format!("unknown setting \"{other}\""),
+                    "use \"warning\", \"error\", \"off\" or \"default\"",
+                ));
+            }
+        };
+        out.insert(id.clone(), s);
+    }
+    Ok(out)
 }
 
 fn load_roster(

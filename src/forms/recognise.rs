@@ -1,0 +1,307 @@
+//! # Recognition: which form a workbook is, and where its rows and columns are
+//!
+//! A blank form carries a marker (form id and version); a workbook without it — an agency's
+//! own copy, last year's file — is matched by its titles, sheet names and row labels, without
+//! accents or case, with a confidence. Rows are found by label and code, not by position, so
+//! inserted blank rows, reordered rows and slightly different labels still land on the right
+//! indicator; columns are found by their header text.
+
+use crate::text::{Phrase, fold, tokens};
+use crate::workbook::{CellValue, Grid};
+
+use super::spec::{FormSpec, SheetSpec};
+
+/// How a form was recognised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecognisedBy {
+    /// The blank form's marker.
+    Marker,
+    /// Titles, sheet names and row labels.
+    Content,
+}
+
+/// Where one sheet of the form is in the workbook.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SheetMatch {
+    /// Index of the workbook sheet, when found.
+    pub grid_sheet: Option<usize>,
+    /// The header row (0-based), when found.
+    pub header_row: Option<u32>,
+    /// Per spec column: the workbook column (0-based).
+    pub columns: Vec<Option<u32>>,
+    /// Per spec row: the workbook row (0-based).
+    pub rows: Vec<Option<u32>>,
+}
+
+/// A workbook recognised as a form.
+#[derive(Debug, Clone)]
+pub struct Recognition<'s> {
+    /// The form.
+    pub spec: &'s FormSpec,
+    /// How.
+    pub by: RecognisedBy,
+    /// 0..=1.
+    pub confidence: f64,
+    /// The marker's version, when there is a marker.
+    pub marker_version: Option<u32>,
+    /// Per spec sheet.
+    pub sheets: Vec<SheetMatch>,
+}
+
+/// The answer of recognition.
+#[derive(Debug, Clone)]
+pub enum Recognised<'s> {
+    /// One form fits.
+    Form(Recognition<'s>),
+    /// Several fit about equally: staff must decide. (form id, confidence), best first.
+    Ambiguous(Vec<(String, f64)>),
+    /// None fits.
+    Unknown,
+}
+
+/// Least confidence for a content match.
+const ENOUGH: f64 = 0.45;
+/// Two candidates closer than this are ambiguous.
+const MARGIN: f64 = 0.1;
+
+/// Matches a workbook against the candidate forms.
+pub fn recognise<'s>(grid: &Grid, forms: &[&'s FormSpec]) -> Recognised<'s> {
+    if let Some(marker) = &grid.marker
+        && let Some(spec) = forms.iter().find(|f| f.id == marker.form)
+    {
+        let sheets = spec.sheets.iter().map(|s| locate(grid, s, true).1).collect();
+        return Recognised::Form(Recognition { spec, by: RecognisedBy::Marker, confidence: 1.0, marker_version: Some(marker.version), sheets });
+    }
+    let mut scored: Vec<(f64, Recognition<'s>)> = forms
+        .iter()
+        .map(|spec| {
+            let (confidence, sheets) = content_score(grid, spec);
+            (confidence, Recognition { spec, by: RecognisedBy::Content, confidence, marker_version: None, sheets })
+        })
+        .filter(|(c, _)| *c >= ENOUGH)
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    match scored.as_slice() {
+        [] => Recognised::Unknown,
+        [(best, _), (second, _), ..] if best - second < MARGIN => {
+            Recognised::Ambiguous(scored.iter().map(|(c, r)| (r.spec.id.clone(), *c)).collect())
+        }
+        _ => Recognised::Form(scored.remove(0).1),
+    }
+}
+
+/// Confidence that the workbook is this form, from titles, sheet names and matched rows.
+fn content_score(grid: &Grid, spec: &FormSpec) -> (f64, Vec<SheetMatch>) {
+    let headings: Vec<Vec<String>> = grid
+        .sheets
+        .iter()
+        .filter(|s| s.visible)
+        .flat_map(|s| s.cells.iter().filter(|c| c.row < 8))
+        .filter_map(|c| text(&c.value))
+        .map(|t| tokens(&t))
+        .collect();
+    let title = spec.titles.iter().map(|t| Phrase::new(t)).any(|p| headings.iter().any(|h| p.occurs_in(h)));
+    let mut named = 0.0;
+    let mut matched = 0.0;
+    let mut total = 0.0;
+    let mut sheets = Vec::new();
+    for s in &spec.sheets {
+        let (by_name, m) = locate(grid, s, false);
+        if by_name {
+            named += 1.0;
+        }
+        let valued: Vec<usize> = s.rows.iter().enumerate().filter(|(_, r)| r.kind.is_some()).map(|(i, _)| i).collect();
+        total += valued.len() as f64;
+        matched += valued.iter().filter(|&&i| m.rows[i].is_some()).count() as f64;
+        sheets.push(m);
+    }
+    let n = spec.sheets.len() as f64;
+    let rows = if total > 0.0 { matched / total } else { 0.0 };
+    let score = 0.3 * f64::from(u8::from(title)) + 0.1 * named / n + 0.6 * rows;
+    (score.min(1.0), sheets)
+}
+
+/// Finds a spec sheet in the workbook: its sheet, header row, columns and rows. Returns
+/// whether the sheet was found by name.
+fn locate(grid: &Grid, spec: &SheetSpec, trust_position: bool) -> (bool, SheetMatch) {
+    let none = SheetMatch { grid_sheet: None, header_row: None, columns: vec![None; spec.columns.len()], rows: vec![None; spec.rows.len()] };
+    let names: Vec<String> = std::iter::once(&spec.name).chain(spec.aliases.iter()).map(|n| fold(n)).collect();
+    // Candidate sheets: visible ones, those named as the spec says first.
+    let mut candidates: Vec<(bool, usize)> = grid
+        .sheets
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.visible)
+        .map(|(i, s)| (names.contains(&fold(&s.name)), i))
+        .collect();
+    candidates.sort_by_key(|(named, i)| (!named, *i));
+    let mut best: Option<(usize, bool, SheetMatch)> = None;
+    for (named, index) in candidates {
+        let m = locate_in(grid, index, spec, trust_position);
+        let found = m.rows.iter().filter(|r| r.is_some()).count() + m.columns.iter().filter(|c| c.is_some()).count();
+        if best.as_ref().is_none_or(|(f, _, _)| found > *f) {
+            best = Some((found, named, m));
+        }
+    }
+    match best {
+        Some((found, named, m)) if found > 0 => (named, m),
+        _ => (false, none),
+    }
+}
+
+fn locate_in(grid: &Grid, index: usize, spec: &SheetSpec, trust_position: bool) -> SheetMatch {
+    let sheet = &grid.sheets[index];
+    let last_row = sheet.cells.iter().map(|c| c.row).max().unwrap_or(0);
+    let last_col = sheet.cells.iter().map(|c| c.col).max().unwrap_or(0).min(200);
+    let cell_text = |r: u32, c: u32| grid.value(index, r, c).and_then(text).unwrap_or_default();
+
+    // The header row: the row (within the first 40) whose texts name the most columns; a
+    // header on two rows ("Năm 2016" above "TH") is read as the two texts together.
+    let mut header: Option<(usize, u32, Vec<Option<u32>>)> = None;
+    for r in 0..=last_row.min(40) {
+        let mut cols = vec![None; spec.columns.len()];
+        for c in 0..=last_col {
+            let here = cell_text(r, c);
+            let above = if r > 0 { cell_text(r - 1, c) } else { String::new() };
+            for (i, col) in spec.columns.iter().enumerate() {
+                if cols[i].is_none() && header_matches(col.label.as_str(), &col.aliases, &here, &above) {
+                    cols[i] = Some(c);
+                }
+            }
+        }
+        let n = cols.iter().filter(|c| c.is_some()).count();
+        if n > 0 && header.as_ref().is_none_or(|(best, _, _)| n > *best) {
+            header = Some((n, r, cols));
+        }
+    }
+    let Some((_, header_row, columns)) = header else {
+        return SheetMatch { grid_sheet: Some(index), header_row: None, columns: vec![None; spec.columns.len()], rows: vec![None; spec.rows.len()] };
+    };
+
+    // The label and code columns: by header text, else the column left of the first data
+    // column holding the most text.
+    let first_data = columns.iter().flatten().min().copied().unwrap_or(0);
+    let find = |wanted: &[&str]| (0..first_data).find(|&c| wanted.iter().any(|w| fold(&cell_text(header_row, c)) == fold(w)));
+    let label_col = find(&[&spec.label_header, "Chỉ tiêu", "Nội dung", "Tên chỉ tiêu", "Chỉ tiêu chủ yếu"]).or_else(|| {
+        (0..first_data).max_by_key(|&c| (header_row + 1..=last_row).filter(|&r| !cell_text(r, c).is_empty()).count())
+    });
+    let code_col = find(&[&spec.code_header, "STT", "TT", "Số TT", "Mã số", "Mã"]).or_else(|| label_col.and_then(|l| l.checked_sub(1)));
+
+    // Rows: each spec row goes to the best unused workbook row by label, code breaking ties
+    // ("Dịch vụ" is both a growth rate and a share), later rows preferred after the last match.
+    let candidates: Vec<(u32, Vec<String>, String)> = (header_row + 1..=last_row)
+        .filter_map(|r| {
+            let label = label_col.map(|c| cell_text(r, c)).unwrap_or_default();
+            let code = code_col.map(|c| cell_text(r, c)).unwrap_or_default();
+            (!label.trim().is_empty()).then(|| (r, tokens(&label), normalise_code(&code)))
+        })
+        .collect();
+    let mut used = vec![false; candidates.len()];
+    let mut rows = vec![None; spec.rows.len()];
+    let mut last_matched: Option<u32> = None;
+    for (i, row) in spec.rows.iter().enumerate() {
+        let names: Vec<Vec<String>> = std::iter::once(&row.label).chain(row.aliases.iter()).map(|l| tokens(l)).collect();
+        let code = normalise_code(&row.code);
+        let mut best: Option<(f64, usize)> = None;
+        for (j, (r, words, c)) in candidates.iter().enumerate() {
+            if used[j] {
+                continue;
+            }
+            let label_score = names.iter().map(|n| similarity(n, words)).fold(0.0, f64::max);
+            if label_score < 0.6 {
+                continue;
+            }
+            let mut score = label_score;
+            if !code.is_empty() && *c == code {
+                score += 0.3;
+            }
+            if last_matched.is_none_or(|l| *r > l) {
+                score += 0.05;
+            }
+            if best.is_none_or(|(s, _)| score > s) {
+                best = Some((score, j));
+            }
+        }
+        if let Some((_, j)) = best {
+            used[j] = true;
+            rows[i] = Some(candidates[j].0);
+            last_matched = Some(candidates[j].0);
+        } else if trust_position {
+            // Our own blank form: the row stands where the form put it.
+            let at = header_row + 1 + i as u32;
+            if !cell_text(at, label_col.unwrap_or(1)).is_empty() {
+                rows[i] = Some(at);
+            }
+        }
+    }
+    SheetMatch { grid_sheet: Some(index), header_row: Some(header_row), columns, rows }
+}
+
+/// True when a header cell (with the one above it) names a column: the same words, in any
+/// order, "năm" (year) aside — so "TH 2016", "Năm 2016 / TH" and "TH năm 2016" all match.
+fn header_matches(label: &str, aliases: &[String], here: &str, above: &str) -> bool {
+    let words = |s: &str| -> std::collections::BTreeSet<String> { tokens(s).into_iter().filter(|w| w != "nam").collect() };
+    let here_w = words(here);
+    if here_w.is_empty() {
+        return false;
+    }
+    let both_w = words(&format!("{above} {here}"));
+    std::iter::once(label).chain(aliases.iter().map(String::as_str)).any(|name| {
+        let n = words(name);
+        !n.is_empty() && (n == here_w || n == both_w)
+    })
+}
+
+/// Word-set similarity of two labels: 1 when equal, high when one contains the other.
+fn similarity(a: &[String], b: &[String]) -> f64 {
+    if a.is_empty() || b.is_empty() {
+        return 0.0;
+    }
+    if a == b {
+        return 1.0;
+    }
+    let sa: std::collections::HashSet<&String> = a.iter().collect();
+    let sb: std::collections::HashSet<&String> = b.iter().collect();
+    let common = sa.intersection(&sb).count() as f64;
+    let jaccard = common / (sa.len() + sb.len()) as f64 * 2.0;
+    // "Tỷ lệ hộ nghèo (%)" vs "Tỷ lệ hộ nghèo": containment of the shorter in the longer.
+    let contained = common / sa.len().min(sb.len()) as f64;
+    if contained == 1.0 { jaccard.max(0.85) } else { jaccard }
+}
+
+/// "1.", "1)", "I." and "1.1" → "1", "1", "i", "1.1".
+fn normalise_code(code: &str) -> String {
+    code.trim().trim_end_matches(['.', ')', ':']).to_lowercase()
+}
+
+/// The text of a cell (numbers as written by the spreadsheet), NFC and with legacy fonts converted.
+pub fn text(v: &CellValue) -> Option<String> {
+    match v {
+        CellValue::Text(t) => Some(super::legacy::normalise(t).0),
+        CellValue::Number(n) => Some(if n.fract() == 0.0 && n.abs() < 1e15 { format!("{}", *n as i64) } else { n.to_string() }),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_are_compared_by_words() {
+        let a = tokens("Tỷ lệ hộ nghèo");
+        assert_eq!(similarity(&a, &tokens("TỶ LỆ HỘ NGHÈO")), 1.0);
+        assert!(similarity(&a, &tokens("Tỷ lệ hộ nghèo (%)")) >= 0.85);
+        assert!(similarity(&a, &tokens("Tỷ lệ che phủ rừng")) < 0.6);
+        assert_eq!(normalise_code("1.1."), "1.1");
+        assert_eq!(normalise_code("II."), "ii");
+    }
+
+    #[test]
+    fn two_row_headers_are_read_together() {
+        assert!(header_matches("TH 2016", &[], "TH", "Năm 2016"));
+        assert!(header_matches("TH 2016", &[], "TH năm 2016", ""));
+        assert!(header_matches("ƯTH 2018", &["Ước thực hiện 2018".into()], "Ước thực hiện 2018", ""));
+        assert!(!header_matches("KH 2018", &[], "KH 2019", ""));
+    }
+}
