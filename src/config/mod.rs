@@ -377,6 +377,11 @@ mod tests {
                 .iter()
                 .all(|d| d.parts == [Part::Report, Part::Workbook])
         );
+        assert!(
+            c.deliverables
+                .iter()
+                .all(|d| d.spec.as_ref().map(|s| s.id.as_str()) == d.form.as_deref())
+        );
         let districts = c
             .agencies
             .iter()

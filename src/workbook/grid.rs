@@ -356,31 +356,36 @@ fn parse_duration_days(s: &str) -> Option<f64> {
         None => (1.0, s),
     };
     let s = s.strip_prefix('P')?;
-    let (date, time) = s.split_once('T').unwrap_or((s, ""));
+    let (date, time) = match s.split_once('T') {
+        Some((date, time)) => (date, Some(time)),
+        None => (s, None),
+    };
     let mut days = 0.0;
-    let mut number = String::new();
-    for (part, units) in [(date, [('D', 1.0), ('D', 1.0), ('D', 1.0)]), (time, [
-        ('H', 1.0 / 24.0),
-        ('M', 1.0 / 1440.0),
-        ('S', 1.0 / 86_400.0),
-    ])] {
-        let mut next_unit = 0;
-        for ch in part.chars() {
-            if ch.is_ascii_digit() || ch == '.' {
-                number.push(ch);
-                continue;
-            }
-            let at = units[next_unit..].iter().position(|(u, _)| *u == ch)? + next_unit;
-            let value: f64 = number.parse().ok()?;
-            days += value * units[at].1;
-            number.clear();
-            next_unit = at + 1;
-        }
-        if !number.is_empty() {
-            return None;
+    let mut parts = components(date, &[('D', 1.0)], &mut days)?;
+    if let Some(time) = time {
+        let units = [('H', 1.0 / 24.0), ('M', 1.0 / 1440.0), ('S', 1.0 / 86_400.0)];
+        match components(time, &units, &mut days)? {
+            0 => return None,
+            n => parts += n,
         }
     }
-    Some(sign * days)
+    (parts > 0).then_some(sign * days)
+}
+
+/// Adds the components of `text` (`12H30M00S`), each unit at most once and in the order
+/// of `units`, to `days`; returns how many there were.
+fn components(text: &str, units: &[(char, f64)], days: &mut f64) -> Option<usize> {
+    let (mut next, mut count, mut start) = (0, 0, 0);
+    for (i, ch) in text.char_indices() {
+        if ch.is_ascii_digit() || ch == '.' {
+            continue;
+        }
+        let at = next + units[next..].iter().position(|(u, _)| *u == ch)?;
+        let value: f64 = text[start..i].parse().ok()?;
+        *days += value * units[at].1;
+        (next, count, start) = (at + 1, count + 1, i + ch.len_utf8());
+    }
+    (start == text.len()).then_some(count)
 }
 
 #[cfg(test)]
@@ -557,9 +562,8 @@ mod tests {
             from_data(&Data::DateTimeIso("not a date".into()), 0.0),
             Some(CellValue::Text("not a date".into()))
         );
-        for bad in ["PT", "P1H", "PT1M1H", "T1H", "PT1X"] {
-            let parsed = parse_duration_days(bad);
-            assert!(parsed.is_none() || bad == "PT", "{bad}: {parsed:?}");
+        for bad in ["P", "PT", "P1H", "PT1M1H", "T1H", "PT1X", "PTH", "PT1H2"] {
+            assert_eq!(parse_duration_days(bad), None, "{bad}");
         }
         let dt = calamine::ExcelDateTime::new(0.0, calamine::ExcelDateTimeType::DateTime, true);
         assert_eq!(from_data(&Data::DateTime(dt), 1462.0), Some(CellValue::Number(1462.0)));
