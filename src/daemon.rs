@@ -40,6 +40,7 @@ pub struct Worker {
     clock: Clock,
     maildir: Maildir,
     drop: DropFolder,
+    failures: ingest::Failures,
 }
 
 impl Worker {
@@ -51,10 +52,12 @@ impl Worker {
             move |source| StoreError::Io { path: p, source }
         };
         let maildir = Maildir::open(&config.mailbox.path, config.mailbox.on_filed)
-            .map_err(io(&config.mailbox.path))?;
+            .map_err(io(&config.mailbox.path))?
+            .with_limit(config.limits.max_message_bytes);
         let codes = config.agencies().iter().map(|a| a.code.clone()).collect();
         let drop = DropFolder::open(&config.drop.path, config.drop.settle, codes)
-            .map_err(io(&config.drop.path))?;
+            .map_err(io(&config.drop.path))?
+            .with_limit(config.limits.max_file_bytes);
         let repaired = store.repair_tree()?;
         if repaired > 0 {
             info!(
@@ -69,6 +72,7 @@ impl Worker {
             clock,
             maildir,
             drop,
+            failures: ingest::Failures::default(),
         })
     }
 
@@ -81,6 +85,7 @@ impl Worker {
             &self.inspector,
             &self.clock,
             &mut sources,
+            &mut self.failures,
         )?;
         let sent = outbox::deliver_to_folder(
             &self.config,

@@ -119,6 +119,8 @@ pub struct Extraction {
     pub files: Vec<FoundFile>,
     /// Parts not taken, with reasons.
     pub skipped: Vec<Skipped>,
+    /// Bytes unpacked from zips so far, across the whole message.
+    unpacked: u64,
 }
 
 /// Why a message could not be read at all.
@@ -192,12 +194,32 @@ fn walk(
                 if let Some(name) = part.attachment_name().map(sanitise_name)
                     && is_candidate_ext(&name)
                 {
+                    // The parser decoded it as text; the file's bytes are the raw body, undone
+                    // from its transfer encoding.
                     let raw = message.raw_message();
                     let (s, e) = (
                         part.raw_body_offset() as usize,
                         part.raw_end_offset() as usize,
                     );
-                    let bytes = raw.get(s..e).unwrap_or_default().to_vec();
+                    let body = raw.get(s..e).unwrap_or_default();
+                    let bytes = match part
+                        .content_transfer_encoding()
+                        .map(str::to_ascii_lowercase)
+                        .as_deref()
+                    {
+                        Some("base64") => {
+                            use base64::Engine;
+                            let clean: Vec<u8> = body
+                                .iter()
+                                .copied()
+                                .filter(|b| !b.is_ascii_whitespace())
+                                .collect();
+                            base64::engine::general_purpose::STANDARD
+                                .decode(&clean)
+                                .unwrap_or_else(|_| body.to_vec())
+                        }
+                        _ => body.to_vec(),
+                    };
                     take(name, bytes, origin, depth, limits, out);
                 }
             }
@@ -228,6 +250,13 @@ fn take(
         return;
     }
     let ext = extension(&name);
+    if bytes.starts_with(&[0x78, 0x9F, 0x3E, 0x22]) || name.eq_ignore_ascii_case("winmail.dat") {
+        out.skipped.push(Skipped {
+            name,
+            reason: "Outlook TNEF (winmail.dat): the files inside cannot be read; ask the sender to attach them as ordinary files".into(),
+        });
+        return;
+    }
     if let Some(format) = workbook::sniff(&bytes, &name) {
         out.files.push(FoundFile {
             name,
@@ -308,7 +337,6 @@ fn unzip(zip_name: &str, bytes: &[u8], depth: usize, limits: &Limits, out: &mut 
         }
     };
     let origin = format!("zip:{zip_name}");
-    let mut total: u64 = 0;
     let count = archive.len();
     if count > limits.max_zip_entries {
         out.skipped.push(Skipped {
@@ -356,7 +384,11 @@ fn unzip(zip_name: &str, bytes: &[u8], depth: usize, limits: &Limits, out: &mut 
             });
             continue;
         }
-        let budget = (limits.max_zip_total_bytes - total).min(limits.max_file_bytes);
+        // One budget for every zip of the message, however many there are.
+        let budget = limits
+            .max_zip_total_bytes
+            .saturating_sub(out.unpacked)
+            .min(limits.max_file_bytes);
         let mut data = Vec::new();
         // Read one byte past the budget to tell "exactly the budget" from "more".
         if let Err(e) = (&mut entry).take(budget + 1).read_to_end(&mut data) {
@@ -373,7 +405,7 @@ fn unzip(zip_name: &str, bytes: &[u8], depth: usize, limits: &Limits, out: &mut 
             });
             break;
         }
-        total += data.len() as u64;
+        out.unpacked += data.len() as u64;
         take(name, data, &origin, depth, limits, out);
     }
 }
@@ -401,11 +433,19 @@ pub fn sanitise_name(name: &str) -> String {
         .map(|c| if "<>:\"|?*".contains(c) { '_' } else { c })
         .collect();
     let trimmed = cleaned.trim_matches(|c: char| c == '.' || c.is_whitespace());
-    if trimmed.chars().count() <= 150 {
+    // File systems limit a name to 255 bytes, and the filed tree adds "v<N>-": keep well under.
+    const MAX_BYTES: usize = 180;
+    if trimmed.chars().count() <= 150 && trimmed.len() <= MAX_BYTES {
         return trimmed.to_string();
     }
     let ext = extension(trimmed);
-    let keep: String = trimmed.chars().take(140).collect();
+    let mut keep = String::new();
+    for ch in trimmed.chars().take(140) {
+        if keep.len() + ch.len_utf8() + ext.len() + 1 > MAX_BYTES {
+            break;
+        }
+        keep.push(ch);
+    }
     if ext.is_empty() {
         keep
     } else {
@@ -515,9 +555,11 @@ fn envelope(m: &mail_parser::Message<'_>) -> Envelope {
         subject,
         date: m.date().and_then(to_chrono),
         // mail-parser's `received()` is the bottom-most header; arrival is the topmost.
+        // Only our own server's stamp is trusted; lower hops are the sender's to write.
         arrived: m
             .header_values("Received")
-            .find_map(|v| match v {
+            .next()
+            .and_then(|v| match v {
                 mail_parser::HeaderValue::Received(r) => r.date.as_ref(),
                 _ => None,
             })
@@ -575,7 +617,19 @@ fn auto_mail(
     None
 }
 
+/// A header date, when it is a real one: two-digit years, hour 25 and the like are refused
+/// rather than rolled over into a wrong arrival time.
 fn to_chrono(d: &mail_parser::DateTime) -> Option<DateTime<FixedOffset>> {
+    let plausible = (1990..=2200).contains(&d.year)
+        && (1..=12).contains(&d.month)
+        && (1..=31).contains(&d.day)
+        && d.hour < 24
+        && d.minute < 60
+        && d.second < 61
+        && d.tz_hour < 15;
+    if !plausible {
+        return None;
+    }
     let secs =
         (d.tz_hour as i32 * 3600 + d.tz_minute as i32 * 60) * if d.tz_before_gmt { -1 } else { 1 };
     let offset = FixedOffset::east_opt(secs)?;
@@ -596,6 +650,10 @@ mod tests {
         assert_eq!(sanitise_name(&nfd), "Phụ lục.xlsx");
         let long = format!("{}.xlsx", "a".repeat(400));
         assert_eq!(sanitise_name(&long).chars().count(), 145);
+        // 100 three-byte letters: short in characters, long in bytes.
+        let wide = format!("{} PL1.xlsx", "Ự".repeat(100));
+        let name = sanitise_name(&wide);
+        assert!(name.len() <= 180 && name.ends_with(".xlsx"), "{name}");
     }
 
     #[test]

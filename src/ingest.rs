@@ -6,7 +6,7 @@
 //! Items already recorded but not acknowledged (a crash in between) are acknowledged without
 //! being filed again.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, FixedOffset};
 use tracing::{info, warn};
@@ -15,11 +15,15 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::pipeline::{self, Examined, Inbound, Outcome};
 use crate::source::{Pending, Source};
-use crate::store::{Store, StoreError};
+use crate::store::{Ack, Store, StoreError};
 use crate::workbook::Inspector;
 
 /// Items recorded per transaction.
 const BATCH: usize = 64;
+/// Bytes held in memory per batch (at least one item is always taken).
+const BATCH_BYTES: u64 = 128 << 20;
+/// Failed reads of one item before staff are told in the intake log.
+const REPORT_AFTER: u32 = 3;
 
 /// What one pass did.
 #[derive(Debug, Clone, Default)]
@@ -39,6 +43,11 @@ impl PassReport {
     }
 }
 
+/// Source items that could not be read, with how often: kept across passes by the caller so
+/// a stuck item is retried, and reported to staff once it keeps failing.
+#[derive(Debug, Default)]
+pub struct Failures(HashMap<String, u32>);
+
 /// Runs one pass over the sources.
 pub fn pass(
     config: &Config,
@@ -46,6 +55,7 @@ pub fn pass(
     inspector: &Inspector,
     clock: &Clock,
     sources: &mut [&mut dyn Source],
+    failures: &mut Failures,
 ) -> Result<PassReport, StoreError> {
     let mut report = PassReport::default();
     for source in sources.iter_mut() {
@@ -57,13 +67,19 @@ pub fn pass(
             }
         };
         let mut fresh = Vec::new();
-        for item in items {
-            match store.source_record(&item.key)? {
-                None => fresh.push(item),
-                Some(r)
-                    if r.acknowledged
-                        || Outcome::parse(&r.outcome).is_some_and(|o| !o.acknowledges()) => {}
-                Some(r) => {
+        for mut item in items {
+            let Some(r) = store.source_record(&item.key)? else {
+                fresh.push(item);
+                continue;
+            };
+            match r.ack {
+                // A file dropped again under the same name, size and time: a new item.
+                Ack::Done if source.name() == "drop" => {
+                    item.key = store.next_free_key(&item.key)?;
+                    fresh.push(item);
+                }
+                Ack::Done | Ack::Never => {}
+                Ack::Pending => {
                     let outcome = Outcome::parse(&r.outcome).unwrap_or(Outcome::Filed);
                     if let Err(e) = source.acknowledge(&item, outcome) {
                         warn!(key = %item.key, error = %e, "cannot acknowledge at source");
@@ -74,21 +90,42 @@ pub fn pass(
                 }
             }
         }
-        for chunk in fresh.chunks(BATCH) {
+        let mut start = 0;
+        while start < fresh.len() {
+            let mut end = start;
+            let mut bytes = 0;
+            while end < fresh.len() && end - start < BATCH {
+                let size = std::fs::metadata(&fresh[end].path)
+                    .map_or(0, |m| m.len())
+                    .min(
+                        config
+                            .limits
+                            .max_message_bytes
+                            .max(config.limits.max_file_bytes),
+                    );
+                if end > start && bytes + size > BATCH_BYTES {
+                    break;
+                }
+                bytes += size;
+                end += 1;
+            }
             batch(
                 config,
                 store,
                 inspector,
                 clock,
                 &mut **source,
-                chunk,
+                &fresh[start..end],
                 &mut report,
+                failures,
             )?;
+            start = end;
         }
     }
     Ok(report)
 }
 
+#[allow(clippy::too_many_arguments)] // the pass's context, passed down unchanged
 fn batch(
     config: &Config,
     store: &Store,
@@ -97,25 +134,36 @@ fn batch(
     source: &mut dyn Source,
     chunk: &[Pending],
     report: &mut PassReport,
+    failures: &mut Failures,
 ) -> Result<(), StoreError> {
     let taken_at = clock.now();
-    let loaded: Vec<(Pending, Inbound)> = chunk
-        .iter()
-        .filter_map(|p| match source.load(p) {
+    let mut loaded: Vec<(Pending, Inbound)> = Vec::new();
+    for p in chunk {
+        match source.load(p) {
             // A dropped file arrives when intake takes it: copy tools keep old mtimes.
             Ok(mut item) => {
                 if item.source == pipeline::SourceKind::Drop {
                     item.seen_at = taken_at;
                 }
-                Some((p.clone(), item))
+                failures.0.remove(&p.key);
+                loaded.push((p.clone(), item));
             }
             Err(e) => {
-                warn!(key = %p.key, error = %e, "cannot read item; will retry");
                 report.failed += 1;
-                None
+                let n = failures.0.entry(p.key.clone()).or_default();
+                *n += 1;
+                warn!(key = %p.key, error = %e, attempts = *n, "cannot read item; will retry");
+                if *n == REPORT_AFTER {
+                    store.log_unreadable_source(
+                        source.name(),
+                        &p.path.display().to_string(),
+                        &e.to_string(),
+                        taken_at,
+                    )?;
+                }
             }
-        })
-        .collect();
+        }
+    }
     let examined = examine_all(config, inspector, &loaded);
 
     let now = clock.now();
@@ -135,7 +183,7 @@ fn batch(
                 log_outcome(ex, &plan, now);
                 links.extend(rec.links);
                 *report.outcomes.entry(plan.outcome.as_str()).or_default() += 1;
-                done.push((pending, rec.id, plan.outcome));
+                done.push((pending, rec.id, plan.outcome, plan.acknowledge));
             }
             Err(e) => {
                 store.rollback();
@@ -144,9 +192,9 @@ fn batch(
         }
     }
     store.commit()?;
-    store.link_all(&links)?;
-    for (pending, id, outcome) in done {
-        if !outcome.acknowledges() {
+    store.link_all(&links);
+    for (pending, id, outcome, acknowledge) in done {
+        if !acknowledge {
             continue;
         }
         match source.acknowledge(pending, outcome) {
@@ -218,7 +266,7 @@ pub fn assign(
     let outcome: String = crate::store::query::message_outcome(store, message)?;
     if !matches!(
         outcome.as_str(),
-        "unknown-sender" | "probable-agency" | "no-campaign" | "filed"
+        "unknown-sender" | "probable-agency" | "no-campaign" | "unclassified"
     ) {
         return Err(AssignError::NotAssignable(message, outcome));
     }
@@ -237,6 +285,7 @@ pub fn assign(
             .and_then(|p| p.rsplit('/').next())
             .map(str::to_string),
         folder_agency: None,
+        oversize: None,
     };
     let now = clock.now();
     store.begin()?;
@@ -247,6 +296,7 @@ pub fn assign(
         let prior = store.prior(&ex, Some(agency))?;
         let mut prior = prior;
         prior.duplicate_of = None;
+        prior.same_message_id = None;
         let plan = pipeline::plan(&ex, config, &prior);
         let rec = store.record(config, &item.raw, &ex, &plan, now, Some(actor))?;
         store.mark_acknowledged(rec.id)?;
@@ -255,7 +305,7 @@ pub fn assign(
     match result {
         Ok((rec, outcome)) => {
             store.commit()?;
-            store.link_all(&rec.links)?;
+            store.link_all(&rec.links);
             Ok((rec.id, outcome))
         }
         Err(e) => {

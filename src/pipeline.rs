@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 use crate::classify::{self, FileFacts, How};
 use crate::config::{Agency, Config};
-use crate::extract::{self, AutoMail, Envelope, FileKind, Skipped};
+use crate::extract::{self, AutoMail, Envelope, Extraction, FileKind, Skipped};
 use crate::identify::{self, AgencyMatch, Clues};
 use crate::workbook::{FormMarker, InspectError, Inspection, Inspector};
 
@@ -50,6 +50,8 @@ pub struct Inbound {
     pub file_name: Option<String>,
     /// The agency code of the drop sub-folder, when there is one.
     pub folder_agency: Option<String>,
+    /// The item's real size when it was over the limit and only its start was read.
+    pub oversize: Option<u64>,
 }
 
 /// The check of one file before the forms stage.
@@ -160,6 +162,8 @@ pub enum Outcome {
     TooLarge,
     /// From a known agency, but no campaign of theirs is open.
     NoCampaign,
+    /// From a known agency, but no file could be tied to a deliverable; staff decide.
+    Unclassified,
 }
 
 impl Outcome {
@@ -176,6 +180,7 @@ impl Outcome {
             Outcome::Unreadable => "unreadable",
             Outcome::TooLarge => "too-large",
             Outcome::NoCampaign => "no-campaign",
+            Outcome::Unclassified => "unclassified",
         }
     }
 
@@ -184,13 +189,20 @@ impl Outcome {
         ALL_OUTCOMES.into_iter().find(|o| o.as_str() == s)
     }
 
-    /// True when the source item is acknowledged (moved or flagged) after filing.
-    pub fn acknowledges(self) -> bool {
-        !matches!(self, Outcome::LeftAlone)
+    /// True when the outcome leaves files for staff to decide on (quarantine).
+    pub fn quarantines(self) -> bool {
+        matches!(
+            self,
+            Outcome::UnknownSender
+                | Outcome::ProbableAgency
+                | Outcome::NoCampaign
+                | Outcome::Unclassified
+        )
     }
 }
 
-const ALL_OUTCOMES: [Outcome; 10] = [
+const ALL_OUTCOMES: [Outcome; 11] = [
+    Outcome::Unclassified,
     Outcome::Filed,
     Outcome::Duplicate,
     Outcome::ProbableAgency,
@@ -228,8 +240,12 @@ impl VersionState {
 /// What the store already holds that a plan depends on.
 #[derive(Debug, Clone, Default)]
 pub struct Prior {
-    /// A message already taken in with the same Message-ID or bytes: its id.
+    /// A message already taken in with the same bytes: its id.
     pub duplicate_of: Option<i64>,
+    /// A message already taken in with the same Message-ID: the hashes of its files. The new
+    /// one is a duplicate only when it brings no other file (a corrected workbook re-sent
+    /// under the same Message-ID is not lost).
+    pub same_message_id: Option<HashSet<String>>,
     /// Per deliverable: the highest version, the file hashes already filed, the latest state.
     pub versions: HashMap<String, crate::store::Held>,
 }
@@ -264,6 +280,10 @@ pub struct Plan {
     pub receipt_to: Option<String>,
     /// Arrived after the campaign's deadline (None when nothing was filed).
     pub late: Option<bool>,
+    /// Whether to acknowledge the item at its source once recorded. Mail intake has no
+    /// business with (personal mail, or an unreadable or oversized message from an unknown
+    /// sender) is left exactly as it was.
+    pub acknowledge: bool,
 }
 
 /// Examines an inbound item: extraction, inspection, agency, campaign, deliverables.
@@ -289,22 +309,32 @@ pub fn examine(
     };
     let limits = &config.limits;
     let extraction = match item.source {
-        SourceKind::Mailbox if item.raw.len() as u64 > limits.max_message_bytes => {
+        _ if item.oversize.is_some()
+            || (item.source == SourceKind::Mailbox
+                && item.raw.len() as u64 > limits.max_message_bytes) =>
+        {
             // Read only the headers, so a known agency still hears why.
             let head_len = item
                 .raw
                 .windows(4)
                 .position(|w| w == b"\r\n\r\n")
                 .map_or(item.raw.len().min(64 << 10), |p| p + 4);
-            let head =
-                extract::extract(&item.raw[..head_len.min(64 << 10)], limits).unwrap_or_default();
+            let head = match item.source {
+                SourceKind::Mailbox => {
+                    extract::extract(&item.raw[..head_len.min(64 << 10)], limits)
+                        .unwrap_or_default()
+                }
+                SourceKind::Drop => Extraction::default(),
+            };
+            let size = item.oversize.unwrap_or(item.raw.len() as u64);
+            let limit = match item.source {
+                SourceKind::Mailbox => limits.max_message_bytes,
+                SourceKind::Drop => limits.max_file_bytes,
+            };
+            ex.raw_size = size;
             ex.failure = Some((
                 Outcome::TooLarge,
-                format!(
-                    "{} bytes, above the limit of {}",
-                    item.raw.len(),
-                    limits.max_message_bytes
-                ),
+                format!("{size} bytes, above the limit of {limit}"),
             ));
             head
         }
@@ -493,6 +523,7 @@ pub fn plan(ex: &Examined, config: &Config, prior: &Prior) -> Plan {
         file_versions: vec![None; ex.files.len()],
         receipt_to: None,
         late: None,
+        acknowledge: true,
     };
     let sure = ex.agency.sure().map(str::to_string);
     let reply_to = ex
@@ -518,9 +549,15 @@ pub fn plan(ex: &Examined, config: &Config, prior: &Prior) -> Plan {
         if *outcome == Outcome::TooLarge && sure.is_some() {
             receipt(&mut p);
         }
+        // Someone's holiday photos are not ours to move; a dropped file always is.
+        p.acknowledge = sure.is_some() || ex.source == SourceKind::Drop;
         return p;
     }
-    if prior.duplicate_of.is_some() {
+    let same_files = prior
+        .same_message_id
+        .as_ref()
+        .is_some_and(|known| ex.files.iter().all(|f| known.contains(&f.sha256)));
+    if prior.duplicate_of.is_some() || same_files {
         p.outcome = Outcome::Duplicate;
         p.agency = sure;
         return p;
@@ -537,6 +574,7 @@ pub fn plan(ex: &Examined, config: &Config, prior: &Prior) -> Plan {
         if p.outcome == Outcome::NoWorkbook {
             receipt(&mut p);
         }
+        p.acknowledge = p.outcome != Outcome::LeftAlone;
         return p;
     }
     let Some(agency) = sure else {
@@ -602,9 +640,14 @@ pub fn plan(ex: &Examined, config: &Config, prior: &Prior) -> Plan {
             late,
         });
     }
-    if p.versions.is_empty() && ex.files.iter().all(|f| f.deliverable.is_some()) {
-        p.outcome = Outcome::Duplicate;
-        return p;
+    if p.versions.is_empty() {
+        // Nothing new was filed: either everything was known, or some file could not be tied
+        // to a deliverable and waits for staff.
+        if ex.files.iter().all(|f| f.deliverable.is_some()) {
+            p.outcome = Outcome::Duplicate;
+            return p;
+        }
+        p.outcome = Outcome::Unclassified;
     }
     p.late = Some(late);
     receipt(&mut p);
@@ -656,6 +699,7 @@ mod tests {
             seen_at: DateTime::parse_from_rfc3339("2018-07-05T09:00:00+07:00").unwrap(),
             file_name: None,
             folder_agency: None,
+            oversize: None,
         }
     }
 
@@ -790,5 +834,113 @@ mod tests {
         let (ex, p) = decide(raw.into_bytes(), &Prior::default(), &config);
         assert_eq!(ex.arrived.to_rfc3339(), "2018-07-10T00:00:01+07:00");
         assert_eq!(p.late, Some(true));
+    }
+    #[test]
+    fn a_corrected_file_under_a_reused_message_id_is_not_a_duplicate() {
+        let config = config();
+        let raw = message(
+            "so-y-te@langson.example",
+            "Báo cáo",
+            "",
+            Some(("Bao cao KH 2019.pdf", PDF)),
+        );
+        let mut prior = Prior {
+            same_message_id: Some(["0".repeat(64)].into()),
+            ..Prior::default()
+        };
+        assert_eq!(
+            decide(raw.clone(), &prior, &config).1.outcome,
+            Outcome::Filed
+        );
+        let (ex, _) = decide(raw.clone(), &Prior::default(), &config);
+        prior.same_message_id = Some([ex.files[0].sha256.clone()].into());
+        assert_eq!(decide(raw, &prior, &config).1.outcome, Outcome::Duplicate);
+    }
+
+    #[test]
+    fn personal_mail_that_is_too_big_or_broken_is_left_where_it_is() {
+        let mut config = config();
+        config.limits.max_message_bytes = 500;
+        let photos = message(
+            "ban.be@gmail.example",
+            "Ảnh đi chơi",
+            "",
+            Some(("anh.pdf", &[b'%'; 2000])),
+        );
+        let (_, p) = decide(photos, &Prior::default(), &config);
+        assert_eq!(
+            (p.outcome, p.acknowledge, p.receipt_to),
+            (Outcome::TooLarge, false, None)
+        );
+        let theirs = message(
+            "so-y-te@langson.example",
+            "Báo cáo",
+            "",
+            Some(("PL1.pdf", &[b'%'; 2000])),
+        );
+        assert!(decide(theirs, &Prior::default(), &config).1.acknowledge);
+    }
+
+    #[test]
+    fn a_report_no_deliverable_claims_waits_for_staff() {
+        let config = config();
+        let raw = message(
+            "so-y-te@langson.example",
+            "Gửi văn bản",
+            "",
+            Some(("scan0001.pdf", PDF)),
+        );
+        let (ex, p) = decide(raw, &Prior::default(), &config);
+        assert_eq!(ex.files[0].deliverable, None);
+        assert_eq!(p.outcome, Outcome::Unclassified);
+        assert!(p.outcome.quarantines());
+        assert!(
+            p.receipt_to.is_some(),
+            "the agency hears that staff will look at it"
+        );
+    }
+
+    #[test]
+    fn an_implausible_arrival_stamp_is_not_believed() {
+        let config = config();
+        for broken in [
+            "Mon, 9 Jul 18 10:00:00 +0700",
+            "Mon, 9 Jul 2018 25:00:00 +0700",
+        ] {
+            let raw = message(
+                "so-y-te@langson.example",
+                "Báo cáo",
+                "",
+                Some(("PL3.pdf", PDF)),
+            );
+            let raw = String::from_utf8(raw)
+                .unwrap()
+                .replace("Thu, 5 Jul 2018 09:00:00 +0700", broken);
+            let (ex, _) = decide(raw.into_bytes(), &Prior::default(), &config);
+            assert_eq!(
+                ex.arrived.to_rfc3339(),
+                "2018-07-05T09:00:00+07:00",
+                "{broken}: the file time is used"
+            );
+        }
+    }
+
+    #[test]
+    fn attachments_in_text_parts_and_tnef_are_handled() {
+        use base64::Engine;
+        let config = config();
+        let b64 = base64::engine::general_purpose::STANDARD.encode(PDF);
+        let raw = format!(
+            "Received: from mx by mx.skhdt.langson.example; Thu, 5 Jul 2018 09:00:00 +0700\r\nFrom: so-y-te@langson.example\r\nSubject: BC\r\nMessage-ID: <t@x>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain; name=\"KH 2019.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{b64}\r\n--b\r\nContent-Type: application/ms-tnef; name=\"winmail.dat\"\r\nContent-Transfer-Encoding: base64\r\n\r\neJ8+IgAAAA==\r\n--b--\r\n"
+        );
+        let (ex, p) = decide(raw.into_bytes(), &Prior::default(), &config);
+        assert_eq!(ex.files.len(), 1);
+        assert_eq!(ex.files[0].bytes, PDF, "decoded, not the base64 text");
+        assert!(
+            ex.skipped
+                .iter()
+                .any(|s| s.name == "winmail.dat" && s.reason.contains("TNEF"))
+        );
+        assert_eq!(p.outcome, Outcome::Filed);
     }
 }

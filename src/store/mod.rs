@@ -27,7 +27,7 @@ use crate::receipt::{self, ReceiptFile, ReceiptInput};
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The SQLite index failed.
-    #[error("store index {path}: {source}")]
+    #[error("store index {path}")]
     Sql {
         /// The database file.
         path: PathBuf,
@@ -36,7 +36,7 @@ pub enum StoreError {
         source: rusqlite::Error,
     },
     /// Reading or writing a file of the store failed.
-    #[error("store file {path}: {source}")]
+    #[error("store file {path}")]
     Io {
         /// The file or folder.
         path: PathBuf,
@@ -64,8 +64,19 @@ pub struct SourceRecord {
     pub id: i64,
     /// Its outcome.
     pub outcome: String,
-    /// Whether the source was acknowledged.
-    pub acknowledged: bool,
+    /// Where its acknowledgement stands.
+    pub ack: Ack,
+}
+
+/// Where a recorded item's acknowledgement at its source stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ack {
+    /// To be done (a crash came between the commit and the move).
+    Pending,
+    /// Done.
+    Done,
+    /// Never: intake leaves the item as it was.
+    Never,
 }
 
 /// The outcome of recording one item.
@@ -178,12 +189,44 @@ impl Store {
                     Ok(SourceRecord {
                         id: r.get(0)?,
                         outcome: r.get(1)?,
-                        acknowledged: r.get::<_, i64>(2)? != 0,
+                        ack: match r.get::<_, i64>(2)? {
+                            0 => Ack::Pending,
+                            1 => Ack::Done,
+                            _ => Ack::Never,
+                        },
                     })
                 },
             )
             .optional()
             .map_err(|e| self.sql(e))
+    }
+
+    /// A key not yet used, for an item that came back under a key already recorded.
+    pub fn next_free_key(&self, key: &str) -> Result<String> {
+        for n in 2.. {
+            let candidate = format!("{key}#{n}");
+            if self.source_record(&candidate)?.is_none() {
+                return Ok(candidate);
+            }
+        }
+        unreachable!("some suffix is free")
+    }
+
+    /// Logs, for staff, a source item that keeps failing to be read.
+    pub fn log_unreadable_source(
+        &self,
+        source: &str,
+        path: &str,
+        error: &str,
+        at: DateTime<FixedOffset>,
+    ) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO events (at, kind, source, detail) VALUES (?1, 'source-unreadable', ?2, ?3)",
+                params![at.to_rfc3339(), source, format!("{path}: {error}")],
+            )
+            .map_err(|e| self.sql(e))?;
+        Ok(())
     }
 
     /// Notes that the source item was acknowledged (moved or flagged).
@@ -198,18 +241,30 @@ impl Store {
     pub fn prior(&self, ex: &Examined, agency: Option<&str>) -> Result<Prior> {
         let mut prior = Prior::default();
         let counted = "outcome NOT IN ('left-alone', 'unreadable', 'too-large')";
-        let dup: Option<i64> = match &ex.envelope.message_id {
-            Some(mid) => self
+        prior.duplicate_of = self
+            .conn
+            .query_row(&format!("SELECT id FROM messages WHERE raw_sha256 = ?1 AND source_key <> ?2 AND {counted} LIMIT 1"), params![ex.raw_sha256, ex.key], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.sql(e))?;
+        if let Some(mid) = &ex.envelope.message_id {
+            let same: Option<i64> = self
                 .conn
-                .query_row(&format!("SELECT id FROM messages WHERE (message_id = ?1 OR raw_sha256 = ?2) AND source_key <> ?3 AND {counted} LIMIT 1"), params![mid, ex.raw_sha256, ex.key], |r| r.get(0))
-                .optional(),
-            None => self
-                .conn
-                .query_row(&format!("SELECT id FROM messages WHERE raw_sha256 = ?1 AND source_key <> ?2 AND {counted} LIMIT 1"), params![ex.raw_sha256, ex.key], |r| r.get(0))
-                .optional(),
+                .query_row(&format!("SELECT id FROM messages WHERE message_id = ?1 AND source_key <> ?2 AND {counted} LIMIT 1"), params![mid, ex.key], |r| r.get(0))
+                .optional()
+                .map_err(|e| self.sql(e))?;
+            if let Some(id) = same {
+                let mut st = self
+                    .conn
+                    .prepare_cached("SELECT sha256 FROM files WHERE message = ?1")
+                    .map_err(|e| self.sql(e))?;
+                let hashes = st
+                    .query_map([id], |r| r.get::<_, String>(0))
+                    .map_err(|e| self.sql(e))?
+                    .collect::<rusqlite::Result<HashSet<String>>>()
+                    .map_err(|e| self.sql(e))?;
+                prior.same_message_id = Some(hashes);
+            }
         }
-        .map_err(|e| self.sql(e))?;
-        prior.duplicate_of = dup;
         if let (Some(campaign), Some(agency)) = (&ex.campaign, agency) {
             prior.versions = self.held(campaign, agency)?;
         }
@@ -290,12 +345,12 @@ impl Store {
         let auto = e.auto.as_ref().map(|a| format!("{a:?}"));
         self.conn
             .execute(
-                "INSERT INTO messages (source, source_key, message_id, raw_sha256, raw_size, from_addr, from_name, subject, arrived_at, processed_at, campaign, agency, agency_match, probable, evidence, outcome, auto_mail, detail)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+                "INSERT INTO messages (source, source_key, message_id, raw_sha256, raw_size, from_addr, from_name, subject, arrived_at, processed_at, campaign, agency, agency_match, probable, evidence, outcome, auto_mail, detail, acknowledged)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
                 params![
                     ex.source.as_str(), ex.key, e.message_id, ex.raw_sha256, ex.raw_size as i64, e.from, e.from_name, e.subject,
                     ex.arrived.to_rfc3339(), now.to_rfc3339(), ex.campaign, plan.agency, match_how, probable, evidence,
-                    plan.outcome.as_str(), auto, detail
+                    plan.outcome.as_str(), auto, detail, if plan.acknowledge { 0 } else { 2 }
                 ],
             )
             .map_err(|e| self.sql(e))?;
@@ -326,10 +381,11 @@ impl Store {
                         component(&f.name)
                     ))
                 }
-                _ if matches!(
-                    plan.outcome,
-                    Outcome::UnknownSender | Outcome::ProbableAgency | Outcome::NoCampaign
-                ) =>
+                // Files staff must decide on: from an unknown sender, or that no deliverable claims.
+                _ if plan.outcome.quarantines()
+                    || (plan.outcome == Outcome::Filed
+                        && version.is_none()
+                        && f.deliverable.is_none()) =>
                 {
                     Some(format!("_quarantine/{:06}/{}", id, component(&f.name)))
                 }
@@ -495,7 +551,15 @@ impl Store {
             files,
             late: plan.late,
             missing,
-            detail: ex.failure.as_ref().map(|f| f.1.clone()),
+            detail: ex.failure.as_ref().map(|f| f.1.clone()).or_else(|| {
+                (!ex.skipped.is_empty()).then(|| {
+                    ex.skipped
+                        .iter()
+                        .map(|s| format!("{}: {}", s.name, s.reason))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                })
+            }),
         });
         let refs = serde_json::to_string(&ex.envelope.references).unwrap_or_default();
         self.conn
@@ -508,13 +572,18 @@ impl Store {
     }
 
     /// Makes filed-tree links (after the commit).
-    pub fn link_all(&self, links: &[(String, String)]) -> Result<()> {
+    ///
+    /// The filed tree is a view: the objects and the index are already committed, so a link
+    /// that cannot be made is logged and left for the next start, never allowed to stop intake.
+    pub fn link_all(&self, links: &[(String, String)]) -> usize {
+        let mut failed = 0;
         for (sha, rel) in links {
-            self.objects
-                .link(sha, rel)
-                .map_err(|e| io(&self.dir.join(rel), e))?;
+            if let Err(e) = self.objects.link(sha, rel) {
+                tracing::warn!(path = %self.dir.join(rel).display(), error = %e, "cannot make a filed-tree link");
+                failed += 1;
+            }
         }
-        Ok(())
+        failed
     }
 
     /// Re-makes any filed-tree link a crash left undone. Returns how many were made.
@@ -532,8 +601,8 @@ impl Store {
             .into_iter()
             .filter(|(_, p)| !self.dir.join(p).exists())
             .collect();
-        self.link_all(&missing)?;
-        Ok(missing.len())
+        let failed = self.link_all(&missing);
+        Ok(missing.len() - failed)
     }
 
     /// The raw bytes of a recorded message.

@@ -34,7 +34,8 @@ impl Objects {
     /// Writes bytes under their hash unless already there; atomic (temp file, then rename).
     pub fn put(&self, sha256: &str, bytes: &[u8]) -> std::io::Result<()> {
         let path = self.path(sha256);
-        if path.exists() {
+        // An object cut short by a power loss before its flush is written again.
+        if fs::metadata(&path).is_ok_and(|m| m.len() == bytes.len() as u64) {
             return Ok(());
         }
         let dir = path.parent().expect("object paths have a parent");
@@ -42,7 +43,18 @@ impl Objects {
         let tmp = dir.join(format!(".{}.{}.tmp", &sha256[2..12], std::process::id()));
         let mut f = fs::File::create(&tmp)?;
         f.write_all(bytes)?;
+        // Read-only: the filed tree links to this inode, and no program saving "in place"
+        // from the shared drive may change what was received.
+        let mut perms = f.metadata()?.permissions();
+        perms.set_readonly(true);
+        f.set_permissions(perms)?;
         drop(f);
+        if path.exists() {
+            let mut perms = fs::metadata(&path)?.permissions();
+            #[allow(clippy::permissions_set_readonly_false)] // only to replace a truncated object
+            perms.set_readonly(false);
+            fs::set_permissions(&path, perms)?;
+        }
         fs::rename(&tmp, &path)
     }
 
@@ -127,6 +139,13 @@ mod tests {
             b"hello"
         );
         assert_eq!(o.get(&sha).unwrap(), b"hello");
+        assert!(fs::metadata(o.path(&sha)).unwrap().permissions().readonly());
+        // A truncated object (power loss before the flush) is replaced, not trusted.
+        let other = crate::pipeline::sha256_hex(b"world!");
+        fs::create_dir_all(o.path(&other).parent().unwrap()).unwrap();
+        fs::write(o.path(&other), b"wor").unwrap();
+        o.put(&other, b"world!").unwrap();
+        assert_eq!(o.get(&other).unwrap(), b"world!");
         o.sync().unwrap();
         assert_eq!(component("../x"), "_x");
     }

@@ -39,7 +39,13 @@ CREATE TABLE IF NOT EXISTS files (
     deliverable   TEXT,
     matched_by    TEXT,
     version       INTEGER,
-    filed_path    TEXT                        -- relative to the store; NULL until filed
+    filed_path    TEXT,                       -- relative to the store; NULL until filed
+    form          TEXT,                       -- recognised form id
+    form_version  INTEGER,
+    recognised_by TEXT,                       -- marker | content
+    errors        INTEGER,                    -- validation findings of severity error
+    warnings      INTEGER,
+    annotated     TEXT                        -- SHA-256 of the annotated copy, when findings
 );
 CREATE INDEX IF NOT EXISTS files_message ON files(message);
 
@@ -52,8 +58,47 @@ CREATE TABLE IF NOT EXISTS versions (
     received_at   TEXT NOT NULL,
     state         TEXT NOT NULL,              -- received | invalid | accepted
     late          INTEGER NOT NULL,
+    warnings      INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (campaign, agency, deliverable, version)
 );
+
+-- Validation findings of a file, in the order found.
+CREATE TABLE IF NOT EXISTS findings (
+    id            INTEGER PRIMARY KEY,
+    file          INTEGER NOT NULL REFERENCES files(id),
+    rule          TEXT NOT NULL,
+    severity      TEXT NOT NULL,              -- error | warning
+    sheet         TEXT NOT NULL,
+    cell          TEXT,
+    indicator     TEXT,
+    label         TEXT,
+    col           TEXT,
+    value         TEXT,
+    expected      TEXT,
+    message       TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS findings_file ON findings(file);
+
+-- Values read from workbooks, for consolidation.
+CREATE TABLE IF NOT EXISTS data (
+    file          INTEGER NOT NULL REFERENCES files(id),
+    campaign      TEXT NOT NULL,
+    agency        TEXT NOT NULL,
+    deliverable   TEXT NOT NULL,
+    version       INTEGER NOT NULL,           -- the submission's version
+    form          TEXT NOT NULL,
+    form_version  INTEGER NOT NULL,
+    sheet         TEXT NOT NULL,
+    indicator     TEXT NOT NULL,
+    col           TEXT NOT NULL,
+    value         REAL,                       -- a single number
+    low           REAL,                       -- a range, "at least" or "at most"
+    high          REAL,
+    text          TEXT NOT NULL,              -- the cell as written
+    unit          TEXT,
+    cell          TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS data_cell ON data(campaign, deliverable, agency, version);
 
 CREATE TABLE IF NOT EXISTS events (
     id            INTEGER PRIMARY KEY,
@@ -84,6 +129,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     sent_at       TEXT,
     attempts      INTEGER NOT NULL DEFAULT 0,
     last_error    TEXT,
-    delivered_as  TEXT
+    delivered_as  TEXT,
+    attachments   TEXT                        -- JSON: [{"sha256", "name", "content_type"}]
 );
 CREATE INDEX IF NOT EXISTS outbox_unsent ON outbox(sent_at) WHERE sent_at IS NULL;
