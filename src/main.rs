@@ -5,6 +5,8 @@
 //! configuration. Data goes to stdout (Vietnamese tables, or `--json`), logs to stderr.
 //! Exit codes: 0 done, 1 the machine failed (disk, database), 2 bad configuration or usage.
 
+mod forms_cmd;
+
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -79,6 +81,27 @@ enum Command {
         #[arg(long)]
         by: Option<String>,
     },
+    /// Checks a workbook against the campaign's forms without filing it. Exit code 0 when
+    /// valid, 1 when there are errors, 2 when it cannot be read or recognised.
+    Validate {
+        /// The workbook (xlsx, xlsm, xls, ods).
+        file: PathBuf,
+        /// The agency it is from (its code), for the rows it must fill.
+        #[arg(long)]
+        agency: Option<String>,
+        /// The campaign (default: the only one configured).
+        #[arg(long)]
+        campaign: Option<String>,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+        /// Also write the annotated copy (findings marked) to this xlsx file.
+        #[arg(long)]
+        annotated: Option<PathBuf>,
+    },
+    /// Blank forms of a campaign.
+    #[command(subcommand)]
+    Template(TemplateCommand),
     /// Checks the configuration and prints what it sets up.
     CheckConfig,
     /// Reads a workbook from stdin within limits and prints what it holds (internal).
@@ -86,6 +109,22 @@ enum Command {
     InspectWorkbook {
         #[arg(long)]
         format: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum TemplateCommand {
+    /// Writes each form of the campaign as an xlsx, as agencies receive it.
+    Export {
+        /// The campaign (default: the only one configured).
+        #[arg(long)]
+        campaign: Option<String>,
+        /// Mark the rows this agency must fill and put its name on the form.
+        #[arg(long)]
+        agency: Option<String>,
+        /// Folder to write into.
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -230,6 +269,26 @@ fn run(cli: Cli) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Validate {
+            file,
+            agency,
+            campaign,
+            json,
+            annotated,
+        } => forms_cmd::validate(
+            &config,
+            &inspector(&config)?,
+            &file,
+            agency.as_deref(),
+            campaign.as_deref(),
+            json,
+            annotated.as_deref(),
+        ),
+        Command::Template(TemplateCommand::Export {
+            campaign,
+            agency,
+            out,
+        }) => forms_cmd::export_templates(&config, campaign.as_deref(), agency.as_deref(), &out),
         Command::CheckConfig => {
             println!("Cấu hình hợp lệ: {}", config.origin.display());
             for c in &config.campaigns {

@@ -69,23 +69,45 @@ pub fn recognise<'s>(grid: &Grid, forms: &[&'s FormSpec]) -> Recognised<'s> {
     if let Some(marker) = &grid.marker
         && let Some(spec) = forms.iter().find(|f| f.id == marker.form)
     {
-        let sheets = spec.sheets.iter().map(|s| locate(grid, s, true).1).collect();
-        return Recognised::Form(Recognition { spec, by: RecognisedBy::Marker, confidence: 1.0, marker_version: Some(marker.version), sheets });
+        let sheets = spec
+            .sheets
+            .iter()
+            .map(|s| locate(grid, s, true).1)
+            .collect();
+        return Recognised::Form(Recognition {
+            spec,
+            by: RecognisedBy::Marker,
+            confidence: 1.0,
+            marker_version: Some(marker.version),
+            sheets,
+        });
     }
     let mut scored: Vec<(f64, Recognition<'s>)> = forms
         .iter()
         .map(|spec| {
             let (confidence, sheets) = content_score(grid, spec);
-            (confidence, Recognition { spec, by: RecognisedBy::Content, confidence, marker_version: None, sheets })
+            (
+                confidence,
+                Recognition {
+                    spec,
+                    by: RecognisedBy::Content,
+                    confidence,
+                    marker_version: None,
+                    sheets,
+                },
+            )
         })
         .filter(|(c, _)| *c >= ENOUGH)
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0));
     match scored.as_slice() {
         [] => Recognised::Unknown,
-        [(best, _), (second, _), ..] if best - second < MARGIN => {
-            Recognised::Ambiguous(scored.iter().map(|(c, r)| (r.spec.id.clone(), *c)).collect())
-        }
+        [(best, _), (second, _), ..] if best - second < MARGIN => Recognised::Ambiguous(
+            scored
+                .iter()
+                .map(|(c, r)| (r.spec.id.clone(), *c))
+                .collect(),
+        ),
         _ => Recognised::Form(scored.remove(0).1),
     }
 }
@@ -100,7 +122,11 @@ fn content_score(grid: &Grid, spec: &FormSpec) -> (f64, Vec<SheetMatch>) {
         .filter_map(|c| text(&c.value))
         .map(|t| tokens(&t))
         .collect();
-    let title = spec.titles.iter().map(|t| Phrase::new(t)).any(|p| headings.iter().any(|h| p.occurs_in(h)));
+    let title = spec
+        .titles
+        .iter()
+        .map(|t| Phrase::new(t))
+        .any(|p| headings.iter().any(|h| p.occurs_in(h)));
     let mut named = 0.0;
     let mut matched = 0.0;
     let mut total = 0.0;
@@ -110,7 +136,13 @@ fn content_score(grid: &Grid, spec: &FormSpec) -> (f64, Vec<SheetMatch>) {
         if by_name {
             named += 1.0;
         }
-        let valued: Vec<usize> = s.rows.iter().enumerate().filter(|(_, r)| r.kind.is_some()).map(|(i, _)| i).collect();
+        let valued: Vec<usize> = s
+            .rows
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.kind.is_some())
+            .map(|(i, _)| i)
+            .collect();
         total += valued.len() as f64;
         matched += valued.iter().filter(|&&i| m.rows[i].is_some()).count() as f64;
         sheets.push(m);
@@ -124,8 +156,16 @@ fn content_score(grid: &Grid, spec: &FormSpec) -> (f64, Vec<SheetMatch>) {
 /// Finds a spec sheet in the workbook: its sheet, header row, columns and rows. Returns
 /// whether the sheet was found by name.
 fn locate(grid: &Grid, spec: &SheetSpec, trust_position: bool) -> (bool, SheetMatch) {
-    let none = SheetMatch { grid_sheet: None, header_row: None, columns: vec![None; spec.columns.len()], rows: vec![None; spec.rows.len()] };
-    let names: Vec<String> = std::iter::once(&spec.name).chain(spec.aliases.iter()).map(|n| fold(n)).collect();
+    let none = SheetMatch {
+        grid_sheet: None,
+        header_row: None,
+        columns: vec![None; spec.columns.len()],
+        rows: vec![None; spec.rows.len()],
+    };
+    let names: Vec<String> = std::iter::once(&spec.name)
+        .chain(spec.aliases.iter())
+        .map(|n| fold(n))
+        .collect();
     // Candidate sheets: visible ones, those named as the spec says first.
     let mut candidates: Vec<(bool, usize)> = grid
         .sheets
@@ -138,7 +178,8 @@ fn locate(grid: &Grid, spec: &SheetSpec, trust_position: bool) -> (bool, SheetMa
     let mut best: Option<(usize, bool, SheetMatch)> = None;
     for (named, index) in candidates {
         let m = locate_in(grid, index, spec, trust_position);
-        let found = m.rows.iter().filter(|r| r.is_some()).count() + m.columns.iter().filter(|c| c.is_some()).count();
+        let found = m.rows.iter().filter(|r| r.is_some()).count()
+            + m.columns.iter().filter(|c| c.is_some()).count();
         if best.as_ref().is_none_or(|(f, _, _)| found > *f) {
             best = Some((found, named, m));
         }
@@ -152,7 +193,13 @@ fn locate(grid: &Grid, spec: &SheetSpec, trust_position: bool) -> (bool, SheetMa
 fn locate_in(grid: &Grid, index: usize, spec: &SheetSpec, trust_position: bool) -> SheetMatch {
     let sheet = &grid.sheets[index];
     let last_row = sheet.cells.iter().map(|c| c.row).max().unwrap_or(0);
-    let last_col = sheet.cells.iter().map(|c| c.col).max().unwrap_or(0).min(200);
+    let last_col = sheet
+        .cells
+        .iter()
+        .map(|c| c.col)
+        .max()
+        .unwrap_or(0)
+        .min(200);
     let cell_text = |r: u32, c: u32| grid.value(index, r, c).and_then(text).unwrap_or_default();
 
     // The header row: the row (within the first 40) whose texts name the most columns; a
@@ -162,9 +209,15 @@ fn locate_in(grid: &Grid, index: usize, spec: &SheetSpec, trust_position: bool) 
         let mut cols = vec![None; spec.columns.len()];
         for c in 0..=last_col {
             let here = cell_text(r, c);
-            let above = if r > 0 { cell_text(r - 1, c) } else { String::new() };
+            let above = if r > 0 {
+                cell_text(r - 1, c)
+            } else {
+                String::new()
+            };
             for (i, col) in spec.columns.iter().enumerate() {
-                if cols[i].is_none() && header_matches(col.label.as_str(), &col.aliases, &here, &above) {
+                if cols[i].is_none()
+                    && header_matches(col.label.as_str(), &col.aliases, &here, &above)
+                {
                     cols[i] = Some(c);
                 }
             }
@@ -175,17 +228,40 @@ fn locate_in(grid: &Grid, index: usize, spec: &SheetSpec, trust_position: bool) 
         }
     }
     let Some((_, header_row, columns)) = header else {
-        return SheetMatch { grid_sheet: Some(index), header_row: None, columns: vec![None; spec.columns.len()], rows: vec![None; spec.rows.len()] };
+        return SheetMatch {
+            grid_sheet: Some(index),
+            header_row: None,
+            columns: vec![None; spec.columns.len()],
+            rows: vec![None; spec.rows.len()],
+        };
     };
 
     // The label and code columns: by header text, else the column left of the first data
     // column holding the most text.
     let first_data = columns.iter().flatten().min().copied().unwrap_or(0);
-    let find = |wanted: &[&str]| (0..first_data).find(|&c| wanted.iter().any(|w| fold(&cell_text(header_row, c)) == fold(w)));
-    let label_col = find(&[&spec.label_header, "Chỉ tiêu", "Nội dung", "Tên chỉ tiêu", "Chỉ tiêu chủ yếu"]).or_else(|| {
-        (0..first_data).max_by_key(|&c| (header_row + 1..=last_row).filter(|&r| !cell_text(r, c).is_empty()).count())
+    let find = |wanted: &[&str]| {
+        (0..first_data).find(|&c| {
+            wanted
+                .iter()
+                .any(|w| fold(&cell_text(header_row, c)) == fold(w))
+        })
+    };
+    let label_col = find(&[
+        &spec.label_header,
+        "Chỉ tiêu",
+        "Nội dung",
+        "Tên chỉ tiêu",
+        "Chỉ tiêu chủ yếu",
+    ])
+    .or_else(|| {
+        (0..first_data).max_by_key(|&c| {
+            (header_row + 1..=last_row)
+                .filter(|&r| !cell_text(r, c).is_empty())
+                .count()
+        })
     });
-    let code_col = find(&[&spec.code_header, "STT", "TT", "Số TT", "Mã số", "Mã"]).or_else(|| label_col.and_then(|l| l.checked_sub(1)));
+    let code_col = find(&[&spec.code_header, "STT", "TT", "Số TT", "Mã số", "Mã"])
+        .or_else(|| label_col.and_then(|l| l.checked_sub(1)));
 
     // Rows: each spec row goes to the best unused workbook row by label, code breaking ties
     // ("Dịch vụ" is both a growth rate and a share), later rows preferred after the last match.
@@ -200,14 +276,20 @@ fn locate_in(grid: &Grid, index: usize, spec: &SheetSpec, trust_position: bool) 
     let mut rows = vec![None; spec.rows.len()];
     let mut last_matched: Option<u32> = None;
     for (i, row) in spec.rows.iter().enumerate() {
-        let names: Vec<Vec<String>> = std::iter::once(&row.label).chain(row.aliases.iter()).map(|l| tokens(l)).collect();
+        let names: Vec<Vec<String>> = std::iter::once(&row.label)
+            .chain(row.aliases.iter())
+            .map(|l| tokens(l))
+            .collect();
         let code = normalise_code(&row.code);
         let mut best: Option<(f64, usize)> = None;
         for (j, (r, words, c)) in candidates.iter().enumerate() {
             if used[j] {
                 continue;
             }
-            let label_score = names.iter().map(|n| similarity(n, words)).fold(0.0, f64::max);
+            let label_score = names
+                .iter()
+                .map(|n| similarity(n, words))
+                .fold(0.0, f64::max);
             if label_score < 0.6 {
                 continue;
             }
@@ -234,22 +316,31 @@ fn locate_in(grid: &Grid, index: usize, spec: &SheetSpec, trust_position: bool) 
             }
         }
     }
-    SheetMatch { grid_sheet: Some(index), header_row: Some(header_row), columns, rows }
+    SheetMatch {
+        grid_sheet: Some(index),
+        header_row: Some(header_row),
+        columns,
+        rows,
+    }
 }
 
 /// True when a header cell (with the one above it) names a column: the same words, in any
 /// order, "năm" (year) aside — so "TH 2016", "Năm 2016 / TH" and "TH năm 2016" all match.
 fn header_matches(label: &str, aliases: &[String], here: &str, above: &str) -> bool {
-    let words = |s: &str| -> std::collections::BTreeSet<String> { tokens(s).into_iter().filter(|w| w != "nam").collect() };
+    let words = |s: &str| -> std::collections::BTreeSet<String> {
+        tokens(s).into_iter().filter(|w| w != "nam").collect()
+    };
     let here_w = words(here);
     if here_w.is_empty() {
         return false;
     }
     let both_w = words(&format!("{above} {here}"));
-    std::iter::once(label).chain(aliases.iter().map(String::as_str)).any(|name| {
-        let n = words(name);
-        !n.is_empty() && (n == here_w || n == both_w)
-    })
+    std::iter::once(label)
+        .chain(aliases.iter().map(String::as_str))
+        .any(|name| {
+            let n = words(name);
+            !n.is_empty() && (n == here_w || n == both_w)
+        })
 }
 
 /// Word-set similarity of two labels: 1 when equal, high when one contains the other.
@@ -266,7 +357,11 @@ fn similarity(a: &[String], b: &[String]) -> f64 {
     let jaccard = common / (sa.len() + sb.len()) as f64 * 2.0;
     // "Tỷ lệ hộ nghèo (%)" vs "Tỷ lệ hộ nghèo": containment of the shorter in the longer.
     let contained = common / sa.len().min(sb.len()) as f64;
-    if contained == 1.0 { jaccard.max(0.85) } else { jaccard }
+    if contained == 1.0 {
+        jaccard.max(0.85)
+    } else {
+        jaccard
+    }
 }
 
 /// "1.", "1)", "I." and "1.1" → "1", "1", "i", "1.1".
@@ -278,7 +373,11 @@ fn normalise_code(code: &str) -> String {
 pub fn text(v: &CellValue) -> Option<String> {
     match v {
         CellValue::Text(t) => Some(super::legacy::normalise(t).0),
-        CellValue::Number(n) => Some(if n.fract() == 0.0 && n.abs() < 1e15 { format!("{}", *n as i64) } else { n.to_string() }),
+        CellValue::Number(n) => Some(if n.fract() == 0.0 && n.abs() < 1e15 {
+            format!("{}", *n as i64)
+        } else {
+            n.to_string()
+        }),
         _ => None,
     }
 }
@@ -301,7 +400,12 @@ mod tests {
     fn two_row_headers_are_read_together() {
         assert!(header_matches("TH 2016", &[], "TH", "Năm 2016"));
         assert!(header_matches("TH 2016", &[], "TH năm 2016", ""));
-        assert!(header_matches("ƯTH 2018", &["Ước thực hiện 2018".into()], "Ước thực hiện 2018", ""));
+        assert!(header_matches(
+            "ƯTH 2018",
+            &["Ước thực hiện 2018".into()],
+            "Ước thực hiện 2018",
+            ""
+        ));
         assert!(!header_matches("KH 2018", &[], "KH 2019", ""));
     }
 }

@@ -12,21 +12,7 @@ use serde::Deserialize;
 
 use crate::config::{AgencyKind, ConfigError};
 
-/// The kind of value a row holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ValueKind {
-    /// A plain number (e.g. doctors per 10,000 people).
-    Number,
-    /// A percentage, written as 7.98 for 7.98 %.
-    Percent,
-    /// A count of things: whole and not negative.
-    Count,
-    /// An amount of money or quantity: not negative.
-    Amount,
-    /// Free text.
-    Text,
-}
+pub use super::value::ValueKind;
 
 /// A form, checked.
 #[derive(Debug, Clone)]

@@ -12,8 +12,8 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use super::recognise::{Recognition, RecognisedBy, text};
-use super::spec::{Check, ColumnSpec, FormSpec, RowSpec, Severity, Total};
+use super::recognise::{RecognisedBy, Recognition, text};
+use super::spec::{Check, ColumnSpec, RowSpec, Severity, Total};
 use super::value::{self, Interpret, Problem, Raw, Value, ValueKind};
 use crate::config::{AgencyKind, RuleSetting};
 use crate::workbook::{CellValue, Grid, a1};
@@ -97,49 +97,111 @@ struct Read<'a> {
 
 /// Validates a recognised workbook for an agency (None: the agency is not known yet, so no
 /// required-value checks).
-pub fn validate(grid: &Grid, rec: &Recognition<'_>, from: Option<From<'_>>, settings: &HashMap<String, RuleSetting>) -> Report {
+pub fn validate(
+    grid: &Grid,
+    rec: &Recognition<'_>,
+    from: Option<From<'_>>,
+    settings: &HashMap<String, RuleSetting>,
+) -> Report {
     let spec = rec.spec;
     let mut findings = Vec::new();
     let mut push = |f: Finding| {
-        let setting = settings.get(&f.rule).copied().unwrap_or(RuleSetting::Default);
+        let setting = settings
+            .get(&f.rule)
+            .copied()
+            .unwrap_or(RuleSetting::Default);
         match setting {
             RuleSetting::Off => {}
-            RuleSetting::Warning => findings.push(Finding { severity: Severity::Warning, ..f }),
-            RuleSetting::Error => findings.push(Finding { severity: Severity::Error, ..f }),
+            RuleSetting::Warning => findings.push(Finding {
+                severity: Severity::Warning,
+                ..f
+            }),
+            RuleSetting::Error => findings.push(Finding {
+                severity: Severity::Error,
+                ..f
+            }),
             RuleSetting::Default => findings.push(f),
         }
     };
-    let first_sheet = grid.sheets.first().map(|s| s.name.clone()).unwrap_or_default();
+    let first_sheet = grid
+        .sheets
+        .first()
+        .map(|s| s.name.clone())
+        .unwrap_or_default();
     if rec.by == RecognisedBy::Marker
         && let Some(v) = rec.marker_version
         && v != spec.version
     {
-        push(finding("phien-ban-bieu-mau", Severity::Warning, &first_sheet, None, None, None, Some(v.to_string()), Some(spec.version.to_string()),
-            &format!("Biểu mẫu là phiên bản {v}, phiên bản hiện hành là {}: đề nghị dùng biểu mẫu mới nhất ở lần gửi sau.", spec.version)));
+        push(finding(
+            "phien-ban-bieu-mau",
+            Severity::Warning,
+            &first_sheet,
+            None,
+            None,
+            None,
+            Some(v.to_string()),
+            Some(spec.version.to_string()),
+            &format!(
+                "Biểu mẫu là phiên bản {v}, phiên bản hiện hành là {}: đề nghị dùng biểu mẫu mới nhất ở lần gửi sau.",
+                spec.version
+            ),
+        ));
     }
 
     let mut reads: Vec<Read<'_>> = Vec::new();
-    for (si, (sheet, m)) in spec.sheets.iter().zip(&rec.sheets).enumerate() {
+    for (sheet, m) in spec.sheets.iter().zip(&rec.sheets) {
         let Some(gi) = m.grid_sheet else {
-            push(finding("thieu-bieu", Severity::Error, &sheet.name, None, None, None, None, Some(sheet.name.clone()),
-                &format!("Không tìm thấy biểu \"{}\" trong tệp.", sheet.title.as_deref().unwrap_or(&sheet.name))));
+            push(finding(
+                "thieu-bieu",
+                Severity::Error,
+                &sheet.name,
+                None,
+                None,
+                None,
+                None,
+                Some(sheet.name.clone()),
+                &format!(
+                    "Không tìm thấy biểu \"{}\" trong tệp.",
+                    sheet.title.as_deref().unwrap_or(&sheet.name)
+                ),
+            ));
             continue;
         };
         let sheet_name = grid.sheets[gi].name.as_str();
         for (ci, col) in sheet.columns.iter().enumerate() {
             if m.columns[ci].is_none() {
-                push(finding("thieu-cot", Severity::Error, sheet_name, None, None, Some(col.id.clone()), None, Some(col.label.clone()),
-                    &format!("Không tìm thấy cột \"{}\" trong biểu.", col.label)));
+                push(finding(
+                    "thieu-cot",
+                    Severity::Error,
+                    sheet_name,
+                    None,
+                    None,
+                    Some(col.id.clone()),
+                    None,
+                    Some(col.label.clone()),
+                    &format!("Không tìm thấy cột \"{}\" trong biểu.", col.label),
+                ));
             }
         }
-        let _ = si;
         for (ri, row) in sheet.rows.iter().enumerate() {
             let Some(kind) = row.kind else { continue };
             let must = from.is_some_and(|f| row.who.includes(f.code, f.kind));
             let Some(r) = m.rows[ri] else {
                 if must {
-                    push(finding("thieu-chi-tieu", Severity::Error, sheet_name, None, Some(row), None, None, Some(format!("{} {}", row.code, row.label)),
-                        &format!("Không tìm thấy dòng chỉ tiêu \"{} {}\" trong biểu.", row.code, row.label)));
+                    push(finding(
+                        "thieu-chi-tieu",
+                        Severity::Error,
+                        sheet_name,
+                        None,
+                        Some(row),
+                        None,
+                        None,
+                        Some(format!("{} {}", row.code, row.label)),
+                        &format!(
+                            "Không tìm thấy dòng chỉ tiêu \"{} {}\" trong biểu.",
+                            row.code, row.label
+                        ),
+                    ));
                 }
                 continue;
             };
@@ -148,55 +210,120 @@ pub fn validate(grid: &Grid, rec: &Recognition<'_>, from: Option<From<'_>>, sett
                 let cell = a1(r, c);
                 let raw = raw(grid.value(gi, r, c));
                 let shown = grid.value(gi, r, c).and_then(text).unwrap_or_default();
-                let how = Interpret { kind, ranges_allowed: col.ranges, not_applicable_allowed: !must };
+                let how = Interpret {
+                    kind,
+                    ranges_allowed: col.ranges,
+                    not_applicable_allowed: !must,
+                };
                 let value = match value::interpret(&raw, &how) {
                     Ok((v, warning)) => {
                         if let Some(p) = warning {
-                            push(problem(p, Severity::Warning, sheet_name, &cell, row, col, &shown));
+                            push(problem(
+                                p,
+                                Severity::Warning,
+                                sheet_name,
+                                &cell,
+                                row,
+                                col,
+                                &shown,
+                            ));
                         }
                         Some(v)
                     }
                     Err(p @ Problem::AmbiguousSeparator { .. }) => {
-                        push(problem(p, Severity::Warning, sheet_name, &cell, row, col, &shown));
+                        push(problem(
+                            p,
+                            Severity::Warning,
+                            sheet_name,
+                            &cell,
+                            row,
+                            col,
+                            &shown,
+                        ));
                         None
                     }
                     Err(p) => {
-                        push(problem(p, Severity::Error, sheet_name, &cell, row, col, &shown));
+                        push(problem(
+                            p,
+                            Severity::Error,
+                            sheet_name,
+                            &cell,
+                            row,
+                            col,
+                            &shown,
+                        ));
                         None
                     }
                 };
                 if must && matches!(value, Some(Value::Blank)) {
-                    push(finding("bat-buoc", Severity::Error, sheet_name, Some(&cell), Some(row), Some(col.id.clone()), None, Some("một giá trị".into()),
-                        &format!("Chưa điền \"{}\" ({}).", row.label, col.label)));
+                    push(finding(
+                        "bat-buoc",
+                        Severity::Error,
+                        sheet_name,
+                        Some(&cell),
+                        Some(row),
+                        Some(col.id.clone()),
+                        None,
+                        Some("một giá trị".into()),
+                        &format!("Chưa điền \"{}\" ({}).", row.label, col.label),
+                    ));
                 }
                 if let Some(v) = &value {
                     bounds(v, row, kind, sheet_name, &cell, col, &shown, &mut push);
                 }
-                reads.push(Read { spec_sheet: &sheet.id, sheet_name, row, column: col, cell, text: shown, value });
+                reads.push(Read {
+                    spec_sheet: &sheet.id,
+                    sheet_name,
+                    row,
+                    column: col,
+                    cell,
+                    text: shown,
+                    value,
+                });
             }
         }
     }
 
-    let get = |sheet: &str, row: &str, col: &str| reads.iter().find(|r| r.spec_sheet == sheet && r.row.id == row && r.column.id == col);
+    let get = |sheet: &str, row: &str, col: &str| {
+        reads
+            .iter()
+            .find(|r| r.spec_sheet == sheet && r.row.id == row && r.column.id == col)
+    };
     for rule in &spec.rules {
         let severity = rule.severity;
         let columns_of = |sheet: &str| -> Vec<String> {
-            let all: Vec<String> = spec.sheet(sheet).map(|s| s.columns.iter().map(|c| c.id.clone()).collect()).unwrap_or_default();
-            if rule.columns.is_empty() { all } else { all.into_iter().filter(|c| rule.columns.contains(c)).collect() }
+            let all: Vec<String> = spec
+                .sheet(sheet)
+                .map(|s| s.columns.iter().map(|c| c.id.clone()).collect())
+                .unwrap_or_default();
+            if rule.columns.is_empty() {
+                all
+            } else {
+                all.into_iter()
+                    .filter(|c| rule.columns.contains(c))
+                    .collect()
+            }
         };
         match &rule.check {
             Check::Sum { total, parts } => {
                 let sheet = &parts[0].sheet;
                 for col in columns_of(sheet) {
-                    let values: Option<Vec<(f64, u32)>> = parts.iter().map(|p| get(&p.sheet, &p.row, &col).and_then(|r| number(r.value.as_ref()))).collect();
+                    let values: Option<Vec<(f64, u32)>> = parts
+                        .iter()
+                        .map(|p| get(&p.sheet, &p.row, &col).and_then(|r| number(r.value.as_ref())))
+                        .collect();
                     let Some(values) = values else { continue };
                     let sum: f64 = values.iter().map(|v| v.0).sum();
                     let mut tolerance: f64 = values.iter().map(|v| half_unit(v.1)).sum();
                     let (expected, at) = match total {
                         Total::Value(v) => (*v, get(&parts[0].sheet, &parts[0].row, &col)),
                         Total::Row(t) => {
-                            let Some(read) = get(&t.sheet, &t.row, &col) else { continue };
-                            let Some((v, d)) = number(read.value.as_ref()) else { continue };
+                            let Some(read) = get(&t.sheet, &t.row, &col) else {
+                                continue;
+                            };
+                            let Some((v, d)) = number(read.value.as_ref()) else {
+                                continue;
+                            };
                             tolerance += half_unit(d);
                             (v, Some(read))
                         }
@@ -213,21 +340,50 @@ pub fn validate(grid: &Grid, rec: &Recognition<'_>, from: Option<From<'_>>, sett
                             column: Some(col.clone()),
                             value: Some(format!("{}", round(sum))),
                             expected: Some(format!("{} (± {})", round(expected), round(tolerance))),
-                            message: format!("{} (cột {}: tổng là {}, cần {}).", rule.message.trim_end_matches('.'), at.column.label, vi(round(sum)), vi(round(expected))),
+                            message: format!(
+                                "{} (cột {}: tổng là {}, cần {}).",
+                                rule.message.trim_end_matches('.'),
+                                at.column.label,
+                                vi(round(sum)),
+                                vi(round(expected))
+                            ),
                         });
                     }
                 }
             }
-            Check::Deviation { rows, value, reference, max_share } => {
+            Check::Deviation {
+                rows,
+                value,
+                reference,
+                max_share,
+            } => {
                 let targets: Vec<&Read<'_>> = reads
                     .iter()
-                    .filter(|r| r.column.id == *value && (rows.is_empty() || rows.iter().any(|x| x.sheet == r.spec_sheet && x.row == r.row.id)))
+                    .filter(|r| {
+                        r.column.id == *value
+                            && (rows.is_empty()
+                                || rows
+                                    .iter()
+                                    .any(|x| x.sheet == r.spec_sheet && x.row == r.row.id))
+                    })
                     .collect();
                 for r in targets {
-                    let Some((v, _)) = number(r.value.as_ref()) else { continue };
-                    let Some(reference_read) = get(r.spec_sheet, &r.row.id, reference) else { continue };
-                    let Some((lo, hi)) = span(reference_read.value.as_ref()) else { continue };
-                    let nearest = if v < lo { lo } else if v > hi { hi } else { continue };
+                    let Some((v, _)) = number(r.value.as_ref()) else {
+                        continue;
+                    };
+                    let Some(reference_read) = get(r.spec_sheet, &r.row.id, reference) else {
+                        continue;
+                    };
+                    let Some((lo, hi)) = span(reference_read.value.as_ref()) else {
+                        continue;
+                    };
+                    let nearest = if v < lo {
+                        lo
+                    } else if v > hi {
+                        hi
+                    } else {
+                        continue;
+                    };
                     if nearest.abs() < 1e-9 || ((v - nearest) / nearest).abs() <= *max_share {
                         continue;
                     }
@@ -240,15 +396,34 @@ pub fn validate(grid: &Grid, rec: &Recognition<'_>, from: Option<From<'_>>, sett
                         label: Some(r.row.label.clone()),
                         column: Some(value.clone()),
                         value: Some(r.text.clone()),
-                        expected: Some(format!("trong khoảng ±{:.0}% của {}", max_share * 100.0, reference_read.text)),
-                        message: format!("{} (\"{}\": {} so với {}).", rule.message.trim_end_matches('.'), r.row.label, r.text, reference_read.text),
+                        expected: Some(format!(
+                            "trong khoảng ±{:.0}% của {}",
+                            max_share * 100.0,
+                            reference_read.text
+                        )),
+                        message: format!(
+                            "{} (\"{}\": {} so với {}).",
+                            rule.message.trim_end_matches('.'),
+                            r.row.label,
+                            r.text,
+                            reference_read.text
+                        ),
                     });
                 }
             }
             Check::Equal { left, right } => {
                 for col in columns_of(&left.sheet) {
-                    let (Some(l), Some(rr)) = (get(&left.sheet, &left.row, &col), get(&right.sheet, &right.row, &col)) else { continue };
-                    let (Some((a, da)), Some((b, db))) = (number(l.value.as_ref()), number(rr.value.as_ref())) else { continue };
+                    let (Some(l), Some(rr)) = (
+                        get(&left.sheet, &left.row, &col),
+                        get(&right.sheet, &right.row, &col),
+                    ) else {
+                        continue;
+                    };
+                    let (Some((a, da)), Some((b, db))) =
+                        (number(l.value.as_ref()), number(rr.value.as_ref()))
+                    else {
+                        continue;
+                    };
                     if !value::within_tolerance(a, da, b, db) {
                         push(Finding {
                             rule: rule.id.clone(),
@@ -259,8 +434,20 @@ pub fn validate(grid: &Grid, rec: &Recognition<'_>, from: Option<From<'_>>, sett
                             label: Some(l.row.label.clone()),
                             column: Some(col.clone()),
                             value: Some(l.text.clone()),
-                            expected: Some(format!("{} (ô {}!{})", rr.text, rr.sheet_name, rr.cell)),
-                            message: format!("{} ({}!{} là {}, {}!{} là {}).", rule.message.trim_end_matches('.'), l.sheet_name, l.cell, l.text, rr.sheet_name, rr.cell, rr.text),
+                            expected: Some(format!(
+                                "{} (ô {}!{})",
+                                rr.text, rr.sheet_name, rr.cell
+                            )),
+                            message: format!(
+                                "{} ({}!{} là {}, {}!{} là {}).",
+                                rule.message.trim_end_matches('.'),
+                                l.sheet_name,
+                                l.cell,
+                                l.text,
+                                rr.sheet_name,
+                                rr.cell,
+                                rr.text
+                            ),
                         });
                     }
                 }
@@ -271,7 +458,13 @@ pub fn validate(grid: &Grid, rec: &Recognition<'_>, from: Option<From<'_>>, sett
     let data = reads
         .into_iter()
         .filter_map(|r| match r.value {
-            Some(v @ (Value::Number { .. } | Value::Range { .. } | Value::AtLeast { .. } | Value::AtMost { .. } | Value::Text(_))) => Some(Datum {
+            Some(
+                v @ (Value::Number { .. }
+                | Value::Range { .. }
+                | Value::AtLeast { .. }
+                | Value::AtMost { .. }
+                | Value::Text(_)),
+            ) => Some(Datum {
                 sheet: r.spec_sheet.into(),
                 indicator: r.row.id.clone(),
                 column: r.column.id.clone(),
@@ -283,7 +476,13 @@ pub fn validate(grid: &Grid, rec: &Recognition<'_>, from: Option<From<'_>>, sett
         })
         .collect();
     let valid = !findings.iter().any(|f| f.severity == Severity::Error);
-    Report { form: spec.id.clone(), form_version: spec.version, valid, findings, data }
+    Report {
+        form: spec.id.clone(),
+        form_version: spec.version,
+        valid,
+        findings,
+        data,
+    }
 }
 
 /// A spec without a matching workbook sheet or cell: the findings for "not this form".
@@ -293,15 +492,43 @@ pub fn unrecognised(sheet: &str, candidates: &[(String, f64)]) -> Finding {
     } else {
         format!(
             "Tệp giống nhiều biểu mẫu ({}): cán bộ của Sở sẽ xác định.",
-            candidates.iter().map(|(id, c)| format!("{id} {:.0}%", c * 100.0)).collect::<Vec<_>>().join(", ")
+            candidates
+                .iter()
+                .map(|(id, c)| format!("{id} {:.0}%", c * 100.0))
+                .collect::<Vec<_>>()
+                .join(", ")
         )
     };
-    let rule = if candidates.is_empty() { "khong-nhan-ra-bieu-mau" } else { "bieu-mau-chua-ro" };
-    finding(rule, Severity::Error, sheet, None, None, None, None, None, &message)
+    let rule = if candidates.is_empty() {
+        "khong-nhan-ra-bieu-mau"
+    } else {
+        "bieu-mau-chua-ro"
+    };
+    finding(
+        rule,
+        Severity::Error,
+        sheet,
+        None,
+        None,
+        None,
+        None,
+        None,
+        &message,
+    )
 }
 
 #[allow(clippy::too_many_arguments)] // the fields of a finding, each optional
-fn finding(rule: &str, severity: Severity, sheet: &str, cell: Option<&str>, row: Option<&RowSpec>, column: Option<String>, value: Option<String>, expected: Option<String>, message: &str) -> Finding {
+fn finding(
+    rule: &str,
+    severity: Severity,
+    sheet: &str,
+    cell: Option<&str>,
+    row: Option<&RowSpec>,
+    column: Option<String>,
+    value: Option<String>,
+    expected: Option<String>,
+    message: &str,
+) -> Finding {
     Finding {
         rule: rule.into(),
         severity,
@@ -316,17 +543,57 @@ fn finding(rule: &str, severity: Severity, sheet: &str, cell: Option<&str>, row:
     }
 }
 
-fn problem(p: Problem, severity: Severity, sheet: &str, cell: &str, row: &RowSpec, col: &ColumnSpec, shown: &str) -> Finding {
+fn problem(
+    p: Problem,
+    severity: Severity,
+    sheet: &str,
+    cell: &str,
+    row: &RowSpec,
+    col: &ColumnSpec,
+    shown: &str,
+) -> Finding {
     let (rule, expected, message) = match &p {
-        Problem::NotANumber(t) => ("kieu-so", "một số", format!("\"{}\" ({}) phải là số, ô có \"{t}\".", row.label, col.label)),
-        Problem::AmbiguousSeparator { text, as_thousands, as_decimal } => (
+        Problem::NotANumber(t) => (
+            "kieu-so",
+            "một số",
+            format!(
+                "\"{}\" ({}) phải là số, ô có \"{t}\".",
+                row.label, col.label
+            ),
+        ),
+        Problem::AmbiguousSeparator {
+            text,
+            as_thousands,
+            as_decimal,
+        } => (
             "dau-phan-cach",
             "số viết rõ ràng",
-            format!("\"{text}\" có thể là {} hoặc {}: đề nghị nhập số (không để dạng chữ) hoặc viết rõ phần thập phân bằng dấu phẩy.", vi(*as_thousands), vi(*as_decimal)),
+            format!(
+                "\"{text}\" có thể là {} hoặc {}: đề nghị nhập số (không để dạng chữ) hoặc viết rõ phần thập phân bằng dấu phẩy.",
+                vi(*as_thousands),
+                vi(*as_decimal)
+            ),
         ),
-        Problem::RangeNotAllowed(t) => ("khoang-gia-tri", "một số", format!("Cột {} cần một số cụ thể, không ghi khoảng \"{t}\".", col.label)),
-        Problem::FormulaWithoutValue(f) => ("cong-thuc-chua-tinh", "giá trị đã tính", format!("Ô có công thức ={f} nhưng chưa có giá trị: đề nghị mở tệp bằng Excel, tính lại và lưu.")),
-        Problem::ErrorValue(e) => ("loi-cong-thuc", "một số", format!("Ô báo lỗi {e}: đề nghị sửa công thức.")),
+        Problem::RangeNotAllowed(t) => (
+            "khoang-gia-tri",
+            "một số",
+            format!(
+                "Cột {} cần một số cụ thể, không ghi khoảng \"{t}\".",
+                col.label
+            ),
+        ),
+        Problem::FormulaWithoutValue(f) => (
+            "cong-thuc-chua-tinh",
+            "giá trị đã tính",
+            format!(
+                "Ô có công thức ={f} nhưng chưa có giá trị: đề nghị mở tệp bằng Excel, tính lại và lưu."
+            ),
+        ),
+        Problem::ErrorValue(e) => (
+            "loi-cong-thuc",
+            "một số",
+            format!("Ô báo lỗi {e}: đề nghị sửa công thức."),
+        ),
     };
     Finding {
         rule: rule.into(),
@@ -343,8 +610,19 @@ fn problem(p: Problem, severity: Severity, sheet: &str, cell: &str, row: &RowSpe
 }
 
 #[allow(clippy::too_many_arguments)] // a bounds check needs the cell's whole context
-fn bounds(v: &Value, row: &RowSpec, kind: ValueKind, sheet: &str, cell: &str, col: &ColumnSpec, shown: &str, push: &mut impl FnMut(Finding)) {
-    let Some((lo, hi)) = span(Some(v)) else { return };
+fn bounds(
+    v: &Value,
+    row: &RowSpec,
+    kind: ValueKind,
+    sheet: &str,
+    cell: &str,
+    col: &ColumnSpec,
+    shown: &str,
+    push: &mut impl FnMut(Finding),
+) {
+    let Some((lo, hi)) = span(Some(v)) else {
+        return;
+    };
     let at = |rule: &str, severity: Severity, expected: &str, message: String| Finding {
         rule: rule.into(),
         severity,
@@ -359,22 +637,61 @@ fn bounds(v: &Value, row: &RowSpec, kind: ValueKind, sheet: &str, cell: &str, co
     };
     if kind == ValueKind::Percent && row.growth {
         if lo < -50.0 || hi > 100.0 {
-            push(at("tang-truong-bat-thuong", Severity::Warning, "từ -50 đến 100", format!("Tốc độ tăng \"{}\" ({}) là {shown}%, bất thường: đề nghị kiểm tra.", row.label, col.label)));
+            push(at(
+                "tang-truong-bat-thuong",
+                Severity::Warning,
+                "từ -50 đến 100",
+                format!(
+                    "Tốc độ tăng \"{}\" ({}) là {shown}%, bất thường: đề nghị kiểm tra.",
+                    row.label, col.label
+                ),
+            ));
         }
     } else if kind == ValueKind::Percent {
         if lo < 0.0 || hi > 100.0 {
-            push(at("ty-le-0-100", Severity::Error, "từ 0 đến 100", format!("Tỷ lệ \"{}\" ({}) phải từ 0 đến 100, ô có {shown}.", row.label, col.label)));
+            push(at(
+                "ty-le-0-100",
+                Severity::Error,
+                "từ 0 đến 100",
+                format!(
+                    "Tỷ lệ \"{}\" ({}) phải từ 0 đến 100, ô có {shown}.",
+                    row.label, col.label
+                ),
+            ));
         }
     } else if matches!(kind, ValueKind::Count | ValueKind::Amount) && lo < 0.0 {
-        push(at("so-am", Severity::Error, "không âm", format!("\"{}\" ({}) không thể âm, ô có {shown}.", row.label, col.label)));
+        push(at(
+            "so-am",
+            Severity::Error,
+            "không âm",
+            format!(
+                "\"{}\" ({}) không thể âm, ô có {shown}.",
+                row.label, col.label
+            ),
+        ));
     }
-    if kind == ValueKind::Count && matches!(v, Value::Number { value, .. } if value.fract().abs() > 1e-9) {
-        push(at("so-nguyen", Severity::Warning, "số nguyên", format!("\"{}\" ({}) là số đếm, ô có {shown}.", row.label, col.label)));
+    if kind == ValueKind::Count
+        && matches!(v, Value::Number { value, .. } if value.fract().abs() > 1e-9)
+    {
+        push(at(
+            "so-nguyen",
+            Severity::Warning,
+            "số nguyên",
+            format!("\"{}\" ({}) là số đếm, ô có {shown}.", row.label, col.label),
+        ));
     }
     if let Some((blo, bhi)) = row.bounds
         && (lo < blo || hi > bhi)
     {
-        push(at("ngoai-khoang", Severity::Warning, &format!("từ {blo} đến {bhi}"), format!("\"{}\" ({}) là {shown}, ngoài khoảng thường gặp {blo} - {bhi}: đề nghị kiểm tra.", row.label, col.label)));
+        push(at(
+            "ngoai-khoang",
+            Severity::Warning,
+            &format!("từ {blo} đến {bhi}"),
+            format!(
+                "\"{}\" ({}) là {shown}, ngoài khoảng thường gặp {blo} - {bhi}: đề nghị kiểm tra.",
+                row.label, col.label
+            ),
+        ));
     }
 }
 
@@ -428,12 +745,11 @@ pub fn vi(v: f64) -> String {
         }
         grouped.push(ch);
     }
-    if frac.is_empty() { format!("{sign}{grouped}") } else { format!("{sign}{grouped},{frac}") }
-}
-
-/// Ensures a spec reference used by callers compiles against [`FormSpec`].
-pub fn rule_ids(spec: &FormSpec) -> Vec<&str> {
-    spec.rules.iter().map(|r| r.id.as_str()).collect()
+    if frac.is_empty() {
+        format!("{sign}{grouped}")
+    } else {
+        format!("{sign}{grouped},{frac}")
+    }
 }
 
 #[cfg(test)]

@@ -2,27 +2,40 @@
 //!
 //! xls and ods are read by the `intake` binary itself, started as `intake inspect-workbook
 //! --format F` with the workbook on stdin and limits on its address space and CPU time;
-//! it answers `Result<Inspection, InspectError>` as JSON on stdout. When calamine asks for
-//! more memory than the limit, the allocation fails and the child aborts — and only the
-//! child. The parent kills it past the wall-clock limit, always reaps it, and reads its
-//! pipes on their own threads so that neither side can block the other.
+//! it answers `Result<Inspection, InspectError>` — or, in [`Mode::Cells`], `Result<Grid,
+//! InspectError>` — as JSON on stdout. The mode and the limits travel in the environment,
+//! so the command line stays the same. When calamine asks for more memory than the limit,
+//! the allocation fails and the child aborts — and only the child. The parent kills it past
+//! the wall-clock limit, always reaps it, and reads its pipes on their own threads so that
+//! neither side can block the other; it parses the answer as it arrives, so that a grid is
+//! never held twice, as JSON text and as values.
 
-use std::io::{self, Read, Write};
+use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::{InspectError, Inspection, Inspector, Limits, WorkbookFormat};
+use super::grid::{MAX_DEFINED_NAMES, MAX_MERGED, MAX_SHEETS};
+use super::{InspectError, Inspector, Limits, WorkbookFormat};
 
-/// Carries the parent's reading limits to the child, whose command line is fixed.
+/// Carries the parent's reading limits and the mode to the child, whose command line is
+/// fixed.
 const LIMITS_ENV: &str = "INTAKE_WORKBOOK_LIMITS";
 
-/// Longest answer read from the child; a real one is a few kilobytes per sheet.
-const MAX_ANSWER: usize = 64 * 1024 * 1024;
+/// Longest inspection answer read from the child; a real one is a few kilobytes per sheet.
+const MAX_ANSWER: u64 = 64 * 1024 * 1024;
+
+/// Most JSON bytes one cell, merged region, sheet or defined name takes in a grid answer
+/// besides its text; the longest cell, a 17-digit number at the far corner, takes 85.
+const JSON_PER_ITEM: u64 = 128;
+
+/// How many JSON bytes one byte of text may become: a control character is `\u001f`.
+const JSON_PER_TEXT_BYTE: u64 = 6;
 
 /// Most of the child's stderr kept, for the log.
 const MAX_STDERR: usize = 64 * 1024;
@@ -33,42 +46,97 @@ const OUT_OF_MEMORY: &str = "memory allocation of";
 /// Exit code of `inspect-workbook` when its answer could not be written to stdout.
 const EXIT_NO_ANSWER: i32 = 2;
 
-/// The limits that shape the answer, passed from parent to child.
+/// What the child is asked for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Mode {
+    /// [`Inspector::inspect`]: sheets, headings, marker.
+    #[default]
+    Inspect,
+    /// [`Inspector::read`]: every cell.
+    Cells,
+}
+
+impl Mode {
+    fn is_inspect(&self) -> bool {
+        *self == Mode::Inspect
+    }
+}
+
+/// The limits that shape the answer, and the mode, passed from parent to child.
 #[derive(Debug, Serialize, Deserialize)]
-struct PassedLimits {
+struct Passed {
     max_cells: u64,
     max_bytes: u64,
     heading_rows: u32,
+    #[serde(default = "default_max_text_bytes")]
+    max_text_bytes: u64,
+    #[serde(default, skip_serializing_if = "Mode::is_inspect")]
+    mode: Mode,
+}
+
+fn default_max_text_bytes() -> u64 {
+    Limits::default().max_text_bytes
 }
 
 /// Entry point of the hidden `intake inspect-workbook --format F` subcommand: reads the
-/// workbook from stdin, writes `Result<Inspection, InspectError>` as JSON to stdout, returns
-/// the exit code (0 once an answer is written, whichever it is; 2 if it could not be).
+/// workbook from stdin, writes `Result<Inspection, InspectError>` (or, in cells mode,
+/// `Result<Grid, InspectError>`) as JSON to stdout, returns the exit code (0 once an answer
+/// is written, whichever it is; 2 if it could not be).
 ///
-/// The parent's cell, byte and heading limits, passed in the environment, take the place of
-/// those in `limits`. The child runs with an empty environment: main.rs should call this
-/// before it loads configuration or starts a runtime.
+/// The parent's cell, text, byte and heading limits and the mode, passed in the
+/// environment, take the place of those in `limits`. The child runs with an empty
+/// environment: main.rs should call this before it loads configuration or starts a runtime.
 pub fn child_main(format: WorkbookFormat, limits: Limits) -> i32 {
-    let limits = with_passed_limits(limits, std::env::var(LIMITS_ENV).ok().as_deref());
-    let answer = read_input(limits.max_bytes)
-        .and_then(|bytes| Inspector::new(limits, None).inspect(&bytes, format));
-    let mut stdout = io::stdout().lock();
-    let written = serde_json::to_writer(&mut stdout, &answer)
-        .map_err(io::Error::from)
-        .and_then(|()| stdout.flush());
+    let (limits, mode) = with_passed(limits, std::env::var(LIMITS_ENV).ok().as_deref());
+    let input = read_input(limits.max_bytes);
+    let inspector = Inspector::new(limits, None);
+    let written = match mode {
+        Mode::Inspect => answer(&input.and_then(|bytes| inspector.inspect(&bytes, format))),
+        Mode::Cells => answer(&input.and_then(|bytes| inspector.read(&bytes, format))),
+    };
     match written {
         Ok(()) => 0,
         Err(_) => EXIT_NO_ANSWER,
     }
 }
 
-fn with_passed_limits(mut limits: Limits, passed: Option<&str>) -> Limits {
-    if let Some(passed) = passed.and_then(|p| serde_json::from_str::<PassedLimits>(p).ok()) {
-        limits.max_cells = passed.max_cells;
-        limits.max_bytes = passed.max_bytes;
-        limits.heading_rows = passed.heading_rows;
+fn answer<T: Serialize>(answer: &Result<T, InspectError>) -> io::Result<()> {
+    let mut stdout = BufWriter::with_capacity(64 * 1024, io::stdout().lock());
+    serde_json::to_writer(&mut stdout, answer)?;
+    stdout.flush()
+}
+
+fn with_passed(mut limits: Limits, passed: Option<&str>) -> (Limits, Mode) {
+    match passed.and_then(|p| serde_json::from_str::<Passed>(p).ok()) {
+        Some(passed) => {
+            limits.max_cells = passed.max_cells;
+            limits.max_bytes = passed.max_bytes;
+            limits.heading_rows = passed.heading_rows;
+            limits.max_text_bytes = passed.max_text_bytes;
+            (limits, passed.mode)
+        }
+        None => (limits, Mode::Inspect),
     }
-    limits
+}
+
+/// Longest answer taken from the child in `mode`: for a grid, what the largest one the
+/// limits allow can take as JSON.
+fn answer_cap(mode: Mode, limits: &Limits) -> u64 {
+    match mode {
+        Mode::Inspect => MAX_ANSWER,
+        Mode::Cells => {
+            let items = limits
+                .max_cells
+                .saturating_add(MAX_MERGED)
+                .saturating_add(MAX_SHEETS as u64)
+                .saturating_add(MAX_DEFINED_NAMES as u64);
+            items
+                .saturating_mul(JSON_PER_ITEM)
+                .saturating_add(limits.max_text_bytes.saturating_mul(JSON_PER_TEXT_BYTE))
+                .saturating_add(MAX_ANSWER)
+        }
+    }
 }
 
 fn read_input(max_bytes: u64) -> Result<Vec<u8>, InspectError> {
@@ -86,17 +154,21 @@ fn read_input(max_bytes: u64) -> Result<Vec<u8>, InspectError> {
     Ok(bytes)
 }
 
-/// Reads `bytes` as `format` in a child process started from `helper`, within `limits`.
-pub(crate) fn run(
+/// Reads `bytes` as `format` in a child process started from `helper`, within `limits`;
+/// `T` is what `mode` answers ([`super::Inspection`] or [`super::Grid`]).
+pub(crate) fn run<T: DeserializeOwned + Send>(
     helper: &Path,
     bytes: &[u8],
     format: WorkbookFormat,
     limits: &Limits,
-) -> Result<Inspection, InspectError> {
-    let passed = PassedLimits {
+    mode: Mode,
+) -> Result<T, InspectError> {
+    let passed = Passed {
         max_cells: limits.max_cells,
         max_bytes: limits.max_bytes,
         heading_rows: limits.heading_rows,
+        max_text_bytes: limits.max_text_bytes,
+        mode,
     };
     let mut command = Command::new(helper);
     command
@@ -143,7 +215,8 @@ pub(crate) fn run(
             // A child that dies early closes the pipe: its exit status tells why, not this.
             let _ = stdin.write_all(bytes);
         });
-        let answer = scope.spawn(move || read_capped(stdout, MAX_ANSWER));
+        let cap = answer_cap(mode, limits);
+        let answer = scope.spawn(move || read_answer::<T>(stdout, cap));
         let errors = scope.spawn(move || read_capped(stderr, MAX_STDERR));
         let waited = wait_until(&mut child, started + limits.child_timeout);
         // The child is reaped, so its pipe ends are closed and every thread is finishing.
@@ -207,6 +280,35 @@ fn restrict(memory: u64, cpu_seconds: u64) -> io::Result<()> {
 fn cpu_seconds(timeout: Duration) -> u64 {
     let whole = timeout.as_secs() + u64::from(timeout.subsec_nanos() > 0);
     whole.max(1) + 1
+}
+
+/// The child's answer as parsed while it arrived, and whether it went on past its cap.
+#[derive(Debug)]
+struct Answer<T> {
+    /// The outcome the child gave, or why its output is not one.
+    parsed: Result<Result<T, InspectError>, String>,
+    overflowed: bool,
+}
+
+impl<T> Default for Answer<T> {
+    fn default() -> Self {
+        Answer {
+            parsed: Err("no answer was read".into()),
+            overflowed: false,
+        }
+    }
+}
+
+/// Parses the answer from the pipe as it arrives, reading at most `cap` bytes for it, then
+/// reads the pipe to its end so that the child never blocks on a full pipe.
+fn read_answer<T: DeserializeOwned>(mut pipe: impl Read, cap: u64) -> Answer<T> {
+    let mut capped = BufReader::with_capacity(64 * 1024, (&mut pipe).take(cap));
+    let parsed = serde_json::from_reader(&mut capped).map_err(|e| e.to_string());
+    // The rest of what fits under the cap (after a garbled answer), then anything past it.
+    let _ = io::copy(&mut capped, &mut io::sink());
+    drop(capped);
+    let overflowed = io::copy(&mut pipe, &mut io::sink()).is_ok_and(|n| n > 0);
+    Answer { parsed, overflowed }
 }
 
 /// Output read from a pipe, and whether there was more than was kept.
@@ -313,14 +415,14 @@ fn kill_group(child: &Child) {
     }
 }
 
-/// Turns how the child ended into the inspection's outcome.
-fn judge(
+/// Turns how the child ended into the reading's outcome.
+fn judge<T>(
     waited: Waited,
-    answer: Captured,
+    answer: Answer<T>,
     errors: Captured,
     limits: &Limits,
     elapsed: Duration,
-) -> Result<Inspection, InspectError> {
+) -> Result<T, InspectError> {
     let stderr = String::from_utf8_lossy(&errors.bytes);
     let status = match waited {
         Waited::Exited(status) => status,
@@ -354,11 +456,10 @@ fn judge(
         )));
     }
     match status.code() {
-        Some(0) if answer.overflowed => Err(InspectError::Crashed(format!(
-            "the workbook reader's answer was longer than {} MiB",
-            MAX_ANSWER >> 20
-        ))),
-        Some(0) => serde_json::from_slice(&answer.bytes).unwrap_or_else(|e| {
+        Some(0) if answer.overflowed => Err(InspectError::Crashed(
+            "the workbook reader's answer was longer than its limits allow".into(),
+        )),
+        Some(0) => answer.parsed.unwrap_or_else(|e| {
             let stderr = tail(&stderr);
             tracing::warn!(error = %e, %stderr, "workbook reader answer is not valid json");
             Err(InspectError::Crashed(
@@ -401,6 +502,7 @@ mod tests {
     use std::sync::OnceLock;
 
     use super::*;
+    use crate::workbook::{CellValue, Grid, Inspection};
 
     /// A stand-in helper: a shell script that runs the first line of its stdin. Written once,
     /// before any test starts a process, so that no fork elsewhere holds it open for writing
@@ -421,7 +523,7 @@ mod tests {
 
     fn run_sh(script: &str, payload: &[u8], limits: &Limits) -> Result<Inspection, InspectError> {
         let input = [script.as_bytes(), b"\n", payload].concat();
-        run(helper(), &input, WorkbookFormat::Ods, limits)
+        run(helper(), &input, WorkbookFormat::Ods, limits, Mode::Inspect)
     }
 
     fn quick() -> Limits {
@@ -452,11 +554,11 @@ mod tests {
             max_cells: 7,
             max_bytes: 9,
             heading_rows: 3,
+            max_text_bytes: 5,
             ..quick()
         };
         let got = run_sh(echo, b"bytes", &limits);
-        let want =
-            "inspect-workbook --format ods|bytes|max_cells:7,max_bytes:9,heading_rows:3|no home";
+        let want = "inspect-workbook --format ods|bytes|max_cells:7,max_bytes:9,heading_rows:3,max_text_bytes:5|no home";
         assert_eq!(got, Err(InspectError::Unreadable(want.into())));
     }
 
@@ -516,11 +618,12 @@ mod tests {
 
     #[test]
     fn a_missing_helper_is_reported() {
-        let got = run(
+        let got = run::<Inspection>(
             Path::new("/nonexistent/intake"),
             b"x",
             WorkbookFormat::Ods,
             &quick(),
+            Mode::Inspect,
         );
         assert!(
             matches!(&got, Err(InspectError::Crashed(m)) if m.contains("could not be started")),
@@ -532,11 +635,71 @@ mod tests {
     fn passed_limits_replace_the_childs_own() {
         let base = Limits::default();
         let passed = r#"{"max_cells":5,"max_bytes":6,"heading_rows":2}"#;
-        let got = with_passed_limits(base.clone(), Some(passed));
+        let (got, mode) = with_passed(base.clone(), Some(passed));
         assert_eq!((got.max_cells, got.max_bytes, got.heading_rows), (5, 6, 2));
+        assert_eq!(got.max_text_bytes, base.max_text_bytes);
         assert_eq!(got.child_timeout, base.child_timeout);
-        assert_eq!(with_passed_limits(base.clone(), Some("junk")), base);
-        assert_eq!(with_passed_limits(base.clone(), None), base);
+        assert_eq!(mode, Mode::Inspect);
+        let passed =
+            r#"{"max_cells":5,"max_bytes":6,"heading_rows":2,"max_text_bytes":7,"mode":"cells"}"#;
+        let (got, mode) = with_passed(base.clone(), Some(passed));
+        assert_eq!((got.max_text_bytes, mode), (7, Mode::Cells));
+        assert_eq!(
+            with_passed(base.clone(), Some("junk")),
+            (base.clone(), Mode::Inspect)
+        );
+        assert_eq!(with_passed(base.clone(), None), (base, Mode::Inspect));
+    }
+
+    #[test]
+    fn cells_mode_is_passed_and_its_answer_is_a_grid() {
+        let echo = r#"cat >/dev/null; case "$INTAKE_WORKBOOK_LIMITS" in *'"mode":"cells"'*) printf '%s' '{"Ok":{"sheets":[{"name":"S","visible":false,"cells":[{"row":4,"col":27,"value":{"FormulaWithoutValue":"SUM(A1:A2)"}}],"merged":[[0,0,0,2]]}],"marker":null,"defined_names":[]}}';; *) printf '%s' '{"Err":"TimedOut"}';; esac"#;
+        let input = [echo.as_bytes(), b"\n", b"x"].concat();
+        let got: Grid = run(helper(), &input, WorkbookFormat::Xls, &quick(), Mode::Cells).unwrap();
+        assert_eq!(
+            got.value(0, 4, 27),
+            Some(&CellValue::FormulaWithoutValue("SUM(A1:A2)".into()))
+        );
+        assert!(!got.sheets[0].visible);
+        assert_eq!(got.sheets[0].merged, [(0, 0, 0, 2)]);
+    }
+
+    #[test]
+    fn an_answer_past_its_cap_is_refused_and_the_child_is_not_blocked() {
+        // 8 MiB of answer against a 1 KiB cap: the pipe is drained, the child exits.
+        let big = r#"cat >/dev/null; head -c 8388608 /dev/zero | tr '\0' ' '; printf '%s' '{"Err":"TimedOut"}'"#;
+        let input = [big.as_bytes(), b"\n", b"x"].concat();
+        let mut child = Command::new(helper())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(&input).unwrap();
+        drop(stdin);
+        let answer = read_answer::<Inspection>(child.stdout.take().unwrap(), 1024);
+        assert!(child.wait().unwrap().success());
+        assert!(answer.overflowed);
+        assert!(answer.parsed.is_err());
+        let got = judge(
+            Waited::Exited(ExitStatus::from_raw(0)),
+            answer,
+            Captured::default(),
+            &quick(),
+            Duration::ZERO,
+        );
+        assert!(
+            matches!(&got, Err(InspectError::Crashed(m)) if m.contains("longer")),
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn the_grid_answer_cap_covers_the_largest_grid_the_limits_allow() {
+        let limits = Limits::default();
+        let cap = answer_cap(Mode::Cells, &limits);
+        assert!(cap >= limits.max_cells * 85 + limits.max_text_bytes * 6);
+        assert_eq!(answer_cap(Mode::Inspect, &limits), MAX_ANSWER);
     }
 
     #[test]

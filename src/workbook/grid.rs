@@ -26,13 +26,15 @@ pub(crate) const MAX_DEFINED_NAMES: usize = 65_536;
 /// A cell as read: the raw value, before any interpretation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum CellValue {
-    /// A number; dates and times are serial numbers (days since 1899-12-30, 1900 system).
+    /// A finite number; dates and times are serial numbers (days since 1899-12-30, 1900
+    /// system).
     Number(f64),
     /// Text exactly as stored, surrounding blanks included; never empty.
     Text(String),
     /// A boolean.
     Bool(bool),
-    /// An error value such as `#DIV/0!`.
+    /// An error value such as `#DIV/0!`; also `#NUM!` for a stored NaN or infinity, which
+    /// no spreadsheet can hold and JSON cannot carry.
     Error(String),
     /// A formula whose cached value is missing or empty: its formula text (as the file
     /// stores it, e.g. `SUM(B3:B4)` in xlsx, `of:=[.B3]*2` in ods; empty if unrecoverable).
@@ -194,7 +196,12 @@ impl GridBuilder {
     }
 
     /// Adds one non-empty cell to the current sheet.
-    pub(crate) fn push(&mut self, row: u32, col: u32, value: CellValue) -> Result<(), InspectError> {
+    pub(crate) fn push(
+        &mut self,
+        row: u32,
+        col: u32,
+        value: CellValue,
+    ) -> Result<(), InspectError> {
         self.cells += 1;
         if self.cells > self.max_cells {
             return Err(InspectError::TooLarge {
@@ -283,10 +290,10 @@ pub(crate) fn from_ref(value: &DataRef<'_>, date_offset: f64) -> Option<CellValu
         DataRef::String(s) => text(s)?,
         DataRef::SharedString(s) => text(s)?,
         DataRef::Int(i) => CellValue::Number(*i as f64),
-        DataRef::Float(f) => CellValue::Number(*f),
+        DataRef::Float(f) => number(*f),
         DataRef::Bool(b) => CellValue::Bool(*b),
-        DataRef::DateTime(d) if d.is_datetime() => CellValue::Number(d.as_f64() + date_offset),
-        DataRef::DateTime(d) => CellValue::Number(d.as_f64()),
+        DataRef::DateTime(d) if d.is_datetime() => number(d.as_f64() + date_offset),
+        DataRef::DateTime(d) => number(d.as_f64()),
         DataRef::DateTimeIso(s) => iso_date(s)?,
         DataRef::DurationIso(s) => iso_duration(s)?,
         DataRef::Error(e) => CellValue::Error(e.to_string()),
@@ -299,14 +306,32 @@ pub(crate) fn from_data(value: &Data, date_offset: f64) -> Option<CellValue> {
         Data::Empty => return None,
         Data::String(s) => text(s)?,
         Data::Int(i) => CellValue::Number(*i as f64),
-        Data::Float(f) => CellValue::Number(*f),
+        Data::Float(f) => number(*f),
         Data::Bool(b) => CellValue::Bool(*b),
-        Data::DateTime(d) if d.is_datetime() => CellValue::Number(d.as_f64() + date_offset),
-        Data::DateTime(d) => CellValue::Number(d.as_f64()),
+        Data::DateTime(d) if d.is_datetime() => number(d.as_f64() + date_offset),
+        Data::DateTime(d) => number(d.as_f64()),
         Data::DateTimeIso(s) => iso_date(s)?,
         Data::DurationIso(s) => iso_duration(s)?,
         Data::Error(e) => CellValue::Error(e.to_string()),
     })
+}
+
+/// A number as a cell; calamine parses `nan` and `inf` in a hand-made file as numbers.
+fn number(n: f64) -> CellValue {
+    if n.is_finite() {
+        CellValue::Number(n)
+    } else {
+        CellValue::Error("#NUM!".into())
+    }
+}
+
+/// Whether [`from_data`] makes a cell of `value`, without making it.
+pub(crate) fn holds_value(value: &Data) -> bool {
+    match value {
+        Data::Empty => false,
+        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => !s.is_empty(),
+        _ => true,
+    }
 }
 
 fn text(s: &str) -> Option<CellValue> {
@@ -363,7 +388,11 @@ fn parse_duration_days(s: &str) -> Option<f64> {
     let mut days = 0.0;
     let mut parts = components(date, &[('D', 1.0)], &mut days)?;
     if let Some(time) = time {
-        let units = [('H', 1.0 / 24.0), ('M', 1.0 / 1440.0), ('S', 1.0 / 86_400.0)];
+        let units = [
+            ('H', 1.0 / 24.0),
+            ('M', 1.0 / 1440.0),
+            ('S', 1.0 / 86_400.0),
+        ];
         match components(time, &units, &mut days)? {
             0 => return None,
             n => parts += n,
@@ -409,7 +438,7 @@ mod tests {
         assert_eq!(a1(0, 701), "ZZ1");
         assert_eq!(a1(0, 702), "AAA1");
         assert_eq!(a1(1_048_575, 16_383), "XFD1048576");
-        assert_eq!(a1(u32::MAX, u32::MAX), "MWLQKWU4294967296");
+        assert_eq!(a1(u32::MAX, u32::MAX), "MWLQKWV4294967296");
     }
 
     #[test]
@@ -451,10 +480,13 @@ mod tests {
         b.push(0, 0, CellValue::Text(" intake-form:f-1@2 ".into()))
             .unwrap();
         let grid = b.finish();
-        assert_eq!(grid.sheets[0].cells, [
-            cell(5, 0, CellValue::Text(" a ".into())),
-            cell(5, 1, CellValue::Number(2.0)),
-        ]);
+        assert_eq!(
+            grid.sheets[0].cells,
+            [
+                cell(5, 0, CellValue::Text(" a ".into())),
+                cell(5, 1, CellValue::Number(2.0)),
+            ]
+        );
         assert_eq!(grid.sheets[0].merged, [(0, 0, 0, 3)]);
         assert!(!grid.sheets[1].visible);
         assert_eq!(
@@ -533,14 +565,38 @@ mod tests {
             from_data(&Data::String("   ".into()), 0.0),
             Some(CellValue::Text("   ".into()))
         );
-        assert_eq!(from_data(&Data::Int(-3), 0.0), Some(CellValue::Number(-3.0)));
-        assert_eq!(from_data(&Data::Bool(false), 0.0), Some(CellValue::Bool(false)));
+        assert_eq!(
+            from_data(&Data::Int(-3), 0.0),
+            Some(CellValue::Number(-3.0))
+        );
+        assert_eq!(
+            from_data(&Data::Bool(false), 0.0),
+            Some(CellValue::Bool(false))
+        );
         assert_eq!(
             from_data(&Data::Error(calamine::CellErrorType::Div0), 0.0),
             Some(CellValue::Error("#DIV/0!".into()))
         );
         assert_eq!(from_ref(&DataRef::SharedString(""), 0.0), None);
-        assert_eq!(from_ref(&DataRef::Float(0.0), 0.0), Some(CellValue::Number(0.0)));
+        for v in [
+            Data::Empty,
+            Data::String(String::new()),
+            Data::DateTimeIso(String::new()),
+            Data::DurationIso(String::new()),
+            Data::String(" ".into()),
+            Data::Float(0.0),
+            Data::Bool(false),
+        ] {
+            assert_eq!(holds_value(&v), from_data(&v, 0.0).is_some(), "{v:?}");
+        }
+        assert_eq!(
+            from_ref(&DataRef::Float(0.0), 0.0),
+            Some(CellValue::Number(0.0))
+        );
+        for odd in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            let got = from_data(&Data::Float(odd), 0.0);
+            assert_eq!(got, Some(CellValue::Error("#NUM!".into())));
+        }
     }
 
     #[test]
@@ -550,14 +606,26 @@ mod tests {
             other => panic!("not a number: {other:?}"),
         };
         // 10 July 2018 is serial 43291 in Excel.
-        assert_eq!(n(from_data(&Data::DateTimeIso("2018-07-10".into()), 0.0)), 43291.0);
         assert_eq!(
-            n(from_data(&Data::DateTimeIso("2018-07-10T12:00:00".into()), 0.0)),
+            n(from_data(&Data::DateTimeIso("2018-07-10".into()), 0.0)),
+            43291.0
+        );
+        assert_eq!(
+            n(from_data(
+                &Data::DateTimeIso("2018-07-10T12:00:00".into()),
+                0.0
+            )),
             43291.5
         );
-        assert_eq!(n(from_data(&Data::DurationIso("PT12H30M00S".into()), 0.0)), 12.5 / 24.0);
+        assert_eq!(
+            n(from_data(&Data::DurationIso("PT12H30M00S".into()), 0.0)),
+            12.5 / 24.0
+        );
         assert_eq!(n(from_data(&Data::DurationIso("P1DT6H".into()), 0.0)), 1.25);
-        assert_eq!(n(from_data(&Data::DurationIso("-PT1.5S".into()), 0.0)), -1.5 / 86_400.0);
+        assert_eq!(
+            n(from_data(&Data::DurationIso("-PT1.5S".into()), 0.0)),
+            -1.5 / 86_400.0
+        );
         assert_eq!(
             from_data(&Data::DateTimeIso("not a date".into()), 0.0),
             Some(CellValue::Text("not a date".into()))
@@ -566,7 +634,10 @@ mod tests {
             assert_eq!(parse_duration_days(bad), None, "{bad}");
         }
         let dt = calamine::ExcelDateTime::new(0.0, calamine::ExcelDateTimeType::DateTime, true);
-        assert_eq!(from_data(&Data::DateTime(dt), 1462.0), Some(CellValue::Number(1462.0)));
+        assert_eq!(
+            from_data(&Data::DateTime(dt), 1462.0),
+            Some(CellValue::Number(1462.0))
+        );
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! # Workbook inspection
 //!
-//! Reads what intake needs to know of an e-mailed workbook before the forms stage — its
-//! sheets, the text of their title rows and the blank form's marker — without letting a
+//! Reads what intake needs to know of an e-mailed workbook — before the forms stage its
+//! sheets, the text of their title rows and the blank form's marker ([`Inspector::inspect`]),
+//! for the forms stage every cell ([`Inspector::read`], module `grid`) — without letting a
 //! hostile or broken file take the daemon down. calamine's whole-sheet readers allocate by
 //! what a file declares (a 5 KB xlsx can ask for 512 GiB and abort the process), so:
 //!
@@ -16,6 +17,7 @@
 //! and the sender, never a panic or an abort of the daemon.
 
 mod child;
+mod grid;
 mod ole;
 mod package;
 mod scan;
@@ -29,6 +31,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use child::child_main;
+pub use grid::{Cell, CellValue, Grid, Sheet, a1};
 pub use sniff::{is_encrypted_ooxml, sniff};
 
 /// Workbook formats intake takes.
@@ -84,6 +87,9 @@ impl std::str::FromStr for WorkbookFormat {
 pub struct Limits {
     /// Most non-empty cells read in the whole workbook; past it the outcome is `TooLarge`.
     pub max_cells: u64,
+    /// Most bytes of text (cell text, error values, formula text, sheet and defined names)
+    /// that [`Inspector::read`] keeps from one workbook; past it the outcome is `TooLarge`.
+    pub max_text_bytes: u64,
     /// Largest workbook file taken; an xlsx/ods package may also unpack to at most four times this.
     pub max_bytes: u64,
     /// How many of a sheet's first non-empty rows make its heading and are searched for the marker.
@@ -98,6 +104,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_cells: 2_000_000,
+            max_text_bytes: 64 * 1024 * 1024,
             max_bytes: 50 * 1024 * 1024,
             heading_rows: 8,
             child_memory_bytes: 1024 * 1024 * 1024,
@@ -216,6 +223,51 @@ impl Inspector {
         bytes: &[u8],
         format: WorkbookFormat,
     ) -> Result<Inspection, InspectError> {
+        self.admit(bytes)?;
+        let result = match (format, &self.helper) {
+            (WorkbookFormat::Xlsx | WorkbookFormat::Xlsm, _) => {
+                guarded(|| xlsx::inspect(bytes, &self.limits))
+            }
+            (WorkbookFormat::Xls | WorkbookFormat::Ods, Some(helper)) => {
+                // Cheap structural checks in-process, so that a plain wrong file gets a clear
+                // answer without a process being started for it.
+                whole::precheck(bytes, format, &self.limits).and_then(|()| {
+                    child::run(helper, bytes, format, &self.limits, child::Mode::Inspect)
+                })
+            }
+            (WorkbookFormat::Xls | WorkbookFormat::Ods, None) => {
+                guarded(|| whole::inspect(bytes, format, &self.limits))
+            }
+        };
+        result.map_err(shorten)
+    }
+
+    /// Reads every cell (hidden sheets too, flagged), bounded by [`Limits::max_cells`] and
+    /// [`Limits::max_text_bytes`] over the whole workbook (`TooLarge` past them) and by the
+    /// same package checks and child-process limits as [`Inspector::inspect`].
+    ///
+    /// xlsx/xlsm are streamed in-process; xls and ods are read in the child process, which
+    /// answers the whole [`Grid`] as JSON.
+    pub fn read(&self, bytes: &[u8], format: WorkbookFormat) -> Result<Grid, InspectError> {
+        self.admit(bytes)?;
+        let result = match (format, &self.helper) {
+            (WorkbookFormat::Xlsx | WorkbookFormat::Xlsm, _) => {
+                guarded(|| xlsx::read(bytes, &self.limits))
+            }
+            (WorkbookFormat::Xls | WorkbookFormat::Ods, Some(helper)) => {
+                whole::precheck(bytes, format, &self.limits).and_then(|()| {
+                    child::run(helper, bytes, format, &self.limits, child::Mode::Cells)
+                })
+            }
+            (WorkbookFormat::Xls | WorkbookFormat::Ods, None) => {
+                guarded(|| whole::read(bytes, format, &self.limits))
+            }
+        };
+        result.map_err(shorten)
+    }
+
+    /// The checks every reading starts with: size, then encryption.
+    fn admit(&self, bytes: &[u8]) -> Result<(), InspectError> {
         if bytes.len() as u64 > self.limits.max_bytes {
             return Err(InspectError::TooLarge {
                 limit: self.limits.max_bytes,
@@ -226,21 +278,7 @@ impl Inspector {
         if is_encrypted_ooxml(bytes) {
             return Err(InspectError::Encrypted);
         }
-        let result = match (format, &self.helper) {
-            (WorkbookFormat::Xlsx | WorkbookFormat::Xlsm, _) => {
-                guarded(|| xlsx::inspect(bytes, &self.limits))
-            }
-            (WorkbookFormat::Xls | WorkbookFormat::Ods, Some(helper)) => {
-                // Cheap structural checks in-process, so that a plain wrong file gets a clear
-                // answer without a process being started for it.
-                whole::precheck(bytes, format, &self.limits)
-                    .and_then(|()| child::run(helper, bytes, format, &self.limits))
-            }
-            (WorkbookFormat::Xls | WorkbookFormat::Ods, None) => {
-                guarded(|| whole::inspect(bytes, format, &self.limits))
-            }
-        };
-        result.map_err(shorten)
+        Ok(())
     }
 }
 
@@ -263,9 +301,7 @@ fn shorten(e: InspectError) -> InspectError {
 
 /// Runs a reader, turning a panic inside calamine on malformed input
 /// into an `Unreadable` outcome instead of a dead worker thread.
-fn guarded(
-    read: impl FnOnce() -> Result<Inspection, InspectError>,
-) -> Result<Inspection, InspectError> {
+fn guarded<T>(read: impl FnOnce() -> Result<T, InspectError>) -> Result<T, InspectError> {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)) {
         Ok(result) => result,
         Err(panic) => {
@@ -289,6 +325,7 @@ mod tests {
     fn default_limits_are_the_documented_ones() {
         let l = Limits::default();
         assert_eq!(l.max_cells, 2_000_000);
+        assert_eq!(l.max_text_bytes, 64 << 20);
         assert_eq!(l.max_bytes, 50 * 1024 * 1024);
         assert_eq!(l.heading_rows, 8);
         assert_eq!(l.child_memory_bytes, 1 << 30);
@@ -334,7 +371,10 @@ mod tests {
             max_bytes: 10,
             ..Limits::default()
         };
-        let got = Inspector::new(limits, None).inspect(&[0u8; 11], WorkbookFormat::Xlsx);
+        let inspector = Inspector::new(limits, None);
+        let got = inspector.inspect(&[0u8; 11], WorkbookFormat::Xlsx);
+        assert_eq!(got, Err(InspectError::TooLarge { limit: 10 }));
+        let got = inspector.read(&[0u8; 11], WorkbookFormat::Ods);
         assert_eq!(got, Err(InspectError::TooLarge { limit: 10 }));
     }
 
@@ -351,7 +391,7 @@ mod tests {
 
     #[test]
     fn a_panicking_reader_becomes_unreadable() {
-        let got = guarded(|| panic!("boom"));
+        let got = guarded::<Inspection>(|| panic!("boom"));
         assert!(matches!(got, Err(InspectError::Unreadable(m)) if m.contains("boom")));
     }
 }

@@ -27,8 +27,10 @@ pub(crate) const MAX_XML_ITEM: usize = 1024 * 1024;
 pub(crate) const UNPACK_FACTOR: u64 = 4;
 
 /// Caps on elements calamine gathers into memory, by local name; `si` is capped by
-/// `max_cells` and the `sst` element's `uniqueCount` too.
-const ELEMENT_CAPS: [(&[u8], u64); 8] = [
+/// `max_cells` and the `sst` element's `uniqueCount` too. `mergeCell`, which
+/// `merge_cells_by_sheet_name` collects for [`super::Inspector::read`], has the cap the
+/// grid itself keeps to.
+const ELEMENT_CAPS: [(&[u8], u64); 9] = [
     (b"sheet", 4_096),
     (b"definedName", 65_536),
     (b"Relationship", 262_144),
@@ -37,6 +39,7 @@ const ELEMENT_CAPS: [(&[u8], u64); 8] = [
     (b"font", 262_144),
     (b"fill", 262_144),
     (b"border", 262_144),
+    (b"mergeCell", super::grid::MAX_MERGED),
 ];
 
 /// Parts not scanned as XML, by extension: pictures and binaries where any byte may occur.
@@ -424,6 +427,17 @@ mod tests {
         assert_eq!(scan(&attr, 10).err(), Some(Problem::LongItem));
         let dtd = br#"<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><x/>"#;
         assert_eq!(scan(dtd, 10).err(), Some(Problem::Dtd));
+    }
+
+    #[test]
+    fn too_many_merged_regions_are_refused() {
+        let mut xml = b"<mergeCells>".to_vec();
+        let region = br#"<mergeCell ref="A1:B2"/>"#;
+        for _ in 0..=crate::workbook::grid::MAX_MERGED {
+            xml.extend_from_slice(region);
+        }
+        let limit = crate::workbook::grid::MAX_MERGED;
+        assert_eq!(scan(&xml, 10).err(), Some(Problem::TooMany { limit }));
     }
 
     #[test]

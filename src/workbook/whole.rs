@@ -5,15 +5,25 @@
 //! module is what runs inside the child process that [`super::child`] starts under memory
 //! and time limits; in the daemon itself it runs only for trusted input (unit tests).
 //! [`precheck`] is the cheap part that is safe anywhere.
+//!
+//! Formulas: calamine keeps a formula's cached value in the value range and its text in a
+//! range of its own (`worksheet_formula`). xlwt writes every formula with an empty-string
+//! result and odfpy with none, so where a formula's value is missing or empty, [`read`]
+//! takes its text instead. Merged regions come from the xls MERGEDCELLS records
+//! (`Xls::merge_cells_by_sheet_name`); ods has none that calamine reads.
 
 use std::io::Cursor;
 
 use calamine::{Data, Ods, OdsError, Range, Reader, SheetType, SheetVisible, Xls, XlsError};
 
+use super::grid::{self, CellValue, Grid, GridBuilder};
 use super::ole::{self, Cfb};
 use super::package::{self, Kind};
 use super::scan::{self, SheetScan};
 use super::{InspectError, Inspection, Limits, SheetInfo, WorkbookFormat};
+
+/// Days between the 1904 and 1900 date systems' day zero.
+const DAYS_1900_TO_1904: f64 = 1462.0;
 
 /// The BIFF record that says the workbook stream is encrypted (MS-XLS 2.4.117).
 const FILEPASS: u16 = 0x002F;
@@ -76,6 +86,87 @@ pub(crate) fn inspect(
         }
         WorkbookFormat::Xlsx | WorkbookFormat::Xlsm => super::xlsx::inspect(bytes, limits),
     }
+}
+
+/// Reads every cell of an xls or ods workbook with calamine's whole-sheet readers.
+pub(crate) fn read(
+    bytes: &[u8],
+    format: WorkbookFormat,
+    limits: &Limits,
+) -> Result<Grid, InspectError> {
+    precheck(bytes, format, limits)?;
+    match format {
+        WorkbookFormat::Xls => {
+            let workbook = Xls::new(Cursor::new(bytes)).map_err(xls_error)?;
+            let date_offset = if workbook.has_1904_epoch() {
+                DAYS_1900_TO_1904
+            } else {
+                0.0
+            };
+            read_grid(
+                workbook,
+                limits,
+                date_offset,
+                |e| InspectError::Unreadable(format!("the xls workbook is damaged ({e})")),
+                |workbook, name| workbook.merge_cells_by_sheet_name(name),
+            )
+        }
+        WorkbookFormat::Ods => {
+            let workbook = Ods::new(Cursor::new(bytes)).map_err(|e| ods_error(e, limits))?;
+            read_grid(
+                workbook,
+                limits,
+                0.0,
+                |e| ods_error(e, limits),
+                |_, _| Ok(Vec::new()),
+            )
+        }
+        WorkbookFormat::Xlsx | WorkbookFormat::Xlsm => super::xlsx::read(bytes, limits),
+    }
+}
+
+fn read_grid<'b, R>(
+    mut workbook: R,
+    limits: &Limits,
+    date_offset: f64,
+    map_err: impl Fn(R::Error) -> InspectError,
+    merged: impl Fn(&R, &str) -> Result<Vec<calamine::Dimensions>, R::Error>,
+) -> Result<Grid, InspectError>
+where
+    R: Reader<Cursor<&'b [u8]>>,
+{
+    let mut grid = GridBuilder::new(limits);
+    grid.defined_names(workbook.defined_names())?;
+    let metadata = workbook.sheets_metadata().to_vec();
+    for sheet in metadata {
+        grid.sheet(&sheet.name, sheet.visible == SheetVisible::Visible)?;
+        // Chart and dialog sheets hold no cells: they are listed, empty.
+        if sheet.typ != SheetType::WorkSheet {
+            continue;
+        }
+        let values = workbook.worksheet_range(&sheet.name).map_err(&map_err)?;
+        for (row, col, value) in sheet_cells(&values) {
+            if let Some(value) = grid::from_data(value, date_offset) {
+                grid.push(row, col, value)?;
+            }
+        }
+        let formulas = workbook.worksheet_formula(&sheet.name).map_err(&map_err)?;
+        let (f0, fc0) = formulas.start().unwrap_or((0, 0));
+        for (r, c, formula) in formulas.used_cells() {
+            let at = (f0 + r as u32, fc0 + c as u32);
+            let has_value = values.get_value(at).is_some_and(grid::holds_value);
+            if !has_value {
+                grid.push(at.0, at.1, CellValue::FormulaWithoutValue(formula.clone()))?;
+            }
+        }
+        let regions = merged(&workbook, &sheet.name).map_err(&map_err)?;
+        grid.merged(
+            regions
+                .into_iter()
+                .map(|d| (d.start.0, d.start.1, d.end.0, d.end.1)),
+        )?;
+    }
+    Ok(grid.finish())
 }
 
 fn read_all<'b, R>(
@@ -194,14 +285,19 @@ fn scan_range(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::workbook::FormMarker;
     use crate::workbook::ole::testfile;
     use crate::workbook::sniff::tests::zip_of;
+    use crate::workbook::{FormMarker, grid};
 
-    /// A cell of a hand-built BIFF8 sheet.
+    /// A cell (or merged regions) of a hand-built BIFF8 sheet.
     pub(crate) enum Biff {
         Number(u16, u16, f64),
         Label(u16, u16, &'static str),
+        /// A FORMULA record as xlwt writes it, result "empty string"; the parsed
+        /// expression with its 2-byte length first.
+        Formula(u16, u16, &'static [u8]),
+        /// A MERGEDCELLS record: (first row, last row, first column, last column) each.
+        Merged(&'static [(u16, u16, u16, u16)]),
     }
 
     fn record(out: &mut Vec<u8>, typ: u16, data: &[u8]) {
@@ -248,6 +344,23 @@ pub(crate) mod tests {
                         d.push(1);
                         d.extend(utf16(text));
                         record(&mut body, 0x0204, &d);
+                    }
+                    Biff::Formula(r, c, rgce) => {
+                        let mut d = Vec::new();
+                        d.extend(r.to_le_bytes());
+                        d.extend(c.to_le_bytes());
+                        d.extend(0u16.to_le_bytes());
+                        d.extend(0xFFFF_0000_0000_0003u64.to_le_bytes());
+                        d.extend([0; 6]);
+                        d.extend(*rgce);
+                        record(&mut body, 0x0006, &d);
+                    }
+                    Biff::Merged(regions) => {
+                        let mut d = (regions.len() as u16).to_le_bytes().to_vec();
+                        for (r0, r1, c0, c1) in *regions {
+                            d.extend([r0, r1, c0, c1].iter().flat_map(|v| v.to_le_bytes()));
+                        }
+                        record(&mut body, 0x00E5, &d);
                     }
                 }
             }
@@ -333,6 +446,115 @@ pub(crate) mod tests {
             },
         );
         assert_eq!(capped, Err(InspectError::TooLarge { limit: 3 }));
+    }
+
+    /// xlwt's expression for `SUM(B3:B4)`: ptgArea B3:B4, ptgAttr(sum).
+    const XLWT_SUM_B3_B4: &[u8] = &[
+        0x0D, 0x00, 0x25, 0x02, 0x00, 0x03, 0x00, 0x01, 0xC0, 0x01, 0xC0, 0x19, 0x10, 0x00, 0x00,
+    ];
+
+    /// xlwt's expression for `B3*2`: ptgRefV B3, ptgInt 2, ptgMul.
+    const XLWT_B3_TIMES_2: &[u8] = &[
+        0x09, 0x00, 0x44, 0x02, 0x00, 0x01, 0xC0, 0x1E, 0x02, 0x00, 0x05,
+    ];
+
+    fn text(s: &str) -> CellValue {
+        CellValue::Text(s.into())
+    }
+
+    fn cells_at(sheet: &grid::Sheet) -> Vec<(String, CellValue)> {
+        sheet
+            .cells
+            .iter()
+            .map(|c| (crate::workbook::a1(c.row, c.col), c.value.clone()))
+            .collect()
+    }
+
+    fn at(cells: &[(&str, CellValue)]) -> Vec<(String, CellValue)> {
+        cells
+            .iter()
+            .map(|(p, v)| (p.to_string(), v.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn xls_cells_formulas_without_values_and_merged_regions() {
+        let stream = biff_stream(&[
+            (
+                "Biểu 1",
+                false,
+                vec![
+                    Biff::Label(0, 0, " Tiêu đề "),
+                    Biff::Number(2, 1, 1.0),
+                    Biff::Number(3, 1, 2.0),
+                    Biff::Formula(4, 1, XLWT_SUM_B3_B4),
+                    Biff::Formula(4, 2, XLWT_B3_TIMES_2),
+                    Biff::Label(5, 0, ""),
+                    Biff::Merged(&[(0, 0, 0, 2), (6, 7, 1, 1)]),
+                ],
+            ),
+            (
+                "_intake",
+                true,
+                vec![Biff::Label(0, 0, "intake-form:742-2018-pl1@1")],
+            ),
+        ]);
+        let bytes = testfile::build(&[("Workbook", &stream)]);
+        let grid = read(&bytes, WorkbookFormat::Xls, &limits()).unwrap();
+        let sheet = &grid.sheets[0];
+        assert_eq!((sheet.name.as_str(), sheet.visible), ("Biểu 1", true));
+        assert_eq!(
+            cells_at(sheet),
+            at(&[
+                ("A1", text(" Tiêu đề ")),
+                ("B3", CellValue::Number(1.0)),
+                ("B4", CellValue::Number(2.0)),
+                ("B5", CellValue::FormulaWithoutValue("SUM(B3:B4)".into())),
+                ("C5", CellValue::FormulaWithoutValue("B3*2".into())),
+            ])
+        );
+        assert_eq!(sheet.merged, [(0, 0, 0, 2), (6, 1, 7, 1)]);
+        assert_eq!(grid.value(0, 0, 2), Some(&text(" Tiêu đề ")));
+        assert!(!grid.sheets[1].visible);
+        assert_eq!(grid.marker.map(|m| m.form), Some("742-2018-pl1".into()));
+
+        let capped = Limits {
+            max_cells: 4,
+            ..limits()
+        };
+        assert_eq!(
+            read(&bytes, WorkbookFormat::Xls, &capped),
+            Err(InspectError::TooLarge { limit: 4 })
+        );
+    }
+
+    #[test]
+    fn ods_cells_formulas_dates_and_repeats() {
+        // As odfpy writes a formula: its expression and a value type, no value.
+        let tables = r#"<table:table table:name="Biểu 2" table:style-name="ta1">
+<table:table-row/><table:table-row table:number-rows-repeated="2"><table:table-cell table:number-columns-repeated="5"/></table:table-row>
+<table:table-row><table:table-cell/><table:table-cell office:value-type="float" office:value="1"><text:p>1</text:p></table:table-cell><table:table-cell office:value-type="string"><text:p> a </text:p></table:table-cell><table:table-cell office:value-type="string"><text:p></text:p></table:table-cell></table:table-row>
+<table:table-row><table:table-cell/><table:table-cell table:formula="of:=[.B4]*2" office:value-type="float"/><table:table-cell table:formula="of:=[.B4]+1" office:value-type="float" office:value="2"/><table:table-cell office:value-type="date" office:date-value="2018-07-10"/><table:table-cell office:value-type="time" office:time-value="PT12H00M00S"/><table:table-cell office:value-type="boolean" office:boolean-value="true" table:number-columns-repeated="2"/></table:table-row>
+</table:table>
+<table:table table:name="_intake" table:style-name="ta2"><table:table-row><table:table-cell office:value-type="string"><text:p>intake-form:f1@9</text:p></table:table-cell></table:table-row></table:table>"#;
+        let grid = read(&ods_of(tables), WorkbookFormat::Ods, &limits()).unwrap();
+        let sheet = &grid.sheets[0];
+        assert_eq!(
+            cells_at(sheet),
+            at(&[
+                ("B4", CellValue::Number(1.0)),
+                ("C4", text(" a ")),
+                ("B5", CellValue::FormulaWithoutValue("of:=[.B4]*2".into())),
+                ("C5", CellValue::Number(2.0)),
+                ("D5", CellValue::Number(43291.0)),
+                ("E5", CellValue::Number(0.5)),
+                ("F5", CellValue::Bool(true)),
+                ("G5", CellValue::Bool(true)),
+            ])
+        );
+        assert!(sheet.merged.is_empty());
+        assert!(!grid.sheets[1].visible);
+        assert_eq!(grid.marker.map(|m| m.version), Some(9));
     }
 
     #[test]

@@ -1,18 +1,32 @@
 //! # xlsx/xlsm reading
 //!
 //! Reads SpreadsheetML workbooks in-process, cell by cell, with calamine's streaming reader
-//! (`Xlsx::worksheet_cells_reader` / `next_cell`). Nothing here calls `worksheet_range` or
+//! (`Xlsx::worksheet_cells_reader` / `next_cell`, and `next_cell_with_formula_metadata`
+//! when every cell is wanted). Nothing here calls `worksheet_range`, `worksheet_formula` or
 //! anything else that allocates by a sheet's declared dimension: a sheet holding A1 and
 //! XFD1048576 costs two cells, not 512 GiB. Whatever calamine loads whole when it opens the
-//! package has been bounded by [`super::package::check`] first.
+//! package, and the merged regions it collects per sheet, have been bounded by
+//! [`super::package::check`] first.
+//!
+//! Formulas: calamine never evaluates them, and openpyxl writes them with an empty `<v/>`,
+//! so their value stream holds nothing there. [`read`] takes each cell's value and formula
+//! from the same `<c>` element; a formula whose cached value is missing or empty becomes
+//! [`CellValue::FormulaWithoutValue`]. Shared formulas are expanded here from their anchor
+//! (calamine's own expansion, `next_cell_with_formula`, sizes a table by the file's `si`
+//! index: `si="4000000000"` would be a 200 GB request).
 
+use std::collections::HashMap;
 use std::io::Cursor;
 
-use calamine::{Reader, SheetVisible, Xlsx, XlsxError};
+use calamine::{Reader, SheetVisible, Xlsx, XlsxError, XlsxFormulaMetadata};
 
+use super::grid::{self, CellValue, Grid, GridBuilder};
 use super::package::{self, Kind};
 use super::scan::{self, SheetScan};
 use super::{InspectError, Inspection, Limits, SheetInfo};
+
+/// Days between the 1904 and 1900 date systems' day zero.
+const DAYS_1900_TO_1904: f64 = 1462.0;
 
 /// Inspects an xlsx or xlsm workbook within `limits`.
 pub(crate) fn inspect(bytes: &[u8], limits: &Limits) -> Result<Inspection, InspectError> {
@@ -83,6 +97,98 @@ fn read_sheet(
     Ok(())
 }
 
+/// Reads every cell of an xlsx or xlsm workbook within `limits`.
+pub(crate) fn read(bytes: &[u8], limits: &Limits) -> Result<Grid, InspectError> {
+    package::check(bytes, limits, Kind::Ooxml)?;
+    let mut workbook = Xlsx::new(Cursor::new(bytes)).map_err(open_error)?;
+    let date_offset = if workbook.has_1904_epoch() {
+        DAYS_1900_TO_1904
+    } else {
+        0.0
+    };
+    let mut grid = GridBuilder::new(limits);
+    grid.defined_names(workbook.defined_names())?;
+    let metadata = workbook.sheets_metadata().to_vec();
+    for sheet in metadata {
+        grid.sheet(&sheet.name, sheet.visible == SheetVisible::Visible)?;
+        if read_cells(&mut workbook, &sheet.name, &mut grid, date_offset)? {
+            let regions = workbook
+                .merge_cells_by_sheet_name(&sheet.name)
+                .map_err(|e| sheet_error(&sheet.name, e))?;
+            grid.merged(
+                regions
+                    .into_iter()
+                    .map(|d| (d.start.0, d.start.1, d.end.0, d.end.1)),
+            )?;
+        }
+    }
+    Ok(grid.finish())
+}
+
+/// Streams one sheet's cells, values and formulas together, into `grid`; false for a sheet
+/// that holds no cells (a chart or dialog sheet).
+fn read_cells(
+    workbook: &mut Xlsx<Cursor<&[u8]>>,
+    name: &str,
+    grid: &mut GridBuilder,
+    date_offset: f64,
+) -> Result<bool, InspectError> {
+    let mut reader = match workbook.worksheet_cells_reader(name) {
+        Ok(reader) => reader,
+        Err(XlsxError::NotAWorksheet(_)) => return Ok(false),
+        Err(XlsxError::WorksheetNotFound(_)) => {
+            return Err(InspectError::Unreadable(format!(
+                "sheet '{name}' is listed in the workbook but missing from the package"
+            )));
+        }
+        Err(e) => return Err(sheet_error(name, e)),
+    };
+    // Shared-formula anchors of this sheet by index: (template, anchor position).
+    let mut anchors: HashMap<usize, (String, (u32, u32))> = HashMap::new();
+    while let Some(cell) = reader
+        .next_cell_with_formula_metadata()
+        .map_err(|e| sheet_error(name, e))?
+    {
+        let (row, col) = cell.pos;
+        if let Some(XlsxFormulaMetadata::Shared {
+            shared_index,
+            range,
+            formula,
+        }) = &cell.formula
+        {
+            grid.charge_text(formula.len())?;
+            let start = range.map_or(cell.pos, |r| r.start);
+            anchors.insert(*shared_index, (formula.clone(), start));
+        }
+        if let Some(value) = grid::from_ref(&cell.value, date_offset) {
+            grid.push(row, col, value)?;
+            continue;
+        }
+        let text = match cell.formula {
+            None => continue,
+            Some(
+                XlsxFormulaMetadata::Normal { formula }
+                | XlsxFormulaMetadata::Shared { formula, .. },
+            ) => formula,
+            Some(XlsxFormulaMetadata::SharedDerived { shared_index }) => {
+                match anchors.get(&shared_index) {
+                    Some((template, start)) => {
+                        calamine::expand_shared_formula(template, *start, cell.pos)
+                            .map_err(|e| sheet_error(name, e))?
+                    }
+                    // A derived cell before its anchor, in a hand-made file: a formula is
+                    // there, its text is not to be had.
+                    None => String::new(),
+                }
+            }
+            // A kind of formula this calamine does not know yet: still no value.
+            Some(_) => String::new(),
+        };
+        grid.push(row, col, CellValue::FormulaWithoutValue(text))?;
+    }
+    Ok(true)
+}
+
 fn open_error(e: XlsxError) -> InspectError {
     match e {
         XlsxError::Password => InspectError::Encrypted,
@@ -97,11 +203,42 @@ fn sheet_error(name: &str, e: XlsxError) -> InspectError {
 
 #[cfg(test)]
 mod tests {
-    use rust_xlsxwriter::{Format, FormatAlign, Workbook};
+    use rust_xlsxwriter::{ExcelDateTime, Format, FormatAlign, Formula, Workbook};
 
     use super::*;
-    use crate::workbook::FormMarker;
     use crate::workbook::sniff::tests::zip_of;
+    use crate::workbook::{FormMarker, a1};
+
+    /// An xlsx package of one sheet, "Data", whose worksheet part is `sheet`.
+    fn xlsx_of(sheet: &str) -> Vec<u8> {
+        let types = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#;
+        let rels = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#;
+        let workbook = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Data" sheetId="1" r:id="rId1"/></sheets></workbook>"#;
+        let workbook_rels = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#;
+        let sheet = format!(
+            r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">{sheet}</worksheet>"#
+        );
+        zip_of(&[
+            ("[Content_Types].xml", types.as_bytes()),
+            ("_rels/.rels", rels.as_bytes()),
+            ("xl/workbook.xml", workbook.as_bytes()),
+            ("xl/_rels/workbook.xml.rels", workbook_rels.as_bytes()),
+            ("xl/worksheets/sheet1.xml", sheet.as_bytes()),
+        ])
+    }
+
+    fn text(s: &str) -> CellValue {
+        CellValue::Text(s.into())
+    }
+
+    fn formula(s: &str) -> CellValue {
+        CellValue::FormulaWithoutValue(s.into())
+    }
 
     fn limits() -> Limits {
         Limits::default()
@@ -231,6 +368,152 @@ mod tests {
             },
         );
         assert_eq!(capped, Err(InspectError::TooLarge { limit: 100 }));
+    }
+
+    #[test]
+    fn every_cell_at_its_real_position_with_merges_formulas_and_hidden_sheets() {
+        let mut wb = Workbook::new();
+        let ws = wb.add_worksheet();
+        ws.set_name("Biểu 01").unwrap();
+        let center = Format::new().set_align(FormatAlign::Center);
+        // Rows 1–3 empty; a merged title on row 4, a merged two-row header below it.
+        ws.merge_range(3, 0, 3, 5, "  BÁO CÁO  ", &center).unwrap();
+        ws.merge_range(4, 1, 5, 2, "Chỉ tiêu", &center).unwrap();
+        ws.write_string(6, 0, " 1 ").unwrap();
+        ws.write_number(6, 1, 12.5).unwrap();
+        ws.write_number(7, 1, 7.0).unwrap();
+        ws.write_string(7, 0, "").unwrap();
+        ws.write_boolean(8, 0, true).unwrap();
+        let date = Format::new().set_num_format("dd/mm/yyyy");
+        let day = ExcelDateTime::from_ymd(2018, 7, 10).unwrap();
+        ws.write_datetime_with_format(8, 1, &day, &date).unwrap();
+        // A formula with no cached value, as openpyxl leaves every formula (rust_xlsxwriter
+        // writes an empty <v></v> only when the sheet's default result is empty)...
+        ws.set_formula_result_default("");
+        ws.write_formula(9, 1, "=SUM(B7:B8)").unwrap();
+        // ...and one with the cached 0 that XlsxWriter and rust_xlsxwriter write by default.
+        ws.write_formula(9, 2, Formula::new("=B10*2").set_result("0"))
+            .unwrap();
+        ws.write_formula(9, 3, Formula::new("=1/0").set_result("#DIV/0!"))
+            .unwrap();
+        ws.write_formula(9, 27, Formula::new("=\"x\"").set_result("x"))
+            .unwrap();
+        let hidden = wb.add_worksheet();
+        hidden.set_name("_intake").unwrap();
+        hidden
+            .write_string(0, 0, "intake-form:742-2018-pl1@1")
+            .unwrap();
+        hidden.set_hidden(true);
+        wb.define_name("Vung_in", "='Biểu 01'!$A$1:$F$10").unwrap();
+        let bytes = wb.save_to_buffer().unwrap();
+
+        let grid = read(&bytes, &Limits::default()).unwrap();
+        let names: Vec<_> = grid
+            .sheets
+            .iter()
+            .map(|s| (s.name.as_str(), s.visible))
+            .collect();
+        assert_eq!(names, [("Biểu 01", true), ("_intake", false)]);
+        let sheet = &grid.sheets[0];
+        let cells: Vec<_> = sheet
+            .cells
+            .iter()
+            .map(|c| (a1(c.row, c.col), c.value.clone()))
+            .collect();
+        let want = [
+            ("A4", text("  BÁO CÁO  ")),
+            ("B5", text("Chỉ tiêu")),
+            ("A7", text(" 1 ")),
+            ("B7", CellValue::Number(12.5)),
+            ("B8", CellValue::Number(7.0)),
+            ("A9", CellValue::Bool(true)),
+            ("B9", CellValue::Number(43291.0)),
+            ("B10", formula("SUM(B7:B8)")),
+            ("C10", CellValue::Number(0.0)),
+            ("D10", CellValue::Error("#DIV/0!".into())),
+            ("AB10", text("x")),
+        ];
+        let want: Vec<_> = want.into_iter().map(|(p, v)| (p.to_string(), v)).collect();
+        assert_eq!(cells, want);
+        let mut merged = sheet.merged.clone();
+        merged.sort();
+        assert_eq!(merged, [(3, 0, 3, 5), (4, 1, 5, 2)]);
+        assert_eq!(grid.value(0, 3, 4), Some(&text("  BÁO CÁO  ")));
+        assert_eq!(grid.value(0, 5, 2), Some(&text("Chỉ tiêu")));
+        assert_eq!(grid.value(0, 7, 0), None);
+        assert_eq!(
+            grid.marker,
+            Some(FormMarker {
+                form: "742-2018-pl1".into(),
+                version: 1
+            })
+        );
+        assert_eq!(grid.defined_names.len(), 1);
+        assert_eq!(grid.defined_names[0].0, "Vung_in");
+    }
+
+    #[test]
+    fn openpyxl_formulas_and_shared_formulas_without_values() {
+        // As openpyxl writes formulas (an empty <v />), plus shared formulas as Excel writes
+        // them, and a derived cell whose anchor never came.
+        let sheet = r#"<dimension ref="A1:D6"/><sheetData>
+<row r="3"><c r="A3" t="n"><v>1</v></c><c r="B3"><f>SUM(A3:A4)</f><v /></c><c r="C3"><f t="shared" ref="C3:C5" si="0">A3*2</f></c><c r="D3" t="str"><f t="shared" ref="D3:D4" si="4000000000">A3&amp;"x"</f><v>1x</v></c></row>
+<row r="4"><c r="A4" t="n"><v>2</v></c><c r="C4"><f t="shared" si="0"/></c><c r="D4"><f t="shared" si="4000000000"/></c></row>
+<row r="5"><c r="C5"><f t="shared" si="0"/><v>6</v></c><c r="D5"><f t="shared" si="7"/></c></row>
+</sheetData><mergeCells count="1"><mergeCell ref="A1:D1"/></mergeCells>"#;
+        let grid = read(&xlsx_of(sheet), &Limits::default()).unwrap();
+        let s = &grid.sheets[0];
+        let cells: Vec<_> = s
+            .cells
+            .iter()
+            .map(|c| (a1(c.row, c.col), c.value.clone()))
+            .collect();
+        let want = [
+            ("A3", CellValue::Number(1.0)),
+            ("B3", formula("SUM(A3:A4)")),
+            ("C3", formula("A3*2")),
+            ("D3", text("1x")),
+            ("A4", CellValue::Number(2.0)),
+            ("C4", formula("A4*2")),
+            ("D4", formula("A4&\"x\"")),
+            ("C5", CellValue::Number(6.0)),
+            ("D5", formula("")),
+        ];
+        let want: Vec<_> = want.into_iter().map(|(p, v)| (p.to_string(), v)).collect();
+        assert_eq!(cells, want);
+        assert_eq!(s.merged, [(0, 0, 0, 3)]);
+    }
+
+    #[test]
+    fn reading_stops_past_the_cell_and_text_limits() {
+        let mut wb = Workbook::new();
+        let ws = wb.add_worksheet();
+        for r in 0..10 {
+            ws.write_string(r, 0, "0123456789").unwrap();
+        }
+        let bytes = wb.save_to_buffer().unwrap();
+        let cells = Limits {
+            max_cells: 9,
+            ..Limits::default()
+        };
+        assert_eq!(
+            read(&bytes, &cells),
+            Err(InspectError::TooLarge { limit: 9 })
+        );
+        let text = Limits {
+            max_text_bytes: 99,
+            ..Limits::default()
+        };
+        assert_eq!(
+            read(&bytes, &text),
+            Err(InspectError::TooLarge { limit: 99 })
+        );
+        let enough = Limits {
+            max_cells: 10,
+            max_text_bytes: 100 + "Sheet1".len() as u64,
+            ..Limits::default()
+        };
+        assert_eq!(read(&bytes, &enough).unwrap().sheets[0].cells.len(), 10);
     }
 
     #[test]

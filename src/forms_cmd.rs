@@ -1,0 +1,228 @@
+//! # Form commands: `intake validate` and `intake template export`
+//!
+//! Staff check a workbook without filing it, and write the blank forms that go out with a
+//! dispatch. Output: a Vietnamese table, or `--json`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use serde::Serialize;
+
+use intake::config::{Campaign, Config};
+use intake::forms::{blank, check, spec::Severity, validate::From};
+use intake::workbook::{self, Inspector};
+
+/// Exit code of `validate` when the file cannot be read or recognised.
+const UNREADABLE: u8 = 2;
+
+#[derive(Serialize)]
+struct ValidateJson<'a> {
+    file: String,
+    form: Option<&'a str>,
+    form_version: Option<u32>,
+    deliverable: Option<&'a str>,
+    agency: Option<&'a str>,
+    recognised_by: Option<&'a str>,
+    confidence: f64,
+    valid: bool,
+    errors: usize,
+    warnings: usize,
+    findings: &'a [intake::forms::validate::Finding],
+}
+
+/// `intake validate FILE`: exit 0 valid, 1 errors, 2 unreadable or unrecognised.
+pub fn validate(
+    config: &Config,
+    inspector: &Inspector,
+    file: &Path,
+    agency: Option<&str>,
+    campaign: Option<&str>,
+    json: bool,
+    annotated: Option<&Path>,
+) -> Result<ExitCode> {
+    let campaign = pick_campaign(config, campaign)?;
+    let from = match agency {
+        Some(code) => {
+            let a = campaign
+                .agencies
+                .iter()
+                .find(|a| a.code == code)
+                .with_context(|| format!("no agency \"{code}\" in campaign {}", campaign.id))?;
+            Some(From {
+                code: &a.code,
+                kind: a.kind,
+            })
+        }
+        None => None,
+    };
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let shown = file.display().to_string();
+    let Some(format) = workbook::sniff(&bytes, &name)
+        .or_else(|| workbook::is_encrypted_ooxml(&bytes).then_some(workbook::WorkbookFormat::Xlsx))
+    else {
+        return unreadable(
+            &shown,
+            agency,
+            json,
+            "không phải tệp bảng tính (xlsx, xlsm, xls, ods)",
+        );
+    };
+    let checked = match check::check(&bytes, format, inspector, campaign, from) {
+        Ok(c) => c,
+        Err(e) => return unreadable(&shown, agency, json, &e.to_string()),
+    };
+    if let Some(out) = annotated {
+        let copy = intake::forms::annotate::annotated_copy(
+            &checked.grid,
+            &checked.findings,
+            &format!("Kết quả kiểm tra {name}"),
+        )?;
+        std::fs::write(out, copy).with_context(|| format!("cannot write {}", out.display()))?;
+    }
+    let (errors, warnings) = (
+        checked.count(Severity::Error),
+        checked.count(Severity::Warning),
+    );
+    if json {
+        let out = ValidateJson {
+            file: shown,
+            form: checked.form.as_deref(),
+            form_version: checked.form_version,
+            deliverable: checked.deliverable.as_deref(),
+            agency,
+            recognised_by: checked.by.map(|b| match b {
+                intake::forms::recognise::RecognisedBy::Marker => "marker",
+                intake::forms::recognise::RecognisedBy::Content => "content",
+            }),
+            confidence: checked.confidence,
+            valid: checked.valid,
+            errors,
+            warnings,
+            findings: &checked.findings,
+        };
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        match &checked.form {
+            Some(form) => println!(
+                "Tệp {shown}: biểu mẫu {form} (độ tin cậy {:.0}%)",
+                checked.confidence * 100.0
+            ),
+            None => println!("Tệp {shown}: không nhận ra biểu mẫu"),
+        }
+        println!(
+            "Kết quả: {} — {errors} lỗi, {warnings} cảnh báo",
+            if checked.valid {
+                "HỢP LỆ"
+            } else {
+                "KHÔNG HỢP LỆ"
+            }
+        );
+        if !checked.findings.is_empty() {
+            let mut t = comfy_table::Table::new();
+            t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+            t.set_header(vec!["Mức độ", "Biểu", "Ô", "Nội dung", "Quy tắc"]);
+            for f in &checked.findings {
+                let level = if f.severity == Severity::Error {
+                    "Lỗi"
+                } else {
+                    "Cảnh báo"
+                };
+                t.add_row(vec![
+                    level,
+                    &f.sheet,
+                    f.cell.as_deref().unwrap_or("—"),
+                    &f.message,
+                    &f.rule,
+                ]);
+            }
+            println!("{t}");
+        }
+    }
+    Ok(match (&checked.form, checked.valid) {
+        (None, _) => ExitCode::from(UNREADABLE),
+        (Some(_), true) => ExitCode::SUCCESS,
+        (Some(_), false) => ExitCode::from(1),
+    })
+}
+
+fn unreadable(file: &str, agency: Option<&str>, json: bool, why: &str) -> Result<ExitCode> {
+    if json {
+        let finding = serde_json::json!({"rule": "khong-doc-duoc", "severity": "error", "sheet": "", "cell": null, "indicator": null, "message": format!("Không đọc được tệp: {why}")});
+        let out = serde_json::json!({"file": file, "form": null, "form_version": null, "agency": agency, "valid": false, "findings": [finding]});
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        println!("Tệp {file}: không đọc được ({why})");
+    }
+    Ok(ExitCode::from(UNREADABLE))
+}
+
+/// `intake template export`: one xlsx per form of the campaign, for an agency or for all.
+pub fn export_templates(
+    config: &Config,
+    campaign: Option<&str>,
+    agency: Option<&str>,
+    out: &Path,
+) -> Result<ExitCode> {
+    let campaign = pick_campaign(config, campaign)?;
+    let who = match agency {
+        Some(code) => Some(
+            campaign
+                .agencies
+                .iter()
+                .find(|a| a.code == code)
+                .with_context(|| format!("no agency \"{code}\" in campaign {}", campaign.id))?,
+        ),
+        None => None,
+    };
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let mut written: Vec<PathBuf> = Vec::new();
+    for d in &campaign.deliverables {
+        let Some(spec) = &d.spec else { continue };
+        let bytes = blank::blank_form(
+            spec,
+            who.map(|a| (a.code.as_str(), a.kind, a.name.as_str())),
+        )?;
+        let name = match who {
+            Some(a) => format!("{} - {} - {}.xlsx", d.label, spec.id, a.code),
+            None => format!("{} - {}.xlsx", d.label, spec.id),
+        };
+        let path = out.join(name);
+        std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+        written.push(path);
+    }
+    if written.is_empty() {
+        bail!("campaign {} has no form specification", campaign.id);
+    }
+    for p in &written {
+        println!("Đã ghi biểu mẫu: {}", p.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The campaign named, or the only one.
+pub fn pick_campaign<'c>(config: &'c Config, id: Option<&str>) -> Result<&'c Campaign> {
+    match id {
+        Some(id) => config
+            .campaign(id)
+            .with_context(|| format!("no campaign \"{id}\"; configured: {}", ids(config))),
+        None if config.campaigns.len() == 1 => Ok(&config.campaigns[0]),
+        None => bail!(
+            "several campaigns are configured ({}); choose one with --campaign",
+            ids(config)
+        ),
+    }
+}
+
+fn ids(config: &Config) -> String {
+    config
+        .campaigns
+        .iter()
+        .map(|c| c.id.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,663 @@
+//! Every cell of a workbook, read through `Inspector::read` with the real `intake` binary as
+//! the helper that reads xls and ods.
+//!
+//! The fixture workbooks (openpyxl and XlsxWriter xlsx, xlwt xls, odfpy ods) are checked
+//! cell by cell against what openpyxl, xlrd and odfpy read in them; the hostile workbooks of
+//! `workbook_bounds.rs`, and a few that only `read` has to fear, must end in an outcome
+//! within bounds, never in an abort. Peak memory is measured in a fresh run of this test
+//! binary, so that no other test's allocations count.
+
+mod common;
+
+use std::io::{Cursor, Write};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use intake::workbook::{
+    CellValue, Grid, InspectError, Inspector, Limits, WorkbookFormat, a1, sniff,
+};
+
+/// Growth of peak resident memory allowed for one in-process read.
+const MAX_GROWTH_KIB: u64 = 200 * 1024;
+
+fn text(s: &str) -> CellValue {
+    CellValue::Text(s.into())
+}
+
+fn number(n: f64) -> CellValue {
+    CellValue::Number(n)
+}
+
+fn read_fixture(file: &str) -> Result<Grid, InspectError> {
+    let path = common::fixtures_dir().join("workbooks").join(file);
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    common::inspector().read(&bytes, format_of(file))
+}
+
+/// The format the file's name claims, as for a damaged file the contents cannot tell.
+fn format_of(file: &str) -> WorkbookFormat {
+    let ext = file.rsplit_once('.').map_or("", |(_, ext)| ext);
+    ext.parse().unwrap_or_else(|e| panic!("{file}: {e}"))
+}
+
+/// Parses an A1 reference of a single cell into a 0-based (row, col).
+fn pos(reference: &str) -> (u32, u32) {
+    let letters = reference
+        .bytes()
+        .take_while(u8::is_ascii_alphabetic)
+        .count();
+    let col = reference[..letters].bytes().fold(0u32, |n, b| {
+        n * 26 + u32::from(b.to_ascii_uppercase() - b'A' + 1)
+    }) - 1;
+    let row: u32 = reference[letters..].parse().unwrap();
+    (row - 1, col)
+}
+
+/// The value at `reference` on sheet `sheet`, merged regions followed.
+fn at<'g>(grid: &'g Grid, sheet: usize, reference: &str) -> Option<&'g CellValue> {
+    let (row, col) = pos(reference);
+    grid.value(sheet, row, col)
+}
+
+/// A merged region as `A1:C1`.
+fn region((r0, c0, r1, c1): (u32, u32, u32, u32)) -> String {
+    format!("{}:{}", a1(r0, c0), a1(r1, c1))
+}
+
+/// What openpyxl, xlrd and odfpy read in one fixture workbook.
+struct Expected {
+    file: &'static str,
+    /// (name, visible, non-empty cells) of each sheet, in order.
+    sheets: &'static [(&'static str, bool, usize)],
+    /// The first sheet's merged regions (any order).
+    merged: &'static [&'static str],
+    /// The first sheet's last cell in reading order.
+    last: Option<(&'static str, Last)>,
+    /// The form id of the marker.
+    marker: Option<&'static str>,
+}
+
+/// A last cell's value, spelt so that the table below can be a constant.
+#[derive(Clone, Copy)]
+enum Last {
+    N(f64),
+    T(&'static str),
+}
+
+impl Last {
+    fn value(self) -> CellValue {
+        match self {
+            Last::N(n) => number(n),
+            Last::T(t) => text(t),
+        }
+    }
+}
+
+/// The merged title rows of forms eight columns wide (Appendices I and II), and five wide.
+const PL_HEAD_H: &[&str] = &["A1:C1", "A2:H2", "A3:H3", "A4:H4"];
+const PL_HEAD_E: &[&str] = &["A1:C1", "A2:E2", "A3:E3", "A4:E4"];
+
+/// A filled form: its data sheet, then the hidden `_intake` sheet with the marker.
+macro_rules! wb {
+    ($file:literal, $sheet:literal, $cells:literal, $merged:expr, $last:literal, $value:ident($v:expr), $form:literal) => {
+        Expected {
+            file: $file,
+            sheets: &[($sheet, true, $cells), ("_intake", false, 1)],
+            merged: $merged,
+            last: Some(($last, Last::$value($v))),
+            marker: Some($form),
+        }
+    };
+}
+
+/// Every fixture workbook that reads, as openpyxl 3.1, xlrd 2.0 and odfpy read it: file,
+/// first sheet and its non-empty cells, its merged title rows, its last cell, the marker.
+#[rustfmt::skip]
+const EXPECTED: &[Expected] = &[
+    wb!("01-PL1_SoYTe.xlsx", "PL1", 76, PL_HEAD_H, "H14", N(100.0), "742-2018-pl1"),
+    wb!("02-Phu_luc_II_-_So_Tai_chinh.xlsx", "Phu luc II", 120, PL_HEAD_H, "H21", T("10.500"), "742-2018-pl2"),
+    wb!("03-Phu_luc_III_-_Ke_hoach_nam_2019_-_So_Cong_Thuong.xlsx", "Biểu III", 75, PL_HEAD_E, "E21", N(16800.0), "742-2018-pl3"),
+    wb!("04-PL1_HuuLung.xlsx", "PL1", 128, PL_HEAD_H, "H21", N(61.74), "742-2018-pl1"),
+    wb!("05-PL1_SGTVT.xlsx", "PL1", 123, PL_HEAD_H, "H21", N(2200.0), "742-2018-pl1"),
+    wb!("06-PL3_SXD.xlsx", "PL3", 75, PL_HEAD_E, "E21", N(16800.0), "742-2018-pl3"),
+    wb!("07-Phu_luc_I_-_Van_Quan.xlsx", "Phụ lục I", 128, PL_HEAD_H, "H21", N(59.85), "742-2018-pl1"),
+    wb!("08-PL2_STNMT.xlsx", "PL2", 84, PL_HEAD_H, "H15", N(250.0), "742-2018-pl2"),
+    wb!("09-Phu_luc_2.xlsx", "Phu luc II", 68, PL_HEAD_H, "H14", N(25.0), "742-2018-pl2"),
+    wb!("10-Phu_luc_1.xlsx", "PL1", 128, PL_HEAD_H, "H21", N(63.63), "742-2018-pl1"),
+    wb!("12-Book1.xlsx", "Sheet1", 82, PL_HEAD_E, "E21", N(95.79), "742-2018-pl3"),
+    wb!("14-PL1_SoYTe_sua.xlsx", "PL1", 76, PL_HEAD_H, "H14", N(100.0), "742-2018-pl1"),
+    Expected { file: "15-PL1_-_So_Noi_vu.xlsx", sheets: &[("Sheet", true, 0)], merged: &[], last: None, marker: None },
+    wb!("18-PL1_bad.xlsx", "PL1", 76, PL_HEAD_H, "H14", N(95.0), "742-2018-pl1"),
+    wb!("20-PL1_BinhGia.xls", "PL1", 128, PL_HEAD_H, "H21", N(60.48), "742-2018-pl1"),
+    wb!("21-Phu_luc_II_-_Bac_Son.ods", "Phụ lục II", 92, &[], "H17", T("8 - 10"), "742-2018-pl2"),
+    wb!("23-PL3_SoYTe.xlsx", "PL3", 54, PL_HEAD_E, "E15", N(98.5), "742-2018-pl3"),
+    wb!("24-PL1_SVHTTDL.xlsx", "PL1", 83, PL_HEAD_H, "H15", T("dưới 10"), "742-2018-pl1"),
+    wb!("25-PL1_ChiLang.xlsx", "PL1", 128, PL_HEAD_H, "H21", N(62.37), "742-2018-pl1"),
+    wb!("25-PL2_ChiLang.xlsx", "PL2", 92, PL_HEAD_H, "H17", T("8 - 10"), "742-2018-pl2"),
+    wb!("25-PL3_ChiLang.xlsx", "PL3", 83, PL_HEAD_E, "E21", N(92.07), "742-2018-pl3"),
+    wb!("26-baocao.xlsx", "Sheet1", 119, PL_HEAD_H, "H21", T("10.500"), "742-2018-pl2"),
+    wb!("27-Phu_luc_III_-_So_NN_PTNT.xlsx", "Biểu III", 47, PL_HEAD_E, "E14", N(53.0), "742-2018-pl3"),
+    wb!("28-PL1_CucThongKe.xlsx", "PL1", 123, PL_HEAD_H, "H21", N(2200.0), "742-2018-pl1"),
+    Expected { file: "30-Bieu_III_-_Cuc_Thue.xlsx", sheets: &[("Biểu III", true, 75)], merged: PL_HEAD_E, last: Some(("E21", Last::N(16800.0))), marker: None },
+    wb!("31-PL2_BHXH.xlsx", "PL2", 120, PL_HEAD_H, "H21", T("10.500"), "742-2018-pl2"),
+    wb!("32-PL3_LocBinh.xlsx", "PL3", 83, PL_HEAD_E, "E21", N(94.86), "742-2018-pl3"),
+    wb!("34-PL1_ThanhTra.xlsx", "PL1", 123, PL_HEAD_H, "H21", N(2200.0), "742-2018-pl1"),
+    wb!("35-PL3_DinhLap.xlsx", "PL3", 83, PL_HEAD_E, "E21", N(90.21), "742-2018-pl3"),
+];
+
+/// How a fixture workbook that does not read is refused.
+#[derive(Debug, Clone, Copy)]
+enum Refusal {
+    Damaged,
+    Encrypted,
+}
+
+impl Refusal {
+    fn is(self, e: &InspectError) -> bool {
+        match self {
+            Refusal::Damaged => matches!(e, InspectError::Unreadable(_)),
+            Refusal::Encrypted => *e == InspectError::Encrypted,
+        }
+    }
+}
+
+/// Fixture workbooks that do not read, and why.
+const UNREADABLE: &[(&str, Refusal)] = &[
+    ("16-PL2_-_So_Tu_phap.xlsx", Refusal::Damaged),
+    ("17-PL3-SKHCN.xlsx", Refusal::Encrypted),
+];
+
+#[test]
+fn every_fixture_workbook_reads_as_its_writer_wrote_it() {
+    let dir = common::fixtures_dir().join("workbooks");
+    let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".xlsx") || n.ends_with(".xls") || n.ends_with(".ods"))
+        .collect();
+    on_disk.sort();
+    let mut listed: Vec<String> = EXPECTED
+        .iter()
+        .map(|e| e.file.to_string())
+        .chain(UNREADABLE.iter().map(|(f, _)| f.to_string()))
+        .collect();
+    listed.sort();
+    assert!(
+        !on_disk.is_empty(),
+        "no fixture workbooks in {}",
+        dir.display()
+    );
+    assert_eq!(listed, on_disk, "every fixture workbook is listed here");
+
+    for want in EXPECTED {
+        let file = want.file;
+        let grid = read_fixture(file).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let sheets: Vec<_> = grid
+            .sheets
+            .iter()
+            .map(|s| (s.name.as_str(), s.visible, s.cells.len()))
+            .collect();
+        assert_eq!(sheets, want.sheets, "{file}");
+        let mut merged: Vec<String> = grid.sheets[0].merged.iter().copied().map(region).collect();
+        merged.sort();
+        assert_eq!(merged, want.merged, "{file}");
+        let last = grid.sheets[0]
+            .cells
+            .last()
+            .map(|c| (a1(c.row, c.col), c.value.clone()));
+        let want_last = want.last.map(|(p, v)| (p.to_string(), v.value()));
+        assert_eq!(last, want_last, "{file}");
+        assert_eq!(
+            grid.marker.as_ref().map(|m| m.form.as_str()),
+            want.marker,
+            "{file}"
+        );
+
+        // The same workbook inspected: the same sheets, cells and marker.
+        let bytes = std::fs::read(dir.join(file)).unwrap();
+        assert_eq!(sniff(&bytes, file), Some(format_of(file)), "{file}");
+        let inspection = common::inspector()
+            .inspect(&bytes, format_of(file))
+            .unwrap();
+        let cells: usize = grid.sheets.iter().map(|s| s.cells.len()).sum();
+        assert_eq!(cells as u64, inspection.cells, "{file}");
+        assert_eq!(grid.marker, inspection.marker, "{file}");
+    }
+    for (file, refusal) in UNREADABLE {
+        let got = read_fixture(file);
+        assert!(matches!(&got, Err(e) if refusal.is(e)), "{file}: {got:?}");
+    }
+}
+
+#[test]
+fn openpyxl_cells_are_at_their_a1_positions() {
+    let grid = read_fixture("01-PL1_SoYTe.xlsx").unwrap();
+    assert_eq!(at(&grid, 0, "A1"), Some(&text("SỞ Y TẾ")));
+    assert_eq!(at(&grid, 0, "A2"), Some(&text("PHỤ LỤC I")));
+    assert_eq!(
+        at(&grid, 0, "A4"),
+        Some(&text(
+            "(Kèm theo Công văn số 742/SKHĐT-THQH ngày 29/6/2018 của Sở Kế hoạch và Đầu tư)"
+        ))
+    );
+    // Merged regions answer with their top-left cell.
+    assert_eq!(at(&grid, 0, "C1"), Some(&text("SỞ Y TẾ")));
+    assert_eq!(at(&grid, 0, "H2"), Some(&text("PHỤ LỤC I")));
+    assert_eq!(at(&grid, 0, "D1"), None);
+    // Row 5 is blank: the header is on row 6, where openpyxl put it.
+    assert!(grid.sheets[0].cells.iter().all(|c| c.row != 4));
+    assert_eq!(at(&grid, 0, "A6"), Some(&text("STT")));
+    assert_eq!(at(&grid, 0, "H6"), Some(&text("MT 2020")));
+    // The row numbers were written as text, and stay text.
+    assert_eq!(at(&grid, 0, "A7"), Some(&text("1")));
+    assert_eq!(at(&grid, 0, "B7"), Some(&text("Số bác sĩ/vạn dân")));
+    assert_eq!(at(&grid, 0, "D7"), Some(&number(8.9)));
+    assert_eq!(at(&grid, 0, "E7"), Some(&number(9.2)));
+    assert_eq!(at(&grid, 0, "H9"), Some(&text("trên 98")));
+    assert_eq!(at(&grid, 0, "H11"), Some(&text("dưới 15")));
+    assert_eq!(at(&grid, 0, "I7"), None);
+    assert_eq!(
+        at(&grid, 1, "A1"),
+        Some(&text("intake-form:742-2018-pl1@1"))
+    );
+}
+
+#[test]
+fn xlsxwriter_cells_skip_styled_blanks() {
+    let grid = read_fixture("02-Phu_luc_II_-_So_Tai_chinh.xlsx").unwrap();
+    let sheet = &grid.sheets[0];
+    // B1 and C1 are styled blanks (<c r="B1" s="1"/>): not cells, but C1 is in A1's region.
+    let first_row: Vec<_> = sheet.cells.iter().filter(|c| c.row == 0).collect();
+    assert_eq!(first_row.len(), 1);
+    assert_eq!(at(&grid, 0, "C1"), Some(&text("SỞ TÀI CHÍNH")));
+    assert_eq!(at(&grid, 0, "A9"), Some(&text("3")));
+    assert_eq!(at(&grid, 0, "D9"), None);
+    assert_eq!(at(&grid, 0, "D13"), Some(&number(1352.0)));
+    assert_eq!(at(&grid, 0, "E18"), Some(&text("1.644,1")));
+    assert_eq!(at(&grid, 0, "G20"), Some(&number(159.5)));
+    assert_eq!(at(&grid, 0, "H20"), None);
+    assert_eq!(at(&grid, 0, "H21"), Some(&text("10.500")));
+}
+
+#[test]
+fn xlwt_cells_and_merges_come_through_the_child() {
+    let grid = read_fixture("20-PL1_BinhGia.xls").unwrap();
+    assert_eq!(at(&grid, 0, "A1"), Some(&text("UBND HUYỆN BÌNH GIA")));
+    assert_eq!(at(&grid, 0, "C1"), Some(&text("UBND HUYỆN BÌNH GIA")));
+    assert_eq!(at(&grid, 0, "H4"), at(&grid, 0, "A4"));
+    assert_eq!(at(&grid, 0, "A6"), Some(&text("STT")));
+    assert_eq!(
+        at(&grid, 0, "B7"),
+        Some(&text("Tốc độ tăng trưởng kinh tế (GRDP)"))
+    );
+    assert_eq!(at(&grid, 0, "D7"), Some(&number(6.8)));
+    assert_eq!(at(&grid, 0, "A8"), None);
+    assert_eq!(at(&grid, 0, "E13"), Some(&text("67,4")));
+    assert_eq!(at(&grid, 0, "D15"), Some(&number(0.0)));
+    assert_eq!(at(&grid, 0, "H18"), Some(&text("trên 98")));
+    assert!(grid.sheets[0].cells.iter().all(|c| c.row != 4));
+    assert!(!grid.sheets[1].visible);
+}
+
+#[test]
+fn odfpy_cells_come_through_the_child() {
+    let grid = read_fixture("21-Phu_luc_II_-_Bac_Son.ods").unwrap();
+    assert_eq!(at(&grid, 0, "A1"), Some(&text("UBND HUYỆN BẮC SƠN")));
+    assert_eq!(at(&grid, 0, "C1"), None, "ods merges are not read");
+    assert_eq!(at(&grid, 0, "A6"), Some(&text("STT")));
+    assert_eq!(at(&grid, 0, "D7"), Some(&number(5.2)));
+    assert_eq!(at(&grid, 0, "H7"), Some(&text("5,5 - 6")));
+    assert_eq!(at(&grid, 0, "A9"), None);
+    assert_eq!(
+        at(&grid, 0, "B9"),
+        Some(&text("- Nông, lâm nghiệp và thủy sản"))
+    );
+    assert!(grid.sheets[0].cells.iter().all(|c| c.row != 4));
+    assert_eq!(grid.sheets[1].name, "_intake");
+    assert!(!grid.sheets[1].visible);
+}
+
+// Hostile workbooks: the builders follow tests/workbook_bounds.rs.
+
+/// A zip of (name, content) parts; `mimetype` is stored, as ODF wants, the rest deflated.
+fn zip_of(parts: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    for (name, data) in parts {
+        let method = if *name == "mimetype" {
+            zip::CompressionMethod::Stored
+        } else {
+            zip::CompressionMethod::Deflated
+        };
+        let options = zip::write::SimpleFileOptions::default().compression_method(method);
+        out.start_file(*name, options).unwrap();
+        out.write_all(data).unwrap();
+    }
+    out.finish().unwrap().into_inner()
+}
+
+/// An xlsx package of one sheet with this sheet XML and, if given, this sharedStrings part.
+fn xlsx_package(sheet: &str, shared_strings: Option<&str>) -> Vec<u8> {
+    let types = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#;
+    let rels = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#;
+    let workbook = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Bomb" sheetId="1" r:id="rId1"/></sheets></workbook>"#;
+    let mut workbook_rels = String::from(
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>"#,
+    );
+    if shared_strings.is_some() {
+        workbook_rels.push_str(r#"<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/>"#);
+    }
+    workbook_rels.push_str("</Relationships>");
+    let mut parts: Vec<(&str, &[u8])> = vec![
+        ("[Content_Types].xml", types.as_bytes()),
+        ("_rels/.rels", rels.as_bytes()),
+        ("xl/workbook.xml", workbook.as_bytes()),
+        ("xl/_rels/workbook.xml.rels", workbook_rels.as_bytes()),
+        ("xl/worksheets/sheet1.xml", sheet.as_bytes()),
+    ];
+    if let Some(sst) = shared_strings {
+        parts.push(("xl/sharedStrings.xml", sst.as_bytes()));
+    }
+    zip_of(&parts)
+}
+
+/// A worksheet part whose sheetData is `rows`.
+fn worksheet(rows: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>{rows}</sheetData></worksheet>"#
+    )
+}
+
+/// An xlsx whose single sheet declares the whole grid and holds A1 and XFD1048576: what
+/// makes calamine's `worksheet_range` ask for 512 GiB.
+fn sparse_bomb() -> Vec<u8> {
+    let sheet = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><dimension ref="A1:XFD1048576"/><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>top</t></is></c></row><row r="1048576"><c r="XFD1048576"><v>42</v></c></row></sheetData></worksheet>"#;
+    xlsx_package(sheet, None)
+}
+
+/// An xlsx of `rows` × 10 cells, the first row a title.
+fn big_sheet(rows: u32) -> Vec<u8> {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write_string(0, 0, "Bảng tổng hợp").unwrap();
+    for c in 1..10u16 {
+        ws.write_string(0, c, format!("Cột {c}")).unwrap();
+    }
+    for r in 1..rows {
+        for c in 0..10u16 {
+            ws.write_number(r, c, f64::from(r) * 10.0 + f64::from(c))
+                .unwrap();
+        }
+    }
+    wb.save_to_buffer().unwrap()
+}
+
+/// An .ods whose content.xml body (inside office:spreadsheet) is `tables`.
+fn ods_of(tables: &str) -> Vec<u8> {
+    let content = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body><office:spreadsheet>{tables}</office:spreadsheet></office:body></office:document-content>"#
+    );
+    let manifest = br#"<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>"#;
+    zip_of(&[
+        (
+            "mimetype",
+            b"application/vnd.oasis.opendocument.spreadsheet",
+        ),
+        ("META-INF/manifest.xml", manifest),
+        ("content.xml", content.as_bytes()),
+    ])
+}
+
+/// Runs `measure_read_in_this_process` in a fresh run of this test binary on `bytes` and
+/// returns its peak memory growth in KiB and the grid it read.
+fn measure_in_fresh_process(bytes: &[u8], format: WorkbookFormat) -> (u64, Grid) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("workbook");
+    std::fs::write(&file, bytes).unwrap();
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "measure_read_in_this_process",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("WORKBOOK_MEASURE_FILE", &file)
+        .env("WORKBOOK_MEASURE_FORMAT", format.as_str())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "measuring run failed: {}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let growth = stdout
+        .lines()
+        .find_map(|l| l.split("peak_growth_kib=").nth(1))
+        .unwrap_or_else(|| panic!("no measurement in the output"))
+        .trim()
+        .parse()
+        .unwrap();
+    let grid = stdout
+        .lines()
+        .find_map(|l| l.split("grid=").nth(1))
+        .map(|j| serde_json::from_str(j).unwrap())
+        .unwrap();
+    (growth, grid)
+}
+
+fn status_kib(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {field} in /proc/self/status"))
+}
+
+/// Not a test of its own: the body of the memory measurements, run by them in a fresh
+/// process (`measure_in_fresh_process`) so that only this read's memory counts.
+#[test]
+#[ignore = "run by the bounded-memory tests in a fresh process"]
+fn measure_read_in_this_process() {
+    let (Ok(file), Ok(format)) = (
+        std::env::var("WORKBOOK_MEASURE_FILE"),
+        std::env::var("WORKBOOK_MEASURE_FORMAT"),
+    ) else {
+        println!("nothing to measure: WORKBOOK_MEASURE_FILE is not set");
+        return;
+    };
+    let bytes = std::fs::read(file).unwrap();
+    let format: WorkbookFormat = format.parse().unwrap();
+    // In-process on purpose: this is the path that must stay bounded without a child.
+    let inspector = Inspector::new(Limits::default(), None);
+    let before = status_kib("VmRSS:");
+    let grid = inspector.read(&bytes, format).expect("the read succeeds");
+    let peak = status_kib("VmHWM:");
+    // On lines of their own: the harness prints the test's name before them.
+    println!("\npeak_growth_kib={}", peak.saturating_sub(before));
+    println!("grid={}", serde_json::to_string(&grid).unwrap());
+}
+
+#[test]
+fn sparse_cell_bomb_is_read_in_bounded_memory() {
+    let bytes = sparse_bomb();
+    assert!(bytes.len() < 5_000, "the bomb is {} bytes", bytes.len());
+    let (growth, grid) = measure_in_fresh_process(&bytes, WorkbookFormat::Xlsx);
+    println!("sparse bomb through read: peak memory growth {growth} KiB");
+    assert!(growth < MAX_GROWTH_KIB, "peak memory grew by {growth} KiB");
+    assert_eq!(grid.sheets[0].cells.len(), 2);
+    assert_eq!(at(&grid, 0, "A1"), Some(&text("top")));
+    assert_eq!(at(&grid, 0, "XFD1048576"), Some(&number(42.0)));
+}
+
+#[test]
+fn three_hundred_thousand_cells_are_read_within_limits() {
+    let bytes = big_sheet(30_000);
+    let (growth, grid) = measure_in_fresh_process(&bytes, WorkbookFormat::Xlsx);
+    println!(
+        "300k cells ({} KiB file) through read: peak memory growth {growth} KiB",
+        bytes.len() / 1024
+    );
+    assert!(growth < MAX_GROWTH_KIB, "peak memory grew by {growth} KiB");
+    assert_eq!(grid.sheets[0].cells.len(), 300_000);
+    assert_eq!(at(&grid, 0, "A1"), Some(&text("Bảng tổng hợp")));
+    assert_eq!(at(&grid, 0, "J30000"), Some(&number(299_999.0)));
+
+    let limits = Limits {
+        max_cells: 100_000,
+        ..Limits::default()
+    };
+    let got = Inspector::new(limits, None).read(&bytes, WorkbookFormat::Xlsx);
+    assert_eq!(got, Err(InspectError::TooLarge { limit: 100_000 }));
+}
+
+#[test]
+fn one_long_shared_string_in_many_cells_is_stopped_by_the_text_limit() {
+    // A megabyte of text, stored once and used by 100,000 cells: 100 GB as a grid.
+    let sst = format!(
+        r#"<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1"><si><t>{}</t></si></sst>"#,
+        "x".repeat(1_000_000)
+    );
+    let rows: String = (1..=100_000)
+        .map(|r| format!(r#"<row r="{r}"><c r="A{r}" t="s"><v>0</v></c></row>"#))
+        .collect();
+    let bytes = xlsx_package(&worksheet(&rows), Some(&sst));
+    assert!(bytes.len() < 1 << 20, "the bomb is {} bytes", bytes.len());
+    let started = Instant::now();
+    let got = common::inspector().read(&bytes, WorkbookFormat::Xlsx);
+    let limit = Limits::default().max_text_bytes;
+    assert_eq!(got, Err(InspectError::TooLarge { limit }));
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+#[test]
+fn a_huge_shared_formula_index_costs_nothing() {
+    // calamine's own shared-formula expansion sizes a table by `si`: 4·10⁹ entries.
+    let rows = r#"<row r="1"><c r="A1"><f t="shared" ref="A1:A2" si="4000000000">B1+1</f></c></row><row r="2"><c r="A2"><f t="shared" si="4000000000"/></c></row>"#;
+    let bytes = xlsx_package(&worksheet(rows), None);
+    let (growth, grid) = measure_in_fresh_process(&bytes, WorkbookFormat::Xlsx);
+    assert!(growth < MAX_GROWTH_KIB, "peak memory grew by {growth} KiB");
+    assert_eq!(
+        at(&grid, 0, "A2"),
+        Some(&CellValue::FormulaWithoutValue("B2+1".into()))
+    );
+}
+
+#[test]
+fn too_many_merged_regions_are_refused_before_calamine_collects_them() {
+    let merges: String = (1..=300_000)
+        .map(|r| format!(r#"<mergeCell ref="A{r}:B{r}"/>"#))
+        .collect();
+    let sheet = format!(
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData/><mergeCells>{merges}</mergeCells></worksheet>"#
+    );
+    let got = common::inspector().read(&xlsx_package(&sheet, None), WorkbookFormat::Xlsx);
+    assert!(
+        matches!(got, Err(InspectError::TooLarge { .. })),
+        "expected TooLarge, got {got:?}"
+    );
+}
+
+#[test]
+fn shared_strings_count_bomb_is_refused() {
+    let sheet = worksheet(r#"<row r="1"><c r="A1" t="s"><v>0</v></c></row>"#);
+    let sst = r#"<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="10000000000"><si><t>a</t></si></sst>"#;
+    let got = common::inspector().read(&xlsx_package(&sheet, Some(sst)), WorkbookFormat::Xlsx);
+    assert_eq!(got, Err(InspectError::TooLarge { limit: 2_000_000 }));
+}
+
+#[test]
+fn decompression_bomb_is_refused_within_the_unpacked_budget() {
+    let mut rows = String::new();
+    rows.push_str(&"<row/>".repeat(5_000_000));
+    let bytes = xlsx_package(&worksheet(&rows), None);
+    drop(rows);
+    let limits = Limits {
+        max_bytes: 5 << 20,
+        ..Limits::default()
+    };
+    let got = Inspector::new(limits, None).read(&bytes, WorkbookFormat::Xlsx);
+    assert_eq!(got, Err(InspectError::TooLarge { limit: 20 << 20 }));
+}
+
+#[test]
+fn ods_of_repeated_empty_rows_is_stopped_in_the_child() {
+    let tables = r#"<table:table table:name="Bomb">
+<table:table-row><table:table-cell office:value-type="string"><text:p>top</text:p></table:table-cell><table:table-cell table:number-columns-repeated="78"/><table:table-cell office:value-type="float" office:value="1"/></table:table-row>
+<table:table-row table:number-rows-repeated="1000000"><table:table-cell table:number-columns-repeated="80"/></table:table-row>
+<table:table-row><table:table-cell office:value-type="string"><text:p>bottom</text:p></table:table-cell></table:table-row>
+</table:table>"#;
+    let started = Instant::now();
+    let got = common::inspector().read(&ods_of(tables), WorkbookFormat::Ods);
+    println!(
+        "ods row bomb through read: {got:?} in {:?}",
+        started.elapsed()
+    );
+    let limit = Limits::default().child_memory_bytes;
+    assert_eq!(got, Err(InspectError::TooLarge { limit }));
+    assert!(started.elapsed() < Limits::default().child_timeout + Duration::from_secs(5));
+}
+
+#[test]
+fn ods_of_repeated_columns_is_too_large() {
+    let tables = r#"<table:table table:name="Wide">
+<table:table-row table:number-rows-repeated="1048576"><table:table-cell office:value-type="float" office:value="7" table:number-columns-repeated="2000000000"/></table:table-row>
+</table:table>"#;
+    let got = common::inspector().read(&ods_of(tables), WorkbookFormat::Ods);
+    assert!(
+        matches!(got, Err(InspectError::TooLarge { .. })),
+        "expected TooLarge, got {got:?}"
+    );
+}
+
+#[test]
+fn ods_cells_past_the_cell_limit_are_too_large_in_the_child() {
+    // 300 rows × 1,000 repeated numbers: 300,000 cells against a limit of 100,000.
+    let tables = r#"<table:table table:name="Many">
+<table:table-row table:number-rows-repeated="300"><table:table-cell office:value-type="float" office:value="7" table:number-columns-repeated="1000"/></table:table-row>
+</table:table>"#;
+    let limits = Limits {
+        max_cells: 100_000,
+        ..Limits::default()
+    };
+    let inspector = Inspector::new(limits, Some(common::bin()));
+    let got = inspector.read(&ods_of(tables), WorkbookFormat::Ods);
+    assert_eq!(got, Err(InspectError::TooLarge { limit: 100_000 }));
+}
+
+#[test]
+fn a_stored_nan_comes_through_the_child_as_an_error_value() {
+    // JSON has no NaN: as a number it would make the child's whole answer invalid.
+    let tables = r#"<table:table table:name="N"><table:table-row><table:table-cell office:value-type="float" office:value="NaN"/><table:table-cell office:value-type="float" office:value="-inf"/><table:table-cell office:value-type="float" office:value="1e308"/></table:table-row></table:table>"#;
+    let grid = common::inspector()
+        .read(&ods_of(tables), WorkbookFormat::Ods)
+        .unwrap();
+    let num_error = CellValue::Error("#NUM!".into());
+    assert_eq!(at(&grid, 0, "A1"), Some(&num_error));
+    assert_eq!(at(&grid, 0, "B1"), Some(&num_error));
+    assert_eq!(at(&grid, 0, "C1"), Some(&number(1e308)));
+}
+
+#[test]
+fn xls_with_garbage_after_the_ole_header_is_unreadable() {
+    let mut bytes = vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+    let mut x = 0x1234_5678u32;
+    for _ in 0..20_000 {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        bytes.push(x as u8);
+    }
+    let got = common::inspector().read(&bytes, WorkbookFormat::Xls);
+    assert!(matches!(got, Err(InspectError::Unreadable(_))), "{got:?}");
+}
