@@ -102,6 +102,27 @@ enum Command {
     /// Blank forms of a campaign.
     #[command(subcommand)]
     Template(TemplateCommand),
+    /// Writes the status table or the consolidated data of a campaign to an xlsx file.
+    Export {
+        /// `status` or `consolidated`.
+        what: ExportWhat,
+        /// The campaign (default: the only one configured).
+        #[arg(long)]
+        campaign: Option<String>,
+        /// The xlsx file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Checks the stored workbooks of a campaign again after its forms changed; logs every
+    /// changed outcome.
+    Revalidate {
+        /// The campaign (default: the only one configured).
+        #[arg(long)]
+        campaign: Option<String>,
+        /// Who is acting (default: the login name).
+        #[arg(long)]
+        by: Option<String>,
+    },
     /// Checks the configuration and prints what it sets up.
     CheckConfig,
     /// Reads a workbook from stdin within limits and prints what it holds (internal).
@@ -110,6 +131,14 @@ enum Command {
         #[arg(long)]
         format: String,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ExportWhat {
+    /// Agencies × deliverables: state, version, time.
+    Status,
+    /// The values of each agency's latest accepted version, per form and column.
+    Consolidated,
 }
 
 #[derive(Subcommand)]
@@ -289,6 +318,49 @@ fn run(cli: Cli) -> Result<ExitCode> {
             agency,
             out,
         }) => forms_cmd::export_templates(&config, campaign.as_deref(), agency.as_deref(), &out),
+        Command::Export {
+            what,
+            campaign,
+            out,
+        } => {
+            let campaign = forms_cmd::pick_campaign(&config, campaign.as_deref())?;
+            let store = Store::open_read(&config.store_dir)?;
+            let bytes = match what {
+                ExportWhat::Status => {
+                    let mut status = query::status(&store, &config, clock.now())?;
+                    status.campaigns.retain(|c| c.id == campaign.id);
+                    intake::export::status_xlsx(&status, config.timezone)?
+                }
+                ExportWhat::Consolidated => intake::export::consolidated_xlsx(
+                    campaign,
+                    &intake::export::consolidated(&store, &campaign.id)?,
+                )?,
+            };
+            std::fs::write(&out, bytes)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            println!("Đã ghi {}", out.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Revalidate { campaign, by } => {
+            let campaign = forms_cmd::pick_campaign(&config, campaign.as_deref())?;
+            let actor = by
+                .or_else(|| std::env::var("USER").ok())
+                .unwrap_or_else(|| "staff".into());
+            let store = Store::open(&config.store_dir)?;
+            let r = intake::revalidate::revalidate(
+                &config,
+                &store,
+                &inspector(&config)?,
+                &campaign.id,
+                &actor,
+                clock.now(),
+            )?;
+            println!(
+                "Đã kiểm tra lại {} biểu: {} thay đổi kết quả, {} lần nộp đổi tình trạng (xem: intake log).",
+                r.checked, r.changed, r.versions_changed
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::CheckConfig => {
             println!("Cấu hình hợp lệ: {}", config.origin.display());
             for c in &config.campaigns {

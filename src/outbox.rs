@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+use lettre::message::{Attachment, MultiPart, SinglePart};
 use lettre::{FileTransport, Message, Transport};
 use tracing::{info, warn};
 
@@ -38,8 +39,9 @@ pub enum SendError {
     },
 }
 
-/// Builds the RFC 5322 message for a queued mail.
-pub fn build(config: &Config, q: &Queued) -> Result<Message, SendError> {
+/// Builds the RFC 5322 message for a queued mail; `attachments` are the files' bytes, in
+/// the order of `q.attachments`.
+pub fn build(config: &Config, q: &Queued, attachments: &[Vec<u8>]) -> Result<Message, SendError> {
     let bad = |reason: String| SendError::Build { id: q.id, reason };
     let from = config
         .department
@@ -79,9 +81,18 @@ pub fn build(config: &Config, q: &Queued) -> Result<Message, SendError> {
                 .join(" "),
         );
     }
-    b.header(ContentType::TEXT_PLAIN)
-        .body(q.body.clone())
-        .map_err(|e| bad(e.to_string()))
+    if q.attachments.is_empty() {
+        return b
+            .header(ContentType::TEXT_PLAIN)
+            .body(q.body.clone())
+            .map_err(|e| bad(e.to_string()));
+    }
+    let mut parts = MultiPart::mixed().singlepart(SinglePart::plain(q.body.clone()));
+    for ((_, name, content_type), bytes) in q.attachments.iter().zip(attachments) {
+        let ct = ContentType::parse(content_type).map_err(|e| bad(format!("{name}: {e}")))?;
+        parts = parts.singlepart(Attachment::new(name.clone()).body(bytes.clone(), ct));
+    }
+    b.multipart(parts).map_err(|e| bad(e.to_string()))
 }
 
 /// Hands every unsent mail to the file outbox. Returns how many were written.
@@ -109,7 +120,16 @@ pub fn deliver_to_folder(
             store.mark_sent(q.id, &file.display().to_string(), clock.now())?;
             continue;
         }
-        let result = build(config, &q).and_then(|m| {
+        let files: Vec<Vec<u8>> = q
+            .attachments
+            .iter()
+            .map(|(sha, _, _)| store.objects().get(sha))
+            .collect::<std::io::Result<_>>()
+            .map_err(|e| StoreError::Io {
+                path: store.dir().join("objects"),
+                source: e,
+            })?;
+        let result = build(config, &q, &files).and_then(|m| {
             transport.send(&m).map_err(|e| SendError::Transport {
                 id: q.id,
                 reason: e.to_string(),

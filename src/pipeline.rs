@@ -11,8 +11,13 @@ use chrono::{DateTime, FixedOffset};
 use sha2::{Digest, Sha256};
 
 use crate::classify::{self, FileFacts, How};
+use crate::config::Campaign;
 use crate::config::{Agency, Config};
 use crate::extract::{self, AutoMail, Envelope, Extraction, FileKind, Skipped};
+use crate::forms::recognise::RecognisedBy;
+use crate::forms::spec::Severity;
+use crate::forms::validate::{Datum, Finding, From};
+use crate::forms::{annotate, check};
 use crate::identify::{self, AgencyMatch, Clues};
 use crate::workbook::{FormMarker, InspectError, Inspection, Inspector};
 
@@ -110,6 +115,37 @@ pub struct ExaminedFile {
     pub headings: Vec<String>,
     /// Names of the visible sheets.
     pub sheets: Vec<String>,
+    /// The form check of a readable workbook, once its campaign is known.
+    pub validation: Option<Validation>,
+}
+
+/// A workbook's form check, as filed and told to the sender.
+#[derive(Debug, Clone)]
+pub struct Validation {
+    /// The form recognised, when one was.
+    pub form: Option<String>,
+    /// Its version.
+    pub form_version: Option<u32>,
+    /// `marker` or `content`.
+    pub by: Option<&'static str>,
+    /// No error finding.
+    pub valid: bool,
+    /// Findings at cells.
+    pub findings: Vec<Finding>,
+    /// Values read, for consolidation.
+    pub data: Vec<Datum>,
+    /// The copy with the findings marked (xlsx), when there are findings.
+    pub annotated: Option<Vec<u8>>,
+}
+
+impl Validation {
+    /// Findings of a severity.
+    pub fn count(&self, severity: Severity) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .count()
+    }
 }
 
 /// The facts of one inbound item.
@@ -263,6 +299,8 @@ pub struct NewVersion {
     pub state: VersionState,
     /// Arrived after the deadline.
     pub late: bool,
+    /// Warnings of its accepted workbook.
+    pub warnings: usize,
 }
 
 /// What to do with one inbound item.
@@ -390,6 +428,7 @@ pub fn examine(
             marker,
             headings,
             sheets,
+            validation: None,
         });
     }
 
@@ -463,9 +502,72 @@ pub fn examine(
                     f.deliverable = Some((only.clone(), How::Sibling));
                 }
             }
+            let from = code
+                .as_deref()
+                .and_then(|code| c.agencies.iter().find(|a| a.code == code))
+                .map(|a| From {
+                    code: &a.code,
+                    kind: a.kind,
+                });
+            for f in &mut ex.files {
+                validate_file(f, c, inspector, from);
+            }
         }
     }
     ex
+}
+
+/// Checks a readable workbook against the campaign's forms; the form it is recognised as
+/// decides its deliverable over file-name keywords.
+fn validate_file(
+    f: &mut ExaminedFile,
+    campaign: &Campaign,
+    inspector: &Inspector,
+    from: Option<From<'_>>,
+) {
+    let FileKind::Workbook(format) = f.kind else {
+        return;
+    };
+    if f.check != Check::Ok || !campaign.deliverables.iter().any(|d| d.spec.is_some()) {
+        return;
+    }
+    let checked = match check::check(&f.bytes, format, inspector, campaign, from) {
+        Ok(c) => c,
+        Err(e) => {
+            f.check = Check::Unreadable(e.to_string());
+            return;
+        }
+    };
+    if let Some(d) = &checked.deliverable {
+        let how = if checked.by == Some(RecognisedBy::Marker) {
+            How::Marker
+        } else {
+            How::Heading
+        };
+        f.deliverable = Some((d.clone(), how));
+    }
+    let annotated = (!checked.findings.is_empty())
+        .then(|| {
+            annotate::annotated_copy(
+                &checked.grid,
+                &checked.findings,
+                &format!("Kết quả kiểm tra {}", f.name),
+            )
+            .ok()
+        })
+        .flatten();
+    f.validation = Some(Validation {
+        form: checked.form,
+        form_version: checked.form_version,
+        by: checked.by.map(|b| match b {
+            RecognisedBy::Marker => "marker",
+            RecognisedBy::Content => "content",
+        }),
+        valid: checked.valid,
+        findings: checked.findings,
+        data: checked.data,
+        annotated,
+    });
 }
 
 fn identify_sender(ex: &Examined, agencies: &[&Agency], config: &Config) -> AgencyMatch {
@@ -622,13 +724,24 @@ pub fn plan(ex: &Examined, config: &Config, prior: &Prior) -> Plan {
             .map(|&i| &ex.files[i])
             .filter(|f| matches!(f.kind, FileKind::Workbook(_)))
             .collect();
+        // A workbook counts when it could be read and, where its form is specified, holds
+        // no error; a version with one such workbook is accepted.
+        let usable = |f: &&&ExaminedFile| {
+            f.check == Check::Ok && f.validation.as_ref().is_none_or(|v| v.valid)
+        };
         let state = if workbooks.is_empty() {
             VersionState::Received
-        } else if workbooks.iter().any(|f| f.check == Check::Ok) {
+        } else if workbooks.iter().any(|f| usable(&f)) {
             VersionState::Accepted
         } else {
             VersionState::Invalid
         };
+        let warnings = workbooks
+            .iter()
+            .filter(|f| usable(f))
+            .filter_map(|f| f.validation.as_ref())
+            .map(|v| v.count(Severity::Warning))
+            .sum();
         for &i in &files {
             p.file_versions[i] = Some(version);
         }
@@ -638,6 +751,7 @@ pub fn plan(ex: &Examined, config: &Config, prior: &Prior) -> Plan {
             files,
             state,
             late,
+            warnings,
         });
     }
     if p.versions.is_empty() {
@@ -734,7 +848,8 @@ mod tests {
                 version: 1,
                 files: vec![0],
                 state: VersionState::Received,
-                late: false
+                late: false,
+                warnings: 0
             }]
         );
         assert_eq!(p.receipt_to.as_deref(), Some("so-y-te@langson.example"));

@@ -22,7 +22,16 @@ pub struct ReceiptFile {
     pub version: Option<u32>,
     /// `ok`, `empty`, `unreadable`, `encrypted`.
     pub check: &'static str,
+    /// The form check of a workbook: (valid, errors, warnings), when its form is specified.
+    pub validation: Option<(bool, usize, usize)>,
+    /// The main findings, worded for the sender ("Ô G40 (PL1): …"), errors first.
+    pub findings: Vec<String>,
+    /// Whether the copy with the findings marked is attached.
+    pub annotated: bool,
 }
+
+/// Findings listed per file in a receipt; the rest are in the attached copy.
+const FINDINGS_SHOWN: usize = 10;
 
 /// Everything a receipt says.
 #[derive(Debug, Clone)]
@@ -139,12 +148,33 @@ pub fn render(r: &ReceiptInput<'_>) -> Rendered {
                 }
                 _ => String::new(),
             };
+            let status = match (f.check, f.validation) {
+                ("ok", Some((true, _, 0))) => "Đã kiểm tra số liệu: hợp lệ.".to_string(),
+                ("ok", Some((true, _, w))) => {
+                    format!("Đã kiểm tra số liệu: hợp lệ, có {w} cảnh báo đề nghị xem lại.")
+                }
+                ("ok", Some((false, e, w))) => format!(
+                    "Đã kiểm tra số liệu: KHÔNG HỢP LỆ — {e} lỗi, {w} cảnh báo. Đề nghị sửa và gửi lại."
+                ),
+                (check, _) => check_text(f.kind, check).to_string(),
+            };
             b.push_str(&format!(
-                "  {}. {} — {what}{version}.\n     {}\n",
+                "  {}. {} — {what}{version}.\n     {status}\n",
                 i + 1,
-                f.name,
-                check_text(f.kind, f.check)
+                f.name
             ));
+            for line in f.findings.iter().take(FINDINGS_SHOWN) {
+                b.push_str(&format!("       • {line}\n"));
+            }
+            if f.findings.len() > FINDINGS_SHOWN {
+                b.push_str(&format!(
+                    "       • … và {} nội dung khác.\n",
+                    f.findings.len() - FINDINGS_SHOWN
+                ));
+            }
+            if f.annotated {
+                b.push_str("     Tệp đính kèm \"Ket-qua-kiem-tra\" đánh dấu các ô cần sửa (đỏ: lỗi, vàng: cảnh báo).\n");
+            }
         }
         b.push('\n');
     }
@@ -185,6 +215,27 @@ pub fn render(r: &ReceiptInput<'_>) -> Rendered {
         r.department.name
     ));
     Rendered { subject, body: b }
+}
+
+/// Findings as the receipt lists them: errors first, each with its cell.
+pub fn finding_lines(findings: &[crate::forms::validate::Finding]) -> Vec<String> {
+    use crate::forms::spec::Severity;
+    let mut sorted: Vec<&crate::forms::validate::Finding> = findings.iter().collect();
+    sorted.sort_by_key(|f| f.severity != Severity::Error);
+    sorted
+        .into_iter()
+        .map(|f| {
+            let level = if f.severity == Severity::Error {
+                "Lỗi"
+            } else {
+                "Cảnh báo"
+            };
+            match &f.cell {
+                Some(cell) => format!("{level} ô {cell} (biểu {}): {}", f.sheet, f.message),
+                None => format!("{level} (biểu {}): {}", f.sheet, f.message),
+            }
+        })
+        .collect()
 }
 
 fn check_text(kind: &str, check: &str) -> &'static str {
@@ -250,6 +301,9 @@ mod tests {
                 deliverable: Some(("Phụ lục I".into(), "Đánh giá".into())),
                 version: Some(2),
                 check: "empty",
+                validation: None,
+                findings: vec![],
+                annotated: false,
             }],
             late: Some(true),
             missing: vec!["Phụ lục II".into()],

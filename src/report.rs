@@ -35,6 +35,9 @@ pub fn event_vi(kind: &str) -> String {
         "too-large" => "thư quá dung lượng".into(),
         "no-campaign" => "ngoài thời gian đợt báo cáo".into(),
         "assigned" => "cán bộ xác nhận đơn vị".into(),
+        "unclassified" => "chưa xác định báo cáo nào".into(),
+        "revalidated" => "kiểm tra lại số liệu".into(),
+        "source-unreadable" => "không đọc được thư/tệp nguồn".into(),
         other => other.into(),
     }
 }
@@ -84,6 +87,9 @@ pub fn status_table(status: &Status, now: DateTime<FixedOffset>) -> String {
             let mut row = vec![(i + 1).to_string(), a.name.clone()];
             for cell in &a.deliverables {
                 let mut s = state_vi(&cell.state).to_string();
+                if cell.warnings > 0 {
+                    s.push_str(" (có cảnh báo)");
+                }
                 if let Some(v) = cell.version {
                     s.push_str(&format!(" (lần {v})"));
                 }

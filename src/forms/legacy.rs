@@ -12,9 +12,12 @@
 //! whose upper half agrees with VN3 for every VN3 code. VN3 has no capitals with tones: the
 //! ".VnTimeH" fonts drew capitals at the lower-case codes, so those codes map to lower case,
 //! and back to capitals only when every other cased letter of the word (at least two) is a
-//! capital ("§¹I HéI" → "ĐẠI HỘI", but "Bµ" → "Bà"). **VNI** is the VNI-Windows encoding:
-//! a base letter followed by a mark character ("aù" = á, "aâ" = â, "aá" = ấ, "aé" = ắ), with
-//! ơ ư đ and the toned i and ỵ typed as one character ("ô", "ö", "ñ", "æ" = ỉ, "î" = ỵ).
+//! capital ("§¹I HéI" → "ĐẠI HỘI", but "Bµ" → "Bà"). The extra capitals of the full
+//! TCVN 5712 (VN1) set, in control and 0x80–0x9F codes, are not VN3 and are not read.
+//! **VNI** is the VNI-Windows encoding: a base letter followed by a mark character ("aù" = á,
+//! "aâ" = â, "aá" = ấ, "aé" = ắ), with ơ ư đ and the toned i and ỵ typed as one character
+//! ("ô", "ö", "ñ", "æ" = ỉ, "î" = ỵ); the tables were checked against a published converter's
+//! VNI table and, in the tests, against an encoder built from Unicode decompositions.
 
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
@@ -162,15 +165,19 @@ const VNI_MARKS: [(char, char, &str, Takes); 17] = [
 
 /// Detects TCVN3 or VNI text (None for Unicode or plain ASCII): only when converting it yields plausible Vietnamese.
 ///
-/// A word counts for an encoding when it is not a Vietnamese syllable as it stands and becomes
-/// one once converted, and against it when converting gives no syllable. The encoding is
-/// found when at least twice as many words count for it as against, one of them showing the
-/// encoding unmistakably (TCVN3 "¶", "×", a capital inside a word; a VNI mark after a vowel;
-/// or a frequent word of planning reports once converted) or two of them, and more than half of the words are syllables once converted (a third,
-/// when two words count for it). A lone "Dë" or "søn" is not TCVN3. All-capital abbreviations ("UBND", "GD§T") are left out, unless the whole text is in
-/// capitals. Unicode Vietnamese is never found: its words are syllables already. A short
-/// cell can be undecidable ("Cao Léc" is TCVN3 for "Cao Lộc" but also well-formed as it
-/// stands): [`detect_all`] judges a sheet's cells together.
+/// A word counts *for* an encoding when it is not a Vietnamese syllable as it stands and
+/// becomes one once converted, *against* it when converting gives no syllable. The encoding
+/// is found when
+/// - at least twice as many words count for it as against;
+/// - one of them shows the encoding as no other language does (TCVN3 "¶", "×" or a capital
+///   inside a word; a VNI mark after a vowel, or "ñ"; or it becomes a frequent word of
+///   planning reports), or two words count for it: a lone "Dë" or "søn" is not TCVN3;
+/// - more than half of the words are syllables once converted (a third, when two count for it).
+///
+/// All-capital abbreviations ("UBND", "GD§T") are left out unless the whole text is in
+/// capitals. Unicode Vietnamese is never found: its words are syllables already. A short cell
+/// can be undecidable ("Cao Léc" is TCVN3 for "Cao Lộc" but well-formed as it stands):
+/// [`detect_all`] judges a sheet's cells together.
 pub fn detect(text: &str) -> Option<Legacy> {
     detect_all([text])
 }

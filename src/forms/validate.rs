@@ -58,6 +58,8 @@ pub struct Datum {
     pub text: String,
     /// The cell.
     pub cell: String,
+    /// The row's unit.
+    pub unit: String,
 }
 
 /// Who the workbook is from, for the required-value checks.
@@ -471,6 +473,7 @@ pub fn validate(
                 value: v,
                 text: r.text,
                 cell: r.cell,
+                unit: r.row.unit.clone(),
             }),
             _ => None,
         })

@@ -19,8 +19,9 @@ use serde_json::json;
 pub use objects::{Objects, component};
 
 use crate::config::Config;
+use crate::forms::spec::Severity;
 use crate::identify::AgencyMatch;
-use crate::pipeline::{Examined, Outcome, Plan, Prior, VersionState};
+use crate::pipeline::{Examined, Outcome, Plan, Prior, Validation, VersionState};
 use crate::receipt::{self, ReceiptFile, ReceiptInput};
 
 /// Something went wrong in the machine (disk, database), not in the input.
@@ -397,26 +398,245 @@ impl Store {
             }
             self.conn
                 .execute(
-                    "INSERT INTO files (message, seq, name, kind, origin, sha256, size, check_result, check_detail, deliverable, matched_by, version, filed_path)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                    "INSERT INTO files (message, seq, name, kind, origin, sha256, size, check_result, check_detail, deliverable, matched_by, version, filed_path, form, form_version, recognised_by, errors, warnings, annotated)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
                     params![
                         id, seq as i64, f.name, f.kind.noun(), f.origin, f.sha256, f.bytes.len() as i64, f.check.as_str(), f.check.detail(),
-                        f.deliverable.as_ref().map(|d| &d.0), f.deliverable.as_ref().map(|d| d.1.as_str()), version, filed
+                        f.deliverable.as_ref().map(|d| &d.0), f.deliverable.as_ref().map(|d| d.1.as_str()), version, filed,
+                        f.validation.as_ref().and_then(|v| v.form.clone()), f.validation.as_ref().and_then(|v| v.form_version),
+                        f.validation.as_ref().and_then(|v| v.by), f.validation.as_ref().map(|v| v.count(Severity::Error) as i64),
+                        f.validation.as_ref().map(|v| v.count(Severity::Warning) as i64),
+                        f.validation.as_ref().and_then(|v| v.annotated.as_ref()).map(|a| crate::pipeline::sha256_hex(a))
                     ],
                 )
                 .map_err(|e| self.sql(e))?;
+            let file_id = self.conn.last_insert_rowid();
+            if let Some(v) = &f.validation {
+                self.validation_rows(file_id, v, version.map(|n| (plan, ex, n)), f)?;
+            }
         }
         if let (Some(agency), Some(campaign)) = (&plan.agency, &ex.campaign) {
             for v in &plan.versions {
                 self.conn
                     .execute(
-                        "INSERT INTO versions (campaign, agency, deliverable, version, message, received_at, state, late) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                        params![campaign, agency, v.deliverable, v.version, id, ex.arrived.to_rfc3339(), v.state.as_str(), v.late as i64],
+                        "INSERT INTO versions (campaign, agency, deliverable, version, message, received_at, state, late, warnings) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                        params![campaign, agency, v.deliverable, v.version, id, ex.arrived.to_rfc3339(), v.state.as_str(), v.late as i64, v.warnings as i64],
                     )
                     .map_err(|e| self.sql(e))?;
             }
         }
         Ok(links)
+    }
+
+    /// Runs a query and maps its rows (for modules that read the index directly).
+    pub(crate) fn query_rows<T>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        f: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>> {
+        let mut st = self.conn.prepare(sql).map_err(|e| self.sql(e))?;
+        let rows = st.query_map(params, f).map_err(|e| self.sql(e))?;
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.sql(e))
+    }
+
+    /// Replaces a stored workbook's findings, values and annotated copy after re-validation.
+    pub fn replace_validation(
+        &self,
+        file: i64,
+        v: &Validation,
+        filed: Option<(String, String, u32)>,
+        campaign: &str,
+    ) -> Result<()> {
+        let s = |e| self.sql(e);
+        self.conn
+            .execute("DELETE FROM findings WHERE file = ?1", [file])
+            .map_err(s)?;
+        self.conn
+            .execute("DELETE FROM data WHERE file = ?1", [file])
+            .map_err(s)?;
+        let annotated = v.annotated.as_ref().map(|a| crate::pipeline::sha256_hex(a));
+        self.conn
+            .execute(
+                "UPDATE files SET form = ?1, form_version = ?2, errors = ?3, warnings = ?4, annotated = ?5 WHERE id = ?6",
+                params![v.form, v.form_version, v.count(Severity::Error) as i64, v.count(Severity::Warning) as i64, annotated, file],
+            )
+            .map_err(s)?;
+        if let Some(copy) = &v.annotated {
+            self.objects
+                .put(annotated.as_deref().unwrap_or_default(), copy)
+                .map_err(|e| io(&self.dir, e))?;
+        }
+        let mut st = self
+            .conn
+            .prepare_cached("INSERT INTO findings (file, rule, severity, sheet, cell, indicator, label, col, value, expected, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")
+            .map_err(s)?;
+        for x in &v.findings {
+            let severity = if x.severity == Severity::Error {
+                "error"
+            } else {
+                "warning"
+            };
+            st.execute(params![
+                file,
+                x.rule,
+                severity,
+                x.sheet,
+                x.cell,
+                x.indicator,
+                x.label,
+                x.column,
+                x.value,
+                x.expected,
+                x.message
+            ])
+            .map_err(s)?;
+        }
+        if let (Some((agency, deliverable, version)), Some(form)) = (filed, &v.form) {
+            self.insert_data(file, campaign, &agency, &deliverable, version, form, v)?;
+        }
+        Ok(())
+    }
+
+    /// Recomputes each version's state from its workbooks' current checks; returns how many changed.
+    pub fn recompute_states(&self, campaign: &str) -> Result<usize> {
+        let states = |s: &Self| {
+            s.query_rows("SELECT state FROM versions WHERE campaign = ?1 ORDER BY agency, deliverable, version", [campaign], |r| r.get::<_, String>(0))
+        };
+        let before = states(self)?;
+        self
+            .conn
+            .execute(
+                "UPDATE versions SET
+                    state = CASE
+                        WHEN NOT EXISTS (SELECT 1 FROM files f WHERE f.message = versions.message AND f.deliverable = versions.deliverable AND f.version = versions.version AND f.kind = 'workbook') THEN 'received'
+                        WHEN EXISTS (SELECT 1 FROM files f WHERE f.message = versions.message AND f.deliverable = versions.deliverable AND f.version = versions.version AND f.kind = 'workbook' AND f.check_result = 'ok' AND coalesce(f.errors, 0) = 0) THEN 'accepted'
+                        ELSE 'invalid' END,
+                    warnings = coalesce((SELECT min(f.warnings) FROM files f WHERE f.message = versions.message AND f.deliverable = versions.deliverable AND f.version = versions.version AND f.kind = 'workbook' AND f.check_result = 'ok' AND coalesce(f.errors, 0) = 0), 0)
+                 WHERE campaign = ?1",
+                [campaign],
+            )
+            .map_err(|e| self.sql(e))?;
+        let after = states(self)?;
+        Ok(before.iter().zip(&after).filter(|(a, b)| a != b).count())
+    }
+
+    /// Logs a changed outcome of re-validation.
+    #[allow(clippy::too_many_arguments)] // one column each
+    pub fn log_revalidated(
+        &self,
+        message: i64,
+        agency: Option<&str>,
+        campaign: &str,
+        file: &str,
+        change: &str,
+        actor: &str,
+        at: DateTime<FixedOffset>,
+    ) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO events (at, kind, source, message, agency, campaign, files, detail, actor) VALUES (?1, 'revalidated', 'store', ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![at.to_rfc3339(), message, agency, campaign, json!([{"name": file}]).to_string(), change, actor],
+            )
+            .map_err(|e| self.sql(e))?;
+        Ok(())
+    }
+
+    /// A workbook's findings, its annotated copy, and — when filed as a version — its values.
+    fn validation_rows(
+        &self,
+        file: i64,
+        v: &Validation,
+        filed: Option<(&Plan, &Examined, u32)>,
+        f: &crate::pipeline::ExaminedFile,
+    ) -> Result<()> {
+        if let Some(copy) = &v.annotated {
+            let sha = crate::pipeline::sha256_hex(copy);
+            self.objects.put(&sha, copy).map_err(|e| io(&self.dir, e))?;
+        }
+        let mut st = self
+            .conn
+            .prepare_cached("INSERT INTO findings (file, rule, severity, sheet, cell, indicator, label, col, value, expected, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")
+            .map_err(|e| self.sql(e))?;
+        for x in &v.findings {
+            let severity = if x.severity == Severity::Error {
+                "error"
+            } else {
+                "warning"
+            };
+            st.execute(params![
+                file,
+                x.rule,
+                severity,
+                x.sheet,
+                x.cell,
+                x.indicator,
+                x.label,
+                x.column,
+                x.value,
+                x.expected,
+                x.message
+            ])
+            .map_err(|e| self.sql(e))?;
+        }
+        let (Some((plan, ex, version)), Some(form)) = (filed, &v.form) else {
+            return Ok(());
+        };
+        let (Some(agency), Some(campaign), Some((deliverable, _))) =
+            (&plan.agency, &ex.campaign, &f.deliverable)
+        else {
+            return Ok(());
+        };
+        self.insert_data(file, campaign, agency, deliverable, version, form, v)
+    }
+
+    /// The values a workbook holds, for consolidation.
+    #[allow(clippy::too_many_arguments)] // the key of a consolidated value, one part each
+    fn insert_data(
+        &self,
+        file: i64,
+        campaign: &str,
+        agency: &str,
+        deliverable: &str,
+        version: u32,
+        form: &str,
+        v: &Validation,
+    ) -> Result<()> {
+        use crate::forms::value::Value;
+        let mut st = self
+            .conn
+            .prepare_cached("INSERT INTO data (file, campaign, agency, deliverable, version, form, form_version, sheet, indicator, col, value, low, high, text, unit, cell) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)")
+            .map_err(|e| self.sql(e))?;
+        for d in &v.data {
+            let (value, low, high) = match &d.value {
+                Value::Number { value, .. } => (Some(*value), None, None),
+                Value::Range { low, high, .. } => (None, Some(*low), Some(*high)),
+                Value::AtLeast { value, .. } => (None, Some(*value), None),
+                Value::AtMost { value, .. } => (None, None, Some(*value)),
+                _ => (None, None, None),
+            };
+            st.execute(params![
+                file,
+                campaign,
+                agency,
+                deliverable,
+                version,
+                form,
+                v.form_version,
+                d.sheet,
+                d.indicator,
+                d.column,
+                value,
+                low,
+                high,
+                d.text,
+                d.unit,
+                d.cell
+            ])
+            .map_err(|e| self.sql(e))?;
+        }
+        Ok(())
     }
 
     fn log_item(
@@ -537,6 +757,28 @@ impl Store {
                     .map(|d| (d.label.clone(), d.name.clone())),
                 version: plan.file_versions[i],
                 check: f.check.as_str(),
+                validation: f.validation.as_ref().filter(|v| v.form.is_some()).map(|v| {
+                    (
+                        v.valid,
+                        v.count(Severity::Error),
+                        v.count(Severity::Warning),
+                    )
+                }),
+                findings: f
+                    .validation
+                    .as_ref()
+                    .map(|v| receipt::finding_lines(&v.findings))
+                    .unwrap_or_default(),
+                annotated: f.validation.as_ref().is_some_and(|v| v.annotated.is_some()),
+            })
+            .collect();
+        let attachments: Vec<serde_json::Value> = ex
+            .files
+            .iter()
+            .filter_map(|f| f.validation.as_ref()?.annotated.as_ref().map(|a| (f, a)))
+            .map(|(f, a)| {
+                let stem = f.name.rsplit_once('.').map_or(f.name.as_str(), |(s, _)| s);
+                json!({"sha256": crate::pipeline::sha256_hex(a), "name": format!("Ket-qua-kiem-tra - {stem}.xlsx"), "content_type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"})
             })
             .collect();
         let arrived = ex.arrived.with_timezone(&config.timezone).fixed_offset();
@@ -564,8 +806,8 @@ impl Store {
         let refs = serde_json::to_string(&ex.envelope.references).unwrap_or_default();
         self.conn
             .execute(
-                "INSERT INTO outbox (created_at, kind, message, agency, to_addr, subject, body, in_reply_to, refs) VALUES (?1, 'receipt', ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![now.to_rfc3339(), id, plan.agency, to, rendered.subject, rendered.body, ex.envelope.message_id, refs],
+                "INSERT INTO outbox (created_at, kind, message, agency, to_addr, subject, body, in_reply_to, refs, attachments) VALUES (?1, 'receipt', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![now.to_rfc3339(), id, plan.agency, to, rendered.subject, rendered.body, ex.envelope.message_id, refs, serde_json::to_string(&attachments).unwrap_or_default()],
             )
             .map_err(|e| self.sql(e))?;
         Ok(())

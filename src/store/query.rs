@@ -80,6 +80,8 @@ pub struct Cell {
     pub received_at: Option<String>,
     /// Whether that was after the deadline.
     pub late: Option<bool>,
+    /// Warnings of the latest version, when accepted with warnings.
+    pub warnings: u32,
 }
 
 /// Computes the status of every campaign as of `now`.
@@ -88,25 +90,32 @@ pub fn status(store: &Store, config: &Config, now: DateTime<FixedOffset>) -> Res
     for c in &config.campaigns {
         let mut st = store
             .conn()
-            .prepare_cached("SELECT agency, deliverable, version, received_at, state FROM versions WHERE campaign = ?1 ORDER BY agency, deliverable, version")
+            .prepare_cached("SELECT agency, deliverable, version, received_at, state, warnings FROM versions WHERE campaign = ?1 ORDER BY agency, deliverable, version")
             .map_err(|e| store.sql(e))?;
-        let rows: Vec<(String, String, u32, String, String)> = st
+        let rows: Vec<(String, String, u32, String, String, u32)> = st
             .query_map([&c.id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
             })
             .map_err(|e| store.sql(e))?
             .collect::<rusqlite::Result<_>>()
             .map_err(|e| store.sql(e))?;
         let quarantined: u32 = store
             .conn()
-            .query_row("SELECT count(*) FROM messages WHERE outcome IN ('unknown-sender', 'probable-agency') AND (campaign = ?1 OR campaign IS NULL)", [&c.id], |r| r.get(0))
+            .query_row("SELECT count(*) FROM messages WHERE outcome IN ('unknown-sender', 'probable-agency', 'unclassified', 'no-campaign') AND (campaign = ?1 OR campaign IS NULL)", [&c.id], |r| r.get(0))
             .map_err(|e| store.sql(e))?;
         let (mut received, mut valid, mut on_time) = (0, 0, 0);
         let mut agencies = Vec::new();
         for a in &c.agencies {
             let mut cells = Vec::new();
             for d in &c.deliverables {
-                let versions: Vec<&(String, String, u32, String, String)> = rows
+                let versions: Vec<&(String, String, u32, String, String, u32)> = rows
                     .iter()
                     .filter(|r| r.0 == a.code && r.1 == d.id)
                     .collect();
@@ -117,6 +126,7 @@ pub fn status(store: &Store, config: &Config, now: DateTime<FixedOffset>) -> Res
                         version: None,
                         received_at: None,
                         late: None,
+                        warnings: 0,
                     },
                     Some(latest) => {
                         let first = versions
@@ -138,6 +148,7 @@ pub fn status(store: &Store, config: &Config, now: DateTime<FixedOffset>) -> Res
                             version: Some(latest.2),
                             received_at: Some(first.3.clone()),
                             late,
+                            warnings: if latest.4 == "accepted" { latest.5 } else { 0 },
                         }
                     }
                 };
@@ -275,12 +286,14 @@ pub struct Queued {
     pub in_reply_to: Option<String>,
     /// The thread's Message-IDs.
     pub references: Vec<String>,
+    /// Files to attach: (object SHA-256, file name, content type).
+    pub attachments: Vec<(String, String, String)>,
 }
 
 pub(super) fn unsent(store: &Store) -> Result<Vec<Queued>> {
     let mut st = store
         .conn()
-        .prepare("SELECT id, to_addr, subject, body, in_reply_to, refs FROM outbox WHERE sent_at IS NULL ORDER BY id")
+        .prepare("SELECT id, to_addr, subject, body, in_reply_to, refs, attachments FROM outbox WHERE sent_at IS NULL ORDER BY id")
         .map_err(|e| store.sql(e))?;
     let rows = st
         .query_map([], |r| {
@@ -294,6 +307,19 @@ pub(super) fn unsent(store: &Store) -> Result<Vec<Queued>> {
                 references: refs
                     .and_then(|s| serde_json::from_str(&s).ok())
                     .unwrap_or_default(),
+                attachments: r
+                    .get::<_, Option<String>>(6)?
+                    .and_then(|a| serde_json::from_str::<Vec<serde_json::Value>>(&a).ok())
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|v| {
+                        Some((
+                            v["sha256"].as_str()?.to_string(),
+                            v["name"].as_str()?.to_string(),
+                            v["content_type"].as_str()?.to_string(),
+                        ))
+                    })
+                    .collect(),
             })
         })
         .map_err(|e| store.sql(e))?;
@@ -387,6 +413,15 @@ pub struct FileSummary {
     pub version: Option<u32>,
     /// Check result.
     pub check: String,
+    /// The form recognised, for a checked workbook.
+    #[serde(default)]
+    pub form: Option<String>,
+    /// Whether the workbook holds no error finding (None when not checked).
+    #[serde(default)]
+    pub valid: Option<bool>,
+    /// Findings as `rule@cell` (`rule` alone when no cell), in the order reported.
+    #[serde(default)]
+    pub findings: Vec<String>,
 }
 
 /// Summarises the item recorded under a source key.
@@ -423,21 +458,45 @@ pub fn item_summary(store: &Store, key: &str) -> Result<Option<ItemSummary>> {
         .map_err(|e| store.sql(e))?;
     let mut st = store
         .conn()
-        .prepare("SELECT name, kind, deliverable, version, check_result FROM files WHERE message = ?1 ORDER BY seq")
+        .prepare("SELECT id, name, kind, deliverable, version, check_result, form, errors FROM files WHERE message = ?1 ORDER BY seq")
         .map_err(|e| store.sql(e))?;
-    let files = st
+    let rows: Vec<(i64, FileSummary, Option<i64>)> = st
         .query_map([id], |r| {
-            Ok(FileSummary {
-                name: r.get(0)?,
-                kind: r.get(1)?,
-                deliverable: r.get(2)?,
-                version: r.get(3)?,
-                check: r.get(4)?,
-            })
+            Ok((
+                r.get(0)?,
+                FileSummary {
+                    name: r.get(1)?,
+                    kind: r.get(2)?,
+                    deliverable: r.get(3)?,
+                    version: r.get(4)?,
+                    check: r.get(5)?,
+                    form: r.get(6)?,
+                    valid: None,
+                    findings: Vec::new(),
+                },
+                r.get(7)?,
+            ))
         })
         .map_err(|e| store.sql(e))?
         .collect::<rusqlite::Result<_>>()
         .map_err(|e| store.sql(e))?;
+    let mut files = Vec::new();
+    let mut st = store
+        .conn()
+        .prepare_cached("SELECT rule, cell FROM findings WHERE file = ?1 ORDER BY id")
+        .map_err(|e| store.sql(e))?;
+    for (file, mut summary, errors) in rows {
+        summary.valid = errors.map(|e| e == 0);
+        summary.findings = st
+            .query_map([file], |r| {
+                let (rule, cell): (String, Option<String>) = (r.get(0)?, r.get(1)?);
+                Ok(cell.map_or(rule.clone(), |c| format!("{rule}@{c}")))
+            })
+            .map_err(|e| store.sql(e))?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(|e| store.sql(e))?;
+        files.push(summary);
+    }
     Ok(Some(ItemSummary {
         outcome,
         agency,
@@ -446,4 +505,54 @@ pub fn item_summary(store: &Store, key: &str) -> Result<Option<ItemSummary>> {
         receipt,
         files,
     }))
+}
+
+/// A value of a consolidated campaign.
+#[derive(Debug, Clone)]
+pub struct DataRow {
+    /// Agency code.
+    pub agency: String,
+    /// Deliverable id.
+    pub deliverable: String,
+    /// Form sheet id.
+    pub sheet: String,
+    /// Indicator (row id).
+    pub indicator: String,
+    /// Column id.
+    pub column: String,
+    /// A single number, when the cell holds one.
+    pub value: Option<f64>,
+    /// The cell as written.
+    pub text: String,
+}
+
+/// The values of each agency's latest accepted version of each deliverable.
+pub fn latest_accepted_data(store: &Store, campaign: &str) -> Result<Vec<DataRow>> {
+    let mut st = store
+        .conn()
+        .prepare(
+            "SELECT d.agency, d.deliverable, d.sheet, d.indicator, d.col, d.value, d.text
+             FROM data d
+             JOIN (SELECT agency, deliverable, max(version) AS version FROM versions
+                   WHERE campaign = ?1 AND state = 'accepted' GROUP BY agency, deliverable) v
+               ON v.agency = d.agency AND v.deliverable = d.deliverable AND v.version = d.version
+             JOIN files f ON f.id = d.file AND f.errors = 0
+             WHERE d.campaign = ?1",
+        )
+        .map_err(|e| store.sql(e))?;
+    let rows = st
+        .query_map([campaign], |r| {
+            Ok(DataRow {
+                agency: r.get(0)?,
+                deliverable: r.get(1)?,
+                sheet: r.get(2)?,
+                indicator: r.get(3)?,
+                column: r.get(4)?,
+                value: r.get(5)?,
+                text: r.get(6)?,
+            })
+        })
+        .map_err(|e| store.sql(e))?;
+    rows.collect::<rusqlite::Result<_>>()
+        .map_err(|e| store.sql(e))
 }

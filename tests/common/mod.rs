@@ -92,3 +92,75 @@ pub fn tree(dir: &Path) -> Vec<String> {
     out.sort();
     out
 }
+
+/// A value an agency types into a cell.
+pub enum Typed {
+    /// A numeric cell.
+    Number(f64),
+    /// A text cell.
+    Text(&'static str),
+}
+
+/// Writes a filled form as an agency would, with rust_xlsxwriter: the blank form's layout and
+/// marker, and `value(sheet id, row id, column id)` in each value cell.
+pub fn filled_form(
+    spec: &intake::forms::spec::FormSpec,
+    agency: &str,
+    value: &dyn Fn(&str, &str, &str) -> Option<Typed>,
+) -> Vec<u8> {
+    use intake::forms::blank::Layout;
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    for sheet in &spec.sheets {
+        let layout = Layout::of(spec, sheet);
+        let ws = wb.add_worksheet();
+        ws.set_name(&sheet.name).unwrap();
+        ws.write_string(
+            layout.agency_row,
+            0,
+            format!("ĐƠN VỊ: {}", agency.to_uppercase()),
+        )
+        .unwrap();
+        for (i, h) in spec.heading.iter().enumerate() {
+            ws.write_string(layout.heading_row + i as u32, 0, h)
+                .unwrap();
+        }
+        if let Some(t) = &sheet.title {
+            ws.write_string(layout.title_row, 0, t).unwrap();
+        }
+        ws.write_string(layout.header_row, layout.code_col, &sheet.code_header)
+            .unwrap();
+        ws.write_string(layout.header_row, layout.label_col, &sheet.label_header)
+            .unwrap();
+        ws.write_string(layout.header_row, layout.unit_col, &sheet.unit_header)
+            .unwrap();
+        for (j, c) in sheet.columns.iter().enumerate() {
+            ws.write_string(
+                layout.header_row,
+                layout.first_value_col + j as u16,
+                &c.label,
+            )
+            .unwrap();
+        }
+        for (i, row) in sheet.rows.iter().enumerate() {
+            let r = layout.first_row + i as u32;
+            ws.write_string(r, layout.code_col, &row.code).unwrap();
+            ws.write_string(r, layout.label_col, &row.label).unwrap();
+            ws.write_string(r, layout.unit_col, &row.unit).unwrap();
+            for (j, c) in sheet.columns.iter().enumerate() {
+                let col = layout.first_value_col + j as u16;
+                match value(&sheet.id, &row.id, &c.id) {
+                    Some(Typed::Number(n)) => ws.write_number(r, col, n).unwrap(),
+                    Some(Typed::Text(t)) => ws.write_string(r, col, t).unwrap(),
+                    None => ws,
+                };
+            }
+        }
+    }
+    let marker = wb.add_worksheet();
+    marker.set_name("_intake").unwrap();
+    marker
+        .write_string(0, 0, intake::forms::blank::marker_text(spec))
+        .unwrap();
+    marker.set_hidden(true);
+    wb.save_to_buffer().unwrap()
+}

@@ -1,0 +1,284 @@
+//! Forms through the whole pipeline: an agency e-mails a filled appendix; intake recognises
+//! it, finds the errors at their cells, files it as invalid or accepted, sends a receipt that
+//! lists the findings with the marked copy attached, consolidates accepted values with the
+//! districts' total, and re-validates stored workbooks after a spec change.
+
+mod common;
+
+use base64::Engine;
+use common::Typed;
+use intake::daemon::Worker;
+use intake::source::maildir::Maildir;
+use intake::store::query;
+use mail_parser::MimeHeaders;
+
+/// A mail from `from` with one xlsx attachment, arriving on 5 July 2018.
+fn mail(from: &str, id: &str, name: &str, xlsx: &[u8]) -> Vec<u8> {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(xlsx);
+    let lines: Vec<&str> = b64
+        .as_bytes()
+        .chunks(76)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    format!(
+        "Received: from mail.langson.example by mx.skhdt.langson.example; Thu, 5 Jul 2018 09:00:00 +0700\r\n\
+         From: {from}\r\nTo: skhdt@langson.example\r\nSubject: Gửi Phụ lục I\r\nMessage-ID: <{id}@langson.example>\r\n\
+         MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nKính gửi Sở.\r\n\
+         --b\r\nContent-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet; name=\"{name}\"\r\n\
+         Content-Disposition: attachment; filename=\"{name}\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n--b--\r\n",
+        lines.join("\r\n")
+    )
+    .into_bytes()
+}
+
+/// Plausible values for a district's Appendix I: every number 10, shares that add to 100,
+/// budget revenue equal to its parts.
+fn district_value(
+    structure_last: f64,
+    revenue_total: f64,
+) -> impl Fn(&str, &str, &str) -> Option<Typed> {
+    move |_, row, col| {
+        let n = match row {
+            "co-cau-nlts" => 21.61,
+            "co-cau-cnxd" => 19.5,
+            "co-cau-dv" => 49.42,
+            "co-cau-thue" => structure_last,
+            "thu-ns" => revenue_total,
+            "thu-ns-noi-dia" => 200.0,
+            "thu-ns-xnk" => 100.0,
+            "thu-ns-khac" => 0.0,
+            "luong-thuc" => 45.5,
+            _ if col == "mt2020" => return Some(Typed::Text("8 - 9")),
+            _ => 10.0,
+        };
+        Some(Typed::Number(n))
+    }
+}
+
+#[test]
+fn a_filled_form_is_checked_filed_consolidated_and_revalidated() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::config(dir.path());
+    let campaign = &config.campaigns[0];
+    let pl1 = campaign.deliverable("pl1").unwrap().spec.clone().unwrap();
+    let maildir = Maildir::open(&config.mailbox.path, config.mailbox.on_filed).unwrap();
+    let mut worker = Worker::open(
+        config.clone(),
+        common::inspector(),
+        common::clock("2018-07-12T09:00:00+07:00"),
+    )
+    .unwrap();
+
+    // Cao Lộc: shares 21.61 + 19.5 + 49.42 + 9.46 = 99.99, within the tolerance of the decimals given.
+    let ok = common::filled_form(&pl1, "UBND huyện Cao Lộc", &district_value(9.46, 300.0));
+    maildir
+        .deliver(
+            "1530756000.a.mx",
+            &mail("ubnd-cao-loc@langson.example", "a", "PL1_CaoLoc.xlsx", &ok),
+        )
+        .unwrap();
+    // Lộc Bình: shares add to 97.53 (error), and budget revenue 350 ≠ 200 + 100 + 0 (error).
+    let bad = common::filled_form(&pl1, "UBND huyện Lộc Bình", &district_value(7.0, 350.0));
+    maildir
+        .deliver(
+            "1530756001.b.mx",
+            &mail(
+                "ubnd-loc-binh@langson.example",
+                "b",
+                "PL1_LocBinh.xlsx",
+                &bad,
+            ),
+        )
+        .unwrap();
+    worker.pass().unwrap();
+
+    let good = query::item_summary(worker.store(), "maildir:1530756000.a.mx")
+        .unwrap()
+        .unwrap();
+    assert_eq!(good.files[0].form.as_deref(), Some("742-2018-pl1"));
+    assert_eq!(
+        good.files[0].valid,
+        Some(true),
+        "{:?}",
+        good.files[0].findings
+    );
+    let wrong = query::item_summary(worker.store(), "maildir:1530756001.b.mx")
+        .unwrap()
+        .unwrap();
+    assert_eq!(wrong.files[0].valid, Some(false));
+    let layout = intake::forms::blank::Layout::of(&pl1, &pl1.sheets[0]);
+    let row_of = |id: &str| {
+        layout.first_row + pl1.sheets[0].rows.iter().position(|r| r.id == id).unwrap() as u32
+    };
+    // The sum finding sits on the first share's cell, in each checked column (TH 2016, TH 2017, ƯTH 2018).
+    for col in [0u32, 1, 3] {
+        let cell = intake::workbook::a1(row_of("co-cau-nlts"), layout.first_value_col as u32 + col);
+        assert!(
+            wrong.files[0]
+                .findings
+                .contains(&format!("co-cau-kinh-te-100@{cell}")),
+            "{cell} in {:?}",
+            wrong.files[0].findings
+        );
+    }
+    let total_cell = intake::workbook::a1(row_of("thu-ns"), layout.first_value_col as u32);
+    assert!(
+        wrong.files[0]
+            .findings
+            .contains(&format!("thu-ns-tong@{total_cell}")),
+        "{:?}",
+        wrong.files[0].findings
+    );
+
+    // Status: accepted for Cao Lộc, invalid for Lộc Bình.
+    let status = query::status(
+        worker.store(),
+        &config,
+        common::time("2018-07-12T09:00:00+07:00"),
+    )
+    .unwrap();
+    let cell = |code: &str| {
+        status.campaigns[0]
+            .agencies
+            .iter()
+            .find(|a| a.code == code)
+            .unwrap()
+            .deliverables[0]
+            .state
+            .clone()
+    };
+    assert_eq!(
+        (
+            cell("ubnd-cao-loc").as_str(),
+            cell("ubnd-loc-binh").as_str()
+        ),
+        ("accepted", "invalid")
+    );
+
+    // The receipt to Lộc Bình lists the findings with their cells and attaches the marked copy.
+    let receipts: Vec<String> = common::tree(&config.outbox_dir)
+        .into_iter()
+        .filter(|f| f.ends_with(".eml") && !f.starts_with(".staging"))
+        .map(|f| {
+            String::from_utf8_lossy(&std::fs::read(config.outbox_dir.join(f)).unwrap()).into_owned()
+        })
+        .collect();
+    let to_loc_binh = receipts
+        .iter()
+        .find(|r| r.contains("To: ubnd-loc-binh@langson.example"))
+        .expect("a receipt to Lộc Bình");
+    let parsed = mail_parser::MessageParser::default()
+        .parse(to_loc_binh.as_bytes())
+        .unwrap();
+    let body = parsed.body_text(0).unwrap();
+    assert!(body.contains("KHÔNG HỢP LỆ"), "{body}");
+    assert!(body.contains(&format!("ô {total_cell}")), "{body}");
+    let attachment = parsed
+        .attachments()
+        .next()
+        .expect("the marked copy is attached");
+    assert!(
+        attachment
+            .attachment_name()
+            .unwrap()
+            .starts_with("Ket-qua-kiem-tra")
+    );
+    let copy = intake::workbook::Inspector::new(Default::default(), None)
+        .read(
+            attachment.contents(),
+            intake::workbook::WorkbookFormat::Xlsx,
+        )
+        .unwrap();
+    assert_eq!(copy.sheets[0].name, intake::forms::annotate::SUMMARY_SHEET);
+
+    // Consolidation: Cao Lộc's accepted values; the districts' total only for additive rows.
+    let data = intake::export::consolidated(worker.store(), "742-2018").unwrap();
+    let key = |row: &str, agency: &str| {
+        (
+            "pl1".to_string(),
+            "pl1".to_string(),
+            row.to_string(),
+            "th2016".to_string(),
+            agency.to_string(),
+        )
+    };
+    assert_eq!(
+        data.get(&key("luong-thuc", "ubnd-cao-loc"))
+            .and_then(|v| v.number),
+        Some(45.5)
+    );
+    assert!(
+        data.get(&key("luong-thuc", "ubnd-loc-binh")).is_none(),
+        "an invalid version is not consolidated"
+    );
+    let xlsx = intake::export::consolidated_xlsx(campaign, &data).unwrap();
+    let grid = intake::workbook::Inspector::new(Default::default(), None)
+        .read(&xlsx, intake::workbook::WorkbookFormat::Xlsx)
+        .unwrap();
+    let sheet = &grid.sheets[0];
+    let text_at = |r: u32, c: u32| {
+        sheet
+            .cells
+            .iter()
+            .find(|x| x.row == r && x.col == c)
+            .map(|x| x.value.clone())
+    };
+    let food = 4 + pl1.sheets[0]
+        .rows
+        .iter()
+        .position(|r| r.id == "luong-thuc")
+        .unwrap() as u32;
+    let rate = 4 + pl1.sheets[0]
+        .rows
+        .iter()
+        .position(|r| r.id == "ho-ngheo")
+        .unwrap() as u32;
+    assert_eq!(
+        text_at(food, 3),
+        Some(intake::workbook::CellValue::Number(45.5)),
+        "districts' total of an additive row"
+    );
+    assert_eq!(text_at(rate, 3), None, "no total for a rate");
+
+    // A rule change for the campaign (the structure sum made a warning, the revenue sum off)
+    // and re-validation: Lộc Bình's workbook is now accepted with warnings; the log says so.
+    let mut relaxed = config.clone();
+    relaxed.campaigns[0]
+        .rules
+        .insert("thu-ns-tong".into(), intake::config::RuleSetting::Off);
+    relaxed.campaigns[0].rules.insert(
+        "co-cau-kinh-te-100".into(),
+        intake::config::RuleSetting::Warning,
+    );
+    drop(worker);
+    let store = intake::store::Store::open(&relaxed.store_dir).unwrap();
+    let r = intake::revalidate::revalidate(
+        &relaxed,
+        &store,
+        &common::inspector(),
+        "742-2018",
+        "Nguyễn Văn A",
+        common::time("2018-07-13T09:00:00+07:00"),
+    )
+    .unwrap();
+    assert_eq!((r.checked, r.changed, r.versions_changed), (2, 1, 1));
+    let status =
+        query::status(&store, &relaxed, common::time("2018-07-13T09:00:00+07:00")).unwrap();
+    let row = status.campaigns[0]
+        .agencies
+        .iter()
+        .find(|a| a.code == "ubnd-loc-binh")
+        .unwrap();
+    // Three structure warnings, and three from the labour structure this filler puts 10 in.
+    assert_eq!(
+        (
+            row.deliverables[0].state.as_str(),
+            row.deliverables[0].warnings
+        ),
+        ("accepted", 6)
+    );
+    let log = query::events(&store, &query::LogFilter::default()).unwrap();
+    assert!(log.iter().any(|e| e.kind == "revalidated"
+        && e.agency.as_deref() == Some("ubnd-loc-binh")
+        && e.actor.as_deref() == Some("Nguyễn Văn A")));
+}
