@@ -51,7 +51,8 @@ pub fn check(
     campaign: &Campaign,
     from: Option<From<'_>>,
 ) -> Result<Checked, InspectError> {
-    let grid = inspector.read(bytes, format)?;
+    let mut grid = inspector.read(bytes, format)?;
+    unlegacy(&mut grid);
     let specs: Vec<&super::spec::FormSpec> = campaign
         .deliverables
         .iter()
@@ -98,3 +99,24 @@ pub fn check(
         Recognised::Unknown => Ok(unrecognised(grid, &[])),
     }
 }
+
+/// Converts the text of a sheet typed in a legacy Vietnamese font (TCVN3, VNI) to Unicode.
+/// The sheet is judged as a whole: one cell such as "Cao Léc" is valid either way, but not
+/// beside "Tû lÖ hé nghÌo".
+fn unlegacy(grid: &mut Grid) {
+    use crate::workbook::CellValue;
+    for sheet in &mut grid.sheets {
+        let found = super::legacy::detect_all(sheet.cells.iter().filter_map(|c| match &c.value {
+            CellValue::Text(t) => Some(t.as_str()),
+            _ => None,
+        }));
+        if let Some(encoding) = found {
+            for cell in &mut sheet.cells {
+                if let CellValue::Text(t) = &mut cell.value {
+                    *t = super::legacy::to_unicode(t, encoding);
+                }
+            }
+        }
+    }
+}
+
