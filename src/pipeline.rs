@@ -19,7 +19,7 @@ use crate::forms::spec::Severity;
 use crate::forms::validate::{Datum, Finding, From};
 use crate::forms::{annotate, check};
 use crate::identify::{self, AgencyMatch, Clues};
-use crate::workbook::{FormMarker, InspectError, Inspection, Inspector};
+use crate::workbook::{CellValue, FormMarker, Grid, InspectError, Inspector};
 
 /// Where an item came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,6 +117,8 @@ pub struct ExaminedFile {
     pub sheets: Vec<String>,
     /// The form check of a readable workbook, once its campaign is known.
     pub validation: Option<Validation>,
+    /// The workbook's cells, until it is checked.
+    pub grid: Option<Grid>,
 }
 
 /// A workbook's form check, as filed and told to the sender.
@@ -395,22 +397,16 @@ pub fn examine(
         ex.arrived = at;
     }
     for f in extraction.files {
-        let (check, inspection) = check_file(&f, inspector);
-        let marker = inspection.as_ref().and_then(|i| i.marker.clone());
-        let headings: Vec<String> = inspection
+        let (check, grid) = check_file(&f, inspector);
+        let marker = grid.as_ref().and_then(|g| g.marker.clone());
+        let headings: Vec<String> = grid
             .as_ref()
-            .map(|i| {
-                i.sheets
-                    .iter()
-                    .filter(|s| s.visible)
-                    .flat_map(|s| s.heading.iter().cloned())
-                    .collect()
-            })
+            .map(|g| headings_of(g, HEADING_ROWS))
             .unwrap_or_default();
-        let sheets: Vec<String> = inspection
+        let sheets: Vec<String> = grid
             .as_ref()
-            .map(|i| {
-                i.sheets
+            .map(|g| {
+                g.sheets
                     .iter()
                     .filter(|s| s.visible)
                     .map(|s| s.name.clone())
@@ -429,6 +425,7 @@ pub fn examine(
             headings,
             sheets,
             validation: None,
+            grid,
         });
     }
 
@@ -510,7 +507,7 @@ pub fn examine(
                     kind: a.kind,
                 });
             for f in &mut ex.files {
-                validate_file(f, c, inspector, from);
+                validate_file(f, c, from);
             }
         }
     }
@@ -519,25 +516,15 @@ pub fn examine(
 
 /// Checks a readable workbook against the campaign's forms; the form it is recognised as
 /// decides its deliverable over file-name keywords.
-fn validate_file(
-    f: &mut ExaminedFile,
-    campaign: &Campaign,
-    inspector: &Inspector,
-    from: Option<From<'_>>,
-) {
-    let FileKind::Workbook(format) = f.kind else {
+fn validate_file(f: &mut ExaminedFile, campaign: &Campaign, from: Option<From<'_>>) {
+    if !matches!(f.kind, FileKind::Workbook(_)) {
         return;
-    };
+    }
     if f.check != Check::Ok || !campaign.deliverables.iter().any(|d| d.spec.is_some()) {
         return;
     }
-    let checked = match check::check(&f.bytes, format, inspector, campaign, from) {
-        Ok(c) => c,
-        Err(e) => {
-            f.check = Check::Unreadable(e.to_string());
-            return;
-        }
-    };
+    let Some(grid) = f.grid.take() else { return };
+    let checked = check::check_grid(grid, campaign, from);
     if let Some(d) = &checked.deliverable {
         let how = if checked.by == Some(RecognisedBy::Marker) {
             How::Marker
@@ -593,7 +580,11 @@ fn identify_sender(ex: &Examined, agencies: &[&Agency], config: &Config) -> Agen
     identify::identify(agencies, &senders, &clues)
 }
 
-fn check_file(f: &extract::FoundFile, inspector: &Inspector) -> (Check, Option<Inspection>) {
+/// Rows of a sheet read as its heading (titles, the agency's name).
+const HEADING_ROWS: usize = 8;
+
+/// Reads a workbook once, within limits: its check and its cells.
+fn check_file(f: &extract::FoundFile, inspector: &Inspector) -> (Check, Option<Grid>) {
     match f.kind {
         FileKind::Document(_) if f.magic_ok => (Check::Ok, None),
         FileKind::Document(_) => (
@@ -604,16 +595,46 @@ fn check_file(f: &extract::FoundFile, inspector: &Inspector) -> (Check, Option<I
             if crate::workbook::is_encrypted_ooxml(&f.bytes) {
                 return (Check::Encrypted, None);
             }
-            match inspector.inspect(&f.bytes, format) {
-                Ok(i) if i.sheets.iter().filter(|s| s.visible).all(|s| s.cells == 0) => {
-                    (Check::Empty, Some(i))
+            match inspector.read(&f.bytes, format) {
+                Ok(mut g) => {
+                    check::unlegacy(&mut g);
+                    let empty = g.sheets.iter().filter(|s| s.visible).all(|s| {
+                        s.cells
+                            .iter()
+                            .all(|c| matches!(&c.value, CellValue::Text(t) if t.trim().is_empty()))
+                    });
+                    (if empty { Check::Empty } else { Check::Ok }, Some(g))
                 }
-                Ok(i) => (Check::Ok, Some(i)),
                 Err(InspectError::Encrypted) => (Check::Encrypted, None),
                 Err(e) => (Check::Unreadable(e.to_string()), None),
             }
         }
     }
+}
+
+/// The texts of the first non-empty rows of each visible sheet, in reading order.
+fn headings_of(grid: &Grid, rows: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    for sheet in grid.sheets.iter().filter(|s| s.visible) {
+        let mut seen_rows = 0;
+        let mut last_row = None;
+        for cell in &sheet.cells {
+            let Some(text) =
+                crate::forms::recognise::text(&cell.value).filter(|t| !t.trim().is_empty())
+            else {
+                continue;
+            };
+            if last_row != Some(cell.row) {
+                seen_rows += 1;
+                last_row = Some(cell.row);
+            }
+            if seen_rows > rows {
+                break;
+            }
+            out.push(text.trim().to_string());
+        }
+    }
+    out
 }
 
 /// Decides what to do with examined facts, given what the store holds.

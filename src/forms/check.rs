@@ -53,6 +53,11 @@ pub fn check(
 ) -> Result<Checked, InspectError> {
     let mut grid = inspector.read(bytes, format)?;
     unlegacy(&mut grid);
+    Ok(check_grid(grid, campaign, from))
+}
+
+/// Recognises and validates a workbook already read (legacy text converted).
+pub fn check_grid(grid: Grid, campaign: &Campaign, from: Option<From<'_>>) -> Checked {
     let specs: Vec<&super::spec::FormSpec> = campaign
         .deliverables
         .iter()
@@ -83,7 +88,7 @@ pub fn check(
                 .iter()
                 .find(|d| d.form.as_deref() == Some(rec.spec.id.as_str()))
                 .map(|d| d.id.clone());
-            Ok(Checked {
+            Checked {
                 deliverable,
                 form: Some(report.form),
                 form_version: Some(report.form_version),
@@ -93,17 +98,17 @@ pub fn check(
                 findings: report.findings,
                 data: report.data,
                 grid,
-            })
+            }
         }
-        Recognised::Ambiguous(candidates) => Ok(unrecognised(grid, &candidates)),
-        Recognised::Unknown => Ok(unrecognised(grid, &[])),
+        Recognised::Ambiguous(candidates) => unrecognised(grid, &candidates),
+        Recognised::Unknown => unrecognised(grid, &[]),
     }
 }
 
 /// Converts the text of a sheet typed in a legacy Vietnamese font (TCVN3, VNI) to Unicode.
 /// The sheet is judged as a whole: one cell such as "Cao Léc" is valid either way, but not
 /// beside "Tû lÖ hé nghÌo".
-fn unlegacy(grid: &mut Grid) {
+pub fn unlegacy(grid: &mut Grid) {
     use crate::workbook::CellValue;
     for sheet in &mut grid.sheets {
         let found = super::legacy::detect_all(sheet.cells.iter().filter_map(|c| match &c.value {
@@ -119,4 +124,3 @@ fn unlegacy(grid: &mut Grid) {
         }
     }
 }
-

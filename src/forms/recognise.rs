@@ -69,11 +69,7 @@ pub fn recognise<'s>(grid: &Grid, forms: &[&'s FormSpec]) -> Recognised<'s> {
     if let Some(marker) = &grid.marker
         && let Some(spec) = forms.iter().find(|f| f.id == marker.form)
     {
-        let sheets = spec
-            .sheets
-            .iter()
-            .map(|s| locate(grid, s, true).1)
-            .collect();
+        let sheets = locate_all(grid, spec).into_iter().map(|(_, m)| m).collect();
         return Recognised::Form(Recognition {
             spec,
             by: RecognisedBy::Marker,
@@ -131,8 +127,7 @@ fn content_score(grid: &Grid, spec: &FormSpec) -> (f64, Vec<SheetMatch>) {
     let mut matched = 0.0;
     let mut total = 0.0;
     let mut sheets = Vec::new();
-    for s in &spec.sheets {
-        let (by_name, m) = locate(grid, s, false);
+    for (s, (by_name, m)) in spec.sheets.iter().zip(locate_all(grid, spec)) {
         if by_name {
             named += 1.0;
         }
@@ -155,7 +150,25 @@ fn content_score(grid: &Grid, spec: &FormSpec) -> (f64, Vec<SheetMatch>) {
 
 /// Finds a spec sheet in the workbook: its sheet, header row, columns and rows. Returns
 /// whether the sheet was found by name.
-fn locate(grid: &Grid, spec: &SheetSpec, trust_position: bool) -> (bool, SheetMatch) {
+/// Finds every sheet of a form, each in its own workbook sheet.
+fn locate_all(grid: &Grid, spec: &FormSpec) -> Vec<(bool, SheetMatch)> {
+    let mut taken = Vec::new();
+    spec.sheets
+        .iter()
+        .map(|s| {
+            let found = locate(grid, s, &taken);
+            if let Some(i) = found.1.grid_sheet {
+                taken.push(i);
+            }
+            found
+        })
+        .collect()
+}
+
+/// Finds a spec sheet in a workbook sheet not yet taken by another spec sheet. A sheet counts
+/// only when some of its rows are found by label: column headers alone (every form has
+/// "KH 2019") do not make a budget sheet out of an indicators sheet.
+fn locate(grid: &Grid, spec: &SheetSpec, taken: &[usize]) -> (bool, SheetMatch) {
     let none = SheetMatch {
         grid_sheet: None,
         header_row: None,
@@ -171,26 +184,31 @@ fn locate(grid: &Grid, spec: &SheetSpec, trust_position: bool) -> (bool, SheetMa
         .sheets
         .iter()
         .enumerate()
-        .filter(|(_, s)| s.visible)
+        .filter(|(i, s)| s.visible && !taken.contains(i))
         .map(|(i, s)| (names.contains(&fold(&s.name)), i))
         .collect();
     candidates.sort_by_key(|(named, i)| (!named, *i));
     let mut best: Option<(usize, bool, SheetMatch)> = None;
     for (named, index) in candidates {
-        let m = locate_in(grid, index, spec, trust_position);
-        let found = m.rows.iter().filter(|r| r.is_some()).count()
-            + m.columns.iter().filter(|c| c.is_some()).count();
+        let m = locate_in(grid, index, spec);
+        let rows = m.rows.iter().filter(|r| r.is_some()).count();
+        let valued = spec.rows.iter().filter(|r| r.kind.is_some()).count();
+        // At least a quarter of the rows (two at the least) must be there by label.
+        if rows < 2.max(valued / 4) {
+            continue;
+        }
+        let found = rows + m.columns.iter().filter(|c| c.is_some()).count();
         if best.as_ref().is_none_or(|(f, _, _)| found > *f) {
             best = Some((found, named, m));
         }
     }
     match best {
-        Some((found, named, m)) if found > 0 => (named, m),
-        _ => (false, none),
+        Some((_, named, m)) => (named, m),
+        None => (false, none),
     }
 }
 
-fn locate_in(grid: &Grid, index: usize, spec: &SheetSpec, trust_position: bool) -> SheetMatch {
+fn locate_in(grid: &Grid, index: usize, spec: &SheetSpec) -> SheetMatch {
     let sheet = &grid.sheets[index];
     let last_row = sheet.cells.iter().map(|c| c.row).max().unwrap_or(0);
     let last_col = sheet
@@ -308,12 +326,6 @@ fn locate_in(grid: &Grid, index: usize, spec: &SheetSpec, trust_position: bool) 
             used[j] = true;
             rows[i] = Some(candidates[j].0);
             last_matched = Some(candidates[j].0);
-        } else if trust_position {
-            // Our own blank form: the row stands where the form put it.
-            let at = header_row + 1 + i as u32;
-            if !cell_text(at, label_col.unwrap_or(1)).is_empty() {
-                rows[i] = Some(at);
-            }
         }
     }
     SheetMatch {
@@ -369,10 +381,11 @@ fn normalise_code(code: &str) -> String {
     code.trim().trim_end_matches(['.', ')', ':']).to_lowercase()
 }
 
-/// The text of a cell (numbers as written by the spreadsheet), NFC and with legacy fonts converted.
+/// The text of a cell (numbers as written by the spreadsheet); legacy fonts are converted per
+/// sheet before recognition (see [`super::check::unlegacy`]).
 pub fn text(v: &CellValue) -> Option<String> {
     match v {
-        CellValue::Text(t) => Some(super::legacy::normalise(t).0),
+        CellValue::Text(t) => Some(t.clone()),
         CellValue::Number(n) => Some(if n.fract() == 0.0 && n.abs() < 1e15 {
             format!("{}", *n as i64)
         } else {

@@ -702,7 +702,7 @@ fn raw(v: Option<&CellValue>) -> Raw {
     match v {
         None => Raw::Empty,
         Some(CellValue::Number(n)) => Raw::Number(*n),
-        Some(CellValue::Text(t)) => Raw::Text(super::legacy::normalise(t).0),
+        Some(CellValue::Text(t)) => Raw::Text(t.clone()),
         Some(CellValue::Bool(b)) => Raw::Bool(*b),
         Some(CellValue::Error(e)) => Raw::Error(e.clone()),
         Some(CellValue::FormulaWithoutValue(f)) => Raw::FormulaWithoutValue(f.clone()),
