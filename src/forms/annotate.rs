@@ -155,7 +155,15 @@ pub fn annotated_copy(
             .define_name(MARKER_NAME, &format!("=\"{marker}\""))
             .map_err(whole)?;
     }
-    workbook.set_properties(&DocProperties::new().set_title(fit(title)));
+    // A fixed creation time: the same workbook and findings always give the same bytes, so the
+    // copy is stored once and a re-run after a crash files nothing new.
+    let created = rust_xlsxwriter::ExcelDateTime::from_ymd(2000, 1, 1)
+        .map_err(|source| AnnotateError::Workbook { source })?;
+    workbook.set_properties(
+        &DocProperties::new()
+            .set_title(fit(title))
+            .set_creation_datetime(&created),
+    );
     workbook.save_to_buffer().map_err(whole)
 }
 

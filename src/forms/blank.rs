@@ -167,7 +167,11 @@ pub fn blank_form(
         .define_name(MARKER_NAME, &format!("=\"{marker}\""))
         .map_err(whole)?;
     let title = spec.heading.get(1).or(spec.heading.first());
-    let mut properties = DocProperties::new().set_subject(&marker);
+    // A fixed creation time: the same form always gives the same bytes.
+    let created = rust_xlsxwriter::ExcelDateTime::from_ymd(2000, 1, 1).map_err(whole)?;
+    let mut properties = DocProperties::new()
+        .set_subject(&marker)
+        .set_creation_datetime(&created);
     if let Some(title) = title {
         properties = properties.set_title(title);
     }

@@ -223,19 +223,33 @@ fn locate_in(grid: &Grid, index: usize, spec: &SheetSpec) -> SheetMatch {
     // The header row: the row (within the first 40) whose texts name the most columns; a
     // header on two rows ("Năm 2016" above "TH") is read as the two texts together.
     let mut header: Option<(usize, u32, Vec<Option<u32>>)> = None;
+    // Each column's names as word sets, computed once.
+    let names: Vec<Vec<Words>> = spec
+        .columns
+        .iter()
+        .map(|c| {
+            std::iter::once(&c.label)
+                .chain(c.aliases.iter())
+                .map(|n| words(n))
+                .filter(|w| !w.is_empty())
+                .collect()
+        })
+        .collect();
     for r in 0..=last_row.min(40) {
         let mut cols = vec![None; spec.columns.len()];
         for c in 0..=last_col {
             let here = cell_text(r, c);
+            if here.trim().is_empty() {
+                continue;
+            }
             let above = if r > 0 {
                 cell_text(r - 1, c)
             } else {
                 String::new()
             };
-            for (i, col) in spec.columns.iter().enumerate() {
-                if cols[i].is_none()
-                    && header_matches(col.label.as_str(), &col.aliases, &here, &above)
-                {
+            let (here_w, both_w) = (words(&here), words(&format!("{above} {here}")));
+            for (i, col_names) in names.iter().enumerate() {
+                if cols[i].is_none() && col_names.iter().any(|n| *n == here_w || *n == both_w) {
                     cols[i] = Some(c);
                 }
             }
@@ -336,12 +350,17 @@ fn locate_in(grid: &Grid, index: usize, spec: &SheetSpec) -> SheetMatch {
     }
 }
 
+/// A header's words, "năm" (year) aside, in any order.
+type Words = std::collections::BTreeSet<String>;
+
+fn words(s: &str) -> Words {
+    tokens(s).into_iter().filter(|w| w != "nam").collect()
+}
+
 /// True when a header cell (with the one above it) names a column: the same words, in any
 /// order, "năm" (year) aside — so "TH 2016", "Năm 2016 / TH" and "TH năm 2016" all match.
+#[cfg(test)]
 fn header_matches(label: &str, aliases: &[String], here: &str, above: &str) -> bool {
-    let words = |s: &str| -> std::collections::BTreeSet<String> {
-        tokens(s).into_iter().filter(|w| w != "nam").collect()
-    };
     let here_w = words(here);
     if here_w.is_empty() {
         return false;
