@@ -71,78 +71,70 @@ struct Expected {
     sheets: &'static [(&'static str, bool, usize)],
     /// The first sheet's merged regions (any order).
     merged: &'static [&'static str],
-    /// The first sheet's last cell in reading order.
-    last: Option<(&'static str, Last)>,
+    /// The first sheet's last cell in reading order and its text: in every fixture the
+    /// last filled row ends in its unit, its "Ghi chú" or a range typed as text.
+    last: Option<(&'static str, &'static str)>,
     /// The form id of the marker.
     marker: Option<&'static str>,
 }
 
-/// A last cell's value, spelt so that the table below can be a constant.
-#[derive(Clone, Copy)]
-enum Last {
-    N(f64),
-    T(&'static str),
-}
+/// The merged heading rows 2 to 5 (appendix label, heading, dispatch, sheet title) of forms
+/// nine columns wide (Appendices I and II, "Ghi chú" in I), and six wide (Appendix III).
+const PL_HEAD_I: &[&str] = &["A2:I2", "A3:I3", "A4:I4", "A5:I5"];
+const PL_HEAD_F: &[&str] = &["A2:F2", "A3:F3", "A4:F4", "A5:F5"];
+/// The same without the sheet title's row 5, as in a copy with no appendix label or title.
+const BARE_HEAD_I: &[&str] = &["A2:I2", "A3:I3", "A4:I4"];
+const BARE_HEAD_F: &[&str] = &["A2:F2", "A3:F3", "A4:F4"];
 
-impl Last {
-    fn value(self) -> CellValue {
-        match self {
-            Last::N(n) => number(n),
-            Last::T(t) => text(t),
-        }
-    }
-}
-
-/// The merged title rows of forms eight columns wide (Appendices I and II), and five wide.
-const PL_HEAD_H: &[&str] = &["A1:C1", "A2:H2", "A3:H3", "A4:H4"];
-const PL_HEAD_E: &[&str] = &["A1:C1", "A2:E2", "A3:E3", "A4:E4"];
-
-/// A filled form: its data sheet, then the hidden `_intake` sheet with the marker.
+/// A filled form: its visible sheets (name: non-empty cells), then the hidden `_intake`
+/// sheet with the marker in A1 and a warning not to touch it in A2.
 macro_rules! wb {
-    ($file:literal, $sheet:literal, $cells:literal, $merged:expr, $last:literal, $value:ident($v:expr), $form:literal) => {
+    ($file:literal, [$($sheet:literal: $cells:literal),+], $merged:expr, $last:literal, $value:literal, $form:literal) => {
         Expected {
             file: $file,
-            sheets: &[($sheet, true, $cells), ("_intake", false, 1)],
+            sheets: &[$(($sheet, true, $cells),)+ ("_intake", false, 2)],
             merged: $merged,
-            last: Some(($last, Last::$value($v))),
+            last: Some(($last, $value)),
             marker: Some($form),
         }
     };
 }
 
 /// Every fixture workbook that reads, as openpyxl 3.1, xlrd 2.0 and odfpy read it: file,
-/// first sheet and its non-empty cells, its merged title rows, its last cell, the marker.
+/// visible sheets and their non-empty cells, the first sheet's merged heading rows and last
+/// cell, the marker. Appendix III workbooks carry a second visible sheet, the budget.
 #[rustfmt::skip]
 const EXPECTED: &[Expected] = &[
-    wb!("01-PL1_SoYTe.xlsx", "PL1", 76, PL_HEAD_H, "H14", N(100.0), "742-2018-pl1"),
-    wb!("02-Phu_luc_II_-_So_Tai_chinh.xlsx", "Phu luc II", 120, PL_HEAD_H, "H21", T("10.500"), "742-2018-pl2"),
-    wb!("03-Phu_luc_III_-_Ke_hoach_nam_2019_-_So_Cong_Thuong.xlsx", "Biểu III", 75, PL_HEAD_E, "E21", N(16800.0), "742-2018-pl3"),
-    wb!("04-PL1_HuuLung.xlsx", "PL1", 128, PL_HEAD_H, "H21", N(61.74), "742-2018-pl1"),
-    wb!("05-PL1_SGTVT.xlsx", "PL1", 123, PL_HEAD_H, "H21", N(2200.0), "742-2018-pl1"),
-    wb!("06-PL3_SXD.xlsx", "PL3", 75, PL_HEAD_E, "E21", N(16800.0), "742-2018-pl3"),
-    wb!("07-Phu_luc_I_-_Van_Quan.xlsx", "Phụ lục I", 128, PL_HEAD_H, "H21", N(59.85), "742-2018-pl1"),
-    wb!("08-PL2_STNMT.xlsx", "PL2", 84, PL_HEAD_H, "H15", N(250.0), "742-2018-pl2"),
-    wb!("09-Phu_luc_2.xlsx", "Phu luc II", 68, PL_HEAD_H, "H14", N(25.0), "742-2018-pl2"),
-    wb!("10-Phu_luc_1.xlsx", "PL1", 128, PL_HEAD_H, "H21", N(63.63), "742-2018-pl1"),
-    wb!("12-Book1.xlsx", "Sheet1", 82, PL_HEAD_E, "E21", N(95.79), "742-2018-pl3"),
-    wb!("14-PL1_SoYTe_sua.xlsx", "PL1", 76, PL_HEAD_H, "H14", N(100.0), "742-2018-pl1"),
+    wb!("01-PL1_SoYTe.xlsx", ["PL1": 185], PL_HEAD_I, "I55", "bắt buộc", "742-2018-pl1"),
+    wb!("02-Phu_luc_II_-_So_Tai_chinh.xlsx", ["Phu luc II": 120], PL_HEAD_I, "H23", "5,5 - 6", "742-2018-pl2"),
+    wb!("03-Phu_luc_III_-_Ke_hoach_nam_2019_-_So_Cong_Thuong.xlsx", ["Biểu III": 67, "PL3 - Ngân sách": 49], PL_HEAD_F, "C20", "%", "742-2018-pl3"),
+    wb!("04-PL1_HuuLung.xlsx", ["PL1": 344], PL_HEAD_I, "C55", "%", "742-2018-pl1"),
+    wb!("05-PL1_SGTVT.xlsx", ["PL1": 247], PL_HEAD_I, "C55", "%", "742-2018-pl1"),
+    wb!("06-PL3_SXD.xlsx", ["PL3": 63, "PL3 - Ngân sách": 49], PL_HEAD_F, "C20", "%", "742-2018-pl3"),
+    wb!("07-Phu_luc_I_-_Van_Quan.xlsx", ["Phụ lục I": 344], PL_HEAD_I, "C55", "%", "742-2018-pl1"),
+    wb!("08-PL2_STNMT.xlsx", ["PL2": 118], PL_HEAD_I, "H23", "5,5 - 6", "742-2018-pl2"),
+    wb!("09-Phu_luc_2.xlsx", ["Phu luc II": 118], PL_HEAD_I, "H23", "5,5 - 6", "742-2018-pl2"),
+    wb!("10-Phu_luc_1.xlsx", ["PL1": 344], PL_HEAD_I, "C55", "%", "742-2018-pl1"),
+    wb!("12-Book1.xlsx", ["Sheet1": 65, "Sheet2": 55], BARE_HEAD_F, "C20", "%", "742-2018-pl3"),
+    wb!("14-PL1_SoYTe_sua.xlsx", ["PL1": 185], PL_HEAD_I, "I55", "bắt buộc", "742-2018-pl1"),
     Expected { file: "15-PL1_-_So_Noi_vu.xlsx", sheets: &[("Sheet", true, 0)], merged: &[], last: None, marker: None },
-    wb!("18-PL1_bad.xlsx", "PL1", 76, PL_HEAD_H, "H14", N(95.0), "742-2018-pl1"),
-    wb!("20-PL1_BinhGia.xls", "PL1", 128, PL_HEAD_H, "H21", N(60.48), "742-2018-pl1"),
-    wb!("21-Phu_luc_II_-_Bac_Son.ods", "Phụ lục II", 92, &[], "H17", T("8 - 10"), "742-2018-pl2"),
-    wb!("23-PL3_SoYTe.xlsx", "PL3", 54, PL_HEAD_E, "E15", N(98.5), "742-2018-pl3"),
-    wb!("24-PL1_SVHTTDL.xlsx", "PL1", 83, PL_HEAD_H, "H15", T("dưới 10"), "742-2018-pl1"),
-    wb!("25-PL1_ChiLang.xlsx", "PL1", 128, PL_HEAD_H, "H21", N(62.37), "742-2018-pl1"),
-    wb!("25-PL2_ChiLang.xlsx", "PL2", 92, PL_HEAD_H, "H17", T("8 - 10"), "742-2018-pl2"),
-    wb!("25-PL3_ChiLang.xlsx", "PL3", 83, PL_HEAD_E, "E21", N(92.07), "742-2018-pl3"),
-    wb!("26-baocao.xlsx", "Sheet1", 119, PL_HEAD_H, "H21", T("10.500"), "742-2018-pl2"),
-    wb!("27-Phu_luc_III_-_So_NN_PTNT.xlsx", "Biểu III", 47, PL_HEAD_E, "E14", N(53.0), "742-2018-pl3"),
-    wb!("28-PL1_CucThongKe.xlsx", "PL1", 123, PL_HEAD_H, "H21", N(2200.0), "742-2018-pl1"),
-    Expected { file: "30-Bieu_III_-_Cuc_Thue.xlsx", sheets: &[("Biểu III", true, 75)], merged: PL_HEAD_E, last: Some(("E21", Last::N(16800.0))), marker: None },
-    wb!("31-PL2_BHXH.xlsx", "PL2", 120, PL_HEAD_H, "H21", T("10.500"), "742-2018-pl2"),
-    wb!("32-PL3_LocBinh.xlsx", "PL3", 83, PL_HEAD_E, "E21", N(94.86), "742-2018-pl3"),
-    wb!("34-PL1_ThanhTra.xlsx", "PL1", 123, PL_HEAD_H, "H21", N(2200.0), "742-2018-pl1"),
-    wb!("35-PL3_DinhLap.xlsx", "PL3", 83, PL_HEAD_E, "E21", N(90.21), "742-2018-pl3"),
+    wb!("18-PL1_bad.xlsx", ["PL1": 203], PL_HEAD_I, "C55", "%", "742-2018-pl1"),
+    wb!("20-PL1_BinhGia.xls", ["PL1": 344], PL_HEAD_I, "C55", "%", "742-2018-pl1"),
+    wb!("21-Phu_luc_II_-_Bac_Son.ods", ["Phụ lục II": 139], &[], "C23", "%", "742-2018-pl2"),
+    wb!("23-PL3_SoYTe.xlsx", ["PL3": 56, "PL3 - Ngân sách": 41], PL_HEAD_F, "C20", "%", "742-2018-pl3"),
+    wb!("24-PL1_SVHTTDL.xlsx", ["PL1": 167], PL_HEAD_I, "C55", "%", "742-2018-pl1"),
+    wb!("25-PL1_ChiLang.xlsx", ["PL1": 344], PL_HEAD_I, "C55", "%", "742-2018-pl1"),
+    wb!("25-PL2_ChiLang.xlsx", ["PL2": 139], PL_HEAD_I, "C23", "%", "742-2018-pl2"),
+    wb!("25-PL3_ChiLang.xlsx", ["PL3": 83, "PL3 - Ngân sách": 62], PL_HEAD_F, "F20", "bắt buộc", "742-2018-pl3"),
+    wb!("26-baocao.xlsx", ["Sheet1": 116], BARE_HEAD_I, "H23", "5,5 - 6", "742-2018-pl2"),
+    wb!("27-Phu_luc_III_-_So_NN_PTNT.xlsx", ["Biểu III": 59, "PL3 - Ngân sách": 41], PL_HEAD_F, "F20", "bắt buộc", "742-2018-pl3"),
+    wb!("28-PL1_CucThongKe.xlsx", ["PL1": 270], PL_HEAD_I, "C55", "%", "742-2018-pl1"),
+    // The agency's own table: five columns (no "Ghi chú"), two sheets, no `_intake`.
+    Expected { file: "30-Bieu_III_-_Cuc_Thue.xlsx", sheets: &[("Biểu III", true, 48), ("Ngân sách", true, 42)], merged: &["A2:E2", "A3:E3", "A4:E4", "A5:E5"], last: Some(("C19", "%")), marker: None },
+    wb!("31-PL2_BHXH.xlsx", ["PL2": 118], PL_HEAD_I, "H23", "5,5 - 6", "742-2018-pl2"),
+    wb!("32-PL3_LocBinh.xlsx", ["PL3": 83, "PL3 - Ngân sách": 62], PL_HEAD_F, "F20", "bắt buộc", "742-2018-pl3"),
+    wb!("34-PL1_ThanhTra.xlsx", ["PL1": 241], PL_HEAD_I, "C55", "%", "742-2018-pl1"),
+    wb!("35-PL3_DinhLap.xlsx", ["PL3": 83, "PL3 - Ngân sách": 62], PL_HEAD_F, "F20", "bắt buộc", "742-2018-pl3"),
 ];
 
 /// How a fixture workbook that does not read is refused.
@@ -205,7 +197,7 @@ fn every_fixture_workbook_reads_as_its_writer_wrote_it() {
             .cells
             .last()
             .map(|c| (a1(c.row, c.col), c.value.clone()));
-        let want_last = want.last.map(|(p, v)| (p.to_string(), v.value()));
+        let want_last = want.last.map(|(p, v)| (p.to_string(), text(v)));
         assert_eq!(last, want_last, "{file}");
         assert_eq!(
             grid.marker.as_ref().map(|m| m.form.as_str()),
@@ -229,90 +221,139 @@ fn every_fixture_workbook_reads_as_its_writer_wrote_it() {
     }
 }
 
+/// Row 4 of every form's heading: the dispatch the forms come with.
+const DISPATCH: &str =
+    "(Kèm theo Công văn số 742/SKHĐT-THQH ngày 29/6/2018 của Sở Kế hoạch và Đầu tư)";
+
+/// The non-empty cells of `row` (1-based) on the first sheet.
+fn cells_in_row(grid: &Grid, row: u32) -> usize {
+    grid.sheets[0]
+        .cells
+        .iter()
+        .filter(|c| c.row == row - 1)
+        .count()
+}
+
 #[test]
 fn openpyxl_cells_are_at_their_a1_positions() {
     let grid = read_fixture("01-PL1_SoYTe.xlsx").unwrap();
-    assert_eq!(at(&grid, 0, "A1"), Some(&text("SỞ Y TẾ")));
+    // Row 1 names the unit in one cell, merged with nothing.
+    assert_eq!(at(&grid, 0, "A1"), Some(&text("ĐƠN VỊ: SỞ Y TẾ")));
+    assert_eq!(cells_in_row(&grid, 1), 1);
+    assert_eq!(at(&grid, 0, "B1"), None);
+    assert_eq!(at(&grid, 0, "C1"), None);
     assert_eq!(at(&grid, 0, "A2"), Some(&text("PHỤ LỤC I")));
+    assert_eq!(at(&grid, 0, "A4"), Some(&text(DISPATCH)));
+    // Merged regions answer with their top-left cell, and stop at their edge.
+    assert_eq!(at(&grid, 0, "I2"), Some(&text("PHỤ LỤC I")));
+    assert_eq!(at(&grid, 0, "J2"), None);
     assert_eq!(
-        at(&grid, 0, "A4"),
-        Some(&text(
-            "(Kèm theo Công văn số 742/SKHĐT-THQH ngày 29/6/2018 của Sở Kế hoạch và Đầu tư)"
-        ))
+        at(&grid, 0, "E5"),
+        Some(&text("Các chỉ tiêu chủ yếu kế hoạch 5 năm 2016 - 2020"))
     );
-    // Merged regions answer with their top-left cell.
-    assert_eq!(at(&grid, 0, "C1"), Some(&text("SỞ Y TẾ")));
-    assert_eq!(at(&grid, 0, "H2"), Some(&text("PHỤ LỤC I")));
-    assert_eq!(at(&grid, 0, "D1"), None);
-    // Row 5 is blank: the header is on row 6, where openpyxl put it.
-    assert!(grid.sheets[0].cells.iter().all(|c| c.row != 4));
-    assert_eq!(at(&grid, 0, "A6"), Some(&text("STT")));
-    assert_eq!(at(&grid, 0, "H6"), Some(&text("MT 2020")));
-    // The row numbers were written as text, and stay text.
-    assert_eq!(at(&grid, 0, "A7"), Some(&text("1")));
-    assert_eq!(at(&grid, 0, "B7"), Some(&text("Số bác sĩ/vạn dân")));
-    assert_eq!(at(&grid, 0, "D7"), Some(&number(8.9)));
-    assert_eq!(at(&grid, 0, "E7"), Some(&number(9.2)));
-    assert_eq!(at(&grid, 0, "H9"), Some(&text("trên 98")));
-    assert_eq!(at(&grid, 0, "H11"), Some(&text("dưới 15")));
-    assert_eq!(at(&grid, 0, "I7"), None);
+    // Row 6 is blank: the header is on row 7, where openpyxl put it.
+    assert!(grid.sheets[0].cells.iter().all(|c| c.row != 5));
+    assert_eq!(at(&grid, 0, "A7"), Some(&text("STT")));
+    assert_eq!(at(&grid, 0, "H7"), Some(&text("MT 2020")));
+    assert_eq!(at(&grid, 0, "I7"), Some(&text("Ghi chú")));
+    assert_eq!(at(&grid, 0, "J7"), None);
+    // The row numbers were written as text, and stay text; 9.2 is stored as
+    // 9.199999999999999 and 10 as an integer, both read as the numbers typed.
+    assert_eq!(at(&grid, 0, "A38"), Some(&text("17")));
+    assert_eq!(at(&grid, 0, "B38"), Some(&text("Số bác sĩ/vạn dân")));
+    assert_eq!(at(&grid, 0, "D38"), Some(&number(8.9)));
+    assert_eq!(at(&grid, 0, "E38"), Some(&number(9.2)));
+    assert_eq!(at(&grid, 0, "H38"), Some(&number(10.0)));
+    assert_eq!(at(&grid, 0, "I38"), Some(&text("bắt buộc")));
+    // The BHYT coverage typed 975 (the error by design) and a bound typed as text.
+    assert_eq!(at(&grid, 0, "G40"), Some(&number(975.0)));
+    assert_eq!(at(&grid, 0, "H40"), Some(&text("trên 98")));
+    // A row Sở Y tế does not fill has its label and nothing else.
+    assert_eq!(at(&grid, 0, "C37"), Some(&text("%")));
+    assert_eq!(at(&grid, 0, "D37"), None);
+    assert_eq!(at(&grid, 0, "I37"), None);
     assert_eq!(
         at(&grid, 1, "A1"),
         Some(&text("intake-form:742-2018-pl1@1"))
+    );
+    assert_eq!(
+        at(&grid, 1, "A2"),
+        Some(&text(
+            "Trang đánh dấu biểu mẫu của hệ thống tiếp nhận: xin đừng xóa hay sửa."
+        ))
     );
 }
 
 #[test]
 fn xlsxwriter_cells_skip_styled_blanks() {
     let grid = read_fixture("02-Phu_luc_II_-_So_Tai_chinh.xlsx").unwrap();
-    let sheet = &grid.sheets[0];
-    // B1 and C1 are styled blanks (<c r="B1" s="1"/>): not cells, but C1 is in A1's region.
-    let first_row: Vec<_> = sheet.cells.iter().filter(|c| c.row == 0).collect();
-    assert_eq!(first_row.len(), 1);
-    assert_eq!(at(&grid, 0, "C1"), Some(&text("SỞ TÀI CHÍNH")));
-    assert_eq!(at(&grid, 0, "A9"), Some(&text("3")));
-    assert_eq!(at(&grid, 0, "D9"), None);
-    assert_eq!(at(&grid, 0, "D13"), Some(&number(1352.0)));
-    assert_eq!(at(&grid, 0, "E18"), Some(&text("1.644,1")));
-    assert_eq!(at(&grid, 0, "G20"), Some(&number(159.5)));
-    assert_eq!(at(&grid, 0, "H20"), None);
-    assert_eq!(at(&grid, 0, "H21"), Some(&text("10.500")));
+    assert_eq!(at(&grid, 0, "A1"), Some(&text("ĐƠN VỊ: SỞ TÀI CHÍNH")));
+    assert_eq!(cells_in_row(&grid, 1), 1);
+    // B2 to I2 are styled blanks (<c r="B2" s="2"/>): not cells, but I2 is in A2's region.
+    assert_eq!(cells_in_row(&grid, 2), 1);
+    assert_eq!(at(&grid, 0, "I2"), Some(&text("PHỤ LỤC II")));
+    assert_eq!(at(&grid, 0, "A18"), Some(&text("6")));
+    // The rows a department does not fill hold styled blanks from D on.
+    assert_eq!(at(&grid, 0, "C10"), Some(&text("%")));
+    assert_eq!(at(&grid, 0, "D10"), None);
+    assert_eq!(at(&grid, 0, "D19"), None);
+    assert_eq!(at(&grid, 0, "H19"), None);
+    assert_eq!(at(&grid, 0, "D18"), Some(&number(1352.0)));
+    assert_eq!(at(&grid, 0, "F11"), Some(&text("21 - 22")));
+    assert_eq!(at(&grid, 0, "G15"), Some(&number(1800.0)));
+    assert_eq!(at(&grid, 0, "H16"), Some(&text("18000 - 20000")));
+    assert_eq!(at(&grid, 0, "I16"), Some(&text("bắt buộc")));
+    assert_eq!(at(&grid, 0, "H23"), Some(&text("5,5 - 6")));
+    assert_eq!(at(&grid, 0, "I23"), None);
 }
 
 #[test]
 fn xlwt_cells_and_merges_come_through_the_child() {
     let grid = read_fixture("20-PL1_BinhGia.xls").unwrap();
-    assert_eq!(at(&grid, 0, "A1"), Some(&text("UBND HUYỆN BÌNH GIA")));
-    assert_eq!(at(&grid, 0, "C1"), Some(&text("UBND HUYỆN BÌNH GIA")));
-    assert_eq!(at(&grid, 0, "H4"), at(&grid, 0, "A4"));
-    assert_eq!(at(&grid, 0, "A6"), Some(&text("STT")));
     assert_eq!(
-        at(&grid, 0, "B7"),
-        Some(&text("Tốc độ tăng trưởng kinh tế (GRDP)"))
+        at(&grid, 0, "A1"),
+        Some(&text("ĐƠN VỊ: UBND HUYỆN BÌNH GIA"))
     );
-    assert_eq!(at(&grid, 0, "D7"), Some(&number(6.8)));
-    assert_eq!(at(&grid, 0, "A8"), None);
-    assert_eq!(at(&grid, 0, "E13"), Some(&text("67,4")));
-    assert_eq!(at(&grid, 0, "D15"), Some(&number(0.0)));
-    assert_eq!(at(&grid, 0, "H18"), Some(&text("trên 98")));
-    assert!(grid.sheets[0].cells.iter().all(|c| c.row != 4));
+    assert_eq!(at(&grid, 0, "C1"), None);
+    // B2 to I2 are blank records: not cells, but I2 is in A2's region.
+    assert_eq!(cells_in_row(&grid, 2), 1);
+    assert_eq!(at(&grid, 0, "I2"), Some(&text("PHỤ LỤC I")));
+    assert_eq!(at(&grid, 0, "H4"), Some(&text(DISPATCH)));
+    assert!(grid.sheets[0].cells.iter().all(|c| c.row != 5));
+    assert_eq!(at(&grid, 0, "A7"), Some(&text("STT")));
+    assert_eq!(at(&grid, 0, "I7"), Some(&text("Ghi chú")));
+    assert_eq!(at(&grid, 0, "B10"), Some(&text("Tốc độ tăng trưởng GRDP")));
+    assert_eq!(at(&grid, 0, "D10"), Some(&number(6.8)));
+    assert_eq!(at(&grid, 0, "H10"), Some(&text("7,5 - 8")));
+    assert_eq!(at(&grid, 0, "I10"), Some(&text("bắt buộc")));
+    assert_eq!(at(&grid, 0, "D14"), None);
+    assert_eq!(at(&grid, 0, "E26"), Some(&text("67,4")));
+    assert_eq!(at(&grid, 0, "D27"), Some(&number(0.0)));
+    assert_eq!(at(&grid, 0, "H43"), Some(&text("dưới 10")));
+    assert_eq!(grid.sheets[1].name, "_intake");
     assert!(!grid.sheets[1].visible);
 }
 
 #[test]
 fn odfpy_cells_come_through_the_child() {
     let grid = read_fixture("21-Phu_luc_II_-_Bac_Son.ods").unwrap();
-    assert_eq!(at(&grid, 0, "A1"), Some(&text("UBND HUYỆN BẮC SƠN")));
-    assert_eq!(at(&grid, 0, "C1"), None, "ods merges are not read");
-    assert_eq!(at(&grid, 0, "A6"), Some(&text("STT")));
-    assert_eq!(at(&grid, 0, "D7"), Some(&number(5.2)));
-    assert_eq!(at(&grid, 0, "H7"), Some(&text("5,5 - 6")));
-    assert_eq!(at(&grid, 0, "A9"), None);
     assert_eq!(
-        at(&grid, 0, "B9"),
-        Some(&text("- Nông, lâm nghiệp và thủy sản"))
+        at(&grid, 0, "A1"),
+        Some(&text("ĐƠN VỊ: UBND HUYỆN BẮC SƠN"))
     );
-    assert!(grid.sheets[0].cells.iter().all(|c| c.row != 4));
+    assert_eq!(at(&grid, 0, "A2"), Some(&text("PHỤ LỤC II")));
+    assert_eq!(at(&grid, 0, "I2"), None, "ods merges are not read");
+    assert!(grid.sheets[0].cells.iter().all(|c| c.row != 5));
+    assert_eq!(at(&grid, 0, "A7"), Some(&text("STT")));
+    assert_eq!(at(&grid, 0, "D9"), Some(&number(7.22)));
+    assert_eq!(at(&grid, 0, "H9"), Some(&text("7,5 - 8")));
+    assert_eq!(at(&grid, 0, "C10"), Some(&text("%")));
+    assert_eq!(at(&grid, 0, "D10"), None);
+    assert_eq!(at(&grid, 0, "B11"), Some(&text("Nông lâm nghiệp")));
+    assert_eq!(at(&grid, 0, "F11"), Some(&text("40 - 42")));
+    assert_eq!(at(&grid, 0, "D17"), Some(&number(13.0)));
+    assert_eq!(at(&grid, 0, "I22"), Some(&text("bắt buộc")));
+    assert_eq!(at(&grid, 0, "D23"), None);
     assert_eq!(grid.sheets[1].name, "_intake");
     assert!(!grid.sheets[1].visible);
 }
