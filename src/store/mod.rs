@@ -468,31 +468,7 @@ impl Store {
                 .put(annotated.as_deref().unwrap_or_default(), copy)
                 .map_err(|e| io(&self.dir, e))?;
         }
-        let mut st = self
-            .conn
-            .prepare_cached("INSERT INTO findings (file, rule, severity, sheet, cell, indicator, label, col, value, expected, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")
-            .map_err(s)?;
-        for x in &v.findings {
-            let severity = if x.severity == Severity::Error {
-                "error"
-            } else {
-                "warning"
-            };
-            st.execute(params![
-                file,
-                x.rule,
-                severity,
-                x.sheet,
-                x.cell,
-                x.indicator,
-                x.label,
-                x.column,
-                x.value,
-                x.expected,
-                x.message
-            ])
-            .map_err(s)?;
-        }
+        self.insert_findings(file, &v.findings)?;
         if let (Some((agency, deliverable, version)), Some(form)) = (filed, &v.form) {
             self.insert_data(file, campaign, &agency, &deliverable, version, form, v)?;
         }
@@ -555,11 +531,29 @@ impl Store {
             let sha = crate::pipeline::sha256_hex(copy);
             self.objects.put(&sha, copy).map_err(|e| io(&self.dir, e))?;
         }
+        self.insert_findings(file, &v.findings)?;
+        let (Some((plan, ex, version)), Some(form)) = (filed, &v.form) else {
+            return Ok(());
+        };
+        let (Some(agency), Some(campaign), Some((deliverable, _))) =
+            (&plan.agency, &ex.campaign, &f.deliverable)
+        else {
+            return Ok(());
+        };
+        self.insert_data(file, campaign, agency, deliverable, version, form, v)
+    }
+
+    /// A workbook's findings, in the order found.
+    fn insert_findings(
+        &self,
+        file: i64,
+        findings: &[crate::forms::validate::Finding],
+    ) -> Result<()> {
         let mut st = self
             .conn
             .prepare_cached("INSERT INTO findings (file, rule, severity, sheet, cell, indicator, label, col, value, expected, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")
             .map_err(|e| self.sql(e))?;
-        for x in &v.findings {
+        for x in findings {
             let severity = if x.severity == Severity::Error {
                 "error"
             } else {
@@ -580,15 +574,7 @@ impl Store {
             ])
             .map_err(|e| self.sql(e))?;
         }
-        let (Some((plan, ex, version)), Some(form)) = (filed, &v.form) else {
-            return Ok(());
-        };
-        let (Some(agency), Some(campaign), Some((deliverable, _))) =
-            (&plan.agency, &ex.campaign, &f.deliverable)
-        else {
-            return Ok(());
-        };
-        self.insert_data(file, campaign, agency, deliverable, version, form, v)
+        Ok(())
     }
 
     /// The values a workbook holds, for consolidation.
