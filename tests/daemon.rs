@@ -103,3 +103,58 @@ fn the_daemon_takes_in_mail_and_dropped_files_and_stops_on_sigterm() {
     };
     assert!(status.success(), "exit status {status:?}");
 }
+
+#[test]
+fn on_a_network_share_the_drop_folder_is_polled() {
+    let dir = tempfile::tempdir().unwrap();
+    // The shipped configuration, with the drop folder polled as on a network share.
+    let cfg = dir.path().join("config");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+    for sub in ["campaigns", "rosters", "forms"] {
+        std::fs::create_dir_all(cfg.join(sub)).unwrap();
+        for e in std::fs::read_dir(src.join(sub)).unwrap() {
+            let p = e.unwrap().path();
+            std::fs::copy(&p, cfg.join(sub).join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    let main = std::fs::read_to_string(src.join("intake.toml"))
+        .unwrap()
+        .replace("watch = \"native\"", "watch = \"poll\"")
+        .replace("poll_interval_secs = 5", "poll_interval_secs = 1")
+        .replace("settle_secs = 3", "settle_secs = 1");
+    assert!(main.contains("watch = \"poll\""));
+    std::fs::write(cfg.join("intake.toml"), main).unwrap();
+
+    let mut daemon = Command::new(common::bin())
+        .args([
+            "--config",
+            cfg.join("intake.toml").to_str().unwrap(),
+            "--now",
+            "2018-07-05T09:00:00+07:00",
+            "run",
+        ])
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for("start-up", Duration::from_secs(20), || {
+        dir.path().join("var/store/intake.sqlite").exists()
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let drop = dir.path().join("var/drop/so-y-te");
+    std::fs::create_dir_all(&drop).unwrap();
+    std::fs::copy(
+        common::fixtures_dir().join("workbooks/23-PL3_SoYTe.xlsx"),
+        drop.join("PL3_SoYTe.xlsx"),
+    )
+    .unwrap();
+    let took = wait_for(
+        "the polled file being filed",
+        Duration::from_secs(15),
+        || filed(dir.path(), "so-y-te/pl3/v1-PL3_SoYTe.xlsx"),
+    );
+    eprintln!("polled file filed {took:?} after it was dropped");
+    unsafe { libc::kill(daemon.id() as i32, libc::SIGTERM) };
+    assert!(daemon.wait().unwrap().success());
+}
