@@ -1,0 +1,329 @@
+//! # Examining an item
+//!
+//! Extraction, bounded reading of each workbook, the sender's agency, the campaign, each
+//! file's deliverable and its form check: everything known of an item before the store is
+//! asked anything.
+
+use std::collections::HashSet;
+
+use crate::classify::{self, FileFacts, How};
+use crate::config::{Agency, Campaign, Config};
+use crate::extract::{self, Envelope, Extraction, FileKind};
+use crate::forms::recognise::RecognisedBy;
+use crate::forms::validate::From;
+use crate::forms::{annotate, check};
+use crate::identify::{self, AgencyMatch, Clues};
+use crate::workbook::{CellValue, Grid, InspectError, Inspector};
+
+use super::{Check, Examined, ExaminedFile, Inbound, Outcome, SourceKind, Validation, sha256_hex};
+
+/// Examines an inbound item: extraction, inspection, agency, campaign, deliverables.
+pub fn examine(
+    item: &Inbound,
+    config: &Config,
+    inspector: &Inspector,
+    forced_agency: Option<&str>,
+) -> Examined {
+    let raw_sha256 = sha256_hex(&item.raw);
+    let mut ex = Examined {
+        source: item.source,
+        key: item.key.clone(),
+        raw_sha256,
+        raw_size: item.raw.len() as u64,
+        envelope: Envelope::default(),
+        arrived: item.seen_at,
+        files: Vec::new(),
+        skipped: Vec::new(),
+        agency: AgencyMatch::Unknown,
+        campaign: None,
+        failure: None,
+    };
+    let limits = &config.limits;
+    let extraction = match item.source {
+        _ if item.oversize.is_some()
+            || (item.source == SourceKind::Mailbox
+                && item.raw.len() as u64 > limits.max_message_bytes) =>
+        {
+            // Read only the headers, so a known agency still hears why.
+            let head_len = item
+                .raw
+                .windows(4)
+                .position(|w| w == b"\r\n\r\n")
+                .map_or(item.raw.len().min(64 << 10), |p| p + 4);
+            let head = match item.source {
+                SourceKind::Mailbox => {
+                    extract::extract(&item.raw[..head_len.min(64 << 10)], limits)
+                        .unwrap_or_default()
+                }
+                SourceKind::Drop => Extraction::default(),
+            };
+            let size = item.oversize.unwrap_or(item.raw.len() as u64);
+            let limit = match item.source {
+                SourceKind::Mailbox => limits.max_message_bytes,
+                SourceKind::Drop => limits.max_file_bytes,
+            };
+            ex.raw_size = size;
+            ex.failure = Some((
+                Outcome::TooLarge,
+                format!("{size} bytes, above the limit of {limit}"),
+            ));
+            head
+        }
+        SourceKind::Mailbox => match extract::extract(&item.raw, limits) {
+            Ok(x) => x,
+            Err(e) => {
+                ex.failure = Some((Outcome::Unreadable, e.to_string()));
+                Default::default()
+            }
+        },
+        SourceKind::Drop => extract::extract_file(
+            item.file_name.as_deref().unwrap_or("tep"),
+            item.raw.clone(),
+            limits,
+        ),
+    };
+    ex.envelope = extraction.envelope;
+    ex.skipped = extraction.skipped;
+    if let Some(at) = ex.envelope.arrived {
+        ex.arrived = at;
+    }
+    for f in extraction.files {
+        let (check, grid) = check_file(&f, inspector);
+        let marker = grid.as_ref().and_then(|g| g.marker.clone());
+        let headings: Vec<String> = grid
+            .as_ref()
+            .map(|g| headings_of(g, HEADING_ROWS))
+            .unwrap_or_default();
+        let sheets: Vec<String> = grid
+            .as_ref()
+            .map(|g| {
+                g.sheets
+                    .iter()
+                    .filter(|s| s.visible)
+                    .map(|s| s.name.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        ex.files.push(ExaminedFile {
+            sha256: sha256_hex(&f.bytes),
+            name: f.name,
+            kind: f.kind,
+            origin: f.origin,
+            bytes: f.bytes,
+            check,
+            deliverable: None,
+            marker,
+            headings,
+            sheets,
+            validation: None,
+            grid,
+        });
+    }
+
+    let agencies = config.agencies();
+    ex.agency = match forced_agency {
+        Some(code) => AgencyMatch::Address {
+            code: code.into(),
+            address: "assigned".into(),
+        },
+        None => {
+            let folder = item
+                .folder_agency
+                .as_deref()
+                .and_then(|c| agencies.iter().find(|a| a.code == c));
+            match folder {
+                Some(a) => AgencyMatch::Folder {
+                    code: a.code.clone(),
+                },
+                None => match identify_sender(&ex, &agencies, config) {
+                    // Files in the shared folder were put there by staff or the agency itself.
+                    AgencyMatch::Probable { code, evidence } if item.source == SourceKind::Drop => {
+                        AgencyMatch::Named { code, evidence }
+                    }
+                    other => other,
+                },
+            }
+        }
+    };
+
+    let code = match &ex.agency {
+        AgencyMatch::Unknown => None,
+        AgencyMatch::Probable { code, .. } => Some(code.clone()),
+        m => m.sure().map(str::to_string),
+    };
+    // Files from an unknown sender are classified too, so staff see what they are.
+    if code.is_some() || !ex.files.is_empty() {
+        let forms: Vec<&str> = ex
+            .files
+            .iter()
+            .filter_map(|f| f.marker.as_ref().map(|m| m.form.as_str()))
+            .collect();
+        if let Some(c) = classify::campaign(
+            &config.campaigns,
+            code.as_deref(),
+            ex.arrived,
+            &ex.envelope.subject,
+            &forms,
+        ) {
+            ex.campaign = Some(c.id.clone());
+            for f in &mut ex.files {
+                let sheets: Vec<&str> = f.sheets.iter().map(String::as_str).collect();
+                let headings: Vec<&str> = f.headings.iter().map(String::as_str).collect();
+                let facts = FileFacts {
+                    name: &f.name,
+                    marker: f.marker.as_ref(),
+                    sheets,
+                    headings,
+                };
+                f.deliverable =
+                    classify::deliverable(c, &facts).map(|(d, how)| (d.id.clone(), how));
+            }
+            // A document that tells nothing goes with the message's only deliverable.
+            let told: HashSet<&str> = ex
+                .files
+                .iter()
+                .filter_map(|f| f.deliverable.as_ref().map(|d| d.0.as_str()))
+                .collect();
+            if told.len() == 1 {
+                let only = told.into_iter().next().unwrap().to_string();
+                for f in ex.files.iter_mut().filter(|f| f.deliverable.is_none()) {
+                    f.deliverable = Some((only.clone(), How::Sibling));
+                }
+            }
+            let from = code
+                .as_deref()
+                .and_then(|code| c.agencies.iter().find(|a| a.code == code))
+                .map(|a| From {
+                    code: &a.code,
+                    kind: a.kind,
+                });
+            for f in &mut ex.files {
+                validate_file(f, c, from);
+            }
+        }
+    }
+    ex
+}
+
+/// Checks a readable workbook against the campaign's forms; the form it is recognised as
+/// decides its deliverable over file-name keywords.
+fn validate_file(f: &mut ExaminedFile, campaign: &Campaign, from: Option<From<'_>>) {
+    if !matches!(f.kind, FileKind::Workbook(_)) {
+        return;
+    }
+    if f.check != Check::Ok || !campaign.deliverables.iter().any(|d| d.spec.is_some()) {
+        return;
+    }
+    let Some(grid) = f.grid.take() else { return };
+    let checked = check::check_grid(grid, campaign, from);
+    if let Some(d) = &checked.deliverable {
+        let how = if checked.by == Some(RecognisedBy::Marker) {
+            How::Marker
+        } else {
+            How::Heading
+        };
+        f.deliverable = Some((d.clone(), how));
+    }
+    let annotated = (!checked.findings.is_empty())
+        .then(|| {
+            annotate::annotated_copy(
+                &checked.grid,
+                &checked.findings,
+                &format!("Kết quả kiểm tra {}", f.name),
+            )
+            .ok()
+        })
+        .flatten();
+    f.validation = Some(Validation {
+        form: checked.form,
+        form_version: checked.form_version,
+        by: checked.by.map(|b| match b {
+            RecognisedBy::Marker => "marker",
+            RecognisedBy::Content => "content",
+        }),
+        valid: checked.valid,
+        findings: checked.findings,
+        data: checked.data,
+        annotated,
+    });
+}
+
+fn identify_sender(ex: &Examined, agencies: &[&Agency], config: &Config) -> AgencyMatch {
+    let e = &ex.envelope;
+    let senders: Vec<&str> = e
+        .from
+        .iter()
+        .chain(e.sender.iter())
+        .chain(e.reply_to.iter())
+        .map(String::as_str)
+        .filter(|a| !config.department.addresses.iter().any(|o| o == a))
+        .collect();
+    let clues = Clues {
+        subject: &e.subject,
+        from_name: e.from_name.as_deref(),
+        file_names: ex.files.iter().map(|f| f.name.as_str()).collect(),
+        headings: ex
+            .files
+            .iter()
+            .flat_map(|f| f.headings.iter().map(String::as_str))
+            .collect(),
+    };
+    identify::identify(agencies, &senders, &clues)
+}
+
+/// Rows of a sheet read as its heading (titles, the agency's name).
+const HEADING_ROWS: usize = 8;
+
+/// Reads a workbook once, within limits: its check and its cells.
+fn check_file(f: &extract::FoundFile, inspector: &Inspector) -> (Check, Option<Grid>) {
+    match f.kind {
+        FileKind::Document(_) if f.magic_ok => (Check::Ok, None),
+        FileKind::Document(_) => (
+            Check::Unreadable("the file's content does not match its name".into()),
+            None,
+        ),
+        FileKind::Workbook(format) => {
+            if crate::workbook::is_encrypted_ooxml(&f.bytes) {
+                return (Check::Encrypted, None);
+            }
+            match inspector.read(&f.bytes, format) {
+                Ok(mut g) => {
+                    check::unlegacy(&mut g);
+                    let empty = g.sheets.iter().filter(|s| s.visible).all(|s| {
+                        s.cells
+                            .iter()
+                            .all(|c| matches!(&c.value, CellValue::Text(t) if t.trim().is_empty()))
+                    });
+                    (if empty { Check::Empty } else { Check::Ok }, Some(g))
+                }
+                Err(InspectError::Encrypted) => (Check::Encrypted, None),
+                Err(e) => (Check::Unreadable(e.to_string()), None),
+            }
+        }
+    }
+}
+
+/// The texts of the first non-empty rows of each visible sheet, in reading order.
+fn headings_of(grid: &Grid, rows: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    for sheet in grid.sheets.iter().filter(|s| s.visible) {
+        let mut seen_rows = 0;
+        let mut last_row = None;
+        for cell in &sheet.cells {
+            let Some(text) =
+                crate::forms::recognise::text(&cell.value).filter(|t| !t.trim().is_empty())
+            else {
+                continue;
+            };
+            if last_row != Some(cell.row) {
+                seen_rows += 1;
+                last_row = Some(cell.row);
+            }
+            if seen_rows > rows {
+                break;
+            }
+            out.push(text.trim().to_string());
+        }
+    }
+    out
+}

@@ -1,0 +1,167 @@
+//! # Planning an item
+//!
+//! From examined facts and what the store already holds to a decision: the outcome, the new
+//! versions and their states, lateness, whether to reply and whether to acknowledge.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::config::Config;
+use crate::extract::{AutoMail, FileKind};
+use crate::forms::spec::Severity;
+use crate::identify::AgencyMatch;
+
+use super::{
+    Check, Examined, ExaminedFile, NewVersion, Outcome, Plan, Prior, SourceKind, VersionState,
+};
+
+/// Decides what to do with examined facts, given what the store holds.
+pub fn plan(ex: &Examined, config: &Config, prior: &Prior) -> Plan {
+    let mut p = Plan {
+        outcome: Outcome::Filed,
+        agency: None,
+        versions: Vec::new(),
+        file_versions: vec![None; ex.files.len()],
+        receipt_to: None,
+        late: None,
+        acknowledge: true,
+    };
+    let sure = ex.agency.sure().map(str::to_string);
+    let reply_to = ex
+        .envelope
+        .reply_to
+        .first()
+        .or(ex.envelope.from.as_ref())
+        .cloned();
+    let may_reply = ex.envelope.auto.is_none()
+        && ex.source == SourceKind::Mailbox
+        && reply_to
+            .as_ref()
+            .is_some_and(|a| !config.department.addresses.contains(a));
+    let receipt = |p: &mut Plan| {
+        if may_reply {
+            p.receipt_to = reply_to.clone();
+        }
+    };
+
+    if let Some((outcome, _)) = &ex.failure {
+        p.outcome = *outcome;
+        p.agency = sure.clone();
+        if *outcome == Outcome::TooLarge && sure.is_some() {
+            receipt(&mut p);
+        }
+        // Someone's holiday photos are not ours to move; a dropped file always is.
+        p.acknowledge = sure.is_some() || ex.source == SourceKind::Drop;
+        return p;
+    }
+    let same_files = prior
+        .same_message_id
+        .as_ref()
+        .is_some_and(|known| ex.files.iter().all(|f| known.contains(&f.sha256)));
+    if prior.duplicate_of.is_some() || same_files {
+        p.outcome = Outcome::Duplicate;
+        p.agency = sure;
+        return p;
+    }
+    if ex.files.is_empty() {
+        p.outcome = match (&sure, &ex.envelope.auto) {
+            (_, Some(AutoMail::OutOfOffice | AutoMail::AutoSubmitted(_) | AutoMail::Bounce)) => {
+                Outcome::AutoReplyIgnored
+            }
+            (Some(_), _) if ex.source == SourceKind::Mailbox => Outcome::NoWorkbook,
+            _ => Outcome::LeftAlone,
+        };
+        p.agency = sure;
+        if p.outcome == Outcome::NoWorkbook {
+            receipt(&mut p);
+        }
+        p.acknowledge = p.outcome != Outcome::LeftAlone;
+        return p;
+    }
+    let Some(agency) = sure else {
+        p.outcome = match ex.agency {
+            AgencyMatch::Probable { .. } => {
+                receipt(&mut p);
+                Outcome::ProbableAgency
+            }
+            _ => Outcome::UnknownSender,
+        };
+        return p;
+    };
+    p.agency = Some(agency.clone());
+    let Some(campaign) = ex.campaign.as_deref().and_then(|id| config.campaign(id)) else {
+        p.outcome = Outcome::NoCampaign;
+        return p;
+    };
+
+    // Group files by deliverable, in order of first appearance.
+    let mut groups: BTreeMap<usize, (String, Vec<usize>)> = BTreeMap::new();
+    let mut first: HashMap<&str, usize> = HashMap::new();
+    for (i, f) in ex.files.iter().enumerate() {
+        if let Some((d, _)) = &f.deliverable {
+            let at = *first.entry(d.as_str()).or_insert(i);
+            groups
+                .entry(at)
+                .or_insert_with(|| (d.clone(), Vec::new()))
+                .1
+                .push(i);
+        }
+    }
+    let late = ex.arrived > campaign.deadline;
+    for (_, (deliverable, files)) in groups {
+        let (last, known, _) = prior
+            .versions
+            .get(&deliverable)
+            .cloned()
+            .unwrap_or_default();
+        if files.iter().all(|&i| known.contains(&ex.files[i].sha256)) {
+            continue;
+        }
+        let version = last + 1;
+        let workbooks: Vec<&ExaminedFile> = files
+            .iter()
+            .map(|&i| &ex.files[i])
+            .filter(|f| matches!(f.kind, FileKind::Workbook(_)))
+            .collect();
+        // A workbook counts when it could be read and, where its form is specified, holds
+        // no error; a version with one such workbook is accepted.
+        let usable = |f: &&&ExaminedFile| {
+            f.check == Check::Ok && f.validation.as_ref().is_none_or(|v| v.valid)
+        };
+        let state = if workbooks.is_empty() {
+            VersionState::Received
+        } else if workbooks.iter().any(|f| usable(&f)) {
+            VersionState::Accepted
+        } else {
+            VersionState::Invalid
+        };
+        let warnings = workbooks
+            .iter()
+            .filter(|f| usable(f))
+            .filter_map(|f| f.validation.as_ref())
+            .map(|v| v.count(Severity::Warning))
+            .sum();
+        for &i in &files {
+            p.file_versions[i] = Some(version);
+        }
+        p.versions.push(NewVersion {
+            deliverable,
+            version,
+            files,
+            state,
+            late,
+            warnings,
+        });
+    }
+    if p.versions.is_empty() {
+        // Nothing new was filed: either everything was known, or some file could not be tied
+        // to a deliverable and waits for staff.
+        if ex.files.iter().all(|f| f.deliverable.is_some()) {
+            p.outcome = Outcome::Duplicate;
+            return p;
+        }
+        p.outcome = Outcome::Unclassified;
+    }
+    p.late = Some(late);
+    receipt(&mut p);
+    p
+}

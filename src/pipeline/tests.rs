@@ -1,0 +1,287 @@
+//! Tests of examining and planning items.
+
+use super::*;
+use crate::config::Config;
+use crate::workbook::Inspector;
+use crate::workbook::Limits;
+use std::path::Path;
+
+fn config() -> Config {
+    Config::embedded(Path::new("/x")).unwrap()
+}
+
+fn message(
+    from: &str,
+    subject: &str,
+    extra_headers: &str,
+    attachment: Option<(&str, &[u8])>,
+) -> Vec<u8> {
+    use base64::Engine;
+    let encode = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    let mut m = format!(
+        "Received: from mx by mx.skhdt.langson.example; Thu, 5 Jul 2018 09:00:00 +0700\r\nFrom: {from}\r\nTo: skhdt@langson.example\r\nSubject: {subject}\r\nMessage-ID: <{}@x.example>\r\n{extra_headers}MIME-Version: 1.0\r\n",
+        subject.len()
+    );
+    match attachment {
+        None => m.push_str("Content-Type: text/plain; charset=utf-8\r\n\r\nXin chào\r\n"),
+        Some((name, bytes)) => m.push_str(&format!(
+            "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nGửi báo cáo\r\n--b\r\nContent-Type: application/octet-stream; name=\"{name}\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n--b--\r\n",
+            encode(bytes)
+        )),
+    }
+    m.into_bytes()
+}
+
+fn inbound(raw: Vec<u8>) -> Inbound {
+    Inbound {
+        source: SourceKind::Mailbox,
+        key: "maildir:test".into(),
+        raw,
+        seen_at: DateTime::parse_from_rfc3339("2018-07-05T09:00:00+07:00").unwrap(),
+        file_name: None,
+        folder_agency: None,
+        oversize: None,
+    }
+}
+
+fn decide(raw: Vec<u8>, prior: &Prior, config: &Config) -> (Examined, Plan) {
+    let ex = examine(
+        &inbound(raw),
+        config,
+        &Inspector::new(Limits::default(), None),
+        None,
+    );
+    let plan = plan(&ex, config, prior);
+    (ex, plan)
+}
+
+const PDF: &[u8] = b"%PDF-1.4\n%%EOF\n";
+
+#[test]
+fn a_report_alone_is_received_and_a_known_one_is_a_duplicate() {
+    let config = config();
+    let raw = message(
+        "so-y-te@langson.example",
+        "Báo cáo",
+        "",
+        Some(("Bao cao KH 2019.pdf", PDF)),
+    );
+    let (ex, p) = decide(raw.clone(), &Prior::default(), &config);
+    assert_eq!(p.outcome, Outcome::Filed);
+    assert_eq!(
+        p.versions,
+        vec![NewVersion {
+            deliverable: "pl3".into(),
+            version: 1,
+            files: vec![0],
+            state: VersionState::Received,
+            late: false,
+            warnings: 0
+        }]
+    );
+    assert_eq!(p.receipt_to.as_deref(), Some("so-y-te@langson.example"));
+
+    // The same content already filed for that deliverable: no new version.
+    let mut prior = Prior::default();
+    prior.versions.insert(
+        "pl3".into(),
+        (
+            1,
+            [ex.files[0].sha256.clone()].into(),
+            Some(VersionState::Received),
+        ),
+    );
+    let (_, p) = decide(raw.clone(), &prior, &config);
+    assert_eq!((p.outcome, p.versions.len()), (Outcome::Duplicate, 0));
+
+    // Another file: version 2.
+    let other = message(
+        "so-y-te@langson.example",
+        "Báo cáo",
+        "",
+        Some(("Bao cao KH 2019 (sua).pdf", b"%PDF-1.4\n% v2\n%%EOF\n")),
+    );
+    let (_, p) = decide(other, &prior, &config);
+    assert_eq!(p.versions[0].version, 2);
+}
+
+#[test]
+fn no_receipt_to_automatic_mail_or_to_ourselves() {
+    let config = config();
+    let bulk = message(
+        "so-y-te@langson.example",
+        "Bản tin",
+        "Precedence: bulk\r\n",
+        Some(("PL3.pdf", PDF)),
+    );
+    let (_, p) = decide(bulk, &Prior::default(), &config);
+    assert_eq!((p.outcome, p.receipt_to), (Outcome::Filed, None));
+    let ooo = message(
+        "so-y-te@langson.example",
+        "Tự động trả lời: Báo cáo",
+        "Auto-Submitted: auto-replied\r\n",
+        None,
+    );
+    let (_, p) = decide(ooo, &Prior::default(), &config);
+    assert_eq!((p.outcome, p.receipt_to), (Outcome::AutoReplyIgnored, None));
+    let person = message("ban.doc@gmail.example", "Hỏi thăm", "", None);
+    assert_eq!(
+        decide(person, &Prior::default(), &config).1.outcome,
+        Outcome::LeftAlone
+    );
+    let empty = message("so-y-te@langson.example", "Báo cáo", "", None);
+    let (_, p) = decide(empty, &Prior::default(), &config);
+    assert_eq!(
+        (p.outcome, p.receipt_to.is_some()),
+        (Outcome::NoWorkbook, true)
+    );
+}
+
+#[test]
+fn an_oversized_message_is_an_outcome_with_a_receipt_for_a_known_agency() {
+    let mut config = config();
+    config.limits.max_message_bytes = 500;
+    let big = message(
+        "so-y-te@langson.example",
+        "Báo cáo",
+        "",
+        Some(("PL1.pdf", &[b'%'; 2000])),
+    );
+    let (ex, p) = decide(big, &Prior::default(), &config);
+    assert_eq!(p.outcome, Outcome::TooLarge);
+    assert!(ex.files.is_empty(), "an oversized message is not unpacked");
+    assert_eq!(p.receipt_to.as_deref(), Some("so-y-te@langson.example"));
+    let junk = decide(
+        b"\x00\x01garbage".to_vec(),
+        &Prior::default(),
+        &self::config(),
+    )
+    .1;
+    assert_eq!(junk.outcome, Outcome::Unreadable);
+}
+
+#[test]
+fn mail_after_the_deadline_is_late() {
+    let config = config();
+    let raw = message(
+        "so-y-te@langson.example",
+        "Báo cáo",
+        "",
+        Some(("PL3.pdf", PDF)),
+    );
+    let raw = String::from_utf8(raw).unwrap().replace(
+        "Thu, 5 Jul 2018 09:00:00 +0700",
+        "Tue, 10 Jul 2018 00:00:01 +0700",
+    );
+    let (ex, p) = decide(raw.into_bytes(), &Prior::default(), &config);
+    assert_eq!(ex.arrived.to_rfc3339(), "2018-07-10T00:00:01+07:00");
+    assert_eq!(p.late, Some(true));
+}
+#[test]
+fn a_corrected_file_under_a_reused_message_id_is_not_a_duplicate() {
+    let config = config();
+    let raw = message(
+        "so-y-te@langson.example",
+        "Báo cáo",
+        "",
+        Some(("Bao cao KH 2019.pdf", PDF)),
+    );
+    let mut prior = Prior {
+        same_message_id: Some(["0".repeat(64)].into()),
+        ..Prior::default()
+    };
+    assert_eq!(
+        decide(raw.clone(), &prior, &config).1.outcome,
+        Outcome::Filed
+    );
+    let (ex, _) = decide(raw.clone(), &Prior::default(), &config);
+    prior.same_message_id = Some([ex.files[0].sha256.clone()].into());
+    assert_eq!(decide(raw, &prior, &config).1.outcome, Outcome::Duplicate);
+}
+
+#[test]
+fn personal_mail_that_is_too_big_or_broken_is_left_where_it_is() {
+    let mut config = config();
+    config.limits.max_message_bytes = 500;
+    let photos = message(
+        "ban.be@gmail.example",
+        "Ảnh đi chơi",
+        "",
+        Some(("anh.pdf", &[b'%'; 2000])),
+    );
+    let (_, p) = decide(photos, &Prior::default(), &config);
+    assert_eq!(
+        (p.outcome, p.acknowledge, p.receipt_to),
+        (Outcome::TooLarge, false, None)
+    );
+    let theirs = message(
+        "so-y-te@langson.example",
+        "Báo cáo",
+        "",
+        Some(("PL1.pdf", &[b'%'; 2000])),
+    );
+    assert!(decide(theirs, &Prior::default(), &config).1.acknowledge);
+}
+
+#[test]
+fn a_report_no_deliverable_claims_waits_for_staff() {
+    let config = config();
+    let raw = message(
+        "so-y-te@langson.example",
+        "Gửi văn bản",
+        "",
+        Some(("scan0001.pdf", PDF)),
+    );
+    let (ex, p) = decide(raw, &Prior::default(), &config);
+    assert_eq!(ex.files[0].deliverable, None);
+    assert_eq!(p.outcome, Outcome::Unclassified);
+    assert!(p.outcome.quarantines());
+    assert!(
+        p.receipt_to.is_some(),
+        "the agency hears that staff will look at it"
+    );
+}
+
+#[test]
+fn an_implausible_arrival_stamp_is_not_believed() {
+    let config = config();
+    for broken in [
+        "Mon, 9 Jul 18 10:00:00 +0700",
+        "Mon, 9 Jul 2018 25:00:00 +0700",
+    ] {
+        let raw = message(
+            "so-y-te@langson.example",
+            "Báo cáo",
+            "",
+            Some(("PL3.pdf", PDF)),
+        );
+        let raw = String::from_utf8(raw)
+            .unwrap()
+            .replace("Thu, 5 Jul 2018 09:00:00 +0700", broken);
+        let (ex, _) = decide(raw.into_bytes(), &Prior::default(), &config);
+        assert_eq!(
+            ex.arrived.to_rfc3339(),
+            "2018-07-05T09:00:00+07:00",
+            "{broken}: the file time is used"
+        );
+    }
+}
+
+#[test]
+fn attachments_in_text_parts_and_tnef_are_handled() {
+    use base64::Engine;
+    let config = config();
+    let b64 = base64::engine::general_purpose::STANDARD.encode(PDF);
+    let raw = format!(
+        "Received: from mx by mx.skhdt.langson.example; Thu, 5 Jul 2018 09:00:00 +0700\r\nFrom: so-y-te@langson.example\r\nSubject: BC\r\nMessage-ID: <t@x>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain; name=\"KH 2019.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{b64}\r\n--b\r\nContent-Type: application/ms-tnef; name=\"winmail.dat\"\r\nContent-Transfer-Encoding: base64\r\n\r\neJ8+IgAAAA==\r\n--b--\r\n"
+    );
+    let (ex, p) = decide(raw.into_bytes(), &Prior::default(), &config);
+    assert_eq!(ex.files.len(), 1);
+    assert_eq!(ex.files[0].bytes, PDF, "decoded, not the base64 text");
+    assert!(
+        ex.skipped
+            .iter()
+            .any(|s| s.name == "winmail.dat" && s.reason.contains("TNEF"))
+    );
+    assert_eq!(p.outcome, Outcome::Filed);
+}
