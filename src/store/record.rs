@@ -1,0 +1,496 @@
+//! # Recording an item
+//!
+//! The writes of one planned item inside the current batch: its objects, the message row, its
+//! files with their findings and values, new versions, the intake-log events and the queued
+//! receipt; and the rewrites that re-validation makes.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, FixedOffset};
+use rusqlite::params;
+use serde_json::json;
+
+use super::{Recorded, Result, Store, component, io, receipt_number, unique};
+use crate::config::Config;
+use crate::forms::spec::Severity;
+use crate::identify::AgencyMatch;
+use crate::pipeline::{Examined, Outcome, Plan, Validation, VersionState};
+use crate::receipt::{self, ReceiptFile, ReceiptInput};
+
+impl Store {
+    /// Records one examined item and its plan inside the current batch: the raw bytes and
+    /// every file as objects, the message, its files, new versions, log events and the receipt.
+    pub fn record(
+        &self,
+        config: &Config,
+        raw: &[u8],
+        ex: &Examined,
+        plan: &Plan,
+        now: DateTime<FixedOffset>,
+        actor: Option<&str>,
+    ) -> Result<Recorded> {
+        let io_err = |e| io(&self.dir, e);
+        self.objects.put(&ex.raw_sha256, raw).map_err(io_err)?;
+        for f in &ex.files {
+            self.objects.put(&f.sha256, &f.bytes).map_err(io_err)?;
+        }
+        let e = &ex.envelope;
+        let (match_how, probable, evidence) = match (&ex.agency, actor) {
+            (_, Some(_)) => ("assigned", None, None),
+            (AgencyMatch::Probable { code, evidence }, _) => {
+                ("probable", Some(code.clone()), Some(evidence.clone()))
+            }
+            (m, _) => (m.how(), None, None),
+        };
+        let detail = ex.failure.as_ref().map(|f| f.1.clone()).or_else(|| {
+            (!ex.skipped.is_empty()).then(|| {
+                ex.skipped
+                    .iter()
+                    .map(|s| format!("{}: {}", s.name, s.reason))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            })
+        });
+        let auto = e.auto.as_ref().map(|a| format!("{a:?}"));
+        self.conn
+            .execute(
+                "INSERT INTO messages (source, source_key, message_id, raw_sha256, raw_size, from_addr, from_name, subject, arrived_at, processed_at, campaign, agency, agency_match, probable, evidence, outcome, auto_mail, detail, acknowledged)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+                params![
+                    ex.source.as_str(), ex.key, e.message_id, ex.raw_sha256, ex.raw_size as i64, e.from, e.from_name, e.subject,
+                    ex.arrived.to_rfc3339(), now.to_rfc3339(), ex.campaign, plan.agency, match_how, probable, evidence,
+                    plan.outcome.as_str(), auto, detail, if plan.acknowledge { 0 } else { 2 }
+                ],
+            )
+            .map_err(|e| self.sql(e))?;
+        let id = self.conn.last_insert_rowid();
+        let links = self.file_rows(id, ex, plan)?;
+        self.log_item(id, ex, plan, now, actor)?;
+        if let Some(to) = &plan.receipt_to {
+            self.queue_receipt(config, id, to, ex, plan, now)?;
+        }
+        Ok(Recorded { id, links })
+    }
+
+    fn file_rows(&self, id: i64, ex: &Examined, plan: &Plan) -> Result<Vec<(String, String)>> {
+        let mut links = Vec::new();
+        let mut used: HashSet<String> = HashSet::new();
+        for (seq, f) in ex.files.iter().enumerate() {
+            let version = plan.file_versions[seq];
+            let filed = match (&plan.agency, &ex.campaign, &f.deliverable, version) {
+                (Some(agency), Some(campaign), Some((d, _)), Some(v))
+                    if plan.outcome == Outcome::Filed =>
+                {
+                    Some(format!(
+                        "{}/{}/{}/v{}-{}",
+                        component(campaign),
+                        component(agency),
+                        component(d),
+                        v,
+                        component(&f.name)
+                    ))
+                }
+                // Files staff must decide on: from an unknown sender, or that no deliverable claims.
+                _ if plan.outcome.quarantines()
+                    || (plan.outcome == Outcome::Filed
+                        && version.is_none()
+                        && f.deliverable.is_none()) =>
+                {
+                    Some(format!("_quarantine/{:06}/{}", id, component(&f.name)))
+                }
+                _ => None,
+            };
+            let filed = filed.map(|p| unique(&mut used, p));
+            if let Some(p) = &filed {
+                links.push((f.sha256.clone(), p.clone()));
+            }
+            self.conn
+                .execute(
+                    "INSERT INTO files (message, seq, name, kind, origin, sha256, size, check_result, check_detail, deliverable, matched_by, version, filed_path, form, form_version, recognised_by, errors, warnings, annotated)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+                    params![
+                        id, seq as i64, f.name, f.kind.noun(), f.origin, f.sha256, f.bytes.len() as i64, f.check.as_str(), f.check.detail(),
+                        f.deliverable.as_ref().map(|d| &d.0), f.deliverable.as_ref().map(|d| d.1.as_str()), version, filed,
+                        f.validation.as_ref().and_then(|v| v.form.clone()), f.validation.as_ref().and_then(|v| v.form_version),
+                        f.validation.as_ref().and_then(|v| v.by), f.validation.as_ref().map(|v| v.count(Severity::Error) as i64),
+                        f.validation.as_ref().map(|v| v.count(Severity::Warning) as i64),
+                        f.validation.as_ref().and_then(|v| v.annotated.as_ref()).map(|a| crate::pipeline::sha256_hex(a))
+                    ],
+                )
+                .map_err(|e| self.sql(e))?;
+            let file_id = self.conn.last_insert_rowid();
+            if let Some(v) = &f.validation {
+                self.validation_rows(file_id, v, version.map(|n| (plan, ex, n)), f)?;
+            }
+        }
+        if let (Some(agency), Some(campaign)) = (&plan.agency, &ex.campaign) {
+            for v in &plan.versions {
+                self.conn
+                    .execute(
+                        "INSERT INTO versions (campaign, agency, deliverable, version, message, received_at, state, late, warnings) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                        params![campaign, agency, v.deliverable, v.version, id, ex.arrived.to_rfc3339(), v.state.as_str(), v.late as i64, v.warnings as i64],
+                    )
+                    .map_err(|e| self.sql(e))?;
+            }
+        }
+        Ok(links)
+    }
+
+    /// A workbook's findings, its annotated copy, and — when filed as a version — its values.
+    fn validation_rows(
+        &self,
+        file: i64,
+        v: &Validation,
+        filed: Option<(&Plan, &Examined, u32)>,
+        f: &crate::pipeline::ExaminedFile,
+    ) -> Result<()> {
+        if let Some(copy) = &v.annotated {
+            let sha = crate::pipeline::sha256_hex(copy);
+            self.objects.put(&sha, copy).map_err(|e| io(&self.dir, e))?;
+        }
+        self.insert_findings(file, &v.findings)?;
+        let (Some((plan, ex, version)), Some(form)) = (filed, &v.form) else {
+            return Ok(());
+        };
+        let (Some(agency), Some(campaign), Some((deliverable, _))) =
+            (&plan.agency, &ex.campaign, &f.deliverable)
+        else {
+            return Ok(());
+        };
+        self.insert_data(file, campaign, agency, deliverable, version, form, v)
+    }
+
+    /// A workbook's findings, in the order found.
+    fn insert_findings(
+        &self,
+        file: i64,
+        findings: &[crate::forms::validate::Finding],
+    ) -> Result<()> {
+        let mut st = self
+            .conn
+            .prepare_cached("INSERT INTO findings (file, rule, severity, sheet, cell, indicator, label, col, value, expected, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")
+            .map_err(|e| self.sql(e))?;
+        for x in findings {
+            let severity = if x.severity == Severity::Error {
+                "error"
+            } else {
+                "warning"
+            };
+            st.execute(params![
+                file,
+                x.rule,
+                severity,
+                x.sheet,
+                x.cell,
+                x.indicator,
+                x.label,
+                x.column,
+                x.value,
+                x.expected,
+                x.message
+            ])
+            .map_err(|e| self.sql(e))?;
+        }
+        Ok(())
+    }
+
+    /// The values a workbook holds, for consolidation.
+    #[allow(clippy::too_many_arguments)] // the key of a consolidated value, one part each
+    fn insert_data(
+        &self,
+        file: i64,
+        campaign: &str,
+        agency: &str,
+        deliverable: &str,
+        version: u32,
+        form: &str,
+        v: &Validation,
+    ) -> Result<()> {
+        use crate::forms::value::Value;
+        let mut st = self
+            .conn
+            .prepare_cached("INSERT INTO data (file, campaign, agency, deliverable, version, form, form_version, sheet, indicator, col, value, low, high, text, unit, cell) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)")
+            .map_err(|e| self.sql(e))?;
+        for d in &v.data {
+            let (value, low, high) = match &d.value {
+                Value::Number { value, .. } => (Some(*value), None, None),
+                Value::Range { low, high, .. } => (None, Some(*low), Some(*high)),
+                Value::AtLeast { value, .. } => (None, Some(*value), None),
+                Value::AtMost { value, .. } => (None, None, Some(*value)),
+                _ => (None, None, None),
+            };
+            st.execute(params![
+                file,
+                campaign,
+                agency,
+                deliverable,
+                version,
+                form,
+                v.form_version,
+                d.sheet,
+                d.indicator,
+                d.column,
+                value,
+                low,
+                high,
+                d.text,
+                d.unit,
+                d.cell
+            ])
+            .map_err(|e| self.sql(e))?;
+        }
+        Ok(())
+    }
+
+    fn log_item(
+        &self,
+        id: i64,
+        ex: &Examined,
+        plan: &Plan,
+        now: DateTime<FixedOffset>,
+        actor: Option<&str>,
+    ) -> Result<()> {
+        let e = &ex.envelope;
+        let files = json!(ex
+            .files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| json!({"name": f.name, "kind": f.kind.noun(), "deliverable": f.deliverable.as_ref().map(|d| &d.0), "version": plan.file_versions[i], "check": f.check.as_str()}))
+            .collect::<Vec<_>>());
+        let who = e
+            .from
+            .clone()
+            .or_else(|| ex.agency.sure().map(str::to_string))
+            .unwrap_or_default();
+        if actor.is_none() {
+            self.event(
+                now,
+                "received",
+                ex,
+                id,
+                plan.agency.as_deref(),
+                None,
+                &format!("{who}: {}", e.subject),
+                None,
+            )?;
+        }
+        let detail = match (&ex.agency, plan.outcome) {
+            (AgencyMatch::Probable { code, evidence }, Outcome::ProbableAgency) => {
+                format!("có thể là {code} ({evidence})")
+            }
+            _ => ex.failure.as_ref().map(|f| f.1.clone()).unwrap_or_default(),
+        };
+        let kind = if actor.is_some() && plan.outcome == Outcome::Filed {
+            "assigned"
+        } else {
+            plan.outcome.as_str()
+        };
+        self.event(
+            now,
+            kind,
+            ex,
+            id,
+            plan.agency.as_deref(),
+            Some(files.to_string()),
+            &detail,
+            actor,
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)] // one column each; a struct would only rename them
+    fn event(
+        &self,
+        at: DateTime<FixedOffset>,
+        kind: &str,
+        ex: &Examined,
+        id: i64,
+        agency: Option<&str>,
+        files: Option<String>,
+        detail: &str,
+        actor: Option<&str>,
+    ) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO events (at, kind, source, message, message_id, agency, campaign, files, detail, actor) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                params![at.to_rfc3339(), kind, ex.source.as_str(), id, ex.envelope.message_id, agency, ex.campaign, files, detail, actor],
+            )
+            .map_err(|e| self.sql(e))?;
+        Ok(())
+    }
+
+    fn queue_receipt(
+        &self,
+        config: &Config,
+        id: i64,
+        to: &str,
+        ex: &Examined,
+        plan: &Plan,
+        now: DateTime<FixedOffset>,
+    ) -> Result<()> {
+        let campaign = ex.campaign.as_deref().and_then(|c| config.campaign(c));
+        let agency_code = plan.agency.clone().or_else(|| match &ex.agency {
+            AgencyMatch::Probable { code, .. } => Some(code.clone()),
+            _ => None,
+        });
+        let agency = agency_code.as_deref().and_then(|c| config.agency(c));
+        let missing = match (campaign, &plan.agency) {
+            (Some(c), Some(a)) => {
+                let held = self.held(&c.id, a)?;
+                c.deliverables
+                    .iter()
+                    .filter(|d| {
+                        !matches!(held.get(&d.id), Some((_, _, Some(VersionState::Accepted))))
+                    })
+                    .map(|d| d.label.clone())
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
+        let files = ex
+            .files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| ReceiptFile {
+                name: f.name.clone(),
+                kind: f.kind.noun(),
+                deliverable: f
+                    .deliverable
+                    .as_ref()
+                    .and_then(|(d, _)| campaign.and_then(|c| c.deliverable(d)))
+                    .map(|d| (d.label.clone(), d.name.clone())),
+                version: plan.file_versions[i],
+                check: f.check.as_str(),
+                validation: f.validation.as_ref().filter(|v| v.form.is_some()).map(|v| {
+                    (
+                        v.valid,
+                        v.count(Severity::Error),
+                        v.count(Severity::Warning),
+                    )
+                }),
+                findings: f
+                    .validation
+                    .as_ref()
+                    .map(|v| receipt::finding_lines(&v.findings))
+                    .unwrap_or_default(),
+                annotated: f.validation.as_ref().is_some_and(|v| v.annotated.is_some()),
+            })
+            .collect();
+        let attachments: Vec<serde_json::Value> = ex
+            .files
+            .iter()
+            .filter_map(|f| f.validation.as_ref()?.annotated.as_ref().map(|a| (f, a)))
+            .map(|(f, a)| {
+                let stem = f.name.rsplit_once('.').map_or(f.name.as_str(), |(s, _)| s);
+                json!({"sha256": crate::pipeline::sha256_hex(a), "name": format!("Ket-qua-kiem-tra - {stem}.xlsx"), "content_type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"})
+            })
+            .collect();
+        let arrived = ex.arrived.with_timezone(&config.timezone).fixed_offset();
+        let rendered = receipt::render(&ReceiptInput {
+            number: receipt_number(id),
+            department: &config.department,
+            campaign,
+            agency,
+            subject: &ex.envelope.subject,
+            arrived,
+            outcome: plan.outcome,
+            files,
+            late: plan.late,
+            missing,
+            detail: ex.failure.as_ref().map(|f| f.1.clone()).or_else(|| {
+                (!ex.skipped.is_empty()).then(|| {
+                    ex.skipped
+                        .iter()
+                        .map(|s| format!("{}: {}", s.name, s.reason))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                })
+            }),
+        });
+        let refs = serde_json::to_string(&ex.envelope.references).unwrap_or_default();
+        self.conn
+            .execute(
+                "INSERT INTO outbox (created_at, kind, message, agency, to_addr, subject, body, in_reply_to, refs, attachments) VALUES (?1, 'receipt', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![now.to_rfc3339(), id, plan.agency, to, rendered.subject, rendered.body, ex.envelope.message_id, refs, serde_json::to_string(&attachments).unwrap_or_default()],
+            )
+            .map_err(|e| self.sql(e))?;
+        Ok(())
+    }
+
+    /// Replaces a stored workbook's findings, values and annotated copy after re-validation.
+    pub fn replace_validation(
+        &self,
+        file: i64,
+        v: &Validation,
+        filed: Option<(String, String, u32)>,
+        campaign: &str,
+    ) -> Result<()> {
+        let s = |e| self.sql(e);
+        self.conn
+            .execute("DELETE FROM findings WHERE file = ?1", [file])
+            .map_err(s)?;
+        self.conn
+            .execute("DELETE FROM data WHERE file = ?1", [file])
+            .map_err(s)?;
+        let annotated = v.annotated.as_ref().map(|a| crate::pipeline::sha256_hex(a));
+        self.conn
+            .execute(
+                "UPDATE files SET form = ?1, form_version = ?2, errors = ?3, warnings = ?4, annotated = ?5 WHERE id = ?6",
+                params![v.form, v.form_version, v.count(Severity::Error) as i64, v.count(Severity::Warning) as i64, annotated, file],
+            )
+            .map_err(s)?;
+        if let Some(copy) = &v.annotated {
+            self.objects
+                .put(annotated.as_deref().unwrap_or_default(), copy)
+                .map_err(|e| io(&self.dir, e))?;
+        }
+        self.insert_findings(file, &v.findings)?;
+        if let (Some((agency, deliverable, version)), Some(form)) = (filed, &v.form) {
+            self.insert_data(file, campaign, &agency, &deliverable, version, form, v)?;
+        }
+        Ok(())
+    }
+
+    /// Recomputes each version's state from its workbooks' current checks; returns how many changed.
+    pub fn recompute_states(&self, campaign: &str) -> Result<usize> {
+        let states = |s: &Self| {
+            s.query_rows("SELECT state FROM versions WHERE campaign = ?1 ORDER BY agency, deliverable, version", [campaign], |r| r.get::<_, String>(0))
+        };
+        let before = states(self)?;
+        self
+            .conn
+            .execute(
+                "UPDATE versions SET
+                    state = CASE
+                        WHEN NOT EXISTS (SELECT 1 FROM files f WHERE f.message = versions.message AND f.deliverable = versions.deliverable AND f.version = versions.version AND f.kind = 'workbook') THEN 'received'
+                        WHEN EXISTS (SELECT 1 FROM files f WHERE f.message = versions.message AND f.deliverable = versions.deliverable AND f.version = versions.version AND f.kind = 'workbook' AND f.check_result = 'ok' AND coalesce(f.errors, 0) = 0) THEN 'accepted'
+                        ELSE 'invalid' END,
+                    warnings = coalesce((SELECT min(f.warnings) FROM files f WHERE f.message = versions.message AND f.deliverable = versions.deliverable AND f.version = versions.version AND f.kind = 'workbook' AND f.check_result = 'ok' AND coalesce(f.errors, 0) = 0), 0)
+                 WHERE campaign = ?1",
+                [campaign],
+            )
+            .map_err(|e| self.sql(e))?;
+        let after = states(self)?;
+        Ok(before.iter().zip(&after).filter(|(a, b)| a != b).count())
+    }
+
+    /// Logs a changed outcome of re-validation.
+    #[allow(clippy::too_many_arguments)] // one column each
+    pub fn log_revalidated(
+        &self,
+        message: i64,
+        agency: Option<&str>,
+        campaign: &str,
+        file: &str,
+        change: &str,
+        actor: &str,
+        at: DateTime<FixedOffset>,
+    ) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO events (at, kind, source, message, agency, campaign, files, detail, actor) VALUES (?1, 'revalidated', 'store', ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![at.to_rfc3339(), message, agency, campaign, json!([{"name": file}]).to_string(), change, actor],
+            )
+            .map_err(|e| self.sql(e))?;
+        Ok(())
+    }
+}
