@@ -130,11 +130,25 @@ pub fn log_table(events: &[Event], tz: chrono_tz::Tz) -> String {
                 fs.iter()
                     .map(|f| {
                         let name = f["name"].as_str().unwrap_or("?");
-                        match (f["deliverable"].as_str(), f["version"].as_u64()) {
+                        let place = match (f["deliverable"].as_str(), f["version"].as_u64()) {
                             (Some(d), Some(v)) => format!("{name} → {d} lần {v}"),
                             (Some(d), None) => format!("{name} → {d}"),
                             _ => name.to_string(),
-                        }
+                        };
+                        let check = match (
+                            f["check"].as_str(),
+                            f["errors"].as_u64(),
+                            f["warnings"].as_u64(),
+                        ) {
+                            (Some("ok"), Some(0), Some(0)) => " (hợp lệ)".to_string(),
+                            (Some("ok"), Some(0), Some(w)) => format!(" (hợp lệ, {w} cảnh báo)"),
+                            (Some("ok"), Some(e), _) => format!(" ({e} lỗi)"),
+                            (Some("empty"), _, _) => " (tệp trống)".to_string(),
+                            (Some("unreadable"), _, _) => " (không đọc được)".to_string(),
+                            (Some("encrypted"), _, _) => " (có mật khẩu)".to_string(),
+                            _ => String::new(),
+                        };
+                        format!("{place}{check}")
                     })
                     .collect::<Vec<_>>()
                     .join("\n")

@@ -255,7 +255,10 @@ impl Store {
             .files
             .iter()
             .enumerate()
-            .map(|(i, f)| json!({"name": f.name, "kind": f.kind.noun(), "deliverable": f.deliverable.as_ref().map(|d| &d.0), "version": plan.file_versions[i], "check": f.check.as_str()}))
+            .map(|(i, f)| json!({"name": f.name, "kind": f.kind.noun(), "deliverable": f.deliverable.as_ref().map(|d| &d.0), "version": plan.file_versions[i], "check": f.check.as_str(),
+                "form": f.validation.as_ref().and_then(|v| v.form.clone()),
+                "errors": f.validation.as_ref().map(|v| v.count(Severity::Error)),
+                "warnings": f.validation.as_ref().map(|v| v.count(Severity::Warning))}))
             .collect::<Vec<_>>());
         let who = e
             .from
