@@ -1,8 +1,8 @@
 //! # The daemon
 //!
 //! `intake run` is a supervisor of components that talk through one channel: file watchers
-//! (native events, or polling for network shares) on the Maildir and the drop folder wake
-//! the ingest worker; a periodic rescan is the safety net; the worker runs passes, then
+//! (native events, or polling for network shares) on the Maildir and the drop folder, or the
+//! IMAP mailbox's IDLE watcher, wake the ingest worker; a periodic rescan is the safety net; the worker runs passes, then
 //! drains the outbox. SIGTERM and Ctrl-C stop it between batches, never inside one.
 
 use std::path::Path;
@@ -19,6 +19,7 @@ use crate::ingest::{self, PassReport};
 use crate::outbox;
 use crate::source::Source;
 use crate::source::drop::DropFolder;
+use crate::source::imap::{ImapSource, ImapWatcher};
 use crate::source::maildir::Maildir;
 use crate::store::{Store, StoreError};
 use crate::workbook::Inspector;
@@ -38,7 +39,7 @@ pub struct Worker {
     store: Store,
     inspector: Inspector,
     clock: Clock,
-    maildir: Maildir,
+    mailbox: Box<dyn Source + Send>,
     drop: DropFolder,
     failures: ingest::Failures,
 }
@@ -51,9 +52,18 @@ impl Worker {
             let p = p.to_path_buf();
             move |source| StoreError::Io { path: p, source }
         };
-        let maildir = Maildir::open(&config.mailbox.path, config.mailbox.on_filed)
-            .map_err(io(&config.mailbox.path))?
-            .with_limit(config.limits.max_message_bytes);
+        let mailbox: Box<dyn Source + Send> = match &config.mailbox.imap {
+            // Connects lazily: a server that is down at start is retried on every pass.
+            Some(imap) => Box::new(
+                ImapSource::open(imap, &config.store_dir, config.limits.max_message_bytes)
+                    .map_err(io(&config.store_dir))?,
+            ),
+            None => Box::new(
+                Maildir::open(&config.mailbox.path, config.mailbox.on_filed)
+                    .map_err(io(&config.mailbox.path))?
+                    .with_limit(config.limits.max_message_bytes),
+            ),
+        };
         let codes = config.agencies().iter().map(|a| a.code.clone()).collect();
         let drop = DropFolder::open(&config.drop.path, config.drop.settle, codes)
             .map_err(io(&config.drop.path))?
@@ -70,7 +80,7 @@ impl Worker {
             store,
             inspector,
             clock,
-            maildir,
+            mailbox,
             drop,
             failures: ingest::Failures::default(),
         })
@@ -78,7 +88,7 @@ impl Worker {
 
     /// One pass over both sources, then the outbox.
     pub fn pass(&mut self) -> Result<(PassReport, usize), StoreError> {
-        let mut sources: [&mut dyn Source; 2] = [&mut self.maildir, &mut self.drop];
+        let mut sources: [&mut dyn Source; 2] = [&mut *self.mailbox, &mut self.drop];
         let report = ingest::pass(
             &self.config,
             &self.store,
@@ -146,7 +156,13 @@ pub fn watch(
     let mut keep: Vec<Box<dyn std::any::Any + Send>> = Vec::new();
     let handler = move |tx: mpsc::Sender<Signal>| {
         move |result: DebounceEventResult| match result {
-            Ok(events) if !events.is_empty() => {
+            // A pass reading a folder makes inotify report an `Access(Open)` of it: waking on
+            // that would start the next pass at once, and so on for ever.
+            Ok(events)
+                if events
+                    .iter()
+                    .any(|e| !matches!(e.event.kind, notify::EventKind::Access(_))) =>
+            {
                 let _ = tx.send(Signal::Wake);
             }
             Ok(_) => {}
@@ -154,10 +170,17 @@ pub fn watch(
         }
     };
     let debounce = Duration::from_millis(200);
-    let mut mail = new_debouncer(debounce, None, handler(tx.clone()))?;
-    mail.watch(config.mailbox.path.join("new"), RecursiveMode::NonRecursive)?;
-    mail.watch(config.mailbox.path.join("cur"), RecursiveMode::NonRecursive)?;
-    keep.push(Box::new(mail));
+    if let Some(imap) = &config.mailbox.imap {
+        let tx = tx.clone();
+        keep.push(Box::new(ImapWatcher::start(imap.clone(), move || {
+            let _ = tx.send(Signal::Wake);
+        })));
+    } else {
+        let mut mail = new_debouncer(debounce, None, handler(tx.clone()))?;
+        mail.watch(config.mailbox.path.join("new"), RecursiveMode::NonRecursive)?;
+        mail.watch(config.mailbox.path.join("cur"), RecursiveMode::NonRecursive)?;
+        keep.push(Box::new(mail));
+    }
     match config.drop.watch {
         WatchMode::Native => {
             let mut d = new_debouncer(debounce, None, handler(tx))?;

@@ -95,14 +95,12 @@ pub fn pass(
             let mut end = start;
             let mut bytes = 0;
             while end < fresh.len() && end - start < BATCH {
-                let size = std::fs::metadata(&fresh[end].path)
-                    .map_or(0, |m| m.len())
-                    .min(
-                        config
-                            .limits
-                            .max_message_bytes
-                            .max(config.limits.max_file_bytes),
-                    );
+                let size = source.size(&fresh[end]).unwrap_or(0).min(
+                    config
+                        .limits
+                        .max_message_bytes
+                        .max(config.limits.max_file_bytes),
+                );
                 if end > start && bytes + size > BATCH_BYTES {
                     break;
                 }

@@ -6,7 +6,7 @@
 //! the edges.
 //!
 //! ```text
-//!  source::{maildir, drop} ──► extract ──► workbook (bounded reading) ──► identify ──► classify
+//!  source::{maildir, imap, drop} ──► extract ──► workbook (bounded reading) ──► identify ──► classify
 //!        ▲ acknowledge                                                                │
 //!        │ after commit            pipeline::plan ◄── store (prior versions, dups) ◄──┘
 //!        └──────────── ingest ──► store::record (objects, index, log, outbox) ──► outbox (lettre)

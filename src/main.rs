@@ -375,7 +375,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             println!(
                 "  hộp thư: {}\n  thư mục nộp tệp: {}\n  kho lưu: {}\n  hộp thư đi: {}",
-                config.mailbox.path.display(),
+                config.mailbox.describe(),
                 config.drop.path.display(),
                 config.store_dir.display(),
                 config.outbox_dir.display()
@@ -422,7 +422,7 @@ fn run_daemon(config: Config, clock: Clock, once: bool) -> Result<ExitCode> {
         tracing::info!("stopping after the current batch");
         let _ = stopper.send(Signal::Stop);
     });
-    tracing::info!(mailbox = %config.mailbox.path.display(), drop = %config.drop.path.display(), store = %config.store_dir.display(), "intake running");
+    tracing::info!(mailbox = %config.mailbox.describe(), drop = %config.drop.path.display(), store = %config.store_dir.display(), "intake running");
     let handle = std::thread::spawn(move || worker.serve(rx));
     let result = handle
         .join()

@@ -6,6 +6,7 @@
 //! key and what to do. The shipped `config/` is also compiled into the binary as the embedded
 //! default, so `intake demo` works on a fresh machine with no file at hand.
 
+pub mod imap;
 pub mod raw;
 mod resolve;
 pub mod secret;
@@ -64,6 +65,18 @@ pub struct Mailbox {
     pub path: PathBuf,
     /// What to do with a message once its filing is committed.
     pub on_filed: OnFiled,
+    /// The IMAP account, when `kind = "imap"` (the Maildir is then not used).
+    pub imap: Option<imap::Imap>,
+}
+
+impl Mailbox {
+    /// Where mail comes from, for people: the Maildir folder or the IMAP account's mailbox.
+    pub fn describe(&self) -> String {
+        match &self.imap {
+            Some(i) => format!("imap://{}:{}/{}", i.account(), i.port, i.folder),
+            None => self.path.display().to_string(),
+        }
+    }
 }
 
 /// The action on a filed message at its source.

@@ -46,6 +46,7 @@ pub struct RawMailbox {
     pub kind: Option<String>,
     pub path: Option<String>,
     pub on_filed: Option<String>,
+    pub imap: Option<super::imap::RawImap>,
 }
 
 /// `[drop]`: the shared folder.

@@ -88,16 +88,36 @@ pub fn parse_files(
         reply_from: d.reply_from.clone(),
     };
 
-    match raw.mailbox.kind.as_deref().unwrap_or("maildir") {
-        "maildir" => {}
-        other => {
+    let imap = match (
+        raw.mailbox.kind.as_deref().unwrap_or("maildir"),
+        &raw.mailbox.imap,
+    ) {
+        ("maildir", None) => None,
+        ("maildir", Some(_)) => {
+            return Err(at(
+                "mailbox.imap",
+                "is given but mailbox.kind is \"maildir\"",
+                "set kind = \"imap\" to use it, or remove [mailbox.imap]",
+            ));
+        }
+        ("imap", Some(r)) => {
+            Some(super::imap::resolve(r, &|p: &str| abs(p)).map_err(|(k, p, f)| at(&k, &p, &f))?)
+        }
+        ("imap", None) => {
+            return Err(at(
+                "mailbox.imap",
+                "is missing",
+                "add a [mailbox.imap] table with host, user and password_env or password_file",
+            ));
+        }
+        (other, _) => {
             return Err(at(
                 "mailbox.kind",
                 &format!("unknown kind \"{other}\""),
-                "use \"maildir\"",
+                "use \"maildir\" or \"imap\"",
             ));
         }
-    }
+    };
     let on_filed = match raw.mailbox.on_filed.as_deref().unwrap_or("seen") {
         "seen" => OnFiled::Seen,
         "keep" => OnFiled::Keep,
@@ -112,6 +132,7 @@ pub fn parse_files(
     let mailbox = Mailbox {
         path: under_data(&raw.mailbox.path, "maildir"),
         on_filed,
+        imap,
     };
 
     let watch = match raw.drop.watch.as_deref().unwrap_or("native") {

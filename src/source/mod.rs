@@ -1,10 +1,11 @@
 //! # Sources: where items come in
 //!
-//! One small interface, one adapter per file: the Maildir (the embedded default; IMAP comes
-//! beside it) and the drop folder. A source lists what is ready, loads an item's bytes, and
+//! One small interface, one adapter per file: the Maildir (the embedded default), an IMAP
+//! mailbox, and the drop folder. A source lists what is ready, loads an item's bytes, and
 //! acknowledges an item only after its filing is committed.
 
 pub mod drop;
+pub mod imap;
 pub mod maildir;
 
 use crate::pipeline::{Inbound, Outcome};
@@ -50,4 +51,8 @@ pub trait Source {
     fn load(&self, item: &Pending) -> std::io::Result<Inbound>;
     /// Marks an item as handled at the source (move or flag); called after the commit.
     fn acknowledge(&self, item: &Pending, outcome: Outcome) -> std::io::Result<()>;
+    /// The item's size in bytes when known without reading it, for sizing batches.
+    fn size(&self, item: &Pending) -> Option<u64> {
+        std::fs::metadata(&item.path).ok().map(|m| m.len())
+    }
 }

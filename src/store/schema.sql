@@ -133,3 +133,17 @@ CREATE TABLE IF NOT EXISTS outbox (
     attachments   TEXT                        -- JSON: [{"sha256", "name", "content_type"}]
 );
 CREATE INDEX IF NOT EXISTS outbox_unsent ON outbox(sent_at) WHERE sent_at IS NULL;
+
+-- Where the IMAP source stands in each mailbox: UIDs are meaningful only under their
+-- UIDVALIDITY; every message with a UID up to last_uid is recorded and settled (acknowledged
+-- or left alone). When the server's UIDVALIDITY differs, the mailbox is read again from the
+-- start and already filed messages are recognised by Message-ID and content hash.
+CREATE TABLE IF NOT EXISTS imap_sync (
+    account       TEXT NOT NULL,              -- user@host
+    mailbox       TEXT NOT NULL,              -- as configured (UTF-8)
+    uid_validity  INTEGER NOT NULL,
+    last_uid      INTEGER NOT NULL,
+    previous_validity INTEGER,                -- set by a resync, for recognising old keys
+    updated_at    TEXT NOT NULL,
+    PRIMARY KEY (account, mailbox)
+);

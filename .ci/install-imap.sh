@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# What tests/imap.rs needs: Dovecot (IMAP and LMTP; the test starts its own private instance on
+# loopback, so no system service is started or configured), openssl for its test certificate,
+# Python 3 for the LMTP client, and the system's root certificates. Idempotent.
+set -euo pipefail
+
+need=()
+{ command -v dovecot || [ -x /usr/sbin/dovecot ]; } >/dev/null 2>&1 || need+=(dovecot-imapd dovecot-lmtpd)
+{ command -v doveadm || [ -x /usr/bin/doveadm ]; } >/dev/null 2>&1 || need+=(dovecot-core)
+[ -x /usr/sbin/dovecot ] && [ ! -e /usr/lib/dovecot/lmtp ] && need+=(dovecot-lmtpd)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+[ -x /usr/bin/python3 ] || need+=(python3)
+[ -e /etc/ssl/certs/ca-certificates.crt ] || need+=(ca-certificates)
+
+if [ ${#need[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}"
+fi
+"$(command -v dovecot || echo /usr/sbin/dovecot)" --version
