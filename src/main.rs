@@ -5,6 +5,7 @@
 //! configuration. Data goes to stdout (Vietnamese tables, or `--json`), logs to stderr.
 //! Exit codes: 0 done, 1 the machine failed (disk, database), 2 bad configuration or usage.
 
+mod doctor_cmd;
 mod forms_cmd;
 
 use std::path::{Path, PathBuf};
@@ -123,6 +124,9 @@ enum Command {
         #[arg(long)]
         by: Option<String>,
     },
+    /// Checks that intake can work: mailbox login, capabilities and folders, the store, the
+    /// drop folder and the outbox. Exit 0 when every check passes.
+    Doctor,
     /// Checks the configuration and prints what it sets up.
     CheckConfig,
     /// Reads a workbook from stdin within limits and prints what it holds (internal).
@@ -361,6 +365,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Doctor => doctor_cmd::doctor(&config),
         Command::CheckConfig => {
             println!("Cấu hình hợp lệ: {}", config.origin.display());
             for c in &config.campaigns {

@@ -771,3 +771,50 @@ fn benchmark() {
         1000.0 / took.as_secs_f64()
     );
 }
+
+#[test]
+fn doctor_reports_login_capabilities_and_folders() {
+    use intake::source::imap::doctor::diagnose;
+    let dc = Dovecot::start();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let imap = dc.settings(
+        Security::Tls,
+        Auth::Login,
+        ImapAction::Move("Đã xử lý".into()),
+    );
+    let verdicts = rt.block_on(diagnose(&imap));
+    assert!(verdicts.iter().all(|v| v.ok), "{verdicts:#?}");
+    assert!(verdicts.iter().any(|v| v.check.contains("IDLE")));
+    assert!(
+        verdicts
+            .iter()
+            .any(|v| v.check.contains("Đã xử lý") && v.detail.contains("creates it")),
+        "{verdicts:#?}"
+    );
+    // Nothing was created or marked by the check.
+    let folders = dc.doveadm(&["mailbox", "list", "-u", "alice"]);
+    assert!(
+        folders.contains("INBOX") && !folders.contains("&ARAA4w-") && !folders.contains("Đã xử lý"),
+        "{folders}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let wrong = dir.path().join("wrong");
+    std::fs::write(&wrong, "not-the-password").unwrap();
+    let mut bad = imap.clone();
+    bad.secret = intake::config::secret::SecretSource::File(wrong);
+    let verdicts = rt.block_on(diagnose(&bad));
+    assert_eq!(verdicts.len(), 1);
+    assert!(
+        !verdicts[0].ok
+            && verdicts[0]
+                .fix
+                .as_deref()
+                .is_some_and(|f| f.contains("password_env")),
+        "{verdicts:#?}"
+    );
+    assert!(!verdicts[0].detail.contains("not-the-password"));
+}

@@ -8,6 +8,7 @@
 //! [`ImapWatcher`] holds a second connection in IDLE and wakes the worker.
 
 mod conn;
+pub mod doctor;
 mod sync;
 pub mod utf7;
 mod watch;

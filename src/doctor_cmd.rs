@@ -1,0 +1,85 @@
+//! # `intake doctor`
+//!
+//! Before a reporting round, staff or the technician check that intake can do its job: the
+//! mailbox (login, capabilities, folders for IMAP; the folders for a Maildir), the store, the
+//! drop folder and the outbox. One line per check, a verdict and, on failure, the fix.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use intake::config::Config;
+use intake::source::imap::doctor::{Verdict, diagnose};
+
+/// Runs every check and prints the verdicts; exit 0 when all passed, 1 otherwise.
+pub fn doctor(config: &Config) -> Result<ExitCode> {
+    let mut verdicts = Vec::new();
+    match &config.mailbox.imap {
+        Some(imap) => {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            verdicts.extend(rt.block_on(diagnose(imap)));
+        }
+        None => verdicts.push(writable(
+            "Hộp thư Maildir",
+            &config.mailbox.path.join("new"),
+        )),
+    }
+    verdicts.push(writable("Kho lưu (store)", &config.store_dir));
+    verdicts.push(store_opens(&config.store_dir));
+    verdicts.push(writable("Thư mục nộp tệp (drop)", &config.drop.path));
+    verdicts.push(writable("Hộp thư đi (outbox)", &config.outbox_dir));
+    let mut failed = 0;
+    for v in &verdicts {
+        let mark = if v.ok { "✔" } else { "✘" };
+        println!("{mark} {} — {}", v.check, v.detail);
+        if let Some(fix) = &v.fix {
+            println!("    → {fix}");
+        }
+        failed += usize::from(!v.ok);
+    }
+    if failed == 0 {
+        println!("Mọi kiểm tra đều đạt.");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!("{failed} kiểm tra không đạt.");
+        Ok(ExitCode::from(1))
+    }
+}
+
+/// A folder exists (or can be made) and a file can be written in it.
+fn writable(what: &str, dir: &Path) -> Verdict {
+    let probe = dir.join(format!(".intake-doctor-{}", std::process::id()));
+    let result = std::fs::create_dir_all(dir)
+        .and_then(|()| std::fs::write(&probe, b"ok"))
+        .and_then(|()| std::fs::remove_file(&probe));
+    match result {
+        Ok(()) => Verdict { check: what.into(), ok: true, detail: format!("{} is writable", dir.display()), fix: None },
+        Err(e) => Verdict {
+            check: what.into(),
+            ok: false,
+            detail: format!("{}: {e}", dir.display()),
+            fix: Some("Tạo thư mục và cấp quyền ghi cho tài khoản chạy intake, hoặc đổi đường dẫn trong intake.toml.".into()),
+        },
+    }
+}
+
+/// The store's index opens and answers.
+fn store_opens(dir: &Path) -> Verdict {
+    match intake::store::Store::open_read(dir).and_then(|s| intake::store::query::totals(&s)) {
+        Ok(t) => Verdict {
+            check: "Chỉ mục kho lưu (SQLite)".into(),
+            ok: true,
+            detail: format!("{} messages, {} versions", t.messages, t.versions),
+            fix: None,
+        },
+        Err(e) => Verdict {
+            check: "Chỉ mục kho lưu (SQLite)".into(),
+            ok: false,
+            detail: format!("{e:#}"),
+            fix: Some("Kiểm tra quyền ghi và dung lượng đĩa của thư mục kho lưu.".into()),
+        },
+    }
+}
