@@ -172,9 +172,14 @@ pub fn watch(
     let debounce = Duration::from_millis(200);
     if let Some(imap) = &config.mailbox.imap {
         let tx = tx.clone();
-        keep.push(Box::new(ImapWatcher::start(imap.clone(), move || {
-            let _ = tx.send(Signal::Wake);
-        })));
+        let state = crate::source::imap::state_file(&config.store_dir);
+        keep.push(Box::new(ImapWatcher::start(
+            imap.clone(),
+            Some(state),
+            move || {
+                let _ = tx.send(Signal::Wake);
+            },
+        )));
     } else {
         let mut mail = new_debouncer(debounce, None, handler(tx.clone()))?;
         mail.watch(config.mailbox.path.join("new"), RecursiveMode::NonRecursive)?;

@@ -53,6 +53,29 @@ fn pct(n: u32, of: u32) -> String {
 /// The status of every campaign as text.
 pub fn status_table(status: &Status, now: DateTime<FixedOffset>) -> String {
     let mut out = String::new();
+    if let Some(m) = &status.mailbox {
+        let since = DateTime::parse_from_rfc3339(&m.since)
+            .map(|t| t.format("%H:%M %d/%m/%Y UTC").to_string())
+            .unwrap_or_default();
+        match m.state.as_str() {
+            "connected" => out.push_str(&format!(
+                "Hộp thư {}/{}: đang kết nối ({}) từ {since}\n\n",
+                m.account,
+                m.mailbox,
+                if m.mode.as_deref() == Some("idle") {
+                    "nhận thư tức thì"
+                } else {
+                    "hỏi định kỳ"
+                }
+            )),
+            _ => out.push_str(&format!(
+                "Hộp thư {}/{}: MẤT KẾT NỐI từ {since} ({}); đang thử kết nối lại\n\n",
+                m.account,
+                m.mailbox,
+                m.error.as_deref().unwrap_or("?")
+            )),
+        }
+    }
     for c in &status.campaigns {
         let deadline = DateTime::parse_from_rfc3339(&c.deadline).unwrap_or(now);
         let left = deadline - now;

@@ -257,9 +257,26 @@ fn dovecot_restarted_during_idle_reconnects_and_misses_nothing() {
     );
     let _daemon = Running::start_idle(&config);
     deliver_and_wait(&dc, &config, &fixture(SO_Y_TE), 1);
+    let connection = || {
+        let store = intake::store::Store::open_read(&config.store_dir).unwrap();
+        intake::store::query::status(&store, &config, common::time(NOW))
+            .unwrap()
+            .mailbox
+            .expect("the watcher records its connection")
+    };
+    let up = connection();
+    assert_eq!(
+        (up.state.as_str(), up.mode.as_deref()),
+        ("connected", Some("idle"))
+    );
 
     // Down: the MTA still drops mail into the Maildir meanwhile.
     dc.stop();
+    wait_for(
+        "status showing the lost connection",
+        Duration::from_secs(10),
+        || connection().state == "disconnected",
+    );
     dc.deliver_to_maildir("1530756000.M1P1.mx", &fixture(SO_TAI_CHINH));
     std::thread::sleep(Duration::from_millis(500));
     let restart = Instant::now();
@@ -285,6 +302,11 @@ fn dovecot_restarted_during_idle_reconnects_and_misses_nothing() {
         dc.messages("INBOX").is_empty() && dc.messages(FILED_FOLDER).len() == 3
     });
     assert_eq!(count(&config, "SELECT count(*) FROM versions"), 3);
+    assert_eq!(
+        connection().state,
+        "connected",
+        "status shows the connection back"
+    );
 }
 
 #[test]

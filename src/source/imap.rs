@@ -25,7 +25,7 @@ use tracing::{info, warn};
 
 pub use conn::ImapError;
 use conn::{Caps, Session, uid_fetch, within};
-pub use watch::ImapWatcher;
+pub use watch::{ConnectionState, ImapWatcher, state_file};
 
 use super::{Pending, Source};
 use crate::config::imap::{Imap, ImapAction};

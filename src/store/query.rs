@@ -18,6 +18,9 @@ pub struct Status {
     pub now: String,
     /// One entry per campaign.
     pub campaigns: Vec<CampaignStatus>,
+    /// The IMAP watcher's connection, when the mailbox is IMAP and the daemon has run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mailbox: Option<crate::source::imap::ConnectionState>,
 }
 
 /// One campaign's figures and matrix.
@@ -181,9 +184,13 @@ pub fn status(store: &Store, config: &Config, now: DateTime<FixedOffset>) -> Res
             agencies,
         });
     }
+    let mailbox = std::fs::read(crate::source::imap::state_file(store.dir()))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok());
     Ok(Status {
         now: now.to_rfc3339(),
         campaigns,
+        mailbox,
     })
 }
 

@@ -28,8 +28,13 @@ pub struct ImapWatcher {
 
 impl ImapWatcher {
     /// Starts watching; `wake` is called (from the watcher's thread) whenever the mailbox may
-    /// hold something new.
-    pub fn start(settings: Imap, wake: impl Fn() + Send + 'static) -> ImapWatcher {
+    /// hold something new. Each connection change is written to `state` (see [`state_file`])
+    /// for `intake status`.
+    pub fn start(
+        settings: Imap,
+        state: Option<std::path::PathBuf>,
+        wake: impl Fn() + Send + 'static,
+    ) -> ImapWatcher {
         let (stop, stopped) = watch::channel(false);
         let thread = std::thread::Builder::new()
             .name("imap-idle".into())
@@ -44,7 +49,7 @@ impl ImapWatcher {
                         return;
                     }
                 };
-                runtime.block_on(watch_forever(&settings, &wake, stopped));
+                runtime.block_on(watch_forever(&settings, state.as_deref(), &wake, stopped));
             })
             .ok();
         ImapWatcher {
@@ -100,12 +105,66 @@ impl Backoff {
     }
 }
 
-async fn watch_forever(settings: &Imap, wake: &dyn Fn(), mut stopped: watch::Receiver<bool>) {
+/// Where the watcher writes its connection state, inside the store folder.
+pub fn state_file(store_dir: &std::path::Path) -> std::path::PathBuf {
+    store_dir.join("mailbox-state.json")
+}
+
+/// The watcher's connection, as `intake status` shows it.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct ConnectionState {
+    /// `user@host`.
+    pub account: String,
+    /// The mailbox watched.
+    pub mailbox: String,
+    /// `connected` or `disconnected`.
+    pub state: String,
+    /// `idle` or `poll` when connected.
+    pub mode: Option<String>,
+    /// Since when (RFC 3339, UTC).
+    pub since: String,
+    /// The last error, when disconnected.
+    pub error: Option<String>,
+}
+
+/// Writes the state atomically; a failure is only logged (the state is informative).
+fn record(
+    path: Option<&std::path::Path>,
+    settings: &Imap,
+    state: &str,
+    mode: Option<&str>,
+    error: Option<String>,
+) {
+    let Some(path) = path else { return };
+    let s = ConnectionState {
+        account: settings.account(),
+        mailbox: settings.folder.clone(),
+        state: state.into(),
+        mode: mode.map(str::to_string),
+        since: chrono::Utc::now().to_rfc3339(),
+        error,
+    };
+    let tmp = path.with_extension("json.tmp");
+    let written = serde_json::to_vec_pretty(&s)
+        .map_err(std::io::Error::other)
+        .and_then(|b| std::fs::write(&tmp, b))
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if let Err(e) = written {
+        warn!(path = %path.display(), error = %e, "cannot record the imap connection state");
+    }
+}
+
+async fn watch_forever(
+    settings: &Imap,
+    state: Option<&std::path::Path>,
+    wake: &dyn Fn(),
+    mut stopped: watch::Receiver<bool>,
+) {
     let account = settings.account();
     let mut backoff = Backoff::new(Duration::from_millis(250), Duration::from_secs(60));
     loop {
         let started = Instant::now();
-        match watch_once(settings, wake, &mut stopped).await {
+        match watch_once(settings, state, wake, &mut stopped).await {
             Ok(()) => {
                 info!(account = %account, "imap watcher stopped");
                 return;
@@ -117,6 +176,7 @@ async fn watch_forever(settings: &Imap, wake: &dyn Fn(), mut stopped: watch::Rec
                 }
                 let delay = backoff.next();
                 warn!(account = %account, error = %e, retry_in_ms = delay.as_millis() as u64, "imap watcher disconnected");
+                record(state, settings, "disconnected", None, Some(e.to_string()));
                 tokio::select! {
                     _ = tokio::time::sleep(delay) => {}
                     _ = stopped.changed() => return,
@@ -129,6 +189,7 @@ async fn watch_forever(settings: &Imap, wake: &dyn Fn(), mut stopped: watch::Rec
 /// One connection's life: connect, select, then IDLE (or poll) until it fails or we stop.
 async fn watch_once(
     settings: &Imap,
+    state: Option<&std::path::Path>,
     wake: &dyn Fn(),
     stopped: &mut watch::Receiver<bool>,
 ) -> Result<(), ImapError> {
@@ -141,6 +202,13 @@ async fn watch_once(
     within(t, "SELECT", session.select(&folder)).await?;
     let idle = caps.idle && settings.idle;
     info!(account = %settings.account(), mailbox = %settings.folder, idle, "imap watcher connected");
+    record(
+        state,
+        settings,
+        "connected",
+        Some(if idle { "idle" } else { "poll" }),
+        None,
+    );
     // Whatever arrived while we were away is taken now.
     wake();
     if idle {
