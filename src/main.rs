@@ -490,10 +490,15 @@ fn demo(
         "Thư mẫu đã chuyển vào hộp thư: {delivered} (trong {})",
         dir.display()
     );
+    let outcomes: Vec<String> = report
+        .outcomes
+        .iter()
+        .map(|(k, n)| format!("{}: {n}", intake::report::event_vi(k)))
+        .collect();
     println!(
-        "Đã xử lý: {} thư/tệp {:?}; biên nhận đã ghi: {sent}",
+        "Đã xử lý {} thư/tệp — {}. Biên nhận đã ghi: {sent}.",
         report.taken(),
-        report.outcomes
+        outcomes.join("; ")
     );
     println!(
         "Kho lưu (cây thư mục theo đợt/đơn vị/báo cáo): {}",
