@@ -164,7 +164,12 @@ pub fn consolidated_xlsx(campaign: &Campaign, data: &Consolidated) -> Result<Vec
                             .filter_map(|c| data.get(&key(c)).and_then(|v| v.number))
                             .collect();
                         if !values.is_empty() {
-                            ws.write_number_with_format(r, 3, values.iter().sum::<f64>(), &total)?;
+                            ws.write_number_with_format(
+                                r,
+                                3,
+                                (values.iter().sum::<f64>() * 1e6).round() / 1e6,
+                                &total,
+                            )?;
                         }
                     }
                 }

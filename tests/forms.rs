@@ -282,3 +282,97 @@ fn a_filled_form_is_checked_filed_consolidated_and_revalidated() {
         && e.agency.as_deref() == Some("ubnd-loc-binh")
         && e.actor.as_deref() == Some("Nguyễn Văn A")));
 }
+
+/// Checks a filled Appendix I for Cao Lộc in-process; returns (valid, findings as rule@cell).
+fn check_pl1(value: &dyn Fn(&str, &str, &str) -> Option<Typed>) -> (bool, Vec<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::config(dir.path());
+    let campaign = &config.campaigns[0];
+    let pl1 = campaign.deliverable("pl1").unwrap().spec.clone().unwrap();
+    let xlsx = common::filled_form(&pl1, "UBND huyện Cao Lộc", value);
+    let agency = campaign
+        .agencies
+        .iter()
+        .find(|a| a.code == "ubnd-cao-loc")
+        .unwrap();
+    let from = intake::forms::validate::From {
+        code: &agency.code,
+        kind: agency.kind,
+    };
+    let c = intake::forms::check::check(
+        &xlsx,
+        intake::workbook::WorkbookFormat::Xlsx,
+        &common::inspector(),
+        campaign,
+        Some(from),
+    )
+    .unwrap();
+    let findings = c
+        .findings
+        .iter()
+        .map(|f| format!("{}@{}", f.rule, f.cell.as_deref().unwrap_or("-")))
+        .collect();
+    (c.valid, findings)
+}
+
+#[test]
+fn values_written_as_agencies_write_them_are_understood() {
+    let base = district_value(9.46, 300.0);
+    // Percent cells formatted as percentages hold fractions: read as percent, with a warning.
+    let fractions = |s: &str, row: &str, col: &str| {
+        let pl1 = intake::config::Config::embedded(std::path::Path::new("/x"))
+            .unwrap()
+            .campaigns[0]
+            .deliverable("pl1")
+            .unwrap()
+            .spec
+            .clone()
+            .unwrap();
+        let percent = pl1.sheets[0]
+            .row(row)
+            .is_some_and(|r| r.kind == Some(intake::forms::value::ValueKind::Percent));
+        match base(s, row, col) {
+            Some(Typed::Number(n)) if percent => Some(Typed::Number(n / 100.0)),
+            Some(Typed::Text(_)) if percent => Some(Typed::Number(0.085)),
+            other => other,
+        }
+    };
+    let (valid, findings) = check_pl1(&fractions);
+    assert!(valid, "{findings:?}");
+    assert!(
+        findings.contains(&"ty-le-dang-phan-so@-".to_string()),
+        "{findings:?}"
+    );
+    assert!(
+        !findings.iter().any(|f| f.starts_with("co-cau-kinh-te-100")),
+        "shares 0.2161 + … read as 21.61 + …: {findings:?}"
+    );
+
+    // A total whose optional parts are blank is still checked against the parts given.
+    let partial = |s: &str, row: &str, col: &str| match row {
+        "thu-ns" => Some(Typed::Number(100.0)),
+        "thu-ns-noi-dia" => Some(Typed::Number(70.0)),
+        "thu-ns-xnk" | "thu-ns-khac" => None,
+        _ => base(s, row, col),
+    };
+    let (valid, findings) = check_pl1(&partial);
+    assert!(
+        !valid && findings.iter().any(|f| f.starts_with("thu-ns-tong@D")),
+        "{findings:?}"
+    );
+
+    // "từ 8% trở lên" planned and 12 estimated is no deviation; "1.200" people are 1200.
+    let bounded = |s: &str, row: &str, col: &str| match (row, col) {
+        ("grdp-tang", "kh2018") => Some(Typed::Text("từ 8% trở lên")),
+        ("grdp-tang", "uth2018") => Some(Typed::Number(12.0)),
+        ("viec-lam", _) => Some(Typed::Text("1.200")),
+        _ => base(s, row, col),
+    };
+    let (_, findings) = check_pl1(&bounded);
+    assert!(
+        !findings
+            .iter()
+            .any(|f| f.starts_with("uoc-th-so-voi-kh") || f.starts_with("dau-phan-cach")),
+        "{findings:?}"
+    );
+}

@@ -95,6 +95,8 @@ struct Read<'a> {
     cell: String,
     text: String,
     value: Option<Value>,
+    /// The agency must fill this cell.
+    must: bool,
 }
 
 /// Validates a recognised workbook for an agency (None: the agency is not known yet, so no
@@ -170,6 +172,37 @@ pub fn validate(
             continue;
         };
         let sheet_name = grid.sheets[gi].name.as_str();
+        // Percent cells formatted as percentages hold fractions (0.0798 shows as 7.98 %). The
+        // format is not read, so it is told from the values: every numeric percent cell of the
+        // sheet within ±1, at least three of them and one not whole.
+        let percent_numbers: Vec<f64> = sheet
+            .rows
+            .iter()
+            .zip(&m.rows)
+            .filter(|(row, _)| row.kind == Some(ValueKind::Percent))
+            .filter_map(|(_, r)| *r)
+            .flat_map(|r| m.columns.iter().flatten().map(move |&c| (r, c)))
+            .filter_map(|(r, c)| match grid.value(gi, r, c) {
+                Some(CellValue::Number(n)) => Some(*n),
+                _ => None,
+            })
+            .collect();
+        let fractions = percent_numbers.len() >= 3
+            && percent_numbers.iter().all(|n| n.abs() <= 1.0)
+            && percent_numbers.iter().any(|n| n.fract() != 0.0);
+        if fractions {
+            push(finding(
+                "ty-le-dang-phan-so",
+                Severity::Warning,
+                sheet_name,
+                None,
+                None,
+                None,
+                None,
+                None,
+                "Các ô tỷ lệ được định dạng phần trăm (0,0798 hiển thị 7,98%): đã đọc là 7,98. Đề nghị kiểm tra lại các tỷ lệ.",
+            ));
+        }
         for (ci, col) in sheet.columns.iter().enumerate() {
             if m.columns[ci].is_none() {
                 push(finding(
@@ -210,7 +243,12 @@ pub fn validate(
             for (ci, col) in sheet.columns.iter().enumerate() {
                 let Some(c) = m.columns[ci] else { continue };
                 let cell = a1(r, c);
-                let raw = raw(grid.value(gi, r, c));
+                let raw = match raw(grid.value(gi, r, c)) {
+                    Raw::Number(n) if fractions && kind == ValueKind::Percent => {
+                        Raw::Number(n * 100.0)
+                    }
+                    other => other,
+                };
                 let shown = grid.value(gi, r, c).and_then(text).unwrap_or_default();
                 let how = Interpret {
                     kind,
@@ -231,6 +269,15 @@ pub fn validate(
                             ));
                         }
                         Some(v)
+                    }
+                    // "1.200" people cannot be 1.2 people: a count takes the thousands reading.
+                    Err(Problem::AmbiguousSeparator { as_thousands, .. })
+                        if kind == ValueKind::Count =>
+                    {
+                        Some(Value::Number {
+                            value: as_thousands,
+                            decimals: 0,
+                        })
                     }
                     Err(p @ Problem::AmbiguousSeparator { .. }) => {
                         push(problem(
@@ -281,6 +328,7 @@ pub fn validate(
                     cell,
                     text: shown,
                     value,
+                    must,
                 });
             }
         }
@@ -310,9 +358,27 @@ pub fn validate(
             Check::Sum { total, parts } => {
                 let sheet = &parts[0].sheet;
                 for col in columns_of(sheet) {
+                    // A blank part the agency need not fill counts as nothing — once some part of
+                    // the group is filled; a blank it must fill is reported by `bat-buoc`, and
+                    // the sum is not checked. A group left wholly blank is not checked either.
+                    let filled = parts.iter().any(|p| {
+                        get(&p.sheet, &p.row, &col)
+                            .is_some_and(|r| number(r.value.as_ref()).is_some())
+                    });
+                    if !filled {
+                        continue;
+                    }
                     let values: Option<Vec<(f64, u32)>> = parts
                         .iter()
-                        .map(|p| get(&p.sheet, &p.row, &col).and_then(|r| number(r.value.as_ref())))
+                        .map(|p| {
+                            let r = get(&p.sheet, &p.row, &col)?;
+                            match &r.value {
+                                Some(Value::Blank | Value::NotApplicable) if !r.must => {
+                                    Some((0.0, 0))
+                                }
+                                v => number(v.as_ref()),
+                            }
+                        })
                         .collect();
                     let Some(values) = values else { continue };
                     let sum: f64 = values.iter().map(|v| v.0).sum();
@@ -639,7 +705,7 @@ fn bounds(
         message,
     };
     if kind == ValueKind::Percent && row.growth {
-        if lo < -50.0 || hi > 100.0 {
+        if below(lo, -50.0) || above(hi, 100.0) {
             push(at(
                 "tang-truong-bat-thuong",
                 Severity::Warning,
@@ -651,7 +717,7 @@ fn bounds(
             ));
         }
     } else if kind == ValueKind::Percent {
-        if lo < 0.0 || hi > 100.0 {
+        if below(lo, 0.0) || above(hi, 100.0) {
             push(at(
                 "ty-le-0-100",
                 Severity::Error,
@@ -662,7 +728,7 @@ fn bounds(
                 ),
             ));
         }
-    } else if matches!(kind, ValueKind::Count | ValueKind::Amount) && lo < 0.0 {
+    } else if matches!(kind, ValueKind::Count | ValueKind::Amount) && below(lo, 0.0) {
         push(at(
             "so-am",
             Severity::Error,
@@ -684,7 +750,7 @@ fn bounds(
         ));
     }
     if let Some((blo, bhi)) = row.bounds
-        && (lo < blo || hi > bhi)
+        && (below(lo, blo) || above(hi, bhi))
     {
         push(at(
             "ngoai-khoang",
@@ -722,10 +788,20 @@ fn span(v: Option<&Value>) -> Option<(f64, f64)> {
     match v? {
         Value::Number { value, .. } => Some((*value, *value)),
         Value::Range { low, high, .. } => Some((*low, *high)),
-        Value::AtLeast { value, .. } => Some((*value, *value)),
-        Value::AtMost { value, .. } => Some((*value, *value)),
+        Value::AtLeast { value, .. } => Some((*value, f64::INFINITY)),
+        Value::AtMost { value, .. } => Some((f64::NEG_INFINITY, *value)),
         _ => None,
     }
+}
+
+/// A finite lower end under `x` ("từ 8% trở lên" has no upper end to be over anything).
+fn below(lo: f64, x: f64) -> bool {
+    lo.is_finite() && lo < x
+}
+
+/// A finite upper end over `x`.
+fn above(hi: f64, x: f64) -> bool {
+    hi.is_finite() && hi > x
 }
 
 fn half_unit(decimals: u32) -> f64 {
