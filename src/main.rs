@@ -124,6 +124,42 @@ enum Command {
         #[arg(long)]
         by: Option<String>,
     },
+    /// Excuses an agency from a deliverable of a campaign (audit-logged).
+    Exempt {
+        /// The agency's code.
+        #[arg(long)]
+        agency: String,
+        /// The deliverable's id (e.g. pl2).
+        #[arg(long)]
+        deliverable: String,
+        /// The campaign (default: the only one configured).
+        #[arg(long)]
+        campaign: Option<String>,
+        /// Why, for the log.
+        #[arg(long)]
+        reason: Option<String>,
+        /// Who is acting (default: the login name).
+        #[arg(long)]
+        by: Option<String>,
+    },
+    /// Gives an agency a later deadline for a campaign (audit-logged); replaces an earlier one.
+    Extend {
+        /// The agency's code.
+        #[arg(long)]
+        agency: String,
+        /// The new deadline (RFC 3339), e.g. 2018-07-15T00:00:00+07:00.
+        #[arg(long, value_parser = parse_time)]
+        until: DateTime<FixedOffset>,
+        /// The campaign (default: the only one configured).
+        #[arg(long)]
+        campaign: Option<String>,
+        /// Why, for the log.
+        #[arg(long)]
+        reason: Option<String>,
+        /// Who is acting (default: the login name).
+        #[arg(long)]
+        by: Option<String>,
+    },
     /// Checks that intake can work: mailbox login, capabilities and folders, the store, the
     /// drop folder and the outbox. Exit 0 when every check passes.
     Doctor,
@@ -366,6 +402,77 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Doctor => doctor_cmd::doctor(&config),
+        Command::Exempt {
+            agency,
+            deliverable,
+            campaign,
+            reason,
+            by,
+        } => {
+            let campaign = forms_cmd::pick_campaign(&config, campaign.as_deref())?;
+            if !campaign.has_agency(&agency) {
+                bail!("no agency \"{agency}\" in campaign {}", campaign.id);
+            }
+            let Some(d) = campaign.deliverable(&deliverable) else {
+                bail!(
+                    "no deliverable \"{deliverable}\" in campaign {}; it has {}",
+                    campaign.id,
+                    campaign
+                        .deliverables
+                        .iter()
+                        .map(|d| d.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            };
+            let actor = by
+                .or_else(|| std::env::var("USER").ok())
+                .unwrap_or_else(|| "staff".into());
+            let store = Store::open(&config.store_dir)?;
+            store.exempt(
+                &campaign.id,
+                &agency,
+                &d.id,
+                &actor,
+                reason.as_deref(),
+                clock.now(),
+            )?;
+            println!(
+                "Đã miễn nộp {} cho đơn vị {agency} (đợt {}).",
+                d.label, campaign.id
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Extend {
+            agency,
+            until,
+            campaign,
+            reason,
+            by,
+        } => {
+            let campaign = forms_cmd::pick_campaign(&config, campaign.as_deref())?;
+            if !campaign.has_agency(&agency) {
+                bail!("no agency \"{agency}\" in campaign {}", campaign.id);
+            }
+            let actor = by
+                .or_else(|| std::env::var("USER").ok())
+                .unwrap_or_else(|| "staff".into());
+            let store = Store::open(&config.store_dir)?;
+            store.extend(
+                &campaign.id,
+                &agency,
+                until,
+                &actor,
+                reason.as_deref(),
+                clock.now(),
+            )?;
+            println!(
+                "Đã gia hạn cho đơn vị {agency} đến {} (đợt {}).",
+                until.format("%H:%M ngày %d/%m/%Y"),
+                campaign.id
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::CheckConfig => {
             println!("Cấu hình hợp lệ: {}", config.origin.display());
             for c in &config.campaigns {

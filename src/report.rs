@@ -37,6 +37,8 @@ pub fn event_vi(kind: &str) -> String {
         "assigned" => "cán bộ xác nhận đơn vị".into(),
         "unclassified" => "chưa xác định báo cáo nào".into(),
         "revalidated" => "kiểm tra lại số liệu".into(),
+        "exempted" => "cán bộ miễn nộp".into(),
+        "extended" => "cán bộ gia hạn".into(),
         "source-unreadable" => "không đọc được thư/tệp nguồn".into(),
         other => other.into(),
     }

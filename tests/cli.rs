@@ -264,3 +264,93 @@ fn configuration_errors_name_the_file_the_key_and_the_fix() {
         "{err}"
     );
 }
+
+#[test]
+fn staff_exempt_and_extend_and_status_follows() {
+    let dir = tempfile::tempdir().unwrap();
+    demo(dir.path());
+    let cell = |s: &Value, code: &str, id: &str| -> Value {
+        let a = s["campaigns"][0]["agencies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["code"] == code)
+            .unwrap()
+            .clone();
+        a["deliverables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    let before = status(dir.path());
+    assert_eq!(before["campaigns"][0]["expected"], 114);
+    assert_eq!(cell(&before, "so-y-te", "pl2")["state"], "missing");
+    // Đình Lập's Appendix III arrived on 11 July, after the deadline.
+    assert_eq!(cell(&before, "ubnd-dinh-lap", "pl3")["late"], true);
+
+    let out = common::intake_ok(
+        dir.path(),
+        &[
+            "exempt",
+            "--agency",
+            "so-y-te",
+            "--deliverable",
+            "pl2",
+            "--reason",
+            "không có số liệu",
+            "--by",
+            "Trần Thị B",
+        ],
+    );
+    assert!(out.contains("Đã miễn nộp Phụ lục II"), "{out}");
+    let out = common::intake_ok(
+        dir.path(),
+        &[
+            "extend",
+            "--agency",
+            "ubnd-dinh-lap",
+            "--until",
+            "2018-07-15T00:00:00+07:00",
+            "--by",
+            "Trần Thị B",
+        ],
+    );
+    assert!(out.contains("Đã gia hạn"), "{out}");
+
+    let after = status(dir.path());
+    assert_eq!(
+        after["campaigns"][0]["expected"], 113,
+        "an exempted deliverable is not expected"
+    );
+    assert_eq!(cell(&after, "so-y-te", "pl2")["state"], "exempt");
+    assert_eq!(
+        cell(&after, "ubnd-dinh-lap", "pl3")["late"],
+        false,
+        "on time under the extension"
+    );
+    assert_eq!(
+        after["campaigns"][0]["on_time"].as_u64().unwrap(),
+        before["campaigns"][0]["on_time"].as_u64().unwrap() + 1
+    );
+
+    let log: Vec<Value> = serde_json::from_str(&common::intake_ok(
+        dir.path(),
+        &["log", "--json", "--limit", "2"],
+    ))
+    .unwrap();
+    let kinds: Vec<&str> = log.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["extended", "exempted"]);
+    assert!(log.iter().all(|e| e["actor"] == "Trần Thị B"));
+
+    // Unknown codes are refused with a clear message.
+    let bad = common::intake(
+        dir.path(),
+        &["exempt", "--agency", "so-y-te", "--deliverable", "pl9"],
+    );
+    assert!(
+        !bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("pl1, pl2, pl3")
+    );
+}

@@ -287,6 +287,8 @@ pub struct Prior {
     /// one is a duplicate only when it brings no other file (a corrected workbook re-sent
     /// under the same Message-ID is not lost).
     pub same_message_id: Option<HashSet<String>>,
+    /// The agency's extended deadline in the campaign, when staff gave one.
+    pub extension: Option<DateTime<FixedOffset>>,
     /// Per deliverable: the highest version, the file hashes already filed, the latest state.
     pub versions: HashMap<String, crate::store::Held>,
 }

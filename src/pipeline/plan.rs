@@ -106,7 +106,7 @@ pub fn plan(ex: &Examined, config: &Config, prior: &Prior) -> Plan {
                 .push(i);
         }
     }
-    let late = ex.arrived > campaign.deadline;
+    let late = ex.arrived > prior.extension.unwrap_or(campaign.deadline);
     for (_, (deliverable, files)) in groups {
         let (last, known, _) = prior
             .versions

@@ -176,6 +176,12 @@ fn mail_after_the_deadline_is_late() {
     let (ex, p) = decide(raw.into_bytes(), &Prior::default(), &config);
     assert_eq!(ex.arrived.to_rfc3339(), "2018-07-10T00:00:01+07:00");
     assert_eq!(p.late, Some(true));
+    // Under an extension staff granted, the same arrival is on time.
+    let extended = Prior {
+        extension: Some(DateTime::parse_from_rfc3339("2018-07-15T00:00:00+07:00").unwrap()),
+        ..Prior::default()
+    };
+    assert_eq!(plan(&ex, &config, &extended).late, Some(false));
 }
 #[test]
 fn a_corrected_file_under_a_reused_message_id_is_not_a_duplicate() {

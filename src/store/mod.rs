@@ -6,6 +6,7 @@
 //! A plan is recorded in one transaction (objects flushed first), so a crash leaves either
 //! all of an item or none of it; sources are acknowledged only after the commit.
 
+mod decisions;
 mod objects;
 pub mod query;
 mod record;
@@ -264,6 +265,7 @@ impl Store {
         }
         if let (Some(campaign), Some(agency)) = (&ex.campaign, agency) {
             prior.versions = self.held(campaign, agency)?;
+            prior.extension = self.extension(campaign, agency)?;
         }
         Ok(prior)
     }

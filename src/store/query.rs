@@ -34,7 +34,7 @@ pub struct CampaignStatus {
     pub title: String,
     /// The deadline.
     pub deadline: String,
-    /// Agencies × deliverables.
+    /// Agencies × deliverables, less the exempted ones.
     pub expected: u32,
     /// Cells with any version.
     pub received: u32,
@@ -113,16 +113,31 @@ pub fn status(store: &Store, config: &Config, now: DateTime<FixedOffset>) -> Res
             .conn()
             .query_row("SELECT count(*) FROM messages WHERE outcome IN ('unknown-sender', 'probable-agency', 'unclassified', 'no-campaign') AND (campaign = ?1 OR campaign IS NULL)", [&c.id], |r| r.get(0))
             .map_err(|e| store.sql(e))?;
-        let (mut received, mut valid, mut on_time) = (0, 0, 0);
+        let (mut received, mut valid, mut on_time, mut exempt) = (0, 0, 0, 0);
+        let exemptions = store.exemptions(&c.id)?;
+        let extensions = store.extensions(&c.id)?;
         let mut agencies = Vec::new();
         for a in &c.agencies {
+            let deadline = extensions.get(&a.code).copied().unwrap_or(c.deadline);
             let mut cells = Vec::new();
             for d in &c.deliverables {
                 let versions: Vec<&(String, String, u32, String, String, u32)> = rows
                     .iter()
                     .filter(|r| r.0 == a.code && r.1 == d.id)
                     .collect();
+                let excused = exemptions.contains(&(a.code.clone(), d.id.clone()));
                 let cell = match versions.last() {
+                    None if excused => {
+                        exempt += 1;
+                        Cell {
+                            id: d.id.clone(),
+                            state: "exempt".into(),
+                            version: None,
+                            received_at: None,
+                            late: None,
+                            warnings: 0,
+                        }
+                    }
                     None => Cell {
                         id: d.id.clone(),
                         state: "missing".into(),
@@ -137,7 +152,7 @@ pub fn status(store: &Store, config: &Config, now: DateTime<FixedOffset>) -> Res
                             .find(|v| v.4 != "invalid")
                             .unwrap_or(&versions[0]);
                         let at = DateTime::parse_from_rfc3339(&first.3).ok();
-                        let late = at.map(|t| t > c.deadline);
+                        let late = at.map(|t| t > deadline);
                         received += 1;
                         if latest.4 == "accepted" {
                             valid += 1;
@@ -168,7 +183,8 @@ pub fn status(store: &Store, config: &Config, now: DateTime<FixedOffset>) -> Res
             dispatch: c.dispatch.clone(),
             title: c.title.clone(),
             deadline: c.deadline.to_rfc3339(),
-            expected: (c.agencies.len() * c.deliverables.len()) as u32,
+            // An exempted deliverable is not expected (DHIS2: expected = units assigned).
+            expected: (c.agencies.len() * c.deliverables.len()) as u32 - exempt,
             received,
             valid,
             on_time,

@@ -147,3 +147,24 @@ CREATE TABLE IF NOT EXISTS imap_sync (
     updated_at    TEXT NOT NULL,
     PRIMARY KEY (account, mailbox)
 );
+
+-- Staff decisions per agency: a deliverable it need not send, a later deadline.
+CREATE TABLE IF NOT EXISTS exemptions (
+    campaign      TEXT NOT NULL,
+    agency        TEXT NOT NULL,
+    deliverable   TEXT NOT NULL,
+    at            TEXT NOT NULL,
+    actor         TEXT NOT NULL,
+    reason        TEXT,
+    PRIMARY KEY (campaign, agency, deliverable)
+);
+
+CREATE TABLE IF NOT EXISTS extensions (
+    campaign      TEXT NOT NULL,
+    agency        TEXT NOT NULL,
+    until         TEXT NOT NULL,
+    at            TEXT NOT NULL,
+    actor         TEXT NOT NULL,
+    reason        TEXT,
+    PRIMARY KEY (campaign, agency)
+);
