@@ -58,6 +58,8 @@ pub struct ReceiptInput<'a> {
     pub missing: Vec<String>,
     /// Extra detail (e.g. the size limit).
     pub detail: Option<String>,
+    /// The agency's extended deadline, when staff granted one.
+    pub extension: Option<DateTime<FixedOffset>>,
 }
 
 /// A rendered receipt.
@@ -179,17 +181,24 @@ pub fn render(r: &ReceiptInput<'_>) -> Rendered {
         b.push('\n');
     }
     if let (Some(c), Some(late)) = (r.campaign, r.late) {
+        let (deadline, text) = match r.extension {
+            Some(until) => (
+                until,
+                format!(
+                    "{} (đơn vị được gia hạn đến {})",
+                    c.deadline_text,
+                    until.format("%H:%M ngày %d/%m/%Y")
+                ),
+            ),
+            None => (c.deadline, c.deadline_text.clone()),
+        };
         if late {
             b.push_str(&format!(
-                "Thời hạn nộp: {}. Thư đến SAU thời hạn ({}).\n",
-                c.deadline_text,
-                overdue(c.deadline, r.arrived)
+                "Thời hạn nộp: {text}. Thư đến SAU thời hạn ({}).\n",
+                overdue(deadline, r.arrived)
             ));
         } else {
-            b.push_str(&format!(
-                "Thời hạn nộp: {}. Thư đến đúng hạn.\n",
-                c.deadline_text
-            ));
+            b.push_str(&format!("Thời hạn nộp: {text}. Thư đến đúng hạn.\n"));
         }
     }
     if let Some(c) = r.campaign
@@ -308,6 +317,7 @@ mod tests {
             late: Some(true),
             missing: vec!["Phụ lục II".into()],
             detail: None,
+            extension: None,
         });
         assert!(
             r.subject
@@ -319,5 +329,32 @@ mod tests {
         assert!(r.body.contains("Tệp trống"));
         assert!(r.body.contains("SAU thời hạn (trễ 2 ngày)"), "{}", r.body);
         assert!(r.body.contains("còn thiếu"));
+    }
+    #[test]
+    fn an_extension_is_named_and_judges_lateness() {
+        let config = Config::embedded(Path::new("/x")).unwrap();
+        let c = &config.campaigns[0];
+        let arrived = DateTime::parse_from_rfc3339("2018-07-12T09:30:00+07:00").unwrap();
+        let until = DateTime::parse_from_rfc3339("2018-07-15T00:00:00+07:00").unwrap();
+        let r = render(&ReceiptInput {
+            number: "BN-000008".into(),
+            department: &config.department,
+            campaign: Some(c),
+            agency: None,
+            subject: "PL3",
+            arrived,
+            outcome: Outcome::Filed,
+            files: vec![],
+            late: Some(false),
+            missing: vec![],
+            detail: None,
+            extension: Some(until),
+        });
+        assert!(
+            r.body.contains("được gia hạn đến 00:00 ngày 15/07/2018"),
+            "{}",
+            r.body
+        );
+        assert!(r.body.contains("Thư đến đúng hạn"), "{}", r.body);
     }
 }

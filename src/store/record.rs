@@ -399,6 +399,10 @@ impl Store {
             files,
             late: plan.late,
             missing,
+            extension: match (campaign, &plan.agency) {
+                (Some(c), Some(a)) => self.extension(&c.id, a)?,
+                _ => None,
+            },
             detail: ex.failure.as_ref().map(|f| f.1.clone()).or_else(|| {
                 (!ex.skipped.is_empty()).then(|| {
                     ex.skipped
