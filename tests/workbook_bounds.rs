@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::hostile::{big_sheet, ods_of, status_kib, zip_of};
+use common::hostile::{big_sheet, measure_in_fresh_process, ods_of, status_kib, zip_of};
 use intake::workbook::{
     InspectError, Inspection, Inspector, Limits, WorkbookFormat, is_encrypted_ooxml, sniff,
 };
@@ -184,46 +184,6 @@ fn biff_workbook(sheet: &str, labels: &[(u16, u16, &str)]) -> Vec<u8> {
     out
 }
 
-/// Runs `measure_inspection_in_this_process` in a fresh run of this test binary on `bytes`
-/// and returns its peak memory growth in KiB and the inspection it made.
-fn measure_in_fresh_process(bytes: &[u8], format: WorkbookFormat) -> (u64, Inspection) {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("workbook");
-    std::fs::write(&file, bytes).unwrap();
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "measure_inspection_in_this_process",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env("WORKBOOK_MEASURE_FILE", &file)
-        .env("WORKBOOK_MEASURE_FORMAT", format.as_str())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "measuring run failed: {}\n{stdout}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let growth = stdout
-        .lines()
-        .find_map(|l| l.split("peak_growth_kib=").nth(1))
-        .unwrap_or_else(|| panic!("no measurement in:\n{stdout}"))
-        .trim()
-        .parse()
-        .unwrap();
-    let inspection = stdout
-        .lines()
-        .find_map(|l| l.split("inspection=").nth(1))
-        .map(|j| serde_json::from_str(j).unwrap())
-        .unwrap();
-    (growth, inspection)
-}
-
 /// Not a test of its own: the body of the memory measurements, run by them in a fresh
 /// process (`measure_in_fresh_process`) so that only this inspection's memory counts.
 #[test]
@@ -255,7 +215,7 @@ fn sparse_cell_bomb_is_read_in_bounded_memory() {
     let bytes = sparse_bomb();
     assert!(bytes.len() < 5_000, "the bomb is {} bytes", bytes.len());
     assert_eq!(sniff(&bytes, "bomb.xlsx"), Some(WorkbookFormat::Xlsx));
-    let (growth, inspection) = measure_in_fresh_process(&bytes, WorkbookFormat::Xlsx);
+    let (growth, inspection) = measure(&bytes, WorkbookFormat::Xlsx);
     println!("sparse bomb: peak memory growth {growth} KiB");
     assert!(growth < MAX_GROWTH_KIB, "peak memory grew by {growth} KiB");
     assert_eq!(inspection.cells, 2);
@@ -296,7 +256,7 @@ fn decompression_bomb_is_refused_within_the_unpacked_budget() {
 #[test]
 fn three_hundred_thousand_cells_are_read_within_limits() {
     let bytes = big_sheet(30_000);
-    let (growth, inspection) = measure_in_fresh_process(&bytes, WorkbookFormat::Xlsx);
+    let (growth, inspection) = measure(&bytes, WorkbookFormat::Xlsx);
     println!(
         "300k cells ({} KiB file): peak memory growth {growth} KiB",
         bytes.len() / 1024
@@ -437,4 +397,14 @@ fn the_subcommand_answers_json_on_stdout() {
     assert!(out.status.success(), "{}", out.status);
     let answer: Result<Inspection, InspectError> = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(answer.unwrap().cells, 2);
+}
+
+/// Peak memory growth (KiB) and result of one in-process read, measured in a fresh process.
+fn measure(bytes: &[u8], format: WorkbookFormat) -> (u64, Inspection) {
+    measure_in_fresh_process(
+        bytes,
+        format,
+        "measure_inspection_in_this_process",
+        "inspection",
+    )
 }

@@ -9,10 +9,9 @@
 
 mod common;
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::hostile::{big_sheet, ods_of, status_kib, zip_of};
+use common::hostile::{big_sheet, measure_in_fresh_process, ods_of, status_kib, zip_of};
 use intake::workbook::{
     CellValue, Grid, InspectError, Inspector, Limits, WorkbookFormat, a1, sniff,
 };
@@ -405,46 +404,6 @@ fn sparse_bomb() -> Vec<u8> {
     xlsx_package(sheet, None)
 }
 
-/// Runs `measure_read_in_this_process` in a fresh run of this test binary on `bytes` and
-/// returns its peak memory growth in KiB and the grid it read.
-fn measure_in_fresh_process(bytes: &[u8], format: WorkbookFormat) -> (u64, Grid) {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("workbook");
-    std::fs::write(&file, bytes).unwrap();
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "measure_read_in_this_process",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env("WORKBOOK_MEASURE_FILE", &file)
-        .env("WORKBOOK_MEASURE_FORMAT", format.as_str())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "measuring run failed: {}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let growth = stdout
-        .lines()
-        .find_map(|l| l.split("peak_growth_kib=").nth(1))
-        .unwrap_or_else(|| panic!("no measurement in the output"))
-        .trim()
-        .parse()
-        .unwrap();
-    let grid = stdout
-        .lines()
-        .find_map(|l| l.split("grid=").nth(1))
-        .map(|j| serde_json::from_str(j).unwrap())
-        .unwrap();
-    (growth, grid)
-}
-
 /// Not a test of its own: the body of the memory measurements, run by them in a fresh
 /// process (`measure_in_fresh_process`) so that only this read's memory counts.
 #[test]
@@ -473,7 +432,7 @@ fn measure_read_in_this_process() {
 fn sparse_cell_bomb_is_read_in_bounded_memory() {
     let bytes = sparse_bomb();
     assert!(bytes.len() < 5_000, "the bomb is {} bytes", bytes.len());
-    let (growth, grid) = measure_in_fresh_process(&bytes, WorkbookFormat::Xlsx);
+    let (growth, grid) = measure(&bytes, WorkbookFormat::Xlsx);
     println!("sparse bomb through read: peak memory growth {growth} KiB");
     assert!(growth < MAX_GROWTH_KIB, "peak memory grew by {growth} KiB");
     assert_eq!(grid.sheets[0].cells.len(), 2);
@@ -484,7 +443,7 @@ fn sparse_cell_bomb_is_read_in_bounded_memory() {
 #[test]
 fn three_hundred_thousand_cells_are_read_within_limits() {
     let bytes = big_sheet(30_000);
-    let (growth, grid) = measure_in_fresh_process(&bytes, WorkbookFormat::Xlsx);
+    let (growth, grid) = measure(&bytes, WorkbookFormat::Xlsx);
     println!(
         "300k cells ({} KiB file) through read: peak memory growth {growth} KiB",
         bytes.len() / 1024
@@ -526,7 +485,7 @@ fn a_huge_shared_formula_index_costs_nothing() {
     // calamine's own shared-formula expansion sizes a table by `si`: 4·10⁹ entries.
     let rows = r#"<row r="1"><c r="A1"><f t="shared" ref="A1:A2" si="4000000000">B1+1</f></c></row><row r="2"><c r="A2"><f t="shared" si="4000000000"/></c></row>"#;
     let bytes = xlsx_package(&worksheet(rows), None);
-    let (growth, grid) = measure_in_fresh_process(&bytes, WorkbookFormat::Xlsx);
+    let (growth, grid) = measure(&bytes, WorkbookFormat::Xlsx);
     assert!(growth < MAX_GROWTH_KIB, "peak memory grew by {growth} KiB");
     assert_eq!(
         at(&grid, 0, "A2"),
@@ -642,4 +601,9 @@ fn xls_with_garbage_after_the_ole_header_is_unreadable() {
     }
     let got = common::inspector().read(&bytes, WorkbookFormat::Xls);
     assert!(matches!(got, Err(InspectError::Unreadable(_))), "{got:?}");
+}
+
+/// Peak memory growth (KiB) and result of one in-process read, measured in a fresh process.
+fn measure(bytes: &[u8], format: WorkbookFormat) -> (u64, Grid) {
+    measure_in_fresh_process(bytes, format, "measure_read_in_this_process", "grid")
 }

@@ -60,3 +60,50 @@ pub fn status_kib(field: &str) -> u64 {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or_else(|| panic!("no {field} in /proc/self/status"))
 }
+
+/// Runs the ignored test `runner` in a fresh run of the calling test binary on `bytes`, and
+/// returns its peak memory growth in KiB and the value it printed after `key=` as JSON — so
+/// that only that one read's memory counts.
+pub fn measure_in_fresh_process<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+    format: intake::workbook::WorkbookFormat,
+    runner: &str,
+    key: &str,
+) -> (u64, T) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("workbook");
+    std::fs::write(&file, bytes).unwrap();
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            runner,
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("WORKBOOK_MEASURE_FILE", &file)
+        .env("WORKBOOK_MEASURE_FORMAT", format.as_str())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "measuring run failed: {}\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let growth = stdout
+        .lines()
+        .find_map(|l| l.split("peak_growth_kib=").nth(1))
+        .unwrap_or_else(|| panic!("no measurement in:\n{stdout}"))
+        .trim()
+        .parse()
+        .unwrap();
+    let prefix = format!("{key}=");
+    let value = stdout
+        .lines()
+        .find_map(|l| l.split(prefix.as_str()).nth(1))
+        .map(|j| serde_json::from_str(j).unwrap())
+        .unwrap();
+    (growth, value)
+}
