@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, FixedOffset, NaiveDate};
 
 pub use resolve::parse_files;
+pub(crate) use resolve::parse_toml_with;
 
 /// The whole configuration, checked.
 #[derive(Debug, Clone)]

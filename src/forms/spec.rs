@@ -280,19 +280,8 @@ struct RawRule {
 
 /// Parses and checks one form file's text; `file` names it in errors.
 pub fn parse(file: &str, text: &str) -> Result<FormSpec, ConfigError> {
-    let raw: RawForm = toml::from_str(text).map_err(|e| {
-        let line = e
-            .span()
-            .map(|s| text[..s.start.min(text.len())].lines().count().max(1));
-        err(
-            file,
-            &line
-                .map(|l| format!("line {l}"))
-                .unwrap_or_else(|| "-".into()),
-            e.message().trim(),
-            "see config/forms/README.md for the format",
-        )
-    })?;
+    let raw: RawForm =
+        crate::config::parse_toml_with(file, text, "see config/forms/README.md for the format")?;
     let at = |k: &str, p: &str, f: &str| err(file, k, p, f);
     if raw.sheets.is_empty() {
         return Err(at(
