@@ -34,5 +34,6 @@ pub mod report;
 pub mod revalidate;
 pub mod source;
 pub mod store;
+pub mod templates;
 pub mod text;
 pub mod workbook;

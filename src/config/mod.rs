@@ -9,7 +9,9 @@
 pub mod imap;
 pub mod raw;
 mod resolve;
+pub mod schedule;
 pub mod secret;
+pub mod smtp;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -36,12 +38,31 @@ pub struct Config {
     pub drop: Drop,
     /// The store's folder (SQLite index, objects, filed tree).
     pub store_dir: PathBuf,
-    /// The file outbox.
+    /// The file outbox (with `kind = "file"`; also where a dry run's mail is shown).
     pub outbox_dir: PathBuf,
+    /// How mail leaves: the SMTP server (None: the file outbox) and the retry policy.
+    pub outbox: Outbox,
+    /// The department's working time: reminders and the digest go out only then.
+    pub office: schedule::Office,
+    /// The most receipts sent to one address in an hour.
+    pub receipts_per_hour: u32,
+    /// The daily summary for staff, when configured.
+    pub digest: Option<schedule::Digest>,
+    /// The templates of receipts, reminders and the digest.
+    pub templates: std::sync::Arc<crate::templates::Templates>,
     /// Bounds on what one input may cost.
     pub limits: Limits,
     /// The collection rounds, in file order.
     pub campaigns: Vec<Campaign>,
+}
+
+/// How mail leaves.
+#[derive(Debug, Clone)]
+pub struct Outbox {
+    /// The submission server; None writes `.eml` files into the outbox folder.
+    pub smtp: Option<smtp::Smtp>,
+    /// How failed sends are retried.
+    pub retry: schedule::Retry,
 }
 
 /// The department that runs the campaigns.
@@ -176,6 +197,8 @@ pub struct Campaign {
     pub deliverables: Vec<Deliverable>,
     /// Form rules switched to a warning or off for this campaign, by rule id.
     pub rules: std::collections::HashMap<String, RuleSetting>,
+    /// When agencies that have not sent everything are reminded.
+    pub reminders: schedule::Reminders,
 }
 
 /// A campaign's setting for a form rule.
@@ -304,6 +327,18 @@ pub fn embedded_files() -> BTreeMap<&'static str, &'static str> {
         (
             "forms/742-2018-pl3.toml",
             include_str!("../../config/forms/742-2018-pl3.toml"),
+        ),
+        (
+            "templates/receipt.txt",
+            include_str!("../../config/templates/receipt.txt"),
+        ),
+        (
+            "templates/reminder.txt",
+            include_str!("../../config/templates/reminder.txt"),
+        ),
+        (
+            "templates/digest.txt",
+            include_str!("../../config/templates/digest.txt"),
         ),
     ])
 }

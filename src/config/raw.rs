@@ -25,6 +25,20 @@ pub struct RawMain {
     pub outbox: RawOutbox,
     #[serde(default)]
     pub limits: RawLimits,
+    #[serde(default)]
+    pub office: super::schedule::RawOffice,
+    #[serde(default)]
+    pub receipts: super::schedule::RawReceipts,
+    pub digest: Option<super::schedule::RawDigest>,
+    #[serde(default)]
+    pub templates: RawTemplates,
+}
+
+/// `[templates]`: where the mail templates are.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTemplates {
+    pub dir: Option<String>,
 }
 
 /// `[department]`: who we are.
@@ -73,6 +87,10 @@ pub struct RawStore {
 pub struct RawOutbox {
     pub kind: Option<String>,
     pub path: Option<String>,
+    pub retry_first_secs: Option<u64>,
+    pub retry_max_secs: Option<u64>,
+    pub give_up_hours: Option<u64>,
+    pub smtp: Option<super::smtp::RawSmtp>,
 }
 
 /// `[limits]`.
@@ -113,6 +131,7 @@ pub struct RawCampaign {
     /// Rule id → "warning", "error" or "off".
     #[serde(default)]
     pub rules: std::collections::BTreeMap<String, String>,
+    pub reminders: Option<super::schedule::RawReminders>,
 }
 
 /// `[[deliverable]]` of a campaign.

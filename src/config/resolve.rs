@@ -164,16 +164,104 @@ pub fn parse_files(
         settle: secs(raw.drop.settle_secs, 3, "drop.settle_secs")?,
     };
 
-    match raw.outbox.kind.as_deref().unwrap_or("file") {
-        "file" => {}
-        other => {
+    let smtp = match (
+        raw.outbox.kind.as_deref().unwrap_or("file"),
+        &raw.outbox.smtp,
+    ) {
+        ("file", None) => None,
+        ("file", Some(_)) => {
+            return Err(at(
+                "outbox.smtp",
+                "is given but outbox.kind is \"file\"",
+                "set kind = \"smtp\" to use it, or remove [outbox.smtp]",
+            ));
+        }
+        ("smtp", Some(r)) => {
+            Some(super::smtp::resolve(r, &|p: &str| abs(p)).map_err(|(k, p, f)| at(&k, &p, &f))?)
+        }
+        ("smtp", None) => {
+            return Err(at(
+                "outbox.smtp",
+                "is missing",
+                "add an [outbox.smtp] table with host, user and password_env or password_file",
+            ));
+        }
+        (other, _) => {
             return Err(at(
                 "outbox.kind",
                 &format!("unknown kind \"{other}\""),
-                "use \"file\"",
+                "use \"file\" or \"smtp\"",
             ));
         }
+    };
+    let problem = |(k, p, f): super::schedule::Problem| at(&k, &p, &f);
+    let outbox = Outbox {
+        smtp,
+        retry: super::schedule::retry(
+            raw.outbox.retry_first_secs,
+            raw.outbox.retry_max_secs,
+            raw.outbox.give_up_hours,
+        )
+        .map_err(problem)?,
+    };
+    let office = super::schedule::office(&raw.office).map_err(problem)?;
+    let receipts_per_hour = super::schedule::receipts_per_hour(&raw.receipts).map_err(problem)?;
+    let digest = match &raw.digest {
+        None => None,
+        Some(d) => {
+            let mut to = Vec::new();
+            for (i, a) in d.to.iter().enumerate() {
+                to.push(address(a).ok_or_else(|| {
+                    at(
+                        &format!("digest.to[{i}]"),
+                        "is not an e-mail address",
+                        "write user@domain",
+                    )
+                })?);
+            }
+            if to.is_empty() {
+                return Err(at(
+                    "digest.to",
+                    "is empty",
+                    "list the staff addresses the daily summary goes to, or remove [digest]",
+                ));
+            }
+            let at_time = match &d.at {
+                Some(s) => super::schedule::time_of_day("digest.at", s).map_err(problem)?,
+                None => office.opens,
+            };
+            Some(super::schedule::Digest { to, at: at_time })
+        }
+    };
+    let templates_dir = raw
+        .templates
+        .dir
+        .clone()
+        .unwrap_or_else(|| "templates".into());
+    let mut sources = Vec::new();
+    for kind in crate::templates::TemplateKind::ALL {
+        let rel = Path::new(&templates_dir).join(kind.file_name());
+        let shown = rel.display().to_string();
+        let text = read(&rel).map_err(|e| {
+            err(
+                &shown,
+                "-",
+                &format!("cannot read the template: {e}"),
+                "copy it from the shipped config/templates/, or set [templates] dir",
+            )
+        })?;
+        sources.push((kind, shown, text));
     }
+    let templates = crate::templates::Templates::parse(sources).map_err(|e| {
+        err(
+            &e.file,
+            &e.line
+                .map(|l| format!("line {l}"))
+                .unwrap_or_else(|| "-".into()),
+            &e.message,
+            "fix the template; config/templates/README.md lists its variables",
+        )
+    })?;
 
     let l = &raw.limits;
     let dl = Limits::default();
@@ -234,6 +322,11 @@ pub fn parse_files(
         origin: dir.join(main),
         store_dir: under_data(&raw.store.path, "store"),
         outbox_dir: under_data(&raw.outbox.path, "outbox"),
+        outbox,
+        office,
+        receipts_per_hour,
+        digest,
+        templates: std::sync::Arc::new(templates),
         data_dir,
         timezone,
         department,
@@ -433,6 +526,8 @@ fn load_campaign(
         agencies,
         keywords: raw.keywords,
         rules: rule_settings(&file, &raw.rules, &deliverables)?,
+        reminders: super::schedule::reminders(raw.reminders.as_ref())
+            .map_err(|(k, p, f)| err(&file, &k, &p, &f))?,
         deliverables,
     })
 }
@@ -637,10 +732,16 @@ mod tests {
     use std::collections::BTreeMap;
 
     fn parse(files: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: BTreeMap<String, String> = files
+        let mut map: BTreeMap<String, String> = files
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
+        for (name, text) in embedded_files() {
+            if name.starts_with("templates/") {
+                map.entry(name.to_string())
+                    .or_insert_with(|| text.to_string());
+            }
+        }
         let read = move |p: &Path| {
             map.get(&p.display().to_string())
                 .cloned()
