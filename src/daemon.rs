@@ -1,9 +1,12 @@
 //! # The daemon
 //!
-//! `intake run` is a supervisor of components that talk through one channel: file watchers
+//! `intake run` is a supervisor of components that talk through channels: file watchers
 //! (native events, or polling for network shares) on the Maildir and the drop folder, or the
-//! IMAP mailbox's IDLE watcher, wake the ingest worker; a periodic rescan is the safety net; the worker runs passes, then
-//! drains the outbox. SIGTERM and Ctrl-C stop it between batches, never inside one.
+//! IMAP mailbox's IDLE watcher, wake the ingest worker; a periodic rescan is the safety net.
+//! The worker runs passes, then queues the reminders and digest that are due, and wakes the
+//! mail sender, which drains the outbox on its own thread (so a slow or absent mail server
+//! never holds up intake) and wakes itself for retries. SIGTERM and Ctrl-C stop both
+//! between batches, never inside one.
 
 use std::path::Path;
 use std::sync::mpsc;
@@ -16,7 +19,8 @@ use tracing::{error, info, warn};
 use crate::clock::Clock;
 use crate::config::{Config, WatchMode};
 use crate::ingest::{self, PassReport};
-use crate::outbox;
+use crate::notices::{self, NoticeReport};
+use crate::outbox::{self, Transport};
 use crate::source::Source;
 use crate::source::drop::DropFolder;
 use crate::source::imap::{ImapSource, ImapWatcher};
@@ -33,6 +37,17 @@ pub enum Signal {
     Stop,
 }
 
+/// What stops a component, beyond the store's own failures.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The mail transport cannot be set up (a missing password, an unreadable CA file).
+    #[error("the outbox cannot send: {0}")]
+    Transport(String),
+}
+
 /// The ingest worker's state: the store, the sources and what reads workbooks.
 pub struct Worker {
     config: Config,
@@ -42,6 +57,7 @@ pub struct Worker {
     mailbox: Box<dyn Source + Send>,
     drop: DropFolder,
     failures: ingest::Failures,
+    transport: Option<Box<dyn Transport + Send>>,
 }
 
 impl Worker {
@@ -83,11 +99,12 @@ impl Worker {
             mailbox,
             drop,
             failures: ingest::Failures::default(),
+            transport: None,
         })
     }
 
-    /// One pass over both sources, then the outbox.
-    pub fn pass(&mut self) -> Result<(PassReport, usize), StoreError> {
+    /// One pass over both sources, then the reminders and digest due.
+    pub fn ingest(&mut self) -> Result<(PassReport, NoticeReport), StoreError> {
         let mut sources: [&mut dyn Source; 2] = [&mut *self.mailbox, &mut self.drop];
         let report = ingest::pass(
             &self.config,
@@ -97,13 +114,19 @@ impl Worker {
             &mut sources,
             &mut self.failures,
         )?;
-        let sent = outbox::deliver_to_folder(
-            &self.config,
-            &self.store,
-            &self.config.outbox_dir,
-            &self.clock,
-        )?;
-        Ok((report, sent))
+        let notices = notices::run(&self.config, &self.store, self.clock.now())?;
+        Ok((report, notices))
+    }
+
+    /// [`Worker::ingest`], then one round of sending; returns the mails sent.
+    pub fn pass(&mut self) -> Result<(PassReport, usize), DaemonError> {
+        let (report, _) = self.ingest()?;
+        if self.transport.is_none() {
+            self.transport = Some(outbox::transport(&self.config).map_err(DaemonError::Transport)?);
+        }
+        let transport = self.transport.as_deref_mut().expect("set above");
+        let sent = outbox::drain(&self.config, &self.store, transport, &self.clock)?;
+        Ok((report, sent.sent))
     }
 
     /// Files in the drop folder still being written.
@@ -116,15 +139,23 @@ impl Worker {
         &self.store
     }
 
-    /// Runs passes whenever woken, and every rescan interval, until told to stop.
-    pub fn serve(mut self, rx: mpsc::Receiver<Signal>) -> Result<(), StoreError> {
+    /// Runs passes whenever woken, and every rescan interval, until told to stop; wakes the
+    /// mail sender after each.
+    pub fn serve(
+        mut self,
+        rx: mpsc::Receiver<Signal>,
+        mail: mpsc::Sender<Signal>,
+    ) -> Result<(), StoreError> {
         let rescan = self.config.drop.rescan;
         loop {
-            match self.pass() {
-                Ok((report, sent)) if report.taken() + report.recovered + sent > 0 => {
-                    info!(taken = report.taken(), recovered = report.recovered, receipts = sent, outcomes = ?report.outcomes, "pass done");
+            match self.ingest() {
+                Ok((report, n)) => {
+                    if report.taken() + report.recovered + n.reminders + n.cancelled > 0 || n.digest
+                    {
+                        info!(taken = report.taken(), recovered = report.recovered, reminders = n.reminders, skipped = n.skipped, cancelled = n.cancelled, digest = n.digest, outcomes = ?report.outcomes, "pass done");
+                    }
+                    let _ = mail.send(Signal::Wake);
                 }
-                Ok(_) => {}
                 // A failing disk or database is logged and retried; the daemon stays up.
                 Err(e) => error!(error = %e, "pass failed; retrying after the next event"),
             }
@@ -144,6 +175,77 @@ impl Worker {
                     return Ok(());
                 }
             }
+        }
+    }
+}
+
+/// The mail sender: drains the outbox when woken and when a retry is due.
+pub struct MailSender {
+    config: Config,
+    store: Store,
+    transport: Box<dyn Transport + Send>,
+    clock: Clock,
+}
+
+impl MailSender {
+    /// A sender on its own connection to the worker's store.
+    pub fn open(config: Config, worker: &Worker) -> Result<MailSender, DaemonError> {
+        let transport = outbox::transport(&config).map_err(DaemonError::Transport)?;
+        Ok(MailSender {
+            store: worker.store.another_connection()?,
+            clock: worker.clock,
+            config,
+            transport,
+        })
+    }
+
+    /// Sends until told to stop.
+    pub fn serve(mut self, rx: mpsc::Receiver<Signal>) {
+        let mut down = 0u32;
+        info!(via = %self.transport.describe(), "mail sender running");
+        loop {
+            let wait = match outbox::drain(
+                &self.config,
+                &self.store,
+                &mut *self.transport,
+                &self.clock,
+            ) {
+                Ok(r) => {
+                    if let Some(why) = &r.server_down {
+                        down += 1;
+                        let wait = outbox::backoff(&self.config.outbox.retry, down);
+                        warn!(error = %why, retry_in = ?wait, "mail server unreachable; mail waits in the outbox");
+                        wait
+                    } else {
+                        down = 0;
+                        self.until_next_retry()
+                    }
+                }
+                Err(e) => {
+                    error!(error = %e, "sending failed; retrying");
+                    self.config.outbox.retry.first
+                }
+            };
+            match rx.recv_timeout(wait) {
+                Ok(Signal::Stop) | Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                Ok(Signal::Wake) | Err(mpsc::RecvTimeoutError::Timeout) => {}
+            }
+            while let Ok(s) = rx.try_recv() {
+                if s == Signal::Stop {
+                    return;
+                }
+            }
+        }
+    }
+
+    fn until_next_retry(&self) -> Duration {
+        let most = Duration::from_secs(60);
+        match self.store.next_retry() {
+            Ok(Some(at)) => (at - self.clock.now())
+                .to_std()
+                .unwrap_or(Duration::ZERO)
+                .clamp(Duration::from_millis(100), most),
+            _ => most,
         }
     }
 }

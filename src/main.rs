@@ -163,7 +163,21 @@ enum Command {
     /// Checks that intake can work: mailbox login, capabilities and folders, the store, the
     /// drop folder and the outbox. Exit 0 when every check passes.
     Doctor,
-    /// Checks the configuration and prints what it sets up.
+    /// Shows the reminder schedule of every agency that still owes something, and queues and
+    /// sends the reminders and digest due now (what the daemon does by itself).
+    Remind {
+        /// Only show what would be sent now and when the rest is due; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Only this agency.
+        #[arg(long)]
+        agency: Option<String>,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Checks the configuration and prints what it sets up; renders every mail template
+    /// against sample data.
     CheckConfig,
     /// Reads a workbook from stdin within limits and prints what it holds (internal).
     #[command(hide = true)]
@@ -328,8 +342,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 &agency,
                 &actor,
             )?;
-            let sent =
-                intake::outbox::deliver_to_folder(&config, &store, &config.outbox_dir, &clock)?;
+            let sent = send_now(&config, &store, &clock)?;
             println!(
                 "Đã gán thư {} cho đơn vị {agency}: {} (bản ghi mới {}), {sent} biên nhận đã gửi.",
                 intake::store::receipt_number(id),
@@ -473,7 +486,26 @@ fn run(cli: Cli) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Remind {
+            dry_run,
+            agency,
+            json,
+        } => remind(&config, &clock, dry_run, agency.as_deref(), json),
         Command::CheckConfig => {
+            let mut broken = 0;
+            for (file, result) in intake::templates::check(&config) {
+                if let Err(e) = result {
+                    eprintln!("intake: {e}");
+                    broken += 1;
+                }
+                let _ = file;
+            }
+            if broken > 0 {
+                eprintln!(
+                    "intake: {broken} template sample(s) do not render; config/templates/README.md lists the variables"
+                );
+                return Ok(ExitCode::from(2));
+            }
             println!("Cấu hình hợp lệ: {}", config.origin.display());
             for c in &config.campaigns {
                 println!(
@@ -490,7 +522,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 config.mailbox.describe(),
                 config.drop.path.display(),
                 config.store_dir.display(),
-                config.outbox_dir.display()
+                match &config.outbox.smtp {
+                    Some(s) => format!("smtp://{}:{}", s.host, s.port),
+                    None => config.outbox_dir.display().to_string(),
+                }
+            );
+            println!(
+                "  mẫu thư: {} (đã thử với dữ liệu mẫu)",
+                intake::templates::TemplateKind::ALL
+                    .iter()
+                    .map(|k| config.templates.file(*k))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -534,13 +577,91 @@ fn run_daemon(config: Config, clock: Clock, once: bool) -> Result<ExitCode> {
         tracing::info!("stopping after the current batch");
         let _ = stopper.send(Signal::Stop);
     });
+    let sender = daemon::MailSender::open(config.clone(), &worker)?;
+    let (mail_tx, mail_rx) = std::sync::mpsc::channel();
     tracing::info!(mailbox = %config.mailbox.describe(), drop = %config.drop.path.display(), store = %config.store_dir.display(), "intake running");
-    let handle = std::thread::spawn(move || worker.serve(rx));
+    let mail = std::thread::spawn(move || sender.serve(mail_rx));
+    let stop_mail = mail_tx.clone();
+    let handle = std::thread::spawn(move || worker.serve(rx, mail_tx));
     let result = handle
         .join()
-        .map_err(|_| anyhow::anyhow!("the ingest worker panicked"))?;
+        .map_err(|_| anyhow::anyhow!("the ingest worker panicked"));
+    let _ = stop_mail.send(Signal::Stop);
+    let _ = mail.join();
     drop(runtime);
-    result?;
+    result??;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One round of sending with the configured transport; the mails sent.
+fn send_now(config: &Config, store: &Store, clock: &Clock) -> Result<usize> {
+    let mut transport = intake::outbox::transport(config)
+        .map_err(|e| anyhow::anyhow!("the outbox cannot send: {e}"))?;
+    Ok(intake::outbox::drain(config, store, &mut *transport, clock)?.sent)
+}
+
+fn remind(
+    config: &Config,
+    clock: &Clock,
+    dry_run: bool,
+    agency: Option<&str>,
+    json: bool,
+) -> Result<ExitCode> {
+    let now = clock.now();
+    let store = if dry_run {
+        Store::open_read(&config.store_dir)?
+    } else {
+        Store::open(&config.store_dir)?
+    };
+    let mut planned = intake::notices::plan(config, &store, now)?;
+    planned.retain(|p| agency.is_none_or(|a| p.agency == a));
+    let (queued, sent) = if dry_run {
+        (None, 0)
+    } else {
+        let r = intake::notices::run(config, &store, now)?;
+        (Some(r), send_now(config, &store, clock)?)
+    };
+    if json {
+        let rows: Vec<serde_json::Value> = planned
+            .iter()
+            .map(|p| {
+                serde_json::json!({
+                    "campaign": p.campaign, "agency": p.agency, "step": p.step.days,
+                    "due_at": p.step.due_at.to_rfc3339(), "action": p.action,
+                    "reason": p.reason, "owes": p.owes, "to": p.to,
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "now": now.to_rfc3339(),
+                "dry_run": dry_run,
+                "steps": rows,
+                "queued": queued.as_ref().map(|r| r.reminders),
+                "sent": sent,
+            }))?
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    print!(
+        "{}",
+        intake::report::reminder_table(&planned, config.timezone, now)
+    );
+    match queued {
+        None => println!("Chạy thử: chưa gửi gì. Bỏ --dry-run để gửi các thư nhắc đến hạn."),
+        Some(r) => println!(
+            "Đã xếp {} thư nhắc, bỏ qua {} bước đã lỡ, huỷ {} thư nhắc không còn cần{}; đã gửi {sent} thư.",
+            r.reminders,
+            r.skipped,
+            r.cancelled,
+            if r.digest {
+                ", xếp thư tổng hợp cho cán bộ"
+            } else {
+                ""
+            }
+        ),
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -40,6 +40,11 @@ pub fn event_vi(kind: &str) -> String {
         "exempted" => "cán bộ miễn nộp".into(),
         "extended" => "cán bộ gia hạn".into(),
         "source-unreadable" => "không đọc được thư/tệp nguồn".into(),
+        "mail-failed" => "không gửi được thư".into(),
+        "reminder-queued" => "gửi thư nhắc".into(),
+        "reminder-cancelled" => "huỷ thư nhắc (đơn vị đã nộp đủ)".into(),
+        "digest-queued" => "gửi thư tổng hợp cho cán bộ".into(),
+        "receipt-withheld" => "không gửi biên nhận (quá số thư trong giờ)".into(),
         other => other.into(),
     }
 }
@@ -195,4 +200,60 @@ pub fn log_table(events: &[Event], tz: chrono_tz::Tz) -> String {
         ]);
     }
     t.to_string()
+}
+
+/// The reminder schedule as `intake remind` shows it.
+pub fn reminder_table(
+    planned: &[crate::notices::Planned],
+    tz: chrono_tz::Tz,
+    now: DateTime<FixedOffset>,
+) -> String {
+    if planned.is_empty() {
+        return format!(
+            "Không có thư nhắc nào phải gửi (lúc {}): các đơn vị đã nộp đủ, đã được nhắc, hoặc đợt báo cáo không đặt lịch nhắc.\n",
+            now.with_timezone(&tz).format("%H:%M ngày %d/%m/%Y")
+        );
+    }
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Disabled);
+    t.set_header(vec![
+        "Đợt",
+        "Đơn vị",
+        "Bước",
+        "Thời điểm",
+        "Việc",
+        "Còn thiếu",
+        "Gửi đến",
+    ]);
+    for p in planned {
+        let step = match p.step.days {
+            d if d < 0 => format!("{} ngày trước hạn", -d),
+            0 => "ngày cuối".to_string(),
+            d => format!("{d} ngày sau hạn"),
+        };
+        let action = match (p.action, p.reason) {
+            ("send", _) => "gửi ngay".to_string(),
+            ("wait", _) if p.step.due_at <= now => "chờ giờ làm việc".to_string(),
+            ("wait", _) => "chờ đến hạn".to_string(),
+            (_, Some("superseded")) => "bỏ qua (đã lỡ, có bước sau)".to_string(),
+            (_, Some("stale")) => "bỏ qua (quá muộn)".to_string(),
+            (_, Some("no-address")) => "bỏ qua (đơn vị không có địa chỉ thư)".to_string(),
+            (a, _) => a.to_string(),
+        };
+        t.add_row(vec![
+            p.campaign.clone(),
+            p.agency.clone(),
+            step,
+            p.step
+                .due_at
+                .with_timezone(&tz)
+                .format("%H:%M %d/%m/%Y")
+                .to_string(),
+            action,
+            p.owes.join(", "),
+            p.to.clone(),
+        ]);
+    }
+    format!("{t}\n")
 }

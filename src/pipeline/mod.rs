@@ -291,6 +291,9 @@ pub struct Prior {
     pub extension: Option<DateTime<FixedOffset>>,
     /// Per deliverable: the highest version, the file hashes already filed, the latest state.
     pub versions: HashMap<String, crate::store::Held>,
+    /// Receipts already queued to the reply address for mail that arrived in the hour
+    /// before this one (RFC 3834: a robot answering every receipt must not start a loop).
+    pub recent_receipts: u32,
 }
 
 /// A new version to file.
@@ -323,6 +326,8 @@ pub struct Plan {
     pub file_versions: Vec<Option<u32>>,
     /// Queue a receipt to this address.
     pub receipt_to: Option<String>,
+    /// A receipt that would have gone to this address but was held back by the hourly limit.
+    pub receipt_withheld: Option<String>,
     /// Arrived after the campaign's deadline (None when nothing was filed).
     pub late: Option<bool>,
     /// Whether to acknowledge the item at its source once recorded. Mail intake has no

@@ -22,6 +22,7 @@ pub fn plan(ex: &Examined, config: &Config, prior: &Prior) -> Plan {
         versions: Vec::new(),
         file_versions: vec![None; ex.files.len()],
         receipt_to: None,
+        receipt_withheld: None,
         late: None,
         acknowledge: true,
     };
@@ -37,9 +38,12 @@ pub fn plan(ex: &Examined, config: &Config, prior: &Prior) -> Plan {
         && reply_to
             .as_ref()
             .is_some_and(|a| !config.department.addresses.contains(a));
+    let within_limit = prior.recent_receipts < config.receipts_per_hour;
     let receipt = |p: &mut Plan| {
-        if may_reply {
+        if may_reply && within_limit {
             p.receipt_to = reply_to.clone();
+        } else if may_reply {
+            p.receipt_withheld = reply_to.clone();
         }
     };
 

@@ -291,3 +291,33 @@ fn attachments_in_text_parts_and_tnef_are_handled() {
     );
     assert_eq!(p.outcome, Outcome::Filed);
 }
+
+#[test]
+fn receipts_to_one_address_are_limited_per_hour() {
+    let config = config();
+    let m = || {
+        message(
+            "so-y-te@langson.example",
+            "Báo cáo",
+            "",
+            Some(("PL3.pdf", PDF)),
+        )
+    };
+    let below = Prior {
+        recent_receipts: config.receipts_per_hour - 1,
+        ..Prior::default()
+    };
+    let (_, p) = decide(m(), &below, &config);
+    assert_eq!(p.receipt_to.as_deref(), Some("so-y-te@langson.example"));
+    let at_limit = Prior {
+        recent_receipts: config.receipts_per_hour,
+        ..Prior::default()
+    };
+    let (_, p) = decide(m(), &at_limit, &config);
+    assert_eq!(p.outcome, Outcome::Filed, "the filing itself goes ahead");
+    assert_eq!(p.receipt_to, None);
+    assert_eq!(
+        p.receipt_withheld.as_deref(),
+        Some("so-y-te@langson.example")
+    );
+}

@@ -7,6 +7,7 @@
 //! all of an item or none of it; sources are acknowledged only after the commit.
 
 mod decisions;
+pub mod mail;
 mod objects;
 pub mod query;
 mod record;
@@ -131,6 +132,7 @@ impl Store {
         conn.pragma_update(None, "synchronous", "FULL").map_err(s)?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(s)?;
         conn.execute_batch(include_str!("schema.sql")).map_err(s)?;
+        migrate(&conn).map_err(s)?;
         Ok(Store {
             dir: dir.to_path_buf(),
             objects: Objects::new(dir),
@@ -263,6 +265,19 @@ impl Store {
                 prior.same_message_id = Some(hashes);
             }
         }
+        if let Some(to) = ex.envelope.reply_to.first().or(ex.envelope.from.as_ref()) {
+            let since = ex.arrived - chrono::TimeDelta::hours(1);
+            prior.recent_receipts = self
+                .query_rows(
+                    "SELECT m.arrived_at FROM outbox o JOIN messages m ON m.id = o.message WHERE o.kind = 'receipt' AND o.to_addr = ?1 AND m.source_key <> ?2 ORDER BY o.id DESC LIMIT 1000",
+                    params![to, ex.key],
+                    |r| r.get::<_, String>(0),
+                )?
+                .iter()
+                .filter_map(|t| DateTime::parse_from_rfc3339(t).ok())
+                .filter(|t| *t > since && *t <= ex.arrived)
+                .count() as u32;
+        }
         if let (Some(campaign), Some(agency)) = (&ex.campaign, agency) {
             prior.versions = self.held(campaign, agency)?;
             prior.extension = self.extension(campaign, agency)?;
@@ -389,30 +404,21 @@ impl Store {
             .map_err(|e| self.sql(e))?;
         Ok(new_key)
     }
+}
 
-    /// Receipts and other mail not yet handed to the sender.
-    pub fn unsent(&self) -> Result<Vec<query::Queued>> {
-        query::unsent(self)
+/// Brings a store made by an earlier version up to the current schema.
+fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    let mut columns = std::collections::HashSet::new();
+    let mut st = conn.prepare("SELECT name FROM pragma_table_info('outbox')")?;
+    for name in st.query_map([], |r| r.get::<_, String>(0))? {
+        columns.insert(name?);
     }
-
-    /// Notes that a queued mail was accepted by the transport.
-    pub fn mark_sent(&self, id: i64, as_: &str, now: DateTime<FixedOffset>) -> Result<()> {
-        self.conn
-            .execute("UPDATE outbox SET sent_at = ?1, delivered_as = ?2, attempts = attempts + 1 WHERE id = ?3", params![now.to_rfc3339(), as_, id])
-            .map_err(|e| self.sql(e))?;
-        Ok(())
+    for column in ["next_attempt_at", "failed_at"] {
+        if !columns.contains(column) {
+            conn.execute_batch(&format!("ALTER TABLE outbox ADD COLUMN {column} TEXT"))?;
+        }
     }
-
-    /// Notes a failed attempt.
-    pub fn mark_failed(&self, id: i64, error: &str) -> Result<()> {
-        self.conn
-            .execute(
-                "UPDATE outbox SET attempts = attempts + 1, last_error = ?1 WHERE id = ?2",
-                params![error, id],
-            )
-            .map_err(|e| self.sql(e))?;
-        Ok(())
-    }
+    Ok(())
 }
 
 /// The receipt number of a message row.

@@ -294,62 +294,6 @@ pub fn events(store: &Store, filter: &LogFilter) -> Result<Vec<Event>> {
     Ok(out)
 }
 
-/// A mail waiting in the outbox.
-#[derive(Debug, Clone)]
-pub struct Queued {
-    /// Row id.
-    pub id: i64,
-    /// Recipient.
-    pub to: String,
-    /// Subject.
-    pub subject: String,
-    /// Plain-text body.
-    pub body: String,
-    /// The Message-ID replied to.
-    pub in_reply_to: Option<String>,
-    /// The thread's Message-IDs.
-    pub references: Vec<String>,
-    /// Files to attach: (object SHA-256, file name, content type).
-    pub attachments: Vec<(String, String, String)>,
-}
-
-pub(super) fn unsent(store: &Store) -> Result<Vec<Queued>> {
-    let mut st = store
-        .conn()
-        .prepare("SELECT id, to_addr, subject, body, in_reply_to, refs, attachments FROM outbox WHERE sent_at IS NULL ORDER BY id")
-        .map_err(|e| store.sql(e))?;
-    let rows = st
-        .query_map([], |r| {
-            let refs: Option<String> = r.get(5)?;
-            Ok(Queued {
-                id: r.get(0)?,
-                to: r.get(1)?,
-                subject: r.get(2)?,
-                body: r.get(3)?,
-                in_reply_to: r.get(4)?,
-                references: refs
-                    .and_then(|s| serde_json::from_str(&s).ok())
-                    .unwrap_or_default(),
-                attachments: r
-                    .get::<_, Option<String>>(6)?
-                    .and_then(|a| serde_json::from_str::<Vec<serde_json::Value>>(&a).ok())
-                    .unwrap_or_default()
-                    .iter()
-                    .filter_map(|v| {
-                        Some((
-                            v["sha256"].as_str()?.to_string(),
-                            v["name"].as_str()?.to_string(),
-                            v["content_type"].as_str()?.to_string(),
-                        ))
-                    })
-                    .collect(),
-            })
-        })
-        .map_err(|e| store.sql(e))?;
-    rows.collect::<rusqlite::Result<_>>()
-        .map_err(|e| store.sql(e))
-}
-
 /// Counts of what the store holds, for the demo summary and tests.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct Totals {

@@ -69,6 +69,21 @@ impl Store {
         if let Some(to) = &plan.receipt_to {
             self.queue_receipt(config, id, to, ex, plan, now)?;
         }
+        if let Some(to) = &plan.receipt_withheld {
+            self.event(
+                now,
+                "receipt-withheld",
+                ex,
+                id,
+                plan.agency.as_deref(),
+                None,
+                &format!(
+                    "{to}: more than {} receipts within an hour",
+                    config.receipts_per_hour
+                ),
+                None,
+            )?;
+        }
         Ok(Recorded { id, links })
     }
 
@@ -388,31 +403,34 @@ impl Store {
             })
             .collect();
         let arrived = ex.arrived.with_timezone(&config.timezone).fixed_offset();
-        let rendered = receipt::render(&ReceiptInput {
-            number: receipt_number(id),
-            department: &config.department,
-            campaign,
-            agency,
-            subject: &ex.envelope.subject,
-            arrived,
-            outcome: plan.outcome,
-            files,
-            late: plan.late,
-            missing,
-            extension: match (campaign, &plan.agency) {
-                (Some(c), Some(a)) => self.extension(&c.id, a)?,
-                _ => None,
+        let rendered = receipt::render(
+            &config.templates,
+            &ReceiptInput {
+                number: receipt_number(id),
+                department: &config.department,
+                campaign,
+                agency,
+                subject: &ex.envelope.subject,
+                arrived,
+                outcome: plan.outcome,
+                files,
+                late: plan.late,
+                missing,
+                extension: match (campaign, &plan.agency) {
+                    (Some(c), Some(a)) => self.extension(&c.id, a)?,
+                    _ => None,
+                },
+                detail: ex.failure.as_ref().map(|f| f.1.clone()).or_else(|| {
+                    (!ex.skipped.is_empty()).then(|| {
+                        ex.skipped
+                            .iter()
+                            .map(|s| format!("{}: {}", s.name, s.reason))
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    })
+                }),
             },
-            detail: ex.failure.as_ref().map(|f| f.1.clone()).or_else(|| {
-                (!ex.skipped.is_empty()).then(|| {
-                    ex.skipped
-                        .iter()
-                        .map(|s| format!("{}: {}", s.name, s.reason))
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                })
-            }),
-        });
+        );
         let refs = serde_json::to_string(&ex.envelope.references).unwrap_or_default();
         self.conn
             .execute(

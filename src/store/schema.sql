@@ -118,7 +118,7 @@ CREATE INDEX IF NOT EXISTS events_at ON events(at);
 CREATE TABLE IF NOT EXISTS outbox (
     id            INTEGER PRIMARY KEY,
     created_at    TEXT NOT NULL,
-    kind          TEXT NOT NULL,              -- receipt
+    kind          TEXT NOT NULL,              -- receipt | reminder | digest
     message       INTEGER REFERENCES messages(id),
     agency        TEXT,
     to_addr       TEXT NOT NULL,
@@ -130,9 +130,12 @@ CREATE TABLE IF NOT EXISTS outbox (
     attempts      INTEGER NOT NULL DEFAULT 0,
     last_error    TEXT,
     delivered_as  TEXT,
-    attachments   TEXT                        -- JSON: [{"sha256", "name", "content_type"}]
+    attachments   TEXT,                       -- JSON: [{"sha256", "name", "content_type"}]
+    next_attempt_at TEXT,                     -- after a transient failure: not before then
+    failed_at     TEXT                        -- refused for good, given up, or cancelled
 );
 CREATE INDEX IF NOT EXISTS outbox_unsent ON outbox(sent_at) WHERE sent_at IS NULL;
+CREATE INDEX IF NOT EXISTS outbox_to ON outbox(to_addr, created_at);
 
 -- Where the IMAP source stands in each mailbox: UIDs are meaningful only under their
 -- UIDVALIDITY; every message with a UID up to last_uid is recorded and settled (acknowledged
@@ -167,4 +170,26 @@ CREATE TABLE IF NOT EXISTS extensions (
     actor         TEXT NOT NULL,
     reason        TEXT,
     PRIMARY KEY (campaign, agency)
+);
+
+-- Each reminder step of each agency, decided once: queued (with its outbox row) or skipped
+-- (superseded by a later step, stale, no address). The key makes a step happen at most once
+-- across restarts and clock jumps.
+CREATE TABLE IF NOT EXISTS reminders (
+    campaign      TEXT NOT NULL,
+    agency        TEXT NOT NULL,
+    step          INTEGER NOT NULL,           -- days from the last day of submission
+    due_at        TEXT NOT NULL,
+    decided_at    TEXT NOT NULL,
+    outcome       TEXT NOT NULL,              -- queued | skipped
+    reason        TEXT,
+    outbox        INTEGER REFERENCES outbox(id),
+    PRIMARY KEY (campaign, agency, step)
+);
+
+-- The staff digest, once per local day.
+CREATE TABLE IF NOT EXISTS digests (
+    day           TEXT PRIMARY KEY,           -- YYYY-MM-DD in the department's time zone
+    at            TEXT NOT NULL,
+    outbox        INTEGER REFERENCES outbox(id)
 );

@@ -1,0 +1,293 @@
+//! # What the mail templates are given
+//!
+//! The contexts of the reminder and digest templates: plain values, already worded and
+//! formatted for Vietnamese readers (dates as `09:30 ngày 11/07/2018`), so that templates only
+//! arrange them. Every field is always present (`null` when it does not apply), which lets
+//! the semi-strict template engine reject a misspelt variable. The receipt's context lives
+//! with the receipt. `config/templates/README.md` documents each field; keep the two in step.
+
+use serde::Serialize;
+
+/// The department, as every template sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct DepartmentCtx {
+    /// Full name.
+    pub name: String,
+    /// Short name.
+    pub short_name: String,
+    /// The division handling the round, or null.
+    pub division: Option<String>,
+}
+
+impl DepartmentCtx {
+    /// From the configuration.
+    pub fn of(d: &crate::config::Department) -> DepartmentCtx {
+        DepartmentCtx {
+            name: d.name.clone(),
+            short_name: d.short_name.clone(),
+            division: d.division.clone(),
+        }
+    }
+}
+
+/// A campaign, as templates see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CampaignCtx {
+    /// Stable id.
+    pub id: String,
+    /// Dispatch number, e.g. `742/SKHĐT-THQH`.
+    pub dispatch: String,
+    /// Dispatch date `dd/mm/yyyy`, or null.
+    pub dispatch_date: Option<String>,
+    /// The dispatch's subject.
+    pub title: String,
+    /// The deadline as the dispatch words it (`trước ngày 10/7/2018`).
+    pub deadline_text: String,
+    /// The deadline instant, `HH:MM ngày dd/mm/yyyy`.
+    pub deadline: String,
+    /// The last day one may submit, `dd/mm/yyyy`.
+    pub last_day: String,
+}
+
+impl CampaignCtx {
+    /// From the configuration, dates in `tz`.
+    pub fn of(c: &crate::config::Campaign, tz: chrono_tz::Tz) -> CampaignCtx {
+        CampaignCtx {
+            id: c.id.clone(),
+            dispatch: c.dispatch.clone(),
+            dispatch_date: c.dispatch_date.map(|d| d.format("%d/%m/%Y").to_string()),
+            title: c.title.clone(),
+            deadline_text: c.deadline_text.clone(),
+            deadline: when(c.deadline, tz),
+            last_day: last_day(c.deadline, tz).format("%d/%m/%Y").to_string(),
+        }
+    }
+}
+
+/// `HH:MM ngày dd/mm/yyyy` in `tz`.
+pub fn when(at: chrono::DateTime<chrono::FixedOffset>, tz: chrono_tz::Tz) -> String {
+    at.with_timezone(&tz)
+        .format("%H:%M ngày %d/%m/%Y")
+        .to_string()
+}
+
+/// The last local day before `deadline` (a deadline at midnight ends the previous day).
+pub fn last_day(
+    deadline: chrono::DateTime<chrono::FixedOffset>,
+    tz: chrono_tz::Tz,
+) -> chrono::NaiveDate {
+    (deadline - chrono::TimeDelta::seconds(1))
+        .with_timezone(&tz)
+        .date_naive()
+}
+
+/// The reminder template's context.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReminderCtx {
+    /// Who writes.
+    pub department: DepartmentCtx,
+    /// The campaign.
+    pub campaign: CampaignCtx,
+    /// The agency reminded: `code`, `name`.
+    pub agency: AgencyCtx,
+    /// The reminder's number staff can look up (`NN-000012`).
+    pub number: String,
+    /// The step: days from the last day of submission (negative before, 0 that day).
+    pub step_days: i32,
+    /// `before`, `due` (the last day) or `after`.
+    pub step_kind: &'static str,
+    /// The agency's own deadline (`HH:MM ngày dd/mm/yyyy`), its extension when granted.
+    pub deadline: String,
+    /// The extended deadline, or null when none was granted.
+    pub extension: Option<String>,
+    /// True once the agency's deadline has passed.
+    pub overdue: bool,
+    /// `còn 5 ngày`, `còn 3 giờ`, or `đã quá hạn 2 ngày`.
+    pub time_left: String,
+    /// What is still owed, in campaign order.
+    pub missing: Vec<OwedCtx>,
+    /// Names of the attached blank forms.
+    pub attachments: Vec<String>,
+    /// When it is sent, `HH:MM ngày dd/mm/yyyy`.
+    pub sent_at: String,
+}
+
+/// An agency, as templates see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct AgencyCtx {
+    /// Code.
+    pub code: String,
+    /// Vietnamese name.
+    pub name: String,
+}
+
+/// One deliverable an agency still owes.
+#[derive(Debug, Clone, Serialize)]
+pub struct OwedCtx {
+    /// Label, e.g. `Phụ lục I`.
+    pub label: String,
+    /// Full name.
+    pub name: String,
+    /// `missing` (nothing received), `report-only` (a report but no workbook) or `invalid`
+    /// (the latest workbook has errors).
+    pub state: &'static str,
+    /// For `invalid`: the latest version's number, or null.
+    pub version: Option<u32>,
+    /// For `invalid`: when it arrived, or null.
+    pub received_at: Option<String>,
+    /// For `invalid`: how many errors, or null.
+    pub errors: Option<u32>,
+    /// For `invalid`: the first findings, worded with their cells (`Lỗi ô G40 (biểu PL1): …`).
+    pub findings: Vec<String>,
+    /// The attached blank form's file name, or null.
+    pub form: Option<String>,
+}
+
+/// The digest template's context.
+#[derive(Debug, Clone, Serialize)]
+pub struct DigestCtx {
+    /// Who writes.
+    pub department: DepartmentCtx,
+    /// The day it summarises, `dd/mm/yyyy`.
+    pub date: String,
+    /// When it was made, `HH:MM ngày dd/mm/yyyy`.
+    pub now: String,
+    /// Since when "new" counts (the previous digest), `HH:MM ngày dd/mm/yyyy`.
+    pub since: String,
+    /// Campaigns open now.
+    pub campaigns: Vec<DigestCampaignCtx>,
+    /// Submissions found invalid since `since`.
+    pub new_invalid: Vec<InvalidCtx>,
+    /// Messages waiting for staff (unknown or probable sender, unclassified file).
+    pub quarantined: Vec<QuarantinedCtx>,
+    /// Mail the server refused for good, or given up on, since `since`.
+    pub failed_mail: Vec<FailedMailCtx>,
+}
+
+/// A campaign's figures in the digest.
+#[derive(Debug, Clone, Serialize)]
+pub struct DigestCampaignCtx {
+    /// The campaign.
+    pub campaign: CampaignCtx,
+    /// True once its deadline has passed.
+    pub overdue: bool,
+    /// `còn 5 ngày` or `đã quá hạn 2 ngày`.
+    pub time_left: String,
+    /// Deliverables expected (agencies × deliverables, less exemptions).
+    pub expected: u32,
+    /// Of those, received in any form.
+    pub received: u32,
+    /// Of those, with an accepted workbook.
+    pub valid: u32,
+    /// Of the valid, on time.
+    pub on_time: u32,
+    /// `valid / expected` as a percentage, e.g. `63%` (the reporting rate).
+    pub reporting_rate: String,
+    /// `on_time / expected` as a percentage (the on-time rate).
+    pub on_time_rate: String,
+    /// Agencies still owing something: `name` and the labels they owe.
+    pub missing: Vec<MissingCtx>,
+}
+
+/// An agency that still owes deliverables.
+#[derive(Debug, Clone, Serialize)]
+pub struct MissingCtx {
+    /// The agency's name.
+    pub name: String,
+    /// The labels it owes.
+    pub owes: Vec<String>,
+}
+
+/// A new invalid submission.
+#[derive(Debug, Clone, Serialize)]
+pub struct InvalidCtx {
+    /// Receipt number of its message.
+    pub number: String,
+    /// The agency's name.
+    pub agency: String,
+    /// The deliverable's label.
+    pub deliverable: String,
+    /// The version.
+    pub version: u32,
+    /// When it arrived.
+    pub at: String,
+    /// How many errors its workbooks have.
+    pub errors: u32,
+}
+
+/// A message waiting for staff.
+#[derive(Debug, Clone, Serialize)]
+pub struct QuarantinedCtx {
+    /// Receipt number.
+    pub number: String,
+    /// The sender's address, or null.
+    pub from: Option<String>,
+    /// The subject.
+    pub subject: String,
+    /// What happened, in Vietnamese (`người gửi không xác định`, …).
+    pub outcome: String,
+    /// The probable agency's name, or null.
+    pub probable: Option<String>,
+    /// When it arrived.
+    pub at: String,
+}
+
+/// A mail that could not be delivered.
+#[derive(Debug, Clone, Serialize)]
+pub struct FailedMailCtx {
+    /// The recipient.
+    pub to: String,
+    /// The subject.
+    pub subject: String,
+    /// What the server said.
+    pub error: String,
+    /// When it was given up.
+    pub at: String,
+}
+
+/// `còn N ngày|giờ|phút` before `deadline`, or `đã quá hạn …` after.
+pub fn time_left(
+    deadline: chrono::DateTime<chrono::FixedOffset>,
+    now: chrono::DateTime<chrono::FixedOffset>,
+) -> String {
+    // Time left is rounded down and time overdue up: neither flatters the agency.
+    let span = |mins: i64, up: bool| {
+        if mins >= 24 * 60 {
+            let days = if up {
+                (mins + 24 * 60 - 1) / (24 * 60)
+            } else {
+                mins / (24 * 60)
+            };
+            format!("{days} ngày")
+        } else if mins >= 60 {
+            format!("{} giờ", mins / 60)
+        } else {
+            format!("{} phút", mins.max(1))
+        }
+    };
+    let mins = (deadline - now).num_minutes();
+    if now < deadline {
+        format!("còn {}", span(mins, false))
+    } else {
+        format!("đã quá hạn {}", span(-mins, true))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_left_in_words() {
+        let d = chrono::DateTime::parse_from_rfc3339("2018-07-10T00:00:00+07:00").unwrap();
+        let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap();
+        assert_eq!(time_left(d, at("2018-07-04T08:00:00+07:00")), "còn 5 ngày");
+        assert_eq!(time_left(d, at("2018-07-09T20:00:00+07:00")), "còn 4 giờ");
+        assert_eq!(
+            time_left(d, at("2018-07-11T08:00:00+07:00")),
+            "đã quá hạn 2 ngày"
+        );
+        let tz: chrono_tz::Tz = "Asia/Ho_Chi_Minh".parse().unwrap();
+        assert_eq!(last_day(d, tz).to_string(), "2018-07-09");
+    }
+}

@@ -1,0 +1,605 @@
+//! # Reminders and the staff digest, queued
+//!
+//! The executor around [`crate::reminder`]'s pure decisions: it reads who still owes what
+//! (the status matrix), which steps each agency has had, and queues reminders (with the
+//! blank forms of what is missing) and the day's digest into the outbox, each in one
+//! transaction with the record that keeps it from happening twice. Reminders still waiting in
+//! the outbox for an agency that has since sent everything are cancelled. The outbox sender
+//! delivers what is queued.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, FixedOffset};
+use tracing::{info, warn};
+
+use crate::config::{Campaign, Config};
+use crate::letters::{
+    AgencyCtx, CampaignCtx, DepartmentCtx, DigestCampaignCtx, DigestCtx, FailedMailCtx, InvalidCtx,
+    MissingCtx, OwedCtx, QuarantinedCtx, ReminderCtx, time_left, when,
+};
+use crate::reminder::{self, Step, StepDecision};
+use crate::store::mail::NewMail;
+use crate::store::query::{self, CampaignStatus};
+use crate::store::{Store, StoreError};
+use crate::templates::TemplateKind;
+
+type Result<T> = std::result::Result<T, StoreError>;
+
+/// The content type of an xlsx attachment.
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// One reminder step of one agency, as decided (or to be decided) at an instant.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    /// Campaign id.
+    pub campaign: String,
+    /// Agency code.
+    pub agency: String,
+    /// The step.
+    pub step: Step,
+    /// `send`, `skip` or `wait` (due later, or outside office hours).
+    pub action: &'static str,
+    /// Why a step is skipped.
+    pub reason: Option<&'static str>,
+    /// What the agency owes, by label.
+    pub owes: Vec<String>,
+    /// Where it would go (comma-separated), empty when the agency has no address.
+    pub to: String,
+}
+
+/// What one round of notices did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NoticeReport {
+    /// Reminders queued.
+    pub reminders: usize,
+    /// Steps skipped (superseded, stale, no address).
+    pub skipped: usize,
+    /// Waiting reminders cancelled because the agency has sent everything.
+    pub cancelled: usize,
+    /// The digest was queued.
+    pub digest: bool,
+}
+
+/// What an agency owes in a campaign: (deliverable index, state) of every deliverable that
+/// is neither accepted nor exempt.
+fn owed(status: &CampaignStatus, agency: &str) -> Vec<(usize, String)> {
+    status
+        .agencies
+        .iter()
+        .find(|a| a.code == agency)
+        .map(|a| {
+            a.deliverables
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| matches!(c.state.as_str(), "missing" | "received" | "invalid"))
+                .map(|(i, c)| (i, c.state.clone()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Every agency's reminder steps at `now`: those to send or skip now, and those still ahead.
+pub fn plan(config: &Config, store: &Store, now: DateTime<FixedOffset>) -> Result<Vec<Planned>> {
+    let status = query::status(store, config, now)?;
+    let mut out = Vec::new();
+    for c in &config.campaigns {
+        if c.reminders.days.is_empty() {
+            continue;
+        }
+        let Some(cs) = status.campaigns.iter().find(|s| s.id == c.id) else {
+            continue;
+        };
+        let extensions = store.extensions(&c.id)?;
+        for a in &c.agencies {
+            let owes = owed(cs, &a.code);
+            if owes.is_empty() {
+                continue;
+            }
+            let deadline = extensions.get(&a.code).copied().unwrap_or(c.deadline);
+            let steps = reminder::schedule(&c.reminders, &config.office, config.timezone, deadline);
+            let decided = store.reminder_steps(&c.id, &a.code)?;
+            let decisions = reminder::decide(
+                &steps,
+                &decided,
+                &c.reminders,
+                &config.office,
+                config.timezone,
+                c.closes,
+                now,
+            );
+            let labels: Vec<String> = owes
+                .iter()
+                .map(|(i, _)| c.deliverables[*i].label.clone())
+                .collect();
+            let to = a.addresses.join(", ");
+            let mut decided_now = HashSet::new();
+            for d in decisions {
+                let (step, action, reason) = match d {
+                    StepDecision::Send(s) if to.is_empty() => (s, "skip", Some("no-address")),
+                    StepDecision::Send(s) => (s, "send", None),
+                    StepDecision::Skip(s, why) => (s, "skip", Some(why)),
+                };
+                decided_now.insert(step.days);
+                out.push(Planned {
+                    campaign: c.id.clone(),
+                    agency: a.code.clone(),
+                    step,
+                    action,
+                    reason,
+                    owes: labels.clone(),
+                    to: to.clone(),
+                });
+            }
+            for s in steps {
+                if !decided.contains(&s.days) && !decided_now.contains(&s.days) {
+                    out.push(Planned {
+                        campaign: c.id.clone(),
+                        agency: a.code.clone(),
+                        step: s,
+                        action: "wait",
+                        reason: None,
+                        owes: labels.clone(),
+                        to: to.clone(),
+                    });
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Queues the reminders and the digest due at `now`, and cancels reminders no longer needed.
+pub fn run(config: &Config, store: &Store, now: DateTime<FixedOffset>) -> Result<NoticeReport> {
+    let mut report = NoticeReport::default();
+    report.cancelled = cancel_unneeded(config, store, now)?;
+    let planned = plan(config, store, now)?;
+    let status = query::status(store, config, now)?;
+    for p in planned.iter().filter(|p| p.action != "wait") {
+        let Some(c) = config.campaign(&p.campaign) else {
+            continue;
+        };
+        store.begin()?;
+        let done = if p.action == "send" {
+            queue_reminder(config, store, c, &status, p, now)
+        } else {
+            store
+                .decide_reminder(
+                    &p.campaign,
+                    &p.agency,
+                    p.step.days,
+                    p.step.due_at,
+                    "skipped",
+                    p.reason,
+                    None,
+                    now,
+                )
+                .map(|_| ())
+        };
+        match done.and_then(|_| store.commit()) {
+            Ok(()) if p.action == "send" => {
+                info!(campaign = %p.campaign, agency = %p.agency, step = p.step.days, "reminder queued");
+                report.reminders += 1;
+            }
+            Ok(()) => report.skipped += 1,
+            Err(e) => {
+                store.rollback();
+                return Err(e);
+            }
+        }
+    }
+    report.digest = digest(config, store, &status, now)?;
+    Ok(report)
+}
+
+fn queue_reminder(
+    config: &Config,
+    store: &Store,
+    c: &Campaign,
+    status: &query::Status,
+    p: &Planned,
+    now: DateTime<FixedOffset>,
+) -> Result<()> {
+    let tz = config.timezone;
+    let Some(agency) = c.agencies.iter().find(|a| a.code == p.agency) else {
+        return Ok(());
+    };
+    let cs = status.campaigns.iter().find(|s| s.id == c.id);
+    let owes = cs.map(|cs| owed(cs, &p.agency)).unwrap_or_default();
+    let extension = store.extension(&c.id, &agency.code)?;
+    let deadline = extension.unwrap_or(c.deadline);
+    let mut attachments = Vec::new();
+    let mut missing = Vec::new();
+    for (i, state) in owes {
+        let d = &c.deliverables[i];
+        let mut owed = OwedCtx {
+            label: d.label.clone(),
+            name: d.name.clone(),
+            state: match state.as_str() {
+                "invalid" => "invalid",
+                "received" => "report-only",
+                _ => "missing",
+            },
+            version: None,
+            received_at: None,
+            errors: None,
+            findings: Vec::new(),
+            form: None,
+        };
+        if owed.state == "invalid" {
+            if let Some((version, at, errors, findings)) =
+                latest_invalid(store, &c.id, &agency.code, &d.id)?
+            {
+                owed.version = Some(version);
+                owed.received_at = Some(when(at, tz));
+                owed.errors = Some(errors);
+                owed.findings = findings;
+            }
+        } else if c.reminders.attach_forms
+            && let Some(spec) = &d.spec
+        {
+            match crate::forms::blank::blank_form(
+                spec,
+                Some((&agency.code, agency.kind, &agency.name)),
+            ) {
+                Ok(bytes) => {
+                    let sha = crate::pipeline::sha256_hex(&bytes);
+                    store
+                        .objects()
+                        .put(&sha, &bytes)
+                        .map_err(|e| StoreError::Io {
+                            path: store.dir().join("objects"),
+                            source: e,
+                        })?;
+                    let name = format!("{} - {} - {}.xlsx", d.label, spec.id, agency.code);
+                    owed.form = Some(name.clone());
+                    attachments.push((sha, name, XLSX.to_string()));
+                }
+                Err(e) => {
+                    warn!(form = %spec.id, error = %e, "blank form not attached to the reminder")
+                }
+            }
+        }
+        missing.push(owed);
+    }
+    let id = store.queue_mail(
+        &NewMail {
+            kind: "reminder",
+            message: None,
+            agency: Some(agency.code.clone()),
+            to: p.to.clone(),
+            subject: String::new(),
+            body: String::new(),
+            attachments: attachments.clone(),
+        },
+        now,
+    )?;
+    let ctx = ReminderCtx {
+        department: DepartmentCtx::of(&config.department),
+        campaign: CampaignCtx::of(c, tz),
+        agency: AgencyCtx {
+            code: agency.code.clone(),
+            name: agency.name.clone(),
+        },
+        number: reminder_number(id),
+        step_days: p.step.days,
+        step_kind: reminder::step_kind(p.step.days),
+        deadline: when(deadline, tz),
+        extension: extension.map(|e| when(e, tz)),
+        overdue: now >= deadline,
+        time_left: time_left(deadline, now),
+        missing,
+        attachments: attachments.iter().map(|(_, n, _)| n.clone()).collect(),
+        sent_at: when(now, tz),
+    };
+    let rendered = config
+        .templates
+        .render_or_default(TemplateKind::Reminder, &ctx);
+    store.set_mail_text(id, &rendered.subject, &rendered.body)?;
+    store.decide_reminder(
+        &c.id,
+        &agency.code,
+        p.step.days,
+        p.step.due_at,
+        "queued",
+        None,
+        Some(id),
+        now,
+    )?;
+    store.log_notice(
+        now,
+        "reminder-queued",
+        Some(&agency.code),
+        Some(&c.id),
+        &format!(
+            "{} ({}): {}",
+            reminder_number(id),
+            p.step.days,
+            p.owes.join(", ")
+        ),
+    )?;
+    Ok(())
+}
+
+/// The number a reminder is known by.
+pub fn reminder_number(id: i64) -> String {
+    format!("NN-{id:06}")
+}
+
+/// The latest version of a deliverable when it is invalid: (version, arrived, errors, the
+/// first findings worded for the agency).
+fn latest_invalid(
+    store: &Store,
+    campaign: &str,
+    agency: &str,
+    deliverable: &str,
+) -> Result<Option<(u32, DateTime<FixedOffset>, u32, Vec<String>)>> {
+    let rows = store.query_rows(
+        "SELECT v.version, v.received_at, v.message FROM versions v WHERE v.campaign = ?1 AND v.agency = ?2 AND v.deliverable = ?3 ORDER BY v.version DESC LIMIT 1",
+        [campaign, agency, deliverable],
+        |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)),
+    )?;
+    let Some((version, at, message)) = rows.into_iter().next() else {
+        return Ok(None);
+    };
+    let findings = store.query_rows(
+        "SELECT f.severity, f.sheet, f.cell, f.message FROM findings f JOIN files x ON x.id = f.file WHERE x.message = ?1 AND x.deliverable = ?2 AND x.version = ?3 ORDER BY f.severity <> 'error', f.id LIMIT 5",
+        rusqlite::params![message, deliverable, version],
+        |r| {
+            let level = if r.get::<_, String>(0)? == "error" { "Lỗi" } else { "Cảnh báo" };
+            let sheet: String = r.get(1)?;
+            let cell: Option<String> = r.get(2)?;
+            let text: String = r.get(3)?;
+            Ok(match cell {
+                Some(cell) => format!("{level} ô {cell} (biểu {sheet}): {text}"),
+                None => format!("{level} (biểu {sheet}): {text}"),
+            })
+        },
+    )?;
+    let errors = store.query_rows(
+        "SELECT coalesce(sum(errors), 0) FROM files WHERE message = ?1 AND deliverable = ?2 AND version = ?3",
+        rusqlite::params![message, deliverable, version],
+        |r| r.get::<_, u32>(0),
+    )?;
+    Ok(Some((
+        version,
+        DateTime::parse_from_rfc3339(&at).unwrap_or_default(),
+        errors.first().copied().unwrap_or(0),
+        findings,
+    )))
+}
+
+/// Cancels reminders waiting in the outbox for agencies that now owe nothing.
+fn cancel_unneeded(config: &Config, store: &Store, now: DateTime<FixedOffset>) -> Result<usize> {
+    let waiting = store.waiting_reminders()?;
+    if waiting.is_empty() {
+        return Ok(0);
+    }
+    let status = query::status(store, config, now)?;
+    let mut n = 0;
+    for (id, campaign, agency) in waiting {
+        let still = status
+            .campaigns
+            .iter()
+            .find(|c| c.id == campaign)
+            .is_some_and(|c| !owed(c, &agency).is_empty());
+        if !still {
+            store.mark_undeliverable(
+                id,
+                "reminder-cancelled",
+                "cancelled: the agency has sent everything",
+                false,
+                now,
+            )?;
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+/// Queues today's digest when it is due; true when it was queued.
+fn digest(
+    config: &Config,
+    store: &Store,
+    status: &query::Status,
+    now: DateTime<FixedOffset>,
+) -> Result<bool> {
+    let Some(d) = &config.digest else {
+        return Ok(false);
+    };
+    let tz = config.timezone;
+    let local = now.with_timezone(&tz);
+    let day = local.date_naive().format("%Y-%m-%d").to_string();
+    let open: Vec<&Campaign> = config
+        .campaigns
+        .iter()
+        .filter(|c| c.is_open_at(now))
+        .collect();
+    let last = store.last_digest()?;
+    if open.is_empty()
+        || local.time() < d.at
+        || !reminder::in_office_hours(&config.office, tz, now)
+        || last.as_ref().is_some_and(|(l, _)| *l >= day)
+    {
+        return Ok(false);
+    }
+    let since = last
+        .map(|(_, at)| at)
+        .unwrap_or(now - chrono::TimeDelta::days(1));
+    let ctx = digest_context(config, store, status, &open, since, now)?;
+    let rendered = config
+        .templates
+        .render_or_default(TemplateKind::Digest, &ctx);
+    store.begin()?;
+    let queued = (|| {
+        let id = store.queue_mail(
+            &NewMail {
+                kind: "digest",
+                message: None,
+                agency: None,
+                to: d.to.join(", "),
+                subject: rendered.subject.clone(),
+                body: rendered.body.clone(),
+                attachments: Vec::new(),
+            },
+            now,
+        )?;
+        store.record_digest(&day, id, now)?;
+        store.log_notice(
+            now,
+            "digest-queued",
+            None,
+            None,
+            &format!("{day} → {}", d.to.join(", ")),
+        )
+    })();
+    match queued.and_then(|_| store.commit()) {
+        Ok(()) => {
+            info!(day = %day, "staff digest queued");
+            Ok(true)
+        }
+        Err(e) => {
+            store.rollback();
+            Err(e)
+        }
+    }
+}
+
+/// The digest's context: open campaigns' figures, and what happened since `since`.
+pub fn digest_context(
+    config: &Config,
+    store: &Store,
+    status: &query::Status,
+    open: &[&Campaign],
+    since: DateTime<FixedOffset>,
+    now: DateTime<FixedOffset>,
+) -> Result<DigestCtx> {
+    let tz = config.timezone;
+    let pct = |n: u32, of: u32| {
+        if of == 0 {
+            "0%".to_string()
+        } else {
+            format!("{:.0}%", 100.0 * n as f64 / of as f64)
+        }
+    };
+    let mut campaigns = Vec::new();
+    for c in open {
+        let Some(cs) = status.campaigns.iter().find(|s| s.id == c.id) else {
+            continue;
+        };
+        let missing = c
+            .agencies
+            .iter()
+            .filter_map(|a| {
+                let owes = owed(cs, &a.code);
+                (!owes.is_empty()).then(|| MissingCtx {
+                    name: a.name.clone(),
+                    owes: owes
+                        .iter()
+                        .map(|(i, _)| c.deliverables[*i].label.clone())
+                        .collect(),
+                })
+            })
+            .collect();
+        campaigns.push(DigestCampaignCtx {
+            campaign: CampaignCtx::of(c, tz),
+            overdue: now >= c.deadline,
+            time_left: time_left(c.deadline, now),
+            expected: cs.expected,
+            received: cs.received,
+            valid: cs.valid,
+            on_time: cs.on_time,
+            reporting_rate: pct(cs.valid, cs.expected),
+            on_time_rate: pct(cs.on_time, cs.expected),
+            missing,
+        });
+    }
+    let names: HashMap<&str, &str> = config
+        .agencies()
+        .iter()
+        .map(|a| (a.code.as_str(), a.name.as_str()))
+        .collect();
+    let labels: HashMap<(&str, &str), &str> = config
+        .campaigns
+        .iter()
+        .flat_map(|c| {
+            c.deliverables
+                .iter()
+                .map(move |d| ((c.id.as_str(), d.id.as_str()), d.label.as_str()))
+        })
+        .collect();
+    let parse = |s: &str| DateTime::parse_from_rfc3339(s).unwrap_or_default();
+    let new_invalid = store
+        .query_rows(
+            "SELECT v.campaign, v.agency, v.deliverable, v.version, v.received_at, v.message, (SELECT coalesce(sum(errors), 0) FROM files f WHERE f.message = v.message AND f.deliverable = v.deliverable AND f.version = v.version) FROM versions v WHERE v.state = 'invalid' ORDER BY v.received_at",
+            [],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, u32>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, i64>(5)?,
+                    r.get::<_, u32>(6)?,
+                ))
+            },
+        )?
+        .into_iter()
+        .filter(|(_, _, _, _, at, _, _)| parse(at) >= since)
+        .map(|(c, a, d, version, at, message, errors)| InvalidCtx {
+            number: crate::store::receipt_number(message),
+            agency: names.get(a.as_str()).map_or(a.clone(), |n| n.to_string()),
+            deliverable: labels.get(&(c.as_str(), d.as_str())).map_or(d.clone(), |l| l.to_string()),
+            version,
+            at: when(parse(&at), tz),
+            errors,
+        })
+        .collect();
+    let quarantined = store
+        .query_rows(
+            "SELECT id, from_addr, subject, outcome, probable, arrived_at FROM messages WHERE outcome IN ('unknown-sender', 'probable-agency', 'unclassified') ORDER BY id",
+            [],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, String>(5)?,
+                ))
+            },
+        )?
+        .into_iter()
+        .map(|(id, from, subject, outcome, probable, at)| QuarantinedCtx {
+            number: crate::store::receipt_number(id),
+            from,
+            subject: subject.unwrap_or_default(),
+            outcome: crate::report::event_vi(&outcome),
+            probable: probable.and_then(|p| names.get(p.as_str()).map(|n| n.to_string())),
+            at: when(parse(&at), tz),
+        })
+        .collect();
+    let failed_mail = store
+        .undelivered(Some(since))?
+        .into_iter()
+        .filter_map(|u| {
+            Some(FailedMailCtx {
+                at: when(parse(u.failed_at.as_deref()?), tz),
+                to: u.to,
+                subject: u.subject,
+                error: u.error.unwrap_or_default(),
+            })
+        })
+        .collect();
+    Ok(DigestCtx {
+        department: DepartmentCtx::of(&config.department),
+        date: now.with_timezone(&tz).format("%d/%m/%Y").to_string(),
+        now: when(now, tz),
+        since: when(since, tz),
+        campaigns,
+        new_invalid,
+        quarantined,
+        failed_mail,
+    })
+}

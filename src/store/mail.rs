@@ -1,0 +1,405 @@
+//! # The outbox, reminders and digests in the index
+//!
+//! A mail is queued in the same transaction as what it tells of (a filing, a reminder step,
+//! a day's digest) and leaves the queue in one of three ways: sent (marked right after the
+//! server accepted it), failed (refused for good, given up after the retry window, or
+//! cancelled because it no longer applies), or not yet, with the time of its next attempt.
+//! Reminder steps and digest days are keyed so that each happens at most once.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, FixedOffset};
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+
+use super::{Result, Store};
+
+/// A mail waiting in the outbox.
+#[derive(Debug, Clone)]
+pub struct Queued {
+    /// Row id.
+    pub id: i64,
+    /// `receipt`, `reminder` or `digest`.
+    pub kind: String,
+    /// When it was queued.
+    pub created_at: DateTime<FixedOffset>,
+    /// Recipients, comma-separated.
+    pub to: String,
+    /// Subject.
+    pub subject: String,
+    /// Plain-text body.
+    pub body: String,
+    /// The Message-ID replied to.
+    pub in_reply_to: Option<String>,
+    /// The thread's Message-IDs.
+    pub references: Vec<String>,
+    /// Files to attach: (object SHA-256, file name, content type).
+    pub attachments: Vec<(String, String, String)>,
+    /// Attempts made so far.
+    pub attempts: u32,
+}
+
+/// A mail to queue.
+#[derive(Debug, Clone, Default)]
+pub struct NewMail {
+    /// `receipt`, `reminder` or `digest`.
+    pub kind: &'static str,
+    /// The message it answers, if any.
+    pub message: Option<i64>,
+    /// The agency it is for, if any.
+    pub agency: Option<String>,
+    /// Recipients, comma-separated.
+    pub to: String,
+    /// Subject.
+    pub subject: String,
+    /// Body.
+    pub body: String,
+    /// Files to attach: (object SHA-256, file name, content type); the objects must be stored.
+    pub attachments: Vec<(String, String, String)>,
+}
+
+/// A mail that did not go, as staff see it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Undelivered {
+    /// Row id.
+    pub id: i64,
+    /// `receipt`, `reminder` or `digest`.
+    pub kind: String,
+    /// Recipients.
+    pub to: String,
+    /// Subject.
+    pub subject: String,
+    /// Attempts made.
+    pub attempts: u32,
+    /// The last error.
+    pub error: Option<String>,
+    /// When it was given up; None while it is still being retried.
+    pub failed_at: Option<String>,
+    /// When it is tried next, while it is retried.
+    pub next_attempt_at: Option<String>,
+}
+
+/// What the outbox holds, for status.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct OutboxCounts {
+    /// Sent.
+    pub sent: u32,
+    /// Waiting (first attempt or a retry).
+    pub waiting: u32,
+    /// Refused for good or given up.
+    pub failed: u32,
+    /// Cancelled (a reminder the agency no longer needed).
+    pub cancelled: u32,
+}
+
+fn time(s: &str) -> DateTime<FixedOffset> {
+    DateTime::parse_from_rfc3339(s).unwrap_or_default()
+}
+
+impl Store {
+    /// Queues a mail; returns its row id. Call inside the transaction of what it tells of.
+    pub fn queue_mail(&self, m: &NewMail, now: DateTime<FixedOffset>) -> Result<i64> {
+        let attachments: Vec<serde_json::Value> = m
+            .attachments
+            .iter()
+            .map(|(sha, name, ct)| serde_json::json!({"sha256": sha, "name": name, "content_type": ct}))
+            .collect();
+        self.conn
+            .execute(
+                "INSERT INTO outbox (created_at, kind, message, agency, to_addr, subject, body, attachments) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![now.to_rfc3339(), m.kind, m.message, m.agency, m.to, m.subject, m.body, serde_json::Value::from(attachments).to_string()],
+            )
+            .map_err(|e| self.sql(e))?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Rewrites a queued mail's subject and body (a reminder's text names its own row).
+    pub fn set_mail_text(&self, id: i64, subject: &str, body: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE outbox SET subject = ?1, body = ?2 WHERE id = ?3",
+                params![subject, body, id],
+            )
+            .map_err(|e| self.sql(e))?;
+        Ok(())
+    }
+
+    /// Mail due now: not sent, not failed, and past its next attempt time; oldest first.
+    pub fn due_mail(&self, now: DateTime<FixedOffset>) -> Result<Vec<Queued>> {
+        // Times are compared as instants, not text: the clock's offset may differ between rows.
+        let all = self.query_rows(
+            "SELECT id, kind, created_at, to_addr, subject, body, in_reply_to, refs, attachments, attempts, next_attempt_at FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL ORDER BY id",
+            [],
+            |r| {
+                let refs: Option<String> = r.get(7)?;
+                let attachments: Option<String> = r.get(8)?;
+                let next: Option<String> = r.get(10)?;
+                Ok((
+                    Queued {
+                        id: r.get(0)?,
+                        kind: r.get(1)?,
+                        created_at: time(&r.get::<_, String>(2)?),
+                        to: r.get(3)?,
+                        subject: r.get(4)?,
+                        body: r.get(5)?,
+                        in_reply_to: r.get(6)?,
+                        references: refs
+                            .and_then(|s| serde_json::from_str(&s).ok())
+                            .unwrap_or_default(),
+                        attachments: attachments
+                            .and_then(|a| serde_json::from_str::<Vec<serde_json::Value>>(&a).ok())
+                            .unwrap_or_default()
+                            .iter()
+                            .filter_map(|v| {
+                                Some((
+                                    v["sha256"].as_str()?.to_string(),
+                                    v["name"].as_str()?.to_string(),
+                                    v["content_type"].as_str()?.to_string(),
+                                ))
+                            })
+                            .collect(),
+                        attempts: r.get(9)?,
+                    },
+                    next,
+                ))
+            },
+        )?;
+        Ok(all
+            .into_iter()
+            .filter(|(_, next)| next.as_deref().is_none_or(|n| time(n) <= now))
+            .map(|(q, _)| q)
+            .collect())
+    }
+
+    /// The earliest next attempt among mail waiting after a failure.
+    pub fn next_retry(&self) -> Result<Option<DateTime<FixedOffset>>> {
+        let times = self.query_rows(
+            "SELECT next_attempt_at FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at IS NOT NULL",
+            [],
+            |r| r.get::<_, String>(0),
+        )?;
+        Ok(times.iter().map(|t| time(t)).min())
+    }
+
+    /// Notes that the server (or the file outbox) accepted a mail.
+    pub fn mark_sent(&self, id: i64, as_: &str, now: DateTime<FixedOffset>) -> Result<()> {
+        self.conn
+            .execute("UPDATE outbox SET sent_at = ?1, delivered_as = ?2, attempts = attempts + 1, next_attempt_at = NULL WHERE id = ?3", params![now.to_rfc3339(), as_, id])
+            .map_err(|e| self.sql(e))?;
+        Ok(())
+    }
+
+    /// Notes a failed attempt to be retried at `next`.
+    pub fn mark_retry(&self, id: i64, error: &str, next: DateTime<FixedOffset>) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ?1, next_attempt_at = ?2 WHERE id = ?3",
+                params![error, next.to_rfc3339(), id],
+            )
+            .map_err(|e| self.sql(e))?;
+        Ok(())
+    }
+
+    /// Notes that a mail will not go (refused for good, given up, cancelled) and logs it for
+    /// staff; `attempted` counts this as an attempt.
+    pub fn mark_undeliverable(
+        &self,
+        id: i64,
+        kind: &str,
+        error: &str,
+        attempted: bool,
+        now: DateTime<FixedOffset>,
+    ) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE outbox SET attempts = attempts + ?1, last_error = ?2, failed_at = ?3, next_attempt_at = NULL WHERE id = ?4",
+                params![attempted as i64, error, now.to_rfc3339(), id],
+            )
+            .map_err(|e| self.sql(e))?;
+        self.conn
+            .execute(
+                "INSERT INTO events (at, kind, source, message, agency, detail) SELECT ?1, ?2, 'outbox', message, agency, ?3 FROM outbox WHERE id = ?4",
+                params![now.to_rfc3339(), kind, error, id],
+            )
+            .map_err(|e| self.sql(e))?;
+        Ok(())
+    }
+
+    /// Receipts queued to `to` since `since` (for the per-address hourly limit).
+    pub fn receipts_to_since(&self, to: &str, since: DateTime<FixedOffset>) -> Result<u32> {
+        let times = self.query_rows(
+            "SELECT created_at FROM outbox WHERE kind = 'receipt' AND to_addr = ?1 ORDER BY id DESC LIMIT 1000",
+            [to],
+            |r| r.get::<_, String>(0),
+        )?;
+        Ok(times.iter().filter(|t| time(t) > since).count() as u32)
+    }
+
+    /// Mail that did not go: failed ones since `since`, and all still being retried.
+    pub fn undelivered(&self, since: Option<DateTime<FixedOffset>>) -> Result<Vec<Undelivered>> {
+        let rows = self.query_rows(
+            "SELECT id, kind, to_addr, subject, attempts, last_error, failed_at, next_attempt_at FROM outbox WHERE sent_at IS NULL AND (attempts > 0 OR failed_at IS NOT NULL) AND coalesce(last_error, '') NOT LIKE 'cancelled:%' ORDER BY id",
+            [],
+            |r| {
+                Ok(Undelivered {
+                    id: r.get(0)?,
+                    kind: r.get(1)?,
+                    to: r.get(2)?,
+                    subject: r.get(3)?,
+                    attempts: r.get(4)?,
+                    error: r.get(5)?,
+                    failed_at: r.get(6)?,
+                    next_attempt_at: r.get(7)?,
+                })
+            },
+        )?;
+        Ok(rows
+            .into_iter()
+            .filter(|u| match (&u.failed_at, since) {
+                (Some(f), Some(s)) => time(f) >= s,
+                _ => true,
+            })
+            .collect())
+    }
+
+    /// How many mails are sent, waiting, failed and cancelled.
+    pub fn outbox_counts(&self) -> Result<OutboxCounts> {
+        let rows = self.query_rows(
+            "SELECT CASE WHEN sent_at IS NOT NULL THEN 'sent' WHEN failed_at IS NULL THEN 'waiting' WHEN last_error LIKE 'cancelled:%' THEN 'cancelled' ELSE 'failed' END, count(*) FROM outbox GROUP BY 1",
+            [],
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?)),
+        )?;
+        let mut c = OutboxCounts::default();
+        for (k, n) in rows {
+            match k.as_str() {
+                "sent" => c.sent = n,
+                "waiting" => c.waiting = n,
+                "cancelled" => c.cancelled = n,
+                _ => c.failed = n,
+            }
+        }
+        Ok(c)
+    }
+
+    /// Reminder steps already decided for an agency in a campaign.
+    pub fn reminder_steps(&self, campaign: &str, agency: &str) -> Result<HashSet<i32>> {
+        Ok(self
+            .query_rows(
+                "SELECT step FROM reminders WHERE campaign = ?1 AND agency = ?2",
+                [campaign, agency],
+                |r| r.get::<_, i32>(0),
+            )?
+            .into_iter()
+            .collect())
+    }
+
+    /// Records a reminder step's decision; false when it was already decided (nothing
+    /// changes then).
+    #[allow(clippy::too_many_arguments)] // one column each
+    pub fn decide_reminder(
+        &self,
+        campaign: &str,
+        agency: &str,
+        step: i32,
+        due_at: DateTime<FixedOffset>,
+        outcome: &str,
+        reason: Option<&str>,
+        outbox: Option<i64>,
+        now: DateTime<FixedOffset>,
+    ) -> Result<bool> {
+        let n = self
+            .conn
+            .execute(
+                "INSERT OR IGNORE INTO reminders (campaign, agency, step, due_at, decided_at, outcome, reason, outbox) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![campaign, agency, step, due_at.to_rfc3339(), now.to_rfc3339(), outcome, reason, outbox],
+            )
+            .map_err(|e| self.sql(e))?;
+        Ok(n == 1)
+    }
+
+    /// Reminders still waiting in the outbox: (outbox row, campaign, agency).
+    pub fn waiting_reminders(&self) -> Result<Vec<(i64, String, String)>> {
+        self.query_rows(
+            "SELECT o.id, r.campaign, r.agency FROM reminders r JOIN outbox o ON o.id = r.outbox WHERE o.sent_at IS NULL AND o.failed_at IS NULL",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+    }
+
+    /// Every reminder decision, for `intake remind` and the board: (campaign, agency, step,
+    /// due, outcome, reason, sent_at).
+    #[allow(clippy::type_complexity)] // a plain row
+    pub fn reminder_log(
+        &self,
+    ) -> Result<
+        Vec<(
+            String,
+            String,
+            i32,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+        )>,
+    > {
+        self.query_rows(
+            "SELECT r.campaign, r.agency, r.step, r.due_at, r.outcome, r.reason, o.sent_at FROM reminders r LEFT JOIN outbox o ON o.id = r.outbox ORDER BY r.campaign, r.agency, r.step",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)),
+        )
+    }
+
+    /// The day a digest was last queued and when.
+    pub fn last_digest(&self) -> Result<Option<(String, DateTime<FixedOffset>)>> {
+        self.conn
+            .query_row(
+                "SELECT day, at FROM digests ORDER BY day DESC LIMIT 1",
+                [],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+            )
+            .optional()
+            .map(|o| o.map(|(d, at)| (d, time(&at))))
+            .map_err(|e| self.sql(e))
+    }
+
+    /// Records the digest of `day`; false when that day's digest exists already.
+    pub fn record_digest(
+        &self,
+        day: &str,
+        outbox: i64,
+        now: DateTime<FixedOffset>,
+    ) -> Result<bool> {
+        let n = self
+            .conn
+            .execute(
+                "INSERT OR IGNORE INTO digests (day, at, outbox) VALUES (?1, ?2, ?3)",
+                params![day, now.to_rfc3339(), outbox],
+            )
+            .map_err(|e| self.sql(e))?;
+        Ok(n == 1)
+    }
+
+    /// Logs a notice (a reminder or digest queued, a receipt held back) in the intake log.
+    pub fn log_notice(
+        &self,
+        at: DateTime<FixedOffset>,
+        kind: &str,
+        agency: Option<&str>,
+        campaign: Option<&str>,
+        detail: &str,
+    ) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO events (at, kind, source, agency, campaign, detail) VALUES (?1, ?2, 'outbox', ?3, ?4, ?5)",
+                params![at.to_rfc3339(), kind, agency, campaign, detail],
+            )
+            .map_err(|e| self.sql(e))?;
+        Ok(())
+    }
+
+    /// Opens a second connection to this store, for another component of the same process
+    /// (the writer lock is this process's already).
+    pub fn another_connection(&self) -> Result<Store> {
+        Store::connect(&self.dir)
+    }
+}
