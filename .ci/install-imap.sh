@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# What tests/imap.rs needs: Dovecot (IMAP and LMTP; the test starts its own private instance on
-# loopback, so no system service is started or configured), openssl for its test certificate,
-# Python 3 for the LMTP client, and the system's root certificates. Idempotent.
+# What the tests with real mail servers need (tests/imap.rs, tests/smtp_harness.rs): Dovecot
+# (IMAP and LMTP; the tests start their own private instance on loopback, so no system service
+# is started or configured), Python's aiosmtpd for the private SMTP relay that hands mail to
+# Dovecot's LMTP (tests/common/smtp_relay.py, run with /usr/bin/python3), openssl for the test
+# certificate, Python 3 for the LMTP, SMTP and IMAP clients, and the system's root
+# certificates. Idempotent.
 set -euo pipefail
 
 need=()
@@ -10,6 +13,7 @@ need=()
 [ -x /usr/sbin/dovecot ] && [ ! -e /usr/lib/dovecot/lmtp ] && need+=(dovecot-lmtpd)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 [ -x /usr/bin/python3 ] || need+=(python3)
+{ [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import aiosmtpd'; } >/dev/null 2>&1 || need+=(python3-aiosmtpd)
 [ -e /etc/ssl/certs/ca-certificates.crt ] || need+=(ca-certificates)
 
 if [ ${#need[@]} -gt 0 ]; then
@@ -19,3 +23,4 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}"
 fi
 "$(command -v dovecot || echo /usr/sbin/dovecot)" --version
+/usr/bin/python3 -c 'import aiosmtpd; print("aiosmtpd", aiosmtpd.__version__)'

@@ -60,9 +60,23 @@ pub struct NoticeReport {
     pub digest: bool,
 }
 
+/// Deliverables staff excused, per campaign: (agency, deliverable).
+type Excused = HashMap<String, HashSet<(String, String)>>;
+
+fn excused(config: &Config, store: &Store) -> Result<Excused> {
+    config
+        .campaigns
+        .iter()
+        .map(|c| Ok((c.id.clone(), store.exemptions(&c.id)?)))
+        .collect()
+}
+
 /// What an agency owes in a campaign: (deliverable index, state) of every deliverable that
-/// is neither accepted nor exempt.
-fn owed(status: &CampaignStatus, agency: &str) -> Vec<(usize, String)> {
+/// is not accepted and that staff have not excused (an excused one is owed no more, even
+/// when an invalid version of it came in).
+fn owed(status: &CampaignStatus, agency: &str, excused: &Excused) -> Vec<(usize, String)> {
+    let none = HashSet::new();
+    let excused = excused.get(&status.id).unwrap_or(&none);
     status
         .agencies
         .iter()
@@ -72,6 +86,7 @@ fn owed(status: &CampaignStatus, agency: &str) -> Vec<(usize, String)> {
                 .iter()
                 .enumerate()
                 .filter(|(_, c)| matches!(c.state.as_str(), "missing" | "received" | "invalid"))
+                .filter(|(_, c)| !excused.contains(&(agency.to_string(), c.id.clone())))
                 .map(|(i, c)| (i, c.state.clone()))
                 .collect()
         })
@@ -81,6 +96,7 @@ fn owed(status: &CampaignStatus, agency: &str) -> Vec<(usize, String)> {
 /// Every agency's reminder steps at `now`: those to send or skip now, and those still ahead.
 pub fn plan(config: &Config, store: &Store, now: DateTime<FixedOffset>) -> Result<Vec<Planned>> {
     let status = query::status(store, config, now)?;
+    let excused = excused(config, store)?;
     let mut out = Vec::new();
     for c in &config.campaigns {
         if c.reminders.days.is_empty() {
@@ -91,7 +107,7 @@ pub fn plan(config: &Config, store: &Store, now: DateTime<FixedOffset>) -> Resul
         };
         let extensions = store.extensions(&c.id)?;
         for a in &c.agencies {
-            let owes = owed(cs, &a.code);
+            let owes = owed(cs, &a.code, &excused);
             if owes.is_empty() {
                 continue;
             }
@@ -204,7 +220,10 @@ fn queue_reminder(
         return Ok(());
     };
     let cs = status.campaigns.iter().find(|s| s.id == c.id);
-    let owes = cs.map(|cs| owed(cs, &p.agency)).unwrap_or_default();
+    let excused = excused(config, store)?;
+    let owes = cs
+        .map(|cs| owed(cs, &p.agency, &excused))
+        .unwrap_or_default();
     let extension = store.extension(&c.id, &agency.code)?;
     let deadline = extension.unwrap_or(c.deadline);
     let mut attachments = Vec::new();
@@ -375,13 +394,14 @@ fn cancel_unneeded(config: &Config, store: &Store, now: DateTime<FixedOffset>) -
         return Ok(0);
     }
     let status = query::status(store, config, now)?;
+    let excused = excused(config, store)?;
     let mut n = 0;
     for (id, campaign, agency) in waiting {
         let still = status
             .campaigns
             .iter()
             .find(|c| c.id == campaign)
-            .is_some_and(|c| !owed(c, &agency).is_empty());
+            .is_some_and(|c| !owed(c, &agency, &excused).is_empty());
         if !still {
             store.mark_undeliverable(
                 id,
@@ -474,6 +494,7 @@ pub fn digest_context(
     now: DateTime<FixedOffset>,
 ) -> Result<DigestCtx> {
     let tz = config.timezone;
+    let excused = excused(config, store)?;
     let pct = |n: u32, of: u32| {
         if of == 0 {
             "0%".to_string()
@@ -490,7 +511,7 @@ pub fn digest_context(
             .agencies
             .iter()
             .filter_map(|a| {
-                let owes = owed(cs, &a.code);
+                let owes = owed(cs, &a.code, &excused);
                 (!owes.is_empty()).then(|| MissingCtx {
                     name: a.name.clone(),
                     owes: owes

@@ -2,12 +2,18 @@
 //!
 //! What an agency reads back within seconds of sending: what arrived, under which deliverable
 //! and version, whether each file could be read, whether it was on time, and what is still
-//! missing. Rendered here as plain Vietnamese text from values; the outbox sends it.
+//! missing. The facts are gathered here into a [`ReceiptCtx`] of plain, preformatted values;
+//! the wording is staff's, in `config/templates/receipt.txt`; the outbox sends the result.
 
 use chrono::{DateTime, FixedOffset};
+use serde::Serialize;
 
 use crate::config::{Agency, Campaign, Department};
+use crate::letters::{AgencyCtx, CampaignCtx, DepartmentCtx};
 use crate::pipeline::Outcome;
+use crate::templates::{TemplateKind, Templates};
+
+pub use crate::templates::Rendered;
 
 /// One file as the receipt lists it.
 #[derive(Debug, Clone)]
@@ -31,7 +37,7 @@ pub struct ReceiptFile {
 }
 
 /// Findings listed per file in a receipt; the rest are in the attached copy.
-const FINDINGS_SHOWN: usize = 10;
+pub const FINDINGS_SHOWN: usize = 10;
 
 /// Everything a receipt says.
 #[derive(Debug, Clone)]
@@ -62,168 +68,150 @@ pub struct ReceiptInput<'a> {
     pub extension: Option<DateTime<FixedOffset>>,
 }
 
-/// A rendered receipt.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rendered {
-    /// Subject line.
+/// The receipt template's context. Every field is always present, `null` when it does not
+/// apply; `config/templates/README.md` documents each one.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReceiptCtx {
+    /// Who writes.
+    pub department: DepartmentCtx,
+    /// The campaign the message was taken in for, or null.
+    pub campaign: Option<CampaignCtx>,
+    /// The agency, sure or probable (see `outcome`), or null.
+    pub agency: Option<AgencyCtx>,
+    /// The receipt's number staff look the message up by (`BN-000007`).
+    pub number: String,
+    /// The message's subject on one line, `(không có tiêu đề)` when it has none.
     pub subject: String,
-    /// Plain-text body.
-    pub body: String,
+    /// When it arrived, `HH:MM ngày dd/mm/yyyy`.
+    pub arrived: String,
+    /// The outcome: `filed`, `probable-agency`, `no-workbook`, `too-large`, `unclassified`, …
+    pub outcome: &'static str,
+    /// Extra detail: the size limit (`too-large`), the attachments that could not be read
+    /// (`no-workbook`), or null.
+    pub detail: Option<String>,
+    /// The files found, in message order.
+    pub files: Vec<ReceiptFileCtx>,
+    /// True when it arrived after the agency's deadline, false when on time, null when no
+    /// campaign applies or lateness was not judged.
+    pub late: Option<bool>,
+    /// The agency's own deadline (`HH:MM ngày dd/mm/yyyy`), its extension when granted, or
+    /// null without a campaign.
+    pub deadline: Option<String>,
+    /// The extended deadline staff granted the agency, or null.
+    pub extension: Option<String>,
+    /// How late, when late: `2 ngày`, `3 giờ`, `5 phút`; else null.
+    pub late_by: Option<String>,
+    /// Labels of the deliverables still without a usable workbook (empty: everything is in),
+    /// or null when the outcome does not tell (only `filed` and `no-workbook` do).
+    pub missing: Option<Vec<String>>,
 }
 
-/// Renders a receipt.
-pub fn render(r: &ReceiptInput<'_>) -> Rendered {
-    let dispatch = r
-        .campaign
-        .map(|c| format!("CV {} ", c.dispatch))
-        .unwrap_or_default();
-    let subject = format!(
-        "Biên nhận {dispatch}[{}] - Re: {}",
-        r.number,
-        one_line(r.subject)
-    );
-    let mut b = String::new();
-    let to = r
-        .agency
-        .map(|a| a.name.as_str())
-        .unwrap_or("Quý cơ quan, đơn vị");
-    b.push_str(&format!("Kính gửi: {to}.\n\n"));
-    b.push_str(&format!(
-        "{} đã nhận thư \"{}\" lúc {}.\n",
-        r.department.name,
-        one_line(r.subject),
-        r.arrived.format("%H:%M ngày %d/%m/%Y")
-    ));
-    if let Some(c) = r.campaign {
-        let date = c
-            .dispatch_date
-            .map(|d| format!(" ngày {}", d.format("%d/%m/%Y")))
-            .unwrap_or_default();
-        b.push_str(&format!(
-            "Thư được tiếp nhận theo Công văn số {}{} ({}).\n",
-            c.dispatch, date, c.title
-        ));
-    }
-    b.push('\n');
-    match r.outcome {
-        Outcome::ProbableAgency => {
-            b.push_str("Thư được gửi từ một địa chỉ không có trong danh sách đơn vị báo cáo. ");
-            if let Some(a) = r.agency {
-                b.push_str(&format!("Hệ thống cho rằng thư là của {}; ", a.name));
-            }
-            b.push_str(
-                "cán bộ của Sở sẽ xác nhận đơn vị gửi trước khi ghi nhận các tệp dưới đây. ",
-            );
-            b.push_str("Lần sau, đề nghị gửi từ địa chỉ thư điện tử công vụ của đơn vị.\n\n");
-        }
-        Outcome::NoWorkbook => {
-            b.push_str(
-                "Thư không có tệp báo cáo (Word, PDF) hay biểu số liệu (Excel, ODS) đính kèm. ",
-            );
-            if let Some(d) = &r.detail {
-                b.push_str(&format!("Các phần đính kèm không đọc được: {d}. "));
-            }
-            b.push_str(
-                "Nếu quý cơ quan muốn nộp báo cáo, đề nghị gửi lại thư có đính kèm tệp.\n\n",
-            );
-        }
-        Outcome::TooLarge => {
-            b.push_str("Thư vượt quá dung lượng cho phép nên chưa được xử lý");
-            if let Some(d) = &r.detail {
-                b.push_str(&format!(" ({d})"));
-            }
-            b.push_str(". Đề nghị nén tệp (zip) hoặc gửi thành nhiều thư.\n\n");
-        }
-        _ => {}
-    }
-    if !r.files.is_empty() {
-        b.push_str("Các tệp đã nhận:\n");
-        for (i, f) in r.files.iter().enumerate() {
-            let what = match &f.deliverable {
-                Some((label, name)) => format!("{label} - {name}"),
-                None => "chưa xác định được thuộc báo cáo nào, cán bộ của Sở sẽ kiểm tra".into(),
-            };
-            let version = match (f.version, r.outcome) {
-                (Some(v), _) => format!(", lần nộp thứ {v}"),
-                (None, Outcome::Filed) if f.deliverable.is_some() => {
-                    ", đã nhận trước đây (trùng nội dung)".into()
-                }
-                _ => String::new(),
-            };
-            let status = match (f.check, f.validation) {
-                ("ok", Some((true, _, 0))) => "Đã kiểm tra số liệu: hợp lệ.".to_string(),
-                ("ok", Some((true, _, w))) => {
-                    format!("Đã kiểm tra số liệu: hợp lệ, có {w} cảnh báo đề nghị xem lại.")
-                }
-                ("ok", Some((false, e, w))) => format!(
-                    "Đã kiểm tra số liệu: KHÔNG HỢP LỆ — {e} lỗi, {w} cảnh báo. Đề nghị sửa và gửi lại."
-                ),
-                (check, _) => check_text(f.kind, check).to_string(),
-            };
-            b.push_str(&format!(
-                "  {}. {} — {what}{version}.\n     {status}\n",
-                i + 1,
-                f.name
-            ));
-            for line in f.findings.iter().take(FINDINGS_SHOWN) {
-                b.push_str(&format!("       • {line}\n"));
-            }
-            if f.findings.len() > FINDINGS_SHOWN {
-                b.push_str(&format!(
-                    "       • … và {} nội dung khác.\n",
-                    f.findings.len() - FINDINGS_SHOWN
-                ));
-            }
-            if f.annotated {
-                b.push_str("     Tệp đính kèm \"Ket-qua-kiem-tra\" đánh dấu các ô cần sửa (đỏ: lỗi, vàng: cảnh báo).\n");
-            }
-        }
-        b.push('\n');
-    }
-    if let (Some(c), Some(late)) = (r.campaign, r.late) {
-        let (deadline, text) = match r.extension {
-            Some(until) => (
-                until,
-                format!(
-                    "{} (đơn vị được gia hạn đến {})",
-                    c.deadline_text,
-                    until.format("%H:%M ngày %d/%m/%Y")
-                ),
-            ),
-            None => (c.deadline, c.deadline_text.clone()),
-        };
-        if late {
-            b.push_str(&format!(
-                "Thời hạn nộp: {text}. Thư đến SAU thời hạn ({}).\n",
-                overdue(deadline, r.arrived)
-            ));
-        } else {
-            b.push_str(&format!("Thời hạn nộp: {text}. Thư đến đúng hạn.\n"));
+/// One file in the receipt's context.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReceiptFileCtx {
+    /// The file's name.
+    pub name: String,
+    /// `workbook` (xlsx, xls, ods…) or `document` (doc, docx, pdf, odt).
+    pub kind: &'static str,
+    /// The deliverable it was filed under, or null when no deliverable claims it.
+    pub deliverable: Option<DeliverableCtx>,
+    /// The version it was filed as, or null.
+    pub version: Option<u32>,
+    /// True when its content was already filed for that deliverable (no new version).
+    pub already_filed: bool,
+    /// Whether it could be read: `ok`, `empty`, `unreadable`, `encrypted`.
+    pub check: &'static str,
+    /// A workbook's form check, or null when it has no specified form.
+    pub validation: Option<ValidationCtx>,
+    /// The first findings (at most ten), errors first, each with its cell.
+    pub findings: Vec<String>,
+    /// How many findings are not listed (they are marked in the annotated copy).
+    pub more_findings: usize,
+    /// True when the copy with the findings marked is attached.
+    pub annotated: bool,
+}
+
+/// A deliverable, as a receipt names it.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeliverableCtx {
+    /// Label, e.g. `Phụ lục I`.
+    pub label: String,
+    /// Full name.
+    pub name: String,
+}
+
+/// A workbook's form check.
+#[derive(Debug, Clone, Serialize)]
+pub struct ValidationCtx {
+    /// True when it holds no error.
+    pub valid: bool,
+    /// How many errors.
+    pub errors: usize,
+    /// How many warnings.
+    pub warnings: usize,
+}
+
+impl ReceiptCtx {
+    /// Gathers what the receipt says, dates in the arrival's time zone.
+    pub fn of(r: &ReceiptInput<'_>) -> ReceiptCtx {
+        let tz = *r.arrived.offset();
+        let campaign = r.campaign;
+        let late = campaign.and(r.late);
+        let deadline = campaign.map(|c| r.extension.unwrap_or(c.deadline));
+        ReceiptCtx {
+            department: DepartmentCtx::of(r.department),
+            campaign: campaign.map(|c| campaign_ctx(c, tz)),
+            agency: r.agency.map(|a| AgencyCtx {
+                code: a.code.clone(),
+                name: a.name.clone(),
+            }),
+            number: r.number.clone(),
+            subject: one_line(r.subject),
+            arrived: when(r.arrived, tz),
+            outcome: r.outcome.as_str(),
+            detail: r.detail.clone(),
+            files: r
+                .files
+                .iter()
+                .map(|f| ReceiptFileCtx {
+                    name: f.name.clone(),
+                    kind: f.kind,
+                    deliverable: f.deliverable.as_ref().map(|(label, name)| DeliverableCtx {
+                        label: label.clone(),
+                        name: name.clone(),
+                    }),
+                    version: f.version,
+                    already_filed: f.version.is_none()
+                        && r.outcome == Outcome::Filed
+                        && f.deliverable.is_some(),
+                    check: f.check,
+                    validation: f.validation.map(|(valid, errors, warnings)| ValidationCtx {
+                        valid,
+                        errors,
+                        warnings,
+                    }),
+                    findings: f.findings.iter().take(FINDINGS_SHOWN).cloned().collect(),
+                    more_findings: f.findings.len().saturating_sub(FINDINGS_SHOWN),
+                    annotated: f.annotated,
+                })
+                .collect(),
+            late,
+            deadline: deadline.map(|d| when(d, tz)),
+            extension: campaign.and(r.extension).map(|d| when(d, tz)),
+            late_by: match (late, deadline) {
+                (Some(true), Some(d)) => Some(late_by(d, r.arrived)),
+                _ => None,
+            },
+            missing: campaign
+                .filter(|_| matches!(r.outcome, Outcome::Filed | Outcome::NoWorkbook))
+                .map(|_| r.missing.clone()),
         }
     }
-    if let Some(c) = r.campaign
-        && matches!(r.outcome, Outcome::Filed | Outcome::NoWorkbook)
-    {
-        if r.missing.is_empty() {
-            b.push_str("Đơn vị đã nộp đủ các báo cáo của đợt này.\n");
-        } else {
-            b.push_str(&format!(
-                "Đơn vị còn thiếu (chưa có biểu số liệu dùng được) cho Công văn {}: {}.\n",
-                c.dispatch,
-                r.missing.join("; ")
-            ));
-        }
-    }
-    b.push_str(&format!(
-        "\nMã biên nhận: {}. Khi cần trao đổi, đề nghị nêu mã này.\n",
-        r.number
-    ));
-    b.push_str(&format!(
-        "\nĐây là thư trả lời tự động của hệ thống tiếp nhận báo cáo, {}{}. Đề nghị không trả lời thư này.\n",
-        r.department.division.as_deref().map(|d| format!("{d}, ")).unwrap_or_default(),
-        r.department.name
-    ));
-    Rendered { subject, body: b }
+}
+
+/// Renders a receipt with the staff's template, or the shipped one should theirs fail.
+pub fn render(templates: &Templates, r: &ReceiptInput<'_>) -> Rendered {
+    templates.render_or_default(TemplateKind::Receipt, &ReceiptCtx::of(r))
 }
 
 /// Findings as the receipt lists them: errors first, each with its cell.
@@ -247,31 +235,40 @@ pub fn finding_lines(findings: &[crate::forms::validate::Finding]) -> Vec<String
         .collect()
 }
 
-fn check_text(kind: &str, check: &str) -> &'static str {
-    match (kind, check) {
-        ("workbook", "ok") => "Đọc được, có số liệu.",
-        ("workbook", "empty") => {
-            "Tệp trống, không có số liệu. Đề nghị gửi lại biểu đã điền số liệu."
-        }
-        ("workbook", "encrypted") => {
-            "Tệp có đặt mật khẩu nên không mở được. Đề nghị gỡ mật khẩu và gửi lại."
-        }
-        ("workbook", _) => {
-            "Không đọc được tệp (tệp hỏng hoặc sai định dạng). Đề nghị mở lại, lưu dưới dạng .xlsx và gửi lại."
-        }
-        (_, "ok") => "Đã nhận.",
-        _ => "Không đọc được tệp (nội dung không khớp với tên tệp). Đề nghị gửi lại.",
+/// The campaign as [`CampaignCtx::of`] words it, in a fixed offset: a receipt knows the
+/// department's zone only through the arrival's offset.
+fn campaign_ctx(c: &Campaign, tz: FixedOffset) -> CampaignCtx {
+    CampaignCtx {
+        id: c.id.clone(),
+        dispatch: c.dispatch.clone(),
+        dispatch_date: c.dispatch_date.map(|d| d.format("%d/%m/%Y").to_string()),
+        title: c.title.clone(),
+        deadline_text: c.deadline_text.clone(),
+        deadline: when(c.deadline, tz),
+        // A deadline at midnight ends the previous day.
+        last_day: (c.deadline - chrono::TimeDelta::seconds(1))
+            .with_timezone(&tz)
+            .format("%d/%m/%Y")
+            .to_string(),
     }
 }
 
-fn overdue(deadline: DateTime<FixedOffset>, at: DateTime<FixedOffset>) -> String {
+/// `HH:MM ngày dd/mm/yyyy` in `tz`.
+fn when(at: DateTime<FixedOffset>, tz: FixedOffset) -> String {
+    at.with_timezone(&tz)
+        .format("%H:%M ngày %d/%m/%Y")
+        .to_string()
+}
+
+/// How long after `deadline` it came, rounded up so as not to flatter the sender.
+fn late_by(deadline: DateTime<FixedOffset>, at: DateTime<FixedOffset>) -> String {
     let mins = (at - deadline).num_minutes().max(1);
     if mins >= 24 * 60 {
-        format!("trễ {} ngày", (mins + 24 * 60 - 1) / (24 * 60))
+        format!("{} ngày", (mins + 24 * 60 - 1) / (24 * 60))
     } else if mins >= 60 {
-        format!("trễ {} giờ", mins / 60)
+        format!("{} giờ", mins / 60)
     } else {
-        format!("trễ {mins} phút")
+        format!("{mins} phút")
     }
 }
 
@@ -290,35 +287,59 @@ mod tests {
     use crate::config::Config;
     use std::path::Path;
 
-    #[test]
-    fn a_late_receipt_in_vietnamese() {
-        let config = Config::embedded(Path::new("/x")).unwrap();
+    fn config() -> Config {
+        Config::embedded(Path::new("/x")).unwrap()
+    }
+
+    fn at(s: &str) -> DateTime<FixedOffset> {
+        DateTime::parse_from_rfc3339(s).unwrap()
+    }
+
+    fn input<'a>(config: &'a Config, outcome: Outcome) -> ReceiptInput<'a> {
         let c = &config.campaigns[0];
-        let agency = c.agencies.iter().find(|a| a.code == "so-y-te").unwrap();
-        let arrived = DateTime::parse_from_rfc3339("2018-07-11T09:30:00+07:00").unwrap();
-        let r = render(&ReceiptInput {
-            number: "BN-000007".into(),
+        ReceiptInput {
+            number: "BN-000001".into(),
             department: &config.department,
             campaign: Some(c),
-            agency: Some(agency),
+            agency: c.agencies.iter().find(|a| a.code == "so-y-te"),
             subject: "Báo cáo giữa kỳ",
-            arrived,
-            outcome: Outcome::Filed,
-            files: vec![ReceiptFile {
-                name: "PL1.xlsx".into(),
-                kind: "workbook",
-                deliverable: Some(("Phụ lục I".into(), "Đánh giá".into())),
-                version: Some(2),
-                check: "empty",
-                validation: None,
-                findings: vec![],
-                annotated: false,
-            }],
-            late: Some(true),
-            missing: vec!["Phụ lục II".into()],
+            arrived: at("2018-07-05T14:05:00+07:00"),
+            outcome,
+            files: vec![],
+            late: None,
+            missing: vec![],
             detail: None,
             extension: None,
-        });
+        }
+    }
+
+    fn workbook(version: Option<u32>, check: &'static str) -> ReceiptFile {
+        ReceiptFile {
+            name: "PL1.xlsx".into(),
+            kind: "workbook",
+            deliverable: Some(("Phụ lục I".into(), "Đánh giá".into())),
+            version,
+            check,
+            validation: None,
+            findings: vec![],
+            annotated: false,
+        }
+    }
+
+    #[test]
+    fn a_late_receipt_in_vietnamese() {
+        let config = config();
+        let r = render(
+            &config.templates,
+            &ReceiptInput {
+                number: "BN-000007".into(),
+                arrived: at("2018-07-11T09:30:00+07:00"),
+                files: vec![workbook(Some(2), "empty")],
+                late: Some(true),
+                missing: vec!["Phụ lục II".into()],
+                ..input(&config, Outcome::Filed)
+            },
+        );
         assert!(
             r.subject
                 .starts_with("Biên nhận CV 742/SKHĐT-THQH [BN-000007]")
@@ -330,31 +351,253 @@ mod tests {
         assert!(r.body.contains("SAU thời hạn (trễ 2 ngày)"), "{}", r.body);
         assert!(r.body.contains("còn thiếu"));
     }
+
     #[test]
     fn an_extension_is_named_and_judges_lateness() {
-        let config = Config::embedded(Path::new("/x")).unwrap();
-        let c = &config.campaigns[0];
-        let arrived = DateTime::parse_from_rfc3339("2018-07-12T09:30:00+07:00").unwrap();
-        let until = DateTime::parse_from_rfc3339("2018-07-15T00:00:00+07:00").unwrap();
-        let r = render(&ReceiptInput {
-            number: "BN-000008".into(),
-            department: &config.department,
-            campaign: Some(c),
-            agency: None,
-            subject: "PL3",
-            arrived,
-            outcome: Outcome::Filed,
-            files: vec![],
-            late: Some(false),
-            missing: vec![],
-            detail: None,
-            extension: Some(until),
-        });
+        let config = config();
+        let r = render(
+            &config.templates,
+            &ReceiptInput {
+                number: "BN-000008".into(),
+                agency: None,
+                subject: "PL3",
+                arrived: at("2018-07-12T09:30:00+07:00"),
+                late: Some(false),
+                extension: Some(at("2018-07-15T00:00:00+07:00")),
+                ..input(&config, Outcome::Filed)
+            },
+        );
         assert!(
             r.body.contains("được gia hạn đến 00:00 ngày 15/07/2018"),
             "{}",
             r.body
         );
         assert!(r.body.contains("Thư đến đúng hạn"), "{}", r.body);
+        assert!(
+            r.body.contains("Kính gửi: Quý cơ quan, đơn vị."),
+            "{}",
+            r.body
+        );
+    }
+
+    #[test]
+    fn the_subject_cites_the_dispatch_number_and_their_subject() {
+        let config = config();
+        let r = render(&config.templates, &input(&config, Outcome::Filed));
+        assert_eq!(
+            r.subject,
+            "Biên nhận CV 742/SKHĐT-THQH [BN-000001] - Re: Báo cáo giữa kỳ"
+        );
+        let r = render(
+            &config.templates,
+            &ReceiptInput {
+                campaign: None,
+                subject: "  \n ",
+                ..input(&config, Outcome::TooLarge)
+            },
+        );
+        assert_eq!(r.subject, "Biên nhận [BN-000001] - Re: (không có tiêu đề)");
+    }
+
+    #[test]
+    fn a_filed_workbook_lists_its_first_ten_findings_and_the_annotated_copy() {
+        let config = config();
+        let findings: Vec<String> = (1..=13)
+            .map(|i| format!("Lỗi ô G{i} (biểu PL1): sai"))
+            .collect();
+        let r = render(
+            &config.templates,
+            &ReceiptInput {
+                files: vec![
+                    ReceiptFile {
+                        validation: Some((false, 13, 0)),
+                        findings,
+                        annotated: true,
+                        ..workbook(Some(1), "ok")
+                    },
+                    ReceiptFile {
+                        name: "Bao cao.docx".into(),
+                        kind: "document",
+                        ..workbook(Some(1), "ok")
+                    },
+                ],
+                late: Some(false),
+                missing: vec!["Phụ lục II".into(), "Phụ lục III".into()],
+                ..input(&config, Outcome::Filed)
+            },
+        );
+        let b = &r.body;
+        assert!(
+            b.contains("  1. PL1.xlsx — Phụ lục I - Đánh giá, lần nộp thứ 1.\n"),
+            "{b}"
+        );
+        assert!(b.contains("KHÔNG HỢP LỆ — 13 lỗi, 0 cảnh báo. Đề nghị sửa và gửi lại."));
+        assert!(b.contains("       • Lỗi ô G10 (biểu PL1): sai\n"));
+        assert!(!b.contains("G11"), "{b}");
+        assert!(b.contains("       • … và 3 nội dung khác.\n"), "{b}");
+        assert!(b.contains("Tệp đính kèm \"Ket-qua-kiem-tra\" đánh dấu các ô cần sửa"));
+        assert!(
+            b.contains("  2. Bao cao.docx — Phụ lục I - Đánh giá, lần nộp thứ 1.\n     Đã nhận.\n")
+        );
+        assert!(b.contains("Thư đến đúng hạn."));
+        assert!(b.contains(
+            "Đơn vị còn thiếu (chưa có biểu số liệu dùng được) cho Công văn 742/SKHĐT-THQH: Phụ lục II; Phụ lục III."
+        ));
+        assert!(b.contains("Mã biên nhận: BN-000001."));
+        assert!(b.ends_with(
+            "Đây là thư trả lời tự động của hệ thống tiếp nhận báo cáo, Phòng Tổng hợp - Quy hoạch, Sở Kế hoạch và Đầu tư tỉnh Lạng Sơn. Đề nghị không trả lời thư này.\n"
+        ), "{b}");
+    }
+
+    #[test]
+    fn every_check_of_a_file_is_worded() {
+        let config = config();
+        let doc = |check| ReceiptFile {
+            kind: "document",
+            ..workbook(Some(1), check)
+        };
+        let valid = |w| ReceiptFile {
+            validation: Some((true, 0, w)),
+            ..workbook(Some(1), "ok")
+        };
+        let r = render(
+            &config.templates,
+            &ReceiptInput {
+                files: vec![
+                    workbook(Some(1), "ok"),
+                    workbook(Some(1), "encrypted"),
+                    workbook(Some(1), "unreadable"),
+                    doc("unreadable"),
+                    valid(0),
+                    valid(2),
+                    // Already filed: the same content came before.
+                    workbook(None, "ok"),
+                    ReceiptFile {
+                        deliverable: None,
+                        ..workbook(None, "ok")
+                    },
+                ],
+                ..input(&config, Outcome::Filed)
+            },
+        );
+        let b = &r.body;
+        for phrase in [
+            "Đọc được, có số liệu.",
+            "Tệp có đặt mật khẩu nên không mở được.",
+            "Không đọc được tệp (tệp hỏng hoặc sai định dạng).",
+            "Không đọc được tệp (nội dung không khớp với tên tệp).",
+            "Đã kiểm tra số liệu: hợp lệ.\n",
+            "Đã kiểm tra số liệu: hợp lệ, có 2 cảnh báo đề nghị xem lại.",
+            "  7. PL1.xlsx — Phụ lục I - Đánh giá, đã nhận trước đây (trùng nội dung).",
+            "  8. PL1.xlsx — chưa xác định được thuộc báo cáo nào, cán bộ của Sở sẽ kiểm tra.",
+            "Đơn vị đã nộp đủ các báo cáo của đợt này.",
+        ] {
+            assert!(b.contains(phrase), "{phrase:?} in\n{b}");
+        }
+        // Without a lateness judgement there is no deadline line.
+        assert!(!b.contains("Thời hạn nộp"), "{b}");
+    }
+
+    #[test]
+    fn a_probable_agency_is_asked_to_use_its_official_address() {
+        let config = config();
+        let r = render(
+            &config.templates,
+            &ReceiptInput {
+                files: vec![workbook(None, "ok")],
+                ..input(&config, Outcome::ProbableAgency)
+            },
+        );
+        let b = &r.body;
+        assert!(b.contains("không có trong danh sách đơn vị báo cáo. Hệ thống cho rằng thư là của Sở Y tế; cán bộ của Sở sẽ xác nhận"), "{b}");
+        assert!(b.contains("địa chỉ thư điện tử công vụ"));
+        // Not filed yet, so not a duplicate either, and no word on what is missing.
+        assert!(b.contains("  1. PL1.xlsx — Phụ lục I - Đánh giá.\n"), "{b}");
+        assert!(!b.contains("còn thiếu") && !b.contains("nộp đủ"), "{b}");
+    }
+
+    #[test]
+    fn no_workbook_and_too_large_say_what_to_do() {
+        let config = config();
+        let r = render(
+            &config.templates,
+            &ReceiptInput {
+                detail: Some("a.heic: không đọc được".into()),
+                missing: vec!["Phụ lục I".into()],
+                ..input(&config, Outcome::NoWorkbook)
+            },
+        );
+        assert!(r.body.contains("Thư không có tệp báo cáo (Word, PDF) hay biểu số liệu (Excel, ODS) đính kèm. Các phần đính kèm không đọc được: a.heic: không đọc được. Nếu quý cơ quan"), "{}", r.body);
+        assert!(r.body.contains(
+            "còn thiếu (chưa có biểu số liệu dùng được) cho Công văn 742/SKHĐT-THQH: Phụ lục I."
+        ));
+        assert!(!r.body.contains("Các tệp đã nhận"));
+        let r = render(
+            &config.templates,
+            &ReceiptInput {
+                campaign: None,
+                detail: Some("thư 52 MB, giới hạn 40 MB".into()),
+                ..input(&config, Outcome::TooLarge)
+            },
+        );
+        assert!(r.body.contains("Thư vượt quá dung lượng cho phép nên chưa được xử lý (thư 52 MB, giới hạn 40 MB). Đề nghị nén tệp (zip)"), "{}", r.body);
+        assert!(!r.body.contains("Công văn"), "{}", r.body);
+    }
+
+    #[test]
+    fn the_context_has_every_field_even_when_null() {
+        let config = config();
+        let ctx = serde_json::to_value(ReceiptCtx::of(&ReceiptInput {
+            campaign: None,
+            agency: None,
+            files: vec![workbook(Some(1), "ok")],
+            ..input(&config, Outcome::TooLarge)
+        }))
+        .unwrap();
+        for key in [
+            "campaign",
+            "agency",
+            "detail",
+            "late",
+            "deadline",
+            "extension",
+            "late_by",
+            "missing",
+        ] {
+            assert_eq!(ctx[key], serde_json::Value::Null, "{key}");
+        }
+        assert_eq!(ctx["files"][0]["validation"], serde_json::Value::Null);
+        assert_eq!(ctx["outcome"], "too-large");
+    }
+
+    #[test]
+    fn a_broken_staff_template_falls_back_to_the_shipped_one() {
+        let config = config();
+        let broken = Templates::parse(
+            crate::templates::SHIPPED
+                .iter()
+                .map(|&(k, text)| {
+                    let text = if k == TemplateKind::Receipt {
+                        text.replace("{{ late_by }}", "{{ late_bye }}")
+                    } else {
+                        text.into()
+                    };
+                    (k, format!("templates/{}", k.file_name()), text)
+                })
+                .collect(),
+        )
+        .unwrap();
+        let late = ReceiptInput {
+            late: Some(true),
+            arrived: at("2018-07-11T09:30:00+07:00"),
+            ..input(&config, Outcome::Filed)
+        };
+        assert!(
+            broken
+                .render(TemplateKind::Receipt, &ReceiptCtx::of(&late))
+                .is_err()
+        );
+        let r = render(&broken, &late);
+        assert!(r.body.contains("SAU thời hạn (trễ 2 ngày)"), "{}", r.body);
     }
 }

@@ -83,6 +83,33 @@ pub fn status_table(status: &Status, now: DateTime<FixedOffset>) -> String {
             )),
         }
     }
+    let o = &status.outbox;
+    if o.waiting + o.failed > 0 {
+        out.push_str(&format!(
+            "Thư đi: {} đã gửi, {} đang chờ gửi, {} KHÔNG GỬI ĐƯỢC\n",
+            o.sent, o.waiting, o.failed
+        ));
+        for u in status.undelivered.iter().take(10) {
+            let state = match (&u.failed_at, &u.next_attempt_at) {
+                (Some(_), _) => "không gửi được".to_string(),
+                (None, Some(next)) => format!(
+                    "thử lại lúc {}",
+                    DateTime::parse_from_rfc3339(next)
+                        .map(|t| t.format("%H:%M %d/%m/%Y").to_string())
+                        .unwrap_or_default()
+                ),
+                (None, None) => "chờ gửi".to_string(),
+            };
+            out.push_str(&format!(
+                "  • {} → {}: {state} ({} lần thử) — {}\n",
+                u.subject,
+                u.to,
+                u.attempts,
+                u.error.as_deref().unwrap_or("")
+            ));
+        }
+        out.push('\n');
+    }
     for c in &status.campaigns {
         let deadline = DateTime::parse_from_rfc3339(&c.deadline).unwrap_or(now);
         let left = deadline - now;

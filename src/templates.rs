@@ -6,12 +6,17 @@
 //! after one blank line, is the body. Templates are compiled when the configuration is
 //! loaded, so a syntax error is a configuration error naming the file and line; undefined
 //! variables are errors too (semi-strict), so a misspelt name is caught by `intake
-//! check-config`, which renders each template against sample data.
+//! check-config`, which renders each template against sample data ([`check`]). At run time a
+//! template that fails on some rarely taken branch never leaves a mail unwritten:
+//! [`Templates::render_or_default`] logs the error and falls back to the shipped template.
 
 use std::fmt;
+use std::sync::OnceLock;
 
-use minijinja::{Environment, UndefinedBehavior};
+use minijinja::{Environment, UndefinedBehavior, Value};
 use serde::Serialize;
+
+use crate::config::Config;
 
 /// Which template.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -126,15 +131,481 @@ impl Templates {
         kind: TemplateKind,
         context: &S,
     ) -> Result<Rendered, TemplateError> {
-        let file = self.file(kind).to_string();
+        self.render_value(kind, &Value::from(minijinja::value::Serde(context)))
+    }
+
+    /// Renders `kind` against `context`; should the template fail, logs why (file and line)
+    /// and renders the shipped template instead, so that no mail goes unwritten.
+    pub fn render_or_default<S: Serialize>(&self, kind: TemplateKind, context: &S) -> Rendered {
+        let context = Value::from(minijinja::value::Serde(context));
+        let e = match self.render_value(kind, &context) {
+            Ok(r) => return r,
+            Err(e) => e,
+        };
+        tracing::error!(
+            file = %e.file,
+            line = e.line,
+            error = %e.message,
+            "template failed to render, using the shipped one"
+        );
+        let shipped = shipped();
+        if std::ptr::eq(self, shipped) {
+            return last_resort(kind);
+        }
+        shipped.render_value(kind, &context).unwrap_or_else(|e| {
+            tracing::error!(
+                file = %e.file,
+                line = e.line,
+                error = %e.message,
+                "shipped template failed to render too"
+            );
+            last_resort(kind)
+        })
+    }
+
+    fn render_value(&self, kind: TemplateKind, context: &Value) -> Result<Rendered, TemplateError> {
+        let file = self.file(kind);
         let template = self
             .env
             .get_template(kind.file_name())
-            .map_err(|e| error(&file, &e))?;
-        let text = template
-            .render(minijinja::Value::from(minijinja::value::Serde(context)))
-            .map_err(|e| error(&file, &e))?;
-        split(&file, &text)
+            .map_err(|e| error(file, &e))?;
+        let text = template.render(context).map_err(|e| error(file, &e))?;
+        split(file, &text)
+    }
+}
+
+/// The shipped templates, as compiled into the binary.
+pub const SHIPPED: [(TemplateKind, &str); 3] = [
+    (
+        TemplateKind::Receipt,
+        include_str!("../config/templates/receipt.txt"),
+    ),
+    (
+        TemplateKind::Reminder,
+        include_str!("../config/templates/reminder.txt"),
+    ),
+    (
+        TemplateKind::Digest,
+        include_str!("../config/templates/digest.txt"),
+    ),
+];
+
+/// The shipped templates, compiled once: the fallback of [`Templates::render_or_default`].
+pub fn shipped() -> &'static Templates {
+    static COMPILED: OnceLock<Templates> = OnceLock::new();
+    COMPILED.get_or_init(|| {
+        Templates::parse(
+            SHIPPED
+                .iter()
+                .map(|&(kind, text)| (kind, format!("(shipped) {}", kind.file_name()), text.into()))
+                .collect(),
+        )
+        .expect("the shipped templates compile (see the tests)")
+    })
+}
+
+/// What goes out when even the shipped template fails: never, while the tests pass.
+fn last_resort(kind: TemplateKind) -> Rendered {
+    let subject = match kind {
+        TemplateKind::Receipt => "Biên nhận thư gửi báo cáo",
+        TemplateKind::Reminder => "Nhắc nộp báo cáo",
+        TemplateKind::Digest => "Tổng hợp tiếp nhận báo cáo",
+    };
+    Rendered {
+        subject: subject.into(),
+        body: "Hệ thống tiếp nhận báo cáo không soạn được nội dung thư này. Cán bộ của Sở sẽ \
+               liên hệ khi cần.\n"
+            .into(),
+    }
+}
+
+/// Renders every sample of [`samples`] with the configured templates (not the fallback):
+/// `(file, result)` per sample, for `intake check-config`.
+pub fn check(config: &Config) -> Vec<(String, Result<Rendered, TemplateError>)> {
+    samples(config)
+        .into_iter()
+        .map(|(kind, context)| {
+            (
+                config.templates.file(kind).to_string(),
+                config.templates.render(kind, &context),
+            )
+        })
+        .collect()
+}
+
+/// Sample contexts for checking templates, made from the configuration's first campaign and
+/// its agencies: one receipt per kind of answer, reminders before, on and after the deadline,
+/// and digests with and without news.
+pub fn samples(config: &Config) -> Vec<(TemplateKind, serde_json::Value)> {
+    fn json<T: Serialize>(ctx: &T) -> serde_json::Value {
+        serde_json::to_value(ctx).expect("contexts are plain data")
+    }
+    let receipts = sample::receipts(config)
+        .iter()
+        .map(|r| {
+            (
+                TemplateKind::Receipt,
+                json(&crate::receipt::ReceiptCtx::of(r)),
+            )
+        })
+        .collect::<Vec<_>>();
+    let reminders = sample::reminders(config)
+        .iter()
+        .map(|r| (TemplateKind::Reminder, json(r)))
+        .collect::<Vec<_>>();
+    let digests = sample::digests(config)
+        .iter()
+        .map(|d| (TemplateKind::Digest, json(d)))
+        .collect::<Vec<_>>();
+    [receipts, reminders, digests].concat()
+}
+
+mod sample {
+    //! Realistic inputs for [`super::samples`].
+
+    use chrono::{DateTime, FixedOffset, TimeDelta};
+
+    use crate::config::{Campaign, Config};
+    use crate::letters::{
+        AgencyCtx, CampaignCtx, DepartmentCtx, DigestCampaignCtx, DigestCtx, FailedMailCtx,
+        InvalidCtx, MissingCtx, OwedCtx, QuarantinedCtx, ReminderCtx, time_left, when,
+    };
+    use crate::pipeline::Outcome;
+    use crate::receipt::{ReceiptFile, ReceiptInput};
+
+    /// `at` in the department's zone.
+    fn local(config: &Config, at: DateTime<FixedOffset>) -> DateTime<FixedOffset> {
+        at.with_timezone(&config.timezone).fixed_offset()
+    }
+
+    fn labels(c: &Campaign) -> Vec<(String, String)> {
+        c.deliverables
+            .iter()
+            .map(|d| (d.label.clone(), d.name.clone()))
+            .collect()
+    }
+
+    fn findings(n: usize) -> Vec<String> {
+        let first = [
+            "Lỗi ô G40 (biểu PL1): Tỷ lệ phải nằm trong khoảng 0 - 100% (giá trị: 128,5)",
+            "Lỗi ô H40 (biểu PL1): Ước thực hiện so với kế hoạch: cột \"Ước TH so với KH\" phải bằng \"Ước TH 2018\" chia \"KH 2018\"",
+            "Lỗi ô D12 (biểu PL1): Ô bắt buộc chưa có số liệu",
+        ];
+        (0..n)
+            .map(|i| match first.get(i) {
+                Some(s) => s.to_string(),
+                None => format!(
+                    "Cảnh báo ô E{} (biểu PL1): Giá trị lệch nhiều so với năm trước",
+                    20 + i
+                ),
+            })
+            .collect()
+    }
+
+    /// One receipt per kind of answer; none without a campaign in the configuration.
+    pub fn receipts(config: &Config) -> Vec<ReceiptInput<'_>> {
+        let Some(c) = config.campaigns.first() else {
+            return Vec::new();
+        };
+        let agency = |i: usize| c.agencies.get(i.min(c.agencies.len().saturating_sub(1)));
+        let d = labels(c);
+        let del = |i: usize| d.get(i.min(d.len().saturating_sub(1))).cloned();
+        let missing: Vec<String> = d.iter().skip(1).map(|(l, _)| l.clone()).collect();
+        let base = ReceiptInput {
+            number: "BN-000007".into(),
+            department: &config.department,
+            campaign: Some(c),
+            agency: agency(0),
+            subject: "V/v gửi báo cáo đánh giá giữa kỳ",
+            arrived: local(config, c.deadline - TimeDelta::hours(62)),
+            outcome: Outcome::Filed,
+            files: Vec::new(),
+            late: Some(false),
+            missing: Vec::new(),
+            detail: None,
+            extension: None,
+        };
+        let file = |name: &str, kind, deliverable, version, check| ReceiptFile {
+            name: name.into(),
+            kind,
+            deliverable,
+            version,
+            check,
+            validation: None,
+            findings: Vec::new(),
+            annotated: false,
+        };
+        let filed = ReceiptInput {
+            files: vec![
+                ReceiptFile {
+                    validation: Some((false, 3, 11)),
+                    findings: findings(14),
+                    annotated: true,
+                    ..file("PL1_SoYTe.xlsx", "workbook", del(0), Some(2), "ok")
+                },
+                file("Bao cao giua ky.docx", "document", del(0), Some(2), "ok"),
+                ReceiptFile {
+                    validation: Some((true, 0, 0)),
+                    ..file("PL2.xlsx", "workbook", del(1), None, "ok")
+                },
+                file("Ghi chu.pdf", "document", None, None, "ok"),
+            ],
+            missing: missing.clone(),
+            ..base.clone()
+        };
+        let late = ReceiptInput {
+            number: "BN-000012".into(),
+            agency: agency(5),
+            subject: "Gửi lại các phụ lục",
+            arrived: local(
+                config,
+                c.deadline + TimeDelta::days(4) + TimeDelta::hours(9),
+            ),
+            late: Some(true),
+            extension: Some(local(config, c.deadline + TimeDelta::days(3))),
+            files: vec![
+                ReceiptFile {
+                    validation: Some((true, 0, 2)),
+                    findings: findings(14).split_off(12),
+                    ..file("PL1.xlsx", "workbook", del(0), Some(3), "ok")
+                },
+                ReceiptFile {
+                    validation: Some((true, 0, 0)),
+                    ..file("PL2.xlsx", "workbook", del(1), Some(2), "ok")
+                },
+                file("PL3.xlsx", "workbook", del(2), Some(2), "ok"),
+                file("PL3 ban cu.xlsx", "workbook", del(2), Some(2), "empty"),
+                file(
+                    "PL3 (mat khau).xlsx",
+                    "workbook",
+                    del(2),
+                    Some(2),
+                    "encrypted",
+                ),
+                file("PL3.xls", "workbook", del(2), Some(2), "unreadable"),
+                file("Bao cao PL3.pdf", "document", del(2), Some(2), "unreadable"),
+            ],
+            ..base.clone()
+        };
+        let probable = ReceiptInput {
+            number: "BN-000009".into(),
+            outcome: Outcome::ProbableAgency,
+            agency: agency(10),
+            subject: "Báo cáo phụ lục I",
+            late: None,
+            files: vec![file("Phu luc I.xlsx", "workbook", del(0), None, "ok")],
+            ..base.clone()
+        };
+        let no_workbook = ReceiptInput {
+            number: "BN-000010".into(),
+            outcome: Outcome::NoWorkbook,
+            subject: "Báo cáo",
+            late: None,
+            detail: Some("Anh chup.heic: không phải tệp báo cáo hay biểu số liệu".into()),
+            missing,
+            ..base.clone()
+        };
+        let too_large = ReceiptInput {
+            number: "BN-000011".into(),
+            outcome: Outcome::TooLarge,
+            campaign: None,
+            subject: "",
+            late: None,
+            detail: Some("thư 52,3 MB, giới hạn 40 MB".into()),
+            ..base.clone()
+        };
+        let unclassified = ReceiptInput {
+            number: "BN-000013".into(),
+            outcome: Outcome::Unclassified,
+            agency: None,
+            files: vec![file("Tai lieu.xlsx", "workbook", None, None, "ok")],
+            ..base
+        };
+        vec![filed, late, probable, no_workbook, too_large, unclassified]
+    }
+
+    /// Reminders before the deadline, on its last day, after it, and after it under an
+    /// extension not yet run out.
+    pub fn reminders(config: &Config) -> Vec<ReminderCtx> {
+        let Some(c) = config.campaigns.first() else {
+            return Vec::new();
+        };
+        let Some(a) = c.agencies.first() else {
+            return Vec::new();
+        };
+        let tz = config.timezone;
+        let owed: Vec<OwedCtx> = c
+            .deliverables
+            .iter()
+            .zip(["missing", "report-only", "invalid"].into_iter().cycle())
+            .map(|(d, state)| {
+                let invalid = state == "invalid";
+                // Reminders attach a blank form for what was never sent, not for what
+                // needs fixing.
+                let form = d
+                    .form
+                    .as_ref()
+                    .filter(|_| !invalid)
+                    .map(|f| format!("{} - {} - {}.xlsx", d.label, f, a.code));
+                OwedCtx {
+                    label: d.label.clone(),
+                    name: d.name.clone(),
+                    state,
+                    version: invalid.then_some(2),
+                    received_at: invalid.then(|| when(c.deadline - TimeDelta::days(3), tz)),
+                    errors: invalid.then_some(3),
+                    findings: if invalid { findings(3) } else { Vec::new() },
+                    form,
+                }
+            })
+            .collect();
+        let attachments: Vec<String> = owed.iter().filter_map(|o| o.form.clone()).collect();
+        let reminder = |n: u32, step_days: i32, extension: Option<DateTime<FixedOffset>>| {
+            let now = c.deadline - TimeDelta::seconds(1) + TimeDelta::days(step_days.into());
+            let now = now.with_timezone(&tz).date_naive().and_hms_opt(8, 0, 0);
+            let now = now
+                .and_then(|n| n.and_local_timezone(tz).single())
+                .map_or(c.deadline, |n| n.fixed_offset());
+            let deadline = extension.unwrap_or(c.deadline);
+            ReminderCtx {
+                department: DepartmentCtx::of(&config.department),
+                campaign: CampaignCtx::of(c, tz),
+                agency: AgencyCtx {
+                    code: a.code.clone(),
+                    name: a.name.clone(),
+                },
+                number: format!("NN-{n:06}"),
+                step_days,
+                step_kind: crate::reminder::step_kind(step_days),
+                deadline: when(deadline, tz),
+                extension: extension.map(|e| when(e, tz)),
+                overdue: now >= deadline,
+                time_left: time_left(deadline, now),
+                missing: owed.clone(),
+                attachments: attachments.clone(),
+                sent_at: when(now, tz),
+            }
+        };
+        let due = ReminderCtx {
+            attachments: Vec::new(),
+            missing: owed.iter().take(1).cloned().collect(),
+            ..reminder(13, 0, None)
+        };
+        vec![
+            reminder(12, -5, None),
+            due,
+            reminder(14, 2, None),
+            reminder(15, 2, Some(c.deadline + TimeDelta::days(5))),
+        ]
+    }
+
+    /// A digest with something in every list, and one with every list empty.
+    pub fn digests(config: &Config) -> Vec<DigestCtx> {
+        let tz = config.timezone;
+        let Some(c) = config.campaigns.first() else {
+            return Vec::new();
+        };
+        let now = c.deadline + TimeDelta::days(2) + TimeDelta::hours(7);
+        let since = now - TimeDelta::days(1);
+        let agencies = c.agencies.len() as u32;
+        let deliverables = c.deliverables.len() as u32;
+        let expected = agencies * deliverables;
+        let (received, valid, on_time) = (expected * 3 / 4, expected * 2 / 3, expected / 2);
+        let rate = |n: u32| format!("{}%", (n * 100).checked_div(expected).unwrap_or(0));
+        let labels: Vec<String> = c.deliverables.iter().map(|d| d.label.clone()).collect();
+        let full = DigestCtx {
+            department: DepartmentCtx::of(&config.department),
+            date: now.with_timezone(&tz).format("%d/%m/%Y").to_string(),
+            now: when(now, tz),
+            since: when(since, tz),
+            campaigns: vec![DigestCampaignCtx {
+                campaign: CampaignCtx::of(c, tz),
+                overdue: now >= c.deadline,
+                time_left: time_left(c.deadline, now),
+                expected,
+                received,
+                valid,
+                on_time,
+                reporting_rate: rate(valid),
+                on_time_rate: rate(on_time),
+                missing: c
+                    .agencies
+                    .iter()
+                    .take(3)
+                    .enumerate()
+                    .map(|(i, a)| MissingCtx {
+                        name: a.name.clone(),
+                        owes: labels.iter().skip(i).cloned().collect(),
+                    })
+                    .collect(),
+            }],
+            new_invalid: c
+                .agencies
+                .iter()
+                .take(2)
+                .zip(&c.deliverables)
+                .enumerate()
+                .map(|(i, (a, d))| InvalidCtx {
+                    number: format!("BN-{:06}", 41 + i),
+                    agency: a.name.clone(),
+                    deliverable: d.label.clone(),
+                    version: 2,
+                    at: when(since + TimeDelta::hours(3 + i as i64), tz),
+                    errors: 3 + i as u32,
+                })
+                .collect(),
+            quarantined: vec![
+                QuarantinedCtx {
+                    number: "BN-000009".into(),
+                    from: Some("nguyenvana@gmail.example".into()),
+                    subject: "Báo cáo phụ lục I".into(),
+                    outcome: "chưa xác nhận đơn vị gửi".into(),
+                    probable: c.agencies.get(1).map(|a| a.name.clone()),
+                    at: when(since + TimeDelta::hours(2), tz),
+                },
+                QuarantinedCtx {
+                    number: "BN-000015".into(),
+                    from: None,
+                    subject: "(không có tiêu đề)".into(),
+                    outcome: "người gửi không xác định".into(),
+                    probable: None,
+                    at: when(since + TimeDelta::hours(5), tz),
+                },
+            ],
+            failed_mail: vec![FailedMailCtx {
+                to: c
+                    .agencies
+                    .first()
+                    .and_then(|a| a.addresses.first().cloned())
+                    .unwrap_or_else(|| "vanthu@langson.example".into()),
+                subject: format!(
+                    "Nhắc nộp báo cáo theo CV {} - {}",
+                    c.dispatch, "đã quá hạn 1 ngày"
+                ),
+                error: "550 5.1.1 mailbox unavailable".into(),
+                at: when(since + TimeDelta::hours(1), tz),
+            }],
+        };
+        let quiet = DigestCtx {
+            campaigns: vec![DigestCampaignCtx {
+                received: expected,
+                valid: expected,
+                on_time: expected,
+                reporting_rate: rate(expected),
+                on_time_rate: rate(expected),
+                missing: Vec::new(),
+                ..full.campaigns[0].clone()
+            }],
+            new_invalid: Vec::new(),
+            quarantined: Vec::new(),
+            failed_mail: Vec::new(),
+            ..full.clone()
+        };
+        let closed = DigestCtx {
+            campaigns: Vec::new(),
+            ..quiet.clone()
+        };
+        vec![full, quiet, closed]
     }
 }
 
@@ -157,12 +628,18 @@ fn split(file: &str, text: &str) -> Result<Rendered, TemplateError> {
             message: "the subject renders empty".into(),
         });
     }
-    let body = rest
-        .strip_prefix('\n')
-        .unwrap_or(rest)
-        .trim_end()
-        .to_string()
-        + "\n";
+    // Branches left out leave blank lines behind: runs of them count as one.
+    let mut body = String::with_capacity(rest.len());
+    let mut blank = true;
+    for line in rest.trim_end().lines() {
+        let line = line.trim_end();
+        if line.is_empty() && blank {
+            continue;
+        }
+        blank = line.is_empty();
+        body.push_str(line);
+        body.push('\n');
+    }
     Ok(Rendered { subject, body })
 }
 
@@ -229,6 +706,252 @@ mod tests {
         assert!(
             t.render(TemplateKind::Receipt, &serde_json::json!({}))
                 .is_err()
+        );
+    }
+
+    #[test]
+    fn runs_of_blank_lines_count_as_one() {
+        let t = parse("Tiêu đề: x\r\n\r\n\r\na  \r\n\n\n\nb\n\n").unwrap();
+        let r = t
+            .render(TemplateKind::Receipt, &serde_json::json!({}))
+            .unwrap();
+        assert_eq!(r.body, "a\n\nb\n");
+    }
+
+    fn config() -> Config {
+        Config::embedded(std::path::Path::new("/x")).unwrap()
+    }
+
+    /// The configuration with the shipped templates but `text` for `kind`.
+    fn edited(kind: TemplateKind, text: &str) -> Config {
+        let mut config = config();
+        let templates = Templates::parse(
+            SHIPPED
+                .iter()
+                .map(|&(k, shipped)| {
+                    let text = if k == kind { text } else { shipped };
+                    (k, format!("templates/{}", k.file_name()), text.into())
+                })
+                .collect(),
+        )
+        .unwrap();
+        config.templates = std::sync::Arc::new(templates);
+        config
+    }
+
+    fn rendered(kind: TemplateKind) -> Vec<Rendered> {
+        let config = config();
+        samples(&config)
+            .into_iter()
+            .filter(|(k, _)| *k == kind)
+            .map(|(k, ctx)| shipped().render(k, &ctx).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn the_shipped_templates_render_every_sample() {
+        let config = config();
+        let results = check(&config);
+        let count =
+            |kind: TemplateKind| samples(&config).iter().filter(|(k, _)| *k == kind).count();
+        assert_eq!(
+            TemplateKind::ALL.map(count),
+            [6, 4, 3],
+            "receipts, reminders, digests"
+        );
+        for (file, result) in &results {
+            let r = result.as_ref().unwrap_or_else(|e| panic!("{file}: {e}"));
+            // A null or a yes/no printed as is: the template missed an `if`.
+            for raw in ["None", "True", "False"] {
+                assert!(
+                    !r.subject.contains(raw) && !r.body.contains(raw),
+                    "{raw} in {file}:\n{}\n{}",
+                    r.subject,
+                    r.body
+                );
+            }
+        }
+        assert!(
+            results
+                .iter()
+                .any(|(file, _)| file == "templates/digest.txt")
+        );
+    }
+
+    #[test]
+    fn receipt_samples_read_as_receipts() {
+        let r = rendered(TemplateKind::Receipt);
+        assert!(
+            r[0].subject
+                .starts_with("Biên nhận CV 742/SKHĐT-THQH [BN-000007] - Re: ")
+        );
+        assert!(
+            r[0].body.contains("• … và 4 nội dung khác."),
+            "{}",
+            r[0].body
+        );
+        assert!(r[1].body.contains("Thư đến SAU thời hạn"), "{}", r[1].body);
+        assert!(r[2].body.contains("Hệ thống cho rằng thư là của"));
+        assert!(r[3].body.contains("Thư không có tệp báo cáo"));
+        assert!(r[4].body.contains("vượt quá dung lượng"));
+        assert!(r[5].body.contains("Kính gửi: Quý cơ quan, đơn vị."));
+        for r in &r {
+            assert!(!r.body.contains("\n\n\n"), "{}", r.body);
+        }
+    }
+
+    #[test]
+    fn reminders_cite_the_dispatch_and_say_what_is_owed() {
+        let r = rendered(TemplateKind::Reminder);
+        let subjects: Vec<&str> = r.iter().map(|r| r.subject.as_str()).collect();
+        assert_eq!(
+            subjects,
+            [
+                "Nhắc nộp báo cáo theo CV 742/SKHĐT-THQH - còn 5 ngày",
+                "Nhắc nộp báo cáo theo CV 742/SKHĐT-THQH - hôm nay là hạn cuối",
+                "Nhắc nộp báo cáo theo CV 742/SKHĐT-THQH - đã quá hạn 2 ngày",
+                "Nhắc nộp báo cáo theo CV 742/SKHĐT-THQH - còn 3 ngày",
+            ]
+        );
+        let before = &r[0].body;
+        for phrase in [
+            "Kính gửi: Văn phòng Ủy ban nhân dân tỉnh.",
+            "Công văn số 742/SKHĐT-THQH ngày 29/06/2018 của Sở Kế hoạch và Đầu tư tỉnh Lạng Sơn (Khung hướng dẫn",
+            "Thời hạn nộp báo cáo: trước ngày 10/7/2018 (hết ngày 09/07/2018); hiện còn 5 ngày.",
+            ": chưa nhận được báo cáo và biểu số liệu.",
+            ": đã nhận báo cáo, chưa nhận được biểu số liệu",
+            "lần nộp thứ 2 (nhận lúc 00:00 ngày 07/07/2018) có 3 lỗi nên chưa dùng được",
+            "       • Lỗi ô G40 (biểu PL1)",
+            "Kèm theo thư này là 2 biểu mẫu trống",
+            "quý cơ quan trả lời thư này, đính kèm các tệp",
+            "Mã thư nhắc: NN-000012.",
+            "Đây là thư tự động",
+        ] {
+            assert!(before.contains(phrase), "{phrase:?} in\n{before}");
+        }
+        assert!(r[1].body.contains("Hôm nay là ngày cuối cùng"));
+        assert!(!r[1].body.contains("Kèm theo thư này"), "{}", r[1].body);
+        assert!(r[2].body.contains("hiện đã quá hạn 2 ngày"));
+        assert!(r[2].body.contains("khẩn trương"));
+        assert!(
+            r[3].body
+                .contains("được gia hạn nộp báo cáo đến 00:00 ngày 15/07/2018; hiện còn 3 ngày")
+        );
+        assert!(!r[3].body.contains("khẩn trương"), "{}", r[3].body);
+    }
+
+    #[test]
+    fn the_digest_gives_figures_and_lists_or_says_there_are_none() {
+        let r = rendered(TemplateKind::Digest);
+        assert_eq!(r[0].subject, "Tổng hợp tiếp nhận báo cáo ngày 12/07/2018");
+        let full = &r[0].body;
+        for phrase in [
+            "Phải nộp: 114 · Đã nhận: 85 · Hợp lệ: 76 · Đúng hạn: 57",
+            "Tỷ lệ báo cáo (hợp lệ/phải nộp): 66% · Tỷ lệ đúng hạn: 50%",
+            "Đơn vị còn thiếu (3):",
+            "- Sở Nội vụ: Phụ lục II, Phụ lục III",
+            "[BN-000042] Sở Nội vụ · Phụ lục II lần nộp thứ 2 · 4 lỗi",
+            "chưa xác nhận đơn vị gửi (có thể là Sở Nội vụ)",
+            "từ (không rõ địa chỉ)",
+            "intake assign",
+            "Máy chủ trả lời: 550 5.1.1",
+        ] {
+            assert!(full.contains(phrase), "{phrase:?} in\n{full}");
+        }
+        assert!(!full.contains("Không có."), "{full}");
+        let quiet = &r[1].body;
+        assert!(quiet.contains("Tất cả đơn vị đã nộp đủ."));
+        assert_eq!(quiet.matches("   Không có.\n").count(), 3, "{quiet}");
+        assert!(r[2].body.contains("Không có đợt thu thập nào đang mở."));
+    }
+
+    fn line_of(text: &str, needle: &str) -> usize {
+        text.lines().position(|l| l.contains(needle)).unwrap() + 1
+    }
+
+    #[test]
+    fn check_names_the_file_and_line_of_a_misspelt_variable_on_a_rare_branch() {
+        // Only the oversized-message sample takes this branch.
+        let receipt_text = SHIPPED[0].1.replace("({{ detail }})", "({{ detial }})");
+        let config = edited(TemplateKind::Receipt, &receipt_text);
+        let failed: Vec<_> = check(&config)
+            .into_iter()
+            .filter_map(|(file, r)| r.err().map(|e| (file, e)))
+            .collect();
+        assert_eq!(failed.len(), 1, "{failed:?}");
+        let (file, e) = &failed[0];
+        assert_eq!(file, "templates/receipt.txt");
+        assert_eq!(e.file, "templates/receipt.txt");
+        assert_eq!(e.line, Some(line_of(&receipt_text, "detial")), "{e}");
+        assert!(e.message.contains("undefined"), "{e}");
+        // At run time the same mistake falls back to the shipped template.
+        let (_, ctx) = &samples(&config)[4];
+        let r = config
+            .templates
+            .render_or_default(TemplateKind::Receipt, ctx);
+        assert!(
+            r.body.contains("(thư 52,3 MB, giới hạn 40 MB)"),
+            "{}",
+            r.body
+        );
+    }
+
+    #[test]
+    fn check_catches_a_mistake_only_the_overdue_reminder_reaches() {
+        let reminder_text = SHIPPED[1].1.replace(
+            "khẩn trương gửi ngay",
+            "khẩn trương {{ agnecy.name }} gửi ngay",
+        );
+        let config = edited(TemplateKind::Reminder, &reminder_text);
+        let failed: Vec<_> = check(&config)
+            .into_iter()
+            .filter_map(|(file, r)| r.err().map(|e| (file, e)))
+            .collect();
+        assert_eq!(failed.len(), 1, "{failed:?}");
+        assert_eq!(failed[0].0, "templates/reminder.txt");
+        assert_eq!(
+            failed[0].1.line,
+            Some(line_of(&reminder_text, "agnecy")),
+            "{}",
+            failed[0].1
+        );
+    }
+
+    #[test]
+    fn the_readme_documents_every_field_and_no_other() {
+        fn fields(v: &serde_json::Value, out: &mut std::collections::BTreeSet<String>) {
+            match v {
+                serde_json::Value::Object(m) => {
+                    for (k, v) in m {
+                        out.insert(k.clone());
+                        fields(v, out);
+                    }
+                }
+                serde_json::Value::Array(a) => a.iter().for_each(|v| fields(v, out)),
+                _ => {}
+            }
+        }
+        let mut used = std::collections::BTreeSet::new();
+        for (_, ctx) in samples(&config()) {
+            fields(&ctx, &mut used);
+        }
+        let readme = include_str!("../config/templates/README.md");
+        let documented: std::collections::BTreeSet<String> = readme
+            .lines()
+            .filter_map(|l| l.strip_prefix("| `")?.split_once('`'))
+            .map(|(name, _)| name)
+            .filter(|n| n.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+            .map(str::to_string)
+            .collect();
+        assert_eq!(
+            used.difference(&documented).collect::<Vec<_>>(),
+            Vec::<&String>::new(),
+            "fields the README does not document"
+        );
+        assert_eq!(
+            documented.difference(&used).collect::<Vec<_>>(),
+            Vec::<&String>::new(),
+            "documented fields no context has"
         );
     }
 }

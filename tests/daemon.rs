@@ -110,7 +110,7 @@ fn on_a_network_share_the_drop_folder_is_polled() {
     // The shipped configuration, with the drop folder polled as on a network share.
     let cfg = dir.path().join("config");
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
-    for sub in ["campaigns", "rosters", "forms"] {
+    for sub in ["campaigns", "rosters", "forms", "templates"] {
         std::fs::create_dir_all(cfg.join(sub)).unwrap();
         for e in std::fs::read_dir(src.join(sub)).unwrap() {
             let p = e.unwrap().path();
@@ -130,7 +130,7 @@ fn on_a_network_share_the_drop_folder_is_polled() {
             "--config",
             cfg.join("intake.toml").to_str().unwrap(),
             "--now",
-            "2018-07-05T09:00:00+07:00",
+            "2018-07-05T18:00:00+07:00",
             "run",
         ])
         .current_dir(dir.path())

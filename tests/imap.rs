@@ -19,7 +19,8 @@ use intake::daemon::{self, Signal, Worker};
 const FILED_FOLDER: &str = "Đã xử lý";
 /// The same name in modified UTF-7, as Dovecot stores it on disk (a Maildir++ folder).
 const FILED_FOLDER_ON_DISK: &str = ".&ARAA4w- x&Hu0- l&AP0-";
-const NOW: &str = "2018-07-05T09:00:00+07:00";
+/// After office hours: the campaign is open, and no reminder or digest is due to muddle the counts.
+const NOW: &str = "2018-07-05T18:00:00+07:00";
 
 fn logs() {
     let _ = tracing_subscriber::fmt()
@@ -93,6 +94,7 @@ struct Running {
     tx: mpsc::Sender<Signal>,
     watchers: Vec<Box<dyn std::any::Any + Send>>,
     worker: Option<std::thread::JoinHandle<()>>,
+    mail: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Running {
@@ -101,11 +103,15 @@ impl Running {
         let worker = Worker::open(config.clone(), common::inspector(), common::clock(NOW)).unwrap();
         let (tx, rx) = mpsc::channel();
         let watchers = daemon::watch(config, tx.clone()).unwrap();
-        let worker = std::thread::spawn(move || worker.serve(rx).unwrap());
+        let sender = daemon::MailSender::open(config.clone(), &worker).unwrap();
+        let (mail_tx, mail_rx) = mpsc::channel();
+        let mail = std::thread::spawn(move || sender.serve(mail_rx));
+        let worker = std::thread::spawn(move || worker.serve(rx, mail_tx).unwrap());
         Running {
             tx,
             watchers,
             worker: Some(worker),
+            mail: Some(mail),
         }
     }
 
@@ -126,6 +132,10 @@ impl Drop for Running {
         self.watchers.clear();
         if let Some(w) = self.worker.take() {
             let _ = w.join();
+        }
+        // The sender stops when the worker, its only waker, is gone.
+        if let Some(m) = self.mail.take() {
+            let _ = m.join();
         }
     }
 }

@@ -19,7 +19,9 @@ use crate::config::smtp::Smtp;
 /// The SMTP transport.
 pub struct SmtpTransport {
     runtime: tokio::runtime::Runtime,
-    inner: AsyncSmtpTransport<Tokio1Executor>,
+    // Some until dropped: the pool spawns tasks when made and when dropped, both inside the
+    // runtime.
+    inner: Option<AsyncSmtpTransport<Tokio1Executor>>,
     name: String,
     timeout: std::time::Duration,
 }
@@ -66,9 +68,13 @@ impl SmtpTransport {
                 password.expose().to_string(),
             ));
         }
+        let inner = {
+            let _inside = runtime.enter();
+            b.build()
+        };
         Ok(SmtpTransport {
             runtime,
-            inner: b.build(),
+            inner: Some(inner),
             name: format!("smtp://{}:{}", s.host, s.port),
             timeout: s.timeout,
         })
@@ -76,9 +82,17 @@ impl SmtpTransport {
 
     /// Connects and greets the server, for `intake doctor`.
     pub fn check(&self) -> Result<bool, String> {
+        let inner = self.inner.as_ref().expect("present until dropped");
         self.runtime
-            .block_on(self.inner.test_connection())
-            .map_err(|e| e.to_string())
+            .block_on(inner.test_connection())
+            .map_err(|e| error_text(&e))
+    }
+}
+
+impl Drop for SmtpTransport {
+    fn drop(&mut self) {
+        let _inside = self.runtime.enter();
+        self.inner.take();
     }
 }
 
@@ -86,9 +100,10 @@ impl Transport for SmtpTransport {
     fn send(&mut self, _id: i64, message: &Message) -> Result<String, Failure> {
         // lettre's timeout covers each exchange; this one bounds the whole submission.
         let whole = self.timeout * 4;
-        let sent = self.runtime.block_on(async {
-            tokio::time::timeout(whole, self.inner.send(message.clone())).await
-        });
+        let inner = self.inner.as_ref().expect("present until dropped");
+        let sent = self
+            .runtime
+            .block_on(async { tokio::time::timeout(whole, inner.send(message.clone())).await });
         match sent {
             Ok(Ok(response)) => Ok(format!(
                 "{} {}",

@@ -21,6 +21,10 @@ pub struct Status {
     /// The IMAP watcher's connection, when the mailbox is IMAP and the daemon has run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mailbox: Option<crate::source::imap::ConnectionState>,
+    /// What the outbox holds: sent, waiting, failed, cancelled.
+    pub outbox: super::mail::OutboxCounts,
+    /// Mail not delivered: refused or given up, and still being retried.
+    pub undelivered: Vec<super::mail::Undelivered>,
 }
 
 /// One campaign's figures and matrix.
@@ -207,6 +211,8 @@ pub fn status(store: &Store, config: &Config, now: DateTime<FixedOffset>) -> Res
         now: now.to_rfc3339(),
         campaigns,
         mailbox,
+        outbox: store.outbox_counts()?,
+        undelivered: store.undelivered(None)?,
     })
 }
 

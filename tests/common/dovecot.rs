@@ -17,7 +17,8 @@ use intake::config::secret::SecretSource;
 
 /// The test account.
 pub const USER: &str = "alice";
-const PASSWORD: &str = "s3cret pw-42";
+/// The password of every account (also the first line of [`Dovecot::password_file`]).
+pub const PASSWORD: &str = "s3cret pw-42";
 
 /// A running private Dovecot.
 pub struct Dovecot {
@@ -46,7 +47,8 @@ fn find(program: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-fn free_port() -> u16 {
+/// A loopback port free right now.
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -82,6 +84,14 @@ fn unprivileged() -> Option<(u32, u32)> {
 impl Dovecot {
     /// Starts a Dovecot with user `alice`; panics with how to install it when it is missing.
     pub fn start() -> Dovecot {
+        Dovecot::start_with_users(&[])
+    }
+
+    /// Starts a Dovecot with user `alice` and `users` (e.g. `so-y-te`), all with alice's
+    /// password. Logins and LMTP recipients are looked up by their local part only
+    /// (`username_format=%n`): `so-y-te@langson.example` is delivered to `so-y-te`'s INBOX,
+    /// and a recipient with no account is refused with `550 5.1.1`.
+    pub fn start_with_users(users: &[&str]) -> Dovecot {
         let dovecot = find("dovecot");
         let doveadm = find("doveadm");
         if dovecot.is_none() || doveadm.is_none() {
@@ -124,11 +134,23 @@ impl Dovecot {
         ]));
         let password_file = d.join("client-password");
         std::fs::write(&password_file, format!("{PASSWORD}\n")).unwrap();
-        std::fs::write(
-            d.join("passwd"),
-            format!("{USER}:{{PLAIN}}{PASSWORD}:::::\n"),
-        )
-        .unwrap();
+        let mut names = vec![USER];
+        for u in users {
+            assert!(
+                !u.is_empty()
+                    && u.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)),
+                "a test user name is a plain local part: {u:?}"
+            );
+            if !names.contains(u) {
+                names.push(u);
+            }
+        }
+        let passwd: String = names
+            .iter()
+            .map(|u| format!("{u}:{{PLAIN}}{PASSWORD}:::::\n"))
+            .collect();
+        std::fs::write(d.join("passwd"), passwd).unwrap();
         let (user, group, uid, gid) = match run_as {
             Some((uid, gid)) => {
                 let group = run(Command::new("id").args(["-gn", "nobody"]));
@@ -228,7 +250,66 @@ service lmtp {{
 
     /// Alice's Maildir.
     pub fn maildir(&self) -> PathBuf {
-        self.dir.path().join("mail").join(USER)
+        self.maildir_of(USER)
+    }
+
+    /// A user's Maildir (made by Dovecot at the first delivery).
+    pub fn maildir_of(&self, user: &str) -> PathBuf {
+        self.dir.path().join("mail").join(user)
+    }
+
+    /// The server's private key (PEM), the pair of [`Dovecot::cert`].
+    pub fn key(&self) -> PathBuf {
+        self.dir.path().join("key.pem")
+    }
+
+    /// How many messages a user's INBOX holds, counted cheaply as the files in its Maildir's
+    /// `new/` and `cur/` (for polling in a loop; no IMAP session).
+    pub fn count_new(&self, user: &str) -> usize {
+        let md = self.maildir_of(user);
+        ["new", "cur"]
+            .iter()
+            .map(|sub| {
+                std::fs::read_dir(md.join(sub)).map_or(0, |rd| {
+                    rd.flatten()
+                        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+                        .count()
+                })
+            })
+            .sum()
+    }
+
+    /// Every message in a user's INBOX, in UID order, as the raw bytes an IMAP client reads
+    /// (`BODY.PEEK[]`, so nothing is marked seen), fetched by Python's `imaplib` (a client no
+    /// one here wrote) over STARTTLS on the IMAP port, trusting [`Dovecot::cert`].
+    pub fn fetch_all(&self, user: &str) -> Vec<Vec<u8>> {
+        let out = Command::new("/usr/bin/python3")
+            .args([
+                "-c",
+                FETCH_ALL,
+                &self.imap_port.to_string(),
+                self.cert.to_str().unwrap(),
+                user,
+            ])
+            .env("PASSWORD", PASSWORD)
+            .stdin(Stdio::null())
+            .output()
+            .expect("/usr/bin/python3 runs");
+        assert!(
+            out.status.success(),
+            "reading {user}'s INBOX with imaplib failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // Each message as a 4-byte big-endian length and its bytes.
+        let mut messages = Vec::new();
+        let mut rest = &out.stdout[..];
+        while !rest.is_empty() {
+            let (len, tail) = rest.split_at(4);
+            let n = u32::from_be_bytes(len.try_into().unwrap()) as usize;
+            messages.push(tail[..n].to_vec());
+            rest = &tail[n..];
+        }
+        messages
     }
 
     fn launch(&mut self) {
@@ -490,6 +571,28 @@ impl Drop for Dovecot {
         self.stop();
     }
 }
+
+/// `imaplib` reading every message of an INBOX (argv: port, CA file, user; the password in
+/// `$PASSWORD`), written to stdout as length-prefixed frames.
+const FETCH_ALL: &str = r#"
+import imaplib, os, ssl, struct, sys
+port, cafile, user = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+m = imaplib.IMAP4("127.0.0.1", port, timeout=10)
+m.starttls(ssl.create_default_context(cafile=cafile))
+m.login(user, os.environ["PASSWORD"])
+typ, _ = m.select("INBOX", readonly=True)
+assert typ == "OK", typ
+typ, data = m.uid("SEARCH", None, "ALL")
+assert typ == "OK", typ
+out = sys.stdout.buffer
+for uid in data[0].split():
+    typ, data = m.uid("FETCH", uid, "(BODY.PEEK[])")
+    assert typ == "OK", typ
+    bodies = [part[1] for part in data if isinstance(part, tuple)]
+    assert len(bodies) == 1, data
+    out.write(struct.pack(">I", len(bodies[0])) + bodies[0])
+m.logout()
+"#;
 
 /// True when an IMAP server on the port sends its greeting.
 fn greeting(port: u16) -> bool {
