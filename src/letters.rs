@@ -179,7 +179,7 @@ pub struct DigestCampaignCtx {
     pub received: u32,
     /// Of those, with an accepted workbook.
     pub valid: u32,
-    /// Of the valid, on time.
+    /// Of the received, those whose first usable version came by the deadline.
     pub on_time: u32,
     /// `valid / expected` as a percentage, e.g. `63%` (the reporting rate).
     pub reporting_rate: String,

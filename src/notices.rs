@@ -166,8 +166,10 @@ pub fn plan(config: &Config, store: &Store, now: DateTime<FixedOffset>) -> Resul
 
 /// Queues the reminders and the digest due at `now`, and cancels reminders no longer needed.
 pub fn run(config: &Config, store: &Store, now: DateTime<FixedOffset>) -> Result<NoticeReport> {
-    let mut report = NoticeReport::default();
-    report.cancelled = cancel_unneeded(config, store, now)?;
+    let mut report = NoticeReport {
+        cancelled: cancel_unneeded(config, store, now)?,
+        ..NoticeReport::default()
+    };
     let planned = plan(config, store, now)?;
     let status = query::status(store, config, now)?;
     for p in planned.iter().filter(|p| p.action != "wait") {
@@ -344,14 +346,17 @@ pub fn reminder_number(id: i64) -> String {
     format!("NN-{id:06}")
 }
 
-/// The latest version of a deliverable when it is invalid: (version, arrived, errors, the
-/// first findings worded for the agency).
+/// A deliverable's latest version: (version, arrived, errors, the first findings worded for
+/// the agency).
+type LatestInvalid = (u32, DateTime<FixedOffset>, u32, Vec<String>);
+
+/// The latest version of a deliverable when it is invalid.
 fn latest_invalid(
     store: &Store,
     campaign: &str,
     agency: &str,
     deliverable: &str,
-) -> Result<Option<(u32, DateTime<FixedOffset>, u32, Vec<String>)>> {
+) -> Result<Option<LatestInvalid>> {
     let rows = store.query_rows(
         "SELECT v.version, v.received_at, v.message FROM versions v WHERE v.campaign = ?1 AND v.agency = ?2 AND v.deliverable = ?3 ORDER BY v.version DESC LIMIT 1",
         [campaign, agency, deliverable],

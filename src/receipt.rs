@@ -37,7 +37,7 @@ pub struct ReceiptFile {
 }
 
 /// Findings listed per file in a receipt; the rest are in the attached copy.
-pub const FINDINGS_SHOWN: usize = 10;
+const FINDINGS_SHOWN: usize = 10;
 
 /// Everything a receipt says.
 #[derive(Debug, Clone)]

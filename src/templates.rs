@@ -486,9 +486,22 @@ mod sample {
                 sent_at: when(now, tz),
             }
         };
+        // On the last day: a workbook that could not be read at all, so no error count.
+        let unreadable = owed
+            .iter()
+            .filter(|o| o.state == "invalid")
+            .map(|o| OwedCtx {
+                errors: Some(0),
+                findings: Vec::new(),
+                ..o.clone()
+            });
+        let mut missing: Vec<OwedCtx> = unreadable.collect();
+        if missing.is_empty() {
+            missing.extend(owed.first().cloned());
+        }
         let due = ReminderCtx {
             attachments: Vec::new(),
-            missing: owed.iter().take(1).cloned().collect(),
+            missing,
             ..reminder(13, 0, None)
         };
         vec![
@@ -830,6 +843,12 @@ mod tests {
             assert!(before.contains(phrase), "{phrase:?} in\n{before}");
         }
         assert!(r[1].body.contains("Hôm nay là ngày cuối cùng"));
+        assert!(
+            r[1].body
+                .contains("(nhận lúc 00:00 ngày 07/07/2018) không đọc được hoặc không có số liệu."),
+            "{}",
+            r[1].body
+        );
         assert!(!r[1].body.contains("Kèm theo thư này"), "{}", r[1].body);
         assert!(r[2].body.contains("hiện đã quá hạn 2 ngày"));
         assert!(r[2].body.contains("khẩn trương"));

@@ -632,3 +632,102 @@ fn the_reminder_schedule_run_across_a_moved_clock_sends_each_step_once() {
         count(d, "SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL")
     );
 }
+
+/// Sở Y tế's Appendix I workbook (with findings by design) and a report of its own bytes, as
+/// a new message: every one is a new version and gets a receipt with the marked copy.
+fn numbered_submission(n: usize) -> Vec<u8> {
+    use lettre::message::header::ContentType;
+    use lettre::message::{Attachment, MultiPart, SinglePart};
+    let xlsx = std::fs::read(common::fixtures_dir().join("workbooks/01-PL1_SoYTe.xlsx")).unwrap();
+    let pdf = format!("%PDF-1.4\n% báo cáo lần {n}\n%%EOF\n").into_bytes();
+    lettre::Message::builder()
+        .from("Sở Y tế <so-y-te@langson.example>".parse().unwrap())
+        .to("alice@localhost".parse().unwrap())
+        .subject(format!("Báo cáo đánh giá giữa kỳ - Phụ lục I (lần {n})"))
+        .message_id(Some(format!("<bench-{n}@soyte.langson.example>")))
+        .date(std::time::SystemTime::from(common::time(NOW)))
+        // Our server's stamp, which intake takes as the arrival (in the campaign's window).
+        .raw_header(lettre::message::header::HeaderValue::new(
+            lettre::message::header::HeaderName::new_from_ascii_str("Received"),
+            "from mail.soyte.langson.example by mx.skhdt.langson.example; Thu, 05 Jul 2018 17:00:00 +0700".into(),
+        ))
+        .multipart(
+            MultiPart::mixed()
+                .singlepart(SinglePart::plain(
+                    "Kính gửi Sở KH&ĐT, gửi kèm báo cáo.".to_string(),
+                ))
+                .singlepart(
+                    Attachment::new("PL1_SoYTe.xlsx".into()).body(
+                        xlsx,
+                        ContentType::parse(
+                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        )
+                        .unwrap(),
+                    ),
+                )
+                .singlepart(
+                    Attachment::new(format!("Bao cao PL1 lan {n}.pdf"))
+                        .body(pdf, ContentType::parse("application/pdf").unwrap()),
+                ),
+        )
+        .unwrap()
+        .formatted()
+}
+
+/// The benchmark of issue 5 (not a timed test): from the end of an agency's message's
+/// delivery into the department's mailbox to its receipt being delivered into the agency's
+/// own mailbox, over 100 messages delivered one at a time with `intake run` (the release
+/// binary when built with --release) watching by IDLE and sending over SMTP with STARTTLS.
+/// Run it with `cargo test --release --test smtp -- --ignored --nocapture benchmark`.
+#[test]
+#[ignore = "a benchmark: run with --release --ignored --nocapture"]
+fn benchmark() {
+    let dc = Dovecot::start_with_users(&["so-y-te"]);
+    let relay = Smtp::start(&dc, SmtpMode::StartTls);
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(
+        dir.path(),
+        Some(imap_table(&dc)),
+        &smtp_table(&relay),
+        &[("max_per_address_per_hour", "1000")],
+    );
+    let daemon = Daemon::start(dir.path(), &config, NOW);
+    wait_for("the first pass", Duration::from_secs(20), || {
+        count(dir.path(), "SELECT count(*) FROM imap_sync") > 0
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let mut latencies = Vec::new();
+    for n in 0..100 {
+        let raw = numbered_submission(n);
+        dc.deliver(&raw);
+        let delivered = Instant::now();
+        let start = Instant::now();
+        while dc.count_new("so-y-te") <= n {
+            if start.elapsed() > Duration::from_secs(30) {
+                let outcomes: Vec<(String, String)> = db(dir.path())
+                    .prepare("SELECT outcome, coalesce(detail, '') FROM messages")
+                    .unwrap()
+                    .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .unwrap()
+                    .collect::<rusqlite::Result<_>>()
+                    .unwrap();
+                panic!("no receipt for message {n}: {outcomes:?}\n{}", daemon.log());
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        latencies.push(delivered.elapsed());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    latencies.sort();
+    let receipts = count(
+        dir.path(),
+        "SELECT count(*) FROM outbox WHERE kind = 'receipt' AND sent_at IS NOT NULL",
+    );
+    let versions = count(dir.path(), "SELECT count(*) FROM versions");
+    drop(daemon);
+    eprintln!(
+        "agency message delivered (LMTP done) → receipt in the agency's mailbox, 100 messages: p50 {:?}, p90 {:?}, p99 {:?}, max {:?} ({receipts} receipts sent, {versions} versions filed)",
+        latencies[49], latencies[89], latencies[98], latencies[99]
+    );
+    assert_eq!(receipts, 100);
+}
