@@ -30,7 +30,10 @@ pub fn doctor(config: &Config) -> Result<ExitCode> {
     verdicts.push(writable("Kho lưu (store)", &config.store_dir));
     verdicts.push(store_opens(&config.store_dir));
     verdicts.push(writable("Thư mục nộp tệp (drop)", &config.drop.path));
-    verdicts.push(writable("Hộp thư đi (outbox)", &config.outbox_dir));
+    match &config.outbox.smtp {
+        Some(smtp) => verdicts.push(smtp_server(smtp)),
+        None => verdicts.push(writable("Hộp thư đi (outbox)", &config.outbox_dir)),
+    }
     let mut failed = 0;
     for v in &verdicts {
         let mark = if v.ok { "✔" } else { "✘" };
@@ -63,6 +66,54 @@ fn writable(what: &str, dir: &Path) -> Verdict {
             detail: format!("{}: {e}", dir.display()),
             fix: Some("Tạo thư mục và cấp quyền ghi cho tài khoản chạy intake, hoặc đổi đường dẫn trong intake.toml.".into()),
         },
+    }
+}
+
+/// The submission server answers, its certificate is trusted and the login is accepted.
+fn smtp_server(smtp: &intake::config::smtp::Smtp) -> Verdict {
+    let check = format!("Máy chủ gửi thư smtp://{}:{}", smtp.host, smtp.port);
+    let fail = |detail: String, fix: &str| Verdict {
+        check: check.clone(),
+        ok: false,
+        detail,
+        fix: Some(fix.into()),
+    };
+    let transport = match intake::outbox::smtp::SmtpTransport::new(smtp) {
+        Ok(t) => t,
+        Err(e) => {
+            return fail(
+                e,
+                "Kiểm tra [outbox.smtp] trong intake.toml: mật khẩu (password_env / password_file) và ca_file.",
+            );
+        }
+    };
+    match transport.check() {
+        Ok(true) => Verdict {
+            check: check.clone(),
+            ok: true,
+            detail: format!(
+                "connected{}{}",
+                match smtp.security {
+                    intake::config::imap::Security::Tls => ", TLS",
+                    intake::config::imap::Security::StartTls => ", STARTTLS",
+                    intake::config::imap::Security::Plain => ", plaintext (loopback)",
+                },
+                if smtp.auth.is_some() {
+                    ", login accepted"
+                } else {
+                    ""
+                }
+            ),
+            fix: None,
+        },
+        Ok(false) => fail(
+            "the server did not answer as an SMTP server".into(),
+            "Kiểm tra host và port; cổng gửi thư thường là 587 (STARTTLS) hoặc 465 (TLS).",
+        ),
+        Err(e) => fail(
+            e,
+            "Kiểm tra host, port, security, chứng chỉ (ca_file), tài khoản và mật khẩu gửi thư.",
+        ),
     }
 }
 

@@ -648,6 +648,23 @@ fn remind(
         "{}",
         intake::report::reminder_table(&planned, config.timezone, now)
     );
+    let history: Vec<_> = store
+        .reminder_log()?
+        .into_iter()
+        .filter(|h| agency.is_none_or(|a| h.1 == a))
+        .collect();
+    if agency.is_some() && !history.is_empty() {
+        print!(
+            "{}",
+            intake::report::reminder_history(&history, config.timezone)
+        );
+    } else if !history.is_empty() {
+        let sent = history.iter().filter(|h| h.4 == "queued").count();
+        println!(
+            "Đến nay: {sent} thư nhắc đã xếp gửi, {} bước đã bỏ qua (chi tiết từng đơn vị: intake remind --dry-run --agency MÃ).",
+            history.len() - sent
+        );
+    }
     match queued {
         None => println!("Chạy thử: chưa gửi gì. Bỏ --dry-run để gửi các thư nhắc đến hạn."),
         Some(r) => println!(
@@ -723,10 +740,36 @@ fn demo(
         .iter()
         .map(|(k, n)| format!("{}: {n}", intake::report::event_vi(k)))
         .collect();
+    let by_kind: Vec<String> = worker
+        .store()
+        .sent_by_kind()?
+        .iter()
+        .map(|(kind, n)| {
+            let what = match kind.as_str() {
+                "receipt" => "biên nhận",
+                "reminder" => "thư nhắc (kèm biểu mẫu trống)",
+                "digest" => "thư tổng hợp cho cán bộ",
+                other => other,
+            };
+            format!("{n} {what}")
+        })
+        .collect();
+    if outcomes.is_empty() {
+        println!("Đã xử lý {} thư/tệp.", report.taken());
+    } else {
+        println!(
+            "Đã xử lý {} thư/tệp — {}.",
+            report.taken(),
+            outcomes.join("; ")
+        );
+    }
     println!(
-        "Đã xử lý {} thư/tệp — {}. Biên nhận đã ghi: {sent}.",
-        report.taken(),
-        outcomes.join("; ")
+        "Thư đã gửi lần này: {sent}; hộp thư đi đến nay: {}.",
+        if by_kind.is_empty() {
+            "chưa có thư".to_string()
+        } else {
+            by_kind.join(", ")
+        }
     );
     println!(
         "Kho lưu (cây thư mục theo đợt/đơn vị/báo cáo): {}",
@@ -737,8 +780,15 @@ fn demo(
         config.store_dir.join("intake.sqlite").display()
     );
     println!(
-        "Hộp thư đi (biên nhận .eml): {}",
+        "Hộp thư đi (biên nhận, thư nhắc, thư tổng hợp; .eml): {}",
         config.outbox_dir.display()
+    );
+    println!(
+        "Lịch nhắc: intake --now {} remind --dry-run",
+        clock
+            .now()
+            .with_timezone(&config.timezone)
+            .format("%Y-%m-%dT%H:%M:%S%:z")
     );
     println!("Hộp thư (Maildir): {}", config.mailbox.path.display());
     Ok(ExitCode::SUCCESS)

@@ -284,3 +284,46 @@ pub fn reminder_table(
     }
     format!("{t}\n")
 }
+
+/// Reminder steps already decided, for one agency: when each was due, sent or skipped.
+#[allow(clippy::type_complexity)] // the store's plain rows
+pub fn reminder_history(
+    rows: &[(
+        String,
+        String,
+        i32,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+    )],
+    tz: chrono_tz::Tz,
+) -> String {
+    let local = |s: &str| {
+        DateTime::parse_from_rfc3339(s)
+            .map(|t| t.with_timezone(&tz).format("%H:%M %d/%m/%Y").to_string())
+            .unwrap_or_else(|_| s.to_string())
+    };
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Disabled);
+    t.set_header(vec!["Đợt", "Đơn vị", "Bước (ngày)", "Đến hạn", "Kết quả"]);
+    for (campaign, agency, step, due, outcome, reason, sent) in rows {
+        let result = match (outcome.as_str(), reason.as_deref(), sent) {
+            ("queued", _, Some(at)) => format!("đã gửi lúc {}", local(at)),
+            ("queued", _, None) => "đang chờ gửi (hoặc đã huỷ)".to_string(),
+            (_, Some("superseded"), _) => "bỏ qua (đã lỡ, có bước sau)".to_string(),
+            (_, Some("stale"), _) => "bỏ qua (quá muộn)".to_string(),
+            (_, Some("no-address"), _) => "bỏ qua (không có địa chỉ thư)".to_string(),
+            (o, _, _) => o.to_string(),
+        };
+        t.add_row(vec![
+            campaign.clone(),
+            agency.clone(),
+            format!("{step:+}"),
+            local(due),
+            result,
+        ]);
+    }
+    format!("{t}\n")
+}

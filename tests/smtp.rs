@@ -620,6 +620,31 @@ fn the_reminder_schedule_run_across_a_moved_clock_sends_each_step_once() {
         "SELECT count(DISTINCT campaign || agency || step) FROM reminders",
     );
     assert_eq!(decided, distinct);
+    // One staff digest per working day intake ran on (3, 4, 5, 6 and 12 July), never twice,
+    // none on the Saturday or when the clock went back.
+    let digests: Vec<String> = dc
+        .fetch_all("thqh")
+        .iter()
+        .filter_map(|raw| {
+            MessageParser::default()
+                .parse(raw)?
+                .subject()
+                .map(str::to_string)
+        })
+        .collect();
+    assert_eq!(digests.len(), 5, "{digests:?}");
+    for day in [
+        "03/07/2018",
+        "04/07/2018",
+        "05/07/2018",
+        "06/07/2018",
+        "12/07/2018",
+    ] {
+        assert!(
+            digests.iter().any(|s| s.contains(day)),
+            "{day}: {digests:?}"
+        );
+    }
     // The relay took each sent mail once: no repeats across the runs.
     let taken: std::collections::HashSet<String> = relay
         .accepted()
@@ -730,4 +755,33 @@ fn benchmark() {
         latencies[49], latencies[89], latencies[98], latencies[99]
     );
     assert_eq!(receipts, 100);
+}
+
+#[test]
+fn doctor_checks_the_submission_server_and_its_login() {
+    let dc = Dovecot::start();
+    let relay = Smtp::start(&dc, SmtpMode::StartTls);
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), None, &smtp_table(&relay), &[]);
+    let out = intake(dir.path(), &config, &["doctor"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains(&format!(
+            "✔ Máy chủ gửi thư smtp://127.0.0.1:{}",
+            relay.port
+        )),
+        "{text}"
+    );
+    assert!(text.contains("STARTTLS, login accepted"), "{text}");
+
+    std::fs::write(&relay.password_file, "wrong\n").unwrap();
+    let out = intake(dir.path(), &config, &["doctor"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("✘ Máy chủ gửi thư"), "{text}");
+    assert!(
+        text.contains("535"),
+        "the server's refusal is shown: {text}"
+    );
 }

@@ -281,6 +281,15 @@ impl Store {
         Ok(c)
     }
 
+    /// Mail sent, by kind (`receipt`, `reminder`, `digest`).
+    pub fn sent_by_kind(&self) -> Result<Vec<(String, u32)>> {
+        self.query_rows(
+            "SELECT kind, count(*) FROM outbox WHERE sent_at IS NOT NULL GROUP BY kind ORDER BY kind DESC",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+    }
+
     /// Reminder steps already decided for an agency in a campaign.
     pub fn reminder_steps(&self, campaign: &str, agency: &str) -> Result<HashSet<i32>> {
         Ok(self
