@@ -20,7 +20,7 @@ use crate::clock::Clock;
 use crate::config::{Config, WatchMode};
 use crate::ingest::{self, PassReport};
 use crate::notices::{self, NoticeReport};
-use crate::outbox::{self, Transport};
+use crate::outbox::{self, Outbox, TransportError};
 use crate::source::Source;
 use crate::source::drop::DropFolder;
 use crate::source::imap::{ImapSource, ImapWatcher};
@@ -45,7 +45,7 @@ pub enum DaemonError {
     Store(#[from] StoreError),
     /// The mail transport cannot be set up (a missing password, an unreadable CA file).
     #[error("the outbox cannot send: {0}")]
-    Transport(String),
+    Transport(#[from] TransportError),
 }
 
 /// The ingest worker's state: the store, the sources and what reads workbooks.
@@ -57,7 +57,7 @@ pub struct Worker {
     mailbox: Box<dyn Source + Send>,
     drop: DropFolder,
     failures: ingest::Failures,
-    transport: Option<Box<dyn Transport + Send>>,
+    outbox: Option<Outbox>,
 }
 
 impl Worker {
@@ -99,7 +99,7 @@ impl Worker {
             mailbox,
             drop,
             failures: ingest::Failures::default(),
-            transport: None,
+            outbox: None,
         })
     }
 
@@ -121,11 +121,11 @@ impl Worker {
     /// [`Worker::ingest`], then one round of sending; returns the mails sent.
     pub fn pass(&mut self) -> Result<(PassReport, usize), DaemonError> {
         let (report, _) = self.ingest()?;
-        if self.transport.is_none() {
-            self.transport = Some(outbox::transport(&self.config).map_err(DaemonError::Transport)?);
+        if self.outbox.is_none() {
+            self.outbox = Some(Outbox::new(outbox::transport(&self.config)?));
         }
-        let transport = self.transport.as_deref_mut().expect("set above");
-        let sent = outbox::drain(&self.config, &self.store, transport, &self.clock)?;
+        let outbox = self.outbox.as_mut().expect("set above");
+        let sent = outbox.drain(&self.config, &self.store, &self.clock, &|| false)?;
         Ok((report, sent.sent))
     }
 
@@ -183,63 +183,79 @@ impl Worker {
 pub struct MailSender {
     config: Config,
     store: Store,
-    transport: Box<dyn Transport + Send>,
+    outbox: Outbox,
     clock: Clock,
 }
 
 impl MailSender {
     /// A sender on its own connection to the worker's store.
     pub fn open(config: Config, worker: &Worker) -> Result<MailSender, DaemonError> {
-        let transport = outbox::transport(&config).map_err(DaemonError::Transport)?;
+        let outbox = Outbox::new(outbox::transport(&config)?);
         Ok(MailSender {
             store: worker.store.another_connection()?,
             clock: worker.clock,
             config,
-            transport,
+            outbox,
         })
     }
 
-    /// Sends until told to stop.
+    /// Sends until told to stop; a stop is heeded between mails.
     pub fn serve(mut self, rx: mpsc::Receiver<Signal>) {
-        let mut down = 0u32;
-        info!(via = %self.transport.describe(), "mail sender running");
-        loop {
-            let wait = match outbox::drain(
-                &self.config,
-                &self.store,
-                &mut *self.transport,
-                &self.clock,
-            ) {
-                Ok(r) => {
-                    if let Some(why) = &r.server_down {
-                        down += 1;
-                        let wait = outbox::backoff(&self.config.outbox.retry, down);
-                        warn!(error = %why, retry_in = ?wait, "mail server unreachable; mail waits in the outbox");
-                        wait
-                    } else {
-                        down = 0;
-                        self.until_next_retry()
+        info!(via = %self.outbox.describe(), "mail sender running");
+        let stopped = std::cell::Cell::new(false);
+        let stop = || {
+            if !stopped.get() {
+                while let Ok(s) = rx.try_recv() {
+                    if s == Signal::Stop {
+                        stopped.set(true);
                     }
                 }
+            }
+            stopped.get()
+        };
+        // While the server is unusable, wakes are not heeded before the backoff has passed.
+        let mut not_before = std::time::Instant::now();
+        loop {
+            let wait = match self
+                .outbox
+                .drain(&self.config, &self.store, &self.clock, &stop)
+            {
+                Ok(r) => match &r.server_down {
+                    Some(why) => {
+                        let wait =
+                            outbox::backoff(&self.config.outbox.retry, self.outbox.down_rounds());
+                        warn!(error = %why, retry_in = ?wait, "mail server unusable; mail waits in the outbox");
+                        not_before = std::time::Instant::now() + wait;
+                        wait
+                    }
+                    None => self.until_next_retry(r.held > 0),
+                },
                 Err(e) => {
                     error!(error = %e, "sending failed; retrying");
                     self.config.outbox.retry.first
                 }
             };
-            match rx.recv_timeout(wait) {
-                Ok(Signal::Stop) | Err(mpsc::RecvTimeoutError::Disconnected) => return,
-                Ok(Signal::Wake) | Err(mpsc::RecvTimeoutError::Timeout) => {}
+            if stopped.get() {
+                return;
             }
-            while let Ok(s) = rx.try_recv() {
-                if s == Signal::Stop {
-                    return;
+            let deadline = std::time::Instant::now() + wait;
+            loop {
+                let left = deadline.saturating_duration_since(std::time::Instant::now());
+                match rx.recv_timeout(left) {
+                    Ok(Signal::Stop) | Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                    Ok(Signal::Wake) if std::time::Instant::now() < not_before => continue,
+                    Ok(Signal::Wake) | Err(mpsc::RecvTimeoutError::Timeout) => break,
                 }
             }
         }
     }
 
-    fn until_next_retry(&self) -> Duration {
+    fn until_next_retry(&self, held: bool) -> Duration {
+        // Held reminders are looked at again each minute, to go when the office opens.
         let most = Duration::from_secs(60);
+        if held {
+            return most;
+        }
         match self.store.next_retry() {
             Ok(Some(at)) => (at - self.clock.now())
                 .to_std()

@@ -82,7 +82,7 @@ fn smtp_server(smtp: &intake::config::smtp::Smtp) -> Verdict {
         Ok(t) => t,
         Err(e) => {
             return fail(
-                e,
+                e.to_string(),
                 "Kiểm tra [outbox.smtp] trong intake.toml: mật khẩu (password_env / password_file) và ca_file.",
             );
         }

@@ -164,7 +164,8 @@ enum Command {
     /// drop folder and the outbox. Exit 0 when every check passes.
     Doctor,
     /// Shows the reminder schedule of every agency that still owes something, and queues and
-    /// sends the reminders and digest due now (what the daemon does by itself).
+    /// sends the reminders and digest due now. The daemon does this by itself; while it runs,
+    /// only `--dry-run` works here (the store is the daemon's).
     Remind {
         /// Only show what would be sent now and when the rest is due; change nothing.
         #[arg(long)]
@@ -176,6 +177,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Mail that did not go: list it, or queue it again once the cause is fixed.
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
     /// Checks the configuration and prints what it sets up; renders every mail template
     /// against sample data.
     CheckConfig,
@@ -193,6 +197,25 @@ enum ExportWhat {
     Status,
     /// The values of each agency's latest accepted version, per form and column.
     Consolidated,
+}
+
+#[derive(Subcommand)]
+enum OutboxCommand {
+    /// Lists mail refused, given up or still being retried, with the server's answer.
+    List {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Queues mail that was refused or given up again (after the address, password or
+    /// server was fixed): one row, or all of them.
+    Retry {
+        /// The outbox row (as `intake outbox list` shows it).
+        id: Option<i64>,
+        /// Every refused or given-up mail.
+        #[arg(long, conflicts_with = "id")]
+        all: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -291,7 +314,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&status)?);
             } else {
-                print!("{}", intake::report::status_table(&status, clock.now()));
+                print!(
+                    "{}",
+                    intake::report::status_table(&status, clock.now(), config.timezone)
+                );
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -479,11 +505,55 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 reason.as_deref(),
                 clock.now(),
             )?;
+            let reopened = intake::notices::reopen_after_extension(
+                &config,
+                &store,
+                campaign,
+                &agency,
+                until,
+                clock.now(),
+            )?;
             println!(
-                "Đã gia hạn cho đơn vị {agency} đến {} (đợt {}).",
+                "Đã gia hạn cho đơn vị {agency} đến {} (đợt {}); lịch nhắc theo hạn mới: {reopened} bước sẽ được nhắc lại.",
                 until.format("%H:%M ngày %d/%m/%Y"),
                 campaign.id
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Outbox(OutboxCommand::List { json }) => {
+            let store = Store::open_read(&config.store_dir)?;
+            let rows = store.undelivered(None)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else if rows.is_empty() {
+                println!("Không có thư nào chưa gửi được.");
+            } else {
+                for u in &rows {
+                    println!(
+                        "{:>6}  {}  → {}  ({} lần thử{})\n        {}",
+                        u.id,
+                        u.subject,
+                        u.to,
+                        u.attempts,
+                        if u.failed_at.is_some() {
+                            ", KHÔNG GỬI ĐƯỢC"
+                        } else {
+                            ", đang thử lại"
+                        },
+                        u.error.as_deref().unwrap_or("")
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Outbox(OutboxCommand::Retry { id, all }) => {
+            if id.is_none() && !all {
+                bail!("name the outbox row to queue again, or give --all");
+            }
+            let store = Store::open(&config.store_dir)?;
+            let n = store.requeue(id)?;
+            let sent = send_now(&config, &store, &clock)?;
+            println!("Đã xếp lại {n} thư vào hộp thư đi; đã gửi {sent}.");
             Ok(ExitCode::SUCCESS)
         }
         Command::Remind {
@@ -493,12 +563,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
         } => remind(&config, &clock, dry_run, agency.as_deref(), json),
         Command::CheckConfig => {
             let mut broken = 0;
-            for (file, result) in intake::templates::check(&config) {
+            for (_, result) in intake::templates::check(&config) {
                 if let Err(e) = result {
                     eprintln!("intake: {e}");
                     broken += 1;
                 }
-                let _ = file;
             }
             if broken > 0 {
                 eprintln!(
@@ -545,7 +614,10 @@ fn run_daemon(config: Config, clock: Clock, once: bool) -> Result<ExitCode> {
     let inspector = inspector(&config)?;
     let mut worker = Worker::open(config.clone(), inspector, clock)?;
     if once {
-        let (report, sent) = worker.pass()?;
+        let (report, sent) = worker.pass().map_err(|e| match e {
+            daemon::DaemonError::Transport(t) => transport_error(&config, t),
+            other => other.into(),
+        })?;
         eprintln!(
             "intake: {} item(s) taken in {:?}, {} recovered, {sent} receipt(s) written",
             report.taken(),
@@ -577,7 +649,10 @@ fn run_daemon(config: Config, clock: Clock, once: bool) -> Result<ExitCode> {
         tracing::info!("stopping after the current batch");
         let _ = stopper.send(Signal::Stop);
     });
-    let sender = daemon::MailSender::open(config.clone(), &worker)?;
+    let sender = daemon::MailSender::open(config.clone(), &worker).map_err(|e| match e {
+        daemon::DaemonError::Transport(t) => transport_error(&config, t),
+        other => other.into(),
+    })?;
     let (mail_tx, mail_rx) = std::sync::mpsc::channel();
     tracing::info!(mailbox = %config.mailbox.describe(), drop = %config.drop.path.display(), store = %config.store_dir.display(), "intake running");
     let mail = std::thread::spawn(move || sender.serve(mail_rx));
@@ -587,7 +662,9 @@ fn run_daemon(config: Config, clock: Clock, once: bool) -> Result<ExitCode> {
         .join()
         .map_err(|_| anyhow::anyhow!("the ingest worker panicked"));
     let _ = stop_mail.send(Signal::Stop);
-    let _ = mail.join();
+    if mail.join().is_err() {
+        tracing::error!("the mail sender panicked; queued mail waits for the next start");
+    }
     drop(runtime);
     result??;
     Ok(ExitCode::SUCCESS)
@@ -595,9 +672,25 @@ fn run_daemon(config: Config, clock: Clock, once: bool) -> Result<ExitCode> {
 
 /// One round of sending with the configured transport; the mails sent.
 fn send_now(config: &Config, store: &Store, clock: &Clock) -> Result<usize> {
-    let mut transport = intake::outbox::transport(config)
-        .map_err(|e| anyhow::anyhow!("the outbox cannot send: {e}"))?;
-    Ok(intake::outbox::drain(config, store, &mut *transport, clock)?.sent)
+    let transport = intake::outbox::transport(config).map_err(|e| transport_error(config, e))?;
+    let r = intake::outbox::Outbox::new(transport).drain(config, store, clock, &|| false)?;
+    if let Some(why) = &r.server_down {
+        eprintln!(
+            "intake: the mail server cannot be used now ({why}); the mail waits in the outbox"
+        );
+    }
+    Ok(r.sent)
+}
+
+/// A transport that cannot be set up is a configuration problem (exit code 2).
+fn transport_error(config: &Config, e: intake::outbox::TransportError) -> anyhow::Error {
+    intake::config::ConfigError {
+        file: config.origin.display().to_string(),
+        key: "outbox.smtp".into(),
+        problem: e.to_string(),
+        fix: "check [outbox.smtp]: the password's environment variable or file, and ca_file".into(),
+    }
+    .into()
 }
 
 fn remind(
@@ -651,7 +744,7 @@ fn remind(
     let history: Vec<_> = store
         .reminder_log()?
         .into_iter()
-        .filter(|h| agency.is_none_or(|a| h.1 == a))
+        .filter(|h| agency.is_none_or(|a| h.agency == a))
         .collect();
     if agency.is_some() && !history.is_empty() {
         print!(
@@ -659,7 +752,7 @@ fn remind(
             intake::report::reminder_history(&history, config.timezone)
         );
     } else if !history.is_empty() {
-        let sent = history.iter().filter(|h| h.4 == "queued").count();
+        let sent = history.iter().filter(|h| h.outcome == "queued").count();
         println!(
             "Đến nay: {sent} thư nhắc đã xếp gửi, {} bước đã bỏ qua (chi tiết từng đơn vị: intake remind --dry-run --agency MÃ).",
             history.len() - sent
@@ -730,7 +823,10 @@ fn demo(
     let mut worker = Worker::open(config.clone(), inspector, clock)?;
     let (report, sent) = worker.pass()?;
     let status = query::status(worker.store(), &config, clock.now())?;
-    print!("{}", intake::report::status_table(&status, clock.now()));
+    print!(
+        "{}",
+        intake::report::status_table(&status, clock.now(), config.timezone)
+    );
     println!(
         "Thư mẫu đã chuyển vào hộp thư: {delivered} (trong {})",
         dir.display()

@@ -221,6 +221,13 @@ fn queue_reminder(
     let Some(agency) = c.agencies.iter().find(|a| a.code == p.agency) else {
         return Ok(());
     };
+    // Inside the transaction: a step decided meanwhile (by another run) is not queued again.
+    if store
+        .reminder_steps(&c.id, &agency.code)?
+        .contains(&p.step.days)
+    {
+        return Ok(());
+    }
     let cs = status.campaigns.iter().find(|s| s.id == c.id);
     let excused = excused(config, store)?;
     let owes = cs
@@ -282,6 +289,16 @@ fn queue_reminder(
         }
         missing.push(owed);
     }
+    // A reminder of an earlier step still waiting (the server was down) is replaced by this one.
+    store.cancel_waiting_reminders(
+        &c.id,
+        &agency.code,
+        &format!(
+            "cancelled: superseded by the reminder of step {:+}",
+            p.step.days
+        ),
+        now,
+    )?;
     let id = store.queue_mail(
         &NewMail {
             kind: "reminder",
@@ -456,6 +473,10 @@ fn digest(
         .render_or_default(TemplateKind::Digest, &ctx);
     store.begin()?;
     let queued = (|| {
+        store.cancel_waiting_digests(
+            &format!("cancelled: superseded by the digest of {day}"),
+            now,
+        )?;
         let id = store.queue_mail(
             &NewMail {
                 kind: "digest",
@@ -556,7 +577,9 @@ pub fn digest_context(
     let parse = |s: &str| DateTime::parse_from_rfc3339(s).unwrap_or_default();
     let new_invalid = store
         .query_rows(
-            "SELECT v.campaign, v.agency, v.deliverable, v.version, v.received_at, v.message, (SELECT coalesce(sum(errors), 0) FROM files f WHERE f.message = v.message AND f.deliverable = v.deliverable AND f.version = v.version) FROM versions v WHERE v.state = 'invalid' ORDER BY v.received_at",
+            // Filed since the last digest (by when intake took it, not when it arrived: a
+            // backlog taken after downtime counts), and still the latest version.
+            "SELECT v.campaign, v.agency, v.deliverable, v.version, m.processed_at, v.message, (SELECT coalesce(sum(errors), 0) FROM files f WHERE f.message = v.message AND f.deliverable = v.deliverable AND f.version = v.version) FROM versions v JOIN messages m ON m.id = v.message WHERE v.state = 'invalid' AND NOT EXISTS (SELECT 1 FROM versions w WHERE w.campaign = v.campaign AND w.agency = v.agency AND w.deliverable = v.deliverable AND w.version > v.version) ORDER BY v.message",
             [],
             |r| {
                 Ok((
@@ -628,4 +651,23 @@ pub fn digest_context(
         quarantined,
         failed_mail,
     })
+}
+
+/// After an extension: forgets the agency's reminder steps that fall after `now` under its new
+/// deadline, so that they go again before it (a step already past stays decided).
+pub fn reopen_after_extension(
+    config: &Config,
+    store: &Store,
+    campaign: &Campaign,
+    agency: &str,
+    until: DateTime<FixedOffset>,
+    now: DateTime<FixedOffset>,
+) -> Result<usize> {
+    let ahead: Vec<i32> =
+        reminder::schedule(&campaign.reminders, &config.office, config.timezone, until)
+            .into_iter()
+            .filter(|s| s.due_at > now)
+            .map(|s| s.days)
+            .collect();
+    store.reopen_reminder_steps(&campaign.id, agency, &ahead)
 }

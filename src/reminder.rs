@@ -44,7 +44,8 @@ pub fn schedule(
     deadline: DateTime<FixedOffset>,
 ) -> Vec<Step> {
     let last = crate::letters::last_day(deadline, tz);
-    let at = reminders.at.clamp(office.opens, office.closes);
+    // Checked against office hours when the configuration is read.
+    let at = reminders.at;
     reminders
         .days
         .iter()
@@ -72,8 +73,14 @@ fn local(
     day: NaiveDate,
     at: chrono::NaiveTime,
 ) -> Option<DateTime<FixedOffset>> {
-    tz.from_local_datetime(&day.and_time(at))
+    // In a zone with daylight saving, a time in the spring gap is taken an hour later.
+    let local = day.and_time(at);
+    tz.from_local_datetime(&local)
         .earliest()
+        .or_else(|| {
+            tz.from_local_datetime(&(local + chrono::TimeDelta::hours(1)))
+                .earliest()
+        })
         .map(|d| d.fixed_offset())
 }
 

@@ -58,7 +58,7 @@ fn pct(n: u32, of: u32) -> String {
 }
 
 /// The status of every campaign as text.
-pub fn status_table(status: &Status, now: DateTime<FixedOffset>) -> String {
+pub fn status_table(status: &Status, now: DateTime<FixedOffset>, tz: chrono_tz::Tz) -> String {
     let mut out = String::new();
     if let Some(m) = &status.mailbox {
         let since = DateTime::parse_from_rfc3339(&m.since)
@@ -95,7 +95,7 @@ pub fn status_table(status: &Status, now: DateTime<FixedOffset>) -> String {
                 (None, Some(next)) => format!(
                     "thử lại lúc {}",
                     DateTime::parse_from_rfc3339(next)
-                        .map(|t| t.format("%H:%M %d/%m/%Y").to_string())
+                        .map(|t| t.with_timezone(&tz).format("%H:%M %d/%m/%Y").to_string())
                         .unwrap_or_default()
                 ),
                 (None, None) => "chờ gửi".to_string(),
@@ -286,19 +286,7 @@ pub fn reminder_table(
 }
 
 /// Reminder steps already decided, for one agency: when each was due, sent or skipped.
-#[allow(clippy::type_complexity)] // the store's plain rows
-pub fn reminder_history(
-    rows: &[(
-        String,
-        String,
-        i32,
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-    )],
-    tz: chrono_tz::Tz,
-) -> String {
+pub fn reminder_history(rows: &[crate::store::mail::ReminderRecord], tz: chrono_tz::Tz) -> String {
     let local = |s: &str| {
         DateTime::parse_from_rfc3339(s)
             .map(|t| t.with_timezone(&tz).format("%H:%M %d/%m/%Y").to_string())
@@ -308,20 +296,26 @@ pub fn reminder_history(
     t.load_preset(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Disabled);
     t.set_header(vec!["Đợt", "Đơn vị", "Bước (ngày)", "Đến hạn", "Kết quả"]);
-    for (campaign, agency, step, due, outcome, reason, sent) in rows {
-        let result = match (outcome.as_str(), reason.as_deref(), sent) {
+    for h in rows {
+        let result = match (h.outcome.as_str(), h.reason.as_deref(), &h.sent_at) {
             ("queued", _, Some(at)) => format!("đã gửi lúc {}", local(at)),
-            ("queued", _, None) => "đang chờ gửi (hoặc đã huỷ)".to_string(),
+            ("queued", _, None) => match &h.failed {
+                Some(why) if why.starts_with("cancelled:") => {
+                    format!("đã huỷ ({})", why.trim_start_matches("cancelled: "))
+                }
+                Some(why) => format!("không gửi được: {why}"),
+                None => "đang chờ gửi".to_string(),
+            },
             (_, Some("superseded"), _) => "bỏ qua (đã lỡ, có bước sau)".to_string(),
             (_, Some("stale"), _) => "bỏ qua (quá muộn)".to_string(),
             (_, Some("no-address"), _) => "bỏ qua (không có địa chỉ thư)".to_string(),
             (o, _, _) => o.to_string(),
         };
         t.add_row(vec![
-            campaign.clone(),
-            agency.clone(),
-            format!("{step:+}"),
-            local(due),
+            h.campaign.clone(),
+            h.agency.clone(),
+            format!("{:+}", h.step),
+            local(&h.due_at),
             result,
         ]);
     }

@@ -5,7 +5,8 @@
 //! context of plain values. A rendered template's first line is `Tiêu đề: <subject>`; the rest,
 //! after one blank line, is the body. Templates are compiled when the configuration is
 //! loaded, so a syntax error is a configuration error naming the file and line; undefined
-//! variables are errors too (semi-strict), so a misspelt name is caught by `intake
+//! variables are errors too (strict: every context field is always present, null when it does
+//! not apply, so a misspelt name is an error even in a condition), caught by `intake
 //! check-config`, which renders each template against sample data ([`check`]). At run time a
 //! template that fails on some rarely taken branch never leaves a mail unwritten:
 //! [`Templates::render_or_default`] logs the error and falls back to the shipped template.
@@ -89,7 +90,7 @@ impl Templates {
     /// Compiles `(kind, file as shown to people, text)` for every kind.
     pub fn parse(sources: Vec<(TemplateKind, String, String)>) -> Result<Templates, TemplateError> {
         let mut env = Environment::new();
-        env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_syntax(
             minijinja::syntax::SyntaxConfig::builder()
                 .trim_blocks(true)
@@ -913,6 +914,21 @@ mod tests {
             "{}",
             r.body
         );
+    }
+
+    #[test]
+    fn a_misspelt_name_in_a_condition_is_caught() {
+        let reminder_text = SHIPPED[1]
+            .1
+            .replacen("{% if extension %}", "{% if extention %}", 1);
+        assert_ne!(reminder_text, SHIPPED[1].1);
+        let config = edited(TemplateKind::Reminder, &reminder_text);
+        let failed: Vec<_> = check(&config)
+            .into_iter()
+            .filter_map(|(file, r)| r.err().map(|e| (file, e)))
+            .collect();
+        assert!(!failed.is_empty());
+        assert_eq!(failed[0].1.line, Some(line_of(&reminder_text, "extention")));
     }
 
     #[test]

@@ -537,11 +537,15 @@ fn the_reminder_schedule_run_across_a_moved_clock_sends_each_step_once() {
         "no step on 5 July"
     );
 
-    // Staff extend one agency to the end of 13 July and excuse another from everything.
+    // On 5 July staff extend one agency to the end of 13 July and excuse another from
+    // everything. The extended agency's steps that now fall after 5 July go again, on the
+    // new schedule (its -5 step moves to Friday 6 July).
     intake_ok(
         d,
         &config,
         &[
+            "--now",
+            "2018-07-05T10:00:00+07:00",
             "extend",
             "--agency",
             &extended,
@@ -568,10 +572,11 @@ fn the_reminder_schedule_run_across_a_moved_clock_sends_each_step_once() {
     }
     // Saturday 7 July is no working day; the -2 step went on Friday 6 July.
     assert_eq!(queued(&remind("2018-07-07T09:00:00+07:00")), 0);
-    // Friday 6 July, though, is past: the -2 step is the latest due and still useful.
+    // Friday 6 July, though, is past: the -2 step is the latest due and still useful; the
+    // extended agency gets its -5 step of the new schedule.
     assert_eq!(
         queued(&remind("2018-07-06T09:00:00+07:00")) as usize,
-        owing.len() - 2
+        owing.len() - 1
     );
     // The clock goes back: nothing is sent again.
     assert_eq!(queued(&remind("2018-07-04T09:00:00+07:00")), 0);
@@ -585,14 +590,15 @@ fn the_reminder_schedule_run_across_a_moved_clock_sends_each_step_once() {
     let by_user = reminders_by_user(&dc, &users);
     for code in &owing {
         let got = &by_user[code];
-        let want = if *code == exempted {
-            1
-        } else if *code == extended {
-            2
-        } else {
-            3
-        };
+        let want = if *code == exempted { 1 } else { 3 };
         assert_eq!(got.len(), want, "{code}: {got:?}");
+    }
+    // The extended agency's last two reminders are on its own deadline.
+    for raw in dc.fetch_all(&extended).iter().rev().take(2) {
+        let m = MessageParser::default().parse(raw).unwrap();
+        let body = m.body_text(0).unwrap();
+        assert!(body.contains("gia hạn"), "{body}");
+        assert!(body.contains("14/07/2018"), "{body}");
     }
     for code in &complete {
         assert!(

@@ -230,6 +230,13 @@ pub fn parse_files(
                 Some(s) => super::schedule::time_of_day("digest.at", s).map_err(problem)?,
                 None => office.opens,
             };
+            if at_time < office.opens || at_time >= office.closes {
+                return Err(at(
+                    "digest.at",
+                    "is outside office hours, so the digest would never go",
+                    "give a time between office.opens and office.closes",
+                ));
+            }
             Some(super::schedule::Digest { to, at: at_time })
         }
     };
@@ -298,6 +305,16 @@ pub fn parse_files(
                 &format!("campaigns[{i}]"),
                 &format!("campaign id \"{}\" is used twice", campaign.id),
                 "give each campaign file its own id",
+            ));
+        }
+        if !campaign.reminders.days.is_empty()
+            && (campaign.reminders.at < office.opens || campaign.reminders.at >= office.closes)
+        {
+            return Err(err(
+                rel,
+                "reminders.at",
+                "is outside office hours ([office] of the main file), so no reminder would go then",
+                "give a time between office.opens and office.closes, e.g. at = \"08:00\"",
             ));
         }
         campaigns.push(campaign);

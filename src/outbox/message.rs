@@ -12,6 +12,12 @@ use lettre::message::{Attachment, Mailbox, Mailboxes, MultiPart, SinglePart};
 use crate::config::Config;
 use crate::store::mail::Queued;
 
+/// The Message-ID (without brackets) of outbox row `id`: its kind, its row and the store's
+/// instance, so that it is the same at every attempt and never repeats another store's.
+pub fn message_id(kind: &str, id: i64, instance: &str, domain: &str) -> String {
+    format!("{kind}-{id}.{instance}@{domain}")
+}
+
 /// Why a queued mail cannot be made into a message (it never will be: staff must look).
 #[derive(Debug, thiserror::Error)]
 #[error("cannot build mail {id}: {reason}")]
@@ -24,7 +30,12 @@ pub struct BuildError {
 
 /// Builds the RFC 5322 message for a queued mail; `attachments` are the files' bytes, in
 /// the order of `q.attachments`.
-pub fn build(config: &Config, q: &Queued, attachments: &[Vec<u8>]) -> Result<Message, BuildError> {
+pub fn build(
+    config: &Config,
+    q: &Queued,
+    attachments: &[Vec<u8>],
+    instance: &str,
+) -> Result<Message, BuildError> {
     let bad = |reason: String| BuildError { id: q.id, reason };
     let from: Mailbox = config
         .department
@@ -55,7 +66,10 @@ pub fn build(config: &Config, q: &Queued, attachments: &[Vec<u8>]) -> Result<Mes
         .subject(q.subject.clone())
         .date(std::time::SystemTime::from(q.created_at))
         // The same queued mail always has the same Message-ID, so a repeat is recognisable.
-        .message_id(Some(format!("<{}-{}@{}>", q.kind, q.id, domain)))
+        .message_id(Some(format!(
+            "<{}>",
+            message_id(&q.kind, q.id, instance, domain)
+        )))
         .raw_header(HeaderValue::new(
             HeaderName::new_from_ascii_str("Auto-Submitted"),
             auto.into(),

@@ -37,6 +37,31 @@ pub struct Queued {
     pub attachments: Vec<(String, String, String)>,
     /// Attempts made so far.
     pub attempts: u32,
+    /// The agency it is for, if any.
+    pub agency: Option<String>,
+    /// The message it answers, if any.
+    pub message: Option<i64>,
+}
+
+/// A reminder step as decided, for `intake remind` and the board.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ReminderRecord {
+    /// Campaign id.
+    pub campaign: String,
+    /// Agency code.
+    pub agency: String,
+    /// Days from the last day of submission.
+    pub step: i32,
+    /// When it was due.
+    pub due_at: String,
+    /// `queued` or `skipped`.
+    pub outcome: String,
+    /// Why it was skipped.
+    pub reason: Option<String>,
+    /// When its mail was sent.
+    pub sent_at: Option<String>,
+    /// Why its mail did not go (refused, cancelled), when it did not.
+    pub failed: Option<String>,
 }
 
 /// A mail to queue.
@@ -128,7 +153,7 @@ impl Store {
     pub fn due_mail(&self, now: DateTime<FixedOffset>) -> Result<Vec<Queued>> {
         // Times are compared as instants, not text: the clock's offset may differ between rows.
         let all = self.query_rows(
-            "SELECT id, kind, created_at, to_addr, subject, body, in_reply_to, refs, attachments, attempts, next_attempt_at FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL ORDER BY id",
+            "SELECT id, kind, created_at, to_addr, subject, body, in_reply_to, refs, attachments, attempts, next_attempt_at, agency, message FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL ORDER BY id",
             [],
             |r| {
                 let refs: Option<String> = r.get(7)?;
@@ -159,6 +184,8 @@ impl Store {
                             })
                             .collect(),
                         attempts: r.get(9)?,
+                        agency: r.get(11)?,
+                        message: r.get(12)?,
                     },
                     next,
                 ))
@@ -181,12 +208,38 @@ impl Store {
         Ok(times.iter().map(|t| time(t)).min())
     }
 
-    /// Notes that the server (or the file outbox) accepted a mail.
+    /// Takes a due mail for sending: false when it was sent or cancelled meanwhile.
+    pub fn claim_mail(&self, id: i64) -> Result<bool> {
+        let n = self
+            .conn
+            .execute(
+                "UPDATE outbox SET attempts = attempts WHERE id = ?1 AND sent_at IS NULL AND failed_at IS NULL",
+                [id],
+            )
+            .map_err(|e| self.sql(e))?;
+        Ok(n == 1)
+    }
+
+    /// Notes that the server (or the file outbox) accepted a mail. A mail accepted is sent,
+    /// even if it was cancelled while it was being handed over.
     pub fn mark_sent(&self, id: i64, as_: &str, now: DateTime<FixedOffset>) -> Result<()> {
         self.conn
-            .execute("UPDATE outbox SET sent_at = ?1, delivered_as = ?2, attempts = attempts + 1, next_attempt_at = NULL WHERE id = ?3", params![now.to_rfc3339(), as_, id])
+            .execute("UPDATE outbox SET sent_at = ?1, delivered_as = ?2, attempts = attempts + 1, next_attempt_at = NULL, failed_at = NULL WHERE id = ?3 AND sent_at IS NULL", params![now.to_rfc3339(), as_, id])
             .map_err(|e| self.sql(e))?;
         Ok(())
+    }
+
+    /// Puts mail that did not go back in the queue (staff, after fixing the cause): one row,
+    /// or every refused and given-up one. Returns how many.
+    pub fn requeue(&self, id: Option<i64>) -> Result<usize> {
+        let n = self
+            .conn
+            .execute(
+                "UPDATE outbox SET failed_at = NULL, next_attempt_at = NULL, attempts = 0 WHERE sent_at IS NULL AND failed_at IS NOT NULL AND coalesce(last_error, '') NOT LIKE 'cancelled:%' AND (?1 IS NULL OR id = ?1)",
+                params![id],
+            )
+            .map_err(|e| self.sql(e))?;
+        Ok(n)
     }
 
     /// Notes a failed attempt to be retried at `next`.
@@ -200,8 +253,9 @@ impl Store {
         Ok(())
     }
 
-    /// Notes that a mail will not go (refused for good, given up, cancelled) and logs it for
-    /// staff; `attempted` counts this as an attempt.
+    /// Notes that a waiting mail will not go (refused for good, given up, cancelled) and logs
+    /// it for staff; `attempted` counts this as an attempt. False when it was no longer
+    /// waiting (sent or given up meanwhile).
     pub fn mark_undeliverable(
         &self,
         id: i64,
@@ -209,30 +263,113 @@ impl Store {
         error: &str,
         attempted: bool,
         now: DateTime<FixedOffset>,
-    ) -> Result<()> {
-        self.conn
+    ) -> Result<bool> {
+        let n = self
+            .conn
             .execute(
-                "UPDATE outbox SET attempts = attempts + ?1, last_error = ?2, failed_at = ?3, next_attempt_at = NULL WHERE id = ?4",
+                "UPDATE outbox SET attempts = attempts + ?1, last_error = ?2, failed_at = ?3, next_attempt_at = NULL WHERE id = ?4 AND sent_at IS NULL AND failed_at IS NULL",
                 params![attempted as i64, error, now.to_rfc3339(), id],
             )
             .map_err(|e| self.sql(e))?;
+        if n == 0 {
+            return Ok(false);
+        }
         self.conn
             .execute(
                 "INSERT INTO events (at, kind, source, message, agency, detail) SELECT ?1, ?2, 'outbox', message, agency, ?3 FROM outbox WHERE id = ?4",
                 params![now.to_rfc3339(), kind, error, id],
             )
             .map_err(|e| self.sql(e))?;
-        Ok(())
+        Ok(true)
     }
 
-    /// Receipts queued to `to` since `since` (for the per-address hourly limit).
-    pub fn receipts_to_since(&self, to: &str, since: DateTime<FixedOffset>) -> Result<u32> {
-        let times = self.query_rows(
-            "SELECT created_at FROM outbox WHERE kind = 'receipt' AND to_addr = ?1 ORDER BY id DESC LIMIT 1000",
-            [to],
-            |r| r.get::<_, String>(0),
+    /// Cancels the reminders of an agency still waiting in the outbox (a later step replaces
+    /// them); returns how many.
+    pub fn cancel_waiting_reminders(
+        &self,
+        campaign: &str,
+        agency: &str,
+        why: &str,
+        now: DateTime<FixedOffset>,
+    ) -> Result<usize> {
+        let ids = self.query_rows(
+            "SELECT o.id FROM reminders r JOIN outbox o ON o.id = r.outbox WHERE r.campaign = ?1 AND r.agency = ?2 AND o.sent_at IS NULL AND o.failed_at IS NULL",
+            [campaign, agency],
+            |r| r.get::<_, i64>(0),
         )?;
-        Ok(times.iter().filter(|t| time(t) > since).count() as u32)
+        let mut n = 0;
+        for id in ids {
+            n += usize::from(self.mark_undeliverable(id, "reminder-cancelled", why, false, now)?);
+        }
+        Ok(n)
+    }
+
+    /// Cancels digests still waiting in the outbox (today's replaces them).
+    pub fn cancel_waiting_digests(&self, why: &str, now: DateTime<FixedOffset>) -> Result<usize> {
+        let ids = self.query_rows(
+            "SELECT id FROM outbox WHERE kind = 'digest' AND sent_at IS NULL AND failed_at IS NULL",
+            [],
+            |r| r.get::<_, i64>(0),
+        )?;
+        let mut n = 0;
+        for id in ids {
+            n += usize::from(self.mark_undeliverable(id, "mail-cancelled", why, false, now)?);
+        }
+        Ok(n)
+    }
+
+    /// Forgets the decisions of an agency's reminder steps that are due after `now` under its
+    /// new deadline (an extension), so that they go again before the new deadline.
+    pub fn reopen_reminder_steps(
+        &self,
+        campaign: &str,
+        agency: &str,
+        steps: &[i32],
+    ) -> Result<usize> {
+        let mut n = 0;
+        for step in steps {
+            n += self
+                .conn
+                .execute(
+                    "DELETE FROM reminders WHERE campaign = ?1 AND agency = ?2 AND step = ?3",
+                    params![campaign, agency, step],
+                )
+                .map_err(|e| self.sql(e))?;
+        }
+        Ok(n)
+    }
+
+    /// This store's own name for the mail it makes (Message-IDs and outbox files), so that a
+    /// fresh or restored store never repeats another's.
+    pub fn instance(&self) -> Result<String> {
+        if let Some(v) = self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = 'instance'", [], |r| {
+                r.get::<_, String>(0)
+            })
+            .optional()
+            .map_err(|e| self.sql(e))?
+        {
+            return Ok(v);
+        }
+        let seed = format!(
+            "{:?}{}{:?}",
+            std::time::SystemTime::now(),
+            std::process::id(),
+            self.dir
+        );
+        let v = crate::pipeline::sha256_hex(seed.as_bytes())[..10].to_string();
+        self.conn
+            .execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('instance', ?1)",
+                [&v],
+            )
+            .map_err(|e| self.sql(e))?;
+        self.conn
+            .query_row("SELECT value FROM meta WHERE key = 'instance'", [], |r| {
+                r.get::<_, String>(0)
+            })
+            .map_err(|e| self.sql(e))
     }
 
     /// Mail that did not go: failed ones since `since`, and all still being retried.
@@ -335,26 +472,23 @@ impl Store {
         )
     }
 
-    /// Every reminder decision, for `intake remind` and the board: (campaign, agency, step,
-    /// due, outcome, reason, sent_at).
-    #[allow(clippy::type_complexity)] // a plain row
-    pub fn reminder_log(
-        &self,
-    ) -> Result<
-        Vec<(
-            String,
-            String,
-            i32,
-            String,
-            String,
-            Option<String>,
-            Option<String>,
-        )>,
-    > {
+    /// Every reminder decision, by campaign, agency and step.
+    pub fn reminder_log(&self) -> Result<Vec<ReminderRecord>> {
         self.query_rows(
-            "SELECT r.campaign, r.agency, r.step, r.due_at, r.outcome, r.reason, o.sent_at FROM reminders r LEFT JOIN outbox o ON o.id = r.outbox ORDER BY r.campaign, r.agency, r.step",
+            "SELECT r.campaign, r.agency, r.step, r.due_at, r.outcome, r.reason, o.sent_at, CASE WHEN o.failed_at IS NOT NULL THEN o.last_error END FROM reminders r LEFT JOIN outbox o ON o.id = r.outbox ORDER BY r.campaign, r.agency, r.step",
             [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)),
+            |r| {
+                Ok(ReminderRecord {
+                    campaign: r.get(0)?,
+                    agency: r.get(1)?,
+                    step: r.get(2)?,
+                    due_at: r.get(3)?,
+                    outcome: r.get(4)?,
+                    reason: r.get(5)?,
+                    sent_at: r.get(6)?,
+                    failed: r.get(7)?,
+                })
+            },
         )
     }
 

@@ -354,11 +354,14 @@ impl Store {
         let missing = match (campaign, &plan.agency) {
             (Some(c), Some(a)) => {
                 let held = self.held(&c.id, a)?;
+                let excused = self.exemptions(&c.id)?;
                 c.deliverables
                     .iter()
                     .filter(|d| {
                         !matches!(held.get(&d.id), Some((_, _, Some(VersionState::Accepted))))
                     })
+                    // A deliverable staff excused is owed no more.
+                    .filter(|d| !excused.contains(&(a.clone(), d.id.clone())))
                     .map(|d| d.label.clone())
                     .collect()
             }

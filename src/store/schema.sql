@@ -193,3 +193,9 @@ CREATE TABLE IF NOT EXISTS digests (
     at            TEXT NOT NULL,
     outbox        INTEGER REFERENCES outbox(id)
 );
+
+-- Facts about the store itself (its instance name, used in the Message-IDs it makes).
+CREATE TABLE IF NOT EXISTS meta (
+    key           TEXT PRIMARY KEY,
+    value         TEXT NOT NULL
+);
