@@ -791,3 +791,61 @@ fn doctor_checks_the_submission_server_and_its_login() {
         "the server's refusal is shown: {text}"
     );
 }
+
+#[test]
+fn a_refused_login_keeps_every_mail_until_the_password_is_fixed() {
+    let dc = Dovecot::start_with_users(&["so-y-te", "so-tai-chinh", "so-cong-thuong"]);
+    let relay = Smtp::start(&dc, SmtpMode::StartTls);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let wrong = d.join("smtp-password");
+    std::fs::write(&wrong, "not the password\n").unwrap();
+    let table = smtp_table(&relay).replace(
+        &relay.password_file.display().to_string(),
+        &wrong.display().to_string(),
+    );
+    let config = write_config(d, None, &table, &[]);
+    // The fixture mail comes in; every receipt meets "535" at login.
+    intake_ok(d, &config, &["--now", NOW, "demo"]);
+    let status: serde_json::Value =
+        serde_json::from_str(&intake_ok(d, &config, &["--now", NOW, "status", "--json"])).unwrap();
+    let waiting = status["outbox"]["waiting"].as_u64().unwrap();
+    assert!(waiting > 20, "{}", status["outbox"]);
+    assert_eq!(
+        status["outbox"]["failed"], 0,
+        "nothing given up: {}",
+        status["outbox"]
+    );
+    assert_eq!(status["outbox"]["sent"], 0);
+    assert!(
+        status["undelivered"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("535"),
+        "{}",
+        status["undelivered"][0]
+    );
+    assert!(sent_by_intake(&relay).is_empty());
+
+    // Fixed: the next pass sends them all (the retry time has passed an hour later).
+    std::fs::write(&wrong, format!("{}\n", relay.password())).unwrap();
+    intake_ok(
+        d,
+        &config,
+        &["--now", "2018-07-05T19:00:00+07:00", "run", "--once"],
+    );
+    let status: serde_json::Value =
+        serde_json::from_str(&intake_ok(d, &config, &["--now", NOW, "status", "--json"])).unwrap();
+    assert_eq!(status["outbox"]["waiting"], 0, "{}", status["outbox"]);
+    let c = &status["outbox"];
+    assert_eq!(
+        c["sent"].as_u64().unwrap() + c["failed"].as_u64().unwrap(),
+        waiting,
+        "each waiting mail sent, or refused by its recipient's server: {c}"
+    );
+    let taken = sent_by_intake(&relay);
+    assert_eq!(taken.len() as u64, c["sent"].as_u64().unwrap());
+    for u in ["so-y-te", "so-tai-chinh", "so-cong-thuong"] {
+        assert!(dc.count_new(u) >= 1, "{u}");
+    }
+}
