@@ -41,6 +41,8 @@ pub fn event_vi(kind: &str) -> String {
         "extended" => "cán bộ gia hạn".into(),
         "source-unreadable" => "không đọc được thư/tệp nguồn".into(),
         "mail-failed" => "không gửi được thư".into(),
+        "mail-bounced" => "thư bị trả lại (không đến được người nhận)".into(),
+        "mail-cancelled" => "huỷ thư (quá hạn gửi hoặc có thư mới thay)".into(),
         "reminder-queued" => "gửi thư nhắc".into(),
         "reminder-cancelled" => "huỷ thư nhắc (đơn vị đã nộp đủ)".into(),
         "digest-queued" => "gửi thư tổng hợp cho cán bộ".into(),

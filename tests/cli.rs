@@ -357,3 +357,50 @@ fn staff_exempt_and_extend_and_status_follows() {
         !bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("pl1, pl2, pl3")
     );
 }
+
+#[test]
+fn a_bounce_of_a_receipt_marks_it_undelivered_for_staff() {
+    let dir = tempfile::tempdir().unwrap();
+    demo(dir.path());
+    // A receipt as the outbox wrote it, named by its Message-ID.
+    let receipt = common::tree(&dir.path().join("var/outbox"))
+        .into_iter()
+        .find(|f| f.starts_with("receipt-") && f.ends_with(".eml"))
+        .expect("a receipt in the outbox");
+    let message_id = receipt.trim_end_matches(".eml").to_string();
+    let before = status(dir.path());
+    assert_eq!(before["outbox"]["failed"], 0);
+    // The agency's server returns it: a delivery report quoting its headers reaches us.
+    let dsn = format!(
+        "Return-Path: <>\r\nFrom: Mail Delivery System <MAILER-DAEMON@mx.langson.example>\r\n\
+To: intake@skhdt.langson.example\r\nSubject: Undelivered Mail Returned to Sender\r\n\
+Date: Thu, 12 Jul 2018 09:05:00 +0700\r\nMessage-ID: <dsn-1@mx.langson.example>\r\n\
+Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\nMIME-Version: 1.0\r\n\r\n\
+--b\r\nContent-Type: text/plain\r\n\r\nThe mail could not be delivered.\r\n\
+--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.langson.example\r\n\r\n\
+Final-Recipient: rfc822; so-y-te@langson.example\r\nAction: failed\r\nStatus: 5.2.2\r\n\
+Diagnostic-Code: smtp; 552 5.2.2 mailbox full\r\n\
+--b\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <{message_id}>\r\nSubject: Biên nhận\r\n--b--\r\n"
+    );
+    let config = common::config(dir.path());
+    intake::source::maildir::Maildir::open(&config.mailbox.path, config.mailbox.on_filed)
+        .unwrap()
+        .deliver("1531361100.M1P1.mx", dsn.as_bytes())
+        .unwrap();
+    common::intake_ok(
+        dir.path(),
+        &["--now", "2018-07-12T09:10:00+07:00", "run", "--once"],
+    );
+    let after = status(dir.path());
+    assert_eq!(after["outbox"]["failed"], 1, "{}", after["outbox"]);
+    let u = &after["undelivered"][0];
+    assert!(
+        u["error"]
+            .as_str()
+            .unwrap()
+            .contains("552 5.2.2 mailbox full"),
+        "{u}"
+    );
+    let log = common::intake_ok(dir.path(), &["log", "--limit", "20"]);
+    assert!(log.contains("thư bị trả lại"), "{log}");
+}

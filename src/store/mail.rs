@@ -283,6 +283,34 @@ impl Store {
         Ok(true)
     }
 
+    /// Marks a mail the remote server returned (a bounce reached our mailbox) and logs it for
+    /// staff; false when the row is not ours or was marked already.
+    pub fn mark_bounced(
+        &self,
+        id: i64,
+        why: &str,
+        bounce: i64,
+        now: DateTime<FixedOffset>,
+    ) -> Result<bool> {
+        let error = format!("bounced: {why} (report {})", super::receipt_number(bounce));
+        let n = self
+            .conn
+            .execute(
+                "UPDATE outbox SET failed_at = ?1, last_error = ?2 WHERE id = ?3 AND coalesce(last_error, '') NOT LIKE 'bounced:%'",
+                params![now.to_rfc3339(), error, id],
+            )
+            .map_err(|e| self.sql(e))?;
+        if n == 1 {
+            self.conn
+                .execute(
+                    "INSERT INTO events (at, kind, source, message, agency, detail) SELECT ?1, 'mail-bounced', 'outbox', message, agency, ?2 FROM outbox WHERE id = ?3",
+                    params![now.to_rfc3339(), format!("{}: {error}", id), id],
+                )
+                .map_err(|e| self.sql(e))?;
+        }
+        Ok(n == 1)
+    }
+
     /// Cancels the reminders of an agency still waiting in the outbox (a later step replaces
     /// them); returns how many.
     pub fn cancel_waiting_reminders(
@@ -375,7 +403,7 @@ impl Store {
     /// Mail that did not go: failed ones since `since`, and all still being retried.
     pub fn undelivered(&self, since: Option<DateTime<FixedOffset>>) -> Result<Vec<Undelivered>> {
         let rows = self.query_rows(
-            "SELECT id, kind, to_addr, subject, attempts, last_error, failed_at, next_attempt_at FROM outbox WHERE sent_at IS NULL AND (attempts > 0 OR failed_at IS NOT NULL) AND coalesce(last_error, '') NOT LIKE 'cancelled:%' ORDER BY id",
+            "SELECT id, kind, to_addr, subject, attempts, last_error, failed_at, next_attempt_at FROM outbox WHERE ((sent_at IS NULL AND (attempts > 0 OR failed_at IS NOT NULL)) OR last_error LIKE 'bounced:%') AND coalesce(last_error, '') NOT LIKE 'cancelled:%' ORDER BY id",
             [],
             |r| {
                 Ok(Undelivered {
@@ -402,7 +430,7 @@ impl Store {
     /// How many mails are sent, waiting, failed and cancelled.
     pub fn outbox_counts(&self) -> Result<OutboxCounts> {
         let rows = self.query_rows(
-            "SELECT CASE WHEN sent_at IS NOT NULL THEN 'sent' WHEN failed_at IS NULL THEN 'waiting' WHEN last_error LIKE 'cancelled:%' THEN 'cancelled' ELSE 'failed' END, count(*) FROM outbox GROUP BY 1",
+            "SELECT CASE WHEN last_error LIKE 'bounced:%' THEN 'failed' WHEN sent_at IS NOT NULL THEN 'sent' WHEN failed_at IS NULL THEN 'waiting' WHEN last_error LIKE 'cancelled:%' THEN 'cancelled' ELSE 'failed' END, count(*) FROM outbox GROUP BY 1",
             [],
             |r| Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?)),
         )?;

@@ -69,6 +69,18 @@ impl Store {
         if let Some(to) = &plan.receipt_to {
             self.queue_receipt(config, id, to, ex, plan, now)?;
         }
+        if matches!(ex.envelope.auto, Some(crate::extract::AutoMail::Bounce)) {
+            let (ours, why) = crate::outbox::bounce::bounced(raw, &self.instance()?);
+            for b in ours {
+                self.mark_bounced(
+                    b.id,
+                    why.as_deref()
+                        .unwrap_or("returned by the recipient's server"),
+                    id,
+                    now,
+                )?;
+            }
+        }
         if let Some(to) = &plan.receipt_withheld {
             self.event(
                 now,
