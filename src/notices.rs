@@ -254,13 +254,21 @@ fn queue_reminder(
             form: None,
         };
         if owed.state == "invalid" {
-            if let Some((version, at, errors, findings)) =
-                latest_invalid(store, &c.id, &agency.code, &d.id)?
-            {
-                owed.version = Some(version);
-                owed.received_at = Some(when(at, tz));
-                owed.errors = Some(errors);
-                owed.findings = findings;
+            if let Some(v) = store.latest_version(&c.id, &agency.code, &d.id, 5)? {
+                owed.version = Some(v.version);
+                owed.received_at = Some(when(v.received_at, tz));
+                owed.errors = Some(v.errors);
+                owed.findings = v
+                    .findings
+                    .into_iter()
+                    .map(|(error, sheet, cell, text)| {
+                        let level = if error { "Lỗi" } else { "Cảnh báo" };
+                        match cell {
+                            Some(cell) => format!("{level} ô {cell} (biểu {sheet}): {text}"),
+                            None => format!("{level} (biểu {sheet}): {text}"),
+                        }
+                    })
+                    .collect();
             }
         } else if c.reminders.attach_forms
             && let Some(spec) = &d.spec
@@ -361,52 +369,6 @@ fn queue_reminder(
 /// The number a reminder is known by.
 pub fn reminder_number(id: i64) -> String {
     format!("NN-{id:06}")
-}
-
-/// A deliverable's latest version: (version, arrived, errors, the first findings worded for
-/// the agency).
-type LatestInvalid = (u32, DateTime<FixedOffset>, u32, Vec<String>);
-
-/// The latest version of a deliverable when it is invalid.
-fn latest_invalid(
-    store: &Store,
-    campaign: &str,
-    agency: &str,
-    deliverable: &str,
-) -> Result<Option<LatestInvalid>> {
-    let rows = store.query_rows(
-        "SELECT v.version, v.received_at, v.message FROM versions v WHERE v.campaign = ?1 AND v.agency = ?2 AND v.deliverable = ?3 ORDER BY v.version DESC LIMIT 1",
-        [campaign, agency, deliverable],
-        |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)),
-    )?;
-    let Some((version, at, message)) = rows.into_iter().next() else {
-        return Ok(None);
-    };
-    let findings = store.query_rows(
-        "SELECT f.severity, f.sheet, f.cell, f.message FROM findings f JOIN files x ON x.id = f.file WHERE x.message = ?1 AND x.deliverable = ?2 AND x.version = ?3 ORDER BY f.severity <> 'error', f.id LIMIT 5",
-        rusqlite::params![message, deliverable, version],
-        |r| {
-            let level = if r.get::<_, String>(0)? == "error" { "Lỗi" } else { "Cảnh báo" };
-            let sheet: String = r.get(1)?;
-            let cell: Option<String> = r.get(2)?;
-            let text: String = r.get(3)?;
-            Ok(match cell {
-                Some(cell) => format!("{level} ô {cell} (biểu {sheet}): {text}"),
-                None => format!("{level} (biểu {sheet}): {text}"),
-            })
-        },
-    )?;
-    let errors = store.query_rows(
-        "SELECT coalesce(sum(errors), 0) FROM files WHERE message = ?1 AND deliverable = ?2 AND version = ?3",
-        rusqlite::params![message, deliverable, version],
-        |r| r.get::<_, u32>(0),
-    )?;
-    Ok(Some((
-        version,
-        DateTime::parse_from_rfc3339(&at).unwrap_or_default(),
-        errors.first().copied().unwrap_or(0),
-        findings,
-    )))
 }
 
 /// Cancels reminders waiting in the outbox for agencies that now owe nothing.
@@ -576,57 +538,33 @@ pub fn digest_context(
         .collect();
     let parse = |s: &str| DateTime::parse_from_rfc3339(s).unwrap_or_default();
     let new_invalid = store
-        .query_rows(
-            // Filed since the last digest (by when intake took it, not when it arrived: a
-            // backlog taken after downtime counts), and still the latest version.
-            "SELECT v.campaign, v.agency, v.deliverable, v.version, m.processed_at, v.message, (SELECT coalesce(sum(errors), 0) FROM files f WHERE f.message = v.message AND f.deliverable = v.deliverable AND f.version = v.version) FROM versions v JOIN messages m ON m.id = v.message WHERE v.state = 'invalid' AND NOT EXISTS (SELECT 1 FROM versions w WHERE w.campaign = v.campaign AND w.agency = v.agency AND w.deliverable = v.deliverable AND w.version > v.version) ORDER BY v.message",
-            [],
-            |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, u32>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, i64>(5)?,
-                    r.get::<_, u32>(6)?,
-                ))
-            },
-        )?
+        .invalid_since(since)?
         .into_iter()
-        .filter(|(_, _, _, _, at, _, _)| parse(at) >= since)
-        .map(|(c, a, d, version, at, message, errors)| InvalidCtx {
-            number: crate::store::receipt_number(message),
-            agency: names.get(a.as_str()).map_or(a.clone(), |n| n.to_string()),
-            deliverable: labels.get(&(c.as_str(), d.as_str())).map_or(d.clone(), |l| l.to_string()),
-            version,
-            at: when(parse(&at), tz),
-            errors,
+        .map(|v| InvalidCtx {
+            number: crate::store::receipt_number(v.message),
+            agency: names
+                .get(v.agency.as_str())
+                .map_or(v.agency.clone(), |n| n.to_string()),
+            deliverable: labels
+                .get(&(v.campaign.as_str(), v.deliverable.as_str()))
+                .map_or(v.deliverable.clone(), |l| l.to_string()),
+            version: v.version,
+            at: when(v.taken_at, tz),
+            errors: v.errors,
         })
         .collect();
     let quarantined = store
-        .query_rows(
-            "SELECT id, from_addr, subject, outcome, probable, arrived_at FROM messages WHERE outcome IN ('unknown-sender', 'probable-agency', 'unclassified') ORDER BY id",
-            [],
-            |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, Option<String>>(1)?,
-                    r.get::<_, Option<String>>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, Option<String>>(4)?,
-                    r.get::<_, String>(5)?,
-                ))
-            },
-        )?
+        .waiting_for_staff()?
         .into_iter()
-        .map(|(id, from, subject, outcome, probable, at)| QuarantinedCtx {
-            number: crate::store::receipt_number(id),
-            from,
-            subject: subject.unwrap_or_default(),
-            outcome: crate::report::event_vi(&outcome),
-            probable: probable.and_then(|p| names.get(p.as_str()).map(|n| n.to_string())),
-            at: when(parse(&at), tz),
+        .map(|w| QuarantinedCtx {
+            number: crate::store::receipt_number(w.id),
+            from: w.from,
+            subject: w.subject,
+            outcome: crate::report::event_vi(&w.outcome),
+            probable: w
+                .probable
+                .and_then(|p| names.get(p.as_str()).map(|n| n.to_string())),
+            at: when(w.arrived_at, tz),
         })
         .collect();
     let failed_mail = store

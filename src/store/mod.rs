@@ -8,6 +8,7 @@
 
 mod decisions;
 pub mod mail;
+pub mod notice_rows;
 mod objects;
 pub mod query;
 mod record;
