@@ -4,7 +4,9 @@
 # is started or configured), Python's aiosmtpd for the private SMTP relay that hands mail to
 # Dovecot's LMTP (tests/common/smtp_relay.py, run with /usr/bin/python3), openssl for the test
 # certificate, Python 3 for the LMTP, SMTP and IMAP clients, and the system's root
-# certificates. Idempotent.
+# certificates. Also Debian's Chromium and ChromeDriver (/usr/bin/chromium,
+# /usr/bin/chromedriver) for the staff board's browser test (tests/board_browser.rs, which
+# starts its own chromedriver and a headless Chromium with a fresh profile). Idempotent.
 set -euo pipefail
 
 need=()
@@ -15,6 +17,8 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 [ -x /usr/bin/python3 ] || need+=(python3)
 { [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import aiosmtpd'; } >/dev/null 2>&1 || need+=(python3-aiosmtpd)
 [ -e /etc/ssl/certs/ca-certificates.crt ] || need+=(ca-certificates)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+[ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
 
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
@@ -24,3 +28,4 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 "$(command -v dovecot || echo /usr/sbin/dovecot)" --version
 /usr/bin/python3 -c 'import aiosmtpd; print("aiosmtpd", aiosmtpd.__version__)'
+/usr/bin/chromedriver --version

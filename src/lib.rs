@@ -16,8 +16,10 @@
 //! - [`extract`], [`identify`], [`classify`], [`pipeline`]: pure stages; [`workbook`] reads
 //!   spreadsheets within limits (a child process for formats that cannot be streamed).
 //! - [`store`]: SQLite index, content-addressed objects, the filed tree; [`ingest`] runs passes.
-//! - [`source`], [`outbox`], [`daemon`]: adapters and the long-running loop.
+//! - [`source`], [`outbox`], [`daemon`]: adapters and the long-running loop; [`board`]: the
+//!   staff web board the daemon serves.
 
+pub mod board;
 pub mod classify;
 pub mod clock;
 pub mod config;

@@ -39,11 +39,19 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Delivers the fixture mail into the local Maildir, runs one pass, prints the status.
+    /// Delivers the fixture mail into the local Maildir, runs one pass, prints the status,
+    /// then goes on as the daemon with the staff board (from a terminal; scripts and tests,
+    /// whose output is not a terminal, get the pass alone).
     Demo {
         /// Folder of .eml fixtures (default: ./mailbox-fixtures).
         #[arg(long)]
         fixtures: Option<PathBuf>,
+        /// Stop after the pass, even from a terminal.
+        #[arg(long, conflicts_with = "serve")]
+        once: bool,
+        /// Go on as the daemon with the board, even when the output is not a terminal.
+        #[arg(long)]
+        serve: bool,
     },
     /// Watches the mailbox and the drop folder and takes in what arrives.
     Run {
@@ -177,6 +185,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Makes the accounts-file line of a staff member of the board: reads the password from
+    /// standard input and prints `name:argon2-hash` to add to the `[board] accounts` file.
+    BoardAccount {
+        /// The login name.
+        name: String,
+    },
     /// Mail that did not go: list it, or queue it again once the cause is fixed.
     #[command(subcommand)]
     Outbox(OutboxCommand),
@@ -306,7 +320,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
     let clock = cli.now.map_or_else(Clock::system, Clock::starting_at);
     let config = load_config(cli.config.as_deref())?;
     match cli.command {
-        Command::Demo { fixtures } => demo(config, cli.now, fixtures),
+        Command::Demo {
+            fixtures,
+            once,
+            serve,
+        } => {
+            use std::io::IsTerminal;
+            let serve = serve || (!once && std::io::stdout().is_terminal());
+            demo(config, cli.now, fixtures, serve)
+        }
         Command::Run { once } => run_daemon(config, clock, once),
         Command::Status { json } => {
             let store = Store::open_read(&config.store_dir)?;
@@ -520,6 +542,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::BoardAccount { name } => {
+            let mut password = String::new();
+            std::io::stdin()
+                .read_line(&mut password)
+                .context("cannot read the password from standard input")?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            if password.chars().count() < 8 {
+                bail!("the password must have at least 8 characters");
+            }
+            println!("{}", intake::board::auth::account_line(&name, password));
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Outbox(OutboxCommand::List { json }) => {
             let store = Store::open_read(&config.store_dir)?;
             let rows = store.undelivered(None)?;
@@ -655,6 +689,7 @@ fn run_daemon(config: Config, clock: Clock, once: bool) -> Result<ExitCode> {
     })?;
     let (mail_tx, mail_rx) = std::sync::mpsc::channel();
     tracing::info!(mailbox = %config.mailbox.describe(), drop = %config.drop.path.display(), store = %config.store_dir.display(), "intake running");
+    let board = start_board(&runtime, &config, clock, tx.clone(), mail_tx.clone())?;
     let mail = std::thread::spawn(move || sender.serve(mail_rx));
     let stop_mail = mail_tx.clone();
     let handle = std::thread::spawn(move || worker.serve(rx, mail_tx));
@@ -665,9 +700,69 @@ fn run_daemon(config: Config, clock: Clock, once: bool) -> Result<ExitCode> {
     if mail.join().is_err() {
         tracing::error!("the mail sender panicked; queued mail waits for the next start");
     }
+    if let Some((stop, served)) = board {
+        let _ = stop.send(());
+        let _ = runtime.block_on(served);
+    }
     drop(runtime);
     result??;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The board as a component of the daemon: started on the runtime, waking the worker and the
+/// mail sender after each staff action. An address that cannot be bound (another program on
+/// the port) is logged and the daemon goes on without the board: its main job comes first.
+#[allow(clippy::type_complexity)] // a stop switch and the task it stops
+fn start_board(
+    runtime: &tokio::runtime::Runtime,
+    config: &Config,
+    clock: Clock,
+    worker: std::sync::mpsc::Sender<Signal>,
+    mail: std::sync::mpsc::Sender<Signal>,
+) -> Result<
+    Option<(
+        tokio::sync::oneshot::Sender<()>,
+        tokio::task::JoinHandle<std::io::Result<()>>,
+    )>,
+> {
+    if !config.board.enabled {
+        return Ok(None);
+    }
+    let bound = runtime.block_on(intake::board::BoardServer::bind(
+        config.clone(),
+        config.store_dir.clone(),
+        inspector(config)?,
+        clock,
+    ));
+    let server = match bound {
+        Ok(s) => s,
+        Err(e @ intake::board::BoardError::Bind { .. }) => {
+            tracing::error!(error = %e, "the board is not served; intake goes on without it");
+            eprintln!("intake: {e}; the board is not served (set [board] listen to a free port)");
+            return Ok(None);
+        }
+        Err(e) => {
+            return Err(intake::config::ConfigError {
+                file: config.origin.display().to_string(),
+                key: "board".into(),
+                problem: e.to_string(),
+                fix: "bind the board to 127.0.0.1, or name staff accounts or a token in [board]"
+                    .into(),
+            }
+            .into());
+        }
+    };
+    let addr = server.local_addr();
+    let server = server.on_action(move || {
+        let _ = worker.send(Signal::Wake);
+        let _ = mail.send(Signal::Wake);
+    });
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let served = runtime.spawn(server.serve(async move {
+        let _ = stopped.await;
+    }));
+    println!("Bảng theo dõi cho cán bộ: http://{addr}/  (Ctrl-C để dừng)");
+    Ok(Some((stop, served)))
 }
 
 /// One round of sending with the configured transport; the mails sent.
@@ -779,6 +874,7 @@ fn demo(
     config: Config,
     now: Option<DateTime<FixedOffset>>,
     fixtures: Option<PathBuf>,
+    serve: bool,
 ) -> Result<ExitCode> {
     // The example campaign ran in July 2018; unless told otherwise, look at it from just after.
     let clock = Clock::starting_at(match now {
@@ -887,5 +983,14 @@ fn demo(
             .format("%Y-%m-%dT%H:%M:%S%:z")
     );
     println!("Hộp thư (Maildir): {}", config.mailbox.path.display());
-    Ok(ExitCode::SUCCESS)
+    if !serve {
+        return Ok(ExitCode::SUCCESS);
+    }
+    // Go on as the daemon, so that the board shows the example campaign at once.
+    drop(worker);
+    println!(
+        "\nintake chạy tiếp như dịch vụ (thư mới vào {} được tiếp nhận ngay).",
+        config.mailbox.path.display()
+    );
+    run_daemon(config, clock, false)
 }

@@ -41,6 +41,7 @@ pub fn event_vi(kind: &str) -> String {
         "extended" => "cán bộ gia hạn".into(),
         "source-unreadable" => "không đọc được thư/tệp nguồn".into(),
         "mail-failed" => "không gửi được thư".into(),
+        "receipt-resent" => "cán bộ gửi lại biên nhận".into(),
         "mail-bounced" => "thư bị trả lại (không đến được người nhận)".into(),
         "mail-cancelled" => "huỷ thư (quá hạn gửi hoặc có thư mới thay)".into(),
         "reminder-queued" => "gửi thư nhắc".into(),

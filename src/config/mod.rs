@@ -6,6 +6,7 @@
 //! key and what to do. The shipped `config/` is also compiled into the binary as the embedded
 //! default, so `intake demo` works on a fresh machine with no file at hand.
 
+pub mod board;
 pub mod imap;
 pub mod raw;
 mod resolve;
@@ -54,6 +55,8 @@ pub struct Config {
     pub limits: Limits,
     /// The collection rounds, in file order.
     pub campaigns: Vec<Campaign>,
+    /// The staff web board.
+    pub board: board::Board,
 }
 
 /// How mail leaves.

@@ -32,6 +32,7 @@ pub struct RawMain {
     pub digest: Option<super::schedule::RawDigest>,
     #[serde(default)]
     pub templates: RawTemplates,
+    pub board: Option<super::board::RawBoard>,
 }
 
 /// `[templates]`: where the mail templates are.

@@ -270,6 +270,9 @@ pub fn parse_files(
         )
     })?;
 
+    let board = super::board::resolve(raw.board.as_ref(), &|p: &str| abs(p))
+        .map_err(|(k, p, f)| at(&k, &p, &f))?;
+
     let l = &raw.limits;
     let dl = Limits::default();
     let limits = Limits {
@@ -351,6 +354,7 @@ pub fn parse_files(
         drop,
         limits,
         campaigns,
+        board,
     })
 }
 

@@ -419,6 +419,10 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
             conn.execute_batch(&format!("ALTER TABLE outbox ADD COLUMN {column} TEXT"))?;
         }
     }
+    // What status counts and lists, read from the index rather than the rows with their bodies.
+    conn.execute_batch(
+        "CREATE INDEX IF NOT EXISTS outbox_state ON outbox(sent_at, failed_at, attempts, last_error)",
+    )?;
     Ok(())
 }
 

@@ -120,15 +120,20 @@ pub fn status(store: &Store, config: &Config, now: DateTime<FixedOffset>) -> Res
         let (mut received, mut valid, mut on_time, mut exempt) = (0, 0, 0, 0);
         let exemptions = store.exemptions(&c.id)?;
         let extensions = store.extensions(&c.id)?;
+        // Grouped once: the matrix of thousands of agencies must not scan every version per cell.
+        type Row = (String, String, u32, String, String, u32);
+        let mut by_cell: std::collections::HashMap<(&str, &str), Vec<&Row>> = Default::default();
+        for r in &rows {
+            by_cell.entry((&r.0, &r.1)).or_default().push(r);
+        }
         let mut agencies = Vec::new();
         for a in &c.agencies {
             let deadline = extensions.get(&a.code).copied().unwrap_or(c.deadline);
             let mut cells = Vec::new();
             for d in &c.deliverables {
-                let versions: Vec<&(String, String, u32, String, String, u32)> = rows
-                    .iter()
-                    .filter(|r| r.0 == a.code && r.1 == d.id)
-                    .collect();
+                let versions: &[&Row] = by_cell
+                    .get(&(a.code.as_str(), d.id.as_str()))
+                    .map_or(&[], Vec::as_slice);
                 let excused = exemptions.contains(&(a.code.clone(), d.id.clone()));
                 let cell = match versions.last() {
                     None if excused => {

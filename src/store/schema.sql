@@ -136,6 +136,8 @@ CREATE TABLE IF NOT EXISTS outbox (
 );
 CREATE INDEX IF NOT EXISTS outbox_unsent ON outbox(sent_at) WHERE sent_at IS NULL;
 CREATE INDEX IF NOT EXISTS outbox_to ON outbox(to_addr, created_at);
+CREATE INDEX IF NOT EXISTS outbox_agency ON outbox(agency);
+CREATE INDEX IF NOT EXISTS outbox_message ON outbox(message);
 
 -- Where the IMAP source stands in each mailbox: UIDs are meaningful only under their
 -- UIDVALIDITY; every message with a UID up to last_uid is recorded and settled (acknowledged

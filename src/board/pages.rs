@@ -1,0 +1,1121 @@
+//! # The pages staff read
+//!
+//! Each handler reads the store once on a blocking thread, words what it read for people
+//! (Vietnamese, local times) into a view, and renders one template. The matrix comes from one
+//! status query whatever the number of agencies.
+
+use std::collections::HashMap;
+
+use axum::Extension;
+use axum::extract::{Path, Query, State};
+use axum::response::Html;
+use chrono::DateTime;
+use serde::{Deserialize, Serialize};
+
+use super::auth::Flash;
+use super::queries::{self, FileRow, FindingRow, MailRow, MessageRow};
+use super::render::{self, event_label, local, pct, state_class, time_left};
+use super::{PageError, Shared, Visit};
+use crate::config::{AgencyKind, Campaign, Config};
+use crate::store::query::{self, CampaignStatus, Status};
+use crate::store::receipt_number;
+
+/// The frame every page shares.
+#[derive(Debug, Serialize)]
+pub struct Base {
+    /// The page's title.
+    pub title: String,
+    /// Which menu entry is current.
+    pub nav: &'static str,
+    /// The department's name.
+    pub department: String,
+    /// The CSRF token the page's forms carry.
+    pub csrf: String,
+    /// The staff member's name, when known.
+    pub staff: Option<String>,
+    /// True when staff log in (the name is then the account's, not asked).
+    pub needs_login: bool,
+    /// An action's result, shown once.
+    pub flash: Option<Flash>,
+    /// Now, as people read it.
+    pub now: String,
+    /// The campaigns, for the menu: (id, dispatch).
+    pub campaigns: Vec<(String, String)>,
+}
+
+/// The frame for a visit.
+pub fn base(s: &Shared, visit: &Visit, title: impl Into<String>, nav: &'static str) -> Base {
+    Base {
+        title: title.into(),
+        nav,
+        department: s.config.department.name.clone(),
+        csrf: visit.session.csrf.clone(),
+        staff: visit.session.staff_name().map(str::to_string),
+        needs_login: s.access.needs_login(),
+        flash: s.sessions.take_flash(&visit.session.id),
+        now: render::local_time(s.clock.now(), s.config.timezone),
+        campaigns: s
+            .config
+            .campaigns
+            .iter()
+            .map(|c| (c.id.clone(), c.dispatch.clone()))
+            .collect(),
+    }
+}
+
+/// A campaign's figures, as on the overview and above its matrix.
+#[derive(Debug, Serialize)]
+pub struct Figures {
+    /// Campaign id.
+    pub id: String,
+    /// Dispatch number.
+    pub dispatch: String,
+    /// Dispatch title.
+    pub title: String,
+    /// The deadline, local.
+    pub deadline: String,
+    /// Time left or overdue.
+    pub left: String,
+    /// Past the deadline.
+    pub overdue: bool,
+    /// Agencies × deliverables less exemptions.
+    pub expected: u32,
+    /// With any version.
+    pub received: u32,
+    /// Latest version accepted.
+    pub valid: u32,
+    /// First usable version by the deadline.
+    pub on_time: u32,
+    /// Reporting rate (received / expected).
+    pub reporting_rate: String,
+    /// Valid / expected.
+    pub valid_rate: String,
+    /// On-time rate (on time / expected).
+    pub on_time_rate: String,
+    /// Messages waiting for staff.
+    pub quarantined: u32,
+    /// The same, per deliverable.
+    pub deliverables: Vec<DeliverableFigures>,
+}
+
+/// One deliverable's figures.
+#[derive(Debug, Serialize)]
+pub struct DeliverableFigures {
+    /// Label.
+    pub label: String,
+    /// Expected.
+    pub expected: u32,
+    /// Received.
+    pub received: u32,
+    /// Valid.
+    pub valid: u32,
+    /// On time.
+    pub on_time: u32,
+    /// Reporting rate.
+    pub reporting_rate: String,
+    /// On-time rate.
+    pub on_time_rate: String,
+}
+
+fn figures(
+    c: &CampaignStatus,
+    config: &Config,
+    now: chrono::DateTime<chrono::FixedOffset>,
+) -> Figures {
+    let deadline = DateTime::parse_from_rfc3339(&c.deadline).unwrap_or(now);
+    let (left, overdue) = time_left(deadline, now);
+    let deliverables = c
+        .deliverables
+        .iter()
+        .enumerate()
+        .map(|(j, d)| {
+            let (mut expected, mut received, mut valid, mut on_time) = (0, 0, 0, 0);
+            for a in &c.agencies {
+                let Some(cell) = a.deliverables.get(j) else {
+                    continue;
+                };
+                if cell.state == "exempt" {
+                    continue;
+                }
+                expected += 1;
+                if cell.version.is_some() {
+                    received += 1;
+                }
+                if cell.state == "accepted" {
+                    valid += 1;
+                }
+                if cell.late == Some(false) {
+                    on_time += 1;
+                }
+            }
+            DeliverableFigures {
+                label: d.label.clone(),
+                expected,
+                received,
+                valid,
+                on_time,
+                reporting_rate: pct(received, expected),
+                on_time_rate: pct(on_time, expected),
+            }
+        })
+        .collect();
+    Figures {
+        id: c.id.clone(),
+        dispatch: c.dispatch.clone(),
+        title: c.title.clone(),
+        deadline: render::local_time(deadline, config.timezone),
+        left,
+        overdue,
+        expected: c.expected,
+        received: c.received,
+        valid: c.valid,
+        on_time: c.on_time,
+        reporting_rate: pct(c.received, c.expected),
+        valid_rate: pct(c.valid, c.expected),
+        on_time_rate: pct(c.on_time, c.expected),
+        quarantined: c.quarantined,
+        deliverables,
+    }
+}
+
+/// A mail that did not go, for the overview.
+#[derive(Debug, Serialize)]
+pub struct UndeliveredView {
+    /// Subject.
+    pub subject: String,
+    /// Recipients.
+    pub to: String,
+    /// Given up, or retried when.
+    pub state: String,
+    /// Attempts.
+    pub attempts: u32,
+    /// The server's answer.
+    pub error: String,
+}
+
+#[derive(Serialize)]
+struct Overview {
+    campaigns: Vec<Figures>,
+    sent: u32,
+    waiting: u32,
+    failed: u32,
+    undelivered: Vec<UndeliveredView>,
+    mailbox: Option<String>,
+}
+
+fn status(store: &crate::store::Store, config: &Config, s: &Shared) -> Result<Status, PageError> {
+    Ok(query::status(store, config, s.clock.now())?)
+}
+
+/// `GET /`: every campaign's figures, the outbox, the mailbox connection.
+pub async fn overview(
+    State(s): State<Shared>,
+    Extension(visit): Extension<Visit>,
+) -> Result<Html<String>, PageError> {
+    let st = s.clone();
+    let status = s
+        .with_store(move |store, config| status(store, config, &st))
+        .await?;
+    let now = s.clock.now();
+    let tz = s.config.timezone;
+    let page = Overview {
+        campaigns: status
+            .campaigns
+            .iter()
+            .map(|c| figures(c, &s.config, now))
+            .collect(),
+        sent: status.outbox.sent,
+        waiting: status.outbox.waiting,
+        failed: status.outbox.failed,
+        undelivered: status
+            .undelivered
+            .iter()
+            .take(20)
+            .map(|u| UndeliveredView {
+                subject: u.subject.clone(),
+                to: u.to.clone(),
+                state: match (&u.failed_at, &u.next_attempt_at) {
+                    (Some(at), _) => format!("không gửi được (từ {})", local(at, tz)),
+                    (None, Some(next)) => format!("thử lại lúc {}", local(next, tz)),
+                    (None, None) => "chờ gửi".into(),
+                },
+                attempts: u.attempts,
+                error: u.error.clone().unwrap_or_default(),
+            })
+            .collect(),
+        mailbox: status.mailbox.as_ref().map(|m| match m.state.as_str() {
+            "connected" => format!(
+                "Hộp thư {}/{}: đang kết nối ({}) từ {}",
+                m.account,
+                m.mailbox,
+                if m.mode.as_deref() == Some("idle") {
+                    "nhận thư tức thì"
+                } else {
+                    "hỏi định kỳ"
+                },
+                local(&m.since, tz)
+            ),
+            _ => format!(
+                "Hộp thư {}/{}: MẤT KẾT NỐI từ {} ({}); đang thử kết nối lại",
+                m.account,
+                m.mailbox,
+                local(&m.since, tz),
+                m.error.as_deref().unwrap_or("?")
+            ),
+        }),
+    };
+    s.render.page(
+        "overview.html",
+        &base(&s, &visit, "Tổng quan", "overview"),
+        &page,
+    )
+}
+
+/// The filters of the matrix.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct MatrixFilter {
+    /// `department`, `district`, `office`, or empty for all.
+    pub kind: String,
+    /// `missing` (some deliverable not sent), `incomplete` (not all accepted), or empty.
+    pub only: String,
+}
+
+/// One cell as shown.
+#[derive(Debug, Serialize)]
+pub struct CellView {
+    /// CSS class of its state.
+    pub class: &'static str,
+    /// Its state in words.
+    pub label: String,
+    /// Latest version.
+    pub version: Option<u32>,
+    /// When the counted version arrived, local.
+    pub at: Option<String>,
+    /// After the deadline.
+    pub late: bool,
+    /// Warnings of an accepted version.
+    pub warnings: u32,
+}
+
+#[derive(Serialize)]
+struct MatrixRow {
+    n: usize,
+    code: String,
+    name: String,
+    cells: Vec<CellView>,
+}
+
+#[derive(Serialize)]
+struct MatrixPage {
+    figures: Figures,
+    deliverables: Vec<String>,
+    rows: Vec<MatrixRow>,
+    total: usize,
+    filter: MatrixFilter,
+    filtered: bool,
+}
+
+fn cell_view(c: &query::Cell, tz: chrono_tz::Tz) -> CellView {
+    let (class, label) = state_class(&c.state, c.warnings);
+    CellView {
+        class,
+        label,
+        version: c.version,
+        at: c.received_at.as_deref().map(|t| local(t, tz)),
+        late: c.late == Some(true),
+        warnings: c.warnings,
+    }
+}
+
+/// `GET /campaign/{id}`: the matrix, filtered by kind of agency and by what is missing.
+pub async fn campaign(
+    State(s): State<Shared>,
+    Extension(visit): Extension<Visit>,
+    Path(id): Path<String>,
+    Query(filter): Query<MatrixFilter>,
+) -> Result<Html<String>, PageError> {
+    let Some(campaign) = s.config.campaign(&id) else {
+        return Err(PageError::NotFound);
+    };
+    let st = s.clone();
+    let mut status = s
+        .with_store(move |store, config| status(store, config, &st))
+        .await?;
+    let Some(pos) = status.campaigns.iter().position(|c| c.id == campaign.id) else {
+        return Err(PageError::NotFound);
+    };
+    let c = status.campaigns.swap_remove(pos);
+    let kinds: HashMap<&str, AgencyKind> = campaign
+        .agencies
+        .iter()
+        .map(|a| (a.code.as_str(), a.kind))
+        .collect();
+    let kind = match filter.kind.as_str() {
+        "department" => Some(AgencyKind::Department),
+        "district" => Some(AgencyKind::District),
+        "office" => Some(AgencyKind::Office),
+        _ => None,
+    };
+    let tz = s.config.timezone;
+    let total = c.agencies.len();
+    let rows = c
+        .agencies
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| kind.is_none_or(|k| kinds.get(a.code.as_str()) == Some(&k)))
+        .filter(|(_, a)| match filter.only.as_str() {
+            "missing" => a.deliverables.iter().any(|d| d.state == "missing"),
+            "incomplete" => a
+                .deliverables
+                .iter()
+                .any(|d| !matches!(d.state.as_str(), "accepted" | "exempt")),
+            _ => true,
+        })
+        .map(|(i, a)| MatrixRow {
+            n: i + 1,
+            code: a.code.clone(),
+            name: a.name.clone(),
+            cells: a.deliverables.iter().map(|d| cell_view(d, tz)).collect(),
+        })
+        .collect();
+    let page = MatrixPage {
+        figures: figures(&c, &s.config, s.clock.now()),
+        deliverables: c.deliverables.iter().map(|d| d.label.clone()).collect(),
+        rows,
+        total,
+        filtered: kind.is_some() || !filter.only.is_empty(),
+        filter,
+    };
+    s.render.page(
+        "campaign.html",
+        &base(&s, &visit, format!("Công văn {}", c.dispatch), "campaign"),
+        &page,
+    )
+}
+
+/// A file as shown.
+#[derive(Debug, Serialize)]
+pub struct FileView {
+    /// Row id (download link).
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// Workbook or report.
+    pub kind: &'static str,
+    /// Size.
+    pub size: String,
+    /// The check's result in words.
+    pub check: String,
+    /// CSS class of the check.
+    pub class: &'static str,
+    /// Where it was filed: deliverable and version.
+    pub place: Option<String>,
+    /// May be downloaded.
+    pub download: bool,
+    /// Has an annotated copy.
+    pub annotated: bool,
+}
+
+fn file_view(f: &FileRow, labels: &HashMap<String, String>) -> FileView {
+    let (check, class) = match (f.check_result.as_str(), f.errors, f.warnings) {
+        ("ok", Some(0), Some(0)) => ("hợp lệ".to_string(), "ok"),
+        ("ok", Some(0), Some(w)) => (format!("hợp lệ, {w} cảnh báo"), "warn"),
+        ("ok", Some(e), Some(w)) if w > 0 => (format!("{e} lỗi, {w} cảnh báo"), "bad"),
+        ("ok", Some(e), _) => (format!("{e} lỗi"), "bad"),
+        ("ok", None, _) if f.kind == "document" => ("báo cáo".to_string(), "ok"),
+        ("ok", None, _) => ("chưa kiểm tra".to_string(), "part"),
+        ("empty", _, _) => ("tệp trống".to_string(), "bad"),
+        ("encrypted", _, _) => ("có mật khẩu".to_string(), "bad"),
+        ("unreadable", _, _) => (
+            format!(
+                "không đọc được{}",
+                f.check_detail
+                    .as_deref()
+                    .map(|d| format!(" ({d})"))
+                    .unwrap_or_default()
+            ),
+            "bad",
+        ),
+        (other, _, _) => (other.to_string(), "part"),
+    };
+    let label = |d: &str| labels.get(d).cloned().unwrap_or_else(|| d.to_string());
+    FileView {
+        id: f.id,
+        name: f.name.clone(),
+        kind: if f.kind == "workbook" {
+            "biểu số liệu"
+        } else {
+            "báo cáo"
+        },
+        size: render::size(f.size),
+        check,
+        class,
+        place: match (&f.deliverable, f.version) {
+            (Some(d), Some(v)) => Some(format!("{}, lần {v}", label(d))),
+            (Some(d), None) => Some(label(d)),
+            _ => None,
+        },
+        download: f.filed,
+        annotated: f.annotated,
+    }
+}
+
+/// A message as shown.
+#[derive(Debug, Serialize)]
+pub struct MessageView {
+    /// Row id.
+    pub id: i64,
+    /// Receipt number.
+    pub receipt: String,
+    /// Arrived, local.
+    pub arrived: String,
+    /// Mailbox or drop folder.
+    pub source: &'static str,
+    /// Sender.
+    pub from: String,
+    /// Subject.
+    pub subject: String,
+    /// Outcome in words.
+    pub outcome: String,
+    /// CSS class of the outcome.
+    pub class: &'static str,
+    /// Details.
+    pub detail: Option<String>,
+    /// The guessed agency's code and name.
+    pub probable: Option<(String, String)>,
+    /// Why it was guessed.
+    pub evidence: Option<String>,
+    /// Its files.
+    pub files: Vec<FileView>,
+}
+
+fn message_view(
+    m: &MessageRow,
+    files: &[FileRow],
+    labels: &HashMap<String, String>,
+    config: &Config,
+) -> MessageView {
+    let from = match (&m.from_name, &m.from_addr) {
+        (Some(n), Some(a)) if !n.is_empty() => format!("{n} <{a}>"),
+        (_, Some(a)) => a.clone(),
+        _ if m.source == "drop" => "thư mục nộp tệp".into(),
+        _ => "—".into(),
+    };
+    MessageView {
+        id: m.id,
+        receipt: receipt_number(m.id),
+        arrived: local(&m.arrived_at, config.timezone),
+        source: if m.source == "drop" {
+            "thư mục nộp tệp"
+        } else {
+            "hộp thư"
+        },
+        from,
+        subject: m.subject.clone().unwrap_or_default(),
+        outcome: event_label(&m.outcome),
+        class: match m.outcome.as_str() {
+            "filed" | "assigned" => "ok",
+            "duplicate" | "left-alone" | "auto-reply-ignored" => "part",
+            o if o.ends_with("-reassigned") => "part",
+            "unknown-sender" | "probable-agency" | "unclassified" | "no-campaign" => "warn",
+            _ => "bad",
+        },
+        detail: m.detail.clone(),
+        probable: m.probable.as_ref().map(|code| {
+            (
+                code.clone(),
+                config
+                    .agency(code)
+                    .map(|a| a.name.clone())
+                    .unwrap_or_default(),
+            )
+        }),
+        evidence: m.evidence.clone(),
+        files: files
+            .iter()
+            .filter(|f| f.message == m.id)
+            .map(|f| file_view(f, labels))
+            .collect(),
+    }
+}
+
+fn labels(config: &Config) -> HashMap<String, String> {
+    config
+        .campaigns
+        .iter()
+        .flat_map(|c| c.deliverables.iter())
+        .map(|d| (d.id.clone(), d.label.clone()))
+        .collect()
+}
+
+#[derive(Serialize)]
+struct FindingView {
+    severity: &'static str,
+    class: &'static str,
+    sheet: String,
+    cell: String,
+    label: String,
+    message: String,
+}
+
+#[derive(Serialize)]
+struct VersionView {
+    campaign: String,
+    deliverable: String,
+    version: u32,
+    received: String,
+    state: String,
+    class: &'static str,
+    late: bool,
+    receipt: String,
+    files: Vec<FileView>,
+    findings: Vec<FindingView>,
+}
+
+#[derive(Serialize)]
+struct MailView {
+    id: i64,
+    kind: &'static str,
+    created: String,
+    to: String,
+    subject: String,
+    state: String,
+    class: &'static str,
+    error: Option<String>,
+    attempts: u32,
+    receipt: Option<String>,
+    resend: bool,
+}
+
+fn mail_view(m: &MailRow, tz: chrono_tz::Tz) -> MailView {
+    let cancelled = m
+        .last_error
+        .as_deref()
+        .is_some_and(|e| e.starts_with("cancelled:"));
+    let bounced = m
+        .last_error
+        .as_deref()
+        .is_some_and(|e| e.starts_with("bounced:"));
+    let (state, class) = match (&m.sent_at, &m.failed_at, &m.next_attempt_at) {
+        (Some(at), Some(_), _) if bounced => (
+            format!("đã gửi lúc {} nhưng bị trả lại", local(at, tz)),
+            "bad",
+        ),
+        (Some(at), _, _) => (format!("đã gửi lúc {}", local(at, tz)), "ok"),
+        (None, Some(at), _) if cancelled => (format!("đã huỷ lúc {}", local(at, tz)), "part"),
+        (None, Some(at), _) => (format!("KHÔNG GỬI ĐƯỢC (lúc {})", local(at, tz)), "bad"),
+        (None, None, Some(next)) => (
+            format!("đang thử lại, lần sau lúc {}", local(next, tz)),
+            "warn",
+        ),
+        (None, None, None) => ("đang chờ gửi".to_string(), "part"),
+    };
+    MailView {
+        id: m.id,
+        kind: match m.kind.as_str() {
+            "receipt" => "biên nhận",
+            "reminder" => "thư nhắc",
+            "digest" => "thư tổng hợp",
+            _ => "thư",
+        },
+        created: local(&m.created_at, tz),
+        to: m.to.clone(),
+        subject: m.subject.clone(),
+        state,
+        class,
+        error: m.last_error.clone(),
+        attempts: m.attempts,
+        receipt: m.message.map(receipt_number),
+        resend: m.kind == "receipt" && (m.sent_at.is_some() || m.failed_at.is_some()),
+    }
+}
+
+#[derive(Serialize)]
+struct ReminderView {
+    campaign: String,
+    step: String,
+    due: String,
+    result: String,
+}
+
+#[derive(Serialize)]
+struct AgencyCampaign {
+    id: String,
+    dispatch: String,
+    deadline: String,
+    extended: Option<String>,
+    left: String,
+    overdue: bool,
+    deliverables: Vec<(String, String)>,
+    cells: Vec<(String, CellView)>,
+    exempt: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct DecisionView {
+    campaign: String,
+    what: String,
+    at: String,
+    actor: String,
+    reason: Option<String>,
+}
+
+#[derive(Serialize)]
+struct AgencyPage {
+    code: String,
+    name: String,
+    kind: &'static str,
+    addresses: Vec<String>,
+    campaigns: Vec<AgencyCampaign>,
+    messages: Vec<MessageView>,
+    versions: Vec<VersionView>,
+    mail: Vec<MailView>,
+    reminders: Vec<ReminderView>,
+    exemptions: Vec<DecisionView>,
+    extensions: Vec<DecisionView>,
+}
+
+/// `GET /agency/{code}`: every message, file, version with its findings, and mail of an agency.
+pub async fn agency(
+    State(s): State<Shared>,
+    Extension(visit): Extension<Visit>,
+    Path(code): Path<String>,
+) -> Result<Html<String>, PageError> {
+    let Some(agency) = s.config.agency(&code).cloned() else {
+        return Err(PageError::NotFound);
+    };
+    let st = s.clone();
+    let c = code.clone();
+    let (status, rec, reminders) = s
+        .with_store(move |store, config| {
+            Ok((
+                status(store, config, &st)?,
+                queries::agency(store, &c)?,
+                queries::reminders(store, &c)?,
+            ))
+        })
+        .await?;
+    let config = &s.config;
+    let tz = config.timezone;
+    let now = s.clock.now();
+    let labels = labels(config);
+    let campaigns = status
+        .campaigns
+        .iter()
+        .filter_map(|cs| {
+            let campaign = config.campaign(&cs.id)?;
+            let row = cs.agencies.iter().find(|a| a.code == code)?;
+            let extended = rec
+                .extensions
+                .iter()
+                .find(|e| e.campaign == cs.id)
+                .and_then(|e| DateTime::parse_from_rfc3339(&e.what).ok());
+            let deadline = extended.unwrap_or(campaign.deadline);
+            let (left, overdue) = time_left(deadline, now);
+            Some(AgencyCampaign {
+                id: cs.id.clone(),
+                dispatch: cs.dispatch.clone(),
+                deadline: render::local_time(campaign.deadline, tz),
+                extended: extended.map(|t| render::local_time(t, tz)),
+                left,
+                overdue,
+                deliverables: campaign
+                    .deliverables
+                    .iter()
+                    .map(|d| (d.id.clone(), d.label.clone()))
+                    .collect(),
+                cells: cs
+                    .deliverables
+                    .iter()
+                    .zip(&row.deliverables)
+                    .map(|(h, c)| (h.label.clone(), cell_view(c, tz)))
+                    .collect(),
+                exempt: row
+                    .deliverables
+                    .iter()
+                    .filter(|c| c.state == "exempt")
+                    .map(|c| c.id.clone())
+                    .collect(),
+            })
+        })
+        .collect();
+    let findings_of = |file: i64| -> Vec<FindingView> {
+        rec.findings
+            .iter()
+            .filter(|f| f.file == file)
+            .map(|f: &FindingRow| FindingView {
+                severity: if f.severity == "error" {
+                    "lỗi"
+                } else {
+                    "cảnh báo"
+                },
+                class: if f.severity == "error" { "bad" } else { "warn" },
+                sheet: f.sheet.clone(),
+                cell: f.cell.clone().unwrap_or_default(),
+                label: f.label.clone().unwrap_or_default(),
+                message: f.message.clone(),
+            })
+            .collect()
+    };
+    let versions = rec
+        .versions
+        .iter()
+        .map(|v| {
+            let files: Vec<&FileRow> = rec
+                .files
+                .iter()
+                .filter(|f| {
+                    f.message == v.message
+                        && f.deliverable.as_deref() == Some(v.deliverable.as_str())
+                        && f.version == Some(v.version)
+                })
+                .collect();
+            let (class, state) = state_class(&v.state, v.warnings);
+            VersionView {
+                campaign: v.campaign.clone(),
+                deliverable: labels
+                    .get(&v.deliverable)
+                    .cloned()
+                    .unwrap_or_else(|| v.deliverable.clone()),
+                version: v.version,
+                received: local(&v.received_at, tz),
+                state,
+                class,
+                late: v.late,
+                receipt: receipt_number(v.message),
+                findings: files.iter().flat_map(|f| findings_of(f.id)).collect(),
+                files: files.iter().map(|f| file_view(f, &labels)).collect(),
+            }
+        })
+        .collect();
+    let decision = |d: &queries::DecisionRow, extension: bool| DecisionView {
+        campaign: d.campaign.clone(),
+        what: if extension {
+            local(&d.what, tz)
+        } else {
+            labels
+                .get(&d.what)
+                .cloned()
+                .unwrap_or_else(|| d.what.clone())
+        },
+        at: local(&d.at, tz),
+        actor: d.actor.clone(),
+        reason: d.reason.clone(),
+    };
+    let page = AgencyPage {
+        code: agency.code.clone(),
+        name: agency.name.clone(),
+        kind: render::kind_vi(agency.kind),
+        addresses: agency.addresses.clone(),
+        campaigns,
+        messages: rec
+            .messages
+            .iter()
+            .map(|m| message_view(m, &rec.files, &labels, config))
+            .collect(),
+        versions,
+        mail: rec.mail.iter().map(|m| mail_view(m, tz)).collect(),
+        reminders: reminders
+            .iter()
+            .map(|h| ReminderView {
+                campaign: h.campaign.clone(),
+                step: match h.step {
+                    d if d < 0 => format!("{} ngày trước hạn", -d),
+                    0 => "ngày cuối".to_string(),
+                    d => format!("{d} ngày sau hạn"),
+                },
+                due: local(&h.due_at, tz),
+                result: match (h.outcome.as_str(), h.reason.as_deref(), &h.sent_at) {
+                    ("queued", _, Some(at)) => format!("đã gửi lúc {}", local(at, tz)),
+                    ("queued", _, None) => match &h.failed {
+                        Some(why) if why.starts_with("cancelled:") => {
+                            format!("đã huỷ ({})", why.trim_start_matches("cancelled: "))
+                        }
+                        Some(why) => format!("không gửi được: {why}"),
+                        None => "đang chờ gửi".to_string(),
+                    },
+                    (_, Some("superseded"), _) => "bỏ qua (đã lỡ, có bước sau)".to_string(),
+                    (_, Some("stale"), _) => "bỏ qua (quá muộn)".to_string(),
+                    (_, Some("no-address"), _) => "bỏ qua (không có địa chỉ thư)".to_string(),
+                    (o, _, _) => o.to_string(),
+                },
+            })
+            .collect(),
+        exemptions: rec.exemptions.iter().map(|d| decision(d, false)).collect(),
+        extensions: rec.extensions.iter().map(|d| decision(d, true)).collect(),
+    };
+    s.render.page(
+        "agency.html",
+        &base(&s, &visit, agency.name, "agency"),
+        &page,
+    )
+}
+
+#[derive(Serialize)]
+struct QuarantinePage {
+    items: Vec<MessageView>,
+    agencies: Vec<(String, String)>,
+}
+
+/// `GET /quarantine`: messages from unknown or probable senders, with the evidence and the
+/// form that attributes one to an agency.
+pub async fn quarantine(
+    State(s): State<Shared>,
+    Extension(visit): Extension<Visit>,
+) -> Result<Html<String>, PageError> {
+    let (messages, files) = s
+        .with_store(|store, _| Ok(queries::quarantine(store)?))
+        .await?;
+    let labels = labels(&s.config);
+    let page = QuarantinePage {
+        items: messages
+            .iter()
+            .map(|m| message_view(m, &files, &labels, &s.config))
+            .collect(),
+        agencies: s
+            .config
+            .agencies()
+            .iter()
+            .map(|a| (a.code.clone(), a.name.clone()))
+            .collect(),
+    };
+    s.render.page(
+        "quarantine.html",
+        &base(&s, &visit, "Thư chờ xác nhận", "quarantine"),
+        &page,
+    )
+}
+
+/// The filters of the intake log.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct LogFilter {
+    /// Agency code.
+    pub agency: String,
+    /// Event kind.
+    pub kind: String,
+    /// A local date, `YYYY-MM-DD`.
+    pub since: String,
+    /// Page number, from 1.
+    pub page: String,
+}
+
+#[derive(Serialize)]
+struct LogRow {
+    at: String,
+    message: Option<i64>,
+    kind: String,
+    agency: Option<(String, String)>,
+    receipt: Option<String>,
+    files: Vec<String>,
+    detail: String,
+    actor: Option<String>,
+}
+
+#[derive(Serialize)]
+struct LogPage {
+    rows: Vec<LogRow>,
+    agencies: Vec<(String, String)>,
+    kinds: Vec<(String, String)>,
+    filter: LogFilter,
+    page: u32,
+    pages: u32,
+    total: u32,
+    prev: Option<String>,
+    next: Option<String>,
+}
+
+fn files_text(files: &serde_json::Value) -> Vec<String> {
+    files
+        .as_array()
+        .map(|fs| {
+            fs.iter()
+                .map(|f| {
+                    let name = f["name"].as_str().unwrap_or("?");
+                    let place = match (f["deliverable"].as_str(), f["version"].as_u64()) {
+                        (Some(d), Some(v)) => format!("{name} → {d} lần {v}"),
+                        (Some(d), None) => format!("{name} → {d}"),
+                        _ => name.to_string(),
+                    };
+                    let check = match (
+                        f["check"].as_str(),
+                        f["errors"].as_u64(),
+                        f["warnings"].as_u64(),
+                    ) {
+                        (Some("ok"), Some(0), Some(0)) => " (hợp lệ)".to_string(),
+                        (Some("ok"), Some(0), Some(w)) => format!(" (hợp lệ, {w} cảnh báo)"),
+                        (Some("ok"), Some(e), _) => format!(" ({e} lỗi)"),
+                        (Some("empty"), _, _) => " (tệp trống)".to_string(),
+                        (Some("unreadable"), _, _) => " (không đọc được)".to_string(),
+                        (Some("encrypted"), _, _) => " (có mật khẩu)".to_string(),
+                        _ => String::new(),
+                    };
+                    format!("{place}{check}")
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `GET /log`: the intake log, newest first, a page at a time, filtered by agency, kind and day.
+pub async fn log(
+    State(s): State<Shared>,
+    Extension(visit): Extension<Visit>,
+    Query(filter): Query<LogFilter>,
+) -> Result<Html<String>, PageError> {
+    let tz = s.config.timezone;
+    let since = match filter.since.trim() {
+        "" => None,
+        d => Some(
+            chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .and_then(|t| t.and_local_timezone(tz).earliest())
+                .map(|t| t.fixed_offset().to_rfc3339())
+                .ok_or_else(|| {
+                    PageError::BadRequest(format!(
+                        "Ngày \"{d}\" không đúng; hãy chọn ngày theo dạng năm-tháng-ngày."
+                    ))
+                })?,
+        ),
+    };
+    let size = s.config.board.page_size as u32;
+    let page = filter.page.parse::<u32>().unwrap_or(1).max(1);
+    let q = queries::LogQuery {
+        agency: Some(filter.agency.clone()).filter(|a| !a.is_empty()),
+        kind: Some(filter.kind.clone()).filter(|k| !k.is_empty()),
+        since,
+        limit: size,
+        offset: (page - 1).saturating_mul(size),
+    };
+    let (events, total, kinds) = s
+        .with_store(move |store, _| {
+            let (events, total) = queries::log_page(store, &q)?;
+            Ok((events, total, queries::event_kinds(store)?))
+        })
+        .await?;
+    let pages = total.div_ceil(size).max(1);
+    let link = |p: u32| {
+        format!(
+            "/log?agency={}&kind={}&since={}&page={p}",
+            render::encode(&filter.agency),
+            render::encode(&filter.kind),
+            render::encode(&filter.since)
+        )
+    };
+    let names: HashMap<&str, &str> = s
+        .config
+        .agencies()
+        .into_iter()
+        .map(|a| (a.code.as_str(), a.name.as_str()))
+        .collect();
+    let rows = events
+        .iter()
+        .map(|e| LogRow {
+            at: local(&e.at, tz),
+            message: e.message,
+            kind: event_label(&e.kind),
+            agency: e.agency.as_ref().map(|a| {
+                (
+                    a.clone(),
+                    names.get(a.as_str()).copied().unwrap_or(a).to_string(),
+                )
+            }),
+            receipt: e.message.map(receipt_number),
+            files: files_text(&e.files),
+            detail: e.detail.clone().unwrap_or_default(),
+            actor: e.actor.clone(),
+        })
+        .collect();
+    let page_view = LogPage {
+        rows,
+        agencies: s
+            .config
+            .agencies()
+            .iter()
+            .map(|a| (a.code.clone(), a.name.clone()))
+            .collect(),
+        kinds: kinds
+            .into_iter()
+            .map(|k| {
+                let label = event_label(&k);
+                (k, label)
+            })
+            .collect(),
+        prev: (page > 1).then(|| link(page - 1)),
+        next: (page < pages).then(|| link(page + 1)),
+        page,
+        pages,
+        total,
+        filter,
+    };
+    s.render.page(
+        "log.html",
+        &base(&s, &visit, "Nhật ký tiếp nhận", "log"),
+        &page_view,
+    )
+}
+
+/// The query of the login page.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct LoginQuery {
+    /// Where to go after logging in (a path of the board).
+    pub next: String,
+}
+
+/// `GET /login`: the login form (or, on an open board, the overview).
+pub async fn login_form(
+    State(s): State<Shared>,
+    Extension(visit): Extension<Visit>,
+    Query(q): Query<LoginQuery>,
+) -> Result<axum::response::Response, PageError> {
+    use axum::response::IntoResponse;
+    if !s.access.needs_login() || visit.session.user.is_some() {
+        return Ok(axum::response::Redirect::to(&local_path(&q.next)).into_response());
+    }
+    login_page(&s, &visit, &q.next, None).map(IntoResponse::into_response)
+}
+
+/// The login page, with an error sentence after a failed attempt.
+pub fn login_page(
+    s: &Shared,
+    visit: &Visit,
+    next: &str,
+    error: Option<&str>,
+) -> Result<Html<String>, PageError> {
+    let (accounts, token) = match &s.access {
+        super::auth::Access::Login { accounts, token } => (accounts.is_some(), token.is_some()),
+        super::auth::Access::Open => (false, false),
+    };
+    s.render.page(
+        "login.html",
+        &base(s, visit, "Đăng nhập", "login"),
+        &serde_json::json!({
+            "next": local_path(next),
+            "error": error,
+            "accounts": accounts,
+            "token": token,
+        }),
+    )
+}
+
+/// `next` when it is a path of this board, else `/` (no redirect to another site).
+pub fn local_path(next: &str) -> String {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+        next.to_string()
+    } else {
+        "/".into()
+    }
+}
+
+/// The campaign named by a form, or the only one.
+pub fn pick<'a>(config: &'a Config, id: &str) -> Result<&'a Campaign, PageError> {
+    match (id, config.campaigns.as_slice()) {
+        ("", [only]) => Ok(only),
+        (id, _) => config
+            .campaign(id)
+            .ok_or_else(|| PageError::BadRequest(format!("Không có đợt báo cáo \"{id}\"."))),
+    }
+}

@@ -1,0 +1,249 @@
+//! # Pages as HTML
+//!
+//! The board's MiniJinja templates (compiled in, auto-escaped as `.html`), its stylesheet and
+//! script, and the Vietnamese wording of times, rates and states the templates show.
+
+use axum::http::header;
+use axum::response::IntoResponse;
+use chrono::{DateTime, FixedOffset};
+use minijinja::{Environment, Value};
+use serde::Serialize;
+
+use super::PageError;
+
+/// The compiled templates.
+pub struct Pages {
+    env: Environment<'static>,
+}
+
+const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("templates/base.html")),
+    ("overview.html", include_str!("templates/overview.html")),
+    ("campaign.html", include_str!("templates/campaign.html")),
+    ("agency.html", include_str!("templates/agency.html")),
+    ("quarantine.html", include_str!("templates/quarantine.html")),
+    ("log.html", include_str!("templates/log.html")),
+    ("login.html", include_str!("templates/login.html")),
+    ("error.html", include_str!("templates/error.html")),
+    ("_staff.html", include_str!("templates/_staff.html")),
+    ("_figures.html", include_str!("templates/_figures.html")),
+    ("_files.html", include_str!("templates/_files.html")),
+];
+
+impl Default for Pages {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Pages {
+    /// Compiles the templates; a broken one is a bug caught by the unit tests.
+    pub fn new() -> Pages {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
+        env.set_formatter(escape);
+        for (name, text) in TEMPLATES {
+            env.add_template(name, text)
+                .unwrap_or_else(|e| panic!("board template {name}: {e:#}"));
+        }
+        Pages { env }
+    }
+
+    /// Renders a page with the shared frame's values (`base`) and its own.
+    pub fn page<B: Serialize, P: Serialize>(
+        &self,
+        name: &str,
+        base: &B,
+        page: &P,
+    ) -> Result<axum::response::Html<String>, PageError> {
+        let ctx = minijinja::context! {
+            base => Value::from(minijinja::value::Serde(base)),
+            page => Value::from(minijinja::value::Serde(page)),
+        };
+        self.env
+            .get_template(name)
+            .and_then(|t| t.render(ctx))
+            .map(axum::response::Html)
+            .map_err(|e| PageError::Internal(format!("board template {name}: {e:#}")))
+    }
+}
+
+/// HTML escaping of the five characters that matter; `/` is left alone, so that a matrix of
+/// dates is not half entities.
+fn escape(
+    out: &mut minijinja::Output,
+    state: &mut minijinja::State,
+    value: &Value,
+) -> Result<(), minijinja::Error> {
+    if *state.auto_escape() != minijinja::AutoEscape::Html || value.is_safe() {
+        return minijinja::escape_formatter(out, state, value);
+    }
+    let text = value.to_string();
+    let mut rest = text.as_str();
+    while let Some(i) = rest.find(['&', '<', '>', '"', '\'']) {
+        out.write_str(&rest[..i])?;
+        out.write_str(match rest.as_bytes()[i] {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            _ => "&#39;",
+        })?;
+        rest = &rest[i + 1..];
+    }
+    out.write_str(rest)?;
+    Ok(())
+}
+
+/// A bare page with one sentence, for refusals and errors (no session needed).
+pub fn error_page(text: &str) -> String {
+    static PAGES: std::sync::LazyLock<Pages> = std::sync::LazyLock::new(Pages::new);
+    PAGES
+        .env
+        .get_template("error.html")
+        .and_then(|t| t.render(minijinja::context! { text => text }))
+        .unwrap_or_else(|_| text.to_string())
+}
+
+/// The stylesheet.
+pub async fn css() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        include_str!("templates/board.css"),
+    )
+}
+
+/// The live-refresh script.
+pub async fn js() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("templates/board.js"),
+    )
+}
+
+/// Percent-encodes a query value.
+pub fn encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// An RFC 3339 time as people read it here: `09:05 12/07/2018`.
+pub fn local(at: &str, tz: chrono_tz::Tz) -> String {
+    DateTime::parse_from_rfc3339(at)
+        .map(|t| local_time(t, tz))
+        .unwrap_or_else(|_| at.to_string())
+}
+
+/// A time as people read it here.
+pub fn local_time(t: DateTime<FixedOffset>, tz: chrono_tz::Tz) -> String {
+    t.with_timezone(&tz).format("%H:%M %d/%m/%Y").to_string()
+}
+
+/// Time left before a deadline, or how long it is past: `còn 2 ngày 5 giờ`, `đã quá hạn 2 ngày`.
+pub fn time_left(deadline: DateTime<FixedOffset>, now: DateTime<FixedOffset>) -> (String, bool) {
+    let left = deadline - now;
+    let span = |d: chrono::TimeDelta| {
+        let (days, hours) = (d.num_days(), d.num_hours() % 24);
+        match (days, hours) {
+            (0, 0) => format!("{} phút", d.num_minutes().max(1)),
+            (0, h) => format!("{h} giờ"),
+            (d, 0) => format!("{d} ngày"),
+            (d, h) => format!("{d} ngày {h} giờ"),
+        }
+    };
+    if left.num_seconds() >= 0 {
+        (format!("còn {}", span(left)), false)
+    } else {
+        (format!("đã quá hạn {}", span(-left)), true)
+    }
+}
+
+/// `n / of` as a whole percentage.
+pub fn pct(n: u32, of: u32) -> String {
+    if of == 0 {
+        "—".into()
+    } else {
+        format!("{:.0}%", 100.0 * n as f64 / of as f64)
+    }
+}
+
+/// A cell's CSS class and Vietnamese words; accepted with warnings is a state of its own.
+pub fn state_class(state: &str, warnings: u32) -> (&'static str, String) {
+    match state {
+        "accepted" if warnings > 0 => ("warn", "hợp lệ, có cảnh báo".into()),
+        "accepted" => ("ok", crate::report::state_vi(state).into()),
+        "invalid" => ("bad", crate::report::state_vi(state).into()),
+        "received" => ("part", "chỉ có báo cáo".into()),
+        "exempt" => ("exempt", crate::report::state_vi(state).into()),
+        _ => ("missing", crate::report::state_vi("missing").into()),
+    }
+}
+
+/// Vietnamese words for an event kind, with the board's own kinds.
+pub fn event_label(kind: &str) -> String {
+    match kind {
+        "receipt-resent" => "cán bộ gửi lại biên nhận".into(),
+        k if k.ends_with("-reassigned") => format!(
+            "{} (đã gán lại cho đơn vị)",
+            crate::report::event_vi(k.trim_end_matches("-reassigned"))
+        ),
+        k => crate::report::event_vi(k),
+    }
+}
+
+/// An agency kind's Vietnamese name.
+pub fn kind_vi(kind: crate::config::AgencyKind) -> &'static str {
+    match kind {
+        crate::config::AgencyKind::Department => "sở, ban, ngành",
+        crate::config::AgencyKind::District => "huyện, thành phố",
+        crate::config::AgencyKind::Office => "văn phòng",
+    }
+}
+
+/// A byte count for people.
+pub fn size(bytes: i64) -> String {
+    match bytes {
+        b if b < 1024 => format!("{b} B"),
+        b if b < 1024 * 1024 => format!("{:.0} KB", b as f64 / 1024.0),
+        b => format!("{:.1} MB", b as f64 / (1024.0 * 1024.0)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_compile_and_words_read_right() {
+        let _ = Pages::new();
+        assert!(
+            error_page("<b title='x'>a/b & c").contains("&lt;b title=&#39;x&#39;&gt;a/b &amp; c")
+        );
+        let at = |s| DateTime::parse_from_rfc3339(s).unwrap();
+        let deadline = at("2018-07-10T00:00:00+07:00");
+        assert_eq!(
+            time_left(deadline, at("2018-07-12T09:00:00+07:00")),
+            ("đã quá hạn 2 ngày 9 giờ".to_string(), true)
+        );
+        assert_eq!(
+            time_left(deadline, at("2018-07-09T23:30:00+07:00")).0,
+            "còn 30 phút"
+        );
+        assert_eq!(pct(1, 3), "33%");
+        assert_eq!(encode("/log?a=Sở y"), "/log%3Fa%3DS%E1%BB%9F%20y");
+        assert_eq!(state_class("accepted", 2).0, "warn");
+        assert_eq!(
+            local("2018-07-09T10:00:00+00:00", chrono_tz::Asia::Ho_Chi_Minh),
+            "17:00 09/07/2018"
+        );
+        assert!(event_label("probable-agency-reassigned").contains("gán lại"));
+    }
+}
