@@ -50,8 +50,9 @@ pub struct CampaignCtx {
 }
 
 impl CampaignCtx {
-    /// From the configuration, dates in `tz`.
-    pub fn of(c: &crate::config::Campaign, tz: chrono_tz::Tz) -> CampaignCtx {
+    /// From the configuration, dates in `tz` (the department's zone, or the fixed offset a
+    /// message's arrival was read in).
+    pub fn of<T: Zone>(c: &crate::config::Campaign, tz: T) -> CampaignCtx {
         CampaignCtx {
             id: c.id.clone(),
             dispatch: c.dispatch.clone(),
@@ -65,16 +66,21 @@ impl CampaignCtx {
 }
 
 /// `HH:MM ngày dd/mm/yyyy` in `tz`.
-pub fn when(at: chrono::DateTime<chrono::FixedOffset>, tz: chrono_tz::Tz) -> String {
+/// A time zone dates can be shown in.
+pub trait Zone: chrono::TimeZone<Offset: std::fmt::Display> + Copy {}
+
+impl<T: chrono::TimeZone<Offset: std::fmt::Display> + Copy> Zone for T {}
+
+pub fn when<T: Zone>(at: chrono::DateTime<chrono::FixedOffset>, tz: T) -> String {
     at.with_timezone(&tz)
         .format("%H:%M ngày %d/%m/%Y")
         .to_string()
 }
 
 /// The last local day before `deadline` (a deadline at midnight ends the previous day).
-pub fn last_day(
+pub fn last_day<T: Zone>(
     deadline: chrono::DateTime<chrono::FixedOffset>,
-    tz: chrono_tz::Tz,
+    tz: T,
 ) -> chrono::NaiveDate {
     (deadline - chrono::TimeDelta::seconds(1))
         .with_timezone(&tz)
@@ -250,26 +256,36 @@ pub fn time_left(
     deadline: chrono::DateTime<chrono::FixedOffset>,
     now: chrono::DateTime<chrono::FixedOffset>,
 ) -> String {
-    // Time left is rounded down and time overdue up: neither flatters the agency.
-    let span = |mins: i64, up: bool| {
-        if mins >= 24 * 60 {
-            let days = if up {
-                (mins + 24 * 60 - 1) / (24 * 60)
-            } else {
-                mins / (24 * 60)
-            };
-            format!("{days} ngày")
-        } else if mins >= 60 {
-            format!("{} giờ", mins / 60)
-        } else {
-            format!("{} phút", mins.max(1))
-        }
-    };
     let mins = (deadline - now).num_minutes();
     if now < deadline {
         format!("còn {}", span(mins, false))
     } else {
-        format!("đã quá hạn {}", span(-mins, true))
+        format!("đã quá hạn {}", overdue_by(deadline, now))
+    }
+}
+
+/// How long after `deadline` something came (`2 ngày`, `3 giờ`, `5 phút`), days rounded up.
+pub fn overdue_by(
+    deadline: chrono::DateTime<chrono::FixedOffset>,
+    at: chrono::DateTime<chrono::FixedOffset>,
+) -> String {
+    span((at - deadline).num_minutes(), true)
+}
+
+/// A span in the largest whole unit; time left is rounded down and time overdue up, so that
+/// neither flatters the agency.
+fn span(mins: i64, up: bool) -> String {
+    if mins >= 24 * 60 {
+        let days = if up {
+            (mins + 24 * 60 - 1) / (24 * 60)
+        } else {
+            mins / (24 * 60)
+        };
+        format!("{days} ngày")
+    } else if mins >= 60 {
+        format!("{} giờ", mins / 60)
+    } else {
+        format!("{} phút", mins.max(1))
     }
 }
 

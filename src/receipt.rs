@@ -9,7 +9,7 @@ use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 
 use crate::config::{Agency, Campaign, Department};
-use crate::letters::{AgencyCtx, CampaignCtx, DepartmentCtx};
+use crate::letters::{AgencyCtx, CampaignCtx, DepartmentCtx, overdue_by, when};
 use crate::pipeline::Outcome;
 use crate::templates::{TemplateKind, Templates};
 
@@ -160,7 +160,7 @@ impl ReceiptCtx {
         let deadline = campaign.map(|c| r.extension.unwrap_or(c.deadline));
         ReceiptCtx {
             department: DepartmentCtx::of(r.department),
-            campaign: campaign.map(|c| campaign_ctx(c, tz)),
+            campaign: campaign.map(|c| CampaignCtx::of(c, tz)),
             agency: r.agency.map(|a| AgencyCtx {
                 code: a.code.clone(),
                 name: a.name.clone(),
@@ -199,7 +199,7 @@ impl ReceiptCtx {
             deadline: deadline.map(|d| when(d, tz)),
             extension: campaign.and(r.extension).map(|d| when(d, tz)),
             late_by: match (late, deadline) {
-                (Some(true), Some(d)) => Some(late_by(d, r.arrived)),
+                (Some(true), Some(d)) => Some(overdue_by(d, r.arrived)),
                 _ => None,
             },
             missing: campaign
@@ -235,43 +235,7 @@ pub fn finding_lines(findings: &[crate::forms::validate::Finding]) -> Vec<String
         .collect()
 }
 
-/// The campaign as [`CampaignCtx::of`] words it, in a fixed offset: a receipt knows the
-/// department's zone only through the arrival's offset.
-fn campaign_ctx(c: &Campaign, tz: FixedOffset) -> CampaignCtx {
-    CampaignCtx {
-        id: c.id.clone(),
-        dispatch: c.dispatch.clone(),
-        dispatch_date: c.dispatch_date.map(|d| d.format("%d/%m/%Y").to_string()),
-        title: c.title.clone(),
-        deadline_text: c.deadline_text.clone(),
-        deadline: when(c.deadline, tz),
-        // A deadline at midnight ends the previous day.
-        last_day: (c.deadline - chrono::TimeDelta::seconds(1))
-            .with_timezone(&tz)
-            .format("%d/%m/%Y")
-            .to_string(),
-    }
-}
-
-/// `HH:MM ngày dd/mm/yyyy` in `tz`.
-fn when(at: DateTime<FixedOffset>, tz: FixedOffset) -> String {
-    at.with_timezone(&tz)
-        .format("%H:%M ngày %d/%m/%Y")
-        .to_string()
-}
-
-/// How long after `deadline` it came, rounded up so as not to flatter the sender.
-fn late_by(deadline: DateTime<FixedOffset>, at: DateTime<FixedOffset>) -> String {
-    let mins = (at - deadline).num_minutes().max(1);
-    if mins >= 24 * 60 {
-        format!("{} ngày", (mins + 24 * 60 - 1) / (24 * 60))
-    } else if mins >= 60 {
-        format!("{} giờ", mins / 60)
-    } else {
-        format!("{mins} phút")
-    }
-}
-
+/// The subject on one line, or a placeholder when it has none.
 fn one_line(s: &str) -> String {
     let s: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
     if s.is_empty() {

@@ -183,37 +183,7 @@ pub fn log_table(events: &[Event], tz: chrono_tz::Tz) -> String {
         let at = DateTime::parse_from_rfc3339(&e.at)
             .map(|t| t.with_timezone(&tz).format("%d/%m/%Y %H:%M").to_string())
             .unwrap_or_else(|_| e.at.clone());
-        let files = e
-            .files
-            .as_array()
-            .map(|fs| {
-                fs.iter()
-                    .map(|f| {
-                        let name = f["name"].as_str().unwrap_or("?");
-                        let place = match (f["deliverable"].as_str(), f["version"].as_u64()) {
-                            (Some(d), Some(v)) => format!("{name} → {d} lần {v}"),
-                            (Some(d), None) => format!("{name} → {d}"),
-                            _ => name.to_string(),
-                        };
-                        let check = match (
-                            f["check"].as_str(),
-                            f["errors"].as_u64(),
-                            f["warnings"].as_u64(),
-                        ) {
-                            (Some("ok"), Some(0), Some(0)) => " (hợp lệ)".to_string(),
-                            (Some("ok"), Some(0), Some(w)) => format!(" (hợp lệ, {w} cảnh báo)"),
-                            (Some("ok"), Some(e), _) => format!(" ({e} lỗi)"),
-                            (Some("empty"), _, _) => " (tệp trống)".to_string(),
-                            (Some("unreadable"), _, _) => " (không đọc được)".to_string(),
-                            (Some("encrypted"), _, _) => " (có mật khẩu)".to_string(),
-                            _ => String::new(),
-                        };
-                        format!("{place}{check}")
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            })
-            .unwrap_or_default();
+        let files = files_text(&e.files).join("\n");
         let mut note = e.detail.clone().unwrap_or_default();
         if let Some(actor) = &e.actor {
             note = format!("{note} (bởi {actor})").trim().to_string();
@@ -230,6 +200,39 @@ pub fn log_table(events: &[Event], tz: chrono_tz::Tz) -> String {
         ]);
     }
     t.to_string()
+}
+
+/// The files of a log event, one line each: name, deliverable and version, check result.
+pub fn files_text(files: &serde_json::Value) -> Vec<String> {
+    files
+        .as_array()
+        .map(|fs| {
+            fs.iter()
+                .map(|f| {
+                    let name = f["name"].as_str().unwrap_or("?");
+                    let place = match (f["deliverable"].as_str(), f["version"].as_u64()) {
+                        (Some(d), Some(v)) => format!("{name} → {d} lần {v}"),
+                        (Some(d), None) => format!("{name} → {d}"),
+                        _ => name.to_string(),
+                    };
+                    let check = match (
+                        f["check"].as_str(),
+                        f["errors"].as_u64(),
+                        f["warnings"].as_u64(),
+                    ) {
+                        (Some("ok"), Some(0), Some(0)) => " (hợp lệ)".to_string(),
+                        (Some("ok"), Some(0), Some(w)) => format!(" (hợp lệ, {w} cảnh báo)"),
+                        (Some("ok"), Some(e), _) => format!(" ({e} lỗi)"),
+                        (Some("empty"), _, _) => " (tệp trống)".to_string(),
+                        (Some("unreadable"), _, _) => " (không đọc được)".to_string(),
+                        (Some("encrypted"), _, _) => " (có mật khẩu)".to_string(),
+                        _ => String::new(),
+                    };
+                    format!("{place}{check}")
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// The reminder schedule as `intake remind` shows it.

@@ -926,38 +926,6 @@ struct LogPage {
     next: Option<String>,
 }
 
-fn files_text(files: &serde_json::Value) -> Vec<String> {
-    files
-        .as_array()
-        .map(|fs| {
-            fs.iter()
-                .map(|f| {
-                    let name = f["name"].as_str().unwrap_or("?");
-                    let place = match (f["deliverable"].as_str(), f["version"].as_u64()) {
-                        (Some(d), Some(v)) => format!("{name} → {d} lần {v}"),
-                        (Some(d), None) => format!("{name} → {d}"),
-                        _ => name.to_string(),
-                    };
-                    let check = match (
-                        f["check"].as_str(),
-                        f["errors"].as_u64(),
-                        f["warnings"].as_u64(),
-                    ) {
-                        (Some("ok"), Some(0), Some(0)) => " (hợp lệ)".to_string(),
-                        (Some("ok"), Some(0), Some(w)) => format!(" (hợp lệ, {w} cảnh báo)"),
-                        (Some("ok"), Some(e), _) => format!(" ({e} lỗi)"),
-                        (Some("empty"), _, _) => " (tệp trống)".to_string(),
-                        (Some("unreadable"), _, _) => " (không đọc được)".to_string(),
-                        (Some("encrypted"), _, _) => " (có mật khẩu)".to_string(),
-                        _ => String::new(),
-                    };
-                    format!("{place}{check}")
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// `GET /log`: the intake log, newest first, a page at a time, filtered by agency, kind and day.
 pub async fn log(
     State(s): State<Shared>,
@@ -1023,7 +991,7 @@ pub async fn log(
                 )
             }),
             receipt: e.message.map(receipt_number),
-            files: files_text(&e.files),
+            files: crate::report::files_text(&e.files),
             detail: e.detail.clone().unwrap_or_default(),
             actor: e.actor.clone(),
         })
