@@ -12,6 +12,7 @@
 //!        └──────────── ingest ──► store::record (objects, index, log, outbox) ──► outbox (lettre)
 //! ```
 //!
+//! - [`auth`]: who really sent a message (DKIM, DMARC, our own server's Authentication-Results).
 //! - [`config`]: TOML in two steps (raw, then resolved); the shipped `config/` is embedded.
 //! - [`extract`], [`identify`], [`classify`], [`pipeline`]: pure stages; [`workbook`] reads
 //!   spreadsheets within limits (a child process for formats that cannot be streamed).
@@ -19,6 +20,7 @@
 //! - [`source`], [`outbox`], [`daemon`]: adapters and the long-running loop; [`board`]: the
 //!   staff web board the daemon serves.
 
+pub mod auth;
 pub mod board;
 pub mod classify;
 pub mod clock;

@@ -82,6 +82,49 @@ impl Phrase {
     }
 }
 
+/// True for characters a sender could use to disguise text: bidirectional overrides and
+/// isolates (a name `Phụ lục I\u{202E}slx.exe` shows as "…exe.xls"), zero-width and other
+/// format characters, and control characters.
+pub fn is_disguising(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}'
+            | '\u{061C}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}' | '\u{180E}' | '\u{00AD}')
+}
+
+/// Text a sender wrote, made safe to quote: disguising characters removed (line breaks and
+/// tabs become spaces), runs of spaces folded, and cut to `max` characters with "…".
+pub fn bounded(text: &str, max: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max * 4 + 4));
+    let mut count = 0;
+    let mut space = false;
+    for c in text.chars() {
+        let c = if matches!(c, '\n' | '\r' | '\t') { ' ' } else { c };
+        if is_disguising(c) {
+            continue;
+        }
+        if c == ' ' {
+            if space || count == 0 {
+                continue;
+            }
+            space = true;
+        } else {
+            space = false;
+        }
+        if count == max {
+            let trimmed = out.trim_end().len();
+            out.truncate(trimmed);
+            out.push('…');
+            return out;
+        }
+        out.push(c);
+        count += 1;
+    }
+    let trimmed = out.trim_end().len();
+    out.truncate(trimmed);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,5 +150,16 @@ mod tests {
         assert!(!Phrase::new("phu luc i").occurs_in(&words));
         assert!(!Phrase::new("").occurs_in(&words));
         assert!(Phrase::new("BC giua ky So Y te").occurs_in(&tokens("Fwd: BC giữa kỳ Sở Y tế")));
+    }
+
+    #[test]
+    fn quoted_text_is_bounded_and_undisguised() {
+        assert_eq!(bounded("Phụ lục I\u{202E}slx.exe", 100), "Phụ lục Islx.exe");
+        assert_eq!(bounded("  a\r\n  b\u{200B}c ", 100), "a bc");
+        let long = "x".repeat(2_000_000);
+        let cut = bounded(&long, 200);
+        assert_eq!(cut.chars().count(), 201);
+        assert!(cut.ends_with('…'));
+        assert_eq!(bounded("Báo cáo", 7), "Báo cáo");
     }
 }

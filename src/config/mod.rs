@@ -6,6 +6,7 @@
 //! key and what to do. The shipped `config/` is also compiled into the binary as the embedded
 //! default, so `intake demo` works on a fresh machine with no file at hand.
 
+pub mod auth;
 pub mod board;
 pub mod imap;
 pub mod raw;
@@ -57,6 +58,8 @@ pub struct Config {
     pub campaigns: Vec<Campaign>,
     /// The staff web board.
     pub board: board::Board,
+    /// How senders are authenticated.
+    pub auth: auth::Auth,
 }
 
 /// How mail leaves.
@@ -81,6 +84,11 @@ pub struct Department {
     pub addresses: Vec<String>,
     /// The From of receipts and reminders.
     pub reply_from: String,
+    /// The department's own mail domains, lower case: mail from them is never an agency's.
+    pub domains: Vec<String>,
+    /// Staff who forward agencies' mail (văn thư), lower case: such mail is attributed to the
+    /// agency of the message forwarded.
+    pub forwarders: Vec<String>,
 }
 
 /// The mailbox source.
@@ -249,6 +257,8 @@ pub struct Agency {
     pub domains: Vec<String>,
     /// Other names it is known by.
     pub aliases: Vec<String>,
+    /// What happens to its mail when the sender cannot be proven.
+    pub auth: auth::AuthPolicy,
 }
 
 /// What kind of unit an agency is; forms may ask different rows of each.

@@ -33,6 +33,7 @@ pub struct RawMain {
     #[serde(default)]
     pub templates: RawTemplates,
     pub board: Option<super::board::RawBoard>,
+    pub auth: Option<super::auth::RawAuth>,
 }
 
 /// `[templates]`: where the mail templates are.
@@ -52,6 +53,10 @@ pub struct RawDepartment {
     #[serde(default)]
     pub addresses: Vec<String>,
     pub reply_from: String,
+    #[serde(default)]
+    pub domains: Vec<String>,
+    #[serde(default)]
+    pub forwarders: Vec<String>,
 }
 
 /// `[mailbox]`: where agencies' mail comes in.
@@ -156,6 +161,7 @@ pub struct RawDeliverable {
 #[serde(deny_unknown_fields)]
 pub struct RawRoster {
     pub name: Option<String>,
+    pub auth: Option<super::auth::RawRosterAuth>,
     #[serde(default, rename = "agency")]
     pub agencies: Vec<RawAgency>,
 }
@@ -173,4 +179,5 @@ pub struct RawAgency {
     pub domains: Vec<String>,
     #[serde(default)]
     pub aliases: Vec<String>,
+    pub auth: Option<String>,
 }

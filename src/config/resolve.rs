@@ -80,13 +80,41 @@ pub fn parse_files(
             )
         })?);
     }
+    let mut forwarders = Vec::new();
+    for (i, a) in d.forwarders.iter().enumerate() {
+        forwarders.push(address(a).ok_or_else(|| {
+            at(
+                &format!("department.forwarders[{i}]"),
+                "is not an e-mail address",
+                "write the clerk's address, user@domain",
+            )
+        })?);
+    }
+    let mut domains = Vec::new();
+    for (i, x) in d.domains.iter().enumerate() {
+        let x = x.trim().trim_start_matches('@').trim_end_matches('.').to_lowercase();
+        if x.is_empty() || x.contains('@') || !x.contains('.') || x.contains(char::is_whitespace) {
+            return Err(at(
+                &format!("department.domains[{i}]"),
+                "is not a mail domain",
+                "write the domain alone, e.g. \"skhdt.langson.gov.vn\"",
+            ));
+        }
+        domains.push(x);
+    }
+    // Our own mail is never an agency's: the forwarders' mail is attributed by what it carries.
+    let mut own = own;
+    own.extend(forwarders.iter().cloned());
     let department = Department {
         name: d.name.clone(),
         short_name: d.short_name.clone().unwrap_or_else(|| d.name.clone()),
         division: d.division.clone(),
-        addresses: own.clone(),
+        addresses: own.iter().filter(|a| !forwarders.contains(a)).cloned().collect(),
         reply_from: d.reply_from.clone(),
+        domains,
+        forwarders,
     };
+    let auth = super::auth::resolve(raw.auth.as_ref()).map_err(|(k, p, f)| at(&k, &p, &f))?;
 
     let imap = match (
         raw.mailbox.kind.as_deref().unwrap_or("maildir"),
@@ -355,6 +383,7 @@ pub fn parse_files(
         limits,
         campaigns,
         board,
+        auth,
     })
 }
 
@@ -608,6 +637,7 @@ fn load_roster(
         )
     })?;
     let raw: RawRoster = parse_toml(&file, &text)?;
+    let roster_policy = raw.auth.as_ref().and_then(|a| a.policy.clone());
     let mut out: Vec<Agency> = Vec::new();
     let mut addresses = HashSet::new();
     for (i, a) in raw.agencies.into_iter().enumerate() {
@@ -668,6 +698,13 @@ fn load_roster(
             .iter()
             .map(|d| d.trim().trim_start_matches('@').to_lowercase())
             .collect();
+        let policy = match a.auth.as_deref().or(roster_policy.as_deref()) {
+            None => super::auth::AuthPolicy::default(),
+            Some(p) => super::auth::AuthPolicy::parse(p).ok_or_else(|| {
+                let key = if a.auth.is_some() { format!("agency[{i}].auth") } else { "auth.policy".into() };
+                err(&file, &key, &format!("unknown policy \"{p}\""), super::auth::POLICY_FIX)
+            })?,
+        };
         out.push(Agency {
             code: a.code,
             name: a.name,
@@ -675,6 +712,7 @@ fn load_roster(
             addresses: list,
             domains,
             aliases: a.aliases,
+            auth: policy,
         });
     }
     Ok(out)

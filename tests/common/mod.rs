@@ -2,6 +2,8 @@
 //! configuration, the fixture corpus, and the `intake` binary.
 #![allow(dead_code)] // each test file uses a different part of this module
 
+pub mod dkim;
+pub mod dns;
 pub mod hostile;
 
 use std::path::{Path, PathBuf};
