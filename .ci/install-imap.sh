@@ -6,7 +6,12 @@
 # certificate, Python 3 for the LMTP, SMTP and IMAP clients, and the system's root
 # certificates. Also Debian's Chromium and ChromeDriver (/usr/bin/chromium,
 # /usr/bin/chromedriver) for the staff board's browser test (tests/board_browser.rs, which
-# starts its own chromedriver and a headless Chromium with a fresh profile). Idempotent.
+# starts its own chromedriver and a headless Chromium with a fresh profile). For the sender
+# authentication tests (tests/dns_harness.rs and the DKIM/DMARC tests): dnsmasq (Debian's
+# dnsmasq-base, the binary only, no service; the tests start a private instance on a loopback
+# port serving DKIM keys and DMARC policies) and PyPI's dkimpy 1.1.8, an independent DKIM signer
+# (tests/common/dkim.rs runs it with whichever of python3 on PATH or /usr/bin/python3 has it;
+# pip is told to override Debian's externally-managed marker only when it refuses). Idempotent.
 set -euo pipefail
 
 need=()
@@ -19,6 +24,9 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 [ -e /etc/ssl/certs/ca-certificates.crt ] || need+=(ca-certificates)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
+[ -x /usr/sbin/dnsmasq ] || need+=(dnsmasq-base)
+has_dkimpy() { { python3 -c 'import dkim' || /usr/bin/python3 -c 'import dkim'; } >/dev/null 2>&1; }
+has_dkimpy || python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)
 
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
@@ -26,6 +34,18 @@ if [ ${#need[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}"
 fi
+if ! has_dkimpy; then
+  python3 -m pip install --quiet dkimpy==1.1.8 \
+    || python3 -m pip install --quiet --break-system-packages dkimpy==1.1.8
+fi
+has_dkimpy || { echo "dkimpy is still missing for python3 and /usr/bin/python3" >&2; exit 1; }
 "$(command -v dovecot || echo /usr/sbin/dovecot)" --version
 /usr/bin/python3 -c 'import aiosmtpd; print("aiosmtpd", aiosmtpd.__version__)'
 /usr/bin/chromedriver --version
+/usr/sbin/dnsmasq --version | sed -n 1p
+for py in python3 /usr/bin/python3; do
+  if "$py" -c 'import dkim' >/dev/null 2>&1; then
+    "$py" -c 'import importlib.metadata as m, sys; print("dkimpy", m.version("dkimpy"), "for", sys.executable)'
+    break
+  fi
+done

@@ -58,6 +58,7 @@ pub struct Worker {
     drop: DropFolder,
     failures: ingest::Failures,
     outbox: Option<Outbox>,
+    authenticator: crate::auth::Authenticator,
 }
 
 impl Worker {
@@ -92,7 +93,6 @@ impl Worker {
             );
         }
         Ok(Worker {
-            config,
             store,
             inspector,
             clock,
@@ -100,6 +100,8 @@ impl Worker {
             drop,
             failures: ingest::Failures::default(),
             outbox: None,
+            authenticator: crate::auth::Authenticator::new(&config.auth),
+            config,
         })
     }
 
@@ -110,6 +112,7 @@ impl Worker {
             &self.config,
             &self.store,
             &self.inspector,
+            &self.authenticator,
             &self.clock,
             &mut sources,
             &mut self.failures,

@@ -94,9 +94,10 @@ pub struct Envelope {
     pub from_name: Option<String>,
     /// Address of `From`, lower case.
     pub from: Option<String>,
-    /// Address of `Sender`, lower case.
+    /// Address of `Sender`, lower case: a claim, shown only.
     pub sender: Option<String>,
-    /// Addresses of `Reply-To`, lower case.
+    /// Addresses of `Reply-To`, lower case (the first ten): a claim anyone can write, never
+    /// used to identify an agency or to address a receipt.
     pub reply_to: Vec<String>,
     /// Decoded subject.
     pub subject: String,
@@ -110,11 +111,29 @@ pub struct Envelope {
     pub references: Vec<String>,
 }
 
+/// The headers of a message attached to this one (message/rfc822): a forward.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AttachedMessage {
+    /// Its From address, lower case.
+    pub from: Option<String>,
+    /// Its From display name.
+    pub from_name: Option<String>,
+    /// Its Date.
+    pub date: Option<DateTime<FixedOffset>>,
+    /// Its subject, bounded.
+    pub subject: String,
+}
+
 /// What extraction found in one message.
 #[derive(Debug, Clone, Default)]
 pub struct Extraction {
     /// The message's headers.
     pub envelope: Envelope,
+    /// Messages attached to it (forwards as attachments), depth first.
+    pub attached: Vec<AttachedMessage>,
+    /// The first text body (HTML rendered as text), at most [`BODY_TEXT_MAX`] bytes: where a
+    /// clerk's client writes the forwarded message's headers.
+    pub body_text: String,
     /// Workbooks and documents, in the order they appear (depth first).
     pub files: Vec<FoundFile>,
     /// Parts not taken, with reasons.
@@ -131,6 +150,11 @@ pub enum ExtractError {
     NotAMessage(String),
 }
 
+/// The most of a body's text kept for finding forwarded headers.
+pub const BODY_TEXT_MAX: usize = 256 << 10;
+/// The most characters of a subject or display name kept; the raw message keeps the rest.
+const HEADER_TEXT_MAX: usize = 300;
+
 const WORKBOOK_EXTS: [&str; 4] = ["xlsx", "xlsm", "xls", "ods"];
 const DOCUMENT_EXTS: [&str; 4] = ["doc", "docx", "pdf", "odt"];
 
@@ -146,8 +170,20 @@ pub fn extract(raw: &[u8], limits: &Limits) -> Result<Extraction, ExtractError> 
         })
         .ok_or_else(|| ExtractError::NotAMessage("no headers could be read".into()))?;
     let envelope = envelope(&message);
+    let mut body_text: String = message
+        .body_text(0)
+        .map(|t| t.into_owned())
+        .unwrap_or_default();
+    if body_text.len() > BODY_TEXT_MAX {
+        let mut cut = BODY_TEXT_MAX;
+        while !body_text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        body_text.truncate(cut);
+    }
     let mut out = Extraction {
         envelope,
+        body_text,
         ..Default::default()
     };
     walk(&message, "attachment", 0, limits, &mut out);
@@ -178,6 +214,15 @@ fn walk(
                         reason: "nested too deep".into(),
                     });
                 } else {
+                    if out.attached.len() < 8 {
+                        let e = envelope(inner);
+                        out.attached.push(AttachedMessage {
+                            from: e.from,
+                            from_name: e.from_name,
+                            date: e.date,
+                            subject: e.subject,
+                        });
+                    }
                     walk(inner, "forwarded", depth + 1, limits, out);
                 }
             }
@@ -429,7 +474,7 @@ pub fn sanitise_name(name: &str) -> String {
     let last = nfc.rsplit(['/', '\\']).next().unwrap_or("");
     let cleaned: String = last
         .chars()
-        .filter(|c| !c.is_control())
+        .filter(|c| !crate::text::is_disguising(*c))
         .map(|c| if "<>:\"|?*".contains(c) { '_' } else { c })
         .collect();
     let trimmed = cleaned.trim_matches(|c: char| c == '.' || c.is_whitespace());
@@ -522,8 +567,9 @@ fn envelope(m: &mail_parser::Message<'_>) -> Envelope {
         .from()
         .and_then(|a| a.first())
         .and_then(|a| a.name())
-        .map(str::to_string);
-    let subject = m.subject().unwrap_or_default().to_string();
+        .map(|n| crate::text::bounded(n, HEADER_TEXT_MAX))
+        .filter(|n| !n.is_empty());
+    let subject = crate::text::bounded(m.subject().unwrap_or_default(), HEADER_TEXT_MAX);
     let message_id = m
         .message_id()
         .map(|s| s.trim_matches(['<', '>']).to_string())
@@ -546,7 +592,9 @@ fn envelope(m: &mail_parser::Message<'_>) -> Envelope {
         reply_to: m
             .reply_to()
             .map(|a| {
+                // Kept for staff to see, never to identify or answer: a few are enough.
                 a.iter()
+                    .take(10)
                     .filter_map(|a| a.address())
                     .map(|s| s.trim().to_lowercase())
                     .collect()

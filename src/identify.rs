@@ -1,9 +1,11 @@
 //! # Which agency sent it
 //!
-//! First the sender's address (From, then Sender, then Reply-To) against the roster's
-//! addresses and domains: a sure answer. Failing that, the agency names and aliases are
-//! looked for, without accents or case, in the subject, the file names and the workbooks'
-//! heading cells: a *probable* answer that staff must confirm. Pure functions over the roster.
+//! First the From address against the roster's addresses and domains: a sure answer (whether
+//! the From can be believed is for [`crate::auth`] to say). Sender and Reply-To are claims
+//! anyone can write and never identify an agency. A message a department clerk forwards is the
+//! agency's whose message it carries. Failing that, the agency names and aliases are looked
+//! for, without accents or case, in the subject, the file names and the workbooks' heading
+//! cells: a *probable* answer that staff must confirm. Pure functions over the roster.
 
 use crate::config::Agency;
 use crate::text::{Phrase, tokens};
@@ -15,6 +17,14 @@ pub enum AgencyMatch {
     Address { code: String, address: String },
     /// The sender's domain is wholly the agency's.
     Domain { code: String, address: String },
+    /// The agency's own message, forwarded by a department clerk or attached with its own
+    /// valid signature; `address` is the agency's sender, `forwarder` who sent it on.
+    Forwarded {
+        code: String,
+        address: String,
+        forwarder: String,
+        evidence: String,
+    },
     /// A drop-folder file in the agency's sub-folder.
     Folder { code: String },
     /// A drop-folder file whose name or headings name the agency (staff put it there).
@@ -31,6 +41,7 @@ impl AgencyMatch {
         match self {
             AgencyMatch::Address { code, .. }
             | AgencyMatch::Domain { code, .. }
+            | AgencyMatch::Forwarded { code, .. }
             | AgencyMatch::Folder { code }
             | AgencyMatch::Named { code, .. } => Some(code),
             AgencyMatch::Probable { .. } | AgencyMatch::Unknown => None,
@@ -42,6 +53,7 @@ impl AgencyMatch {
         match self {
             AgencyMatch::Address { .. } => "address",
             AgencyMatch::Domain { .. } => "domain",
+            AgencyMatch::Forwarded { .. } => "forwarded",
             AgencyMatch::Folder { .. } => "folder",
             AgencyMatch::Named { .. } => "name",
             AgencyMatch::Probable { .. } => "probable",
@@ -63,30 +75,32 @@ pub struct Clues<'a> {
     pub headings: Vec<&'a str>,
 }
 
-/// Finds the agency of a message's senders (in order of trust) and clues.
-pub fn identify(agencies: &[&Agency], senders: &[&str], clues: &Clues<'_>) -> AgencyMatch {
-    for address in senders {
-        if let Some(a) = agencies
-            .iter()
-            .find(|a| a.addresses.iter().any(|x| x == address))
-        {
-            return AgencyMatch::Address {
-                code: a.code.clone(),
-                address: address.to_string(),
-            };
-        }
+/// The agency an address is on the roster for: by the address itself, else by a domain
+/// wholly the agency's.
+pub fn by_address(agencies: &[&Agency], address: &str) -> Option<AgencyMatch> {
+    if let Some(a) = agencies
+        .iter()
+        .find(|a| a.addresses.iter().any(|x| x == address))
+    {
+        return Some(AgencyMatch::Address {
+            code: a.code.clone(),
+            address: address.to_string(),
+        });
     }
-    for address in senders {
-        let domain = address.rsplit_once('@').map(|(_, d)| d).unwrap_or_default();
-        if let Some(a) = agencies
-            .iter()
-            .find(|a| a.domains.iter().any(|d| d == domain))
-        {
-            return AgencyMatch::Domain {
-                code: a.code.clone(),
-                address: address.to_string(),
-            };
-        }
+    let domain = address.rsplit_once('@').map(|(_, d)| d)?;
+    agencies
+        .iter()
+        .find(|a| a.domains.iter().any(|d| d == domain))
+        .map(|a| AgencyMatch::Domain {
+            code: a.code.clone(),
+            address: address.to_string(),
+        })
+}
+
+/// Finds the agency of a message from its From address, else from the clues.
+pub fn identify(agencies: &[&Agency], from: Option<&str>, clues: &Clues<'_>) -> AgencyMatch {
+    if let Some(m) = from.and_then(|a| by_address(agencies, a)) {
+        return m;
     }
     let places: Vec<(&str, &str)> = std::iter::once(("tiêu đề", clues.subject))
         .chain(clues.from_name.map(|n| ("tên người gửi", n)))
@@ -146,6 +160,7 @@ mod tests {
             addresses: vec![format!("{code}@langson.example")],
             domains: vec![format!("{}.langson.example", code.replace('-', ""))],
             aliases: aliases.iter().map(|s| s.to_string()).collect(),
+            auth: Default::default(),
         }
     }
 
@@ -171,23 +186,20 @@ mod tests {
         let r: Vec<&Agency> = r.iter().collect();
         let none = Clues::default();
         assert_eq!(
-            identify(&r, &["so-y-te@langson.example"], &none).sure(),
+            identify(&r, Some("so-y-te@langson.example"), &none).sure(),
             Some("so-y-te")
         );
-        let m = identify(&r, &["ke-toan@soyte.langson.example"], &none);
+        let m = identify(&r, Some("ke-toan@soyte.langson.example"), &none);
         assert_eq!((m.how(), m.sure()), ("domain", Some("so-y-te")));
-        // Sender or Reply-To counts when From is personal.
-        assert_eq!(
-            identify(&r, &["a@gmail.example", "so-y-te@langson.example"], &none).how(),
-            "address"
-        );
+        // Only From identifies: a personal From is not an agency's, whatever else is written.
+        assert_eq!(identify(&r, Some("a@gmail.example"), &none).how(), "none");
 
         let subject = Clues {
             subject: "BC giua ky So Y te",
             ..Default::default()
         };
         assert!(
-            matches!(identify(&r, &["a@gmail.example"], &subject), AgencyMatch::Probable { code, .. } if code == "so-y-te")
+            matches!(identify(&r, Some("a@gmail.example"), &subject), AgencyMatch::Probable { code, .. } if code == "so-y-te")
         );
         let heading = Clues {
             subject: "Báo cáo",
@@ -195,12 +207,12 @@ mod tests {
             ..Default::default()
         };
         assert!(
-            matches!(identify(&r, &["a@gmail.example"], &heading), AgencyMatch::Probable { code, .. } if code == "ubnd-cao-loc")
+            matches!(identify(&r, Some("a@gmail.example"), &heading), AgencyMatch::Probable { code, .. } if code == "ubnd-cao-loc")
         );
         assert_eq!(
             identify(
                 &r,
-                &["a@gmail.example"],
+                Some("a@gmail.example"),
                 &Clues {
                     subject: "Hello",
                     ..Default::default()
@@ -218,14 +230,14 @@ mod tests {
             subject: "Cao Lộc và Lộc Bình",
             ..Default::default()
         };
-        assert_eq!(identify(&r, &[], &both), AgencyMatch::Unknown);
+        assert_eq!(identify(&r, None, &both), AgencyMatch::Unknown);
         // The longer, more specific name wins over a short one.
         let longer = Clues {
             subject: "UBND huyện Cao Lộc gửi Lộc Bình",
             ..Default::default()
         };
         assert!(
-            matches!(identify(&r, &[], &longer), AgencyMatch::Probable { code, .. } if code == "ubnd-cao-loc")
+            matches!(identify(&r, None, &longer), AgencyMatch::Probable { code, .. } if code == "ubnd-cao-loc")
         );
     }
 }

@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, FixedOffset};
 use tracing::{info, warn};
 
+use crate::auth::Authenticator;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::pipeline::{self, Examined, Inbound, Outcome};
@@ -49,10 +50,12 @@ impl PassReport {
 pub struct Failures(HashMap<String, u32>);
 
 /// Runs one pass over the sources.
+#[allow(clippy::too_many_arguments)] // the pass's context, passed down unchanged
 pub fn pass(
     config: &Config,
     store: &Store,
     inspector: &Inspector,
+    authenticator: &Authenticator,
     clock: &Clock,
     sources: &mut [&mut dyn Source],
     failures: &mut Failures,
@@ -111,6 +114,7 @@ pub fn pass(
                 config,
                 store,
                 inspector,
+                authenticator,
                 clock,
                 &mut **source,
                 &fresh[start..end],
@@ -128,6 +132,7 @@ fn batch(
     config: &Config,
     store: &Store,
     inspector: &Inspector,
+    authenticator: &Authenticator,
     clock: &Clock,
     source: &mut dyn Source,
     chunk: &[Pending],
@@ -162,6 +167,15 @@ fn batch(
             }
         }
     }
+    // Who really sent each message is decided once, here, and stored with it.
+    let raws: Vec<Option<&[u8]>> = loaded
+        .iter()
+        .map(|(_, item)| (item.source == pipeline::SourceKind::Mailbox).then_some(&item.raw[..]))
+        .collect();
+    let auths = authenticator.check_all(&raws);
+    for ((_, item), auth) in loaded.iter_mut().zip(auths) {
+        item.auth = auth;
+    }
     let examined = examine_all(config, inspector, &loaded);
 
     let now = clock.now();
@@ -171,7 +185,7 @@ fn batch(
     for ((pending, item), ex) in loaded.iter().zip(&examined) {
         let result = (|| {
             let sure = ex.agency.sure();
-            let prior = store.prior(ex, sure)?;
+            let prior = store.prior(config, ex, sure)?;
             let plan = pipeline::plan(ex, config, &prior);
             let rec = store.record(config, &item.raw, ex, &plan, now, None)?;
             Ok::<_, StoreError>((plan, rec))
@@ -247,7 +261,10 @@ fn log_outcome(ex: &Examined, plan: &pipeline::Plan, now: DateTime<FixedOffset>)
 }
 
 /// Attributes a recorded message to an agency on staff's word, and files it as if it had
-/// come from that agency's address. Returns the new message row.
+/// come from that agency's address. A message held because its sender failed authentication
+/// (`sender-unverified`) is released this way, with the reason written to the log. Returns
+/// the new message row.
+#[allow(clippy::too_many_arguments)] // who, what, why: each its own argument
 pub fn assign(
     config: &Config,
     store: &Store,
@@ -256,6 +273,7 @@ pub fn assign(
     message: i64,
     agency: &str,
     actor: &str,
+    reason: Option<&str>,
 ) -> Result<(i64, Outcome), AssignError> {
     if config.agency(agency).is_none() {
         return Err(AssignError::NoSuchAgency(agency.into()));
@@ -264,9 +282,13 @@ pub fn assign(
     let outcome: String = crate::store::query::message_outcome(store, message)?;
     if !matches!(
         outcome.as_str(),
-        "unknown-sender" | "probable-agency" | "no-campaign" | "unclassified"
+        "unknown-sender" | "probable-agency" | "no-campaign" | "unclassified" | "sender-unverified"
     ) {
         return Err(AssignError::NotAssignable(message, outcome));
+    }
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+    if outcome == "sender-unverified" && reason.is_none() {
+        return Err(AssignError::ReasonRequired(message));
     }
     let item = Inbound {
         source: if source == "drop" {
@@ -284,6 +306,8 @@ pub fn assign(
             .map(str::to_string),
         folder_agency: None,
         oversize: None,
+        // The verdict stays the one decided when the message came in.
+        auth: store.message_auth(message)?,
     };
     let now = clock.now();
     store.begin()?;
@@ -291,13 +315,16 @@ pub fn assign(
         let new_key = store.supersede(message)?;
         let mut ex = pipeline::examine(&item, config, inspector, Some(agency));
         ex.key = new_key;
-        let prior = store.prior(&ex, Some(agency))?;
+        let prior = store.prior(config, &ex, Some(agency))?;
         let mut prior = prior;
         prior.duplicate_of = None;
         prior.same_message_id = None;
         let plan = pipeline::plan(&ex, config, &prior);
         let rec = store.record(config, &item.raw, &ex, &plan, now, Some(actor))?;
         store.mark_acknowledged(rec.id)?;
+        if outcome == "sender-unverified" {
+            store.log_release(message, rec.id, agency, reason.unwrap_or_default(), actor, now)?;
+        }
         Ok::<_, StoreError>((rec, plan.outcome))
     })();
     match result {
@@ -319,6 +346,9 @@ pub enum AssignError {
     /// The code is not on any roster.
     #[error("no agency with code \"{0}\" in the configured campaigns")]
     NoSuchAgency(String),
+    /// Releasing a message held for a failed authentication needs a reason for the log.
+    #[error("message {0} was held because its sender failed authentication; give the reason for releasing it (--reason)")]
+    ReasonRequired(i64),
     /// The message is not waiting for staff.
     #[error(
         "message {0} has outcome \"{1}\"; only quarantined or probable messages can be assigned"

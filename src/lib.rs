@@ -28,6 +28,7 @@ pub mod config;
 pub mod daemon;
 pub mod export;
 pub mod extract;
+pub mod forward;
 pub mod forms;
 pub mod identify;
 pub mod ingest;

@@ -90,6 +90,21 @@ enum Command {
         #[arg(long)]
         by: Option<String>,
     },
+    /// Releases a message held because its sender failed authentication (`sender-unverified`)
+    /// and files it as the agency's it claimed to be from, with the reason in the log.
+    Release {
+        /// The message: its receipt number (BN-000012) or row number (12).
+        message: String,
+        /// Why staff trust it (e.g. "đã gọi điện xác nhận với Sở Tài chính").
+        #[arg(long)]
+        reason: String,
+        /// Who is acting (default: the login name).
+        #[arg(long)]
+        by: Option<String>,
+        /// Why (required for a message held for a failed sender check).
+        #[arg(long)]
+        reason: Option<String>,
+    },
     /// Checks a workbook against the campaign's forms without filing it. Exit code 0 when
     /// valid, 1 when there are errors, 2 when it cannot be read or recognised.
     Validate {
@@ -365,10 +380,52 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Release {
+            message,
+            reason,
+            by,
+        } => {
+            let id: i64 = message
+                .trim_start_matches("BN-")
+                .trim_start_matches('0')
+                .parse()
+                .with_context(|| {
+                    format!("\"{message}\" is not a message number such as BN-000012")
+                })?;
+            let actor = by
+                .or_else(|| std::env::var("USER").ok())
+                .unwrap_or_else(|| "staff".into());
+            let store = Store::open(&config.store_dir)?;
+            let Some(agency) = query::held_claim(&store, id)? else {
+                bail!(
+                    "message {} is not held for a failed sender check; see intake log",
+                    intake::store::receipt_number(id)
+                );
+            };
+            let (new_id, outcome) = intake::ingest::assign(
+                &config,
+                &store,
+                &inspector(&config)?,
+                &clock,
+                id,
+                &agency,
+                &actor,
+                Some(&reason),
+            )?;
+            let sent = send_now(&config, &store, &clock)?;
+            println!(
+                "Đã cho phép ghi nhận thư {} là của đơn vị {agency}: {} (bản ghi mới {}), {sent} thư đã gửi.",
+                intake::store::receipt_number(id),
+                intake::report::event_vi(outcome.as_str()),
+                intake::store::receipt_number(new_id)
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Assign {
             message,
             agency,
             by,
+            reason,
         } => {
             let id: i64 = message
                 .trim_start_matches("BN-")
@@ -389,6 +446,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 id,
                 &agency,
                 &actor,
+                reason.as_deref(),
             )?;
             let sent = send_now(&config, &store, &clock)?;
             println!(

@@ -36,6 +36,30 @@ pub struct ReceiptFile {
     pub annotated: bool,
 }
 
+/// A file already filed from an earlier message, named in the answer to a resend.
+#[derive(Debug, Clone)]
+pub struct Earlier {
+    /// The file's name in this message.
+    pub name: String,
+    /// The deliverable's label, when told.
+    pub deliverable: Option<String>,
+    /// The version it was filed as.
+    pub version: Option<u32>,
+    /// When the earlier message arrived.
+    pub received: DateTime<FixedOffset>,
+    /// The earlier message's receipt number.
+    pub number: String,
+}
+
+/// Why no round takes a listed agency's message: none is open yet, or the last has closed.
+#[derive(Debug, Clone)]
+pub struct Window<'a> {
+    /// The agency's campaign nearest in time.
+    pub campaign: &'a Campaign,
+    /// True when it opens later; false when it has closed.
+    pub before: bool,
+}
+
 /// Findings listed per file in a receipt; the rest are in the attached copy.
 const FINDINGS_SHOWN: usize = 10;
 
@@ -66,6 +90,12 @@ pub struct ReceiptInput<'a> {
     pub detail: Option<String>,
     /// The agency's extended deadline, when staff granted one.
     pub extension: Option<DateTime<FixedOffset>>,
+    /// For a resend (`duplicate`): where each file was filed before.
+    pub earlier: Vec<Earlier>,
+    /// For `no-campaign`: the round that is not open yet, or has closed.
+    pub window: Option<Window<'a>>,
+    /// The department clerk who forwarded the agency's message, when one did.
+    pub forwarded_by: Option<String>,
 }
 
 /// The receipt template's context. Every field is always present, `null` when it does not
@@ -104,6 +134,44 @@ pub struct ReceiptCtx {
     /// Labels of the deliverables still without a usable workbook (empty: everything is in),
     /// or null when the outcome does not tell (only `filed` and `no-workbook` do).
     pub missing: Option<Vec<String>>,
+    /// For a resend (`duplicate`): each file already received, with when, under which receipt
+    /// number and as which version; empty otherwise.
+    pub earlier: Vec<EarlierCtx>,
+    /// For `no-campaign`: the agency's round that is not open yet (`state` `before`) or has
+    /// closed (`after`), or null.
+    pub window: Option<WindowCtx>,
+    /// The department clerk who forwarded the agency's message (in copy), or null.
+    pub forwarded_by: Option<String>,
+}
+
+/// A file already received, in the answer to a resend.
+#[derive(Debug, Clone, Serialize)]
+pub struct EarlierCtx {
+    /// The file's name.
+    pub name: String,
+    /// The deliverable's label, or null.
+    pub deliverable: Option<String>,
+    /// The version it was filed as, or null.
+    pub version: Option<u32>,
+    /// When it was received first, `HH:MM ngày dd/mm/yyyy`.
+    pub received: String,
+    /// The receipt number of that message.
+    pub number: String,
+}
+
+/// A round that does not take the message now.
+#[derive(Debug, Clone, Serialize)]
+pub struct WindowCtx {
+    /// `before` (opens later) or `after` (closed).
+    pub state: &'static str,
+    /// The round's dispatch number.
+    pub dispatch: String,
+    /// Its title.
+    pub title: String,
+    /// When it opens, or null.
+    pub opens: Option<String>,
+    /// When it closed, or null.
+    pub closes: Option<String>,
 }
 
 /// One file in the receipt's context.
@@ -174,7 +242,7 @@ impl ReceiptCtx {
                 .files
                 .iter()
                 .map(|f| ReceiptFileCtx {
-                    name: f.name.clone(),
+                    name: crate::text::bounded(&f.name, 150),
                     kind: f.kind,
                     deliverable: f.deliverable.as_ref().map(|(label, name)| DeliverableCtx {
                         label: label.clone(),
@@ -205,6 +273,25 @@ impl ReceiptCtx {
             missing: campaign
                 .filter(|_| matches!(r.outcome, Outcome::Filed | Outcome::NoWorkbook))
                 .map(|_| r.missing.clone()),
+            earlier: r
+                .earlier
+                .iter()
+                .map(|e| EarlierCtx {
+                    name: crate::text::bounded(&e.name, 150),
+                    deliverable: e.deliverable.clone(),
+                    version: e.version,
+                    received: when(e.received, tz),
+                    number: e.number.clone(),
+                })
+                .collect(),
+            window: r.window.as_ref().map(|w| WindowCtx {
+                state: if w.before { "before" } else { "after" },
+                dispatch: w.campaign.dispatch.clone(),
+                title: w.campaign.title.clone(),
+                opens: w.campaign.opens.map(|d| when(d, tz)),
+                closes: w.campaign.closes.map(|d| when(d, tz)),
+            }),
+            forwarded_by: r.forwarded_by.clone(),
         }
     }
 }
@@ -235,9 +322,9 @@ pub fn finding_lines(findings: &[crate::forms::validate::Finding]) -> Vec<String
         .collect()
 }
 
-/// The subject on one line, or a placeholder when it has none.
+/// The subject on one line and at most 200 characters, or a placeholder when it has none.
 fn one_line(s: &str) -> String {
-    let s: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let s = crate::text::bounded(s, 200);
     if s.is_empty() {
         "(không có tiêu đề)".into()
     } else {
@@ -274,6 +361,9 @@ mod tests {
             missing: vec![],
             detail: None,
             extension: None,
+            earlier: vec![],
+            window: None,
+            forwarded_by: None,
         }
     }
 

@@ -48,6 +48,9 @@ pub fn event_vi(kind: &str) -> String {
         "reminder-cancelled" => "huỷ thư nhắc (đơn vị đã nộp đủ)".into(),
         "digest-queued" => "gửi thư tổng hợp cho cán bộ".into(),
         "receipt-withheld" => "không gửi biên nhận (quá số thư trong giờ)".into(),
+        "sender-unverified" => "giữ lại: người gửi không qua kiểm tra xác thực".into(),
+        "list-ignored" => "thư danh sách / hàng loạt, không tiếp nhận".into(),
+        "released" => "cán bộ cho phép ghi nhận thư bị giữ lại".into(),
         other => other.into(),
     }
 }

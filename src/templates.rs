@@ -325,6 +325,9 @@ mod sample {
             missing: Vec::new(),
             detail: None,
             extension: None,
+            earlier: Vec::new(),
+            window: None,
+            forwarded_by: None,
         };
         let file = |name: &str, kind, deliverable, version, check| ReceiptFile {
             name: name.into(),

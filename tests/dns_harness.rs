@@ -19,8 +19,8 @@
 //! }
 //! let config = ResolverConfig::from_name_servers(vec![server]); // no search domains
 //! let mut opts = ResolverOpts::default();
-//! opts.timeout = Duration::from_secs(1); // per query
-//! opts.attempts = 1; // no retry
+//! opts.timeout = Duration::from_secs(1); // per try
+//! opts.attempts = 1; // RETRIES after a failed try (default 2): 1 = two tries of 1 s each
 //! opts.cache_size = 1024; // answers cached for their TTL (the default is 8192)
 //! opts.use_hosts_file = ResolveHosts::Never; // DNS only, never /etc/hosts
 //! let authenticator = MessageAuthenticator::new(config, opts)?; // builds a TokioResolver
@@ -28,7 +28,10 @@
 //!
 //! `MessageAuthenticator::new` calls `TokioResolver::builder_with_config(config,
 //! TokioRuntimeProvider::default()).with_options(opts).build()`; the resolver itself is
-//! `authenticator.resolver()` (or `.0`).
+//! `authenticator.resolver()` (or `.0`). With the server down a lookup fails after
+//! (attempts + 1) × timeout, not at once: UDP to a closed loopback port times out rather than
+//! being refused. Measured here: 2.0 s with timeout 1 s and attempts 1, 1.0 s with attempts 0,
+//! for one DKIM verify and again for DMARC's policy lookup.
 
 mod common;
 
@@ -39,6 +42,7 @@ use common::dkim::{DkimKey, sign_dkimpy, sign_mail_auth};
 use common::dns::DnsServer;
 use mail_auth::dmarc::Policy;
 use mail_auth::dmarc::verify::DmarcParameters;
+use mail_auth::hickory_resolver::TokioResolver;
 use mail_auth::hickory_resolver::config::{
     NameServerConfig, ResolveHosts, ResolverConfig, ResolverOpts,
 };
@@ -109,6 +113,22 @@ async fn dmarc(auth: &MessageAuthenticator, raw: &[u8]) -> mail_auth::DmarcOutpu
         .await
 }
 
+/// The TXT records at `name`, each as its character-strings.
+async fn txt_strings(resolver: &TokioResolver, dns: &DnsServer, name: &str) -> Vec<Vec<Vec<u8>>> {
+    let lookup = resolver
+        .txt_lookup(name)
+        .await
+        .unwrap_or_else(|e| panic!("{name}: {e}\n{}", dns.log()));
+    lookup
+        .answers()
+        .iter()
+        .filter_map(|r| match &r.data {
+            RData::TXT(t) => Some(t.txt_data.iter().map(|s| s.to_vec()).collect()),
+            _ => None,
+        })
+        .collect()
+}
+
 #[tokio::test]
 async fn dnsmasq_serves_txt_records_and_nxdomain() {
     let key = DkimKey::generate();
@@ -123,30 +143,19 @@ async fn dnsmasq_serves_txt_records_and_nxdomain() {
     let auth = authenticator(dns.addr());
     let resolver = auth.resolver();
 
-    let strings = |name: &'static str| async move {
-        let lookup = resolver
-            .txt_lookup(name)
-            .await
-            .unwrap_or_else(|e| panic!("{name}: {e}\n{}", dns.log()));
-        lookup
-            .answers()
-            .iter()
-            .filter_map(|r| match &r.data {
-                RData::TXT(t) => Some(t.txt_data.iter().map(|s| s.to_vec()).collect()),
-                _ => None,
-            })
-            .collect::<Vec<Vec<Vec<u8>>>>()
-    };
     // The key comes back as one record of 255-byte strings which join to the text.
-    let key_record = strings("sel._domainkey.langson.example.").await;
+    let key_record = txt_strings(resolver, &dns, "sel._domainkey.langson.example.").await;
     assert_eq!(key_record.len(), 1);
     assert!(key_record[0].len() >= 2);
     assert!(key_record[0].iter().all(|s| s.len() <= 255));
     assert_eq!(key_record[0].concat(), txt.as_bytes());
     // Commas, quotes and backslashes inside a text survive.
-    assert_eq!(strings("_dmarc.langson.example.").await, [[rua.as_bytes()]]);
     assert_eq!(
-        strings("quoted.test.").await,
+        txt_strings(resolver, &dns, "_dmarc.langson.example.").await,
+        [[rua.as_bytes()]]
+    );
+    assert_eq!(
+        txt_strings(resolver, &dns, "quoted.test.").await,
         [[br#"say "hi" \ bye"#.as_slice()]]
     );
 
@@ -178,17 +187,15 @@ async fn dnsmasq_serves_txt_records_and_nxdomain() {
         }
         other => panic!("langson.example TXT: expected NODATA, got {other:?}"),
     }
-    // Names outside the test domains are refused (the server forwards nothing).
-    let outside = resolver.txt_lookup("example.com.").await;
+    // Names outside the test domains are refused (the server forwards nothing): to mail-auth
+    // a resolver error, i.e. a temporary error.
+    match resolver.txt_lookup("example.com.").await {
+        Err(NetError::Dns(DnsError::ResponseCode(ResponseCode::Refused))) => {}
+        other => panic!("example.com: expected REFUSED, got {other:?}"),
+    }
     assert!(
-        !matches!(
-            &outside,
-            Err(NetError::Dns(DnsError::NoRecordsFound(no))) if no.response_code == ResponseCode::NXDomain
-        ) && outside.is_err(),
-        "example.com: {outside:?}"
-    );
-    assert!(
-        dns.log().contains("query[TXT] sel._domainkey.langson.example"),
+        dns.log()
+            .contains("query[TXT] sel._domainkey.langson.example"),
         "{}",
         dns.log()
     );
@@ -205,7 +212,10 @@ async fn dkim_and_dmarc_pass_through_the_private_dns() {
         ("dkimpy", sign_dkimpy(&raw, DOMAIN, SELECTOR, &key)),
         ("mail-auth", sign_mail_auth(&raw, DOMAIN, SELECTOR, &key)),
     ] {
-        assert!(signed.ends_with(&raw), "{signer}: the signature is prepended");
+        assert!(
+            signed.ends_with(&raw),
+            "{signer}: the signature is prepended"
+        );
         assert_eq!(
             dkim(&auth, &signed).await,
             [DkimResult::Pass],
@@ -288,35 +298,37 @@ async fn a_dns_outage_is_a_temporary_error_within_the_timeout() {
     );
     assert_eq!(dkim(&auth, &signed).await, [DkimResult::Pass]);
 
+    let addr = dns.addr();
     dns.stop();
+    let msg = AuthenticatedMessage::parse(&signed).unwrap();
     let start = Instant::now();
-    let results = dkim(&auth, &signed).await;
+    let dkim_out = auth.verify_dkim(&msg).await;
     let took = start.elapsed();
     assert!(
-        matches!(results[..], [DkimResult::TempError(_)]),
-        "{results:?}"
+        matches!(dkim_out[..], [ref o] if matches!(o.result(), DkimResult::TempError(_))),
+        "{dkim_out:?}"
     );
     assert!(took < Duration::from_secs(5), "DKIM verify took {took:?}");
-    eprintln!("DKIM verify during the outage took {took:?} (timeout {TIMEOUT:?})");
+    eprintln!("DKIM verify during the outage took {took:?} (timeout {TIMEOUT:?}, 1 retry)");
 
     // DMARC cannot find the policy either: a temporary error, never "no record".
+    let spf = SpfOutput::new(DOMAIN.to_string()).with_result(SpfResult::None);
     let start = Instant::now();
-    let out = dmarc(&auth, &signed).await;
+    let out = auth
+        .verify_dmarc(DmarcParameters::new(&msg, &dkim_out, DOMAIN, &spf))
+        .await;
     let took = start.elapsed();
     assert!(
         matches!(out.dkim_result(), DmarcResult::TempError(_)),
         "{out:?}"
     );
     assert!(matches!(out.result(), DmarcResult::TempError(_)), "{out:?}");
-    assert!(took < Duration::from_secs(10), "DMARC verify took {took:?}");
+    assert!(out.dmarc_record().is_none(), "{out:?}");
+    assert!(took < Duration::from_secs(5), "DMARC verify took {took:?}");
+    eprintln!("DMARC verify during the outage took {took:?}");
 
     // The outage ends: the same resolver passes again.
     dns.restart();
-    assert_eq!(dns.addr().port(), auth_port(&auth));
+    assert_eq!(dns.addr(), addr);
     assert_eq!(dkim(&auth, &signed).await, [DkimResult::Pass]);
-}
-
-/// The port of the authenticator's only name server.
-fn auth_port(auth: &MessageAuthenticator) -> u16 {
-    auth.resolver().config().name_servers()[0].connections[0].port
 }

@@ -337,6 +337,8 @@ pub struct AssignForm {
     message: String,
     /// The agency's code.
     agency: String,
+    /// Why (required to release a message held for a failed sender check).
+    reason: String,
 }
 
 /// `POST /action/assign`: attributes a quarantined or probable message to an agency and files
@@ -375,6 +377,7 @@ pub async fn assign(
     let inspector = s.inspector.clone();
     let clock = s.clock;
     let who = actor.clone();
+    let reason = f.reason.clone();
     let result = s
         .with_store(move |store, config| {
             Ok(crate::ingest::assign(
@@ -385,6 +388,7 @@ pub async fn assign(
                 id,
                 &agency.code,
                 &who,
+                Some(&reason),
             ))
         })
         .await?;

@@ -357,7 +357,7 @@ pub fn log_page(store: &Store, q: &LogQuery) -> Result<(Vec<crate::store::query:
         |r| r.get::<_, u32>(0),
     )?;
     let rows = store.query_rows(
-        &format!("SELECT id, at, kind, source, message, message_id, agency, campaign, files, detail, actor FROM events WHERE {filter} ORDER BY id DESC LIMIT ?4 OFFSET ?5"),
+        &format!("SELECT id, at, kind, source, message, message_id, agency, campaign, files, detail, actor, (SELECT m.auth FROM messages m WHERE m.id = events.message) FROM events WHERE {filter} ORDER BY id DESC LIMIT ?4 OFFSET ?5"),
         params![q.agency, q.kind, q.since, q.limit, q.offset],
         |r| {
             let files: Option<String> = r.get(8)?;
@@ -375,6 +375,8 @@ pub fn log_page(store: &Store, q: &LogQuery) -> Result<(Vec<crate::store::query:
                     .unwrap_or(serde_json::Value::Null),
                 detail: r.get(9)?,
                 actor: r.get(10)?,
+                auth: r.get(11)?,
+                auth_evidence: None,
             })
         },
     )?;

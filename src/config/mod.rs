@@ -91,6 +91,22 @@ pub struct Department {
     pub forwarders: Vec<String>,
 }
 
+impl Department {
+    /// True for the department's own addresses and domains (its forwarders included).
+    pub fn is_own(&self, address: &str) -> bool {
+        self.addresses.iter().any(|a| a == address)
+            || self.is_forwarder(address)
+            || address
+                .rsplit_once('@')
+                .is_some_and(|(_, d)| self.domains.iter().any(|x| x == d))
+    }
+
+    /// True for a clerk whose forwards are attributed to the agency forwarded.
+    pub fn is_forwarder(&self, address: &str) -> bool {
+        self.forwarders.iter().any(|a| a == address)
+    }
+}
+
 /// The mailbox source.
 #[derive(Debug, Clone)]
 pub struct Mailbox {

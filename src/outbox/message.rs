@@ -49,6 +49,10 @@ pub fn build(
     if to.iter().next().is_none() {
         return Err(bad("no recipient".into()));
     }
+    let mut cc = Mailboxes::new();
+    for a in q.cc.iter().flat_map(|c| c.split(',')).map(str::trim).filter(|a| !a.is_empty()) {
+        cc.push(a.parse().map_err(|e| bad(format!("Cc {a}: {e}")))?);
+    }
     let auto = if q.kind == "receipt" {
         "auto-replied"
     } else {
@@ -78,6 +82,9 @@ pub fn build(
             HeaderName::new_from_ascii_str("X-Auto-Response-Suppress"),
             "All".into(),
         ));
+    if cc.iter().next().is_some() {
+        b = b.mailbox(lettre::message::header::Cc::from(cc));
+    }
     if let Some(id) = &q.in_reply_to {
         b = b.in_reply_to(format!("<{id}>"));
     }

@@ -6,9 +6,11 @@
 
 use std::collections::HashSet;
 
+use chrono::Offset;
+
 use crate::classify::{self, FileFacts, How};
 use crate::config::{Agency, Campaign, Config};
-use crate::extract::{self, Envelope, Extraction, FileKind};
+use crate::extract::{self, AttachedMessage, Envelope, Extraction, FileKind};
 use crate::forms::recognise::RecognisedBy;
 use crate::forms::validate::From;
 use crate::forms::{annotate, check};
@@ -37,6 +39,8 @@ pub fn examine(
         agency: AgencyMatch::Unknown,
         campaign: None,
         failure: None,
+        auth: item.auth.clone(),
+        staff_confirmed: forced_agency.is_some(),
     };
     let limits = &config.limits;
     let extraction = match item.source {
@@ -84,6 +88,8 @@ pub fn examine(
     };
     ex.envelope = extraction.envelope;
     ex.skipped = extraction.skipped;
+    let attached = extraction.attached;
+    let body_text = extraction.body_text;
     if let Some(at) = ex.envelope.arrived {
         ex.arrived = at;
     }
@@ -135,7 +141,7 @@ pub fn examine(
                 Some(a) => AgencyMatch::Folder {
                     code: a.code.clone(),
                 },
-                None => match identify_sender(&ex, &agencies, config) {
+                None => match identify_sender(&mut ex, &attached, &body_text, &agencies, config) {
                     // Files in the shared folder were put there by staff or the agency itself.
                     AgencyMatch::Probable { code, evidence } if item.source == SourceKind::Drop => {
                         AgencyMatch::Named { code, evidence }
@@ -248,16 +254,65 @@ fn validate_file(f: &mut ExaminedFile, campaign: &Campaign, from: Option<From<'_
     });
 }
 
-fn identify_sender(ex: &Examined, agencies: &[&Agency], config: &Config) -> AgencyMatch {
-    let e = &ex.envelope;
-    let senders: Vec<&str> = e
+/// The agency of a message: its From, or the agency whose message a department clerk
+/// forwarded (attached, or inline as mail clients write it), or whose attached message carries
+/// its own valid signature; arrival is then the original's date.
+fn identify_sender(
+    ex: &mut Examined,
+    attached: &[AttachedMessage],
+    body_text: &str,
+    agencies: &[&Agency],
+    config: &Config,
+) -> AgencyMatch {
+    let department = &config.department;
+    let from = ex
+        .envelope
         .from
-        .iter()
-        .chain(e.sender.iter())
-        .chain(e.reply_to.iter())
-        .map(String::as_str)
-        .filter(|a| !config.department.addresses.iter().any(|o| o == a))
-        .collect();
+        .clone()
+        .filter(|a| !department.is_own(a) || department.is_forwarder(a));
+    let offset = ex.arrived.with_timezone(&config.timezone).offset().fix();
+    let origins = origins(attached, body_text, offset);
+    if let Some(from) = &from {
+        let forwarder = department.is_forwarder(from);
+        for o in &origins {
+            let Some(found) = identify::by_address(agencies, &o.from) else {
+                continue;
+            };
+            let code = found.sure().unwrap_or_default().to_string();
+            let signed = o.attached && ex.auth.as_ref().is_some_and(|a| a.inner_pass(&o.from));
+            let evidence = if signed {
+                format!(
+                    "thư gốc của {} đính kèm, có chữ ký DKIM hợp lệ (người chuyển: {from})",
+                    o.from
+                )
+            } else if forwarder {
+                format!(
+                    "văn thư {from} chuyển tiếp thư của {} ({})",
+                    o.from,
+                    crate::text::bounded(&o.marker, 80)
+                )
+            } else {
+                format!("thư chuyển tiếp từ {} ({})", o.from, crate::text::bounded(&o.marker, 80))
+            };
+            if signed || forwarder {
+                // The original's date, never later than our own server's stamp.
+                if let Some(date) = o.date.filter(|d| *d <= ex.arrived) {
+                    ex.arrived = date;
+                }
+                return AgencyMatch::Forwarded {
+                    code,
+                    address: o.from.clone(),
+                    forwarder: from.clone(),
+                    evidence,
+                };
+            }
+            // Someone outside forwarded an agency's message: a clue for staff, not proof.
+            if identify::by_address(agencies, from).is_none() {
+                return AgencyMatch::Probable { code, evidence };
+            }
+        }
+    }
+    let e = &ex.envelope;
     let clues = Clues {
         subject: &e.subject,
         from_name: e.from_name.as_deref(),
@@ -268,7 +323,45 @@ fn identify_sender(ex: &Examined, agencies: &[&Agency], config: &Config) -> Agen
             .flat_map(|f| f.headings.iter().map(String::as_str))
             .collect(),
     };
-    identify::identify(agencies, &senders, &clues)
+    identify::identify(agencies, from.as_deref(), &clues)
+}
+
+/// A message carried inside another: attached, or its headers written into the body.
+struct Origin {
+    from: String,
+    date: Option<chrono::DateTime<chrono::FixedOffset>>,
+    attached: bool,
+    marker: String,
+}
+
+/// The messages a forward carries: attached ones first, then inline header blocks.
+fn origins(
+    attached: &[AttachedMessage],
+    body_text: &str,
+    offset: chrono::FixedOffset,
+) -> Vec<Origin> {
+    let mut out: Vec<Origin> = attached
+        .iter()
+        .filter_map(|m| {
+            Some(Origin {
+                from: m.from.clone()?,
+                date: m.date,
+                attached: true,
+                marker: "thư đính kèm (message/rfc822)".into(),
+            })
+        })
+        .collect();
+    out.extend(
+        crate::forward::forwarded_blocks(body_text, offset)
+            .into_iter()
+            .map(|b| Origin {
+                from: b.from,
+                date: b.date,
+                attached: false,
+                marker: b.marker,
+            }),
+    );
+    out
 }
 
 /// Rows of a sheet read as its heading (titles, the agency's name).

@@ -23,7 +23,7 @@ use crate::identify::AgencyMatch;
 use crate::workbook::{FormMarker, Grid};
 
 pub use examine::examine;
-pub use plan::plan;
+pub use plan::{plan, reply_address};
 /// Where an item came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SourceKind {
@@ -60,6 +60,9 @@ pub struct Inbound {
     pub folder_agency: Option<String>,
     /// The item's real size when it was over the limit and only its start was read.
     pub oversize: Option<u64>,
+    /// The sender's authentication, decided once when a message is taken in (None for a
+    /// dropped file, or where no check was made).
+    pub auth: Option<crate::auth::Authentication>,
 }
 
 /// The check of one file before the forms stage.
@@ -178,6 +181,17 @@ pub struct Examined {
     pub campaign: Option<String>,
     /// Set when the item could not be read or was too large: (outcome, detail).
     pub failure: Option<(Outcome, String)>,
+    /// The sender's authentication, when checked.
+    pub auth: Option<crate::auth::Authentication>,
+    /// Staff attributed the item (assign or release): no policy holds it again.
+    pub staff_confirmed: bool,
+}
+
+impl Examined {
+    /// The authentication verdict, when the item was checked.
+    pub fn verdict(&self) -> Option<crate::auth::Verdict> {
+        self.auth.as_ref().map(|a| a.verdict)
+    }
 }
 
 /// The outcome of one inbound item, as staff see it in the intake log.
@@ -205,6 +219,11 @@ pub enum Outcome {
     NoCampaign,
     /// From a known agency, but no file could be tied to a deliverable; staff decide.
     Unclassified,
+    /// Claims a listed agency's address, but the domain's authentication failed: held with
+    /// its evidence until staff release it; counted nowhere, answered to no one.
+    SenderUnverified,
+    /// Mailing-list or bulk mail carrying files: logged, never filed or answered.
+    ListIgnored,
 }
 
 impl Outcome {
@@ -222,6 +241,8 @@ impl Outcome {
             Outcome::TooLarge => "too-large",
             Outcome::NoCampaign => "no-campaign",
             Outcome::Unclassified => "unclassified",
+            Outcome::SenderUnverified => "sender-unverified",
+            Outcome::ListIgnored => "list-ignored",
         }
     }
 
@@ -238,11 +259,14 @@ impl Outcome {
                 | Outcome::ProbableAgency
                 | Outcome::NoCampaign
                 | Outcome::Unclassified
+                | Outcome::SenderUnverified
         )
     }
 }
 
-const ALL_OUTCOMES: [Outcome; 11] = [
+const ALL_OUTCOMES: [Outcome; 13] = [
+    Outcome::SenderUnverified,
+    Outcome::ListIgnored,
     Outcome::Unclassified,
     Outcome::Filed,
     Outcome::Duplicate,
@@ -294,6 +318,11 @@ pub struct Prior {
     /// Receipts already queued to the reply address for mail that arrived in the hour
     /// before this one (RFC 3834: a robot answering every receipt must not start a loop).
     pub recent_receipts: u32,
+    /// Hashes of this item's files that intake itself sent out (marked copies, blank forms):
+    /// coming back unchanged, they are never a new version.
+    pub sent_by_us: HashSet<String>,
+    /// The claimed agency was already told today that mail in its name failed the check.
+    pub unverified_notice_today: bool,
 }
 
 /// A new version to file.
@@ -326,6 +355,14 @@ pub struct Plan {
     pub file_versions: Vec<Option<u32>>,
     /// Queue a receipt to this address.
     pub receipt_to: Option<String>,
+    /// With a copy to this address (the clerk who forwarded the agency's message).
+    pub receipt_cc: Option<String>,
+    /// The agency a held message claims to be from (`sender-unverified`).
+    pub claimed: Option<String>,
+    /// Tell this registered address of the claimed agency that mail in its name failed the check.
+    pub unverified_notice_to: Option<String>,
+    /// Indexes of files that are intake's own copies coming back: recorded, never filed.
+    pub returned: Vec<usize>,
     /// A receipt that would have gone to this address but was held back by the hourly limit.
     pub receipt_withheld: Option<String>,
     /// Arrived after the campaign's deadline (None when nothing was filed).

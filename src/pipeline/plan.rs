@@ -5,7 +5,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::auth::Verdict;
 use crate::config::Config;
+use crate::config::auth::AuthPolicy;
 use crate::extract::{AutoMail, FileKind};
 use crate::forms::spec::Severity;
 use crate::identify::AgencyMatch;
@@ -22,31 +24,42 @@ pub fn plan(ex: &Examined, config: &Config, prior: &Prior) -> Plan {
         versions: Vec::new(),
         file_versions: vec![None; ex.files.len()],
         receipt_to: None,
+        receipt_cc: None,
+        claimed: None,
+        unverified_notice_to: None,
+        returned: Vec::new(),
         receipt_withheld: None,
         late: None,
         acknowledge: true,
     };
     let sure = ex.agency.sure().map(str::to_string);
-    let reply_to = ex
-        .envelope
-        .reply_to
-        .first()
-        .or(ex.envelope.from.as_ref())
-        .cloned();
+    let (reply_to, reply_cc) = reply_address(ex, config);
     let may_reply = ex.envelope.auto.is_none()
         && ex.source == SourceKind::Mailbox
-        && reply_to
-            .as_ref()
-            .is_some_and(|a| !config.department.addresses.contains(a));
+        && reply_to.as_ref().is_some_and(|a| !config.department.is_own(a));
     let within_limit = prior.recent_receipts < config.receipts_per_hour;
     let receipt = |p: &mut Plan| {
         if may_reply && within_limit {
             p.receipt_to = reply_to.clone();
+            p.receipt_cc = reply_cc.clone();
         } else if may_reply {
             p.receipt_withheld = reply_to.clone();
         }
     };
 
+    // A forged From of a listed agency is never attributed, never answered.
+    if let Some(code) = &sure
+        && held(ex, config, code)
+    {
+        p.outcome = Outcome::SenderUnverified;
+        p.claimed = Some(code.clone());
+        if !prior.unverified_notice_today {
+            p.unverified_notice_to = config
+                .agency(code)
+                .and_then(|a| a.addresses.first().cloned());
+        }
+        return p;
+    }
     if let Some((outcome, _)) = &ex.failure {
         p.outcome = *outcome;
         p.agency = sure.clone();
@@ -55,6 +68,17 @@ pub fn plan(ex: &Examined, config: &Config, prior: &Prior) -> Plan {
         }
         // Someone's holiday photos are not ours to move; a dropped file always is.
         p.acknowledge = sure.is_some() || ex.source == SourceKind::Drop;
+        return p;
+    }
+    if !ex.files.is_empty()
+        && matches!(
+            ex.envelope.auto,
+            Some(AutoMail::List | AutoMail::Bulk(_))
+        )
+    {
+        p.outcome = Outcome::ListIgnored;
+        p.agency = sure;
+        p.acknowledge = false;
         return p;
     }
     let same_files = prior
@@ -94,13 +118,25 @@ pub fn plan(ex: &Examined, config: &Config, prior: &Prior) -> Plan {
     p.agency = Some(agency.clone());
     let Some(campaign) = ex.campaign.as_deref().and_then(|id| config.campaign(id)) else {
         p.outcome = Outcome::NoCampaign;
+        // The agency hears that no round is open for it, and what happens next.
+        receipt(&mut p);
         return p;
     };
+    p.returned = ex
+        .files
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| prior.sent_by_us.contains(&f.sha256))
+        .map(|(i, _)| i)
+        .collect();
 
     // Group files by deliverable, in order of first appearance.
     let mut groups: BTreeMap<usize, (String, Vec<usize>)> = BTreeMap::new();
     let mut first: HashMap<&str, usize> = HashMap::new();
     for (i, f) in ex.files.iter().enumerate() {
+        if p.returned.contains(&i) {
+            continue;
+        }
         if let Some((d, _)) = &f.deliverable {
             let at = *first.entry(d.as_str()).or_insert(i);
             groups
@@ -159,8 +195,13 @@ pub fn plan(ex: &Examined, config: &Config, prior: &Prior) -> Plan {
     if p.versions.is_empty() {
         // Nothing new was filed: either everything was known, or some file could not be tied
         // to a deliverable and waits for staff.
-        if ex.files.iter().all(|f| f.deliverable.is_some()) {
+        if ex.files.iter().all(|f| f.deliverable.is_some()) || p.returned.len() == ex.files.len()
+        {
             p.outcome = Outcome::Duplicate;
+            // A resend by the agency is answered (briefly); our own copies coming back are not.
+            if p.returned.is_empty() {
+                receipt(&mut p);
+            }
             return p;
         }
         p.outcome = Outcome::Unclassified;
@@ -168,4 +209,70 @@ pub fn plan(ex: &Examined, config: &Config, prior: &Prior) -> Plan {
     p.late = Some(late);
     receipt(&mut p);
     p
+}
+
+/// Where a receipt goes: the agency's registered address for a forwarded message (with the
+/// clerk in copy), else the From address. Never Reply-To or Sender, which anyone can write;
+/// never a From whose domain failed authentication.
+pub fn reply_address(ex: &Examined, config: &Config) -> (Option<String>, Option<String>) {
+    if ex.verdict() == Some(Verdict::Fail) {
+        // Released by staff: the agency's registered address hears, never the forged From.
+        let registered = ex
+            .staff_confirmed
+            .then(|| ex.agency.sure())
+            .flatten()
+            .and_then(|code| config.agency(code))
+            .and_then(|a| a.addresses.first().cloned());
+        return (registered, None);
+    }
+    match &ex.agency {
+        AgencyMatch::Forwarded {
+            code,
+            address,
+            forwarder,
+            ..
+        } => {
+            let registered = config.agency(code).and_then(|a| {
+                a.addresses
+                    .iter()
+                    .find(|x| *x == address)
+                    .or(a.addresses.first())
+                    .cloned()
+            });
+            let cc = Some(forwarder.clone()).filter(|f| Some(f) != registered.as_ref());
+            (registered.or_else(|| Some(address.clone())), cc)
+        }
+        _ => (ex.envelope.from.clone(), None),
+    }
+}
+
+/// Whether the agency's policy holds this message: its sender's domain failed (or, strictly,
+/// did not pass) authentication. A dropped file, or a message not checked, is never held.
+fn held(ex: &Examined, config: &Config, code: &str) -> bool {
+    let Some(verdict) = ex.verdict() else {
+        return false;
+    };
+    if ex.source != SourceKind::Mailbox || ex.staff_confirmed {
+        return false;
+    }
+    let policy = config.agency(code).map(|a| a.auth).unwrap_or_default();
+    if let AgencyMatch::Forwarded { address, .. } = &ex.agency {
+        // The agency's own signature on the attached original settles it; otherwise the
+        // clerk's mail must not have failed.
+        if ex.auth.as_ref().is_some_and(|a| a.inner_pass(address)) {
+            return false;
+        }
+        return policy != AuthPolicy::Record && verdict == Verdict::Fail;
+    }
+    if !matches!(
+        ex.agency,
+        AgencyMatch::Address { .. } | AgencyMatch::Domain { .. }
+    ) {
+        return false;
+    }
+    match policy {
+        AuthPolicy::Record => false,
+        AuthPolicy::Enforce => verdict == Verdict::Fail,
+        AuthPolicy::Strict => verdict != Verdict::Pass,
+    }
 }

@@ -41,6 +41,7 @@ fn inbound(raw: Vec<u8>) -> Inbound {
         file_name: None,
         folder_agency: None,
         oversize: None,
+        auth: None,
     }
 }
 

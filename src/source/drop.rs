@@ -139,6 +139,7 @@ impl Source for DropFolder {
                 .map(|n| n.to_string_lossy().into_owned()),
             folder_agency: folder.filter(|f| self.agencies.contains(f)),
             oversize,
+            auth: None,
         })
     }
 

@@ -360,6 +360,7 @@ impl ImapSource {
             file_name: None,
             folder_agency: None,
             oversize,
+            auth: None,
         })
     }
 

@@ -97,6 +97,7 @@ impl Source for Maildir {
             file_name: None,
             folder_agency: None,
             oversize,
+            auth: None,
         })
     }
 

@@ -25,6 +25,8 @@ pub struct Queued {
     pub created_at: DateTime<FixedOffset>,
     /// Recipients, comma-separated.
     pub to: String,
+    /// Copy to (comma-separated), e.g. the clerk who forwarded the agency's message.
+    pub cc: Option<String>,
     /// Subject.
     pub subject: String,
     /// Plain-text body.
@@ -135,7 +137,41 @@ impl Store {
                 params![now.to_rfc3339(), m.kind, m.message, m.agency, m.to, m.subject, m.body, serde_json::Value::from(attachments).to_string()],
             )
             .map_err(|e| self.sql(e))?;
-        Ok(self.conn.last_insert_rowid())
+        let id = self.conn.last_insert_rowid();
+        for (sha, _, _) in &m.attachments {
+            self.note_sent_file(sha, id, now)?;
+        }
+        Ok(id)
+    }
+
+    /// Remembers a file intake sends out (a marked copy, a blank form), so that when it comes
+    /// back unchanged it is recognised and never filed as a new version.
+    pub fn note_sent_file(&self, sha256: &str, outbox: i64, now: DateTime<FixedOffset>) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT OR IGNORE INTO sent_files (sha256, outbox, at) VALUES (?1, ?2, ?3)",
+                params![sha256, outbox, now.to_rfc3339()],
+            )
+            .map_err(|e| self.sql(e))?;
+        Ok(())
+    }
+
+    /// Of these hashes, those of files intake sent out.
+    pub fn sent_by_us<'a>(
+        &self,
+        hashes: impl Iterator<Item = &'a str>,
+    ) -> Result<std::collections::HashSet<String>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT 1 FROM sent_files WHERE sha256 = ?1")
+            .map_err(|e| self.sql(e))?;
+        let mut out = std::collections::HashSet::new();
+        for h in hashes {
+            if st.exists([h]).map_err(|e| self.sql(e))? {
+                out.insert(h.to_string());
+            }
+        }
+        Ok(out)
     }
 
     /// Rewrites a queued mail's subject and body (a reminder's text names its own row).
@@ -153,7 +189,7 @@ impl Store {
     pub fn due_mail(&self, now: DateTime<FixedOffset>) -> Result<Vec<Queued>> {
         // Times are compared as instants, not text: the clock's offset may differ between rows.
         let all = self.query_rows(
-            "SELECT id, kind, created_at, to_addr, subject, body, in_reply_to, refs, attachments, attempts, next_attempt_at, agency, message FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL ORDER BY id",
+            "SELECT id, kind, created_at, to_addr, subject, body, in_reply_to, refs, attachments, attempts, next_attempt_at, agency, message, cc_addr FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL ORDER BY id",
             [],
             |r| {
                 let refs: Option<String> = r.get(7)?;
@@ -165,6 +201,7 @@ impl Store {
                         kind: r.get(1)?,
                         created_at: time(&r.get::<_, String>(2)?),
                         to: r.get(3)?,
+                        cc: r.get(13)?,
                         subject: r.get(4)?,
                         body: r.get(5)?,
                         in_reply_to: r.get(6)?,

@@ -239,7 +239,7 @@ impl Store {
     }
 
     /// What a plan for these facts depends on.
-    pub fn prior(&self, ex: &Examined, agency: Option<&str>) -> Result<Prior> {
+    pub fn prior(&self, config: &crate::config::Config, ex: &Examined, agency: Option<&str>) -> Result<Prior> {
         let mut prior = Prior::default();
         let counted = "outcome NOT IN ('left-alone', 'unreadable', 'too-large')";
         prior.duplicate_of = self
@@ -266,7 +266,21 @@ impl Store {
                 prior.same_message_id = Some(hashes);
             }
         }
-        if let Some(to) = ex.envelope.reply_to.first().or(ex.envelope.from.as_ref()) {
+        prior.sent_by_us = self.sent_by_us(ex.files.iter().map(|f| f.sha256.as_str()))?;
+        if let (Some(code), Some(crate::auth::Verdict::Fail | crate::auth::Verdict::None | crate::auth::Verdict::TempError)) = (agency, ex.verdict()) {
+            // Local day of the message, in the department's time zone, as stored rows say it.
+            let day_start = ex.arrived - chrono::TimeDelta::hours(24);
+            prior.unverified_notice_today = self
+                .query_rows(
+                    "SELECT created_at FROM outbox WHERE kind = 'unverified-notice' AND agency = ?1 ORDER BY id DESC LIMIT 50",
+                    [code],
+                    |r| r.get::<_, String>(0),
+                )?
+                .iter()
+                .filter_map(|t| DateTime::parse_from_rfc3339(t).ok())
+                .any(|t| t > day_start);
+        }
+        if let Some(to) = crate::pipeline::reply_address(ex, config).0.as_ref() {
             let since = ex.arrived - chrono::TimeDelta::hours(1);
             prior.recent_receipts = self
                 .query_rows(
@@ -414,11 +428,26 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     for name in st.query_map([], |r| r.get::<_, String>(0))? {
         columns.insert(name?);
     }
-    for column in ["next_attempt_at", "failed_at"] {
+    for column in ["next_attempt_at", "failed_at", "cc_addr"] {
         if !columns.contains(column) {
             conn.execute_batch(&format!("ALTER TABLE outbox ADD COLUMN {column} TEXT"))?;
         }
     }
+    // Sender authentication, decided once at intake (verdict and its evidence as JSON), and
+    // the clerk who forwarded an agency's message.
+    let mut columns = std::collections::HashSet::new();
+    let mut st = conn.prepare("SELECT name FROM pragma_table_info('messages')")?;
+    for name in st.query_map([], |r| r.get::<_, String>(0))? {
+        columns.insert(name?);
+    }
+    for column in ["auth", "auth_evidence", "forwarded_by"] {
+        if !columns.contains(column) {
+            conn.execute_batch(&format!("ALTER TABLE messages ADD COLUMN {column} TEXT"))?;
+        }
+    }
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS sent_files (sha256 TEXT PRIMARY KEY, outbox INTEGER, at TEXT NOT NULL)",
+    )?;
     // What status counts and lists, read from the index rather than the rows with their bodies.
     conn.execute_batch(
         "CREATE INDEX IF NOT EXISTS outbox_state ON outbox(sent_at, failed_at, attempts, last_error)",

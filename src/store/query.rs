@@ -5,7 +5,7 @@
 //! accepted; on time = received with their first usable version by the deadline.
 
 use chrono::{DateTime, FixedOffset};
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use super::{Result, Store};
@@ -246,6 +246,11 @@ pub struct Event {
     pub detail: Option<String>,
     /// The staff member who acted, for audited actions.
     pub actor: Option<String>,
+    /// The message's sender authentication: `pass`, `none`, `fail`, `temperror`; null for a
+    /// dropped file or an event of no message.
+    pub auth: Option<String>,
+    /// Its evidence (DKIM signatures, SPF and DMARC results, headers ignored).
+    pub auth_evidence: Option<serde_json::Value>,
 }
 
 /// Filters of the intake log.
@@ -264,8 +269,9 @@ pub fn events(store: &Store, filter: &LogFilter) -> Result<Vec<Event>> {
     let mut st = store
         .conn()
         .prepare(
-            "SELECT id, at, kind, source, message, message_id, agency, campaign, files, detail, actor FROM events
-             WHERE (?1 IS NULL OR agency = ?1) ORDER BY id DESC",
+            "SELECT e.id, e.at, e.kind, e.source, e.message, e.message_id, e.agency, e.campaign, e.files, e.detail, e.actor, m.auth, m.auth_evidence
+             FROM events e LEFT JOIN messages m ON m.id = e.message
+             WHERE (?1 IS NULL OR e.agency = ?1) ORDER BY e.id DESC",
         )
         .map_err(|e| store.sql(e))?;
     let rows = st
@@ -285,6 +291,10 @@ pub fn events(store: &Store, filter: &LogFilter) -> Result<Vec<Event>> {
                     .unwrap_or(serde_json::Value::Null),
                 detail: r.get(9)?,
                 actor: r.get(10)?,
+                auth: r.get(11)?,
+                auth_evidence: r
+                    .get::<_, Option<String>>(12)?
+                    .and_then(|j| serde_json::from_str(&j).ok()),
             })
         })
         .map_err(|e| store.sql(e))?;
@@ -303,6 +313,20 @@ pub fn events(store: &Store, filter: &LogFilter) -> Result<Vec<Event>> {
         }
     }
     Ok(out)
+}
+
+/// The agency a message held for a failed sender check claims to be from, when it is held.
+pub fn held_claim(store: &Store, id: i64) -> Result<Option<String>> {
+    store
+        .conn()
+        .query_row(
+            "SELECT probable FROM messages WHERE id = ?1 AND outcome = 'sender-unverified'",
+            [id],
+            |r| r.get::<_, Option<String>>(0),
+        )
+        .optional()
+        .map(Option::flatten)
+        .map_err(|e| store.sql(e))
 }
 
 /// Counts of what the store holds, for the demo summary and tests.

@@ -7,7 +7,7 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, FixedOffset};
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 use serde_json::json;
 
 use super::{Recorded, Result, Store, component, io, receipt_number, unique};
@@ -37,10 +37,22 @@ impl Store {
         let e = &ex.envelope;
         let (match_how, probable, evidence) = match (&ex.agency, actor) {
             (_, Some(_)) => ("assigned", None, None),
+            (m, _) if plan.outcome == Outcome::SenderUnverified => (
+                m.how(),
+                plan.claimed.clone(),
+                ex.auth.as_ref().map(|a| a.evidence().join("; ")),
+            ),
             (AgencyMatch::Probable { code, evidence }, _) => {
                 ("probable", Some(code.clone()), Some(evidence.clone()))
             }
+            (AgencyMatch::Forwarded { evidence, .. }, _) => {
+                ("forwarded", None, Some(evidence.clone()))
+            }
             (m, _) => (m.how(), None, None),
+        };
+        let forwarded_by = match &ex.agency {
+            AgencyMatch::Forwarded { forwarder, .. } => Some(forwarder.as_str()),
+            _ => None,
         };
         let detail = ex.failure.as_ref().map(|f| f.1.clone()).or_else(|| {
             (!ex.skipped.is_empty()).then(|| {
@@ -54,12 +66,13 @@ impl Store {
         let auto = e.auto.as_ref().map(|a| format!("{a:?}"));
         self.conn
             .execute(
-                "INSERT INTO messages (source, source_key, message_id, raw_sha256, raw_size, from_addr, from_name, subject, arrived_at, processed_at, campaign, agency, agency_match, probable, evidence, outcome, auto_mail, detail, acknowledged)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+                "INSERT INTO messages (source, source_key, message_id, raw_sha256, raw_size, from_addr, from_name, subject, arrived_at, processed_at, campaign, agency, agency_match, probable, evidence, outcome, auto_mail, detail, acknowledged, auth, auth_evidence, forwarded_by)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
                 params![
                     ex.source.as_str(), ex.key, e.message_id, ex.raw_sha256, ex.raw_size as i64, e.from, e.from_name, e.subject,
                     ex.arrived.to_rfc3339(), now.to_rfc3339(), ex.campaign, plan.agency, match_how, probable, evidence,
-                    plan.outcome.as_str(), auto, detail, if plan.acknowledge { 0 } else { 2 }
+                    plan.outcome.as_str(), auto, detail, if plan.acknowledge { 0 } else { 2 },
+                    ex.verdict().map(|v| v.as_str()), ex.auth.as_ref().map(|a| a.to_json()), forwarded_by
                 ],
             )
             .map_err(|e| self.sql(e))?;
@@ -68,6 +81,9 @@ impl Store {
         self.log_item(id, ex, plan, now, actor)?;
         if let Some(to) = &plan.receipt_to {
             self.queue_receipt(config, id, to, ex, plan, now)?;
+        }
+        if let (Some(to), Some(code)) = (&plan.unverified_notice_to, &plan.claimed) {
+            self.queue_unverified_notice(config, id, to, code, ex, now)?;
         }
         if matches!(ex.envelope.auto, Some(crate::extract::AutoMail::Bounce)) {
             let (ours, why) = crate::outbox::bounce::bounced(raw, &self.instance()?);
@@ -118,6 +134,7 @@ impl Store {
                     ))
                 }
                 // Files staff must decide on: from an unknown sender, or that no deliverable claims.
+                _ if plan.returned.contains(&seq) => None,
                 _ if plan.outcome.quarantines()
                     || (plan.outcome == Outcome::Filed
                         && version.is_none()
@@ -300,7 +317,7 @@ impl Store {
                 id,
                 plan.agency.as_deref(),
                 None,
-                &format!("{who}: {}", e.subject),
+                &format!("{who}: {}", crate::text::bounded(&e.subject, 200)),
                 None,
             )?;
         }
@@ -308,7 +325,28 @@ impl Store {
             (AgencyMatch::Probable { code, evidence }, Outcome::ProbableAgency) => {
                 format!("có thể là {code} ({evidence})")
             }
+            (_, Outcome::SenderUnverified) => format!(
+                "mang địa chỉ của {} nhưng {}: {}",
+                plan.claimed.as_deref().unwrap_or("-"),
+                ex.verdict().unwrap_or_default().words(),
+                ex.auth
+                    .as_ref()
+                    .map(|a| a.evidence().join("; "))
+                    .unwrap_or_default()
+            ),
+            (_, Outcome::ListIgnored) => format!(
+                "thư gửi qua danh sách thư / thư hàng loạt ({}): không tiếp nhận",
+                e.auto.as_ref().map(|a| format!("{a:?}")).unwrap_or_default()
+            ),
+            (AgencyMatch::Forwarded { evidence, .. }, _) => evidence.clone(),
             _ => ex.failure.as_ref().map(|f| f.1.clone()).unwrap_or_default(),
+        };
+        let detail = if plan.returned.is_empty() {
+            detail
+        } else {
+            let names: Vec<&str> = plan.returned.iter().map(|&i| ex.files[i].name.as_str()).collect();
+            let note = format!("tệp do hệ thống đã gửi đi, gửi lại nguyên vẹn, không ghi nhận: {}", names.join(", "));
+            if detail.is_empty() { note } else { format!("{detail}; {note}") }
         };
         let kind = if actor.is_some() && plan.outcome == Outcome::Filed {
             "assigned"
@@ -418,6 +456,18 @@ impl Store {
             })
             .collect();
         let arrived = ex.arrived.with_timezone(&config.timezone).fixed_offset();
+        let earlier = if plan.outcome == Outcome::Duplicate {
+            self.earlier_filings(ex, plan.agency.as_deref(), campaign)?
+        } else {
+            Vec::new()
+        };
+        let window = (plan.outcome == Outcome::NoCampaign)
+            .then(|| plan.agency.as_deref().and_then(|a| window_of(config, a, ex.arrived)))
+            .flatten();
+        let forwarded_by = match &ex.agency {
+            AgencyMatch::Forwarded { forwarder, .. } => Some(forwarder.clone()),
+            _ => None,
+        };
         let rendered = receipt::render(
             &config.templates,
             &ReceiptInput {
@@ -444,13 +494,152 @@ impl Store {
                             .join("; ")
                     })
                 }),
+                earlier,
+                window,
+                forwarded_by,
             },
         );
         let refs = serde_json::to_string(&ex.envelope.references).unwrap_or_default();
         self.conn
             .execute(
-                "INSERT INTO outbox (created_at, kind, message, agency, to_addr, subject, body, in_reply_to, refs, attachments) VALUES (?1, 'receipt', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                params![now.to_rfc3339(), id, plan.agency, to, rendered.subject, rendered.body, ex.envelope.message_id, refs, serde_json::to_string(&attachments).unwrap_or_default()],
+                "INSERT INTO outbox (created_at, kind, message, agency, to_addr, subject, body, in_reply_to, refs, attachments, cc_addr) VALUES (?1, 'receipt', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                params![now.to_rfc3339(), id, plan.agency, to, rendered.subject, rendered.body, ex.envelope.message_id, refs, serde_json::to_string(&attachments).unwrap_or_default(), plan.receipt_cc],
+            )
+            .map_err(|e| self.sql(e))?;
+        let outbox = self.conn.last_insert_rowid();
+        for a in &attachments {
+            if let Some(sha) = a["sha256"].as_str() {
+                self.note_sent_file(sha, outbox, now)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// For a resend: where each of its files was filed before, by the same agency.
+    fn earlier_filings(
+        &self,
+        ex: &Examined,
+        agency: Option<&str>,
+        campaign: Option<&crate::config::Campaign>,
+    ) -> Result<Vec<receipt::Earlier>> {
+        let Some(agency) = agency else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for f in &ex.files {
+            let row = self
+                .conn
+                .query_row(
+                    "SELECT f.deliverable, f.version, m.arrived_at, m.id FROM files f JOIN messages m ON m.id = f.message
+                     WHERE f.sha256 = ?1 AND f.version IS NOT NULL AND m.agency = ?2 ORDER BY m.id LIMIT 1",
+                    params![f.sha256, agency],
+                    |r| Ok((r.get::<_, Option<String>>(0)?, r.get::<_, Option<u32>>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?)),
+                )
+                .optional()
+                .map_err(|e| self.sql(e))?;
+            if let Some((deliverable, version, at, message)) = row {
+                out.push(receipt::Earlier {
+                    name: f.name.clone(),
+                    deliverable: deliverable
+                        .and_then(|d| campaign.and_then(|c| c.deliverable(&d)).map(|d| d.label.clone()).or(Some(d))),
+                    version,
+                    received: DateTime::parse_from_rfc3339(&at).unwrap_or(ex.arrived),
+                    number: receipt_number(message),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Tells an agency's registered address that a message in its name failed the sender
+    /// check and is held for staff (at most once a day per agency: the plan decides).
+    fn queue_unverified_notice(
+        &self,
+        config: &Config,
+        id: i64,
+        to: &str,
+        code: &str,
+        ex: &Examined,
+        now: DateTime<FixedOffset>,
+    ) -> Result<()> {
+        let Some(agency) = config.agency(code) else {
+            return Ok(());
+        };
+        let tz = ex.arrived.with_timezone(&config.timezone).fixed_offset();
+        let subject = format!(
+            "Cảnh báo: thư mang tên {} không qua được kiểm tra người gửi [{}]",
+            agency.name,
+            receipt_number(id)
+        );
+        let body = format!(
+            "Kính gửi: {name}.\n\n\
+             Lúc {at}, {dept} nhận được một thư ghi người gửi là {from}, tiêu đề \"{subject}\". \
+             Thư không qua được kiểm tra xác thực người gửi (DKIM/DMARC) của tên miền, nên có thể \
+             không phải do quý cơ quan gửi. Thư và các tệp kèm theo được giữ lại, KHÔNG được ghi nhận \
+             là báo cáo của quý cơ quan cho đến khi cán bộ của Sở xác minh.\n\n\
+             Nếu quý cơ quan đã gửi thư này, đề nghị liên hệ {division}{dept_short} và nêu mã {number}; \
+             đồng thời đề nghị bộ phận quản trị thư điện tử của quý cơ quan kiểm tra cấu hình DKIM, SPF, DMARC.\n\
+             Nếu không, quý cơ quan không cần làm gì thêm.\n\n\
+             Mỗi ngày hệ thống gửi tối đa một thông báo như thế này cho mỗi đơn vị.\n\n\
+             Đây là thư tự động của hệ thống tiếp nhận báo cáo, {dept}. Đề nghị không trả lời thư này.\n",
+            name = agency.name,
+            at = crate::letters::when(ex.arrived, *tz.offset()),
+            dept = config.department.name,
+            dept_short = config.department.short_name,
+            division = config
+                .department
+                .division
+                .as_deref()
+                .map(|d| format!("{d}, "))
+                .unwrap_or_default(),
+            from = crate::text::bounded(ex.envelope.from.as_deref().unwrap_or("(không rõ)"), 120),
+            subject = crate::text::bounded(&ex.envelope.subject, 200),
+            number = receipt_number(id),
+        );
+        self.queue_mail(
+            &super::mail::NewMail {
+                kind: "unverified-notice",
+                message: Some(id),
+                agency: Some(code.to_string()),
+                to: to.to_string(),
+                subject,
+                body,
+                attachments: Vec::new(),
+            },
+            now,
+        )?;
+        Ok(())
+    }
+
+    /// The authentication stored with a message when it was taken in.
+    pub fn message_auth(&self, message: i64) -> Result<Option<crate::auth::Authentication>> {
+        let json: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT auth_evidence FROM messages WHERE id = ?1",
+                [message],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.sql(e))?
+            .flatten();
+        Ok(json.and_then(|j| crate::auth::Authentication::from_json(&j)))
+    }
+
+    /// Writes staff's release of a message held for a failed sender check to the log.
+    pub fn log_release(
+        &self,
+        held: i64,
+        filed: i64,
+        agency: &str,
+        reason: &str,
+        actor: &str,
+        now: DateTime<FixedOffset>,
+    ) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO events (at, kind, source, message, agency, detail, actor) VALUES (?1, 'released', 'store', ?2, ?3, ?4, ?5)",
+                params![now.to_rfc3339(), filed, agency, format!("{} (thư giữ lại {}): {}", receipt_number(filed), receipt_number(held), crate::text::bounded(reason, 500)), actor],
             )
             .map_err(|e| self.sql(e))?;
         Ok(())
@@ -533,4 +722,29 @@ impl Store {
             .map_err(|e| self.sql(e))?;
         Ok(())
     }
+}
+
+/// The round nearest in time of the agency's rounds, none of which is open at `at`.
+fn window_of<'c>(
+    config: &'c Config,
+    agency: &str,
+    at: DateTime<FixedOffset>,
+) -> Option<receipt::Window<'c>> {
+    let mine = config.campaigns.iter().filter(|c| c.has_agency(agency));
+    let next = mine
+        .clone()
+        .filter(|c| c.opens.is_some_and(|o| o > at))
+        .min_by_key(|c| c.opens);
+    if let Some(campaign) = next {
+        return Some(receipt::Window {
+            campaign,
+            before: true,
+        });
+    }
+    mine.filter(|c| c.closes.is_some_and(|x| x <= at))
+        .max_by_key(|c| c.closes)
+        .map(|campaign| receipt::Window {
+            campaign,
+            before: false,
+        })
 }
