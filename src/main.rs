@@ -89,6 +89,9 @@ enum Command {
         /// Who is acting (default: the login name).
         #[arg(long)]
         by: Option<String>,
+        /// Why (required for a message held for a failed sender check).
+        #[arg(long)]
+        reason: Option<String>,
     },
     /// Releases a message held because its sender failed authentication (`sender-unverified`)
     /// and files it as the agency's it claimed to be from, with the reason in the log.
@@ -101,9 +104,6 @@ enum Command {
         /// Who is acting (default: the login name).
         #[arg(long)]
         by: Option<String>,
-        /// Why (required for a message held for a failed sender check).
-        #[arg(long)]
-        reason: Option<String>,
     },
     /// Checks a workbook against the campaign's forms without filing it. Exit code 0 when
     /// valid, 1 when there are errors, 2 when it cannot be read or recognised.
