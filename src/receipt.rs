@@ -58,6 +58,8 @@ pub struct Window<'a> {
     pub campaign: &'a Campaign,
     /// True when it opens later; false when it has closed.
     pub before: bool,
+    /// When it opens (before) or closed (after), when the round says.
+    pub at: Option<DateTime<FixedOffset>>,
 }
 
 /// Findings listed per file in a receipt; the rest are in the attached copy.
@@ -168,10 +170,8 @@ pub struct WindowCtx {
     pub dispatch: String,
     /// Its title.
     pub title: String,
-    /// When it opens, or null.
-    pub opens: Option<String>,
-    /// When it closed, or null.
-    pub closes: Option<String>,
+    /// When it opens (`before`) or closed (`after`), or null.
+    pub at: Option<String>,
 }
 
 /// One file in the receipt's context.
@@ -288,8 +288,7 @@ impl ReceiptCtx {
                 state: if w.before { "before" } else { "after" },
                 dispatch: w.campaign.dispatch.clone(),
                 title: w.campaign.title.clone(),
-                opens: w.campaign.opens.map(|d| when(d, tz)),
-                closes: w.campaign.closes.map(|d| when(d, tz)),
+                at: w.at.map(|d| when(d, tz)),
             }),
             forwarded_by: r.forwarded_by.clone(),
         }

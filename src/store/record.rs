@@ -739,6 +739,7 @@ fn window_of<'c>(
         return Some(receipt::Window {
             campaign,
             before: true,
+            at: campaign.opens,
         });
     }
     mine.filter(|c| c.closes.is_some_and(|x| x <= at))
@@ -746,5 +747,6 @@ fn window_of<'c>(
         .map(|campaign| receipt::Window {
             campaign,
             before: false,
+            at: campaign.closes,
         })
 }
