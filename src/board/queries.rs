@@ -1,9 +1,9 @@
 //! # What the board reads from the index
 //!
-//! The rows of an agency's page, the quarantine, a page of the intake log, a downloadable
-//! file, the store's change count, and the two writes the store has no function for (a copy
-//! of a receipt queued again, a re-validation's summary in the log); with bound parameters
-//! only.
+//! The rows of an agency's page, the quarantine, a page of the intake log, a page of the
+//! accepted versions whose sender was not authenticated, a downloadable file, the store's
+//! change count, and the two writes the store has no function for (a copy of a receipt queued
+//! again, a re-validation's summary in the log); with bound parameters only.
 
 use rusqlite::params;
 use serde::Serialize;
@@ -12,8 +12,16 @@ use crate::store::{Store, StoreError};
 
 type Result<T> = std::result::Result<T, StoreError>;
 
-/// The outcomes of messages that wait for staff.
-pub const WAITING: &str = "'unknown-sender', 'probable-agency', 'unclassified', 'no-campaign'";
+/// The outcomes of messages that wait for staff (a `sender-unverified` message is held until
+/// staff release it).
+pub const WAITING: &str =
+    "'unknown-sender', 'probable-agency', 'unclassified', 'no-campaign', 'sender-unverified'";
+
+/// The messages whose sender was not authenticated: a verdict other than `pass`, or none
+/// recorded for mail (taken in before authentication was checked). Dropped files have no
+/// sender to authenticate. `m` is the messages table.
+const NOT_AUTHENTICATED: &str =
+    "((m.auth IS NOT NULL AND m.auth <> 'pass') OR (m.auth IS NULL AND m.source = 'mailbox'))";
 
 /// A message row.
 #[derive(Debug, Clone, Serialize)]
@@ -42,6 +50,13 @@ pub struct MessageRow {
     pub evidence: Option<String>,
     /// Details (a failure, skipped files).
     pub detail: Option<String>,
+    /// Sender authentication: `pass`, `none`, `fail`, `temperror`; None for dropped files and
+    /// mail taken in before it was checked.
+    pub auth: Option<String>,
+    /// Its evidence, as stored (JSON of [`crate::auth::Authentication`]).
+    pub auth_evidence: Option<String>,
+    /// The department clerk who forwarded the agency's mail.
+    pub forwarded_by: Option<String>,
 }
 
 /// A file row.
@@ -94,6 +109,10 @@ pub struct VersionRow {
     pub late: bool,
     /// Warnings.
     pub warnings: u32,
+    /// Its message's sender authentication (see [`MessageRow::auth`]).
+    pub auth: Option<String>,
+    /// Its message's source: `mailbox` or `drop`.
+    pub source: Option<String>,
 }
 
 /// A finding row.
@@ -155,7 +174,7 @@ pub struct DecisionRow {
     pub reason: Option<String>,
 }
 
-const MESSAGE_COLUMNS: &str = "id, source, arrived_at, from_addr, from_name, subject, outcome, campaign, agency, probable, evidence, detail";
+const MESSAGE_COLUMNS: &str = "id, source, arrived_at, from_addr, from_name, subject, outcome, campaign, agency, probable, evidence, detail, auth, auth_evidence, forwarded_by";
 
 fn message_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MessageRow> {
     Ok(MessageRow {
@@ -171,6 +190,9 @@ fn message_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MessageRow> {
         probable: r.get(9)?,
         evidence: r.get(10)?,
         detail: r.get(11)?,
+        auth: r.get(12)?,
+        auth_evidence: r.get(13)?,
+        forwarded_by: r.get(14)?,
     })
 }
 
@@ -228,7 +250,8 @@ pub fn agency(store: &Store, code: &str) -> Result<AgencyRecord> {
             file_row,
         )?,
         versions: store.query_rows(
-            "SELECT campaign, deliverable, version, message, received_at, state, late, warnings FROM versions WHERE agency = ?1 ORDER BY campaign, deliverable, version DESC",
+            "SELECT v.campaign, v.deliverable, v.version, v.message, v.received_at, v.state, v.late, v.warnings, m.auth, m.source
+             FROM versions v LEFT JOIN messages m ON m.id = v.message WHERE v.agency = ?1 ORDER BY v.campaign, v.deliverable, v.version DESC",
             [code],
             |r| {
                 Ok(VersionRow {
@@ -240,6 +263,8 @@ pub fn agency(store: &Store, code: &str) -> Result<AgencyRecord> {
                     state: r.get(5)?,
                     late: r.get::<_, i64>(6)? != 0,
                     warnings: r.get(7)?,
+                    auth: r.get(8)?,
+                    source: r.get(9)?,
                 })
             },
         )?,
@@ -315,11 +340,12 @@ pub fn reminders(store: &Store, code: &str) -> Result<Vec<crate::store::mail::Re
     )
 }
 
-/// Messages waiting for staff, newest first, with their files.
+/// Messages waiting for staff, with their files: those held for a failed sender check first,
+/// then the rest, newest first.
 pub fn quarantine(store: &Store) -> Result<(Vec<MessageRow>, Vec<FileRow>)> {
     let messages = store.query_rows(
         &format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE outcome IN ({WAITING}) ORDER BY id DESC"
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE outcome IN ({WAITING}) ORDER BY outcome = 'sender-unverified' DESC, id DESC"
         ),
         [],
         message_row,
@@ -330,6 +356,98 @@ pub fn quarantine(store: &Store) -> Result<(Vec<MessageRow>, Vec<FileRow>)> {
         file_row,
     )?;
     Ok((messages, files))
+}
+
+/// An accepted version whose message's sender was not authenticated.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnverifiedRow {
+    /// Agency code.
+    pub agency: String,
+    /// Deliverable id.
+    pub deliverable: String,
+    /// Version number.
+    pub version: u32,
+    /// Its message.
+    pub message: i64,
+    /// When it arrived.
+    pub received_at: String,
+    /// After the deadline.
+    pub late: bool,
+    /// The verdict (None: mail taken in before authentication was checked).
+    pub auth: Option<String>,
+    /// Its evidence, as stored.
+    pub auth_evidence: Option<String>,
+    /// The clerk who forwarded it.
+    pub forwarded_by: Option<String>,
+    /// Sender address.
+    pub from_addr: Option<String>,
+}
+
+/// The filters of a page of unauthenticated accepted versions.
+#[derive(Debug, Clone, Default)]
+pub struct UnverifiedQuery {
+    /// The campaign.
+    pub campaign: String,
+    /// Only this verdict (`none`, `fail`, `temperror`; `unchecked` for none recorded).
+    pub verdict: Option<String>,
+    /// Rows per page.
+    pub limit: u32,
+    /// Rows skipped.
+    pub offset: u32,
+}
+
+/// One page of the accepted versions of a campaign whose message's sender was not
+/// authenticated, newest first, and how many there are in all.
+pub fn unverified(store: &Store, q: &UnverifiedQuery) -> Result<(Vec<UnverifiedRow>, u32)> {
+    let filter = format!(
+        "v.campaign = ?1 AND v.state = 'accepted' AND {NOT_AUTHENTICATED}
+         AND (?2 IS NULL OR (?2 = 'unchecked' AND m.auth IS NULL) OR m.auth = ?2)"
+    );
+    let total = store.query_rows(
+        &format!(
+            "SELECT count(*) FROM versions v JOIN messages m ON m.id = v.message WHERE {filter}"
+        ),
+        params![q.campaign, q.verdict],
+        |r| r.get::<_, u32>(0),
+    )?;
+    let rows = store.query_rows(
+        &format!(
+            "SELECT v.agency, v.deliverable, v.version, v.message, v.received_at, v.late, m.auth, m.auth_evidence, m.forwarded_by, m.from_addr
+             FROM versions v JOIN messages m ON m.id = v.message WHERE {filter}
+             ORDER BY v.message DESC, v.deliverable LIMIT ?3 OFFSET ?4"
+        ),
+        params![q.campaign, q.verdict, q.limit, q.offset],
+        |r| {
+            Ok(UnverifiedRow {
+                agency: r.get(0)?,
+                deliverable: r.get(1)?,
+                version: r.get(2)?,
+                message: r.get(3)?,
+                received_at: r.get(4)?,
+                late: r.get::<_, i64>(5)? != 0,
+                auth: r.get(6)?,
+                auth_evidence: r.get(7)?,
+                forwarded_by: r.get(8)?,
+                from_addr: r.get(9)?,
+            })
+        },
+    )?;
+    Ok((rows, total.first().copied().unwrap_or(0)))
+}
+
+/// How many accepted versions of each campaign came from a sender not authenticated.
+pub fn unverified_counts(store: &Store) -> Result<std::collections::HashMap<String, u32>> {
+    Ok(store
+        .query_rows(
+            &format!(
+                "SELECT v.campaign, count(*) FROM versions v JOIN messages m ON m.id = v.message
+                 WHERE v.state = 'accepted' AND {NOT_AUTHENTICATED} GROUP BY v.campaign"
+            ),
+            [],
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?)),
+        )?
+        .into_iter()
+        .collect())
 }
 
 /// The filters of a page of the intake log.
