@@ -1953,10 +1953,10 @@ def build_scenarios():
         body=INTRO + "Phòng Kế hoạch - Tài chính gửi báo cáo đánh giá giữa kỳ và biểu Phụ lục I.\n"
              + sig("Sở Văn hóa, Thể thao và Du lịch Lạng Sơn"),
         atts=[Att("PL1_SVHTTDL.xlsx", x), Att("BC danh gia giua ky KTXH 2016-2020.docx", d)],
-        expect=expect("filed", "so-vh-tt-dl", "address", False, True, [
-            F("PL1_SVHTTDL.xlsx", "workbook", "pl1", 1, book=b),
-            F("BC danh gia giua ky KTXH 2016-2020.docx", "document", "pl1", 1)]),
-        about="From a personal address, Sender: the agency's roster address: matched by address"))
+        expect=expect("probable-agency", "so-vh-tt-dl", "probable", None, True, [
+            F("PL1_SVHTTDL.xlsx", "workbook", "pl1", None, book=b),
+            F("BC danh gia giua ky KTXH 2016-2020.docx", "document", "pl1", None)]),
+        about="From a personal address, Sender: the agency's roster address: Sender is a claim anyone can write, so only the heading's name makes the agency probable"))
 
     # 25 ------------------------------------------------------------------------------
     n = "25-ubnd-chi-lang-all-three"
@@ -2026,9 +2026,9 @@ def build_scenarios():
         body="Kính gửi các cơ quan, đơn vị,\n\nCục Thống kê gửi số liệu ước thực hiện năm 2018 phục vụ đánh giá giữa kỳ "
              "(biểu Phụ lục I kèm theo).\n" + sig("Cục Thống kê tỉnh Lạng Sơn", "Phòng Tổng hợp"),
         atts=[Att("PL1_CucThongKe.xlsx", x)],
-        expect=expect("filed", "cuc-thong-ke", "address", False, False, [
-            F("PL1_CucThongKe.xlsx", "workbook", "pl1", 1, book=b)]),
-        about="Known agency with 'Precedence: bulk' and a workbook: filed, but no receipt"))
+        expect=expect("list-ignored", "cuc-thong-ke", "address", None, False, [
+            F("PL1_CucThongKe.xlsx", "workbook", "pl1", None, book=b)]),
+        about="Known agency with 'Precedence: bulk' and a workbook: bulk mail is logged, never filed or answered"))
 
     # 29 ------------------------------------------------------------------------------
     n = "29-so-cong-thuong-same-content-new-message"
@@ -2040,9 +2040,9 @@ def build_scenarios():
         body="Kính gửi Sở Kế hoạch và Đầu tư,\n\nSở Công Thương gửi lại biểu Phụ lục III (đề phòng thư trước chưa đến).\n"
              + sig("Sở Công Thương Lạng Sơn", "Văn phòng Sở"),
         atts=[Att("Phu luc III - KH 2019 (gui lai).xlsx", x03)],
-        expect=expect("duplicate", "so-cong-thuong", "address", None, False, [
+        expect=expect("duplicate", "so-cong-thuong", "address", None, True, [
             F("Phu luc III - KH 2019 (gui lai).xlsx", "workbook", "pl3", None, book=b03)]),
-        about="New message, new Message-ID and file name, but the workbook bytes were filed by 03: duplicate"))
+        about="New message, new Message-ID and file name, but the workbook bytes were filed by 03: duplicate, answered with a short receipt naming the earlier one"))
 
     # 30 ------------------------------------------------------------------------------
     n = "30-cuc-thue-own-copy-no-marker"
@@ -2074,8 +2074,8 @@ def build_scenarios():
         subject="Gui Phu luc II",
         body="Kính gửi Sở Kế hoạch và Đầu tư,\n\nGửi biểu Phụ lục II, đề nghị phản hồi về địa chỉ thư của cơ quan.\n\nTrân trọng.\n",
         atts=[Att("PL2_BHXH.xlsx", x)],
-        expect=expect("filed", "bhxh", "address", False, True, [F("PL2_BHXH.xlsx", "workbook", "pl2", 1, book=b)]),
-        about="From a personal address with Reply-To: the agency's roster address: matched by address"))
+        expect=expect("probable-agency", "bhxh", "probable", None, True, [F("PL2_BHXH.xlsx", "workbook", "pl2", None, book=b)]),
+        about="From a personal address with Reply-To: the agency's roster address: Reply-To is a claim anyone can write, so only the heading's name makes the agency probable; the receipt goes to From"))
 
     # 32 ------------------------------------------------------------------------------
     n = "32-department-own-address-probable"
@@ -2244,11 +2244,11 @@ Beside each `NAME.eml` is `NAME.expected.json`:
 
 | key | meaning |
 | --- | --- |
-| `outcome` | `filed`, `duplicate`, `probable-agency`, `unknown-sender`, `no-workbook`, `left-alone`, `auto-reply-ignored`, `unreadable`, `too-large` |
+| `outcome` | `filed`, `duplicate`, `list-ignored`, `probable-agency`, `unknown-sender`, `no-workbook`, `left-alone`, `auto-reply-ignored`, `unreadable`, `too-large` |
 | `agency` | roster code or `null` |
-| `agency_match` | `address` (From, Sender or Reply-To is a roster address), `domain`, `probable` (names and aliases in subject, file names or workbook heading cells, without accents or case), `none` |
+| `agency_match` | `address` (From is a roster address; Sender and Reply-To never count), `domain`, `probable` (names and aliases in subject, file names or workbook heading cells, without accents or case), `none` |
 | `late` | arrival (date of the **topmost** `Received:` header) after the deadline; `null` when nothing is filed |
-| `receipt` | whether a receipt is queued (never for duplicates, unknown senders, auto-replies, `Auto-Submitted` ≠ no, `Precedence: bulk/list/junk`, or the department's own addresses) |
+| `receipt` | whether a receipt is queued (never for the same message again, unknown senders, auto-replies, `Auto-Submitted` ≠ no, `Precedence: bulk/list/junk`, or the department's own addresses; a resend of files already filed gets a short one) |
 | `files` | every workbook (.xlsx .xlsm .xls .ods) and report document (.doc .docx .pdf .odt), zip entries and forwarded messages included, depth-first in message order: sanitised NFC `name`, `kind`, `deliverable`, `version` (null when not filed), `check` (`ok`, `empty`, `unreadable`, `encrypted`), and the result of checking a workbook against the campaign's forms: `form` (the form recognised, e.g. `742-2018-pl1`), `valid` (no error finding) and `findings` (`rule@cell` in the order intake reports them, `rule` alone when no cell is at fault) |
 
 A workbook is checked whenever its message's campaign is known, also for unknown and

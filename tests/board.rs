@@ -1081,3 +1081,413 @@ async fn open_pages_hear_of_changes_and_the_board_stops_with_them_open() {
     // The stream is still open: stopping the board must not wait for it.
     b.stop().await;
 }
+
+/// Takes in, as `intake run --once` with the department's own server (`mx.langson.example`)
+/// trusted, a copy of Sở Tài chính's Phụ lục II under a new Message-ID on which that server
+/// wrote that the From domain fails DMARC: the message is held (`sender-unverified`), no DNS
+/// asked. The board's own configuration needs nothing of this.
+fn take_in_forged_message(dir: &Path) -> i64 {
+    let cfg = dir.join("config");
+    copy_tree(&Path::new(env!("CARGO_MANIFEST_DIR")).join("config"), &cfg);
+    let toml = std::fs::read_to_string(cfg.join("intake.toml")).unwrap();
+    let mut lines: Vec<String> = toml
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("trusted_authserv_ids"))
+        .map(str::to_string)
+        .collect();
+    let at = lines
+        .iter()
+        .position(|l| l.trim() == "[auth]")
+        .expect("intake.toml has an [auth] table");
+    lines.insert(
+        at + 1,
+        "trusted_authserv_ids = [\"mx.langson.example\"]".into(),
+    );
+    std::fs::write(cfg.join("intake.toml"), lines.join("\n") + "\n").unwrap();
+    std::fs::write(
+        dir.join("var/maildir/new/1531360000.forged.eml"),
+        forged_message(),
+    )
+    .unwrap();
+    common::intake_ok(
+        dir,
+        &[
+            "--config",
+            cfg.join("intake.toml").to_str().unwrap(),
+            "--now",
+            NOW,
+            "run",
+            "--once",
+        ],
+    );
+    let db = rusqlite::Connection::open(dir.join("var/store/intake.sqlite")).unwrap();
+    db.query_row(
+        "SELECT id FROM messages WHERE outcome = 'sender-unverified' AND probable = 'so-tai-chinh'",
+        [],
+        |r| r.get(0),
+    )
+    .expect("the forged message is held")
+}
+
+/// Sở Tài chính's Phụ lục II of the fixture mail, made a new file (a zip comment: the same
+/// workbook, other bytes, so not a duplicate once released), in a message From its address on
+/// which the department's server wrote that the domain fails DMARC.
+fn forged_message() -> Vec<u8> {
+    use base64::Engine;
+    use mail_parser::MimeHeaders;
+    let fixture =
+        std::fs::read(common::fixtures_dir().join("02-so-tai-chinh-pl2-gmail-rfc2047.eml"))
+            .unwrap();
+    let parsed = mail_parser::MessageParser::default()
+        .parse(&fixture)
+        .unwrap();
+    let mut xlsx = parsed
+        .attachments()
+        .find(|a| a.attachment_name().is_some_and(|n| n.ends_with(".xlsx")))
+        .expect("the fixture has a workbook")
+        .contents()
+        .to_vec();
+    let eocd = xlsx.len() - 22;
+    assert_eq!(
+        &xlsx[eocd..eocd + 4],
+        b"PK\x05\x06",
+        "an xlsx without a zip comment"
+    );
+    let comment = b"forged copy";
+    xlsx[eocd + 20..].copy_from_slice(&(comment.len() as u16).to_le_bytes());
+    xlsx.extend_from_slice(comment);
+    let body = base64::engine::general_purpose::STANDARD.encode(&xlsx);
+    let lines: Vec<&str> = body
+        .as_bytes()
+        .chunks(76)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    format!(
+        "Authentication-Results: mx.langson.example; dmarc=fail header.from=langson.example\r\n\
+         Received: from mail.langson.example (mail.langson.example [192.0.2.10])\r\n\
+         \tby mx.skhdt.langson.example with ESMTPS id 5AFE7A8FBE;\r\n\
+         \tWed, 11 Jul 2018 10:00:05 +0700\r\n\
+         From: So Tai chinh <so-tai-chinh@langson.example>\r\n\
+         To: skhdt@langson.example\r\n\
+         Subject: =?UTF-8?Q?S=E1=BB=9F_T=C3=A0i_ch=C3=ADnh_g=E1=BB=ADi_l=E1=BA=A1i_Ph=E1=BB=A5_l=E1=BB=A5c_II?=\r\n\
+         Date: Wed, 11 Jul 2018 10:00:00 +0700\r\n\
+         Message-ID: <forged.1@langson.example>\r\n\
+         MIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n\
+         --b1\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\r\n\
+         Kinh gui So Ke hoach va Dau tu: Phu luc II theo Cong van 742/SKHDT-THQH.\r\n\
+         --b1\r\n\
+         Content-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet; name=\"Phu luc II - So Tai chinh.xlsx\"\r\n\
+         Content-Disposition: attachment; filename=\"Phu luc II - So Tai chinh.xlsx\"\r\n\
+         Content-Transfer-Encoding: base64\r\n\r\n\
+         {}\r\n\
+         --b1--\r\n",
+        lines.join("\r\n")
+    )
+    .into_bytes()
+}
+
+/// The part of a page from `marker` to the end of its element `tag`.
+fn section<'a>(html: &'a str, marker: &str, tag: &str) -> &'a str {
+    let start = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("no {marker} in the page: {html}"));
+    let rest = &html[start..];
+    let end = rest.find(&format!("</{tag}>")).unwrap_or(rest.len());
+    &rest[..end]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_held_for_a_failed_sender_check_is_released_with_a_reason() {
+    let held = std::sync::Arc::new(std::sync::Mutex::new(0i64));
+    let h = held.clone();
+    let b = Board::start(move |_, dir| *h.lock().unwrap() = take_in_forged_message(dir)).await;
+    let held = *held.lock().unwrap();
+    let (cookie, csrf) = b.session().await;
+    let c = Some(cookie.as_str());
+    let staff = "Nguyễn Văn A";
+
+    // The quarantine shows it first, labelled, with the agency it claims, the evidence and a
+    // release form whose reason is required.
+    let page = b.page("/quarantine", c).await;
+    let article = section(&page, &format!("id=\"m{held}\""), "article");
+    assert!(
+        page.find(&format!("id=\"m{held}\"")) < page.find("chờ xác nhận đơn vị"),
+        "held messages come first"
+    );
+    for words in [
+        "Giữ lại: người gửi không qua kiểm tra xác thực",
+        "Tự nhận là: <a href=\"/agency/so-tai-chinh\">Sở Tài chính</a>",
+        "xác thực thất bại",
+        "dmarc=fail (theo mx.langson.example)",
+        "dkim=none",
+        "Phu luc II - So Tai chinh.xlsx",
+        "name=\"reason\" required",
+        "name=\"agency\" list=\"agencies\" required value=\"so-tai-chinh\"",
+        "Cho phép ghi nhận",
+    ] {
+        assert!(
+            article.contains(words),
+            "the held message lacks {words:?}: {article}"
+        );
+    }
+    assert!(article.contains(&format!("name=\"message\" value=\"{held}\"")));
+    // The claimed agency's page shows it, with its verdict, as not taken in.
+    let agency = b.page("/agency/so-tai-chinh", c).await;
+    let m = section(&agency, &format!("id=\"m{held}\""), "article");
+    assert!(
+        m.contains("xác thực thất bại") && m.contains("không qua kiểm tra xác thực người gửi"),
+        "{m}"
+    );
+    assert!(m.contains("<details class=\"evidence\">") && m.contains("dmarc=fail"));
+    assert!(!agency.contains("Phụ lục II, lần 2"));
+
+    // Without a reason: the sentence, and nothing changes.
+    let before = b.fingerprint();
+    for reason in ["", "   "] {
+        let r = b
+            .post(
+                "/action/assign",
+                c,
+                &[
+                    ("csrf", &csrf),
+                    ("actor", staff),
+                    ("message", &held.to_string()),
+                    ("agency", "so-tai-chinh"),
+                    ("reason", reason),
+                ],
+                &[],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert_eq!(r.headers()["location"], format!("/quarantine#m{held}"));
+        let q = b.page("/quarantine", c).await;
+        assert!(
+            q.contains("Cần ghi lý do cho phép ghi nhận thư bị giữ lại."),
+            "{}",
+            q.split("<main").next().unwrap()
+        );
+        assert!(q.contains(&format!("name=\"message\" value=\"{held}\"")));
+    }
+    assert_eq!(
+        b.fingerprint(),
+        before,
+        "a release without a reason changes nothing"
+    );
+    assert!(events(&b.store_dir(), "released").is_empty());
+
+    // With a reason: filed as Sở Tài chính's second Phụ lục II, the release logged by name.
+    let why = "Đã gọi điện xác nhận với Sở Tài chính";
+    let r = b
+        .post(
+            "/action/assign",
+            c,
+            &[
+                ("csrf", &csrf),
+                ("actor", staff),
+                ("message", &held.to_string()),
+                ("agency", "so-tai-chinh"),
+                ("reason", why),
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let q = b.page("/quarantine", c).await;
+    assert!(
+        q.contains(&format!("Đã cho phép ghi nhận thư bị giữ lại BN-{held:06}")),
+        "{}",
+        q.split("<main").next().unwrap()
+    );
+    assert!(!q.contains(&format!("name=\"message\" value=\"{held}\"")));
+    let released = events(&b.store_dir(), "released");
+    assert_eq!(released.len(), 1);
+    let e = &released[0];
+    assert_eq!(
+        (e.actor.as_deref(), e.agency.as_deref()),
+        (Some(staff), Some("so-tai-chinh"))
+    );
+    assert!(e.detail.as_deref().unwrap_or("").contains(why), "{e:?}");
+    let filed = e.message.expect("the release names the new record");
+    assert_eq!(
+        b.count(&format!(
+            "SELECT count(*) FROM versions WHERE agency = 'so-tai-chinh' AND deliverable = 'pl2' AND version = 2 AND message = {filed}"
+        )),
+        1,
+        "released as Sở Tài chính's Phụ lục II, lần 2"
+    );
+    let agency = b.page("/agency/so-tai-chinh", c).await;
+    let v = section(&agency, "Phụ lục II, lần 2", "h3");
+    assert!(v.contains("chưa xác thực người gửi"), "{v}");
+    assert!(agency.contains(&format!("id=\"m{filed}\"")));
+
+    // The log: the release, by whom and why, with the message's verdict.
+    let log = b.page("/log?kind=released", c).await;
+    let row = section(&log, "<tr class=\"event\">", "tr");
+    for words in [
+        "cán bộ cho phép ghi nhận thư bị giữ lại",
+        staff,
+        why,
+        "xác thực thất bại",
+    ] {
+        assert!(row.contains(words), "the log row lacks {words:?}: {row}");
+    }
+    // And the accepted-but-unauthenticated list names it.
+    let list = b
+        .page(&format!("/unverified?campaign={CAMPAIGN}&verdict=fail"), c)
+        .await;
+    assert_eq!(list.matches("<tr class=\"version\">").count(), 1, "{list}");
+    assert!(list.contains("Sở Tài chính") && list.contains(&format!("#m{filed}")));
+    b.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accepted_versions_whose_sender_was_not_authenticated_are_listed_and_marked() {
+    let b = Board::open().await;
+    let (cookie, _) = b.session().await;
+    let c = Some(cookie.as_str());
+    let db = b.db();
+    // Sở Công Thương's Phụ lục III came by mail with verdict `none` (the demo's domain
+    // publishes no policy); Cục Thuế's is made `pass`, Sở Xây dựng's made one taken in before
+    // authentication was checked, Sở GTVT's `temperror` and forwarded by a clerk.
+    let message = |agency: &str| -> i64 {
+        db.query_row(
+            "SELECT message FROM versions WHERE agency = ?1 AND state = 'accepted' ORDER BY version DESC LIMIT 1",
+            [agency],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    let (none, pass, unchecked, temp) = (
+        message("so-cong-thuong"),
+        message("cuc-thue"),
+        message("so-xay-dung"),
+        message("so-gtvt"),
+    );
+    assert_eq!(
+        db.query_row("SELECT auth FROM messages WHERE id = ?1", [none], |r| {
+            r.get::<_, String>(0)
+        })
+        .unwrap(),
+        "none"
+    );
+    db.execute("UPDATE messages SET auth = 'pass' WHERE id = ?1", [pass])
+        .unwrap();
+    db.execute(
+        "UPDATE messages SET auth = NULL, auth_evidence = NULL WHERE id = ?1",
+        [unchecked],
+    )
+    .unwrap();
+    db.execute(
+        "UPDATE messages SET auth = 'temperror', forwarded_by = 'van-thu@skhdt.langson.example' WHERE id = ?1",
+        [temp],
+    )
+    .unwrap();
+    let expected = b.count(
+        "SELECT count(*) FROM versions v JOIN messages m ON m.id = v.message WHERE v.state = 'accepted' AND m.source = 'mailbox' AND (m.auth IS NULL OR m.auth <> 'pass')",
+    );
+    assert!(expected > 3);
+
+    let list = b.page("/unverified", c).await;
+    assert!(list.contains("Bản nộp chưa xác thực người gửi"));
+    assert!(list.contains(&format!("{expected} lần nộp")), "{list}");
+    let rows: Vec<&str> = list
+        .split("<tr class=\"version\">")
+        .skip(1)
+        .map(|r| r.split("</tr>").next().unwrap())
+        .collect();
+    assert_eq!(rows.len() as i64, expected);
+    let row = |m: i64| rows.iter().find(|r| r.contains(&format!("#m{m}\"")));
+    let r = row(none).expect("the `none` version is listed");
+    assert!(
+        r.contains("/agency/so-cong-thuong") && r.contains("Phụ lục III") && r.contains("lần 1"),
+        "{r}"
+    );
+    assert!(r.contains("không xác thực được") && r.contains("<details class=\"evidence\">"));
+    assert!(
+        row(pass).is_none(),
+        "an authenticated version is not listed"
+    );
+    assert!(row(unchecked).unwrap().contains("chưa kiểm tra xác thực"));
+    let r = row(temp).unwrap();
+    assert!(
+        r.contains("chưa xác thực được (lỗi DNS)")
+            && r.contains("chuyển tiếp bởi van-thu@skhdt.langson.example"),
+        "{r}"
+    );
+    let only = b.page("/unverified?verdict=temperror", c).await;
+    assert_eq!(only.matches("<tr class=\"version\">").count(), 1);
+    assert_eq!(
+        b.get("/unverified?verdict=whatever", c).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        b.get("/unverified?campaign=1999", c).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    // The campaign's figures count them and link to the list.
+    let matrix = b.page(&format!("/campaign/{CAMPAIGN}"), c).await;
+    assert!(matrix.contains(&format!(
+        "<a href=\"/unverified?campaign={CAMPAIGN}\">{expected}</a>"
+    )));
+
+    // The agency page: the verdict of each message, the forward, the versions marked.
+    let page = b.page("/agency/so-gtvt", c).await;
+    let m = section(&page, &format!("id=\"m{temp}\""), "article");
+    assert!(
+        m.contains("chưa xác thực được (lỗi DNS)")
+            && m.contains("chuyển tiếp bởi van-thu@skhdt.langson.example"),
+        "{m}"
+    );
+    assert!(section(&page, "Phụ lục I, lần 1", "h3").contains("chưa xác thực người gửi"));
+    let page = b.page("/agency/cuc-thue", c).await;
+    assert!(!section(&page, "Phụ lục III, lần 1", "h3").contains("chưa xác thực người gửi"));
+    assert!(page.contains(">đã xác thực</span>"));
+    // The log shows the verdict of the messages its events are about.
+    let log = b.page("/log?agency=so-cong-thuong", c).await;
+    assert!(log.contains(">không xác thực được</span>"), "{log}");
+    b.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_a_sender_wrote_is_escaped_and_cut() {
+    let b = Board::open().await;
+    let (cookie, _) = b.session().await;
+    let c = Some(cookie.as_str());
+    let message: i64 = b
+        .db()
+        .query_row(
+            "SELECT id FROM messages WHERE agency = 'so-tu-phap' ORDER BY id LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let subject = format!(
+        "<script>alert(1)</script>\u{202e}gnp.exe {}",
+        "dài ".repeat(200)
+    );
+    let name = format!("<img src=x onerror=alert(1)>{}.xlsx", "x".repeat(300));
+    let db = b.db();
+    db.execute(
+        "UPDATE messages SET subject = ?1, from_name = '\"><b>Kẻ</b>' WHERE id = ?2",
+        rusqlite::params![subject, message],
+    )
+    .unwrap();
+    db.execute(
+        "UPDATE files SET name = ?1 WHERE message = ?2",
+        rusqlite::params![name, message],
+    )
+    .unwrap();
+    let page = b.page("/agency/so-tu-phap", c).await;
+    assert!(!page.contains("<script>alert") && !page.contains("<img src=x"));
+    assert!(!page.contains("<b>Kẻ</b>"));
+    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;gnp.exe dài"));
+    assert!(!page.contains('\u{202e}'), "bidi controls are removed");
+    let m = section(&page, &format!("id=\"m{message}\""), "article");
+    let h3 = section(m, "<h3>", "h3");
+    assert!(h3.contains("…") && h3.chars().count() < 400, "{h3}");
+    assert!(m.contains("&lt;img src=x onerror=alert(1)&gt;xxx"));
+    assert!(!m.contains(&"x".repeat(160)), "file names are cut");
+    b.stop().await;
+}

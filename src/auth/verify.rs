@@ -290,8 +290,11 @@ impl Authenticator {
 /// Builds the resolver: the configured name servers, else the system's.
 fn resolver(settings: &Auth) -> Result<MessageAuthenticator, String> {
     let mut opts = ResolverOpts::default();
-    opts.timeout = settings.timeout;
+    // Two tries of each query (hickory's `attempts` counts retries) within the budget; the
+    // whole check of a batch is bounded by `settings.timeout` in any case.
+    opts.timeout = settings.timeout / 2;
     opts.attempts = 1;
+    opts.use_hosts_file = mail_auth::hickory_resolver::config::ResolveHosts::Never;
     opts.edns0 = true;
     opts.cache_size = 4096;
     opts.positive_min_ttl = Some(settings.cache);

@@ -342,7 +342,8 @@ pub struct AssignForm {
 }
 
 /// `POST /action/assign`: attributes a quarantined or probable message to an agency and files
-/// it as that agency's.
+/// it as that agency's; a message held because its sender failed authentication is released
+/// this way, with the reason staff give (required) written to the log.
 pub async fn assign(
     State(s): State<Shared>,
     Extension(visit): Extension<Visit>,
@@ -378,21 +379,43 @@ pub async fn assign(
     let clock = s.clock;
     let who = actor.clone();
     let reason = f.reason.clone();
-    let result = s
+    let code = agency.code.clone();
+    let (held, result) = s
         .with_store(move |store, config| {
-            Ok(crate::ingest::assign(
-                config,
-                store,
-                &inspector,
-                &clock,
-                id,
-                &agency.code,
-                &who,
-                Some(&reason),
+            let held = crate::store::query::held_claim(store, id)?.is_some();
+            Ok((
+                held,
+                crate::ingest::assign(
+                    config,
+                    store,
+                    &inspector,
+                    &clock,
+                    id,
+                    &code,
+                    &who,
+                    Some(&reason),
+                ),
             ))
         })
         .await?;
+    let code = agency.code.clone();
     Ok(match result {
+        Ok((new, outcome)) if held => {
+            tracing::info!(message = id, agency = %code, actor = %actor, "held message released from the board");
+            done(
+                &s,
+                &visit,
+                "/quarantine",
+                "ok",
+                format!(
+                    "Đã cho phép ghi nhận thư bị giữ lại {} là thư của {}: {} (bản ghi mới {}); lý do đã ghi vào nhật ký.",
+                    receipt_number(id),
+                    agency.name,
+                    crate::report::event_vi(outcome.as_str()),
+                    receipt_number(new)
+                ),
+            )
+        }
         Ok((new, outcome)) => {
             tracing::info!(message = id, agency = %code, actor = %actor, "message assigned from the board");
             done(
@@ -410,6 +433,20 @@ pub async fn assign(
             )
         }
         Err(crate::ingest::AssignError::Store(e)) => return Err(e.into()),
+        Err(crate::ingest::AssignError::ReasonRequired(_)) => done(
+            &s,
+            &visit,
+            &format!("/quarantine#m{id}"),
+            "error",
+            "Cần ghi lý do cho phép ghi nhận thư bị giữ lại.".into(),
+        ),
+        Err(crate::ingest::AssignError::NoSuchAgency(c)) => done(
+            &s,
+            &visit,
+            "/quarantine",
+            "error",
+            format!("Không có đơn vị mã \"{c}\"; hãy chọn đơn vị trong danh sách."),
+        ),
         Err(e) => {
             tracing::warn!(message = id, agency = %code, error = %e, "assignment refused");
             done(

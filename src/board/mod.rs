@@ -2,8 +2,10 @@
 //!
 //! A small web server inside the daemon's process (axum on tokio), rendering Vietnamese pages
 //! on the server from MiniJinja templates: each campaign's figures and its matrix of agencies
-//! × deliverables, an agency's messages, versions, findings and mail, the quarantine, the
-//! intake log, the exports, and the staff actions, each written to the audit log with the
+//! × deliverables, an agency's messages (with their senders' authentication), versions,
+//! findings and mail, the quarantine (with the messages held for a failed sender check, which
+//! staff release with a reason), the accepted versions whose sender was not authenticated,
+//! the intake log, the exports, and the staff actions, each written to the audit log with the
 //! name of who acted. Pages read the store through their own read connections on blocking
 //! threads; a watcher announces changes of the store by Server-Sent Events, and a few lines
 //! of script fetch the page's main section again.
@@ -295,6 +297,7 @@ pub fn router(state: Shared) -> Router {
         .route("/agency/{code}", get(pages::agency))
         .route("/quarantine", get(pages::quarantine))
         .route("/log", get(pages::log))
+        .route("/unverified", get(pages::unverified))
         .route("/events", get(live::events))
         .route("/download/{*rest}", get(downloads::file))
         .route("/export/{campaign}/{what}", get(downloads::export))

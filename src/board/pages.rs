@@ -14,11 +14,24 @@ use serde::{Deserialize, Serialize};
 
 use super::auth::Flash;
 use super::queries::{self, FileRow, FindingRow, MailRow, MessageRow};
-use super::render::{self, event_label, local, pct, state_class, time_left};
+use super::render::{
+    self, Badge, event_label, evidence_lines, local, not_authenticated, pct, state_class,
+    time_left, verdict_badge,
+};
 use super::{PageError, Shared, Visit};
 use crate::config::{AgencyKind, Campaign, Config};
 use crate::store::query::{self, CampaignStatus, Status};
 use crate::store::receipt_number;
+use crate::text::bounded;
+
+/// The longest subject shown (characters); what a sender wrote is cut, never trusted.
+const SUBJECT: usize = 200;
+/// The longest file name shown.
+const FILE_NAME: usize = 150;
+/// The longest sender name or address shown.
+const SENDER: usize = 200;
+/// The longest detail or evidence line shown.
+const DETAIL: usize = 500;
 
 /// The frame every page shares.
 #[derive(Debug, Serialize)]
@@ -94,6 +107,8 @@ pub struct Figures {
     pub on_time_rate: String,
     /// Messages waiting for staff.
     pub quarantined: u32,
+    /// Accepted versions whose sender was not authenticated.
+    pub unverified: u32,
     /// The same, per deliverable.
     pub deliverables: Vec<DeliverableFigures>,
 }
@@ -121,6 +136,7 @@ fn figures(
     c: &CampaignStatus,
     config: &Config,
     now: chrono::DateTime<chrono::FixedOffset>,
+    unverified: &HashMap<String, u32>,
 ) -> Figures {
     let deadline = DateTime::parse_from_rfc3339(&c.deadline).unwrap_or(now);
     let (left, overdue) = time_left(deadline, now);
@@ -174,6 +190,7 @@ fn figures(
         valid_rate: pct(c.valid, c.expected),
         on_time_rate: pct(c.on_time, c.expected),
         quarantined: c.quarantined,
+        unverified: unverified.get(&c.id).copied().unwrap_or(0),
         deliverables,
     }
 }
@@ -213,8 +230,13 @@ pub async fn overview(
     Extension(visit): Extension<Visit>,
 ) -> Result<Html<String>, PageError> {
     let st = s.clone();
-    let status = s
-        .with_store(move |store, config| status(store, config, &st))
+    let (status, unverified) = s
+        .with_store(move |store, config| {
+            Ok((
+                status(store, config, &st)?,
+                queries::unverified_counts(store)?,
+            ))
+        })
         .await?;
     let now = s.clock.now();
     let tz = s.config.timezone;
@@ -222,7 +244,7 @@ pub async fn overview(
         campaigns: status
             .campaigns
             .iter()
-            .map(|c| figures(c, &s.config, now))
+            .map(|c| figures(c, &s.config, now, &unverified))
             .collect(),
         sent: status.outbox.sent,
         waiting: status.outbox.waiting,
@@ -339,8 +361,13 @@ pub async fn campaign(
         return Err(PageError::NotFound);
     };
     let st = s.clone();
-    let mut status = s
-        .with_store(move |store, config| status(store, config, &st))
+    let (mut status, unverified) = s
+        .with_store(move |store, config| {
+            Ok((
+                status(store, config, &st)?,
+                queries::unverified_counts(store)?,
+            ))
+        })
         .await?;
     let Some(pos) = status.campaigns.iter().position(|c| c.id == campaign.id) else {
         return Err(PageError::NotFound);
@@ -380,7 +407,7 @@ pub async fn campaign(
         })
         .collect();
     let page = MatrixPage {
-        figures: figures(&c, &s.config, s.clock.now()),
+        figures: figures(&c, &s.config, s.clock.now(), &unverified),
         deliverables: c.deliverables.iter().map(|d| d.label.clone()).collect(),
         rows,
         total,
@@ -432,7 +459,7 @@ fn file_view(f: &FileRow, labels: &HashMap<String, String>) -> FileView {
                 "không đọc được{}",
                 f.check_detail
                     .as_deref()
-                    .map(|d| format!(" ({d})"))
+                    .map(|d| format!(" ({})", bounded(d, 200)))
                     .unwrap_or_default()
             ),
             "bad",
@@ -442,7 +469,7 @@ fn file_view(f: &FileRow, labels: &HashMap<String, String>) -> FileView {
     let label = |d: &str| labels.get(d).cloned().unwrap_or_else(|| d.to_string());
     FileView {
         id: f.id,
-        name: f.name.clone(),
+        name: bounded(&f.name, FILE_NAME),
         kind: if f.kind == "workbook" {
             "biểu số liệu"
         } else {
@@ -486,6 +513,15 @@ pub struct MessageView {
     pub probable: Option<(String, String)>,
     /// Why it was guessed.
     pub evidence: Option<String>,
+    /// Held because its sender failed authentication (`sender-unverified`): released with a
+    /// reason, the agency it claims (`probable`) preselected.
+    pub held: bool,
+    /// Its sender authentication, when checked.
+    pub auth: Option<Badge>,
+    /// The evidence of the verdict, one line per fact.
+    pub auth_lines: Vec<String>,
+    /// The department clerk who forwarded the agency's mail.
+    pub forwarded_by: Option<String>,
     /// Its files.
     pub files: Vec<FileView>,
 }
@@ -497,11 +533,14 @@ fn message_view(
     config: &Config,
 ) -> MessageView {
     let from = match (&m.from_name, &m.from_addr) {
-        (Some(n), Some(a)) if !n.is_empty() => format!("{n} <{a}>"),
-        (_, Some(a)) => a.clone(),
+        (Some(n), Some(a)) if !bounded(n, 1).is_empty() => {
+            format!("{} <{}>", bounded(n, 100), bounded(a, SENDER))
+        }
+        (_, Some(a)) => bounded(a, SENDER),
         _ if m.source == "drop" => "thư mục nộp tệp".into(),
         _ => "—".into(),
     };
+    let held = m.outcome == "sender-unverified";
     MessageView {
         id: m.id,
         receipt: receipt_number(m.id),
@@ -512,16 +551,20 @@ fn message_view(
             "hộp thư"
         },
         from,
-        subject: m.subject.clone().unwrap_or_default(),
-        outcome: event_label(&m.outcome),
+        subject: bounded(m.subject.as_deref().unwrap_or_default(), SUBJECT),
+        outcome: if held {
+            "Giữ lại: người gửi không qua kiểm tra xác thực".into()
+        } else {
+            event_label(&m.outcome)
+        },
         class: match m.outcome.as_str() {
             "filed" | "assigned" => "ok",
-            "duplicate" | "left-alone" | "auto-reply-ignored" => "part",
+            "duplicate" | "left-alone" | "auto-reply-ignored" | "list-ignored" => "part",
             o if o.ends_with("-reassigned") => "part",
             "unknown-sender" | "probable-agency" | "unclassified" | "no-campaign" => "warn",
             _ => "bad",
         },
-        detail: m.detail.clone(),
+        detail: m.detail.as_deref().map(|d| bounded(d, DETAIL)),
         probable: m.probable.as_ref().map(|code| {
             (
                 code.clone(),
@@ -531,7 +574,16 @@ fn message_view(
                     .unwrap_or_default(),
             )
         }),
-        evidence: m.evidence.clone(),
+        evidence: m.evidence.as_deref().map(|e| bounded(e, DETAIL)),
+        held,
+        auth: verdict_badge(m.auth.as_deref()),
+        // A held message's `evidence` is its authentication's, joined: the fallback when the
+        // stored authentication cannot be read.
+        auth_lines: evidence_lines(
+            m.auth_evidence.as_deref(),
+            m.evidence.as_deref().filter(|_| held),
+        ),
+        forwarded_by: m.forwarded_by.as_deref().map(|f| bounded(f, SENDER)),
         files: files
             .iter()
             .filter(|f| f.message == m.id)
@@ -569,6 +621,10 @@ struct VersionView {
     class: &'static str,
     late: bool,
     receipt: String,
+    message: i64,
+    /// Its message's sender was not authenticated.
+    unverified: bool,
+    auth: Option<Badge>,
     files: Vec<FileView>,
     findings: Vec<FindingView>,
 }
@@ -620,11 +676,11 @@ fn mail_view(m: &MailRow, tz: chrono_tz::Tz) -> MailView {
             _ => "thư",
         },
         created: local(&m.created_at, tz),
-        to: m.to.clone(),
-        subject: m.subject.clone(),
+        to: bounded(&m.to, 300),
+        subject: bounded(&m.subject, 250),
         state,
         class,
-        error: m.last_error.clone(),
+        error: m.last_error.as_deref().map(|e| bounded(e, DETAIL)),
         attempts: m.attempts,
         receipt: m.message.map(receipt_number),
         resend: m.kind == "receipt" && (m.sent_at.is_some() || m.failed_at.is_some()),
@@ -751,10 +807,10 @@ pub async fn agency(
                     "cảnh báo"
                 },
                 class: if f.severity == "error" { "bad" } else { "warn" },
-                sheet: f.sheet.clone(),
+                sheet: bounded(&f.sheet, 100),
                 cell: f.cell.clone().unwrap_or_default(),
                 label: f.label.clone().unwrap_or_default(),
-                message: f.message.clone(),
+                message: bounded(&f.message, DETAIL),
             })
             .collect()
     };
@@ -784,6 +840,9 @@ pub async fn agency(
                 class,
                 late: v.late,
                 receipt: receipt_number(v.message),
+                message: v.message,
+                unverified: not_authenticated(v.auth.as_deref(), v.source.as_deref()),
+                auth: verdict_badge(v.auth.as_deref()),
                 findings: files.iter().flat_map(|f| findings_of(f.id)).collect(),
                 files: files.iter().map(|f| file_view(f, &labels)).collect(),
             }
@@ -887,6 +946,148 @@ pub async fn quarantine(
     )
 }
 
+/// The filters of the accepted versions whose sender was not authenticated.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct UnverifiedFilter {
+    /// Campaign id (default: the first configured).
+    pub campaign: String,
+    /// `none`, `temperror`, `fail`, `unchecked`, or empty for all.
+    pub verdict: String,
+    /// Page number, from 1.
+    pub page: String,
+}
+
+#[derive(Serialize)]
+struct UnverifiedView {
+    agency: (String, String),
+    deliverable: String,
+    version: u32,
+    message: i64,
+    receipt: String,
+    received: String,
+    late: bool,
+    auth: Badge,
+    lines: Vec<String>,
+    from: Option<String>,
+    forwarded_by: Option<String>,
+}
+
+#[derive(Serialize)]
+struct UnverifiedPage {
+    campaign: String,
+    dispatch: String,
+    campaigns: Vec<(String, String)>,
+    verdicts: Vec<(&'static str, &'static str)>,
+    rows: Vec<UnverifiedView>,
+    filter: UnverifiedFilter,
+    page: u32,
+    pages: u32,
+    total: u32,
+    prev: Option<String>,
+    next: Option<String>,
+}
+
+/// `GET /unverified`: every accepted version of a campaign whose message's sender was not
+/// authenticated (a verdict other than `pass`, or mail taken in before it was checked),
+/// newest first, a page at a time, with the verdict and its evidence.
+pub async fn unverified(
+    State(s): State<Shared>,
+    Extension(visit): Extension<Visit>,
+    Query(mut filter): Query<UnverifiedFilter>,
+) -> Result<Html<String>, PageError> {
+    let campaign = match filter.campaign.as_str() {
+        "" => s.config.campaigns.first(),
+        id => s.config.campaign(id),
+    }
+    .ok_or(PageError::NotFound)?
+    .clone();
+    filter.campaign = campaign.id.clone();
+    let verdict = match filter.verdict.as_str() {
+        "" => None,
+        v @ ("none" | "temperror" | "fail" | "unchecked") => Some(v.to_string()),
+        _ => {
+            return Err(PageError::BadRequest(
+                "Không có mức xác thực này; hãy chọn trong danh sách.".into(),
+            ));
+        }
+    };
+    let size = s.config.board.page_size as u32;
+    let page = filter.page.parse::<u32>().unwrap_or(1).max(1);
+    let q = queries::UnverifiedQuery {
+        campaign: campaign.id.clone(),
+        verdict,
+        limit: size,
+        offset: (page - 1).saturating_mul(size),
+    };
+    let (rows, total) = s
+        .with_store(move |store, _| Ok(queries::unverified(store, &q)?))
+        .await?;
+    let pages = total.div_ceil(size).max(1);
+    let link = |p: u32| {
+        format!(
+            "/unverified?campaign={}&verdict={}&page={p}",
+            render::encode(&filter.campaign),
+            render::encode(&filter.verdict)
+        )
+    };
+    let tz = s.config.timezone;
+    let labels = labels(&s.config);
+    let rows = rows
+        .iter()
+        .map(|r| UnverifiedView {
+            agency: (
+                r.agency.clone(),
+                s.config
+                    .agency(&r.agency)
+                    .map(|a| a.name.clone())
+                    .unwrap_or_else(|| r.agency.clone()),
+            ),
+            deliverable: labels
+                .get(&r.deliverable)
+                .cloned()
+                .unwrap_or_else(|| r.deliverable.clone()),
+            version: r.version,
+            message: r.message,
+            receipt: receipt_number(r.message),
+            received: local(&r.received_at, tz),
+            late: r.late,
+            auth: verdict_badge(r.auth.as_deref()).unwrap_or(render::UNCHECKED),
+            lines: evidence_lines(r.auth_evidence.as_deref(), None),
+            from: r.from_addr.as_deref().map(|a| bounded(a, SENDER)),
+            forwarded_by: r.forwarded_by.as_deref().map(|f| bounded(f, SENDER)),
+        })
+        .collect();
+    let page_view = UnverifiedPage {
+        campaign: campaign.id.clone(),
+        dispatch: campaign.dispatch.clone(),
+        campaigns: s
+            .config
+            .campaigns
+            .iter()
+            .map(|c| (c.id.clone(), c.dispatch.clone()))
+            .collect(),
+        verdicts: vec![
+            ("none", "không xác thực được"),
+            ("temperror", "chưa xác thực được (lỗi DNS)"),
+            ("fail", "xác thực thất bại (cán bộ đã cho phép)"),
+            ("unchecked", "chưa kiểm tra xác thực"),
+        ],
+        rows,
+        prev: (page > 1).then(|| link(page - 1)),
+        next: (page < pages).then(|| link(page + 1)),
+        page,
+        pages,
+        total,
+        filter,
+    };
+    s.render.page(
+        "unverified.html",
+        &base(&s, &visit, "Bản nộp chưa xác thực người gửi", "unverified"),
+        &page_view,
+    )
+}
+
 /// The filters of the intake log.
 #[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(default)]
@@ -911,6 +1112,7 @@ struct LogRow {
     files: Vec<String>,
     detail: String,
     actor: Option<String>,
+    auth: Option<Badge>,
 }
 
 #[derive(Serialize)]
@@ -991,9 +1193,13 @@ pub async fn log(
                 )
             }),
             receipt: e.message.map(receipt_number),
-            files: crate::report::files_text(&e.files),
-            detail: e.detail.clone().unwrap_or_default(),
+            files: crate::report::files_text(&e.files)
+                .iter()
+                .map(|f| bounded(f, 300))
+                .collect(),
+            detail: bounded(e.detail.as_deref().unwrap_or_default(), DETAIL),
             actor: e.actor.clone(),
+            auth: verdict_badge(e.auth.as_deref()),
         })
         .collect();
     let page_view = LogPage {

@@ -23,11 +23,13 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("agency.html", include_str!("templates/agency.html")),
     ("quarantine.html", include_str!("templates/quarantine.html")),
     ("log.html", include_str!("templates/log.html")),
+    ("unverified.html", include_str!("templates/unverified.html")),
     ("login.html", include_str!("templates/login.html")),
     ("error.html", include_str!("templates/error.html")),
     ("_staff.html", include_str!("templates/_staff.html")),
     ("_figures.html", include_str!("templates/_figures.html")),
     ("_files.html", include_str!("templates/_files.html")),
+    ("_auth.html", include_str!("templates/_auth.html")),
 ];
 
 impl Default for Pages {
@@ -199,6 +201,73 @@ pub fn event_label(kind: &str) -> String {
     }
 }
 
+/// A sender authentication verdict as a small badge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Badge {
+    /// The verdict as stored (`pass`, `none`, `fail`, `temperror`, or `unchecked`).
+    pub verdict: &'static str,
+    /// CSS class (the state colours: green, grey, amber, red).
+    pub class: &'static str,
+    /// Its words.
+    pub label: &'static str,
+    /// Longer words, shown on hover.
+    pub title: &'static str,
+}
+
+/// The badge of a stored verdict; None when none was recorded (a dropped file, mail taken in
+/// before authentication was checked) or the value is not a verdict.
+pub fn verdict_badge(auth: Option<&str>) -> Option<Badge> {
+    use crate::auth::Verdict;
+    let v = Verdict::parse(auth?)?;
+    let (class, label) = match v {
+        Verdict::Pass => ("ok", "đã xác thực"),
+        Verdict::None => ("missing", "không xác thực được"),
+        Verdict::TempError => ("warn", "chưa xác thực được (lỗi DNS)"),
+        Verdict::Fail => ("bad", "xác thực thất bại"),
+    };
+    Some(Badge {
+        verdict: v.as_str(),
+        class,
+        label,
+        title: v.words(),
+    })
+}
+
+/// The badge of mail taken in before sender authentication was checked.
+pub const UNCHECKED: Badge = Badge {
+    verdict: "unchecked",
+    class: "missing",
+    label: "chưa kiểm tra xác thực",
+    title: "thư nhận trước khi có kiểm tra xác thực người gửi",
+};
+
+/// True when a message's sender was not authenticated: a verdict other than `pass`, or none
+/// recorded for mail (dropped files have no sender to authenticate).
+pub fn not_authenticated(auth: Option<&str>, source: Option<&str>) -> bool {
+    match auth {
+        Some(a) => a != "pass",
+        None => source == Some("mailbox"),
+    }
+}
+
+/// The evidence of a verdict, one line per fact, as staff read it: from the stored
+/// authentication, else from a `; `-joined line (a held message's `evidence`). Each line is
+/// cleaned of control and bidi characters and cut.
+pub fn evidence_lines(auth_evidence: Option<&str>, joined: Option<&str>) -> Vec<String> {
+    let lines = match auth_evidence.and_then(crate::auth::Authentication::from_json) {
+        Some(a) => a.evidence(),
+        None => joined
+            .map(|j| j.split("; ").map(str::to_string).collect())
+            .unwrap_or_default(),
+    };
+    lines
+        .iter()
+        .map(|l| crate::text::bounded(l, 300))
+        .filter(|l| !l.is_empty())
+        .take(40)
+        .collect()
+}
+
 /// An agency kind's Vietnamese name.
 pub fn kind_vi(kind: crate::config::AgencyKind) -> &'static str {
     match kind {
@@ -245,5 +314,26 @@ mod tests {
             "17:00 09/07/2018"
         );
         assert!(event_label("probable-agency-reassigned").contains("gán lại"));
+        assert_eq!(verdict_badge(Some("fail")).unwrap().class, "bad");
+        assert_eq!(
+            verdict_badge(Some("temperror")).unwrap().label,
+            "chưa xác thực được (lỗi DNS)"
+        );
+        assert_eq!(verdict_badge(None), None);
+        assert_eq!(verdict_badge(Some("bogus")), None);
+        assert!(not_authenticated(Some("none"), Some("mailbox")));
+        assert!(not_authenticated(None, Some("mailbox")));
+        assert!(!not_authenticated(None, Some("drop")));
+        assert!(!not_authenticated(Some("pass"), Some("mailbox")));
+        assert_eq!(
+            evidence_lines(None, Some("dkim=none; dmarc=fail p=reject (theo intake)")),
+            ["dkim=none", "dmarc=fail p=reject (theo intake)"]
+        );
+        let json = r#"{"verdict":"fail","domain":"langson.example","dkim":[],"dmarc":{"result":"fail","by":"mx.langson.example"}}"#;
+        let lines = evidence_lines(Some(json), Some("ignored"));
+        assert!(
+            lines.contains(&"dmarc=fail (theo mx.langson.example)".to_string()),
+            "{lines:?}"
+        );
     }
 }

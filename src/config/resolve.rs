@@ -103,7 +103,6 @@ pub fn parse_files(
         domains.push(x);
     }
     // Our own mail is never an agency's: the forwarders' mail is attributed by what it carries.
-    let mut own = own;
     own.extend(forwarders.iter().cloned());
     let department = Department {
         name: d.name.clone(),

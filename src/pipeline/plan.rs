@@ -78,7 +78,6 @@ pub fn plan(ex: &Examined, config: &Config, prior: &Prior) -> Plan {
     {
         p.outcome = Outcome::ListIgnored;
         p.agency = sure;
-        p.acknowledge = false;
         return p;
     }
     let same_files = prior
