@@ -323,7 +323,14 @@ pub fn assign(
         let rec = store.record(config, &item.raw, &ex, &plan, now, Some(actor))?;
         store.mark_acknowledged(rec.id)?;
         if outcome == "sender-unverified" {
-            store.log_release(message, rec.id, agency, reason.unwrap_or_default(), actor, now)?;
+            store.log_release(
+                message,
+                rec.id,
+                agency,
+                reason.unwrap_or_default(),
+                actor,
+                now,
+            )?;
         }
         Ok::<_, StoreError>((rec, plan.outcome))
     })();
@@ -347,7 +354,9 @@ pub enum AssignError {
     #[error("no agency with code \"{0}\" in the configured campaigns")]
     NoSuchAgency(String),
     /// Releasing a message held for a failed authentication needs a reason for the log.
-    #[error("message {0} was held because its sender failed authentication; give the reason for releasing it (--reason)")]
+    #[error(
+        "message {0} was held because its sender failed authentication; give the reason for releasing it (--reason)"
+    )]
     ReasonRequired(i64),
     /// The message is not waiting for staff.
     #[error(

@@ -99,7 +99,11 @@ pub fn bounded(text: &str, max: usize) -> String {
     let mut count = 0;
     let mut space = false;
     for c in text.chars() {
-        let c = if matches!(c, '\n' | '\r' | '\t') { ' ' } else { c };
+        let c = if matches!(c, '\n' | '\r' | '\t') {
+            ' '
+        } else {
+            c
+        };
         if is_disguising(c) {
             continue;
         }

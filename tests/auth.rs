@@ -16,8 +16,8 @@ use common::dns::DnsServer;
 use intake::store::Store;
 use intake::store::query::{self, ItemSummary, LogFilter};
 
-/// During the round, in office hours on 5 July 2018.
-const NOW: &str = "2018-07-05T10:00:00+07:00";
+/// During the round, after office hours on 5 July 2018: no reminder or digest goes.
+const NOW: &str = "2018-07-05T18:00:00+07:00";
 const OUR_MX: &str = "mx.skhdt.langson.example";
 const CLERK: &str = "van-thu@skhdt.langson.example";
 
@@ -66,7 +66,11 @@ impl Site {
     /// Puts a message into the mailbox; returns its source key.
     fn deliver(&mut self, raw: &[u8]) -> String {
         self.delivered += 1;
-        let unique = format!("{}.auth{:03}.test", 1_530_000_000 + self.delivered, self.delivered);
+        let unique = format!(
+            "{}.auth{:03}.test",
+            1_530_000_000 + self.delivered,
+            self.delivered
+        );
         let tmp = self.dir.path().join("var/maildir/tmp").join(&unique);
         std::fs::write(&tmp, raw).unwrap();
         std::fs::rename(&tmp, self.dir.path().join("var/maildir/new").join(&unique)).unwrap();
@@ -147,6 +151,11 @@ impl Site {
             .collect()
     }
 
+    /// The outbox's recipients and subjects, for assertion messages.
+    fn outbox_summary(&self) -> Vec<(String, String)> {
+        self.outbox().into_iter().map(|m| (m.0, m.2)).collect()
+    }
+
     fn versions(&self) -> u32 {
         query::totals(&self.store()).unwrap().versions
     }
@@ -177,8 +186,10 @@ fn message(
     file: Option<(&str, &[u8])>,
 ) -> Vec<u8> {
     let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    // Our own server's stamp: arrival is its date, during the round.
     let mut m = format!(
-        "From: {from}\r\nTo: skhdt@langson.example\r\nSubject: {subject}\r\nDate: Thu, 5 Jul 2018 09:{:02}:00 +0700\r\nMessage-ID: <auth-test-{n}-{}@client.example>\r\nMIME-Version: 1.0\r\n{headers}",
+        "Received: by {OUR_MX} with ESMTP id a{n}; Thu, 5 Jul 2018 09:{:02}:05 +0700\r\nFrom: {from}\r\nTo: skhdt@langson.example\r\nSubject: {subject}\r\nDate: Thu, 5 Jul 2018 09:{:02}:00 +0700\r\nMessage-ID: <auth-test-{n}-{}@client.example>\r\nMIME-Version: 1.0\r\n{headers}",
+        n % 60,
         n % 60,
         std::process::id()
     );
@@ -198,7 +209,7 @@ fn message(
 fn forward_attached(from: &str, inner: &[u8]) -> Vec<u8> {
     let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     format!(
-        "From: {from}\r\nTo: skhdt@langson.example\r\nSubject: Fwd: Báo cáo\r\nDate: Thu, 5 Jul 2018 11:00:00 +0700\r\nMessage-ID: <fwd-{n}-{}@skhdt.langson.example>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"f{n}\"\r\n\r\n--f{n}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nChuyển tiếp thư của đơn vị.\r\n--f{n}\r\nContent-Type: message/rfc822\r\nContent-Disposition: attachment; filename=\"original.eml\"\r\n\r\n{}\r\n--f{n}--\r\n",
+        "Received: by {OUR_MX} with ESMTP id f{n}; Thu, 5 Jul 2018 11:00:05 +0700\r\nFrom: {from}\r\nTo: skhdt@langson.example\r\nSubject: Fwd: Báo cáo\r\nDate: Thu, 5 Jul 2018 11:00:00 +0700\r\nMessage-ID: <fwd-{n}-{}@skhdt.langson.example>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"f{n}\"\r\n\r\n--f{n}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nChuyển tiếp thư của đơn vị.\r\n--f{n}\r\nContent-Type: message/rfc822\r\nContent-Disposition: attachment; filename=\"original.eml\"\r\n\r\n{}\r\n--f{n}--\r\n",
         std::process::id(),
         String::from_utf8_lossy(inner)
     )
@@ -295,8 +306,10 @@ fn a_forged_from_of_a_reject_domain_is_held_noticed_once_and_released_by_staff()
     for k in [&first, &second] {
         let item = site.item(k);
         assert_eq!(item.outcome, "sender-unverified", "{item:?}");
-        assert_eq!(item.agency, None, "not counted for anyone");
-        assert!(item.files.iter().all(|f| f.version.is_none()));
+        assert!(
+            item.files.iter().all(|f| f.version.is_none()),
+            "not counted"
+        );
     }
     assert_eq!(site.versions(), 0, "nothing counted");
     let e = site.outcome_event(&first);
@@ -309,20 +322,23 @@ fn a_forged_from_of_a_reject_domain_is_held_noticed_once_and_released_by_staff()
     let out = site.outbox();
     assert!(
         out.iter().all(|m| !m.0.contains("evil.example")),
-        "{out:?}"
+        "{:?}",
+        site.outbox_summary()
     );
     let notices: Vec<_> = out
         .iter()
         .filter(|m| m.2.contains("không qua được kiểm tra người gửi"))
         .collect();
-    assert_eq!(notices.len(), 1, "{out:?}");
+    assert_eq!(notices.len(), 1, "{:?}", site.outbox_summary());
     assert_eq!(notices[0].0, "so-tai-chinh@langson.example");
-    assert_eq!(out.len(), 1, "only the notice: {out:?}");
+    assert_eq!(out.len(), 1, "only the notice: {:?}", site.outbox_summary());
     // The status matrix does not count it.
     let status = String::from_utf8(site.intake(&["status", "--json"]).stdout).unwrap();
     let status: serde_json::Value = serde_json::from_str(&status).unwrap();
     assert!(
-        !status.to_string().contains("\"so-tai-chinh\",\"deliverable\":\"pl2\",\"state\":\"accepted\""),
+        !status
+            .to_string()
+            .contains("\"so-tai-chinh\",\"deliverable\":\"pl2\",\"state\":\"accepted\""),
         "{status}"
     );
 
@@ -371,14 +387,22 @@ fn authentication_results_count_only_from_our_own_server_above_outside_hops() {
             "Authentication-Results: {id}; spf=fail smtp.mailfrom=attacker@evil.example; dmarc=fail header.from=langson.example\r\n"
         )
     };
+    let books = [
+        pl2(),
+        workbook("08-PL2_STNMT.xlsx"),
+        workbook("16-PL2_-_So_Tu_phap.xlsx"),
+    ];
+    let next = std::cell::Cell::new(0);
     let with_headers = |headers: String| {
-        // Headers go above From: the message starts with them, as a server prepends them.
+        // Headers go above the message's own, as a server prepends them; each a new workbook.
+        let book = &books[next.get()];
+        next.set(next.get() + 1);
         let body = message(
             "Sở Tài chính <so-tai-chinh@langson.example>",
             "",
             "Phụ lục II",
             "Số liệu.",
-            Some(("PL2.xlsx", &pl2())),
+            Some(("PL2.xlsx", book)),
         );
         let mut raw = headers.into_bytes();
         raw.extend_from_slice(&body);
@@ -425,11 +449,9 @@ fn reply_to_and_sender_never_make_an_agency() {
     assert_ne!(item.agency_match, "address", "{item:?}");
     assert!(item.files.iter().all(|f| f.version.is_none()));
     assert!(
-        site.outbox()
-            .iter()
-            .all(|m| !m.0.contains("so-tai-chinh")),
+        site.outbox().iter().all(|m| !m.0.contains("so-tai-chinh")),
         "{:?}",
-        site.outbox()
+        site.outbox_summary()
     );
 }
 
@@ -612,7 +634,7 @@ fn list_mail_is_logged_not_queued() {
     ));
     site.run();
     assert_eq!(site.item(&k).outcome, "list-ignored");
-    assert!(site.outbox().is_empty());
+    assert!(site.outbox().is_empty(), "{:?}", site.outbox_summary());
 }
 
 #[test]
@@ -635,20 +657,31 @@ fn resends_and_mail_out_of_the_round_are_answered() {
     assert_eq!(site.item(&first).outcome, "filed");
     assert_eq!(site.item(&again).outcome, "duplicate");
     let out = site.outbox();
-    assert_eq!(out.len(), 2, "{out:?}");
-    assert!(out[1].3.contains("đã được tiếp nhận trước đây"), "{}", out[1].3);
+    assert_eq!(out.len(), 2, "{:?}", site.outbox_summary());
+    assert!(
+        out[1].3.contains("đã được tiếp nhận trước đây"),
+        "{}",
+        out[1].3
+    );
     assert!(out[1].3.contains("lần nộp thứ 1"), "{}", out[1].3);
 
     // After the round closed (31 October 2018): kept, and told so.
-    let late = site.deliver(&message(
+    let after = String::from_utf8(message(
         "Sở Tài chính <so-tai-chinh@langson.example>",
         "",
         "Phụ lục II bổ sung",
         "Số liệu.",
         Some(("PL2 bo sung.xlsx", &workbook("08-PL2_STNMT.xlsx"))),
-    ));
-    let out = site.intake_at("2018-11-05T10:00:00+07:00", &["run", "--once"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    ))
+    .unwrap()
+    .replace("Thu, 5 Jul 2018", "Mon, 5 Nov 2018");
+    let late = site.deliver(after.as_bytes());
+    let out = site.intake_at("2018-11-05T18:00:00+07:00", &["run", "--once"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(site.item(&late).outcome, "no-campaign");
     let mail = site.outbox();
     let last = mail.last().unwrap();
@@ -659,13 +692,13 @@ fn resends_and_mail_out_of_the_round_are_answered() {
 fn our_own_marked_copy_coming_back_is_never_a_new_version() {
     let dns = dns(&records_with(key(), None));
     let mut site = Site::new(&dns);
-    // A workbook with findings: its receipt carries the marked copy.
+    // A workbook with findings (invalid by design): its receipt carries the marked copy.
     let k = site.deliver(&message(
-        "Sở Nội vụ <so-noi-vu@langson.example>",
+        "Sở Y tế <so-y-te@langson.example>",
         "",
         "Phụ lục I",
         "Số liệu.",
-        Some(("PL1.xlsx", &workbook("18-PL1_bad.xlsx"))),
+        Some(("PL1.xlsx", &workbook("01-PL1_SoYTe.xlsx"))),
     ));
     site.run();
     assert_eq!(site.item(&k).outcome, "filed");
@@ -674,6 +707,7 @@ fn our_own_marked_copy_coming_back_is_never_a_new_version() {
     let receipt = std::fs::read_dir(&dir)
         .unwrap()
         .flatten()
+        .filter(|e| e.path().is_file())
         .map(|e| std::fs::read(e.path()).unwrap())
         .find(|raw| raw.windows(16).any(|w| w == b"Ket-qua-kiem-tra"))
         .expect("the receipt attaches the marked copy");
@@ -693,7 +727,7 @@ fn our_own_marked_copy_coming_back_is_never_a_new_version() {
     // An auto-responder sends it back ten times.
     for i in 0..10 {
         site.deliver(&message(
-            "Sở Nội vụ <so-noi-vu@langson.example>",
+            "Sở Y tế <so-y-te@langson.example>",
             "",
             &format!("Re: Biên nhận {i}"),
             "Đã nhận.",
@@ -701,5 +735,9 @@ fn our_own_marked_copy_coming_back_is_never_a_new_version() {
         ));
         site.run();
     }
-    assert_eq!(site.versions(), versions, "no new version from our own copy");
+    assert_eq!(
+        site.versions(),
+        versions,
+        "no new version from our own copy"
+    );
 }

@@ -155,7 +155,11 @@ impl Authentication {
                 k.result,
                 crate::text::bounded(&k.domain, 80),
                 crate::text::bounded(&k.selector, 40),
-                if k.aligned { " (khớp From)" } else { " (không khớp From)" },
+                if k.aligned {
+                    " (khớp From)"
+                } else {
+                    " (không khớp From)"
+                },
                 k.reason
                     .as_deref()
                     .map(|r| format!(": {}", crate::text::bounded(r, 120)))
@@ -185,11 +189,12 @@ impl Authentication {
                 d.by
             ));
         }
-        out.extend(
-            self.ignored
-                .iter()
-                .map(|i| format!("bỏ qua Authentication-Results: {}", crate::text::bounded(i, 160))),
-        );
+        out.extend(self.ignored.iter().map(|i| {
+            format!(
+                "bỏ qua Authentication-Results: {}",
+                crate::text::bounded(i, 160)
+            )
+        }));
         out.extend(self.notes.iter().map(|n| crate::text::bounded(n, 200)));
         out
     }
@@ -221,8 +226,7 @@ pub fn aligned(signing: &str, from: &str) -> bool {
         signing.trim_end_matches('.').to_ascii_lowercase(),
         from.trim_end_matches('.').to_ascii_lowercase(),
     );
-    !s.is_empty()
-        && (s == f || f.ends_with(&format!(".{s}")) || s.ends_with(&format!(".{f}")))
+    !s.is_empty() && (s == f || f.ends_with(&format!(".{s}")) || s.ends_with(&format!(".{f}")))
 }
 
 /// Decides the verdict from the facts gathered. `own` is our DMARC evaluation (None when no
@@ -286,7 +290,10 @@ mod tests {
         assert!(aligned("langson.example", "langson.example"));
         assert!(aligned("langson.example", "soyte.langson.example"));
         assert!(aligned("mail.langson.example", "langson.example"));
-        assert!(!aligned("sotaichinh.langson.example", "soyte.langson.example"));
+        assert!(!aligned(
+            "sotaichinh.langson.example",
+            "soyte.langson.example"
+        ));
         assert!(!aligned("evil.example", "langson.example"));
         assert!(!aligned("", "langson.example"));
     }
@@ -321,7 +328,12 @@ mod tests {
         );
         // Our server's dmarc=fail holds even where we found no record (it saw the IP).
         assert_eq!(
-            decide(&[], false, Some(&dmarc("none", None)), Some(&dmarc("fail", None))),
+            decide(
+                &[],
+                false,
+                Some(&dmarc("none", None)),
+                Some(&dmarc("fail", None))
+            ),
             Verdict::Fail
         );
         assert_eq!(

@@ -281,7 +281,11 @@ impl Authenticator {
             } else {
                 Verdict::None
             };
-            out.push(InnerAuth { from, verdict, dkim });
+            out.push(InnerAuth {
+                from,
+                verdict,
+                dkim,
+            });
         }
         out
     }
@@ -301,8 +305,8 @@ fn resolver(settings: &Auth) -> Result<MessageAuthenticator, String> {
     opts.negative_min_ttl = Some(settings.cache.min(Duration::from_secs(60)));
     opts.positive_max_ttl = Some(Duration::from_secs(86_400));
     let config = if settings.nameservers.is_empty() {
-        let (config, system) =
-            mail_auth::hickory_resolver::system_conf::read_system_conf().map_err(|e| {
+        let (config, system) = mail_auth::hickory_resolver::system_conf::read_system_conf()
+            .map_err(|e| {
                 format!("cannot read the system's DNS configuration ({e}); set [auth] nameservers")
             })?;
         opts.ndots = system.ndots;

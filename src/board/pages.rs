@@ -673,6 +673,7 @@ fn mail_view(m: &MailRow, tz: chrono_tz::Tz) -> MailView {
             "receipt" => "biên nhận",
             "reminder" => "thư nhắc",
             "digest" => "thư tổng hợp",
+            "unverified-notice" => "thư cảnh báo",
             _ => "thư",
         },
         created: local(&m.created_at, tz),

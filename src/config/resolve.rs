@@ -92,7 +92,11 @@ pub fn parse_files(
     }
     let mut domains = Vec::new();
     for (i, x) in d.domains.iter().enumerate() {
-        let x = x.trim().trim_start_matches('@').trim_end_matches('.').to_lowercase();
+        let x = x
+            .trim()
+            .trim_start_matches('@')
+            .trim_end_matches('.')
+            .to_lowercase();
         if x.is_empty() || x.contains('@') || !x.contains('.') || x.contains(char::is_whitespace) {
             return Err(at(
                 &format!("department.domains[{i}]"),
@@ -108,7 +112,11 @@ pub fn parse_files(
         name: d.name.clone(),
         short_name: d.short_name.clone().unwrap_or_else(|| d.name.clone()),
         division: d.division.clone(),
-        addresses: own.iter().filter(|a| !forwarders.contains(a)).cloned().collect(),
+        addresses: own
+            .iter()
+            .filter(|a| !forwarders.contains(a))
+            .cloned()
+            .collect(),
         reply_from: d.reply_from.clone(),
         domains,
         forwarders,
@@ -700,8 +708,17 @@ fn load_roster(
         let policy = match a.auth.as_deref().or(roster_policy.as_deref()) {
             None => super::auth::AuthPolicy::default(),
             Some(p) => super::auth::AuthPolicy::parse(p).ok_or_else(|| {
-                let key = if a.auth.is_some() { format!("agency[{i}].auth") } else { "auth.policy".into() };
-                err(&file, &key, &format!("unknown policy \"{p}\""), super::auth::POLICY_FIX)
+                let key = if a.auth.is_some() {
+                    format!("agency[{i}].auth")
+                } else {
+                    "auth.policy".into()
+                };
+                err(
+                    &file,
+                    &key,
+                    &format!("unknown policy \"{p}\""),
+                    super::auth::POLICY_FIX,
+                )
             })?,
         };
         out.push(Agency {

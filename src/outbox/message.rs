@@ -50,7 +50,12 @@ pub fn build(
         return Err(bad("no recipient".into()));
     }
     let mut cc = Mailboxes::new();
-    for a in q.cc.iter().flat_map(|c| c.split(',')).map(str::trim).filter(|a| !a.is_empty()) {
+    for a in
+        q.cc.iter()
+            .flat_map(|c| c.split(','))
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+    {
         cc.push(a.parse().map_err(|e| bad(format!("Cc {a}: {e}")))?);
     }
     let auto = if q.kind == "receipt" {

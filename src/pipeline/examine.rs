@@ -292,7 +292,11 @@ fn identify_sender(
                     crate::text::bounded(&o.marker, 80)
                 )
             } else {
-                format!("thư chuyển tiếp từ {} ({})", o.from, crate::text::bounded(&o.marker, 80))
+                format!(
+                    "thư chuyển tiếp từ {} ({})",
+                    o.from,
+                    crate::text::bounded(&o.marker, 80)
+                )
             };
             if signed || forwarder {
                 // The original's date, never later than our own server's stamp.

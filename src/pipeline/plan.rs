@@ -36,7 +36,9 @@ pub fn plan(ex: &Examined, config: &Config, prior: &Prior) -> Plan {
     let (reply_to, reply_cc) = reply_address(ex, config);
     let may_reply = ex.envelope.auto.is_none()
         && ex.source == SourceKind::Mailbox
-        && reply_to.as_ref().is_some_and(|a| !config.department.is_own(a));
+        && reply_to
+            .as_ref()
+            .is_some_and(|a| !config.department.is_own(a));
     let within_limit = prior.recent_receipts < config.receipts_per_hour;
     let receipt = |p: &mut Plan| {
         if may_reply && within_limit {
@@ -70,11 +72,7 @@ pub fn plan(ex: &Examined, config: &Config, prior: &Prior) -> Plan {
         p.acknowledge = sure.is_some() || ex.source == SourceKind::Drop;
         return p;
     }
-    if !ex.files.is_empty()
-        && matches!(
-            ex.envelope.auto,
-            Some(AutoMail::List | AutoMail::Bulk(_))
-        )
+    if !ex.files.is_empty() && matches!(ex.envelope.auto, Some(AutoMail::List | AutoMail::Bulk(_)))
     {
         p.outcome = Outcome::ListIgnored;
         p.agency = sure;
@@ -194,8 +192,7 @@ pub fn plan(ex: &Examined, config: &Config, prior: &Prior) -> Plan {
     if p.versions.is_empty() {
         // Nothing new was filed: either everything was known, or some file could not be tied
         // to a deliverable and waits for staff.
-        if ex.files.iter().all(|f| f.deliverable.is_some()) || p.returned.len() == ex.files.len()
-        {
+        if ex.files.iter().all(|f| f.deliverable.is_some()) || p.returned.len() == ex.files.len() {
             p.outcome = Outcome::Duplicate;
             // A resend by the agency is answered (briefly); our own copies coming back are not.
             if p.returned.is_empty() {

@@ -146,7 +146,12 @@ impl Store {
 
     /// Remembers a file intake sends out (a marked copy, a blank form), so that when it comes
     /// back unchanged it is recognised and never filed as a new version.
-    pub fn note_sent_file(&self, sha256: &str, outbox: i64, now: DateTime<FixedOffset>) -> Result<()> {
+    pub fn note_sent_file(
+        &self,
+        sha256: &str,
+        outbox: i64,
+        now: DateTime<FixedOffset>,
+    ) -> Result<()> {
         self.conn
             .execute(
                 "INSERT OR IGNORE INTO sent_files (sha256, outbox, at) VALUES (?1, ?2, ?3)",

@@ -239,7 +239,12 @@ impl Store {
     }
 
     /// What a plan for these facts depends on.
-    pub fn prior(&self, config: &crate::config::Config, ex: &Examined, agency: Option<&str>) -> Result<Prior> {
+    pub fn prior(
+        &self,
+        config: &crate::config::Config,
+        ex: &Examined,
+        agency: Option<&str>,
+    ) -> Result<Prior> {
         let mut prior = Prior::default();
         let counted = "outcome NOT IN ('left-alone', 'unreadable', 'too-large')";
         prior.duplicate_of = self
@@ -267,7 +272,15 @@ impl Store {
             }
         }
         prior.sent_by_us = self.sent_by_us(ex.files.iter().map(|f| f.sha256.as_str()))?;
-        if let (Some(code), Some(crate::auth::Verdict::Fail | crate::auth::Verdict::None | crate::auth::Verdict::TempError)) = (agency, ex.verdict()) {
+        if let (
+            Some(code),
+            Some(
+                crate::auth::Verdict::Fail
+                | crate::auth::Verdict::None
+                | crate::auth::Verdict::TempError,
+            ),
+        ) = (agency, ex.verdict())
+        {
             // Local day of the message, in the department's time zone, as stored rows say it.
             let day_start = ex.arrived - chrono::TimeDelta::hours(24);
             prior.unverified_notice_today = self

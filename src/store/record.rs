@@ -336,7 +336,10 @@ impl Store {
             ),
             (_, Outcome::ListIgnored) => format!(
                 "thư gửi qua danh sách thư / thư hàng loạt ({}): không tiếp nhận",
-                e.auto.as_ref().map(|a| format!("{a:?}")).unwrap_or_default()
+                e.auto
+                    .as_ref()
+                    .map(|a| format!("{a:?}"))
+                    .unwrap_or_default()
             ),
             (AgencyMatch::Forwarded { evidence, .. }, _) => evidence.clone(),
             _ => ex.failure.as_ref().map(|f| f.1.clone()).unwrap_or_default(),
@@ -344,9 +347,20 @@ impl Store {
         let detail = if plan.returned.is_empty() {
             detail
         } else {
-            let names: Vec<&str> = plan.returned.iter().map(|&i| ex.files[i].name.as_str()).collect();
-            let note = format!("tệp do hệ thống đã gửi đi, gửi lại nguyên vẹn, không ghi nhận: {}", names.join(", "));
-            if detail.is_empty() { note } else { format!("{detail}; {note}") }
+            let names: Vec<&str> = plan
+                .returned
+                .iter()
+                .map(|&i| ex.files[i].name.as_str())
+                .collect();
+            let note = format!(
+                "tệp do hệ thống đã gửi đi, gửi lại nguyên vẹn, không ghi nhận: {}",
+                names.join(", ")
+            );
+            if detail.is_empty() {
+                note
+            } else {
+                format!("{detail}; {note}")
+            }
         };
         let kind = if actor.is_some() && plan.outcome == Outcome::Filed {
             "assigned"
@@ -462,7 +476,11 @@ impl Store {
             Vec::new()
         };
         let window = (plan.outcome == Outcome::NoCampaign)
-            .then(|| plan.agency.as_deref().and_then(|a| window_of(config, a, ex.arrived)))
+            .then(|| {
+                plan.agency
+                    .as_deref()
+                    .and_then(|a| window_of(config, a, ex.arrived))
+            })
             .flatten();
         let forwarded_by = match &ex.agency {
             AgencyMatch::Forwarded { forwarder, .. } => Some(forwarder.clone()),
@@ -540,8 +558,12 @@ impl Store {
             if let Some((deliverable, version, at, message)) = row {
                 out.push(receipt::Earlier {
                     name: f.name.clone(),
-                    deliverable: deliverable
-                        .and_then(|d| campaign.and_then(|c| c.deliverable(&d)).map(|d| d.label.clone()).or(Some(d))),
+                    deliverable: deliverable.and_then(|d| {
+                        campaign
+                            .and_then(|c| c.deliverable(&d))
+                            .map(|d| d.label.clone())
+                            .or(Some(d))
+                    }),
                     version,
                     received: DateTime::parse_from_rfc3339(&at).unwrap_or(ex.arrived),
                     number: receipt_number(message),
