@@ -559,7 +559,7 @@ pub fn digest_context(
         .map(|w| QuarantinedCtx {
             number: crate::store::receipt_number(w.id),
             from: w.from,
-            subject: w.subject,
+            subject: crate::text::bounded(&w.subject, 200),
             outcome: crate::report::event_vi(&w.outcome),
             probable: w
                 .probable

@@ -120,7 +120,7 @@ impl Store {
     /// Messages waiting for staff: unknown or probable senders, files no deliverable claims.
     pub fn waiting_for_staff(&self) -> Result<Vec<Waiting>> {
         self.query_rows(
-            "SELECT id, from_addr, subject, outcome, probable, arrived_at FROM messages WHERE outcome IN ('unknown-sender', 'probable-agency', 'unclassified') ORDER BY id",
+            "SELECT id, from_addr, subject, outcome, probable, arrived_at FROM messages WHERE outcome IN ('unknown-sender', 'probable-agency', 'unclassified', 'sender-unverified') ORDER BY id",
             [],
             |r| {
                 Ok(Waiting {

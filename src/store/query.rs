@@ -115,7 +115,7 @@ pub fn status(store: &Store, config: &Config, now: DateTime<FixedOffset>) -> Res
             .map_err(|e| store.sql(e))?;
         let quarantined: u32 = store
             .conn()
-            .query_row("SELECT count(*) FROM messages WHERE outcome IN ('unknown-sender', 'probable-agency', 'unclassified', 'no-campaign') AND (campaign = ?1 OR campaign IS NULL)", [&c.id], |r| r.get(0))
+            .query_row("SELECT count(*) FROM messages WHERE outcome IN ('unknown-sender', 'probable-agency', 'unclassified', 'no-campaign', 'sender-unverified') AND (campaign = ?1 OR campaign IS NULL)", [&c.id], |r| r.get(0))
             .map_err(|e| store.sql(e))?;
         let (mut received, mut valid, mut on_time, mut exempt) = (0, 0, 0, 0);
         let exemptions = store.exemptions(&c.id)?;
