@@ -14,7 +14,7 @@
 //!
 //! - [`auth`]: who really sent a message (DKIM, DMARC, our own server's Authentication-Results).
 //! - [`config`]: TOML in two steps (raw, then resolved); the shipped `config/` is embedded.
-//! - [`extract`], [`identify`], [`classify`], [`pipeline`]: pure stages; [`workbook`] reads
+//! - [`extract`], [`forward`], [`identify`], [`classify`], [`pipeline`]: pure stages; [`workbook`] reads
 //!   spreadsheets within limits (a child process for formats that cannot be streamed).
 //! - [`store`]: SQLite index, content-addressed objects, the filed tree; [`ingest`] runs passes.
 //! - [`source`], [`outbox`], [`daemon`]: adapters and the long-running loop; [`board`]: the

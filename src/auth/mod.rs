@@ -229,33 +229,53 @@ pub fn aligned(signing: &str, from: &str) -> bool {
     !s.is_empty() && (s == f || f.ends_with(&format!(".{s}")) || s.ends_with(&format!(".{f}")))
 }
 
+/// What SPF, as our own server reported it, says of the From domain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpfSays {
+    /// Nothing aligned with From (no trusted report, or another domain checked).
+    Nothing,
+    /// The From domain's SPF passed.
+    Pass,
+    /// The From domain's own SPF record says the sending server is not allowed (`-all`).
+    Fail,
+}
+
+impl SpfSays {
+    /// What a trusted report of SPF says of the From domain.
+    pub fn of(spf: Option<&SpfCheck>, from: &str) -> SpfSays {
+        match spf {
+            Some(s) if aligned(&s.domain, from) && s.result == "pass" => SpfSays::Pass,
+            Some(s) if aligned(&s.domain, from) && s.result == "fail" => SpfSays::Fail,
+            _ => SpfSays::Nothing,
+        }
+    }
+}
+
 /// Decides the verdict from the facts gathered. `own` is our DMARC evaluation (None when no
 /// lookup was made); `reported` the DMARC result our trusted server wrote, when any.
 pub fn decide(
     dkim: &[DkimCheck],
-    spf_aligned_pass: bool,
+    spf: SpfSays,
     own: Option<&DmarcCheck>,
     reported: Option<&DmarcCheck>,
 ) -> Verdict {
-    if dkim.iter().any(|k| k.result == "pass" && k.aligned) || spf_aligned_pass {
+    if dkim.iter().any(|k| k.result == "pass" && k.aligned) || spf == SpfSays::Pass {
         return Verdict::Pass;
     }
     if own.is_some_and(|d| d.result == "pass") || reported.is_some_and(|d| d.result == "pass") {
         return Verdict::Pass;
     }
-    let own_policy = own.and_then(|d| d.policy.as_deref());
-    if reported.is_some_and(|d| d.result == "fail") {
-        // Our server evaluated with the connecting address we cannot see; only a policy
-        // that asks for nothing (p=none, seen by our own lookup) softens its word.
-        return if own_policy == Some("none") {
-            Verdict::None
-        } else {
-            Verdict::Fail
-        };
+    // Our own server evaluated with the connecting address we cannot see: its word that
+    // DMARC failed, or that the From domain's own SPF refused the sender, stands.
+    if reported.is_some_and(|d| d.result == "fail") || spf == SpfSays::Fail {
+        return Verdict::Fail;
     }
     match own {
         Some(d) if d.result == "temperror" => Verdict::TempError,
-        Some(d) if d.result == "fail" && matches!(own_policy, Some("quarantine" | "reject")) => {
+        Some(d)
+            if d.result == "fail"
+                && matches!(d.policy.as_deref(), Some("quarantine" | "reject")) =>
+        {
             Verdict::Fail
         }
         _ if dkim.iter().any(|k| k.result == "temperror" && k.aligned) => Verdict::TempError,
@@ -303,34 +323,35 @@ mod tests {
         let from = "langson.example";
         // Signed and aligned: pass, whatever DMARC says.
         assert_eq!(
-            decide(&[dkim(from, "pass", from)], false, None, None),
+            decide(&[dkim(from, "pass", from)], SpfSays::Nothing, None, None),
             Verdict::Pass
         );
         // A valid signature of another domain proves nothing about From.
         let other = [dkim("evil.example", "pass", from)];
         assert_eq!(
-            decide(&other, false, Some(&dmarc("fail", Some("reject"))), None),
+            decide(&other, SpfSays::Nothing, Some(&dmarc("fail", Some("reject"))), None),
             Verdict::Fail
         );
         assert_eq!(
-            decide(&other, false, Some(&dmarc("fail", Some("none"))), None),
+            decide(&other, SpfSays::Nothing, Some(&dmarc("fail", Some("none"))), None),
             Verdict::None
         );
         // No DMARC record: none.
         assert_eq!(
-            decide(&[], false, Some(&dmarc("none", None)), None),
+            decide(&[], SpfSays::Nothing, Some(&dmarc("none", None)), None),
             Verdict::None
         );
         // SPF aligned pass from our server: pass.
         assert_eq!(
-            decide(&[], true, Some(&dmarc("fail", Some("reject"))), None),
+            decide(&[], SpfSays::Pass, Some(&dmarc("fail", Some("reject"))), None),
             Verdict::Pass
         );
-        // Our server's dmarc=fail holds even where we found no record (it saw the IP).
+        // Our server's dmarc=fail holds even where we found no record (it saw the IP), and
+        // whatever policy the domain publishes.
         assert_eq!(
             decide(
                 &[],
-                false,
+                SpfSays::Nothing,
                 Some(&dmarc("none", None)),
                 Some(&dmarc("fail", None))
             ),
@@ -339,19 +360,32 @@ mod tests {
         assert_eq!(
             decide(
                 &[],
-                false,
+                SpfSays::Nothing,
                 Some(&dmarc("fail", Some("none"))),
                 Some(&dmarc("fail", None))
             ),
-            Verdict::None
+            Verdict::Fail
         );
+        // The From domain's own SPF refusing the sender, as our server saw it: fail.
+        assert_eq!(
+            decide(&[], SpfSays::Fail, Some(&dmarc("none", None)), None),
+            Verdict::Fail
+        );
+        let spf = |domain: &str, result: &str| SpfCheck {
+            result: result.into(),
+            domain: domain.into(),
+            by: "mx".into(),
+        };
+        assert_eq!(SpfSays::of(Some(&spf("evil.example", "fail")), from), SpfSays::Nothing);
+        assert_eq!(SpfSays::of(Some(&spf(from, "fail")), from), SpfSays::Fail);
+        assert_eq!(SpfSays::of(Some(&spf(from, "softfail")), from), SpfSays::Nothing);
         // DNS down: temperror.
         assert_eq!(
-            decide(&[], false, Some(&dmarc("temperror", None)), None),
+            decide(&[], SpfSays::Nothing, Some(&dmarc("temperror", None)), None),
             Verdict::TempError
         );
         assert_eq!(
-            decide(&[dkim(from, "temperror", from)], false, None, None),
+            decide(&[dkim(from, "temperror", from)], SpfSays::Nothing, None, None),
             Verdict::TempError
         );
     }

@@ -19,7 +19,9 @@ use mail_auth::{
 use tracing::warn;
 
 use super::results::{self, AuthResults};
-use super::{Authentication, DkimCheck, DmarcCheck, InnerAuth, SpfCheck, Verdict, aligned};
+use super::{
+    Authentication, DkimCheck, DmarcCheck, InnerAuth, SpfCheck, SpfSays, Verdict, aligned,
+};
 use crate::config::auth::Auth;
 
 /// How long the resolver is left alone after it failed to answer.
@@ -191,11 +193,11 @@ impl Authenticator {
                 }
                 a.dkim = unverified_signatures(&message, &from, local_only);
                 a.dmarc = reported.clone();
-                let spf_pass = spf_aligned(a.spf.as_ref(), &from);
+                let spf = SpfSays::of(a.spf.as_ref(), &from);
                 a.verdict = if local_only {
-                    super::decide(&a.dkim, spf_pass, None, reported.as_ref())
+                    super::decide(&a.dkim, spf, None, reported.as_ref())
                 } else {
-                    match super::decide(&[], spf_pass, None, reported.as_ref()) {
+                    match super::decide(&[], spf, None, reported.as_ref()) {
                         Verdict::None => Verdict::TempError,
                         v => v,
                     }
@@ -220,9 +222,12 @@ impl Authenticator {
         };
         match tokio::time::timeout(self.settings.timeout, work).await {
             Ok((dkim, own, inner)) => {
-                let spf_pass = spf_aligned(a.spf.as_ref(), &from)
-                    || own.as_ref().is_some_and(|d| d.result == "pass");
-                a.verdict = super::decide(&dkim, spf_pass, own.as_ref(), reported.as_ref());
+                a.verdict = super::decide(
+                    &dkim,
+                    SpfSays::of(a.spf.as_ref(), &from),
+                    own.as_ref(),
+                    reported.as_ref(),
+                );
                 if a.verdict == Verdict::TempError {
                     self.mark_down();
                 }
@@ -246,7 +251,7 @@ impl Authenticator {
                 a.dmarc = reported.clone();
                 a.verdict = match super::decide(
                     &[],
-                    spf_aligned(a.spf.as_ref(), &from),
+                    SpfSays::of(a.spf.as_ref(), &from),
                     None,
                     reported.as_ref(),
                 ) {
@@ -400,10 +405,6 @@ fn spf_of(
     )
 }
 
-fn spf_aligned(spf: Option<&SpfCheck>, from: &str) -> bool {
-    spf.is_some_and(|s| s.result == "pass" && aligned(&s.domain, from))
-}
-
 /// The DMARC result our trusted server reported, when it reported one.
 fn reported_dmarc(header: Option<&AuthResults>) -> Option<DmarcCheck> {
     let h = header?;
@@ -515,7 +516,7 @@ fn facts_without_dns(raw: &[u8], settings: &Auth) -> Authentication {
     let reported = reported_dmarc(trusted.header.as_ref());
     let verdict = match super::decide(
         &[],
-        spf_aligned(spf.as_ref(), &from),
+        SpfSays::of(spf.as_ref(), &from),
         None,
         reported.as_ref(),
     ) {
