@@ -329,11 +329,21 @@ mod tests {
         // A valid signature of another domain proves nothing about From.
         let other = [dkim("evil.example", "pass", from)];
         assert_eq!(
-            decide(&other, SpfSays::Nothing, Some(&dmarc("fail", Some("reject"))), None),
+            decide(
+                &other,
+                SpfSays::Nothing,
+                Some(&dmarc("fail", Some("reject"))),
+                None
+            ),
             Verdict::Fail
         );
         assert_eq!(
-            decide(&other, SpfSays::Nothing, Some(&dmarc("fail", Some("none"))), None),
+            decide(
+                &other,
+                SpfSays::Nothing,
+                Some(&dmarc("fail", Some("none"))),
+                None
+            ),
             Verdict::None
         );
         // No DMARC record: none.
@@ -343,7 +353,12 @@ mod tests {
         );
         // SPF aligned pass from our server: pass.
         assert_eq!(
-            decide(&[], SpfSays::Pass, Some(&dmarc("fail", Some("reject"))), None),
+            decide(
+                &[],
+                SpfSays::Pass,
+                Some(&dmarc("fail", Some("reject"))),
+                None
+            ),
             Verdict::Pass
         );
         // Our server's dmarc=fail holds even where we found no record (it saw the IP), and
@@ -376,16 +391,27 @@ mod tests {
             domain: domain.into(),
             by: "mx".into(),
         };
-        assert_eq!(SpfSays::of(Some(&spf("evil.example", "fail")), from), SpfSays::Nothing);
+        assert_eq!(
+            SpfSays::of(Some(&spf("evil.example", "fail")), from),
+            SpfSays::Nothing
+        );
         assert_eq!(SpfSays::of(Some(&spf(from, "fail")), from), SpfSays::Fail);
-        assert_eq!(SpfSays::of(Some(&spf(from, "softfail")), from), SpfSays::Nothing);
+        assert_eq!(
+            SpfSays::of(Some(&spf(from, "softfail")), from),
+            SpfSays::Nothing
+        );
         // DNS down: temperror.
         assert_eq!(
             decide(&[], SpfSays::Nothing, Some(&dmarc("temperror", None)), None),
             Verdict::TempError
         );
         assert_eq!(
-            decide(&[dkim(from, "temperror", from)], SpfSays::Nothing, None, None),
+            decide(
+                &[dkim(from, "temperror", from)],
+                SpfSays::Nothing,
+                None,
+                None
+            ),
             Verdict::TempError
         );
     }
