@@ -132,6 +132,7 @@ pub fn annotated_copy(
         }
     })?;
     let mut merged_budget = MAX_MERGED_CELLS;
+    let mut digest = crate::workbook::copymark::CopyDigest::default();
     for (i, name) in &copied {
         let sheet = &grid.sheets[*i];
         let ws = workbook.add_worksheet();
@@ -140,14 +141,28 @@ pub fn annotated_copy(
             .filter(|((s, _, _), _)| s == i)
             .map(|((_, r, c), m)| ((*r, *c), m))
             .collect();
-        write_copy(ws, name, sheet, &sheet_marks, &styles, &mut merged_budget).map_err(
-            |source| AnnotateError::Sheet {
-                sheet: name.clone(),
-                source,
-            },
-        )?;
+        write_copy(
+            ws,
+            name,
+            sheet,
+            &sheet_marks,
+            &styles,
+            &mut merged_budget,
+            &mut digest,
+        )
+        .map_err(|source| AnnotateError::Sheet {
+            sheet: name.clone(),
+            source,
+        })?;
     }
     let whole = |source| AnnotateError::Workbook { source };
+    // The mark that makes this copy recognisable when it comes back unchanged.
+    workbook
+        .define_name(
+            crate::workbook::copymark::COPY_NAME,
+            &crate::workbook::copymark::CopyDigest::formula(&digest.finish()),
+        )
+        .map_err(whole)?;
     if let Some(marker) = &grid.marker {
         // The form id and version are restricted to [A-Za-z0-9._-] and digits by the reader,
         // so the quoted constant cannot be broken out of.
@@ -280,7 +295,9 @@ fn write_copy(
     marks: &HashMap<(u32, u32), &Mark>,
     styles: &Styles,
     merged_budget: &mut u64,
+    digest: &mut crate::workbook::copymark::CopyDigest,
 ) -> Result<(), XlsxError> {
+    use crate::workbook::copymark::Seen;
     ws.set_name(name)?;
     if !sheet.visible {
         ws.set_hidden(true);
@@ -327,20 +344,26 @@ fn write_copy(
         let shown = match &cell.value {
             CellValue::Number(n) => {
                 ws.write_number_with_format(row, col(c), *n, &format)?;
+                digest.add(name, row, c, Seen::Number(*n));
                 12
             }
             CellValue::Bool(b) => {
                 ws.write_boolean_with_format(row, col(c), *b, &format)?;
+                digest.add(name, row, c, Seen::Bool(*b));
                 6
             }
             CellValue::Text(s) | CellValue::Error(s) => {
-                ws.write_string_with_format(row, col(c), fit(s), &format)?;
+                let written = fit(s);
+                ws.write_string_with_format(row, col(c), &written, &format)?;
+                digest.add(name, row, c, Seen::Text(&written));
                 s.lines().map(|l| l.chars().count()).max().unwrap_or(0)
             }
             CellValue::FormulaWithoutValue(f) => {
                 let text = formula_text(f);
                 let n = text.chars().count();
-                ws.write_string_with_format(row, col(c), fit(&text), &format)?;
+                let written = fit(&text);
+                ws.write_string_with_format(row, col(c), &written, &format)?;
+                digest.add(name, row, c, Seen::Text(&written));
                 n
             }
         };

@@ -94,7 +94,9 @@ pub fn examine(
         ex.arrived = at;
     }
     for f in extraction.files {
-        let (check, grid) = check_file(&f, inspector);
+        let (check, read) = check_file(&f, inspector);
+        let returned_copy = read.as_ref().is_some_and(|r| r.returned_copy);
+        let grid = read.map(|r| r.grid);
         let marker = grid.as_ref().and_then(|g| g.marker.clone());
         let headings: Vec<String> = grid
             .as_ref()
@@ -123,6 +125,7 @@ pub fn examine(
             sheets,
             validation: None,
             grid,
+            returned_copy,
         });
     }
 
@@ -371,8 +374,14 @@ fn origins(
 /// Rows of a sheet read as its heading (titles, the agency's name).
 const HEADING_ROWS: usize = 8;
 
+/// A workbook read, and whether it is one of intake's marked copies unchanged.
+struct Read {
+    grid: Grid,
+    returned_copy: bool,
+}
+
 /// Reads a workbook once, within limits: its check and its cells.
-fn check_file(f: &extract::FoundFile, inspector: &Inspector) -> (Check, Option<Grid>) {
+fn check_file(f: &extract::FoundFile, inspector: &Inspector) -> (Check, Option<Read>) {
     match f.kind {
         FileKind::Document(_) if f.magic_ok => (Check::Ok, None),
         FileKind::Document(_) => (
@@ -385,13 +394,24 @@ fn check_file(f: &extract::FoundFile, inspector: &Inspector) -> (Check, Option<G
             }
             match inspector.read(&f.bytes, format) {
                 Ok(mut g) => {
+                    // Before any conversion: the mark digests the cells as written.
+                    let returned_copy = crate::workbook::copymark::is_unchanged_copy(
+                        &g,
+                        crate::forms::annotate::SUMMARY_SHEET,
+                    );
                     check::unlegacy(&mut g);
                     let empty = g.sheets.iter().filter(|s| s.visible).all(|s| {
                         s.cells
                             .iter()
                             .all(|c| matches!(&c.value, CellValue::Text(t) if t.trim().is_empty()))
                     });
-                    (if empty { Check::Empty } else { Check::Ok }, Some(g))
+                    (
+                        if empty { Check::Empty } else { Check::Ok },
+                        Some(Read {
+                            grid: g,
+                            returned_copy,
+                        }),
+                    )
                 }
                 Err(InspectError::Encrypted) => (Check::Encrypted, None),
                 Err(e) => (Check::Unreadable(e.to_string()), None),

@@ -125,6 +125,8 @@ pub struct ExaminedFile {
     pub validation: Option<Validation>,
     /// The workbook's cells, until it is checked.
     pub grid: Option<Grid>,
+    /// A marked copy intake sent, coming back with its cells unchanged: never filed.
+    pub returned_copy: bool,
 }
 
 /// A workbook's form check, as filed and told to the sender.

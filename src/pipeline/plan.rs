@@ -123,7 +123,7 @@ pub fn plan(ex: &Examined, config: &Config, prior: &Prior) -> Plan {
         .files
         .iter()
         .enumerate()
-        .filter(|(_, f)| prior.sent_by_us.contains(&f.sha256))
+        .filter(|(_, f)| f.returned_copy || prior.sent_by_us.contains(&f.sha256))
         .map(|(i, _)| i)
         .collect();
 

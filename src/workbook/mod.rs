@@ -17,6 +17,7 @@
 //! and the sender, never a panic or an abort of the daemon.
 
 mod child;
+pub mod copymark;
 mod grid;
 mod ole;
 mod package;

@@ -1,0 +1,128 @@
+//! # Intake's own copies, recognised when they come back
+//!
+//! A marked copy (the workbook with its findings marked, attached to a receipt) carries a
+//! defined name `intake_copy` whose value is a digest of every cell it was written with. When a
+//! workbook comes back carrying that name and its cells still give the same digest, it is the
+//! copy unchanged — an auto-responder or a careless reply sending it back — and is never filed
+//! as a new version, even after a re-save has changed its bytes. An agency that corrects the
+//! copy changes its cells, and the corrected workbook is filed as usual. Pure: cells in, text out.
+
+use sha2::{Digest, Sha256};
+
+use super::{CellValue, Grid};
+
+/// The defined name that carries the mark.
+pub const COPY_NAME: &str = "intake_copy";
+const PREFIX: &str = "intake-copy:";
+
+/// A cell's value as a reader of the written file sees it.
+#[derive(Debug, Clone, Copy)]
+pub enum Seen<'a> {
+    /// A number.
+    Number(f64),
+    /// A boolean.
+    Bool(bool),
+    /// Anything written as text (text, error values, formulas without a value).
+    Text(&'a str),
+}
+
+/// The digest of a workbook's cells, in any order.
+#[derive(Debug, Default)]
+pub struct CopyDigest {
+    cells: Vec<(String, u32, u32, String)>,
+}
+
+impl CopyDigest {
+    /// Adds one written cell.
+    pub fn add(&mut self, sheet: &str, row: u32, col: u32, value: Seen<'_>) {
+        let v = match value {
+            // Rust's shortest round-trip form: the same f64 always gives the same text.
+            Seen::Number(n) => format!("n{n}"),
+            Seen::Bool(b) => format!("b{}", u8::from(b)),
+            Seen::Text(t) => format!("s{t}"),
+        };
+        self.cells.push((sheet.to_string(), row, col, v));
+    }
+
+    /// The digest, 32 hex digits.
+    pub fn finish(mut self) -> String {
+        self.cells
+            .sort_by(|a, b| (&a.0, a.1, a.2).cmp(&(&b.0, b.1, b.2)));
+        let mut h = Sha256::new();
+        for (sheet, row, col, v) in &self.cells {
+            h.update(sheet.as_bytes());
+            h.update([0]);
+            h.update(row.to_le_bytes());
+            h.update(col.to_le_bytes());
+            h.update(v.as_bytes());
+            h.update([0]);
+        }
+        hex::encode(&h.finalize()[..16])
+    }
+
+    /// The defined name's formula for this digest.
+    pub fn formula(digest: &str) -> String {
+        format!("=\"{PREFIX}{digest}\"")
+    }
+}
+
+/// The digest a workbook's `intake_copy` name carries, when it has one.
+pub fn mark_of(grid: &Grid) -> Option<String> {
+    grid.defined_names
+        .iter()
+        .filter(|(name, _)| name.trim().eq_ignore_ascii_case(COPY_NAME))
+        .find_map(|(_, value)| {
+            let v = value
+                .trim()
+                .trim_start_matches('=')
+                .trim()
+                .trim_matches('"');
+            let digest = v.strip_prefix(PREFIX)?;
+            (digest.len() == 32 && digest.bytes().all(|b| b.is_ascii_hexdigit()))
+                .then(|| digest.to_ascii_lowercase())
+        })
+}
+
+/// True when the workbook carries intake's copy mark and its cells are still those the copy
+/// was written with; `skip_sheet` is the sheet intake added (the summary of findings).
+pub fn is_unchanged_copy(grid: &Grid, skip_sheet: &str) -> bool {
+    let Some(mark) = mark_of(grid) else {
+        return false;
+    };
+    let mut d = CopyDigest::default();
+    for sheet in grid.sheets.iter().filter(|s| s.name != skip_sheet) {
+        for cell in &sheet.cells {
+            let seen = match &cell.value {
+                CellValue::Number(n) => Seen::Number(*n),
+                CellValue::Bool(b) => Seen::Bool(*b),
+                CellValue::Text(t) | CellValue::Error(t) | CellValue::FormulaWithoutValue(t) => {
+                    Seen::Text(t)
+                }
+            };
+            d.add(&sheet.name, cell.row, cell.col, seen);
+        }
+    }
+    d.finish() == mark
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_digest_ignores_order_and_sees_every_value() {
+        let mut a = CopyDigest::default();
+        a.add("S", 0, 0, Seen::Text("x"));
+        a.add("S", 1, 2, Seen::Number(0.912));
+        let mut b = CopyDigest::default();
+        b.add("S", 1, 2, Seen::Number(0.912));
+        b.add("S", 0, 0, Seen::Text("x"));
+        let (a, b) = (a.finish(), b.finish());
+        assert_eq!(a, b);
+        let mut c = CopyDigest::default();
+        c.add("S", 1, 2, Seen::Number(91.2));
+        c.add("S", 0, 0, Seen::Text("x"));
+        assert_ne!(a, c.finish());
+        assert_eq!(CopyDigest::formula(&a), format!("=\"intake-copy:{a}\""));
+    }
+}
