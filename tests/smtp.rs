@@ -849,3 +849,96 @@ fn a_refused_login_keeps_every_mail_until_the_password_is_fixed() {
         assert!(dc.count_new(u) >= 1, "{u}");
     }
 }
+
+#[test]
+fn through_the_mail_system_a_forged_submission_is_held_and_a_signed_one_filed() {
+    use common::dkim::{DkimKey, sign_dkimpy};
+    use common::dns::DnsServer;
+    let key = DkimKey::generate();
+    let dns = DnsServer::start(&[
+        ("sel._domainkey.langson.example", &key.txt()),
+        ("_dmarc.langson.example", "v=DMARC1; p=reject"),
+    ]);
+    let dc = Dovecot::start_with_users(&["so-y-te", "so-tai-chinh"]);
+    let relay = Smtp::start(&dc, SmtpMode::StartTls);
+    let dir = tempfile::tempdir().unwrap();
+    let auth = format!(
+        "1500\nnameservers = [\"{}\"]\ntrusted_authserv_ids = [\"mx.skhdt.langson.example\"]",
+        dns.addr()
+    );
+    let config = write_config(
+        dir.path(),
+        Some(imap_table(&dc)),
+        &smtp_table(&relay),
+        &[("timeout_ms", &auth)],
+    );
+    let daemon = Daemon::start(dir.path(), &config, NOW);
+    wait_for("the first pass", Duration::from_secs(20), || {
+        count(dir.path(), "SELECT count(*) FROM imap_sync") > 0
+    });
+
+    // Someone else writes Sở Tài chính's address in From, with the Reply-To of their own.
+    let forged = String::from_utf8(fixture(SO_TAI_CHINH)).unwrap().replacen(
+        "\r\nSubject:",
+        "\r\nReply-To: attacker@evil.example\r\nSubject:",
+        1,
+    );
+    relay.send(
+        "attacker@evil.example",
+        &["alice@localhost"],
+        forged.as_bytes(),
+    );
+    // Sở Y tế's own message, signed by its domain.
+    let signed = sign_dkimpy(&fixture(SO_Y_TE), "langson.example", "sel", &key);
+    relay.send("so-y-te@langson.example", &["alice@localhost"], &signed);
+
+    wait_for(
+        "the receipt to Sở Y tế",
+        Duration::from_secs(30),
+        || dc.count_new("so-y-te") >= 1,
+    );
+    wait_for(
+        "the notice to Sở Tài chính",
+        Duration::from_secs(30),
+        || dc.count_new("so-tai-chinh") >= 1,
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    let notice = dc.fetch_all("so-tai-chinh");
+    assert_eq!(notice.len(), 1, "one notice, no receipt: {}", daemon.log());
+    let notice = MessageParser::default().parse(&notice[0]).unwrap();
+    let subject = notice.subject().unwrap();
+    assert!(
+        subject.contains("không qua được kiểm tra người gửi"),
+        "{subject}"
+    );
+    assert_eq!(
+        count(
+            dir.path(),
+            "SELECT count(*) FROM messages WHERE outcome = 'sender-unverified' AND auth = 'fail'"
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            dir.path(),
+            "SELECT count(*) FROM versions WHERE agency = 'so-tai-chinh'"
+        ),
+        0,
+        "the forged figures are counted nowhere"
+    );
+    assert_eq!(
+        count(
+            dir.path(),
+            "SELECT count(*) FROM messages WHERE agency = 'so-y-te' AND outcome = 'filed' AND auth = 'pass'"
+        ),
+        1
+    );
+    // Nothing went to the impostor.
+    assert!(
+        sent_by_intake(&relay)
+            .iter()
+            .all(|a| !a.to_string().contains("evil.example")),
+        "{:?}",
+        sent_by_intake(&relay)
+    );
+}
