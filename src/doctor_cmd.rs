@@ -34,6 +34,7 @@ pub fn doctor(config: &Config) -> Result<ExitCode> {
         Some(smtp) => verdicts.push(smtp_server(smtp)),
         None => verdicts.push(writable("Hộp thư đi (outbox)", &config.outbox_dir)),
     }
+    verdicts.push(sender_checks(config));
     let mut failed = 0;
     for v in &verdicts {
         let mark = if v.ok { "✔" } else { "✘" };
@@ -49,6 +50,41 @@ pub fn doctor(config: &Config) -> Result<ExitCode> {
     } else {
         println!("{failed} kiểm tra không đạt.");
         Ok(ExitCode::from(1))
+    }
+}
+
+/// The name servers answer the lookups sender authentication makes, for an agency's domain.
+fn sender_checks(config: &Config) -> Verdict {
+    let check = "Xác thực người gửi (DNS: DKIM, DMARC)".to_string();
+    let domain = config
+        .agencies()
+        .iter()
+        .flat_map(|a| a.addresses.iter())
+        .find_map(|a| a.rsplit_once('@').map(|(_, d)| d.to_string()))
+        .unwrap_or_else(|| "langson.gov.vn".into());
+    let auth = intake::auth::Authenticator::new(&config.auth);
+    let trusted = if config.auth.trusted_authserv_ids.is_empty() {
+        "; no trusted authserv-id: every Authentication-Results header is ignored (SPF unused)"
+            .to_string()
+    } else {
+        format!(
+            "; Authentication-Results trusted from {}",
+            config.auth.trusted_authserv_ids.join(", ")
+        )
+    };
+    match auth.probe(&domain) {
+        Ok(detail) => Verdict {
+            check,
+            ok: true,
+            detail: format!("{detail}{trusted}"),
+            fix: None,
+        },
+        Err(detail) => Verdict {
+            check,
+            ok: false,
+            detail,
+            fix: Some("Kiểm tra máy chủ DNS ([auth] nameservers trong intake.toml, hoặc /etc/resolv.conf); khi DNS không trả lời, thư vẫn được tiếp nhận nhưng ghi là chưa xác thực (temperror).".into()),
+        },
     }
 }
 

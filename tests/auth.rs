@@ -741,3 +741,22 @@ fn our_own_marked_copy_coming_back_is_never_a_new_version() {
         "no new version from our own copy"
     );
 }
+
+#[test]
+fn doctor_says_whether_the_name_servers_answer() {
+    let mut dns = dns(&records_with(key(), Some("v=DMARC1; p=reject")));
+    let site = Site::new(&dns);
+    let out = site.intake(&["doctor"]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("_dmarc.langson.example: v=DMARC1; p=reject"),
+        "{text}"
+    );
+    assert!(text.contains(OUR_MX), "{text}");
+    dns.stop();
+    let out = site.intake(&["doctor"]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("✘ Xác thực người gửi"), "{text}");
+}

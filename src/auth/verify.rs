@@ -120,6 +120,48 @@ impl Authenticator {
             .unwrap_or_default()
     }
 
+    /// Asks the resolver for a domain's DMARC record, for `intake doctor`: what it answered,
+    /// or why it did not.
+    pub fn probe(&self, domain: &str) -> Result<String, String> {
+        if self.settings.nameservers.is_empty() && is_reserved(domain) {
+            return Ok(format!(
+                "{domain} is a reserved test domain: not looked up in the public DNS"
+            ));
+        }
+        let (Some(rt), Some(resolver)) = (&self.runtime, &self.resolver) else {
+            return Err(self
+                .unusable
+                .clone()
+                .unwrap_or_else(|| "DNS is not available".into()));
+        };
+        let name = format!("_dmarc.{}.", domain.trim_end_matches('.'));
+        let timeout = self.settings.timeout;
+        let answer = std::thread::scope(|s| {
+            s.spawn(|| {
+                // The timer is made inside the runtime, as it must be.
+                rt.block_on(async {
+                    tokio::time::timeout(timeout, resolver.txt_raw_lookup(name.as_str())).await
+                })
+            })
+            .join()
+        })
+        .map_err(|_| "the lookup failed".to_string())?;
+        match answer {
+            Ok(Ok(txt)) => Ok(format!(
+                "_dmarc.{domain}: {}",
+                crate::text::bounded(&String::from_utf8_lossy(&txt), 100)
+            )),
+            Ok(Err(mail_auth::Error::Dns(mail_auth::DnsError::RecordNotFound(_)))) => Ok(format!(
+                "_dmarc.{domain}: no record (the name server answered)"
+            )),
+            Ok(Err(e)) => Err(format!("_dmarc.{domain}: {e}")),
+            Err(_) => Err(format!(
+                "_dmarc.{domain}: no answer within {} ms",
+                timeout.as_millis()
+            )),
+        }
+    }
+
     fn unavailable(&self, raw: &[u8]) -> Authentication {
         let mut a = facts_without_dns(raw, &self.settings);
         a.notes.push(
