@@ -385,16 +385,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             reason,
             by,
         } => {
-            let id: i64 = message
-                .trim_start_matches("BN-")
-                .trim_start_matches('0')
-                .parse()
-                .with_context(|| {
-                    format!("\"{message}\" is not a message number such as BN-000012")
-                })?;
-            let actor = by
-                .or_else(|| std::env::var("USER").ok())
-                .unwrap_or_else(|| "staff".into());
+            let id = message_number(&message)?;
+            let actor = actor(by);
             let store = Store::open(&config.store_dir)?;
             let Some(agency) = query::held_claim(&store, id)? else {
                 bail!(
@@ -427,16 +419,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             by,
             reason,
         } => {
-            let id: i64 = message
-                .trim_start_matches("BN-")
-                .trim_start_matches('0')
-                .parse()
-                .with_context(|| {
-                    format!("\"{message}\" is not a message number such as BN-000012")
-                })?;
-            let actor = by
-                .or_else(|| std::env::var("USER").ok())
-                .unwrap_or_else(|| "staff".into());
+            let id = message_number(&message)?;
+            let actor = actor(by);
             let store = Store::open(&config.store_dir)?;
             let (new_id, outcome) = intake::ingest::assign(
                 &config,
@@ -1051,4 +1035,19 @@ fn demo(
         config.mailbox.path.display()
     );
     run_daemon(config, clock, false)
+}
+
+/// A message's row from its receipt number (`BN-000012`) or the number itself.
+fn message_number(message: &str) -> Result<i64> {
+    message
+        .trim_start_matches("BN-")
+        .trim_start_matches('0')
+        .parse()
+        .with_context(|| format!("\"{message}\" is not a message number such as BN-000012"))
+}
+
+/// Who is acting: `--by`, else the login name.
+fn actor(by: Option<String>) -> String {
+    by.or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| "staff".into())
 }

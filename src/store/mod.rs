@@ -434,30 +434,25 @@ impl Store {
     }
 }
 
+/// Adds the text columns a table made by an earlier version lacks.
+fn add_text_columns(conn: &Connection, table: &str, wanted: &[&str]) -> rusqlite::Result<()> {
+    let mut columns = std::collections::HashSet::new();
+    let mut st = conn.prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))?;
+    for name in st.query_map([], |r| r.get::<_, String>(0))? {
+        columns.insert(name?);
+    }
+    for column in wanted.iter().filter(|c| !columns.contains(**c)) {
+        conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} TEXT"))?;
+    }
+    Ok(())
+}
+
 /// Brings a store made by an earlier version up to the current schema.
 fn migrate(conn: &Connection) -> rusqlite::Result<()> {
-    let mut columns = std::collections::HashSet::new();
-    let mut st = conn.prepare("SELECT name FROM pragma_table_info('outbox')")?;
-    for name in st.query_map([], |r| r.get::<_, String>(0))? {
-        columns.insert(name?);
-    }
-    for column in ["next_attempt_at", "failed_at", "cc_addr"] {
-        if !columns.contains(column) {
-            conn.execute_batch(&format!("ALTER TABLE outbox ADD COLUMN {column} TEXT"))?;
-        }
-    }
+    add_text_columns(conn, "outbox", &["next_attempt_at", "failed_at", "cc_addr"])?;
     // Sender authentication, decided once at intake (verdict and its evidence as JSON), and
     // the clerk who forwarded an agency's message.
-    let mut columns = std::collections::HashSet::new();
-    let mut st = conn.prepare("SELECT name FROM pragma_table_info('messages')")?;
-    for name in st.query_map([], |r| r.get::<_, String>(0))? {
-        columns.insert(name?);
-    }
-    for column in ["auth", "auth_evidence", "forwarded_by"] {
-        if !columns.contains(column) {
-            conn.execute_batch(&format!("ALTER TABLE messages ADD COLUMN {column} TEXT"))?;
-        }
-    }
+    add_text_columns(conn, "messages", &["auth", "auth_evidence", "forwarded_by"])?;
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS sent_files (sha256 TEXT PRIMARY KEY, outbox INTEGER, at TEXT NOT NULL)",
     )?;
