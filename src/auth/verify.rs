@@ -593,6 +593,14 @@ fn inner_without_dns(raw: &[u8]) -> Vec<InnerAuth> {
 
 /// The raw bytes of each attached message (message/rfc822), depth first, at most a few.
 fn attached_messages(raw: &[u8]) -> Vec<Vec<u8>> {
+    // Parsing decodes every attachment: not worth it for the many messages that attach none.
+    const RFC822: &[u8] = b"message/rfc822";
+    if !raw
+        .windows(RFC822.len())
+        .any(|w| w.eq_ignore_ascii_case(RFC822))
+    {
+        return Vec::new();
+    }
     let Some(message) = mail_parser::MessageParser::default().parse(raw) else {
         return Vec::new();
     };
