@@ -55,7 +55,7 @@ pub struct RawDepartment {
     pub reply_from: String,
     #[serde(default)]
     pub domains: Vec<String>,
-    #[serde(default)]
+    #[serde(default, alias = "trusted_forwarders")]
     pub forwarders: Vec<String>,
 }
 
