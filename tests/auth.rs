@@ -760,3 +760,49 @@ fn doctor_says_whether_the_name_servers_answer() {
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("✘ Xác thực người gửi"), "{text}");
 }
+
+#[test]
+fn a_clerks_unsigned_forward_is_filed_unless_our_server_says_it_failed() {
+    // The department's domain falls under langson.example's p=reject, and internal mail is
+    // not signed: our own lookup cannot tell the clerk from a forgery, our server can.
+    let dns = dns(&records_with(key(), Some("v=DMARC1; p=reject")));
+    let mut site = Site::new(&dns);
+    let body = inline_forward(
+        "---------- Forwarded message ---------",
+        "From:",
+        "Date: Mon, Jul 2, 2018 at 10:15 AM",
+        "Subject:",
+    );
+    let internal = site.deliver(&message(
+        &format!("Văn thư <{CLERK}>"),
+        "",
+        "Fwd: Báo cáo Phụ lục II",
+        &body,
+        Some(("PL2.xlsx", &pl2())),
+    ));
+    let mut forged = format!(
+        "Authentication-Results: {OUR_MX}; dmarc=fail header.from=skhdt.langson.example\r\n"
+    )
+    .into_bytes();
+    forged.extend_from_slice(&message(
+        &format!("Văn thư <{CLERK}>"),
+        "",
+        "Fwd: Báo cáo Phụ lục II (bổ sung)",
+        &body,
+        Some(("PL2 bis.xlsx", &workbook("08-PL2_STNMT.xlsx"))),
+    ));
+    let forged = site.deliver(&forged);
+    site.run();
+    let item = site.item(&internal);
+    assert_eq!(
+        (item.outcome.as_str(), item.agency_match.as_str()),
+        ("filed", "forwarded"),
+        "{item:?}"
+    );
+    assert_eq!(site.outcome_event(&internal).auth.as_deref(), Some("fail"));
+    assert!(
+        site.item(&internal).receipt,
+        "the agency hears of its forwarded report"
+    );
+    assert_eq!(site.item(&forged).outcome, "sender-unverified");
+}

@@ -211,7 +211,8 @@ pub fn plan(ex: &Examined, config: &Config, prior: &Prior) -> Plan {
 /// clerk in copy), else the From address. Never Reply-To or Sender, which anyone can write;
 /// never a From whose domain failed authentication.
 pub fn reply_address(ex: &Examined, config: &Config) -> (Option<String>, Option<String>) {
-    if ex.verdict() == Some(Verdict::Fail) {
+    // A forward's receipt goes to the roster's address, never to one the sender wrote.
+    if ex.verdict() == Some(Verdict::Fail) && !matches!(ex.agency, AgencyMatch::Forwarded { .. }) {
         // Released by staff: the agency's registered address hears, never the forged From.
         let registered = ex
             .staff_confirmed
@@ -253,12 +254,18 @@ fn held(ex: &Examined, config: &Config, code: &str) -> bool {
     }
     let policy = config.agency(code).map(|a| a.auth).unwrap_or_default();
     if let AgencyMatch::Forwarded { address, .. } = &ex.agency {
-        // The agency's own signature on the attached original settles it; otherwise the
-        // clerk's mail must not have failed.
-        if ex.auth.as_ref().is_some_and(|a| a.inner_pass(address)) {
+        // The agency's own signature on the attached original settles it. A clerk's mail is
+        // internal and rarely signed, so our own DMARC lookup cannot tell it from a forgery:
+        // only our server's word that it failed (it saw where it came from) holds it.
+        let Some(auth) = ex.auth.as_ref() else {
+            return false;
+        };
+        if auth.inner_pass(address) {
             return false;
         }
-        return policy != AuthPolicy::Record && verdict == Verdict::Fail;
+        return policy != AuthPolicy::Record
+            && verdict == Verdict::Fail
+            && auth.failed_by_our_server();
     }
     if !matches!(
         ex.agency,
