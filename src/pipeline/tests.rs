@@ -323,3 +323,35 @@ fn receipts_to_one_address_are_limited_per_hour() {
         Some("so-y-te@langson.example")
     );
 }
+
+/// A clerk's forward as Outlook writes it in HTML only (no text part), with a report.
+fn html_forward(header_block: &str) -> Vec<u8> {
+    use base64::Engine;
+    let pdf = base64::engine::general_purpose::STANDARD.encode(PDF);
+    format!(
+        "Received: from mx by mx.skhdt.langson.example; Thu, 5 Jul 2018 11:00:00 +0700\r\nFrom: =?utf-8?B?VsSDbiB0aMawIFPhu58=?= <van-thu@skhdt.langson.example>\r\nTo: skhdt@langson.example\r\nSubject: FW: Bao cao\r\nMessage-ID: <html-fwd@skhdt.langson.example>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<html><body><p>Chuyển phòng THQH.</p><div style=\"border-top:solid #E1E1E1 1.0pt\"><p><b>{header_block}</p></div><p>Kính gửi Sở KH&amp;ĐT.</p></body></html>\r\n--b\r\nContent-Type: application/pdf; name=\"Bao cao KH2019.pdf\"\r\nContent-Disposition: attachment; filename=\"Bao cao KH2019.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{pdf}\r\n--b--\r\n"
+    )
+    .into_bytes()
+}
+
+#[test]
+fn a_clerks_html_forward_is_the_agencys() {
+    let config = config();
+    for block in [
+        "From:</b> Sở Y tế &lt;so-y-te@langson.example&gt;<br><b>Sent:</b> Monday, July 2, 2018 10:15 AM<br><b>To:</b> skhdt@langson.example<br><b>Subject:</b> Báo cáo KH 2019",
+        "Từ:</b> Sở Y tế [mailto:so-y-te@langson.example]<br><b>Đã gửi:</b> Thứ Hai, ngày 2 tháng 7 năm 2018 10:15 SA<br><b>Đến:</b> skhdt@langson.example<br><b>Chủ đề:</b> Báo cáo KH 2019",
+    ] {
+        let (ex, p) = decide(html_forward(block), &Prior::default(), &config);
+        assert!(
+            matches!(&ex.agency, crate::identify::AgencyMatch::Forwarded { code, .. } if code == "so-y-te"),
+            "{:?}",
+            ex.agency
+        );
+        assert_eq!(ex.arrived.to_rfc3339(), "2018-07-02T10:15:00+07:00");
+        assert_eq!(p.receipt_to.as_deref(), Some("so-y-te@langson.example"));
+        assert_eq!(
+            p.receipt_cc.as_deref(),
+            Some("van-thu@skhdt.langson.example")
+        );
+    }
+}
