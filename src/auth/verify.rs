@@ -190,6 +190,8 @@ impl Authenticator {
     }
 
     async fn check(&self, raw: &[u8]) -> Authentication {
+        let limited = limit_signatures(raw);
+        let raw: &[u8] = &limited;
         let trusted = results::trusted(
             raw,
             &self.settings.trusted_authserv_ids,
@@ -310,6 +312,7 @@ impl Authenticator {
     async fn inner(&self, resolver: &MessageAuthenticator, raw: &[u8]) -> Vec<InnerAuth> {
         let mut out = Vec::new();
         for inner_raw in attached_messages(raw) {
+            let inner_raw = limit_signatures(&inner_raw).into_owned();
             let Some(m) = AuthenticatedMessage::parse(&inner_raw) else {
                 continue;
             };
@@ -374,6 +377,46 @@ fn resolver(settings: &Auth) -> Result<MessageAuthenticator, String> {
         )
     };
     MessageAuthenticator::new(config, opts).map_err(|e| format!("cannot build a DNS resolver: {e}"))
+}
+
+/// A message with its DKIM-Signature headers beyond the first [`MAX_SIGNATURES`] left out:
+/// each costs a hash of the whole body and a lookup, and a sender may write thousands.
+fn limit_signatures(raw: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    const NAME: &[u8] = b"dkim-signature:";
+    let head_end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|p| p + 2)
+        .or_else(|| raw.windows(2).position(|w| w == b"\n\n").map(|p| p + 1))
+        .unwrap_or(raw.len());
+    let is_signature =
+        |line: &[u8]| line.len() >= NAME.len() && line[..NAME.len()].eq_ignore_ascii_case(NAME);
+    let head = &raw[..head_end];
+    let count = head
+        .split(|b| *b == b'\n')
+        .filter(|l| is_signature(l))
+        .count();
+    if count <= MAX_SIGNATURES {
+        return std::borrow::Cow::Borrowed(raw);
+    }
+    // Keep whole fields: a signature's folded lines go with it.
+    let mut out = Vec::with_capacity(raw.len());
+    let mut kept = 0;
+    let mut dropping = false;
+    for line in head.split_inclusive(|b| *b == b'\n') {
+        let continuation = line.first().is_some_and(|b| *b == b' ' || *b == b'\t');
+        if !continuation {
+            dropping = is_signature(line) && {
+                kept += 1;
+                kept > MAX_SIGNATURES
+            };
+        }
+        if !dropping {
+            out.extend_from_slice(line);
+        }
+    }
+    out.extend_from_slice(&raw[head_end..]);
+    std::borrow::Cow::Owned(out)
 }
 
 /// RFC 6761 names that no public name server answers for.
@@ -627,6 +670,32 @@ fn collect_inner(message: &mail_parser::Message<'_>, depth: usize, out: &mut Vec
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn thousands_of_signatures_cost_no_more_than_a_few() {
+        let mut raw = String::new();
+        for i in 0..5000 {
+            raw.push_str(&format!(
+                "DKIM-Signature: v=1; a=rsa-sha256; d=langson.example; s=s{i}; l={i};\r\n\th=from; bh=AAAA; b=AAAA\r\n"
+            ));
+        }
+        raw.push_str("From: <so-y-te@langson.example>\r\nSubject: x\r\n\r\nbody\r\n");
+        let limited = limit_signatures(raw.as_bytes());
+        let text = String::from_utf8_lossy(&limited);
+        assert_eq!(text.matches("DKIM-Signature:").count(), MAX_SIGNATURES);
+        assert_eq!(text.matches("\th=from").count(), MAX_SIGNATURES);
+        assert!(text.ends_with("Subject: x\r\n\r\nbody\r\n"));
+        let started = Instant::now();
+        let a = Authenticator::new(&Auth::default()).check_one(raw.as_bytes());
+        assert!(a.dkim.len() <= MAX_SIGNATURES, "{}", a.dkim.len());
+        assert!(started.elapsed() < Duration::from_secs(2));
+        // A message with few is left as it is.
+        let plain = b"From: <a@b.example>\r\n\r\nx";
+        assert!(matches!(
+            limit_signatures(plain),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
 
     #[test]
     fn reserved_names_are_not_looked_up() {
