@@ -567,9 +567,13 @@ fn envelope(m: &mail_parser::Message<'_>) -> Envelope {
         .from()
         .and_then(|a| a.first())
         .and_then(|a| a.name())
-        .map(|n| crate::text::bounded(n, HEADER_TEXT_MAX))
+        .map(|n| crate::text::bounded(&n.nfc().collect::<String>(), HEADER_TEXT_MAX))
         .filter(|n| !n.is_empty());
-    let subject = crate::text::bounded(m.subject().unwrap_or_default(), HEADER_TEXT_MAX);
+    // windows-1258 mail decodes to base letters with combining marks: NFC, as everything shown.
+    let subject = crate::text::bounded(
+        &m.subject().unwrap_or_default().nfc().collect::<String>(),
+        HEADER_TEXT_MAX,
+    );
     let message_id = m
         .message_id()
         .map(|s| s.trim_matches(['<', '>']).to_string())
@@ -727,6 +731,21 @@ mod tests {
         );
         let human = |h: &str| (h == "Auto-Submitted").then(|| "no".to_string());
         assert_eq!(auto_mail(&human, "x", None, None), None);
+    }
+
+    #[test]
+    fn subjects_and_names_are_nfc_bounded_and_undisguised() {
+        let nfd: String = "Báo cáo Phụ lục".nfd().collect();
+        let raw = format!(
+            "From: \"{nfd}\u{202E}\" <a@b.example>\r\nSubject: {nfd} {}\r\n\r\nx",
+            "x".repeat(5000)
+        );
+        let e = extract(raw.as_bytes(), &Limits::default())
+            .unwrap()
+            .envelope;
+        assert!(e.subject.starts_with("Báo cáo Phụ lục x"), "{}", e.subject);
+        assert!(e.subject.chars().count() <= HEADER_TEXT_MAX + 1);
+        assert_eq!(e.from_name.as_deref(), Some("Báo cáo Phụ lục"));
     }
 
     #[test]
