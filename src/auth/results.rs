@@ -520,10 +520,23 @@ fn classify(value: &str, ours: &[String]) -> Region {
         .and_then(|t| t.split_whitespace().next())
         .filter(|w| !w.starts_with('[') && !w.contains('='))
         .map(norm);
-    let peer = comment
-        .and_then(|t| t.split_once('['))
-        .and_then(|(_, r)| r.split_once(']'))
-        .map(|(ip, _)| ip.to_ascii_lowercase());
+    // The connecting address is ours to read only where our server wrote it: the `from` word
+    // itself (`from [IP]`), or the comment before any `helo=`, whose text is the sender's.
+    let before_helo = |t: &str| match t.to_ascii_lowercase().find("helo=") {
+        Some(i) => t[..i].to_string(),
+        None => t.to_string(),
+    };
+    let peer = if host.starts_with('[') {
+        Some(host.trim_matches(['[', ']']).to_ascii_lowercase())
+    } else {
+        comment
+            .map(before_helo)
+            .and_then(|t| {
+                t.split_once('[')
+                    .and_then(|(_, r)| r.split_once(']'))
+                    .map(|(ip, _)| ip.to_ascii_lowercase())
+            })
+    };
     let loopback = peer.is_some_and(|ip| {
         let ip = ip.strip_prefix("ipv6:").unwrap_or(&ip);
         ip.starts_with("127.") || ip == "::1"
@@ -545,6 +558,17 @@ fn classify(value: &str, ours: &[String]) -> Region {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_helo_claiming_loopback_does_not_make_a_hop_ours() {
+        let ids = vec!["mx.langson.example".to_string()];
+        // Exim's stamp of an outside peer whose HELO says 127.0.0.1, then a stamp the sender
+        // wrote claiming our server, then the sender's own A-R.
+        let raw = b"Received: from [203.0.113.5] (helo=[127.0.0.1]) by mx.langson.example with esmtp id 1; Thu, 5 Jul 2018 09:00:00 +0700\r\nReceived: from a.evil.example by mx.langson.example; Thu, 5 Jul 2018 08:59:00 +0700\r\nAuthentication-Results: mx.langson.example; dmarc=pass header.from=langson.example\r\nFrom: a@langson.example\r\n\r\nx";
+        assert_eq!(trusted(raw, &ids, &[]).header, None);
+        let raw = b"Received: from x.evil.example (x.evil.example [203.0.113.5] helo=[127.0.0.1]) by mx.langson.example; Thu, 5 Jul 2018 09:00:00 +0700\r\nReceived: by x.evil.example; Thu, 5 Jul 2018 08:59:00 +0700\r\nAuthentication-Results: mx.langson.example; dmarc=pass header.from=langson.example\r\nFrom: a@langson.example\r\n\r\nx";
+        assert_eq!(trusted(raw, &ids, &[]).header, None);
+    }
 
     fn strings(list: &[&str]) -> Vec<String> {
         list.iter().map(|s| s.to_string()).collect()
