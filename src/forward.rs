@@ -408,9 +408,20 @@ fn strip_mailto(token: &str) -> &str {
     }
 }
 
-/// The address and display name in a From value.
+/// The address and display name in a From value. The address in angle brackets or after
+/// `mailto:` is the address; a display name that holds another address makes the value
+/// ambiguous (a sender can name himself `agency@…`), and no address is read.
 fn mailbox(value: &str) -> Option<(String, Option<String>)> {
     let value = clip(value, MAX_VALUE);
+    let addresses: Vec<String> = value
+        .split(is_delimiter)
+        .filter_map(|t| address_of(strip_mailto(t).trim_end_matches('.')))
+        .collect();
+    if let Some(first) = addresses.first()
+        && addresses.iter().any(|a| a != first)
+    {
+        return None;
+    }
     let (start, end, address) = value
         .split(is_delimiter)
         .filter(|t| !t.is_empty())
@@ -1730,5 +1741,21 @@ mod tests {
             let _ = forwarded_blocks(&body[..end], ict());
         }
         assert_eq!(date(&"1".repeat(10_000)), None);
+    }
+
+    #[test]
+    fn an_address_in_the_display_name_is_not_the_sender() {
+        assert_eq!(
+            mailbox("so-tai-chinh@langson.example <attacker@gmail.example>"),
+            None
+        );
+        assert_eq!(
+            mailbox("Sở Tài chính [mailto:so-tai-chinh@langson.example]").map(|m| m.0),
+            Some("so-tai-chinh@langson.example".to_string())
+        );
+        assert_eq!(
+            mailbox("so-tai-chinh@langson.example <so-tai-chinh@langson.example>").map(|m| m.0),
+            Some("so-tai-chinh@langson.example".to_string())
+        );
     }
 }
