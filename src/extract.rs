@@ -57,6 +57,9 @@ pub struct FoundFile {
     pub magic_ok: bool,
     /// Where it was found, e.g. `attachment`, `zip:PL.zip`, `forwarded`.
     pub origin: String,
+    /// The attached message (index into [`Extraction::attached`]) it was found in, at any
+    /// depth; None for the message's own parts.
+    pub attached: Option<usize>,
     /// The file's bytes.
     pub bytes: Vec<u8>,
 }
@@ -92,8 +95,11 @@ pub struct Envelope {
     pub message_id: Option<String>,
     /// Display name of `From`.
     pub from_name: Option<String>,
-    /// Address of `From`, lower case.
+    /// Address of `From`, lower case (the first address of the last From header, as
+    /// mail-parser reads it).
     pub from: Option<String>,
+    /// More than one From header or address: no single sender, never an agency's.
+    pub from_ambiguous: bool,
     /// Address of `Sender`, lower case: a claim, shown only.
     pub sender: Option<String>,
     /// Addresses of `Reply-To`, lower case (the first ten): a claim anyone can write, never
@@ -140,6 +146,8 @@ pub struct Extraction {
     pub skipped: Vec<Skipped>,
     /// Bytes unpacked from zips so far, across the whole message.
     unpacked: u64,
+    /// The top-level attached message being walked.
+    inside: Option<usize>,
 }
 
 /// Why a message could not be read at all.
@@ -214,16 +222,21 @@ fn walk(
                         reason: "nested too deep".into(),
                     });
                 } else {
+                    let outer = out.inside;
                     if out.attached.len() < 8 {
                         let e = envelope(inner);
                         out.attached.push(AttachedMessage {
-                            from: e.from,
+                            from: e.from.filter(|_| !e.from_ambiguous),
                             from_name: e.from_name,
                             date: e.date,
                             subject: e.subject,
                         });
                     }
+                    if outer.is_none() {
+                        out.inside = Some(out.attached.len().saturating_sub(1));
+                    }
                     walk(inner, "forwarded", depth + 1, limits, out);
+                    out.inside = outer;
                 }
             }
             PartType::Binary(bytes) | PartType::InlineBinary(bytes) => {
@@ -308,6 +321,7 @@ fn take(
             kind: FileKind::Workbook(format),
             magic_ok: true,
             origin: origin.into(),
+            attached: out.inside,
             bytes,
         });
         return;
@@ -319,6 +333,7 @@ fn take(
             kind: FileKind::Workbook(format),
             magic_ok: true,
             origin: origin.into(),
+            attached: out.inside,
             bytes,
         });
         return;
@@ -329,6 +344,7 @@ fn take(
             kind: FileKind::Document(format),
             magic_ok: true,
             origin: origin.into(),
+            attached: out.inside,
             bytes,
         });
         return;
@@ -350,6 +366,7 @@ fn take(
             kind: FileKind::Workbook(format),
             magic_ok: false,
             origin: origin.into(),
+            attached: out.inside,
             bytes,
         });
     } else if let Some(format) = document_from_ext(&ext) {
@@ -358,6 +375,7 @@ fn take(
             kind: FileKind::Document(format),
             magic_ok: false,
             origin: origin.into(),
+            attached: out.inside,
             bytes,
         });
     } else if ext == "zip" {
@@ -587,11 +605,16 @@ fn envelope(m: &mail_parser::Message<'_>) -> Envelope {
         references.push(id.clone());
     }
     let from = addr(m.from());
+    // Two From headers, or a list: each reader may take another one (mail-parser the last,
+    // the authentication the first), so none can be the sender.
+    let from_ambiguous = m.header_values("From").count() > 1
+        || m.from().is_some_and(|a| a.iter().count() > 1);
     let auto = auto_mail(&header, &subject, from.as_deref(), m.return_address());
     Envelope {
         message_id,
         from_name,
         from,
+        from_ambiguous,
         sender: addr(m.sender()),
         reply_to: m
             .reply_to()

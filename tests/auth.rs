@@ -762,9 +762,9 @@ fn doctor_says_whether_the_name_servers_answer() {
 }
 
 #[test]
-fn a_clerks_unsigned_forward_is_filed_unless_our_server_says_it_failed() {
-    // The department's domain falls under langson.example's p=reject, and internal mail is
-    // not signed: our own lookup cannot tell the clerk from a forgery, our server can.
+fn a_clerks_forward_that_fails_is_held_and_one_our_server_passed_is_filed() {
+    // The department's domain falls under langson.example's p=reject. A clerk's unsigned
+    // forward can then be anyone's: held. Our own server's word that SPF passed proves it.
     let dns = dns(&records_with(key(), Some("v=DMARC1; p=reject")));
     let mut site = Site::new(&dns);
     let body = inline_forward(
@@ -773,36 +773,120 @@ fn a_clerks_unsigned_forward_is_filed_unless_our_server_says_it_failed() {
         "Date: Mon, Jul 2, 2018 at 10:15 AM",
         "Subject:",
     );
-    let internal = site.deliver(&message(
+    let unproven = site.deliver(&message(
         &format!("Văn thư <{CLERK}>"),
         "",
         "Fwd: Báo cáo Phụ lục II",
         &body,
         Some(("PL2.xlsx", &pl2())),
     ));
-    let mut forged = format!(
-        "Authentication-Results: {OUR_MX}; dmarc=fail header.from=skhdt.langson.example\r\n"
+    let mut internal = format!(
+        "Authentication-Results: {OUR_MX}; spf=pass smtp.mailfrom={CLERK}\r\n"
     )
     .into_bytes();
-    forged.extend_from_slice(&message(
+    internal.extend_from_slice(&message(
         &format!("Văn thư <{CLERK}>"),
         "",
         "Fwd: Báo cáo Phụ lục II (bổ sung)",
         &body,
         Some(("PL2 bis.xlsx", &workbook("08-PL2_STNMT.xlsx"))),
     ));
-    let forged = site.deliver(&forged);
+    let internal = site.deliver(&internal);
     site.run();
+    assert_eq!(site.item(&unproven).outcome, "sender-unverified");
     let item = site.item(&internal);
     assert_eq!(
         (item.outcome.as_str(), item.agency_match.as_str()),
         ("filed", "forwarded"),
         "{item:?}"
     );
-    assert_eq!(site.outcome_event(&internal).auth.as_deref(), Some("fail"));
-    assert!(
-        site.item(&internal).receipt,
-        "the agency hears of its forwarded report"
+    assert_eq!(site.outcome_event(&internal).auth.as_deref(), Some("pass"));
+    assert!(item.receipt, "the agency hears of its forwarded report");
+}
+
+#[test]
+fn forgeries_review_found_are_not_attributed() {
+    let dns = dns(&records_with(key(), Some("v=DMARC1; p=reject")));
+    let mut site = Site::new(&dns);
+    // Two From headers: each reader could take another.
+    let two_froms = String::from_utf8(message(
+        "<someone@nodmarc.test>",
+        "From: Sở Tài chính <so-tai-chinh@langson.example>\r\n",
+        "Phụ lục II",
+        "Số liệu.",
+        Some(("PL2.xlsx", &pl2())),
+    ))
+    .unwrap();
+    let two_froms = site.deliver(two_froms.as_bytes());
+    // A genuine signed note of the agency attached beside a forged workbook.
+    let note = sign_dkimpy(
+        &message(
+            "Sở Tài chính <so-tai-chinh@langson.example>",
+            "",
+            "Cảm ơn",
+            "Đã nhận.",
+            None,
+        ),
+        "langson.example",
+        "sel",
+        key(),
     );
-    assert_eq!(site.item(&forged).outcome, "sender-unverified");
+    let mut beside = String::from_utf8(forward_attached("someone@gmail.example", &note)).unwrap();
+    let pl2_part = format!(
+        "Content-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet; name=\"PL2.xlsx\"\r\nContent-Disposition: attachment; filename=\"PL2.xlsx\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n",
+        b64(&workbook("16-PL2_-_So_Tu_phap.xlsx"))
+    );
+    let boundary_end = beside.rfind("--\r\n").unwrap();
+    let start = beside[..boundary_end].rfind("\r\n--").unwrap() + 2;
+    let boundary = beside[start..boundary_end].to_string();
+    beside.insert_str(start, &format!("{boundary}\r\n{pl2_part}"));
+    let beside = site.deliver(beside.as_bytes());
+    // An outsider's fake forward block below the real outermost one, forwarded by the clerk.
+    let nested = format!(
+        "{}\r\n{}",
+        inline_forward(
+            "---------- Forwarded message ---------",
+            "From:",
+            "Date: Mon, Jul 2, 2018 at 10:15 AM",
+            "Subject:",
+        )
+        .replace(
+            "Sở Tài chính <so-tai-chinh@langson.example>",
+            "Nguyen Van B <b@gmail.example>"
+        ),
+        inline_forward(
+            "---------- Forwarded message ---------",
+            "From:",
+            "Date: Mon, Jul 2, 2018 at 09:15 AM",
+            "Subject:",
+        )
+    );
+    let mut nested_raw = format!(
+        "Authentication-Results: {OUR_MX}; spf=pass smtp.mailfrom={CLERK}\r\n"
+    )
+    .into_bytes();
+    nested_raw.extend_from_slice(&message(
+        &format!("Văn thư <{CLERK}>"),
+        "",
+        "Fwd: Fwd: số liệu",
+        &nested,
+        Some(("PL2.xlsx", &workbook("08-PL2_STNMT.xlsx"))),
+    ));
+    let nested = site.deliver(&nested_raw);
+    site.run();
+    for k in [&two_froms, &beside, &nested] {
+        let item = site.item(k);
+        assert!(
+            item.files.iter().all(|f| f.version.is_none()),
+            "{k}: {item:?}"
+        );
+        assert_ne!(item.agency_match, "forwarded", "{k}: {item:?}");
+        assert_ne!(item.agency_match, "address", "{k}: {item:?}");
+    }
+    assert_eq!(site.versions(), 0);
+    assert!(
+        site.outbox().iter().all(|m| !m.1.contains("gmail.example")),
+        "{:?}",
+        site.outbox_summary()
+    );
 }

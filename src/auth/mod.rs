@@ -209,16 +209,6 @@ impl Authentication {
         serde_json::from_str(s).ok()
     }
 
-    /// True when the failure is our own server's word (a trusted Authentication-Results saying
-    /// `dmarc=fail`, or that the From domain's SPF refused the sender), not only our lookup.
-    pub fn failed_by_our_server(&self) -> bool {
-        let from = self.domain.as_deref().unwrap_or_default();
-        self.dmarc
-            .as_ref()
-            .is_some_and(|d| d.by != "intake" && d.result == "fail")
-            || SpfSays::of(self.spf.as_ref(), from) == SpfSays::Fail
-    }
-
     /// The inner message from this address whose own signature verifies.
     pub fn inner_pass(&self, from: &str) -> bool {
         self.inner

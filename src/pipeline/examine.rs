@@ -117,6 +117,7 @@ pub fn examine(
             name: f.name,
             kind: f.kind,
             origin: f.origin,
+            attached: f.attached,
             bytes: f.bytes,
             check,
             deliverable: None,
@@ -272,51 +273,59 @@ fn identify_sender(
         .envelope
         .from
         .clone()
+        .filter(|_| !ex.envelope.from_ambiguous)
         .filter(|a| !department.is_own(a) || department.is_forwarder(a));
     let offset = ex.arrived.with_timezone(&config.timezone).offset().fix();
-    let origins = origins(attached, body_text, offset);
-    if let Some(from) = &from {
+    // Only the outermost message carried counts: a block further down is text anyone wrote.
+    if let (Some(from), Some(o)) = (&from, origin(attached, body_text, offset))
+        && let Some(found) = identify::by_address(agencies, &o.from)
+    {
         let forwarder = department.is_forwarder(from);
-        for o in &origins {
-            let Some(found) = identify::by_address(agencies, &o.from) else {
-                continue;
-            };
-            let code = found.sure().unwrap_or_default().to_string();
-            let signed = o.attached && ex.auth.as_ref().is_some_and(|a| a.inner_pass(&o.from));
-            let evidence = if signed {
-                format!(
-                    "thư gốc của {} đính kèm, có chữ ký DKIM hợp lệ (người chuyển: {from})",
-                    o.from
-                )
-            } else if forwarder {
-                format!(
-                    "văn thư {from} chuyển tiếp thư của {} ({})",
-                    o.from,
-                    crate::text::bounded(&o.marker, 80)
-                )
-            } else {
-                format!(
-                    "thư chuyển tiếp từ {} ({})",
-                    o.from,
-                    crate::text::bounded(&o.marker, 80)
-                )
-            };
-            if signed || forwarder {
-                // The original's date, never later than our own server's stamp.
-                if let Some(date) = o.date.filter(|d| *d <= ex.arrived) {
-                    ex.arrived = date;
-                }
-                return AgencyMatch::Forwarded {
-                    code,
-                    address: o.from.clone(),
-                    forwarder: from.clone(),
-                    evidence,
-                };
+        let code = found.sure().unwrap_or_default().to_string();
+        // An original the agency signed vouches for what it carries, nothing else: the
+        // message must carry that one message and no file beside it.
+        let signed = o.attached
+            && attached.len() == 1
+            && ex.auth.as_ref().is_some_and(|a| a.inner_pass(&o.from))
+            && ex.files.iter().all(|f| f.attached == Some(0));
+        let evidence = if signed {
+            format!(
+                "thư gốc của {} đính kèm, có chữ ký DKIM hợp lệ (người chuyển: {from})",
+                o.from
+            )
+        } else if forwarder {
+            format!(
+                "văn thư {from} chuyển tiếp thư của {} ({})",
+                o.from,
+                crate::text::bounded(&o.marker, 80)
+            )
+        } else {
+            format!(
+                "thư chuyển tiếp từ {} ({})",
+                o.from,
+                crate::text::bounded(&o.marker, 80)
+            )
+        };
+        if forwarder {
+            // The original's date, never later than our own server's stamp nor a month before.
+            if let Some(date) = o
+                .date
+                .filter(|d| *d <= ex.arrived && ex.arrived - *d <= chrono::TimeDelta::days(31))
+            {
+                ex.arrived = date;
             }
-            // Someone outside forwarded an agency's message: a clue for staff, not proof.
-            if identify::by_address(agencies, from).is_none() {
-                return AgencyMatch::Probable { code, evidence };
-            }
+        }
+        if signed || forwarder {
+            return AgencyMatch::Forwarded {
+                code,
+                address: o.from.clone(),
+                forwarder: from.clone(),
+                evidence,
+            };
+        }
+        // Someone outside forwarded an agency's message: a clue for staff, not proof.
+        if identify::by_address(agencies, from).is_none() {
+            return AgencyMatch::Probable { code, evidence };
         }
     }
     let e = &ex.envelope;
@@ -341,34 +350,30 @@ struct Origin {
     marker: String,
 }
 
-/// The messages a forward carries: attached ones first, then inline header blocks.
-fn origins(
+/// The message a forward carries: the first attached one, else the first header block
+/// written into the body.
+fn origin(
     attached: &[AttachedMessage],
     body_text: &str,
     offset: chrono::FixedOffset,
-) -> Vec<Origin> {
-    let mut out: Vec<Origin> = attached
-        .iter()
-        .filter_map(|m| {
-            Some(Origin {
-                from: m.from.clone()?,
-                date: m.date,
-                attached: true,
-                marker: "thư đính kèm (message/rfc822)".into(),
-            })
+) -> Option<Origin> {
+    if let Some(m) = attached.first() {
+        return Some(Origin {
+            from: m.from.clone()?,
+            date: m.date,
+            attached: true,
+            marker: "thư đính kèm (message/rfc822)".into(),
+        });
+    }
+    crate::forward::forwarded_blocks(body_text, offset)
+        .into_iter()
+        .next()
+        .map(|b| Origin {
+            from: b.from,
+            date: b.date,
+            attached: false,
+            marker: b.marker,
         })
-        .collect();
-    out.extend(
-        crate::forward::forwarded_blocks(body_text, offset)
-            .into_iter()
-            .map(|b| Origin {
-                from: b.from,
-                date: b.date,
-                attached: false,
-                marker: b.marker,
-            }),
-    );
-    out
 }
 
 /// Rows of a sheet read as its heading (titles, the agency's name).

@@ -107,6 +107,8 @@ pub struct ExaminedFile {
     pub kind: FileKind,
     /// Where in the message it was.
     pub origin: String,
+    /// The attached message it came from (index), None for the message's own parts.
+    pub attached: Option<usize>,
     /// SHA-256 of the bytes, hex.
     pub sha256: String,
     /// The bytes.

@@ -236,7 +236,9 @@ pub fn reply_address(ex: &Examined, config: &Config) -> (Option<String>, Option<
                     .or(a.addresses.first())
                     .cloned()
             });
-            let cc = Some(forwarder.clone()).filter(|f| Some(f) != registered.as_ref());
+            // Only a department clerk is copied: anyone else chose to be.
+            let cc = Some(forwarder.clone())
+                .filter(|f| config.department.is_forwarder(f) && Some(f) != registered.as_ref());
             (registered.or_else(|| Some(address.clone())), cc)
         }
         _ => (ex.envelope.from.clone(), None),
@@ -254,18 +256,27 @@ fn held(ex: &Examined, config: &Config, code: &str) -> bool {
     }
     let policy = config.agency(code).map(|a| a.auth).unwrap_or_default();
     if let AgencyMatch::Forwarded { address, .. } = &ex.agency {
-        // The agency's own signature on the attached original settles it. A clerk's mail is
-        // internal and rarely signed, so our own DMARC lookup cannot tell it from a forgery:
-        // only our server's word that it failed (it saw where it came from) holds it.
-        let Some(auth) = ex.auth.as_ref() else {
-            return false;
-        };
-        if auth.inner_pass(address) {
+        // The agency's own signature on the attached original settles it; a clerk's mail
+        // that fails is held like any other.
+        if ex.auth.as_ref().is_some_and(|a| a.inner_pass(address)) {
             return false;
         }
-        return policy != AuthPolicy::Record
-            && verdict == Verdict::Fail
-            && auth.failed_by_our_server();
+        return policy != AuthPolicy::Record && verdict == Verdict::Fail;
+    }
+    // The domain authenticated must be the one of the address the agency was matched by.
+    let matched_domain = ex
+        .envelope
+        .from
+        .as_deref()
+        .and_then(|a| a.rsplit_once('@'))
+        .map(|(_, d)| d);
+    if let (Some(checked), Some(matched)) = (
+        ex.auth.as_ref().and_then(|a| a.domain.as_deref()),
+        matched_domain,
+    ) && !checked.eq_ignore_ascii_case(matched)
+        && policy != AuthPolicy::Record
+    {
+        return true;
     }
     if !matches!(
         ex.agency,
