@@ -607,8 +607,8 @@ fn envelope(m: &mail_parser::Message<'_>) -> Envelope {
     let from = addr(m.from());
     // Two From headers, or a list: each reader may take another one (mail-parser the last,
     // the authentication the first), so none can be the sender.
-    let from_ambiguous = m.header_values("From").count() > 1
-        || m.from().is_some_and(|a| a.iter().count() > 1);
+    let from_ambiguous =
+        m.header_values("From").count() > 1 || m.from().is_some_and(|a| a.iter().count() > 1);
     let auto = auto_mail(&header, &subject, from.as_deref(), m.return_address());
     Envelope {
         message_id,

@@ -780,10 +780,9 @@ fn a_clerks_forward_that_fails_is_held_and_one_our_server_passed_is_filed() {
         &body,
         Some(("PL2.xlsx", &pl2())),
     ));
-    let mut internal = format!(
-        "Authentication-Results: {OUR_MX}; spf=pass smtp.mailfrom={CLERK}\r\n"
-    )
-    .into_bytes();
+    let mut internal =
+        format!("Authentication-Results: {OUR_MX}; spf=pass smtp.mailfrom={CLERK}\r\n")
+            .into_bytes();
     internal.extend_from_slice(&message(
         &format!("Văn thư <{CLERK}>"),
         "",
@@ -861,10 +860,9 @@ fn forgeries_review_found_are_not_attributed() {
             "Subject:",
         )
     );
-    let mut nested_raw = format!(
-        "Authentication-Results: {OUR_MX}; spf=pass smtp.mailfrom={CLERK}\r\n"
-    )
-    .into_bytes();
+    let mut nested_raw =
+        format!("Authentication-Results: {OUR_MX}; spf=pass smtp.mailfrom={CLERK}\r\n")
+            .into_bytes();
     nested_raw.extend_from_slice(&message(
         &format!("Văn thư <{CLERK}>"),
         "",

@@ -529,13 +529,11 @@ fn classify(value: &str, ours: &[String]) -> Region {
     let peer = if host.starts_with('[') {
         Some(host.trim_matches(['[', ']']).to_ascii_lowercase())
     } else {
-        comment
-            .map(before_helo)
-            .and_then(|t| {
-                t.split_once('[')
-                    .and_then(|(_, r)| r.split_once(']'))
-                    .map(|(ip, _)| ip.to_ascii_lowercase())
-            })
+        comment.map(before_helo).and_then(|t| {
+            t.split_once('[')
+                .and_then(|(_, r)| r.split_once(']'))
+                .map(|(ip, _)| ip.to_ascii_lowercase())
+        })
     };
     let loopback = peer.is_some_and(|ip| {
         let ip = ip.strip_prefix("ipv6:").unwrap_or(&ip);

@@ -7,6 +7,7 @@
 //! Without configured name servers, the reserved test domains (RFC 6761: `.example`,
 //! `.test`, `.invalid`, `.localhost`) are never looked up: the public DNS has no answer.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -28,6 +29,8 @@ use crate::config::auth::Auth;
 const BACKOFF: Duration = Duration::from_secs(30);
 /// Attached messages checked per message, at most.
 const MAX_INNER: usize = 8;
+/// Domains remembered as not answering, at most.
+const MAX_DOWN: usize = 1024;
 /// Signatures checked per message, at most (each costs a lookup).
 const MAX_SIGNATURES: usize = 8;
 
@@ -38,7 +41,9 @@ pub struct Authenticator {
     resolver: Option<MessageAuthenticator>,
     /// Why DNS cannot be used at all (no system configuration), when that is so.
     unusable: Option<String>,
-    down_until: Mutex<Option<Instant>>,
+    /// Domains whose lookups did not answer, and until when they are left alone: per domain,
+    /// so one sender's unanswering name servers never switch checks off for everyone else.
+    down_until: Mutex<HashMap<String, Instant>>,
 }
 
 impl Authenticator {
@@ -58,7 +63,7 @@ impl Authenticator {
                     runtime: None,
                     resolver: None,
                     unusable: Some(format!("cannot start the DNS runtime: {e}")),
-                    down_until: Mutex::new(None),
+                    down_until: Mutex::new(HashMap::new()),
                 };
             }
         };
@@ -78,7 +83,7 @@ impl Authenticator {
             runtime: Some(runtime),
             resolver,
             unusable,
-            down_until: Mutex::new(None),
+            down_until: Mutex::new(HashMap::new()),
         }
     }
 
@@ -172,21 +177,19 @@ impl Authenticator {
         a
     }
 
-    fn is_down(&self) -> bool {
+    fn is_down(&self, domain: &str) -> bool {
         let mut down = self.down_until.lock().unwrap_or_else(|e| e.into_inner());
-        match *down {
-            Some(until) if Instant::now() < until => true,
-            Some(_) => {
-                *down = None;
-                false
-            }
-            None => false,
-        }
+        let now = Instant::now();
+        down.retain(|_, until| *until > now);
+        down.contains_key(domain)
     }
 
-    fn mark_down(&self) {
+    fn mark_down(&self, domain: &str) {
         let mut down = self.down_until.lock().unwrap_or_else(|e| e.into_inner());
-        *down = Some(Instant::now() + BACKOFF);
+        if down.len() >= MAX_DOWN {
+            down.clear();
+        }
+        down.insert(domain.to_string(), Instant::now() + BACKOFF);
     }
 
     async fn check(&self, raw: &[u8]) -> Authentication {
@@ -221,7 +224,7 @@ impl Authenticator {
         let reported = reported_dmarc(trusted.header.as_ref());
         let local_only = self.settings.nameservers.is_empty() && is_reserved(&from);
         let resolver = match &self.resolver {
-            Some(r) if !local_only && !self.is_down() => r,
+            Some(r) if !local_only && !self.is_down(&from) => r,
             _ => {
                 if local_only {
                     a.notes.push(format!(
@@ -231,7 +234,7 @@ impl Authenticator {
                     a.notes.push(why.clone());
                 } else {
                     a.notes.push(format!(
-                        "DNS did not answer a moment ago; not asked again for {} s",
+                        "DNS did not answer for {from} a moment ago; not asked again for {} s",
                         BACKOFF.as_secs()
                     ));
                 }
@@ -273,7 +276,7 @@ impl Authenticator {
                     reported.as_ref(),
                 );
                 if a.verdict == Verdict::TempError {
-                    self.mark_down();
+                    self.mark_down(&from);
                 }
                 a.dkim = dkim;
                 // Our server's word is shown when it decided, else our own evaluation.
@@ -286,7 +289,7 @@ impl Authenticator {
                 a.inner = inner;
             }
             Err(_) => {
-                self.mark_down();
+                self.mark_down(&from);
                 a.notes.push(format!(
                     "DNS did not answer within {} ms",
                     self.settings.timeout.as_millis()
@@ -389,8 +392,21 @@ fn limit_signatures(raw: &[u8]) -> std::borrow::Cow<'_, [u8]> {
         .map(|p| p + 2)
         .or_else(|| raw.windows(2).position(|w| w == b"\n\n").map(|p| p + 1))
         .unwrap_or(raw.len());
-    let is_signature =
-        |line: &[u8]| line.len() >= NAME.len() && line[..NAME.len()].eq_ignore_ascii_case(NAME);
+    // A header's name up to its colon, blanks removed, as lenient readers take it.
+    let is_signature = |line: &[u8]| {
+        if line.first().is_some_and(|b| *b == b' ' || *b == b'\t') {
+            return false;
+        }
+        let Some(colon) = line.iter().position(|b| *b == b':') else {
+            return false;
+        };
+        let name: Vec<u8> = line[..=colon]
+            .iter()
+            .copied()
+            .filter(|b| !b.is_ascii_whitespace())
+            .collect();
+        name.eq_ignore_ascii_case(NAME)
+    };
     let head = &raw[..head_end];
     let count = head
         .split(|b| *b == b'\n')
@@ -679,10 +695,16 @@ mod tests {
                 "DKIM-Signature: v=1; a=rsa-sha256; d=langson.example; s=s{i}; l={i};\r\n\th=from; bh=AAAA; b=AAAA\r\n"
             ));
         }
+        for i in 0..100 {
+            raw.push_str(&format!(
+                "dkim-signature :v=1; d=langson.example; s=t{i}\r\n"
+            ));
+        }
         raw.push_str("From: <so-y-te@langson.example>\r\nSubject: x\r\n\r\nbody\r\n");
         let limited = limit_signatures(raw.as_bytes());
         let text = String::from_utf8_lossy(&limited);
         assert_eq!(text.matches("DKIM-Signature:").count(), MAX_SIGNATURES);
+        assert_eq!(text.matches("dkim-signature :").count(), 0);
         assert_eq!(text.matches("\th=from").count(), MAX_SIGNATURES);
         assert!(text.ends_with("Subject: x\r\n\r\nbody\r\n"));
         let started = Instant::now();
@@ -695,6 +717,14 @@ mod tests {
             limit_signatures(plain),
             std::borrow::Cow::Borrowed(_)
         ));
+    }
+
+    #[test]
+    fn a_domain_that_does_not_answer_is_left_alone_not_every_domain() {
+        let auth = Authenticator::new(&Auth::default());
+        auth.mark_down("poison.example");
+        assert!(auth.is_down("poison.example"));
+        assert!(!auth.is_down("langson.example"));
     }
 
     #[test]

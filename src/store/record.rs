@@ -593,9 +593,10 @@ impl Store {
             agency.name,
             receipt_number(id)
         );
+        // Nothing the sender wrote is quoted: the notice must not carry a forger's words.
         let body = format!(
             "Kính gửi: {name}.\n\n\
-             Lúc {at}, {dept} nhận được một thư ghi người gửi là {from}, tiêu đề \"{subject}\". \
+             Lúc {at}, {dept} nhận được một thư ghi người gửi là địa chỉ thư điện tử của quý cơ quan. \
              Thư không qua được kiểm tra xác thực người gửi (DKIM/DMARC) của tên miền, nên có thể \
              không phải do quý cơ quan gửi. Thư và các tệp kèm theo được giữ lại, KHÔNG được ghi nhận \
              là báo cáo của quý cơ quan cho đến khi cán bộ của Sở xác minh.\n\n\
@@ -614,8 +615,6 @@ impl Store {
                 .as_deref()
                 .map(|d| format!("{d}, "))
                 .unwrap_or_default(),
-            from = crate::text::bounded(ex.envelope.from.as_deref().unwrap_or("(không rõ)"), 120),
-            subject = crate::text::bounded(&ex.envelope.subject, 200),
             number = receipt_number(id),
         );
         self.queue_mail(
