@@ -318,11 +318,15 @@ service lmtp {{
         // the greeting comes.
         loop {
             let mut cmd = Command::new("dovecot");
+            // What dovecot says before its log is open goes to a file of its own.
+            let stderr = std::fs::File::create(self.dir.path().join("dovecot.stderr"))
+                .map(Stdio::from)
+                .unwrap_or_else(|_| Stdio::null());
             cmd.args(["-F", "-c"])
                 .arg(&self.conf)
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
-                .stderr(Stdio::null());
+                .stderr(stderr);
             if let Some((uid, gid)) = self.run_as {
                 cmd.uid(uid).gid(gid);
             }
@@ -340,10 +344,12 @@ service lmtp {{
             }
             let _ = child.kill();
             let _ = child.wait();
+            // A loaded machine (a whole test run on two cores) can be slow to bring it up.
             assert!(
-                start.elapsed() < Duration::from_secs(30),
-                "dovecot gave no greeting; its log:\n{}",
-                std::fs::read_to_string(self.dir.path().join("dovecot.log")).unwrap_or_default()
+                start.elapsed() < Duration::from_secs(60),
+                "dovecot gave no greeting; its log:\n{}\nits stderr:\n{}",
+                std::fs::read_to_string(self.dir.path().join("dovecot.log")).unwrap_or_default(),
+                std::fs::read_to_string(self.dir.path().join("dovecot.stderr")).unwrap_or_default()
             );
             std::thread::sleep(Duration::from_millis(200));
         }
