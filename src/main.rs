@@ -394,17 +394,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     intake::store::receipt_number(id)
                 );
             };
-            let (new_id, outcome) = intake::ingest::assign(
-                &config,
-                &store,
-                &inspector(&config)?,
-                &clock,
-                id,
-                &agency,
-                &actor,
-                Some(&reason),
-            )?;
-            let sent = send_now(&config, &store, &clock)?;
+            let (new_id, outcome, sent) =
+                attribute(&config, &store, &clock, id, &agency, &actor, Some(&reason))?;
             println!(
                 "Đã cho phép ghi nhận thư {} là của đơn vị {agency}: {} (bản ghi mới {}), {sent} thư đã gửi.",
                 intake::store::receipt_number(id),
@@ -422,17 +413,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let id = message_number(&message)?;
             let actor = actor(by);
             let store = Store::open(&config.store_dir)?;
-            let (new_id, outcome) = intake::ingest::assign(
+            let (new_id, outcome, sent) = attribute(
                 &config,
                 &store,
-                &inspector(&config)?,
                 &clock,
                 id,
                 &agency,
                 &actor,
                 reason.as_deref(),
             )?;
-            let sent = send_now(&config, &store, &clock)?;
             println!(
                 "Đã gán thư {} cho đơn vị {agency}: {} (bản ghi mới {}), {sent} biên nhận đã gửi.",
                 intake::store::receipt_number(id),
@@ -1035,6 +1024,30 @@ fn demo(
         config.mailbox.path.display()
     );
     run_daemon(config, clock, false)
+}
+
+/// Files a waiting or held message as an agency's on staff's word, then sends what that
+/// queued: (the new row, its outcome, mails sent).
+fn attribute(
+    config: &Config,
+    store: &Store,
+    clock: &Clock,
+    id: i64,
+    agency: &str,
+    actor: &str,
+    reason: Option<&str>,
+) -> Result<(i64, intake::pipeline::Outcome, usize)> {
+    let (new_id, outcome) = intake::ingest::assign(
+        config,
+        store,
+        &inspector(config)?,
+        clock,
+        id,
+        agency,
+        actor,
+        reason,
+    )?;
+    Ok((new_id, outcome, send_now(config, store, clock)?))
 }
 
 /// A message's row from its receipt number (`BN-000012`) or the number itself.
