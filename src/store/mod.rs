@@ -272,16 +272,19 @@ impl Store {
             }
         }
         prior.sent_by_us = self.sent_by_us(ex.files.iter().map(|f| f.sha256.as_str()))?;
-        if let (
-            Some(code),
-            Some(
-                crate::auth::Verdict::Fail
-                | crate::auth::Verdict::None
-                | crate::auth::Verdict::TempError,
-            ),
-        ) = (agency, ex.verdict())
+        // Only a message its agency's policy may hold needs to know whether the agency was
+        // told today; the rest of the mail does not ask.
+        let may_hold = |code: &str, verdict: crate::auth::Verdict| {
+            verdict == crate::auth::Verdict::Fail
+                || (verdict != crate::auth::Verdict::Pass
+                    && config
+                        .agency(code)
+                        .is_some_and(|a| a.auth == crate::config::auth::AuthPolicy::Strict))
+        };
+        if let (Some(code), Some(verdict)) = (agency, ex.verdict())
+            && may_hold(code, verdict)
         {
-            // Local day of the message, in the department's time zone, as stored rows say it.
+            // At most one notice in any 24 hours.
             let day_start = ex.arrived - chrono::TimeDelta::hours(24);
             prior.unverified_notice_today = self
                 .query_rows(
