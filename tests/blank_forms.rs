@@ -187,11 +187,13 @@ fn an_annotated_copy_reads_back_with_highlights_and_summary() {
         row: data_row,
         col: c1,
         value: CellValue::Number(7.98),
+        shown: Default::default(),
     });
     pl.cells.push(Cell {
         row: data_row,
         col: c2,
         value: CellValue::Text("khoảng 8".into()),
+        shown: Default::default(),
     });
     pl.cells.sort_by_key(|c| (c.row, c.col));
     let row = &s.rows[1];

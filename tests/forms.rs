@@ -318,35 +318,53 @@ fn check_pl1(value: &dyn Fn(&str, &str, &str) -> Option<Typed>) -> (bool, Vec<St
 #[test]
 fn values_written_as_agencies_write_them_are_understood() {
     let base = district_value(9.46, 300.0);
-    // Percent cells formatted as percentages hold fractions: read as percent, with a warning.
-    let fractions = |s: &str, row: &str, col: &str| {
-        let pl1 = intake::config::Config::embedded(std::path::Path::new("/x"))
-            .unwrap()
-            .campaigns[0]
-            .deliverable("pl1")
-            .unwrap()
-            .spec
-            .clone()
-            .unwrap();
-        let percent = pl1.sheets[0]
+    // Percent cells formatted as percentages hold fractions: each is read as its percentage,
+    // however few there are.
+    let pl1 = intake::config::Config::embedded(std::path::Path::new("/x"))
+        .unwrap()
+        .campaigns[0]
+        .deliverable("pl1")
+        .unwrap()
+        .spec
+        .clone()
+        .unwrap();
+    let percent = |row: &str| {
+        pl1.sheets[0]
             .row(row)
-            .is_some_and(|r| r.kind == Some(intake::forms::value::ValueKind::Percent));
-        match base(s, row, col) {
-            Some(Typed::Number(n)) if percent => Some(Typed::Number(n / 100.0)),
-            Some(Typed::Text(_)) if percent => Some(Typed::Number(0.085)),
-            other => other,
-        }
+            .is_some_and(|r| r.kind == Some(intake::forms::value::ValueKind::Percent))
     };
-    let (valid, findings) = check_pl1(&fractions);
+    let formatted = |s: &str, row: &str, col: &str| match base(s, row, col) {
+        Some(Typed::Number(n)) if percent(row) => Some(Typed::Percent(n / 100.0)),
+        Some(Typed::Text(_)) if percent(row) => Some(Typed::Percent(0.085)),
+        other => other,
+    };
+    let (valid, findings) = check_pl1(&formatted);
     assert!(valid, "{findings:?}");
     assert!(
-        findings.contains(&"ty-le-dang-phan-so@-".to_string()),
-        "{findings:?}"
+        !findings
+            .iter()
+            .any(|f| f.starts_with("co-cau-kinh-te-100") || f.starts_with("ty-le-hay-phan-so")),
+        "shares 0.2161 + … formatted as percentages are 21.61 + …: {findings:?}"
     );
-    assert!(
-        !findings.iter().any(|f| f.starts_with("co-cau-kinh-te-100")),
-        "shares 0.2161 + … read as 21.61 + …: {findings:?}"
-    );
+    // One formatted cell alone is read the same way.
+    let one = |s: &str, row: &str, col: &str| match (row, col) {
+        ("grdp-tang", "uth2018") => Some(Typed::Percent(0.0946)),
+        _ => base(s, row, col),
+    };
+    let (valid, findings) = check_pl1(&one);
+    assert!(valid, "{findings:?}");
+    assert_eq!(findings, check_pl1(&base).1);
+    // Fractions without the format stay as written, and each such cell is named.
+    let unformatted = |s: &str, row: &str, col: &str| match (row, col) {
+        ("grdp-tang", "uth2018") => Some(Typed::Number(0.912)),
+        _ => base(s, row, col),
+    };
+    let (_, findings) = check_pl1(&unformatted);
+    let doubts: Vec<&String> = findings
+        .iter()
+        .filter(|f| f.starts_with("ty-le-hay-phan-so@"))
+        .collect();
+    assert_eq!(doubts.len(), 1, "{findings:?}");
 
     // A total whose optional parts are blank is still checked against the parts given.
     let partial = |s: &str, row: &str, col: &str| match row {

@@ -565,7 +565,12 @@ mod tests {
     use crate::workbook::{Cell, FormMarker};
 
     fn cell(row: u32, col: u32, value: CellValue) -> Cell {
-        Cell { row, col, value }
+        Cell {
+            row,
+            col,
+            value,
+            shown: Default::default(),
+        }
     }
 
     fn text(s: &str) -> CellValue {

@@ -11,6 +11,7 @@ pub mod annotate;
 pub mod blank;
 pub mod check;
 pub mod legacy;
+mod meaning;
 pub mod recognise;
 pub mod spec;
 pub mod validate;

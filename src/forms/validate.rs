@@ -12,11 +12,12 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use super::recognise::{RecognisedBy, Recognition, text};
+use super::meaning::{self, Doubt, Meant};
+use super::recognise::{RecognisedBy, Recognition};
 use super::spec::{Check, ColumnSpec, RowSpec, Severity, Total};
-use super::value::{self, Interpret, Problem, Raw, Value, ValueKind};
+use super::value::{self, Interpret, Problem, Value, ValueKind};
 use crate::config::{AgencyKind, RuleSetting};
-use crate::workbook::{CellValue, Grid, a1};
+use crate::workbook::{Grid, a1};
 
 /// One finding.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -172,37 +173,6 @@ pub fn validate(
             continue;
         };
         let sheet_name = grid.sheets[gi].name.as_str();
-        // Percent cells formatted as percentages hold fractions (0.0798 shows as 7.98 %). The
-        // format is not read, so it is told from the values: every numeric percent cell of the
-        // sheet within ±1, at least three of them and one not whole.
-        let percent_numbers: Vec<f64> = sheet
-            .rows
-            .iter()
-            .zip(&m.rows)
-            .filter(|(row, _)| row.kind == Some(ValueKind::Percent))
-            .filter_map(|(_, r)| *r)
-            .flat_map(|r| m.columns.iter().flatten().map(move |&c| (r, c)))
-            .filter_map(|(r, c)| match grid.value(gi, r, c) {
-                Some(CellValue::Number(n)) => Some(*n),
-                _ => None,
-            })
-            .collect();
-        let fractions = percent_numbers.len() >= 3
-            && percent_numbers.iter().all(|n| n.abs() <= 1.0)
-            && percent_numbers.iter().any(|n| n.fract() != 0.0);
-        if fractions {
-            push(finding(
-                "ty-le-dang-phan-so",
-                Severity::Warning,
-                sheet_name,
-                None,
-                None,
-                None,
-                None,
-                None,
-                "Các ô tỷ lệ được định dạng phần trăm (0,0798 hiển thị 7,98%): đã đọc là 7,98. Đề nghị kiểm tra lại các tỷ lệ.",
-            ));
-        }
         for (ci, col) in sheet.columns.iter().enumerate() {
             if m.columns[ci].is_none() {
                 push(finding(
@@ -243,19 +213,19 @@ pub fn validate(
             for (ci, col) in sheet.columns.iter().enumerate() {
                 let Some(c) = m.columns[ci] else { continue };
                 let cell = a1(r, c);
-                let raw = match raw(grid.value(gi, r, c)) {
-                    Raw::Number(n) if fractions && kind == ValueKind::Percent => {
-                        Raw::Number(n * 100.0)
-                    }
-                    other => other,
-                };
-                let shown = grid.value(gi, r, c).and_then(text).unwrap_or_default();
+                let Meant { raw, shown, doubt } = meaning::meant(grid.cell(gi, r, c), row);
+                // A date where a number belongs has no number to take.
+                let unusable = matches!(doubt, Some(Doubt::Date { .. }));
+                if let Some(doubt) = doubt {
+                    push(doubted(doubt, sheet_name, &cell, row, col, &shown));
+                }
                 let how = Interpret {
                     kind,
                     ranges_allowed: col.ranges,
                     not_applicable_allowed: !must,
                 };
                 let value = match value::interpret(&raw, &how) {
+                    _ if unusable => None,
                     Ok((v, warning)) => {
                         if let Some(p) = warning {
                             push(problem(
@@ -678,6 +648,78 @@ fn problem(
     }
 }
 
+/// The finding for a cell whose meaning stays in doubt ([`meaning`]).
+fn doubted(
+    doubt: Doubt,
+    sheet: &str,
+    cell: &str,
+    row: &RowSpec,
+    col: &ColumnSpec,
+    shown: &str,
+) -> Finding {
+    let (rule, severity, expected, message) = match doubt {
+        Doubt::Fraction { written } => (
+            "ty-le-hay-phan-so",
+            Severity::Warning,
+            "số phần trăm".to_string(),
+            format!(
+                "Tỷ lệ \"{}\" ({}) ghi {} mà ô không định dạng phần trăm: đã hiểu là {}%. Nếu ý là {}% xin ghi {} (hoặc định dạng ô là %).",
+                row.label,
+                col.label,
+                vi(written),
+                vi(written),
+                vi(written * 100.0),
+                vi(written * 100.0)
+            ),
+        ),
+        Doubt::PercentElsewhere { unit } => (
+            "phan-tram-sai-dong",
+            Severity::Warning,
+            format!("số theo đơn vị {unit}"),
+            format!(
+                "\"{}\" ({}) tính bằng {unit} nhưng ô định dạng phần trăm và hiện {shown}: đã lấy số {}. Đề nghị kiểm tra.",
+                row.label,
+                col.label,
+                shown.trim_end_matches('%')
+            ),
+        ),
+        Doubt::Scaled { stored, thousands } => (
+            "dinh-dang-chia-nghin",
+            Severity::Warning,
+            "số như hiển thị".to_string(),
+            format!(
+                "\"{}\" ({}): ô lưu {} nhưng định dạng hiển thị chia cho {}, hiện {shown}: đã lấy số hiển thị {shown} ({}). Đề nghị kiểm tra đơn vị.",
+                row.label,
+                col.label,
+                vi(stored),
+                vi(1000f64.powi(i32::from(thousands))),
+                row.unit
+            ),
+        ),
+        Doubt::Date { date } => (
+            "ngay-thay-so",
+            Severity::Error,
+            "một số".to_string(),
+            format!(
+                "\"{}\" ({}) phải là số nhưng ô là ngày {date}: Excel có thể đã đổi số gõ vào thành ngày. Đề nghị định dạng ô là số (Number) rồi nhập lại.",
+                row.label, col.label
+            ),
+        ),
+    };
+    Finding {
+        rule: rule.into(),
+        severity,
+        sheet: sheet.into(),
+        cell: Some(cell.into()),
+        indicator: Some(row.id.clone()),
+        label: Some(row.label.clone()),
+        column: Some(col.id.clone()),
+        value: Some(shown.into()),
+        expected: Some(expected),
+        message,
+    }
+}
+
 #[allow(clippy::too_many_arguments)] // a bounds check needs the cell's whole context
 fn bounds(
     v: &Value,
@@ -761,17 +803,6 @@ fn bounds(
                 row.label, col.label
             ),
         ));
-    }
-}
-
-fn raw(v: Option<&CellValue>) -> Raw {
-    match v {
-        None => Raw::Empty,
-        Some(CellValue::Number(n)) => Raw::Number(*n),
-        Some(CellValue::Text(t)) => Raw::Text(t.clone()),
-        Some(CellValue::Bool(b)) => Raw::Bool(*b),
-        Some(CellValue::Error(e)) => Raw::Error(e.clone()),
-        Some(CellValue::FormulaWithoutValue(f)) => Raw::FormulaWithoutValue(f.clone()),
     }
 }
 

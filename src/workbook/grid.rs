@@ -51,6 +51,107 @@ pub struct Cell {
     pub col: u32,
     /// What the cell holds.
     pub value: CellValue,
+    /// What the cell's number format does to a number it holds.
+    #[serde(default, skip_serializing_if = "Shown::is_plain")]
+    pub shown: Shown,
+}
+
+/// What a cell's number format does to the number it holds, as far as its meaning goes: the
+/// writer's format is how the agency saw the value when it typed it. A percent format shows
+/// 0.912 as "91,2 %", a format ending in a thousands separator (`#,##0,`) shows 1 234 567 as
+/// "1 235", a date format shows 43 287 as "06/07/2018". Everything else (General, `#,##0.00`,
+/// currency, text) shows the number itself.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Shown {
+    /// The number as it is.
+    #[default]
+    Plain,
+    /// The number times 100, with a percent sign.
+    Percent,
+    /// The number divided by 1000 this many times (1 to 3).
+    Scaled(u8),
+    /// A date or time (the number is a serial day).
+    Date,
+}
+
+impl Shown {
+    /// Whether the format shows the number as it is.
+    pub fn is_plain(&self) -> bool {
+        *self == Shown::Plain
+    }
+
+    /// What a number format code (`0.0%`, `#,##0,`, `dd/mm/yyyy`, `General`) does to a
+    /// number. Only the first section (positive numbers) counts; quoted text, escaped
+    /// characters, `[…]` colours and conditions, and `_x` / `*x` padding are not the format's
+    /// own symbols.
+    pub fn of_format(code: &str) -> Shown {
+        let mut chars = code.chars().peekable();
+        let mut percent = false;
+        let mut date = false;
+        // Commas standing right after the last digit placeholder seen so far.
+        let mut trailing_commas = 0u8;
+        let mut after_placeholder = false;
+        while let Some(ch) = chars.next() {
+            match ch {
+                ';' => break,
+                '"' => {
+                    for q in chars.by_ref() {
+                        if q == '"' {
+                            break;
+                        }
+                    }
+                    after_placeholder = false;
+                }
+                '\\' | '_' | '*' => {
+                    chars.next();
+                    after_placeholder = false;
+                }
+                '[' => {
+                    for q in chars.by_ref() {
+                        if q == ']' {
+                            break;
+                        }
+                    }
+                }
+                '%' => percent = true,
+                '0' | '#' | '?' => {
+                    trailing_commas = 0;
+                    after_placeholder = true;
+                }
+                ',' if after_placeholder => {
+                    trailing_commas = trailing_commas.saturating_add(1);
+                    // A comma between placeholders groups thousands; it is only a scale
+                    // when no placeholder follows, which the next placeholder undoes.
+                    if !matches!(chars.peek(), Some(',' | '0' | '#' | '?')) {
+                        after_placeholder = false;
+                    }
+                }
+                'd' | 'D' | 'm' | 'M' | 'y' | 'Y' | 'h' | 'H' | 's' | 'S' => {
+                    date = true;
+                    after_placeholder = false;
+                }
+                'e' | 'E' if !date => {
+                    // Scientific notation (`0.00E+00`): the exponent's digits are its own.
+                    return if percent {
+                        Shown::Percent
+                    } else {
+                        Shown::Plain
+                    };
+                }
+                _ => after_placeholder = false,
+            }
+        }
+        if percent {
+            Shown::Percent
+        } else if date && !code.eq_ignore_ascii_case("general") {
+            Shown::Date
+        } else if (1..=3).contains(&trailing_commas) {
+            Shown::Scaled(trailing_commas)
+        } else {
+            Shown::Plain
+        }
+    }
 }
 
 /// A sheet's cells.
@@ -73,6 +174,11 @@ impl Sheet {
     /// Looks the merged regions through one by one (forms have few) and the cells up by
     /// binary search, which relies on `cells` being in reading order as read.
     pub fn value(&self, row: u32, col: u32) -> Option<&CellValue> {
+        self.cell(row, col).map(|c| &c.value)
+    }
+
+    /// The cell at (row, col), following merged regions to their top-left cell.
+    pub fn cell(&self, row: u32, col: u32) -> Option<&Cell> {
         let (row, col) = self
             .merged
             .iter()
@@ -81,7 +187,7 @@ impl Sheet {
         self.cells
             .binary_search_by(|c| (c.row, c.col).cmp(&(row, col)))
             .ok()
-            .map(|at| &self.cells[at].value)
+            .map(|at| &self.cells[at])
     }
 }
 
@@ -100,6 +206,11 @@ impl Grid {
     /// The value at (sheet, row, col), following merged regions to their top-left cell.
     pub fn value(&self, sheet: usize, row: u32, col: u32) -> Option<&CellValue> {
         self.sheets.get(sheet)?.value(row, col)
+    }
+
+    /// The cell at (sheet, row, col), following merged regions to their top-left cell.
+    pub fn cell(&self, sheet: usize, row: u32, col: u32) -> Option<&Cell> {
+        self.sheets.get(sheet)?.cell(row, col)
     }
 }
 
@@ -132,6 +243,9 @@ pub(crate) struct GridBuilder {
     names_marker: Option<FormMarker>,
     sheet_marker: Option<FormMarker>,
     defined_names: Vec<(String, String)>,
+    /// Formats of the current sheet's cells read apart from their values (xlsx styles, xls
+    /// XF records, ods value types), applied when the sheet is closed.
+    formats: Vec<(u32, u32, Shown)>,
 }
 
 impl GridBuilder {
@@ -149,7 +263,21 @@ impl GridBuilder {
             names_marker: None,
             sheet_marker: None,
             defined_names: Vec::new(),
+            formats: Vec::new(),
         }
+    }
+
+    /// Notes what the current sheet's cell at (row, col) is formatted as, whether or not it
+    /// has been pushed yet; cells that were never pushed (empty ones) are left alone. As
+    /// many are kept as cells may be read, so a hostile file costs no more than its cells.
+    pub(crate) fn format(&mut self, row: u32, col: u32, shown: Shown) -> Result<(), InspectError> {
+        if self.formats.len() as u64 >= self.max_cells {
+            return Err(InspectError::TooLarge {
+                limit: self.max_cells,
+            });
+        }
+        self.formats.push((row, col, shown));
+        Ok(())
     }
 
     /// Counts `bytes` more of text against the workbook's budget.
@@ -202,6 +330,17 @@ impl GridBuilder {
         col: u32,
         value: CellValue,
     ) -> Result<(), InspectError> {
+        self.push_shown(row, col, value, Shown::Plain)
+    }
+
+    /// Adds one non-empty cell, with what its format does to it, to the current sheet.
+    pub(crate) fn push_shown(
+        &mut self,
+        row: u32,
+        col: u32,
+        value: CellValue,
+        shown: Shown,
+    ) -> Result<(), InspectError> {
         self.cells += 1;
         if self.cells > self.max_cells {
             return Err(InspectError::TooLarge {
@@ -223,7 +362,12 @@ impl GridBuilder {
         {
             scan.add(row, col, &heading_text(&value));
         }
-        sheet.cells.push(Cell { row, col, value });
+        sheet.cells.push(Cell {
+            row,
+            col,
+            value,
+            shown,
+        });
         Ok(())
     }
 
@@ -266,7 +410,21 @@ impl GridBuilder {
             // not, and a position it repeats keeps its first value, as the heading scan does.
             sheet.cells.sort_by_key(|c| (c.row, c.col));
             sheet.cells.dedup_by_key(|c| (c.row, c.col));
+            // Only numbers are changed by a format; a date read as such keeps its kind.
+            for (row, col, shown) in self.formats.drain(..) {
+                if let Ok(at) = sheet
+                    .cells
+                    .binary_search_by(|c| (c.row, c.col).cmp(&(row, col)))
+                {
+                    let cell = &mut sheet.cells[at];
+                    if matches!(cell.value, CellValue::Number(_)) && cell.shown != Shown::Date {
+                        cell.shown = shown;
+                    }
+                }
+            }
         }
+        self.formats.clear();
+        self.formats.shrink_to_fit();
     }
 }
 
@@ -298,6 +456,16 @@ pub(crate) fn from_ref(value: &DataRef<'_>, date_offset: f64) -> Option<CellValu
         DataRef::DurationIso(s) => iso_duration(s)?,
         DataRef::Error(e) => CellValue::Error(e.to_string()),
     })
+}
+
+/// Whether calamine read a streamed xlsx value as a date or time (by its number format).
+pub(crate) fn ref_is_date(value: &DataRef<'_>) -> bool {
+    matches!(value, DataRef::DateTime(_) | DataRef::DateTimeIso(_))
+}
+
+/// Whether calamine read a loaded xls or ods value as a date or time.
+pub(crate) fn data_is_date(value: &Data) -> bool {
+    matches!(value, Data::DateTime(_) | Data::DateTimeIso(_))
 }
 
 /// A loaded xls or ods value as a cell, `None` when empty.
@@ -426,7 +594,56 @@ mod tests {
     }
 
     fn cell(row: u32, col: u32, value: CellValue) -> Cell {
-        Cell { row, col, value }
+        Cell {
+            row,
+            col,
+            value,
+            shown: Shown::Plain,
+        }
+    }
+
+    #[test]
+    fn number_formats_say_what_a_number_means() {
+        for (code, shown) in [
+            ("General", Shown::Plain),
+            ("0", Shown::Plain),
+            ("#,##0.00", Shown::Plain),
+            ("#.##0,00", Shown::Plain),
+            ("0.00E+00", Shown::Plain),
+            ("@", Shown::Plain),
+            (r#"#,##0\ "đ""#, Shown::Plain),
+            ("[$-42A]#,##0", Shown::Plain),
+            ("0%", Shown::Percent),
+            ("0.0%", Shown::Percent),
+            ("#,##0.00%;[Red]-#,##0.00%", Shown::Percent),
+            (r#"0.0" %""#, Shown::Plain),
+            (r#"0.0\%"#, Shown::Plain),
+            ("#,##0,", Shown::Scaled(1)),
+            (r#"#,##0.0,," tr""#, Shown::Scaled(2)),
+            (r#"0,"K""#, Shown::Scaled(1)),
+            ("dd/mm/yyyy", Shown::Date),
+            ("[$-409]d-mmm-yy;@", Shown::Date),
+            ("[h]:mm:ss", Shown::Date),
+        ] {
+            assert_eq!(Shown::of_format(code), shown, "{code}");
+        }
+    }
+
+    #[test]
+    fn formats_noted_apart_apply_to_numbers_only() {
+        let mut b = GridBuilder::new(&limits());
+        b.sheet("S", true).unwrap();
+        b.format(0, 0, Shown::Percent).unwrap();
+        b.format(0, 1, Shown::Percent).unwrap();
+        b.format(5, 5, Shown::Percent).unwrap();
+        b.push(0, 0, CellValue::Number(0.912)).unwrap();
+        b.push(0, 1, CellValue::Text("91,2 %".into())).unwrap();
+        b.push_shown(0, 2, CellValue::Number(43287.0), Shown::Date)
+            .unwrap();
+        b.format(0, 2, Shown::Percent).unwrap();
+        let grid = b.finish();
+        let shown: Vec<Shown> = grid.sheets[0].cells.iter().map(|c| c.shown).collect();
+        assert_eq!(shown, [Shown::Percent, Shown::Plain, Shown::Date]);
     }
 
     #[test]

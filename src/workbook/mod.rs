@@ -16,9 +16,11 @@
 //! Every way a workbook can fail is an [`InspectError`]: an ordinary outcome to show staff
 //! and the sender, never a panic or an abort of the daemon.
 
+mod biff;
 mod child;
 pub mod copymark;
 mod grid;
+mod odf;
 mod ole;
 mod package;
 mod scan;
@@ -32,7 +34,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use child::child_main;
-pub use grid::{Cell, CellValue, Grid, Sheet, a1};
+pub use grid::{Cell, CellValue, Grid, Sheet, Shown, a1};
 pub use sniff::{is_encrypted_ooxml, sniff};
 
 /// Workbook formats intake takes.

@@ -16,11 +16,12 @@ use std::io::Cursor;
 
 use calamine::{Data, Ods, OdsError, Range, Reader, SheetType, SheetVisible, Xls, XlsError};
 
-use super::grid::{self, CellValue, Grid, GridBuilder};
+use super::grid::{self, CellValue, Grid, GridBuilder, Shown};
 use super::ole::{self, Cfb};
 use super::package::{self, Kind};
 use super::scan::{self, SheetScan};
 use super::{InspectError, Inspection, Limits, SheetInfo, WorkbookFormat};
+use super::{biff, odf};
 
 /// Days between the 1904 and 1900 date systems' day zero.
 const DAYS_1900_TO_1904: f64 = 1462.0;
@@ -103,20 +104,27 @@ pub(crate) fn read(
             } else {
                 0.0
             };
+            let formats = Cfb::parse(bytes)
+                .and_then(|cfb| cfb.stream_prefix("Workbook", usize::MAX))
+                .map(|stream| biff::formatted_cells(&stream, cap(limits)))
+                .unwrap_or_default();
             read_grid(
                 workbook,
                 limits,
                 date_offset,
+                formats,
                 |e| InspectError::Unreadable(format!("the xls workbook is damaged ({e})")),
                 |workbook, name| workbook.merge_cells_by_sheet_name(name),
             )
         }
         WorkbookFormat::Ods => {
             let workbook = Ods::new(Cursor::new(bytes)).map_err(|e| ods_error(e, limits))?;
+            let formats = odf::formatted_cells(bytes, cap(limits));
             read_grid(
                 workbook,
                 limits,
                 0.0,
+                formats,
                 |e| ods_error(e, limits),
                 |_, _| Ok(Vec::new()),
             )
@@ -125,10 +133,18 @@ pub(crate) fn read(
     }
 }
 
+/// Most formatted cells noted in a workbook: as many as may be read.
+fn cap(limits: &Limits) -> usize {
+    usize::try_from(limits.max_cells).unwrap_or(usize::MAX)
+}
+
+/// Reads every sheet's cells; `formats` holds, per sheet in calamine's order, the cells
+/// whose number format calamine does not tell.
 fn read_grid<'b, R>(
     mut workbook: R,
     limits: &Limits,
     date_offset: f64,
+    mut formats: Vec<Vec<(u32, u32, Shown)>>,
     map_err: impl Fn(R::Error) -> InspectError,
     merged: impl Fn(&R, &str) -> Result<Vec<calamine::Dimensions>, R::Error>,
 ) -> Result<Grid, InspectError>
@@ -138,16 +154,25 @@ where
     let mut grid = GridBuilder::new(limits);
     grid.defined_names(workbook.defined_names())?;
     let metadata = workbook.sheets_metadata().to_vec();
-    for sheet in metadata {
+    formats.resize_with(metadata.len(), Vec::new);
+    for (sheet, formats) in metadata.into_iter().zip(formats) {
         grid.sheet(&sheet.name, sheet.visible == SheetVisible::Visible)?;
         // Chart and dialog sheets hold no cells: they are listed, empty.
         if sheet.typ != SheetType::WorkSheet {
             continue;
         }
+        for (row, col, shown) in formats {
+            grid.format(row, col, shown)?;
+        }
         let values = workbook.worksheet_range(&sheet.name).map_err(&map_err)?;
         for (row, col, value) in sheet_cells(&values) {
-            if let Some(value) = grid::from_data(value, date_offset) {
-                grid.push(row, col, value)?;
+            if let Some(cell) = grid::from_data(value, date_offset) {
+                let shown = if grid::data_is_date(value) {
+                    Shown::Date
+                } else {
+                    Shown::Plain
+                };
+                grid.push_shown(row, col, cell, shown)?;
             }
         }
         let formulas = workbook.worksheet_formula(&sheet.name).map_err(&map_err)?;

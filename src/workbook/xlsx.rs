@@ -14,13 +14,18 @@
 //! [`CellValue::FormulaWithoutValue`]. Shared formulas are expanded here from their anchor
 //! (calamine's own expansion, `next_cell_with_formula`, sizes a table by the file's `si`
 //! index: `si="4000000000"` would be a 200 GB request).
+//!
+//! Number formats: a cell's format decides what its number means (0.912 formatted as a
+//! percentage is 91,2 %). calamine gives dates as dates; percent and thousands-scaled
+//! formats are found from each cell's style id in a first pass over the sheet, taken only
+//! when the workbook's styles hold such a format at all.
 
 use std::collections::HashMap;
 use std::io::Cursor;
 
-use calamine::{Reader, SheetVisible, Xlsx, XlsxError, XlsxFormulaMetadata};
+use calamine::{Reader, SheetVisible, Xlsx, XlsxCellReader, XlsxError, XlsxFormulaMetadata};
 
-use super::grid::{self, CellValue, Grid, GridBuilder};
+use super::grid::{self, CellValue, Grid, GridBuilder, Shown};
 use super::package::{self, Kind};
 use super::scan::{self, SheetScan};
 use super::{InspectError, Inspection, Limits, SheetInfo};
@@ -133,7 +138,7 @@ fn read_cells(
     grid: &mut GridBuilder,
     date_offset: f64,
 ) -> Result<bool, InspectError> {
-    let mut reader = match workbook.worksheet_cells_reader(name) {
+    let reader = match workbook.worksheet_cells_reader(name) {
         Ok(reader) => reader,
         Err(XlsxError::NotAWorksheet(_)) => return Ok(false),
         Err(XlsxError::WorksheetNotFound(_)) => {
@@ -143,6 +148,10 @@ fn read_cells(
         }
         Err(e) => return Err(sheet_error(name, e)),
     };
+    read_formats(reader, name, grid)?;
+    let mut reader = workbook
+        .worksheet_cells_reader(name)
+        .map_err(|e| sheet_error(name, e))?;
     // Shared-formula anchors of this sheet by index: (template, anchor position).
     let mut anchors: HashMap<usize, (String, (u32, u32))> = HashMap::new();
     while let Some(cell) = reader
@@ -161,7 +170,12 @@ fn read_cells(
             anchors.insert(*shared_index, (formula.clone(), start));
         }
         if let Some(value) = grid::from_ref(&cell.value, date_offset) {
-            grid.push(row, col, value)?;
+            let shown = if grid::ref_is_date(&cell.value) {
+                Shown::Date
+            } else {
+                Shown::Plain
+            };
+            grid.push_shown(row, col, value, shown)?;
             continue;
         }
         let text = match cell.formula {
@@ -187,6 +201,39 @@ fn read_cells(
         grid.push(row, col, CellValue::FormulaWithoutValue(text))?;
     }
     Ok(true)
+}
+
+/// Notes the sheet's cells whose number format changes what a number means (percent,
+/// scaled by thousands), from their style ids; dates come with the values. A workbook whose
+/// styles hold no such format, most of them, costs no second pass over the sheet.
+fn read_formats(
+    mut reader: XlsxCellReader<'_, Cursor<&[u8]>>,
+    name: &str,
+    grid: &mut GridBuilder,
+) -> Result<(), InspectError> {
+    let palette: Vec<Shown> = reader
+        .styles()
+        .iter()
+        .map(|style| {
+            style.number_format.as_ref().map_or(Shown::Plain, |f| {
+                match Shown::of_format(&f.format_code) {
+                    Shown::Date => Shown::Plain,
+                    shown => shown,
+                }
+            })
+        })
+        .collect();
+    if palette.iter().all(Shown::is_plain) {
+        return Ok(());
+    }
+    while let Some((row, col, id)) = reader.next_style_id().map_err(|e| sheet_error(name, e))? {
+        if let Some(&shown) = palette.get(id)
+            && !shown.is_plain()
+        {
+            grid.format(row, col, shown)?;
+        }
+    }
+    Ok(())
 }
 
 fn open_error(e: XlsxError) -> InspectError {

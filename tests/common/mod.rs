@@ -103,6 +103,8 @@ pub enum Typed {
     Number(f64),
     /// A text cell.
     Text(&'static str),
+    /// A numeric cell formatted as a percentage (0.0798 shows as 7,98%).
+    Percent(f64),
 }
 
 /// Writes a filled form as an agency would, with rust_xlsxwriter: the blank form's layout and
@@ -155,6 +157,14 @@ pub fn filled_form(
                 match value(&sheet.id, &row.id, &c.id) {
                     Some(Typed::Number(n)) => ws.write_number(r, col, n).unwrap(),
                     Some(Typed::Text(t)) => ws.write_string(r, col, t).unwrap(),
+                    Some(Typed::Percent(n)) => ws
+                        .write_number_with_format(
+                            r,
+                            col,
+                            n,
+                            &rust_xlsxwriter::Format::new().set_num_format("0.00%"),
+                        )
+                        .unwrap(),
                     None => ws,
                 };
             }
