@@ -23,6 +23,15 @@ pub(crate) const MAX_SHEETS: usize = 4_096;
 /// Most defined names read in a workbook (the package check's cap on `definedName`).
 pub(crate) const MAX_DEFINED_NAMES: usize = 65_536;
 
+/// Rows of a sheet whose cells are kept: a form's table, with an agency's notes around it,
+/// is a few hundred rows. Cells further down are counted (they still count against
+/// `max_cells`) but not kept, so that a sheet of a million rows costs what its first rows
+/// cost ([`Sheet::beyond`] says how many were left).
+pub(crate) const KEEP_ROWS: u32 = 10_000;
+
+/// Most cells kept in a workbook: about 48 MB of cells. Past it the outcome is `TooLarge`.
+pub(crate) const MAX_KEPT: u64 = 1_000_000;
+
 /// A cell as read: the raw value, before any interpretation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum CellValue {
@@ -166,6 +175,13 @@ pub struct Sheet {
     /// Merged regions (first_row, first_col, last_row, last_col), 0-based inclusive; empty
     /// for ODS.
     pub merged: Vec<(u32, u32, u32, u32)>,
+    /// Non-empty cells below row [`KEEP_ROWS`], counted and not kept.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub beyond: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Sheet {
@@ -235,6 +251,7 @@ pub(crate) struct GridBuilder {
     max_text: u64,
     heading_rows: u32,
     cells: u64,
+    kept: u64,
     text: u64,
     merged: u64,
     sheets: Vec<Sheet>,
@@ -256,6 +273,7 @@ impl GridBuilder {
             max_text: limits.max_text_bytes,
             heading_rows: limits.heading_rows,
             cells: 0,
+            kept: 0,
             text: 0,
             merged: 0,
             sheets: Vec::new(),
@@ -271,6 +289,9 @@ impl GridBuilder {
     /// has been pushed yet; cells that were never pushed (empty ones) are left alone. As
     /// many are kept as cells may be read, so a hostile file costs no more than its cells.
     pub(crate) fn format(&mut self, row: u32, col: u32, shown: Shown) -> Result<(), InspectError> {
+        if row >= KEEP_ROWS {
+            return Ok(());
+        }
         if self.formats.len() as u64 >= self.max_cells {
             return Err(InspectError::TooLarge {
                 limit: self.max_cells,
@@ -318,6 +339,7 @@ impl GridBuilder {
             visible,
             cells: Vec::new(),
             merged: Vec::new(),
+            beyond: 0,
         });
         self.scan = Some(SheetScan::new(self.heading_rows));
         Ok(())
@@ -346,6 +368,16 @@ impl GridBuilder {
             return Err(InspectError::TooLarge {
                 limit: self.max_cells,
             });
+        }
+        if row >= KEEP_ROWS {
+            if let Some(sheet) = self.sheets.last_mut() {
+                sheet.beyond += 1;
+            }
+            return Ok(());
+        }
+        self.kept += 1;
+        if self.kept > MAX_KEPT {
+            return Err(InspectError::TooLarge { limit: MAX_KEPT });
         }
         let text = match &value {
             CellValue::Text(s) | CellValue::Error(s) | CellValue::FormulaWithoutValue(s) => s.len(),
@@ -647,6 +679,29 @@ mod tests {
     }
 
     #[test]
+    fn cells_far_down_are_counted_not_kept() {
+        let mut b = GridBuilder::new(&limits());
+        b.sheet("S", true).unwrap();
+        b.push(KEEP_ROWS - 1, 0, CellValue::Number(1.0)).unwrap();
+        for row in KEEP_ROWS..KEEP_ROWS + 5 {
+            b.push(row, 0, CellValue::Text("x".repeat(1000))).unwrap();
+        }
+        let grid = b.finish();
+        assert_eq!(grid.sheets[0].cells.len(), 1);
+        assert_eq!(grid.sheets[0].beyond, 5);
+        // They still count against the cells read.
+        let mut b = GridBuilder::new(&Limits {
+            max_cells: 3,
+            ..limits()
+        });
+        b.sheet("S", true).unwrap();
+        let pushed: Vec<bool> = (0..4)
+            .map(|i| b.push(KEEP_ROWS + i, 0, CellValue::Number(1.0)).is_ok())
+            .collect();
+        assert_eq!(pushed, [true, true, true, false]);
+    }
+
+    #[test]
     fn a1_names_cells() {
         assert_eq!(a1(0, 0), "A1");
         assert_eq!(a1(6, 27), "AB7");
@@ -668,6 +723,7 @@ mod tests {
                 cell(4, 1, CellValue::Number(3.0)),
             ],
             merged: vec![(2, 0, 3, 5)],
+            beyond: 0,
         };
         let grid = Grid {
             sheets: vec![sheet],
@@ -871,6 +927,7 @@ mod tests {
                     cell(1, 0, CellValue::FormulaWithoutValue("SUM(A1:B1)".into())),
                 ],
                 merged: vec![(0, 0, 0, 1)],
+                beyond: 0,
             }],
             marker: Some(FormMarker {
                 form: "f".into(),

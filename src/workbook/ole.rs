@@ -41,6 +41,7 @@ pub(crate) struct Cfb<'a> {
     shift: u32,
     mini_cutoff: u64,
     first_minifat: u32,
+    first_dir: u32,
     fat: Vec<u32>,
     entries: Vec<Entry>,
 }
@@ -81,6 +82,7 @@ impl<'a> Cfb<'a> {
             shift,
             mini_cutoff,
             first_minifat,
+            first_dir,
             fat: Vec::new(),
             entries: Vec::new(),
         };
@@ -245,6 +247,52 @@ impl<'a> Cfb<'a> {
         out.truncate(want);
         Some(out)
     }
+}
+
+impl Cfb<'_> {
+    /// What is broken in the file's chains, if anything: a sector chain that comes back to a
+    /// sector it has passed (a loop), in the directory, the mini FAT, the mini stream or a
+    /// workbook stream. Readers that follow such a chain trust it to end and read until
+    /// memory runs out; found here, the file is simply damaged.
+    pub(crate) fn damage(&self) -> Option<&'static str> {
+        let root = self.entries.first()?;
+        if loops(&self.fat, self.first_dir) {
+            return Some("its directory's sector chain loops back on itself");
+        }
+        if loops(&self.fat, self.first_minifat) {
+            return Some("its mini FAT's sector chain loops back on itself");
+        }
+        if loops(&self.fat, root.start) {
+            return Some("its mini stream's sector chain loops back on itself");
+        }
+        // The streams a workbook reader follows (checking every entry could cost the
+        // square of a hostile file's size).
+        let workbook = self.entries.iter().filter(|e| {
+            e.kind == KIND_STREAM
+                && e.size >= self.mini_cutoff
+                && (e.name.eq_ignore_ascii_case("Workbook") || e.name.eq_ignore_ascii_case("Book"))
+        });
+        for entry in workbook.take(4) {
+            if loops(&self.fat, entry.start) {
+                return Some("a stream's sector chain loops back on itself");
+            }
+        }
+        None
+    }
+}
+
+/// Whether the chain from `start` comes back to a sector it has passed. A chain that ends,
+/// or runs off the table, does not loop.
+fn loops(table: &[u32], start: u32) -> bool {
+    let mut seen = vec![false; table.len()];
+    let mut at = start;
+    while let Some(&next) = table.get(at as usize) {
+        if std::mem::replace(&mut seen[at as usize], true) {
+            return true;
+        }
+        at = next;
+    }
+    false
 }
 
 fn follow(table: &[u32], start: u32) -> Vec<u32> {
@@ -452,6 +500,32 @@ mod tests {
         bytes[dir_at + 0x4C..dir_at + 0x50].copy_from_slice(&0u32.to_le_bytes());
         let cfb = Cfb::parse(&bytes).expect("parses");
         assert!(!cfb.has_stream("Workbook"));
+    }
+
+    #[test]
+    fn a_looping_sector_chain_is_damage() {
+        let sound = testfile::build(&[("Workbook", &[1u8; 5000])]);
+        assert_eq!(Cfb::parse(&sound).unwrap().damage(), None);
+        // The FAT is sector 0; the directory is sector 1: make its chain point at itself.
+        let mut bytes = sound.clone();
+        let fat_at = 512;
+        bytes[fat_at + 4..fat_at + 8].copy_from_slice(&1u32.to_le_bytes());
+        let cfb = Cfb::parse(&bytes).expect("parses");
+        assert_eq!(
+            cfb.damage(),
+            Some("its directory's sector chain loops back on itself")
+        );
+        // The workbook stream's last sector pointing back at its first.
+        let mut bytes = sound;
+        let cfb = Cfb::parse(&bytes).unwrap();
+        let stream = cfb.entries.iter().find(|e| e.name == "Workbook").unwrap();
+        let chain = cfb.chain(stream.start);
+        let last = *chain.last().unwrap() as usize;
+        bytes[fat_at + 4 * last..fat_at + 4 * last + 4].copy_from_slice(&chain[0].to_le_bytes());
+        assert_eq!(
+            Cfb::parse(&bytes).unwrap().damage(),
+            Some("a stream's sector chain loops back on itself")
+        );
     }
 
     #[test]

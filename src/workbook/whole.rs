@@ -47,6 +47,11 @@ pub(crate) fn precheck(
                     "the .xls file is damaged: its OLE structure cannot be read".into(),
                 ));
             };
+            if let Some(why) = cfb.damage() {
+                return Err(InspectError::Unreadable(format!(
+                    "the .xls file is damaged: {why}"
+                )));
+            }
             if !cfb.has_stream("Workbook") && !cfb.has_stream("Book") {
                 return Err(InspectError::Unreadable(
                     "the OLE file holds no workbook; it may be another kind of Office document"
