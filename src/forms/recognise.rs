@@ -1,15 +1,53 @@
 //! # Recognition: which form a workbook is, and where its rows and columns are
 //!
 //! A blank form carries a marker (form id and version); a workbook without it — an agency's
-//! own copy, last year's file — is matched by its titles, sheet names and row labels, without
-//! accents or case, with a confidence. Rows are found by label and code, not by position, so
-//! inserted blank rows, reordered rows and slightly different labels still land on the right
-//! indicator; columns are found by their header text.
+//! own copy, last year's file, a department's own table — is matched by its titles, sheet
+//! names and row labels, without accents or case, with a confidence. Rows are found by label
+//! and code, not by position, so inserted blank rows, reordered rows and slightly different
+//! labels still land on the right indicator; columns are found by their header text.
+//!
+//! ## The rule, without a marker
+//!
+//! Most departments fill only their own sector's rows and send a table of just those (Sở
+//! LĐ-TB&XH: 7 of Phụ lục I's 39 indicators), so a workbook is scored two ways and the
+//! better score counts:
+//!
+//! - **the whole form**: `0.3` for one of the form's `titles` in the first 8 rows of a sheet,
+//!   `0.1` × the share of sheets found under their own name, `0.6` × the share of the form's
+//!   value rows found by label. A sheet is only taken when at least a quarter of its value
+//!   rows (two at the least) are there by label.
+//! - **the sending agency's own rows** (when the sender is known, from the rows' `who`): the
+//!   same `0.3` and `0.1`, plus `0.6` × the share of the rows that agency must fill found by
+//!   label — but only when all of these hold, else this score is 0:
+//!   1. a title of the form is in the heading (a table of matching labels alone is not the
+//!      form: "Tỷ lệ hộ nghèo" is in every social report);
+//!   2. at least half of the agency's own rows are found, and two of them when it owes two or
+//!      more (`enough_own`);
+//!   3. in every sheet where its rows are found, at least half of the data columns are found
+//!      by header ("TH 2016", "KH 2018", …).
+//!
+//! A form is recognised at a confidence of `ENOUGH` (0.45) or more; two forms within
+//! `MARGIN` (0.1) of each other are ambiguous and left to staff. So a department's 7-row
+//! table with the form's title and headers is that form (confidence 0.3 + 0.6 × 7/7 and more),
+//! a workbook with the title and unrelated rows is not (no own row), nor one with a few of
+//! the form's labels and no title (the whole-form score stays under 0.45, the own score
+//! needs the title). Rows of others being absent is then not an error; the agency's own rows
+//! being absent is (`thieu-chi-tieu`, in [`super::validate`]).
+//!
+//! ## Mapping rows
+//!
+//! Every (form row, workbook row) pair whose labels are similar enough (0.6, by words) is
+//! scored by that similarity, plus 0.3 when the code in the STT column is the form's; pairs
+//! are then taken best first, each row once, ties in reading order. Codes count only when
+//! the table follows the form's numbering: when fewer than half of the rows whose label is
+//! exactly a form row's carry that row's code (the agency numbered its own rows 1..7), the
+//! codes are ignored and labels decide.
 
 use crate::text::{Phrase, fold, tokens};
 use crate::workbook::{CellValue, Grid};
 
 use super::spec::{FormSpec, SheetSpec};
+use super::validate::From;
 
 /// How a form was recognised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,12 +102,21 @@ const ENOUGH: f64 = 0.45;
 /// Two candidates closer than this are ambiguous.
 const MARGIN: f64 = 0.1;
 
-/// Matches a workbook against the candidate forms.
-pub fn recognise<'s>(grid: &Grid, forms: &[&'s FormSpec]) -> Recognised<'s> {
+/// Matches a workbook against the candidate forms; `agency`, the sender when known, lets a
+/// table of only the rows it must fill count (see the module header).
+pub fn recognise<'s>(
+    grid: &Grid,
+    forms: &[&'s FormSpec],
+    agency: Option<From<'_>>,
+) -> Recognised<'s> {
     if let Some(marker) = &grid.marker
         && let Some(spec) = forms.iter().find(|f| f.id == marker.form)
     {
-        let sheets = locate_all(grid, spec).into_iter().map(|(_, m)| m).collect();
+        let own = own_rows(spec, agency);
+        let sheets = locate_all(grid, spec, &own)
+            .into_iter()
+            .map(|(_, m)| m)
+            .collect();
         return Recognised::Form(Recognition {
             spec,
             by: RecognisedBy::Marker,
@@ -81,7 +128,7 @@ pub fn recognise<'s>(grid: &Grid, forms: &[&'s FormSpec]) -> Recognised<'s> {
     let mut scored: Vec<(f64, Recognition<'s>)> = forms
         .iter()
         .map(|spec| {
-            let (confidence, sheets) = content_score(grid, spec);
+            let (confidence, sheets) = content_score(grid, spec, agency);
             (
                 confidence,
                 Recognition {
@@ -108,8 +155,29 @@ pub fn recognise<'s>(grid: &Grid, forms: &[&'s FormSpec]) -> Recognised<'s> {
     }
 }
 
-/// Confidence that the workbook is this form, from titles, sheet names and matched rows.
-fn content_score(grid: &Grid, spec: &FormSpec) -> (f64, Vec<SheetMatch>) {
+/// Per spec sheet, per row: whether the agency must fill it (value rows only); all false
+/// when the agency is not known.
+fn own_rows(spec: &FormSpec, agency: Option<From<'_>>) -> Vec<Vec<bool>> {
+    spec.sheets
+        .iter()
+        .map(|s| {
+            s.rows
+                .iter()
+                .map(|r| r.kind.is_some() && agency.is_some_and(|a| r.who.includes(a.code, a.kind)))
+                .collect()
+        })
+        .collect()
+}
+
+/// Enough of an agency's own rows to take a table of them for the form: half of them, and
+/// two when it owes two or more.
+fn enough_own(found: usize, total: usize) -> bool {
+    total > 0 && found >= total.min(2) && 2 * found >= total
+}
+
+/// Confidence that the workbook is this form: the better of the whole form's score and the
+/// sending agency's own rows' score (the module header gives the rule).
+fn content_score(grid: &Grid, spec: &FormSpec, agency: Option<From<'_>>) -> (f64, Vec<SheetMatch>) {
     let headings: Vec<Vec<String>> = grid
         .sheets
         .iter()
@@ -123,40 +191,70 @@ fn content_score(grid: &Grid, spec: &FormSpec) -> (f64, Vec<SheetMatch>) {
         .iter()
         .map(|t| Phrase::new(t))
         .any(|p| headings.iter().any(|h| p.occurs_in(h)));
+    let own = own_rows(spec, agency);
     let mut named = 0.0;
-    let mut matched = 0.0;
-    let mut total = 0.0;
+    let (mut matched, mut total) = (0usize, 0usize);
+    let (mut own_matched, mut own_total) = (0usize, 0usize);
+    let mut own_columns = true;
     let mut sheets = Vec::new();
-    for (s, (by_name, m)) in spec.sheets.iter().zip(locate_all(grid, spec)) {
+    for ((s, own), (by_name, m)) in spec
+        .sheets
+        .iter()
+        .zip(&own)
+        .zip(locate_all(grid, spec, &own))
+    {
         if by_name {
             named += 1.0;
         }
-        let valued: Vec<usize> = s
+        let valued = s.rows.iter().filter(|r| r.kind.is_some()).count();
+        total += valued;
+        matched += s
             .rows
             .iter()
-            .enumerate()
-            .filter(|(_, r)| r.kind.is_some())
-            .map(|(i, _)| i)
-            .collect();
-        total += valued.len() as f64;
-        matched += valued.iter().filter(|&&i| m.rows[i].is_some()).count() as f64;
+            .zip(&m.rows)
+            .filter(|(r, at)| r.kind.is_some() && at.is_some())
+            .count();
+        let mine = own.iter().filter(|&&o| o).count();
+        let mine_found = own
+            .iter()
+            .zip(&m.rows)
+            .filter(|(o, at)| **o && at.is_some())
+            .count();
+        own_total += mine;
+        own_matched += mine_found;
+        let columns = m.columns.iter().filter(|c| c.is_some()).count();
+        if mine_found > 0 && 2 * columns < s.columns.len() {
+            own_columns = false;
+        }
         sheets.push(m);
     }
     let n = spec.sheets.len() as f64;
-    let rows = if total > 0.0 { matched / total } else { 0.0 };
-    let score = 0.3 * f64::from(u8::from(title)) + 0.1 * named / n + 0.6 * rows;
-    (score.min(1.0), sheets)
+    let share = |found: usize, of: usize| {
+        if of > 0 {
+            found as f64 / of as f64
+        } else {
+            0.0
+        }
+    };
+    let base = 0.3 * f64::from(u8::from(title)) + 0.1 * named / n;
+    let whole = base + 0.6 * share(matched, total);
+    let own = if title && own_columns && enough_own(own_matched, own_total) {
+        base + 0.6 * share(own_matched, own_total)
+    } else {
+        0.0
+    };
+    (whole.max(own).min(1.0), sheets)
 }
 
-/// Finds a spec sheet in the workbook: its sheet, header row, columns and rows. Returns
-/// whether the sheet was found by name.
-/// Finds every sheet of a form, each in its own workbook sheet.
-fn locate_all(grid: &Grid, spec: &FormSpec) -> Vec<(bool, SheetMatch)> {
+/// Finds every sheet of a form, each in its own workbook sheet; `own`: per sheet, the rows
+/// the sending agency must fill. Returns per sheet whether it was found by name.
+fn locate_all(grid: &Grid, spec: &FormSpec, own: &[Vec<bool>]) -> Vec<(bool, SheetMatch)> {
     let mut taken = Vec::new();
     spec.sheets
         .iter()
-        .map(|s| {
-            let found = locate(grid, s, &taken);
+        .zip(own)
+        .map(|(s, own)| {
+            let found = locate(grid, s, own, &taken);
             if let Some(i) = found.1.grid_sheet {
                 taken.push(i);
             }
@@ -167,8 +265,9 @@ fn locate_all(grid: &Grid, spec: &FormSpec) -> Vec<(bool, SheetMatch)> {
 
 /// Finds a spec sheet in a workbook sheet not yet taken by another spec sheet. A sheet counts
 /// only when some of its rows are found by label: column headers alone (every form has
-/// "KH 2019") do not make a budget sheet out of an indicators sheet.
-fn locate(grid: &Grid, spec: &SheetSpec, taken: &[usize]) -> (bool, SheetMatch) {
+/// "KH 2019") do not make a budget sheet out of an indicators sheet. Enough is a quarter of
+/// the sheet's value rows, or enough of the rows the sending agency must fill (`own`).
+fn locate(grid: &Grid, spec: &SheetSpec, own: &[bool], taken: &[usize]) -> (bool, SheetMatch) {
     let none = SheetMatch {
         grid_sheet: None,
         header_row: None,
@@ -193,8 +292,15 @@ fn locate(grid: &Grid, spec: &SheetSpec, taken: &[usize]) -> (bool, SheetMatch) 
         let m = locate_in(grid, index, spec);
         let rows = m.rows.iter().filter(|r| r.is_some()).count();
         let valued = spec.rows.iter().filter(|r| r.kind.is_some()).count();
-        // At least a quarter of the rows (two at the least) must be there by label.
-        if rows < 2.max(valued / 4) {
+        let mine = own.iter().filter(|&&o| o).count();
+        let mine_found = own
+            .iter()
+            .zip(&m.rows)
+            .filter(|(o, at)| **o && at.is_some())
+            .count();
+        // At least a quarter of the rows (two at the least) must be there by label, or enough
+        // of the agency's own.
+        if rows < 2.max(valued / 4) && !enough_own(mine_found, mine) {
             continue;
         }
         let found = rows + m.columns.iter().filter(|c| c.is_some()).count();
@@ -295,8 +401,9 @@ fn locate_in(grid: &Grid, index: usize, spec: &SheetSpec) -> SheetMatch {
     let code_col = find(&[&spec.code_header, "STT", "TT", "Số TT", "Mã số", "Mã"])
         .or_else(|| label_col.and_then(|l| l.checked_sub(1)));
 
-    // Rows: each spec row goes to the best unused workbook row by label, code breaking ties
-    // ("Dịch vụ" is both a growth rate and a share), later rows preferred after the last match.
+    // Rows: every (spec row, workbook row) pair with similar labels, scored by the label and
+    // by the code when the table follows the form's numbering; taken best first, each row
+    // once, ties in reading order ("Dịch vụ" is both a growth rate and a share).
     let candidates: Vec<(u32, Vec<String>, String)> = (header_row + 1..=last_row)
         .filter_map(|r| {
             let label = label_col.map(|c| cell_text(r, c)).unwrap_or_default();
@@ -304,42 +411,47 @@ fn locate_in(grid: &Grid, index: usize, spec: &SheetSpec) -> SheetMatch {
             (!label.trim().is_empty()).then(|| (r, tokens(&label), normalise_code(&code)))
         })
         .collect();
-    let mut used = vec![false; candidates.len()];
-    let mut rows = vec![None; spec.rows.len()];
-    let mut last_matched: Option<u32> = None;
-    for (i, row) in spec.rows.iter().enumerate() {
-        let names: Vec<Vec<String>> = std::iter::once(&row.label)
-            .chain(row.aliases.iter())
-            .map(|l| tokens(l))
-            .collect();
-        let code = normalise_code(&row.code);
-        let mut best: Option<(f64, usize)> = None;
-        for (j, (r, words, c)) in candidates.iter().enumerate() {
-            if used[j] {
-                continue;
-            }
+    let names: Vec<Vec<Vec<String>>> = spec
+        .rows
+        .iter()
+        .map(|row| {
+            std::iter::once(&row.label)
+                .chain(row.aliases.iter())
+                .map(|l| tokens(l))
+                .collect()
+        })
+        .collect();
+    let codes: Vec<String> = spec.rows.iter().map(|r| normalise_code(&r.code)).collect();
+    // (label score, spec row, candidate)
+    let mut pairs: Vec<(f64, usize, usize)> = Vec::new();
+    for (i, names) in names.iter().enumerate() {
+        for (j, (_, words, _)) in candidates.iter().enumerate() {
             let label_score = names
                 .iter()
                 .map(|n| similarity(n, words))
                 .fold(0.0, f64::max);
-            if label_score < 0.6 {
-                continue;
-            }
-            let mut score = label_score;
-            if !code.is_empty() && *c == code {
-                score += 0.3;
-            }
-            if last_matched.is_none_or(|l| *r > l) {
-                score += 0.05;
-            }
-            if best.is_none_or(|(s, _)| score > s) {
-                best = Some((score, j));
+            if label_score >= 0.6 {
+                pairs.push((label_score, i, j));
             }
         }
-        if let Some((_, j)) = best {
+    }
+    let codes_count = follows_form_codes(&pairs, &codes, &candidates);
+    let score = |&(label, i, j): &(f64, usize, usize)| {
+        let code = &candidates[j].2;
+        if codes_count && !code.is_empty() && *code == codes[i] {
+            label + 0.3
+        } else {
+            label
+        }
+    };
+    let mut scored: Vec<(f64, usize, usize)> = pairs.iter().map(|p| (score(p), p.1, p.2)).collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    let mut used = vec![false; candidates.len()];
+    let mut rows = vec![None; spec.rows.len()];
+    for (_, i, j) in scored {
+        if rows[i].is_none() && !used[j] {
             used[j] = true;
             rows[i] = Some(candidates[j].0);
-            last_matched = Some(candidates[j].0);
         }
     }
     SheetMatch {
@@ -348,6 +460,35 @@ fn locate_in(grid: &Grid, index: usize, spec: &SheetSpec) -> SheetMatch {
         columns,
         rows,
     }
+}
+
+/// Whether the codes in the table are the form's: of the workbook rows whose label is exactly
+/// a form row's (or an alias), at least half carry that row's code. An agency that numbered
+/// its own seven rows 1..7 fails this, and its codes are then ignored. True when no row tells.
+fn follows_form_codes(
+    pairs: &[(f64, usize, usize)],
+    codes: &[String],
+    candidates: &[(u32, Vec<String>, String)],
+) -> bool {
+    let (mut told, mut agree) = (0usize, 0usize);
+    for (j, (_, _, code)) in candidates.iter().enumerate() {
+        if code.is_empty() {
+            continue;
+        }
+        let exact: Vec<usize> = pairs
+            .iter()
+            .filter(|p| p.2 == j && p.0 >= 1.0)
+            .map(|p| p.1)
+            .collect();
+        if exact.is_empty() {
+            continue;
+        }
+        told += 1;
+        if exact.iter().any(|&i| codes[i] == *code) {
+            agree += 1;
+        }
+    }
+    told == 0 || 2 * agree >= told
 }
 
 /// A header's words, "năm" (year) aside, in any order.

@@ -155,6 +155,15 @@ pub fn validate(
     let mut reads: Vec<Read<'_>> = Vec::new();
     for (sheet, m) in spec.sheets.iter().zip(&rec.sheets) {
         let Some(gi) = m.grid_sheet else {
+            // A sheet holding none of the agency's rows may be left out of its own table.
+            if from.is_some_and(|f| {
+                !sheet
+                    .rows
+                    .iter()
+                    .any(|r| r.kind.is_some() && r.who.includes(f.code, f.kind))
+            }) {
+                continue;
+            }
             push(finding(
                 "thieu-bieu",
                 Severity::Error,
@@ -233,8 +242,8 @@ pub fn validate(
                         None,
                         Some(format!("{} {}", row.code, row.label)),
                         &format!(
-                            "Không tìm thấy dòng chỉ tiêu \"{} {}\" trong biểu.",
-                            row.code, row.label
+                            "Không tìm thấy dòng chỉ tiêu \"{}\" (mục {} của biểu mẫu) trong biểu: đơn vị phải báo cáo chỉ tiêu này, đề nghị bổ sung.",
+                            row.label, row.code
                         ),
                     ));
                 }
