@@ -558,6 +558,207 @@ pub fn text(v: &CellValue) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::AgencyKind;
+    use crate::forms::spec;
+    use crate::workbook::{Inspector, Limits, WorkbookFormat};
+
+    const LABOUR: From<'static> = From {
+        code: "so-ld-tbxh",
+        kind: AgencyKind::Department,
+    };
+
+    fn pl1() -> FormSpec {
+        spec::parse(
+            "742-2018-pl1.toml",
+            include_str!("../../config/forms/742-2018-pl1.toml"),
+        )
+        .expect("the shipped form parses")
+    }
+
+    /// An agency's own table, read back as intake reads an xlsx: an agency line, Phụ lục I's
+    /// heading when `title`, the header row (with the form's columns when `columns`) on row
+    /// 9, then `rows` (code, label) from row 10, each with a number in every column.
+    fn table(title: bool, columns: bool, rows: &[(&str, &str)]) -> Grid {
+        let spec = pl1();
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let ws = book.add_worksheet();
+        ws.write_string(0, 0, "SỞ LAO ĐỘNG - THƯƠNG BINH VÀ XÃ HỘI")
+            .unwrap();
+        if title {
+            for (r, line) in (2u32..).zip(&spec.heading) {
+                ws.write_string(r, 0, line).unwrap();
+            }
+        }
+        let mut headers = vec!["STT", "Chỉ tiêu", "Đơn vị tính"];
+        if columns {
+            headers.extend(spec.sheets[0].columns.iter().map(|c| c.label.as_str()));
+        } else {
+            headers.extend(["Quý I", "Quý II", "Quý III", "Quý IV", "Cả năm"]);
+        }
+        for (c, h) in (0u16..).zip(&headers) {
+            ws.write_string(8, c, *h).unwrap();
+        }
+        for (r, (code, label)) in (9u32..).zip(rows) {
+            ws.write_string(r, 0, *code).unwrap();
+            ws.write_string(r, 1, *label).unwrap();
+            for c in 3u16..8 {
+                ws.write_number(r, c, 10.0).unwrap();
+            }
+        }
+        let bytes = book.save_to_buffer().unwrap();
+        Inspector::new(Limits::default(), None)
+            .read(&bytes, WorkbookFormat::Xlsx)
+            .expect("the table reads")
+    }
+
+    /// Sở LĐ-TB&XH's 7 rows of Phụ lục I (form codes 20..24.3), in another order.
+    const OWN: [(&str, &str); 7] = [
+        ("1", "Lao động nông, lâm nghiệp và thủy sản"),
+        ("2", "Lao động công nghiệp - xây dựng"),
+        ("3", "Lao động dịch vụ"),
+        ("4", "Tỷ lệ hộ nghèo"),
+        ("5", "Mức giảm tỷ lệ hộ nghèo"),
+        ("6", "Số lao động được tạo việc làm mới"),
+        ("7", "Tỷ lệ lao động qua đào tạo"),
+    ];
+
+    /// The workbook row (0-based) each of these form rows was mapped to.
+    fn mapped<'a>(rec: &Recognition<'_>, ids: &[&'a str]) -> Vec<(&'a str, Option<u32>)> {
+        let sheet = &rec.spec.sheets[0];
+        ids.iter()
+            .map(|id| {
+                let i = sheet.rows.iter().position(|r| r.id == *id).unwrap();
+                (*id, rec.sheets[0].rows[i])
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_department_table_of_its_own_rows_under_the_title_is_the_form() {
+        let spec = pl1();
+        let grid = table(true, true, &OWN);
+        let Recognised::Form(rec) = recognise(&grid, &[&spec], Some(LABOUR)) else {
+            panic!("not recognised");
+        };
+        assert_eq!(rec.by, RecognisedBy::Content);
+        assert!(rec.confidence >= 0.9, "{}", rec.confidence);
+        // Renumbered 1..7: the labels decide, each row lands on its own line.
+        assert_eq!(
+            mapped(
+                &rec,
+                &[
+                    "co-cau-ld-nlts",
+                    "co-cau-ld-cnxd",
+                    "co-cau-ld-dv",
+                    "ho-ngheo",
+                    "giam-ho-ngheo",
+                    "viec-lam",
+                    "ld-dao-tao",
+                    // Rows of others with a similar label are not given the agency's lines.
+                    "grdp-tang-nlts",
+                    "co-cau-nlts",
+                    "grdp-tang-dv",
+                ]
+            ),
+            [
+                ("co-cau-ld-nlts", Some(9)),
+                ("co-cau-ld-cnxd", Some(10)),
+                ("co-cau-ld-dv", Some(11)),
+                ("ho-ngheo", Some(12)),
+                ("giam-ho-ngheo", Some(13)),
+                ("viec-lam", Some(14)),
+                ("ld-dao-tao", Some(15)),
+                ("grdp-tang-nlts", None),
+                ("co-cau-nlts", None),
+                ("grdp-tang-dv", None),
+            ]
+        );
+        // Without knowing the sender, 7 of 39 rows are not the form.
+        assert!(matches!(
+            recognise(&grid, &[&spec], None),
+            Recognised::Unknown
+        ));
+        // Nor for an agency none of whose rows these are (Sở Y tế: doctors, beds, …).
+        let health = From {
+            code: "so-y-te",
+            kind: AgencyKind::Department,
+        };
+        assert!(matches!(
+            recognise(&grid, &[&spec], Some(health)),
+            Recognised::Unknown
+        ));
+    }
+
+    #[test]
+    fn the_title_half_the_own_rows_and_the_columns_are_all_needed() {
+        let spec = pl1();
+        let is_form =
+            |g: &Grid| matches!(recognise(g, &[&spec], Some(LABOUR)), Recognised::Form(_));
+        assert!(is_form(&table(true, true, &OWN[..4])), "4 of 7 rows");
+        assert!(!is_form(&table(true, true, &OWN[..3])), "3 of 7 rows");
+        assert!(!is_form(&table(true, true, &OWN[3..4])), "1 of 7 rows");
+        assert!(!is_form(&table(false, true, &OWN)), "no title");
+        assert!(!is_form(&table(true, false, &OWN)), "no form column");
+    }
+
+    #[test]
+    fn codes_count_only_when_the_table_follows_the_forms_numbering() {
+        let spec = pl1();
+        // Renumbered so that the poverty rate carries 23, the code of "Mức giảm tỷ lệ hộ
+        // nghèo", and that row 22: the rows whose label is exact mostly disagree with the
+        // form's codes, so codes are ignored and each label finds its own row.
+        let rows = [
+            ("17", "Tỷ lệ lao động qua đào tạo"),
+            ("18", "Số lao động được tạo việc làm mới"),
+            ("19", "Lao động nông, lâm nghiệp và thủy sản"),
+            ("20", "Lao động công nghiệp - xây dựng"),
+            ("21", "Lao động dịch vụ"),
+            ("22", "Mức giảm tỷ lệ hộ nghèo"),
+            ("23", "Tỷ lệ hộ nghèo"),
+        ];
+        let Recognised::Form(rec) = recognise(&table(true, true, &rows), &[&spec], Some(LABOUR))
+        else {
+            panic!("not recognised");
+        };
+        assert_eq!(
+            mapped(&rec, &["giam-ho-ngheo", "ho-ngheo"]),
+            [("giam-ho-ngheo", Some(14)), ("ho-ngheo", Some(15))]
+        );
+        // The form's own codes do count: "Dịch vụ" twice, the share (2.3) written first.
+        let statistics = From {
+            code: "cuc-thong-ke",
+            kind: AgencyKind::Department,
+        };
+        let rows = [
+            ("2.3", "Dịch vụ"),
+            ("2.1", "Nông, lâm nghiệp và thủy sản"),
+            ("2.2", "Công nghiệp - xây dựng"),
+            ("1.3", "Dịch vụ"),
+            ("1.1", "Nông, lâm nghiệp và thủy sản"),
+            ("1.2", "Công nghiệp - xây dựng"),
+            // More of its 14 rows, so that the table holds half of them.
+            ("1", "Tốc độ tăng trưởng GRDP"),
+            ("3", "GRDP bình quân đầu người"),
+            ("4", "GRDP bình quân đầu người (USD)"),
+        ];
+        let Recognised::Form(rec) =
+            recognise(&table(true, true, &rows), &[&spec], Some(statistics))
+        else {
+            panic!("not recognised");
+        };
+        assert_eq!(
+            mapped(
+                &rec,
+                &["co-cau-dv", "co-cau-nlts", "grdp-tang-dv", "grdp-tang-nlts"]
+            ),
+            [
+                ("co-cau-dv", Some(9)),
+                ("co-cau-nlts", Some(10)),
+                ("grdp-tang-dv", Some(12)),
+                ("grdp-tang-nlts", Some(13)),
+            ]
+        );
+    }
 
     #[test]
     fn labels_are_compared_by_words() {
