@@ -2,24 +2,30 @@
 """Writes the forms corpus: filled appendix workbooks as agencies send them, each with the
 complete set of findings intake must report.
 
-Usage:  pip install openpyxl xlwt odfpy
+Usage:  pip install openpyxl xlwt odfpy XlsxWriter
+        apt-get install libreoffice-calc-nogui          (soffice, for the LibreOffice cases)
         python3 tests/forms-corpus/generate.py          (writes beside this file)
         python3 tests/forms-corpus/generate.py --check  (regenerates in a temporary folder and
                                                          fails if anything differs)
 
-Three writers, as the agencies' spreadsheets would: openpyxl (.xlsx), xlwt (.xls, BIFF8) and
-odfpy (.ods). Every workbook reproduces the blank form's layout (src/forms/blank.rs,
-`Layout::of`: agency line on row 1, the heading lines, the sheet title, the column headers on
-row 7, the column numbers on row 8, the indicators from row 9, the hidden `_intake` sheet whose
-A1 holds `intake-form:<id>@<version>`). Sheets, columns, rows, labels, units and who must fill
-which row are read from config/forms/*.toml and config/rosters/langson.toml, never copied.
+Five writers, as the agencies' spreadsheets would: openpyxl (.xlsx), XlsxWriter (.xlsx), xlwt
+(.xls, BIFF8), odfpy (.ods) and LibreOffice Calc (.xls and .ods, converted from openpyxl's).
+Most workbooks reproduce the blank form's layout (src/forms/blank.rs, `Layout::of`: agency
+line on row 1, the heading lines, the sheet title, the column headers on row 7, the column
+numbers on row 8, the indicators from row 9, the hidden `_intake` sheet whose A1 holds
+`intake-form:<id>@<version>`); an agency's own table (`build_own_table`) holds only the rows
+it must fill, under the form's title and column headers. Sheets, columns, rows, labels, units
+and who must fill which row are read from config/forms/*.toml and config/rosters/langson.toml,
+never copied.
 
 Beside each NAME.xlsx|xls|ods, NAME.expected.json lists the findings intake must report,
 derived from the errors each case injects (by design, not from intake's output):
 
     {"agency": ..., "form": ... | null, "valid": bool, "recognised_by": "marker"|"content"|null,
      "case": "what the case is about",
-     "findings": [{"rule": ..., "severity": ..., "sheet": ..., "cell": "G40" | null}, ...]}
+     "findings": [{"rule": ..., "severity": ..., "sheet": ..., "cell": "G40" | null}, ...],
+     "values": [{"sheet": ..., "indicator": ..., "column": ..., "cell": "D13"}, ...]}
+                                                  (own tables: every value and its cell)
 
 Output is deterministic: zip entry times and document dates are fixed.
 """
