@@ -122,7 +122,7 @@ fn load_case(json: &Path) -> Result<Case, String> {
             .and_then(Value::as_bool)
             .ok_or_else(|| format!("{name}: no valid"))?,
         recognised_by: string(&v, "recognised_by"),
-        values: v.get("values").map(|vs| mapped(vs)).transpose()?,
+        values: v.get("values").map(mapped).transpose()?,
         findings,
         name,
         file,
