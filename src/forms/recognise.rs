@@ -37,7 +37,10 @@
 //! ## Mapping rows
 //!
 //! Every (form row, workbook row) pair whose labels are similar enough (0.6, by words) is
-//! scored by that similarity, plus 0.3 when the code in the STT column is the form's; pairs
+//! scored by that similarity, plus 0.3 when the code in the STT column is the form's, plus
+//! 0.2 when the workbook row stands under the form row's parent (by code: "2.3" under "2",
+//! "22" under "II"; the parents as a first pass found them: "Dịch vụ" under "Cơ cấu kinh
+//! tế" is the share, under "Tốc độ tăng trưởng GRDP" the growth rate); pairs
 //! are then taken best first, each row once, ties in reading order. Codes count only when
 //! the table follows the form's numbering: when fewer than half of the rows whose label is
 //! exactly a form row's carry that row's code (the agency numbered its own rows 1..7), the
@@ -436,24 +439,68 @@ fn locate_in(grid: &Grid, index: usize, spec: &SheetSpec) -> SheetMatch {
         }
     }
     let codes_count = follows_form_codes(&pairs, &codes, &candidates);
-    let score = |&(label, i, j): &(f64, usize, usize)| {
+    let code_bonus = |i: usize, j: usize| {
         let code = &candidates[j].2;
         if codes_count && !code.is_empty() && *code == codes[i] {
-            label + 0.3
+            0.3
         } else {
-            label
+            0.0
         }
     };
-    let mut scored: Vec<(f64, usize, usize)> = pairs.iter().map(|p| (score(p), p.1, p.2)).collect();
-    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
-    let mut used = vec![false; candidates.len()];
-    let mut rows = vec![None; spec.rows.len()];
-    for (_, i, j) in scored {
-        if rows[i].is_none() && !used[j] {
-            used[j] = true;
-            rows[i] = Some(candidates[j].0);
+    // Best pairs first, each spec row and each workbook row once.
+    let assign = |bonus: &dyn Fn(usize, usize) -> f64| {
+        let mut scored: Vec<(f64, usize, usize)> = pairs
+            .iter()
+            .map(|&(label, i, j)| (label + code_bonus(i, j) + bonus(i, j), i, j))
+            .collect();
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+        let mut used = vec![false; candidates.len()];
+        let mut taken: Vec<Option<usize>> = vec![None; spec.rows.len()];
+        for (_, i, j) in scored {
+            if taken[i].is_none() && !used[j] {
+                used[j] = true;
+                taken[i] = Some(j);
+            }
         }
-    }
+        taken
+    };
+    // Sections: a second pass prefers, among equally good labels, the workbook row under the
+    // spec row's own parent — "1.3 Dịch vụ" under "1 Tốc độ tăng trưởng GRDP", "2.3" under
+    // "2 Cơ cấu kinh tế", "22" under "II CHỈ TIÊU XÃ HỘI" — as the first pass found the
+    // parents, even when the agency put the sections in another order and numbered its rows
+    // its own way.
+    let parent: Vec<Option<usize>> = (0..spec.rows.len())
+        .map(|i| match codes[i].rsplit_once('.') {
+            Some((up, _)) => codes.iter().position(|c| c == up),
+            None => (0..i).rev().find(|&k| {
+                spec.rows[k].kind.is_none()
+                    && !codes[k].is_empty()
+                    && !codes[k].chars().any(|c| c.is_ascii_digit())
+            }),
+        })
+        .collect();
+    let first = assign(&|_, _| 0.0);
+    let parents: Vec<(u32, usize)> = first
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| parent.contains(&Some(*i)))
+        .filter_map(|(i, j)| j.map(|j| (candidates[j].0, i)))
+        .collect();
+    let section_of = |j: usize| {
+        parents
+            .iter()
+            .filter(|(r, _)| *r < candidates[j].0)
+            .max_by_key(|(r, _)| *r)
+            .map(|(_, i)| *i)
+    };
+    let second = assign(&|i, j| {
+        if parent[i].is_some() && parent[i] == section_of(j) {
+            0.2
+        } else {
+            0.0
+        }
+    });
+    let rows: Vec<Option<u32>> = second.iter().map(|j| j.map(|j| candidates[j].0)).collect();
     SheetMatch {
         grid_sheet: Some(index),
         header_row: Some(header_row),
@@ -699,6 +746,63 @@ mod tests {
         assert!(!is_form(&table(true, true, &OWN[3..4])), "1 of 7 rows");
         assert!(!is_form(&table(false, true, &OWN)), "no title");
         assert!(!is_form(&table(true, false, &OWN)), "no form column");
+    }
+
+    #[test]
+    fn sections_tell_rows_of_the_same_label_apart() {
+        let spec = pl1();
+        let statistics = From {
+            code: "cuc-thong-ke",
+            kind: AgencyKind::Department,
+        };
+        // Cục Thống kê's table: the economic structure first, then growth, the same bare
+        // labels in both, numbered its own way.
+        let rows = [
+            ("A", "Cơ cấu kinh tế"),
+            ("1", "Nông, lâm nghiệp và thủy sản"),
+            ("2", "Công nghiệp - xây dựng"),
+            ("3", "Dịch vụ"),
+            ("4", "Thuế sản phẩm trừ trợ cấp sản phẩm"),
+            ("B", "Tốc độ tăng trưởng GRDP"),
+            ("1", "Nông, lâm nghiệp và thủy sản"),
+            ("2", "Công nghiệp - xây dựng"),
+            ("3", "Dịch vụ"),
+            ("4", "Thuế sản phẩm trừ trợ cấp sản phẩm"),
+        ];
+        let Recognised::Form(rec) =
+            recognise(&table(true, true, &rows), &[&spec], Some(statistics))
+        else {
+            panic!("not recognised");
+        };
+        assert_eq!(
+            mapped(
+                &rec,
+                &[
+                    "co-cau",
+                    "co-cau-nlts",
+                    "co-cau-cnxd",
+                    "co-cau-dv",
+                    "co-cau-thue",
+                    "grdp-tang",
+                    "grdp-tang-nlts",
+                    "grdp-tang-cnxd",
+                    "grdp-tang-dv",
+                    "grdp-tang-thue",
+                ]
+            ),
+            [
+                ("co-cau", Some(9)),
+                ("co-cau-nlts", Some(10)),
+                ("co-cau-cnxd", Some(11)),
+                ("co-cau-dv", Some(12)),
+                ("co-cau-thue", Some(13)),
+                ("grdp-tang", Some(14)),
+                ("grdp-tang-nlts", Some(15)),
+                ("grdp-tang-cnxd", Some(16)),
+                ("grdp-tang-dv", Some(17)),
+                ("grdp-tang-thue", Some(18)),
+            ]
+        );
     }
 
     #[test]
