@@ -7,6 +7,9 @@
 //! the indicator and column, the value found and what was expected, in Vietnamese.
 //! Rules follow DHIS2's "skip if any value is missing": a sum with a blank part is not
 //! checked (the blank is reported by the required-value check instead).
+//! An agency's own table may hold only its rows: a row (or a whole sheet) of the form it
+//! need not fill may be absent, a row it must fill and absent is `thieu-chi-tieu`, named by
+//! its label; a sum with a part absent is not checked.
 
 use std::collections::HashMap;
 
