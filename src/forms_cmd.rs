@@ -29,6 +29,8 @@ struct ValidateJson<'a> {
     errors: usize,
     warnings: usize,
     findings: &'a [intake::forms::validate::Finding],
+    /// Every value read: the form's sheet, indicator and column, the cell it came from.
+    values: &'a [intake::forms::validate::Datum],
 }
 
 /// `intake validate FILE`: exit 0 valid, 1 errors, 2 unreadable or unrecognised.
@@ -104,6 +106,7 @@ pub fn validate(
             errors,
             warnings,
             findings: &checked.findings,
+            values: &checked.data,
         };
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {

@@ -9,7 +9,10 @@
 //! - the form recognised, and how (marker or content) when the expectation says;
 //! - the findings: the set of (rule, severity, cell) — and the sheet, when the expectation
 //!   names it — equals the expected set exactly: every expected finding at its cell, nothing
-//!   else.
+//!   else;
+//! - when the expectation lists `values` (an agency's own table: reordered, renumbered rows),
+//!   every value read with its form sheet, indicator, column and cell, exactly: how the rows
+//!   were mapped.
 //!
 //! A fourth writer, rust_xlsxwriter, builds more cases here (a clean PL3 for Cục Thuế, one
 //! with a sum error, one with a merged two-row header), laid out from the form spec.
@@ -62,6 +65,9 @@ struct Case {
     valid: bool,
     recognised_by: Option<String>,
     findings: Vec<Want>,
+    /// When given, every value intake must read: (sheet id, indicator, column, cell), nothing
+    /// else — how the rows and columns were mapped.
+    values: Option<Vec<(String, String, String, String)>>,
 }
 
 impl Case {
@@ -116,10 +122,31 @@ fn load_case(json: &Path) -> Result<Case, String> {
             .and_then(Value::as_bool)
             .ok_or_else(|| format!("{name}: no valid"))?,
         recognised_by: string(&v, "recognised_by"),
+        values: v.get("values").map(mapped).transpose()?,
         findings,
         name,
         file,
     })
+}
+
+/// (sheet, indicator, column, cell) of each value of a list.
+fn mapped(values: &Value) -> Result<Vec<(String, String, String, String)>, String> {
+    let mut out: Vec<_> = values
+        .as_array()
+        .ok_or("values is not a list")?
+        .iter()
+        .map(|v| {
+            let field = |k: &str| string(v, k).ok_or_else(|| format!("a value without {k}"));
+            Ok((
+                field("sheet")?,
+                field("indicator")?,
+                field("column")?,
+                field("cell")?,
+            ))
+        })
+        .collect::<Result<_, String>>()?;
+    out.sort();
+    Ok(out)
 }
 
 fn corpus_cases() -> Vec<Case> {
@@ -209,6 +236,23 @@ fn check(case: &Case) -> Vec<String> {
             report.get("valid").unwrap_or(&Value::Null),
             case.valid
         ));
+    }
+    if let Some(want) = &case.values {
+        match report.get("values").map(mapped) {
+            Some(Ok(got)) => {
+                for w in want.iter().filter(|w| !got.contains(w)) {
+                    diffs.push(format!("value not read {}!{}!{} at {}", w.0, w.1, w.2, w.3));
+                }
+                for g in got.iter().filter(|g| !want.contains(g)) {
+                    diffs.push(format!(
+                        "unexpected value {}!{}!{} at {}",
+                        g.0, g.1, g.2, g.3
+                    ));
+                }
+            }
+            Some(Err(e)) => diffs.push(format!("values: {e}")),
+            None => diffs.push("no values in the report".into()),
+        }
     }
     let mut actual: Vec<Got> = report
         .get("findings")
@@ -642,6 +686,7 @@ fn rust_xlsxwriter_workbooks_report_exactly_the_expected_findings() {
         valid,
         recognised_by: Some(by.to_string()),
         findings,
+        values: None,
     };
     let mut cases = Vec::new();
 

@@ -463,6 +463,7 @@ fn load_campaign(
         }
         e
     })?;
+    let roster_codes: HashSet<String> = roster.iter().map(|a| a.code.clone()).collect();
     let agencies = match &raw.agencies {
         None => roster,
         Some(toml::Value::String(s)) if s == "all" => roster,
@@ -543,6 +544,7 @@ fn load_campaign(
                 match read(&path) {
                     Ok(text) => {
                         let spec = crate::forms::spec::parse(&path.display().to_string(), &text)?;
+                        who_names_roster_agencies(&spec, &path, &roster_codes, &raw.roster)?;
                         if spec.id != *form {
                             return Err(at(
                                 &key("form"),
@@ -587,6 +589,35 @@ fn load_campaign(
             .map_err(|(k, p, f)| err(&file, &k, &p, &f))?,
         deliverables,
     })
+}
+
+/// Every agency code a form's `who` names is in the campaign's roster: a misspelt code would
+/// leave its rows nobody's, and an agency's own table of them unrecognised.
+fn who_names_roster_agencies(
+    spec: &crate::forms::spec::FormSpec,
+    path: &Path,
+    roster: &HashSet<String>,
+    roster_name: &str,
+) -> Result<(), ConfigError> {
+    for (si, sheet) in spec.sheets.iter().enumerate() {
+        for (ri, row) in sheet.rows.iter().enumerate() {
+            let crate::forms::spec::Who::Some { codes, .. } = &row.who else {
+                continue;
+            };
+            if let Some(code) = codes.iter().find(|c| !roster.contains(*c)) {
+                return Err(err(
+                    &path.display().to_string(),
+                    &format!("sheet[{si}].row[{ri}].who"),
+                    &format!(
+                        "\"{code}\" (row \"{}\") is not an agency of the roster {roster_name}",
+                        row.id
+                    ),
+                    "use an agency code from the roster, or \"districts\", \"departments\", \"office\"",
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The campaign's switches of form rules, each naming a rule of one of its forms.
@@ -846,6 +877,36 @@ mod tests {
         assert_eq!(c.store_dir, Path::new("/etc/var/store"));
         assert_eq!(c.campaigns[0].agencies[0].addresses, ["y@z.example"]);
         assert_eq!(c.drop.settle, Duration::from_secs(3));
+    }
+
+    #[test]
+    fn a_forms_who_must_name_agencies_of_the_roster() {
+        let form = |who: &str| {
+            format!(
+                "id = \"f\"\nversion = 1\ntitles = [\"t\"]\n[[sheet]]\nid = \"s\"\nname = \"S\"\n[[sheet.column]]\nid = \"c\"\nlabel = \"C\"\n[[sheet.row]]\nid = \"a\"\ncode = \"1\"\nlabel = \"A\"\nkind = \"percent\"\nwho = {who}\n"
+            )
+        };
+        let campaign = format!("{}form = \"f\"\n", campaign("forms = \"forms\""));
+        let ok = parse(&[
+            ("intake.toml", MAIN),
+            ("c.toml", &campaign),
+            ("r.toml", ROSTER),
+            ("forms/f.toml", &form("[\"districts\", \"so-y-te\"]")),
+        ])
+        .unwrap();
+        assert!(ok.campaigns[0].deliverables[0].spec.is_some());
+        let e = parse(&[
+            ("intake.toml", MAIN),
+            ("c.toml", &campaign),
+            ("r.toml", ROSTER),
+            ("forms/f.toml", &form("[\"districts\", \"so-y-tee\"]")),
+        ])
+        .unwrap_err();
+        assert_eq!(
+            (e.file.as_str(), e.key.as_str()),
+            ("forms/f.toml", "sheet[0].row[0].who")
+        );
+        assert!(e.problem.contains("\"so-y-tee\""), "{e}");
     }
 
     #[test]

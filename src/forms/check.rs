@@ -80,7 +80,7 @@ pub fn check_grid(grid: Grid, campaign: &Campaign, from: Option<From<'_>>) -> Ch
         data: Vec::new(),
         grid,
     };
-    match recognise::recognise(&grid, &specs) {
+    match recognise::recognise(&grid, &specs, from) {
         Recognised::Form(rec) => {
             let report = validate::validate(&grid, &rec, from, &campaign.rules);
             let deliverable = campaign

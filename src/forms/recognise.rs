@@ -1,15 +1,56 @@
 //! # Recognition: which form a workbook is, and where its rows and columns are
 //!
 //! A blank form carries a marker (form id and version); a workbook without it — an agency's
-//! own copy, last year's file — is matched by its titles, sheet names and row labels, without
-//! accents or case, with a confidence. Rows are found by label and code, not by position, so
-//! inserted blank rows, reordered rows and slightly different labels still land on the right
-//! indicator; columns are found by their header text.
+//! own copy, last year's file, a department's own table — is matched by its titles, sheet
+//! names and row labels, without accents or case, with a confidence. Rows are found by label
+//! and code, not by position, so inserted blank rows, reordered rows and slightly different
+//! labels still land on the right indicator; columns are found by their header text.
+//!
+//! ## The rule, without a marker
+//!
+//! Most departments fill only their own sector's rows and send a table of just those (Sở
+//! LĐ-TB&XH: 7 of Phụ lục I's 39 indicators), so a workbook is scored two ways and the
+//! better score counts:
+//!
+//! - **the whole form**: `0.3` for one of the form's `titles` in the first 8 rows of a sheet,
+//!   `0.1` × the share of sheets found under their own name, `0.6` × the share of the form's
+//!   value rows found by label. A sheet is only taken when at least a quarter of its value
+//!   rows (two at the least) are there by label.
+//! - **the sending agency's own rows** (when the sender is known, from the rows' `who`): the
+//!   same `0.3` and `0.1`, plus `0.6` × the share of the rows that agency must fill found by
+//!   label — but only when all of these hold, else this score is 0:
+//!   1. a title of the form is in the heading (a table of matching labels alone is not the
+//!      form: "Tỷ lệ hộ nghèo" is in every social report);
+//!   2. at least half of the agency's own rows are found, and two of them when it owes two or
+//!      more (`enough_own`);
+//!   3. in every sheet where its rows are found, at least half of the data columns are found
+//!      by header ("TH 2016", "KH 2018", …).
+//!
+//! A form is recognised at a confidence of `ENOUGH` (0.45) or more; two forms within
+//! `MARGIN` (0.1) of each other are ambiguous and left to staff. So a department's 7-row
+//! table with the form's title and headers is that form (confidence 0.3 + 0.6 × 7/7 and more),
+//! a workbook with the title and unrelated rows is not (no own row), nor one with a few of
+//! the form's labels and no title (the whole-form score stays under 0.45, the own score
+//! needs the title). Rows of others being absent is then not an error; the agency's own rows
+//! being absent is (`thieu-chi-tieu`, in [`super::validate`]).
+//!
+//! ## Mapping rows
+//!
+//! Every (form row, workbook row) pair whose labels are similar enough (0.6, by words) is
+//! scored by that similarity, plus 0.3 when the code in the STT column is the form's, plus
+//! 0.2 when the workbook row stands under the form row's parent (by code: "2.3" under "2",
+//! "22" under "II"; the parents as a first pass found them: "Dịch vụ" under "Cơ cấu kinh
+//! tế" is the share, under "Tốc độ tăng trưởng GRDP" the growth rate); pairs
+//! are then taken best first, each row once, ties in reading order. Codes count only when
+//! the table follows the form's numbering: when fewer than half of the rows whose label is
+//! exactly a form row's carry that row's code (the agency numbered its own rows 1..7), the
+//! codes are ignored and labels decide.
 
 use crate::text::{Phrase, fold, tokens};
 use crate::workbook::{CellValue, Grid};
 
 use super::spec::{FormSpec, SheetSpec};
+use super::validate::From;
 
 /// How a form was recognised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,12 +105,21 @@ const ENOUGH: f64 = 0.45;
 /// Two candidates closer than this are ambiguous.
 const MARGIN: f64 = 0.1;
 
-/// Matches a workbook against the candidate forms.
-pub fn recognise<'s>(grid: &Grid, forms: &[&'s FormSpec]) -> Recognised<'s> {
+/// Matches a workbook against the candidate forms; `agency`, the sender when known, lets a
+/// table of only the rows it must fill count (see the module header).
+pub fn recognise<'s>(
+    grid: &Grid,
+    forms: &[&'s FormSpec],
+    agency: Option<From<'_>>,
+) -> Recognised<'s> {
     if let Some(marker) = &grid.marker
         && let Some(spec) = forms.iter().find(|f| f.id == marker.form)
     {
-        let sheets = locate_all(grid, spec).into_iter().map(|(_, m)| m).collect();
+        let own = own_rows(spec, agency);
+        let sheets = locate_all(grid, spec, &own)
+            .into_iter()
+            .map(|(_, m)| m)
+            .collect();
         return Recognised::Form(Recognition {
             spec,
             by: RecognisedBy::Marker,
@@ -81,7 +131,7 @@ pub fn recognise<'s>(grid: &Grid, forms: &[&'s FormSpec]) -> Recognised<'s> {
     let mut scored: Vec<(f64, Recognition<'s>)> = forms
         .iter()
         .map(|spec| {
-            let (confidence, sheets) = content_score(grid, spec);
+            let (confidence, sheets) = content_score(grid, spec, agency);
             (
                 confidence,
                 Recognition {
@@ -108,8 +158,29 @@ pub fn recognise<'s>(grid: &Grid, forms: &[&'s FormSpec]) -> Recognised<'s> {
     }
 }
 
-/// Confidence that the workbook is this form, from titles, sheet names and matched rows.
-fn content_score(grid: &Grid, spec: &FormSpec) -> (f64, Vec<SheetMatch>) {
+/// Per spec sheet, per row: whether the agency must fill it (value rows only); all false
+/// when the agency is not known.
+fn own_rows(spec: &FormSpec, agency: Option<From<'_>>) -> Vec<Vec<bool>> {
+    spec.sheets
+        .iter()
+        .map(|s| {
+            s.rows
+                .iter()
+                .map(|r| r.kind.is_some() && agency.is_some_and(|a| r.who.includes(a.code, a.kind)))
+                .collect()
+        })
+        .collect()
+}
+
+/// Enough of an agency's own rows to take a table of them for the form: half of them, and
+/// two when it owes two or more.
+fn enough_own(found: usize, total: usize) -> bool {
+    total > 0 && found >= total.min(2) && 2 * found >= total
+}
+
+/// Confidence that the workbook is this form: the better of the whole form's score and the
+/// sending agency's own rows' score (the module header gives the rule).
+fn content_score(grid: &Grid, spec: &FormSpec, agency: Option<From<'_>>) -> (f64, Vec<SheetMatch>) {
     let headings: Vec<Vec<String>> = grid
         .sheets
         .iter()
@@ -123,40 +194,70 @@ fn content_score(grid: &Grid, spec: &FormSpec) -> (f64, Vec<SheetMatch>) {
         .iter()
         .map(|t| Phrase::new(t))
         .any(|p| headings.iter().any(|h| p.occurs_in(h)));
+    let own = own_rows(spec, agency);
     let mut named = 0.0;
-    let mut matched = 0.0;
-    let mut total = 0.0;
+    let (mut matched, mut total) = (0usize, 0usize);
+    let (mut own_matched, mut own_total) = (0usize, 0usize);
+    let mut own_columns = true;
     let mut sheets = Vec::new();
-    for (s, (by_name, m)) in spec.sheets.iter().zip(locate_all(grid, spec)) {
+    for ((s, own), (by_name, m)) in spec
+        .sheets
+        .iter()
+        .zip(&own)
+        .zip(locate_all(grid, spec, &own))
+    {
         if by_name {
             named += 1.0;
         }
-        let valued: Vec<usize> = s
+        let valued = s.rows.iter().filter(|r| r.kind.is_some()).count();
+        total += valued;
+        matched += s
             .rows
             .iter()
-            .enumerate()
-            .filter(|(_, r)| r.kind.is_some())
-            .map(|(i, _)| i)
-            .collect();
-        total += valued.len() as f64;
-        matched += valued.iter().filter(|&&i| m.rows[i].is_some()).count() as f64;
+            .zip(&m.rows)
+            .filter(|(r, at)| r.kind.is_some() && at.is_some())
+            .count();
+        let mine = own.iter().filter(|&&o| o).count();
+        let mine_found = own
+            .iter()
+            .zip(&m.rows)
+            .filter(|(o, at)| **o && at.is_some())
+            .count();
+        own_total += mine;
+        own_matched += mine_found;
+        let columns = m.columns.iter().filter(|c| c.is_some()).count();
+        if mine_found > 0 && 2 * columns < s.columns.len() {
+            own_columns = false;
+        }
         sheets.push(m);
     }
     let n = spec.sheets.len() as f64;
-    let rows = if total > 0.0 { matched / total } else { 0.0 };
-    let score = 0.3 * f64::from(u8::from(title)) + 0.1 * named / n + 0.6 * rows;
-    (score.min(1.0), sheets)
+    let share = |found: usize, of: usize| {
+        if of > 0 {
+            found as f64 / of as f64
+        } else {
+            0.0
+        }
+    };
+    let base = 0.3 * f64::from(u8::from(title)) + 0.1 * named / n;
+    let whole = base + 0.6 * share(matched, total);
+    let own = if title && own_columns && enough_own(own_matched, own_total) {
+        base + 0.6 * share(own_matched, own_total)
+    } else {
+        0.0
+    };
+    (whole.max(own).min(1.0), sheets)
 }
 
-/// Finds a spec sheet in the workbook: its sheet, header row, columns and rows. Returns
-/// whether the sheet was found by name.
-/// Finds every sheet of a form, each in its own workbook sheet.
-fn locate_all(grid: &Grid, spec: &FormSpec) -> Vec<(bool, SheetMatch)> {
+/// Finds every sheet of a form, each in its own workbook sheet; `own`: per sheet, the rows
+/// the sending agency must fill. Returns per sheet whether it was found by name.
+fn locate_all(grid: &Grid, spec: &FormSpec, own: &[Vec<bool>]) -> Vec<(bool, SheetMatch)> {
     let mut taken = Vec::new();
     spec.sheets
         .iter()
-        .map(|s| {
-            let found = locate(grid, s, &taken);
+        .zip(own)
+        .map(|(s, own)| {
+            let found = locate(grid, s, own, &taken);
             if let Some(i) = found.1.grid_sheet {
                 taken.push(i);
             }
@@ -167,8 +268,9 @@ fn locate_all(grid: &Grid, spec: &FormSpec) -> Vec<(bool, SheetMatch)> {
 
 /// Finds a spec sheet in a workbook sheet not yet taken by another spec sheet. A sheet counts
 /// only when some of its rows are found by label: column headers alone (every form has
-/// "KH 2019") do not make a budget sheet out of an indicators sheet.
-fn locate(grid: &Grid, spec: &SheetSpec, taken: &[usize]) -> (bool, SheetMatch) {
+/// "KH 2019") do not make a budget sheet out of an indicators sheet. Enough is a quarter of
+/// the sheet's value rows, or enough of the rows the sending agency must fill (`own`).
+fn locate(grid: &Grid, spec: &SheetSpec, own: &[bool], taken: &[usize]) -> (bool, SheetMatch) {
     let none = SheetMatch {
         grid_sheet: None,
         header_row: None,
@@ -193,8 +295,15 @@ fn locate(grid: &Grid, spec: &SheetSpec, taken: &[usize]) -> (bool, SheetMatch) 
         let m = locate_in(grid, index, spec);
         let rows = m.rows.iter().filter(|r| r.is_some()).count();
         let valued = spec.rows.iter().filter(|r| r.kind.is_some()).count();
-        // At least a quarter of the rows (two at the least) must be there by label.
-        if rows < 2.max(valued / 4) {
+        let mine = own.iter().filter(|&&o| o).count();
+        let mine_found = own
+            .iter()
+            .zip(&m.rows)
+            .filter(|(o, at)| **o && at.is_some())
+            .count();
+        // At least a quarter of the rows (two at the least) must be there by label, or enough
+        // of the agency's own.
+        if rows < 2.max(valued / 4) && !enough_own(mine_found, mine) {
             continue;
         }
         let found = rows + m.columns.iter().filter(|c| c.is_some()).count();
@@ -295,8 +404,9 @@ fn locate_in(grid: &Grid, index: usize, spec: &SheetSpec) -> SheetMatch {
     let code_col = find(&[&spec.code_header, "STT", "TT", "Số TT", "Mã số", "Mã"])
         .or_else(|| label_col.and_then(|l| l.checked_sub(1)));
 
-    // Rows: each spec row goes to the best unused workbook row by label, code breaking ties
-    // ("Dịch vụ" is both a growth rate and a share), later rows preferred after the last match.
+    // Rows: every (spec row, workbook row) pair with similar labels, scored by the label and
+    // by the code when the table follows the form's numbering; taken best first, each row
+    // once, ties in reading order ("Dịch vụ" is both a growth rate and a share).
     let candidates: Vec<(u32, Vec<String>, String)> = (header_row + 1..=last_row)
         .filter_map(|r| {
             let label = label_col.map(|c| cell_text(r, c)).unwrap_or_default();
@@ -304,50 +414,128 @@ fn locate_in(grid: &Grid, index: usize, spec: &SheetSpec) -> SheetMatch {
             (!label.trim().is_empty()).then(|| (r, tokens(&label), normalise_code(&code)))
         })
         .collect();
-    let mut used = vec![false; candidates.len()];
-    let mut rows = vec![None; spec.rows.len()];
-    let mut last_matched: Option<u32> = None;
-    for (i, row) in spec.rows.iter().enumerate() {
-        let names: Vec<Vec<String>> = std::iter::once(&row.label)
-            .chain(row.aliases.iter())
-            .map(|l| tokens(l))
-            .collect();
-        let code = normalise_code(&row.code);
-        let mut best: Option<(f64, usize)> = None;
-        for (j, (r, words, c)) in candidates.iter().enumerate() {
-            if used[j] {
-                continue;
-            }
+    let names: Vec<Vec<Vec<String>>> = spec
+        .rows
+        .iter()
+        .map(|row| {
+            std::iter::once(&row.label)
+                .chain(row.aliases.iter())
+                .map(|l| tokens(l))
+                .collect()
+        })
+        .collect();
+    let codes: Vec<String> = spec.rows.iter().map(|r| normalise_code(&r.code)).collect();
+    // (label score, spec row, candidate)
+    let mut pairs: Vec<(f64, usize, usize)> = Vec::new();
+    for (i, names) in names.iter().enumerate() {
+        for (j, (_, words, _)) in candidates.iter().enumerate() {
             let label_score = names
                 .iter()
                 .map(|n| similarity(n, words))
                 .fold(0.0, f64::max);
-            if label_score < 0.6 {
-                continue;
+            if label_score >= 0.6 {
+                pairs.push((label_score, i, j));
             }
-            let mut score = label_score;
-            if !code.is_empty() && *c == code {
-                score += 0.3;
-            }
-            if last_matched.is_none_or(|l| *r > l) {
-                score += 0.05;
-            }
-            if best.is_none_or(|(s, _)| score > s) {
-                best = Some((score, j));
-            }
-        }
-        if let Some((_, j)) = best {
-            used[j] = true;
-            rows[i] = Some(candidates[j].0);
-            last_matched = Some(candidates[j].0);
         }
     }
+    let codes_count = follows_form_codes(&pairs, &codes, &candidates);
+    let code_bonus = |i: usize, j: usize| {
+        let code = &candidates[j].2;
+        if codes_count && !code.is_empty() && *code == codes[i] {
+            0.3
+        } else {
+            0.0
+        }
+    };
+    // Best pairs first, each spec row and each workbook row once.
+    let assign = |bonus: &dyn Fn(usize, usize) -> f64| {
+        let mut scored: Vec<(f64, usize, usize)> = pairs
+            .iter()
+            .map(|&(label, i, j)| (label + code_bonus(i, j) + bonus(i, j), i, j))
+            .collect();
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+        let mut used = vec![false; candidates.len()];
+        let mut taken: Vec<Option<usize>> = vec![None; spec.rows.len()];
+        for (_, i, j) in scored {
+            if taken[i].is_none() && !used[j] {
+                used[j] = true;
+                taken[i] = Some(j);
+            }
+        }
+        taken
+    };
+    // Sections: a second pass prefers, among equally good labels, the workbook row under the
+    // spec row's own parent — "1.3 Dịch vụ" under "1 Tốc độ tăng trưởng GRDP", "2.3" under
+    // "2 Cơ cấu kinh tế", "22" under "II CHỈ TIÊU XÃ HỘI" — as the first pass found the
+    // parents, even when the agency put the sections in another order and numbered its rows
+    // its own way.
+    let parent: Vec<Option<usize>> = (0..spec.rows.len())
+        .map(|i| match codes[i].rsplit_once('.') {
+            Some((up, _)) => codes.iter().position(|c| c == up),
+            None => (0..i).rev().find(|&k| {
+                spec.rows[k].kind.is_none()
+                    && !codes[k].is_empty()
+                    && !codes[k].chars().any(|c| c.is_ascii_digit())
+            }),
+        })
+        .collect();
+    let first = assign(&|_, _| 0.0);
+    let parents: Vec<(u32, usize)> = first
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| parent.contains(&Some(*i)))
+        .filter_map(|(i, j)| j.map(|j| (candidates[j].0, i)))
+        .collect();
+    let section_of = |j: usize| {
+        parents
+            .iter()
+            .filter(|(r, _)| *r < candidates[j].0)
+            .max_by_key(|(r, _)| *r)
+            .map(|(_, i)| *i)
+    };
+    let second = assign(&|i, j| {
+        if parent[i].is_some() && parent[i] == section_of(j) {
+            0.2
+        } else {
+            0.0
+        }
+    });
+    let rows: Vec<Option<u32>> = second.iter().map(|j| j.map(|j| candidates[j].0)).collect();
     SheetMatch {
         grid_sheet: Some(index),
         header_row: Some(header_row),
         columns,
         rows,
     }
+}
+
+/// Whether the codes in the table are the form's: of the workbook rows whose label is exactly
+/// a form row's (or an alias), at least half carry that row's code. An agency that numbered
+/// its own seven rows 1..7 fails this, and its codes are then ignored. True when no row tells.
+fn follows_form_codes(
+    pairs: &[(f64, usize, usize)],
+    codes: &[String],
+    candidates: &[(u32, Vec<String>, String)],
+) -> bool {
+    let (mut told, mut agree) = (0usize, 0usize);
+    for (j, (_, _, code)) in candidates.iter().enumerate() {
+        if code.is_empty() {
+            continue;
+        }
+        let exact: Vec<usize> = pairs
+            .iter()
+            .filter(|p| p.2 == j && p.0 >= 1.0)
+            .map(|p| p.1)
+            .collect();
+        if exact.is_empty() {
+            continue;
+        }
+        told += 1;
+        if exact.iter().any(|&i| codes[i] == *code) {
+            agree += 1;
+        }
+    }
+    told == 0 || 2 * agree >= told
 }
 
 /// A header's words, "năm" (year) aside, in any order.
@@ -417,6 +605,264 @@ pub fn text(v: &CellValue) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::AgencyKind;
+    use crate::forms::spec;
+    use crate::workbook::{Inspector, Limits, WorkbookFormat};
+
+    const LABOUR: From<'static> = From {
+        code: "so-ld-tbxh",
+        kind: AgencyKind::Department,
+    };
+
+    fn pl1() -> FormSpec {
+        spec::parse(
+            "742-2018-pl1.toml",
+            include_str!("../../config/forms/742-2018-pl1.toml"),
+        )
+        .expect("the shipped form parses")
+    }
+
+    /// An agency's own table, read back as intake reads an xlsx: an agency line, Phụ lục I's
+    /// heading when `title`, the header row (with the form's columns when `columns`) on row
+    /// 9, then `rows` (code, label) from row 10, each with a number in every column.
+    fn table(title: bool, columns: bool, rows: &[(&str, &str)]) -> Grid {
+        let spec = pl1();
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let ws = book.add_worksheet();
+        ws.write_string(0, 0, "SỞ LAO ĐỘNG - THƯƠNG BINH VÀ XÃ HỘI")
+            .unwrap();
+        if title {
+            for (r, line) in (2u32..).zip(&spec.heading) {
+                ws.write_string(r, 0, line).unwrap();
+            }
+        }
+        let mut headers = vec!["STT", "Chỉ tiêu", "Đơn vị tính"];
+        if columns {
+            headers.extend(spec.sheets[0].columns.iter().map(|c| c.label.as_str()));
+        } else {
+            headers.extend(["Quý I", "Quý II", "Quý III", "Quý IV", "Cả năm"]);
+        }
+        for (c, h) in (0u16..).zip(&headers) {
+            ws.write_string(8, c, *h).unwrap();
+        }
+        for (r, (code, label)) in (9u32..).zip(rows) {
+            ws.write_string(r, 0, *code).unwrap();
+            ws.write_string(r, 1, *label).unwrap();
+            for c in 3u16..8 {
+                ws.write_number(r, c, 10.0).unwrap();
+            }
+        }
+        let bytes = book.save_to_buffer().unwrap();
+        Inspector::new(Limits::default(), None)
+            .read(&bytes, WorkbookFormat::Xlsx)
+            .expect("the table reads")
+    }
+
+    /// Sở LĐ-TB&XH's 7 rows of Phụ lục I (form codes 20..24.3), in another order.
+    const OWN: [(&str, &str); 7] = [
+        ("1", "Lao động nông, lâm nghiệp và thủy sản"),
+        ("2", "Lao động công nghiệp - xây dựng"),
+        ("3", "Lao động dịch vụ"),
+        ("4", "Tỷ lệ hộ nghèo"),
+        ("5", "Mức giảm tỷ lệ hộ nghèo"),
+        ("6", "Số lao động được tạo việc làm mới"),
+        ("7", "Tỷ lệ lao động qua đào tạo"),
+    ];
+
+    /// The workbook row (0-based) each of these form rows was mapped to.
+    fn mapped<'a>(rec: &Recognition<'_>, ids: &[&'a str]) -> Vec<(&'a str, Option<u32>)> {
+        let sheet = &rec.spec.sheets[0];
+        ids.iter()
+            .map(|id| {
+                let i = sheet.rows.iter().position(|r| r.id == *id).unwrap();
+                (*id, rec.sheets[0].rows[i])
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_department_table_of_its_own_rows_under_the_title_is_the_form() {
+        let spec = pl1();
+        let grid = table(true, true, &OWN);
+        let Recognised::Form(rec) = recognise(&grid, &[&spec], Some(LABOUR)) else {
+            panic!("not recognised");
+        };
+        assert_eq!(rec.by, RecognisedBy::Content);
+        assert!(rec.confidence >= 0.9, "{}", rec.confidence);
+        // Renumbered 1..7: the labels decide, each row lands on its own line.
+        assert_eq!(
+            mapped(
+                &rec,
+                &[
+                    "co-cau-ld-nlts",
+                    "co-cau-ld-cnxd",
+                    "co-cau-ld-dv",
+                    "ho-ngheo",
+                    "giam-ho-ngheo",
+                    "viec-lam",
+                    "ld-dao-tao",
+                    // Rows of others with a similar label are not given the agency's lines.
+                    "grdp-tang-nlts",
+                    "co-cau-nlts",
+                    "grdp-tang-dv",
+                ]
+            ),
+            [
+                ("co-cau-ld-nlts", Some(9)),
+                ("co-cau-ld-cnxd", Some(10)),
+                ("co-cau-ld-dv", Some(11)),
+                ("ho-ngheo", Some(12)),
+                ("giam-ho-ngheo", Some(13)),
+                ("viec-lam", Some(14)),
+                ("ld-dao-tao", Some(15)),
+                ("grdp-tang-nlts", None),
+                ("co-cau-nlts", None),
+                ("grdp-tang-dv", None),
+            ]
+        );
+        // Without knowing the sender, 7 of 39 rows are not the form.
+        assert!(matches!(
+            recognise(&grid, &[&spec], None),
+            Recognised::Unknown
+        ));
+        // Nor for an agency none of whose rows these are (Sở Y tế: doctors, beds, …).
+        let health = From {
+            code: "so-y-te",
+            kind: AgencyKind::Department,
+        };
+        assert!(matches!(
+            recognise(&grid, &[&spec], Some(health)),
+            Recognised::Unknown
+        ));
+    }
+
+    #[test]
+    fn the_title_half_the_own_rows_and_the_columns_are_all_needed() {
+        let spec = pl1();
+        let is_form =
+            |g: &Grid| matches!(recognise(g, &[&spec], Some(LABOUR)), Recognised::Form(_));
+        assert!(is_form(&table(true, true, &OWN[..4])), "4 of 7 rows");
+        assert!(!is_form(&table(true, true, &OWN[..3])), "3 of 7 rows");
+        assert!(!is_form(&table(true, true, &OWN[3..4])), "1 of 7 rows");
+        assert!(!is_form(&table(false, true, &OWN)), "no title");
+        assert!(!is_form(&table(true, false, &OWN)), "no form column");
+    }
+
+    #[test]
+    fn sections_tell_rows_of_the_same_label_apart() {
+        let spec = pl1();
+        let statistics = From {
+            code: "cuc-thong-ke",
+            kind: AgencyKind::Department,
+        };
+        // Cục Thống kê's table: the economic structure first, then growth, the same bare
+        // labels in both, numbered its own way.
+        let rows = [
+            ("A", "Cơ cấu kinh tế"),
+            ("1", "Nông, lâm nghiệp và thủy sản"),
+            ("2", "Công nghiệp - xây dựng"),
+            ("3", "Dịch vụ"),
+            ("4", "Thuế sản phẩm trừ trợ cấp sản phẩm"),
+            ("B", "Tốc độ tăng trưởng GRDP"),
+            ("1", "Nông, lâm nghiệp và thủy sản"),
+            ("2", "Công nghiệp - xây dựng"),
+            ("3", "Dịch vụ"),
+            ("4", "Thuế sản phẩm trừ trợ cấp sản phẩm"),
+        ];
+        let Recognised::Form(rec) =
+            recognise(&table(true, true, &rows), &[&spec], Some(statistics))
+        else {
+            panic!("not recognised");
+        };
+        assert_eq!(
+            mapped(
+                &rec,
+                &[
+                    "co-cau",
+                    "co-cau-nlts",
+                    "co-cau-cnxd",
+                    "co-cau-dv",
+                    "co-cau-thue",
+                    "grdp-tang",
+                    "grdp-tang-nlts",
+                    "grdp-tang-cnxd",
+                    "grdp-tang-dv",
+                    "grdp-tang-thue",
+                ]
+            ),
+            [
+                ("co-cau", Some(9)),
+                ("co-cau-nlts", Some(10)),
+                ("co-cau-cnxd", Some(11)),
+                ("co-cau-dv", Some(12)),
+                ("co-cau-thue", Some(13)),
+                ("grdp-tang", Some(14)),
+                ("grdp-tang-nlts", Some(15)),
+                ("grdp-tang-cnxd", Some(16)),
+                ("grdp-tang-dv", Some(17)),
+                ("grdp-tang-thue", Some(18)),
+            ]
+        );
+    }
+
+    #[test]
+    fn codes_count_only_when_the_table_follows_the_forms_numbering() {
+        let spec = pl1();
+        // Renumbered so that the poverty rate carries 23, the code of "Mức giảm tỷ lệ hộ
+        // nghèo", and that row 22: the rows whose label is exact mostly disagree with the
+        // form's codes, so codes are ignored and each label finds its own row.
+        let rows = [
+            ("17", "Tỷ lệ lao động qua đào tạo"),
+            ("18", "Số lao động được tạo việc làm mới"),
+            ("19", "Lao động nông, lâm nghiệp và thủy sản"),
+            ("20", "Lao động công nghiệp - xây dựng"),
+            ("21", "Lao động dịch vụ"),
+            ("22", "Mức giảm tỷ lệ hộ nghèo"),
+            ("23", "Tỷ lệ hộ nghèo"),
+        ];
+        let Recognised::Form(rec) = recognise(&table(true, true, &rows), &[&spec], Some(LABOUR))
+        else {
+            panic!("not recognised");
+        };
+        assert_eq!(
+            mapped(&rec, &["giam-ho-ngheo", "ho-ngheo"]),
+            [("giam-ho-ngheo", Some(14)), ("ho-ngheo", Some(15))]
+        );
+        // The form's own codes do count: "Dịch vụ" twice, the share (2.3) written first.
+        let statistics = From {
+            code: "cuc-thong-ke",
+            kind: AgencyKind::Department,
+        };
+        let rows = [
+            ("2.3", "Dịch vụ"),
+            ("2.1", "Nông, lâm nghiệp và thủy sản"),
+            ("2.2", "Công nghiệp - xây dựng"),
+            ("1.3", "Dịch vụ"),
+            ("1.1", "Nông, lâm nghiệp và thủy sản"),
+            ("1.2", "Công nghiệp - xây dựng"),
+            // More of its 14 rows, so that the table holds half of them.
+            ("1", "Tốc độ tăng trưởng GRDP"),
+            ("3", "GRDP bình quân đầu người"),
+            ("4", "GRDP bình quân đầu người (USD)"),
+        ];
+        let Recognised::Form(rec) =
+            recognise(&table(true, true, &rows), &[&spec], Some(statistics))
+        else {
+            panic!("not recognised");
+        };
+        assert_eq!(
+            mapped(
+                &rec,
+                &["co-cau-dv", "co-cau-nlts", "grdp-tang-dv", "grdp-tang-nlts"]
+            ),
+            [
+                ("co-cau-dv", Some(9)),
+                ("co-cau-nlts", Some(10)),
+                ("grdp-tang-dv", Some(12)),
+                ("grdp-tang-nlts", Some(13)),
+            ]
+        );
+    }
 
     #[test]
     fn labels_are_compared_by_words() {

@@ -7,6 +7,9 @@
 //! the indicator and column, the value found and what was expected, in Vietnamese.
 //! Rules follow DHIS2's "skip if any value is missing": a sum with a blank part is not
 //! checked (the blank is reported by the required-value check instead).
+//! An agency's own table may hold only its rows: a row (or a whole sheet) of the form it
+//! need not fill may be absent, a row it must fill and absent is `thieu-chi-tieu`, named by
+//! its label; a sum with a part absent is not checked.
 
 use std::collections::HashMap;
 
@@ -156,6 +159,15 @@ pub fn validate(
     let mut reads: Vec<Read<'_>> = Vec::new();
     for (sheet, m) in spec.sheets.iter().zip(&rec.sheets) {
         let Some(gi) = m.grid_sheet else {
+            // A sheet holding none of the agency's rows may be left out of its own table.
+            if from.is_some_and(|f| {
+                !sheet
+                    .rows
+                    .iter()
+                    .any(|r| r.kind.is_some() && r.who.includes(f.code, f.kind))
+            }) {
+                continue;
+            }
             push(finding(
                 "thieu-bieu",
                 Severity::Error,
@@ -203,8 +215,8 @@ pub fn validate(
                         None,
                         Some(format!("{} {}", row.code, row.label)),
                         &format!(
-                            "Không tìm thấy dòng chỉ tiêu \"{} {}\" trong biểu.",
-                            row.code, row.label
+                            "Không tìm thấy dòng chỉ tiêu \"{}\" (mục {} của biểu mẫu) trong biểu: đơn vị phải báo cáo chỉ tiêu này, đề nghị bổ sung.",
+                            row.label, row.code
                         ),
                     ));
                 }

@@ -355,3 +355,92 @@ fn a_clerks_html_forward_is_the_agencys() {
         );
     }
 }
+
+/// Sở LĐ-TB&XH's own Phụ lục I: the form's heading and columns, only the rows it must fill
+/// (`rows`: code, label), numbered its own way.
+fn labour_own_table(rows: &[(&str, &str)]) -> Vec<u8> {
+    let spec = config()
+        .campaigns
+        .iter()
+        .flat_map(|c| &c.deliverables)
+        .find_map(|d| d.spec.clone().filter(|s| s.id == "742-2018-pl1"))
+        .unwrap();
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let ws = book.add_worksheet();
+    ws.write_string(0, 0, "SỞ LAO ĐỘNG - THƯƠNG BINH VÀ XÃ HỘI")
+        .unwrap();
+    for (r, line) in (2u32..).zip(&spec.heading) {
+        ws.write_string(r, 0, line).unwrap();
+    }
+    let mut headers = vec!["STT", "Chỉ tiêu", "Đơn vị tính"];
+    headers.extend(spec.sheets[0].columns.iter().map(|c| c.label.as_str()));
+    for (c, h) in (0u16..).zip(&headers) {
+        ws.write_string(7, c, *h).unwrap();
+    }
+    for (r, (code, label)) in (8u32..).zip(rows) {
+        ws.write_string(r, 0, *code).unwrap();
+        ws.write_string(r, 1, *label).unwrap();
+        // Shares of the labour structure add to 100: 60 + 20 + 20.
+        let v = if label.contains("nông") { 60.0 } else { 20.0 };
+        for c in 3u16..8 {
+            ws.write_number(r, c, v).unwrap();
+        }
+    }
+    book.save_to_buffer().unwrap()
+}
+
+#[test]
+fn a_departments_own_table_of_its_rows_is_filed_as_the_form_it_owes() {
+    let config = config();
+    let mut rows = vec![
+        ("1", "Tỷ lệ hộ nghèo"),
+        ("2", "Mức giảm tỷ lệ hộ nghèo"),
+        ("3", "Số lao động được tạo việc làm mới"),
+        ("4", "Lao động nông, lâm nghiệp và thủy sản"),
+        ("5", "Lao động công nghiệp - xây dựng"),
+        ("6", "Lao động dịch vụ"),
+        ("7", "Tỷ lệ lao động qua đào tạo"),
+    ];
+    let send = |rows: &[(&str, &str)]| {
+        let raw = message(
+            "so-ld-tbxh@langson.example",
+            "Gửi số liệu",
+            "",
+            Some(("So lieu LDTBXH.xlsx", &labour_own_table(rows))),
+        );
+        decide(raw, &Prior::default(), &config)
+    };
+    // The sender is known from its address, so its 7 rows are Phụ lục I (deliverable pl1).
+    let (ex, p) = send(&rows);
+    assert_eq!(p.outcome, Outcome::Filed);
+    assert_eq!(p.versions.len(), 1);
+    assert_eq!(p.versions[0].deliverable, "pl1");
+    let v = ex.files[0].validation.as_ref().unwrap();
+    assert_eq!(
+        (v.form.as_deref(), v.by, v.valid),
+        (Some("742-2018-pl1"), Some("content"), true),
+        "{:?}",
+        v.findings
+    );
+    assert!(v.findings.is_empty(), "{:?}", v.findings);
+    assert_eq!(v.data.len(), 7 * 5);
+    // One of its rows left out: that row is missing, named by its label; no other row is.
+    rows.retain(|(_, l)| *l != "Số lao động được tạo việc làm mới");
+    let (ex, _) = send(&rows);
+    let v = ex.files[0].validation.as_ref().unwrap();
+    assert_eq!(v.form.as_deref(), Some("742-2018-pl1"));
+    let rules: Vec<(&str, Option<&str>)> = v
+        .findings
+        .iter()
+        .map(|f| (f.rule.as_str(), f.indicator.as_deref()))
+        .collect();
+    assert_eq!(rules, [("thieu-chi-tieu", Some("viec-lam"))]);
+    assert!(!v.valid);
+    assert!(
+        v.findings[0]
+            .message
+            .contains("\"Số lao động được tạo việc làm mới\""),
+        "{}",
+        v.findings[0].message
+    );
+}

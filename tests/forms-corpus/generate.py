@@ -2,24 +2,30 @@
 """Writes the forms corpus: filled appendix workbooks as agencies send them, each with the
 complete set of findings intake must report.
 
-Usage:  pip install openpyxl xlwt odfpy
+Usage:  pip install openpyxl xlwt odfpy XlsxWriter
+        apt-get install libreoffice-calc-nogui          (soffice, for the LibreOffice cases)
         python3 tests/forms-corpus/generate.py          (writes beside this file)
         python3 tests/forms-corpus/generate.py --check  (regenerates in a temporary folder and
                                                          fails if anything differs)
 
-Three writers, as the agencies' spreadsheets would: openpyxl (.xlsx), xlwt (.xls, BIFF8) and
-odfpy (.ods). Every workbook reproduces the blank form's layout (src/forms/blank.rs,
-`Layout::of`: agency line on row 1, the heading lines, the sheet title, the column headers on
-row 7, the column numbers on row 8, the indicators from row 9, the hidden `_intake` sheet whose
-A1 holds `intake-form:<id>@<version>`). Sheets, columns, rows, labels, units and who must fill
-which row are read from config/forms/*.toml and config/rosters/langson.toml, never copied.
+Five writers, as the agencies' spreadsheets would: openpyxl (.xlsx), XlsxWriter (.xlsx), xlwt
+(.xls, BIFF8), odfpy (.ods) and LibreOffice Calc (.xls and .ods, converted from openpyxl's).
+Most workbooks reproduce the blank form's layout (src/forms/blank.rs, `Layout::of`: agency
+line on row 1, the heading lines, the sheet title, the column headers on row 7, the column
+numbers on row 8, the indicators from row 9, the hidden `_intake` sheet whose A1 holds
+`intake-form:<id>@<version>`); an agency's own table (`build_own_table`) holds only the rows
+it must fill, under the form's title and column headers. Sheets, columns, rows, labels, units
+and who must fill which row are read from config/forms/*.toml and config/rosters/langson.toml,
+never copied.
 
 Beside each NAME.xlsx|xls|ods, NAME.expected.json lists the findings intake must report,
 derived from the errors each case injects (by design, not from intake's output):
 
     {"agency": ..., "form": ... | null, "valid": bool, "recognised_by": "marker"|"content"|null,
      "case": "what the case is about",
-     "findings": [{"rule": ..., "severity": ..., "sheet": ..., "cell": "G40" | null}, ...]}
+     "findings": [{"rule": ..., "severity": ..., "sheet": ..., "cell": "G40" | null}, ...],
+     "values": [{"sheet": ..., "indicator": ..., "column": ..., "cell": "D13"}, ...]}
+                                                  (own tables: every value and its cell)
 
 Output is deterministic: zip entry times and document dates are fixed.
 """
@@ -488,7 +494,79 @@ def write_ods(book: Book, path: Path) -> None:
     path.write_bytes(normalise_zip(buf.getvalue()))
 
 
-WRITERS = {"xlsx": write_xlsx, "xls": write_xls, "ods": write_ods}
+def write_xlsxwriter(book: Book, path: Path) -> None:
+    """XlsxWriter, another xlsx writer (shared strings, its own styles), as an agency's own
+    script or export would write."""
+    import datetime
+
+    import xlsxwriter
+
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    wb.set_properties({"created": datetime.datetime(2018, 7, 5, 8, 30, 0), "author": "XlsxWriter"})
+    formats = {}
+    for s in book.sheets:
+        ws = wb.add_worksheet(s.name)
+        if s.font not in formats:
+            formats[s.font] = wb.add_format({"font_name": s.font, "font_size": 12,
+                                             "text_wrap": True, "valign": "vcenter"})
+        fmt = formats[s.font]
+        starts = {(m[0], m[1]): m for m in s.merges}
+        inner = {(r, c) for r0, c0, r1, c1 in s.merges
+                 for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)}
+        for (r0, c0), (_, _, r1, c1) in sorted(starts.items()):
+            cell = s.cells.get((r0, c0))
+            ws.merge_range(r0, c0, r1, c1, "" if cell is None else cell.value, fmt)
+        for (r, c), cell in sorted(s.cells.items()):
+            if (r, c) in inner:
+                continue
+            assert cell.kind in ("n", "s"), "XlsxWriter writes numbers and text only here"
+            if cell.kind == "n":
+                ws.write_number(r, c, cell.value, fmt)
+            else:
+                ws.write_string(r, c, cell.value, fmt)
+        ws.set_column(1, 1, 55)
+        if s.hidden:
+            ws.hide()
+    wb.close()
+    path.write_bytes(normalise_zip(buf.getvalue()))
+
+
+def libreoffice(fmt: str):
+    """A workbook opened in LibreOffice Calc and saved as `fmt` ("xls": Excel 97-2003, "ods"):
+    written by openpyxl, converted by `soffice --headless --convert-to`. The .xls comes out
+    the same every time from the same input; the .ods's zip entries get fixed times (its
+    document dates are openpyxl's, already fixed)."""
+    def write(book: Book, path: Path) -> None:
+        import subprocess
+
+        soffice = shutil.which("soffice") or shutil.which("libreoffice")
+        if soffice is None:
+            sys.exit("LibreOffice (soffice) is needed for the converted cases: "
+                     "apt-get install libreoffice-calc-nogui")
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            source = tmp / (path.stem + ".xlsx")
+            write_xlsx(book, source)
+            out = tmp / "out"
+            subprocess.run(
+                [soffice, f"-env:UserInstallation=file://{tmp}/profile", "--headless",
+                 "--norestore", "--convert-to", fmt, "--outdir", str(out), str(source)],
+                check=True, capture_output=True, timeout=300)
+            data = (out / f"{path.stem}.{fmt}").read_bytes()
+        path.write_bytes(normalise_zip(data) if fmt == "ods" else data)
+    return write
+
+
+# writer -> (file extension, function)
+WRITERS = {
+    "xlsx": ("xlsx", write_xlsx),
+    "xls": ("xls", write_xls),
+    "ods": ("ods", write_ods),
+    "xlsxwriter": ("xlsx", write_xlsxwriter),
+    "lo-xls": ("xls", libreoffice("xls")),
+    "lo-ods": ("ods", libreoffice("ods")),
+}
 
 
 # --------------------------------------------------------------------------------------------
@@ -559,6 +637,9 @@ class Layout:
     """Where things are in the built workbook, for the expected findings."""
     sheet_names: dict = field(default_factory=dict)  # sheet id -> workbook sheet name
     cells: dict = field(default_factory=dict)  # (sheet id, row id, col id) -> "G40"
+    # Every value the agency wrote and where, when the case checks how rows were mapped:
+    # [{"sheet": sheet id, "indicator": row id, "column": col id, "cell": "G40"}]
+    values: list | None = None
 
 
 def build_form(
@@ -1077,6 +1158,241 @@ def _(name, agency):
                           "sheet": lay.sheet_names["pl2"], "cell": None}]
 
 
+# ---- an agency's own table: only the rows it must fill (issue 11) ---------------------------
+
+def own_rows(form_id: str, sheet_id: str, agency: str) -> list[str]:
+    """The rows of a sheet the agency must fill, in the form's order."""
+    return [r["id"] for r in sheet_of(FORMS[form_id], sheet_id)["row"] if must_fill(r, agency)]
+
+
+def build_own_table(
+    form_id: str,
+    agency: str,
+    rows: dict,  # sheet id -> row ids in the order written (heading rows allowed)
+    *,
+    renumber: bool,  # codes 1, 2, 3 … in the written order (sections I, II …) instead of the form's
+    sheet_names: dict,  # sheet id -> the agency's sheet name
+    values: dict | None = None,  # (sheet, row, col) -> Cell | None (None leaves it blank)
+    title: bool = True,  # the form's heading lines above the table
+) -> tuple[Book, Layout]:
+    """A table the agency made itself: its own heading, the form's title and column headers,
+    only its rows, no marker, no column numbers, no "Ghi chú" column, the table lower than
+    the blank form's (row 9 for the header)."""
+    form = FORMS[form_id]
+    data = DATA[form_id]
+    values = values or {}
+    layout = Layout(values=[])
+    sheets = []
+    agency_name = AGENCIES[agency]["name"]
+    for sid, order in rows.items():
+        spec_sheet = sheet_of(form, sid)
+        by_id = {r["id"]: r for r in spec_sheet["row"]}
+        name = sheet_names[sid]
+        layout.sheet_names[sid] = name
+        sh = Sheet(name=name)
+        columns = spec_sheet["column"]
+        last_col = 2 + len(columns)
+        sh.put(0, 0, txt(f"UBND TỈNH LẠNG SƠN - {agency_name.upper()}"))
+        sh.merges.append((0, 0, 0, 2))
+        heading = form["heading"] if title else []
+        for i, line in enumerate(heading):
+            sh.put(2 + i, 0, txt(line))
+            sh.merges.append((2 + i, 0, 2 + i, last_col))
+        sh.put(6, 0, txt(f"(Số liệu do {agency_name} cung cấp)"))
+        sh.merges.append((6, 0, 6, last_col))
+        header_row = 8
+        for c, h in enumerate(["STT", "Chỉ tiêu", "Đơn vị tính"] + [c["label"] for c in columns]):
+            sh.put(header_row, c, txt(h))
+        number, section = 0, 0
+        for i, rid in enumerate(order):
+            row = by_id[rid]
+            r = header_row + 1 + i
+            heading_row = row.get("kind", "heading") == "heading"
+            if renumber and heading_row:
+                section += 1
+                code = ["I", "II", "III", "IV", "V"][section - 1]
+            elif renumber:
+                number += 1
+                code = str(number)
+            else:
+                code = row["code"]
+            sh.put(r, 0, txt(code))
+            sh.put(r, 1, txt(row["label"]))
+            sh.put(r, 2, txt(row.get("unit", "")))
+            if heading_row:
+                continue
+            for j, col in enumerate(columns):
+                key = (sid, rid, col["id"])
+                a = a1(r, 3 + j)
+                layout.cells[key] = a
+                cell = values[key] if key in values else num(
+                    int(data[(sid, rid)][j]) if row["kind"] == "count"
+                    else float(data[(sid, rid)][j]))
+                if cell is None:
+                    continue
+                sh.put(r, 3 + j, cell)
+                layout.values.append({"sheet": sid, "indicator": rid, "column": col["id"],
+                                      "cell": a})
+        sheets.append(sh)
+    return Book(sheets=sheets, marker=None), layout
+
+
+def missing_row(sheet_name: str) -> dict:
+    """A row the agency must fill, not found: no cell to point at."""
+    return {"rule": "thieu-chi-tieu", "severity": "error", "sheet": sheet_name, "cell": None}
+
+
+LABOUR = "so-ld-tbxh"
+
+
+@case("pl1-own-labour-renumbered", "xlsxwriter", "742-2018-pl1", LABOUR,
+      "Sở LĐ-TB&XH's own Phụ lục I: the form's title and headers, only its 7 rows, the labour "
+      "structure first, numbered 1..7 (the form's codes are 20..24.3); no marker. Recognised "
+      "by its own rows, every value read at its cell, nothing to report.")
+def _(name, agency):
+    mine = own_rows("742-2018-pl1", "pl1", agency)
+    assert len(mine) == 7, mine
+    labour = [r for r in mine if r.startswith("co-cau-ld")]
+    order = ["co-cau-ld"] + labour + [r for r in reversed(mine) if r not in labour]
+    return build_own_table("742-2018-pl1", agency, {"pl1": order}, renumber=True,
+                           sheet_names={"pl1": "LĐTBXH"}), []
+
+
+@case("pl1-own-labour-missing-rows", "lo-xls", "742-2018-pl1", LABOUR,
+      "Sở LĐ-TB&XH's own table (saved by LibreOffice as .xls), the form's codes, rows "
+      "reordered, two of its rows left out (trained labour, the fall in poverty): thieu-chi-tieu "
+      "for each, no cell; the others' 32 rows being absent is no finding.")
+def _(name, agency):
+    order = ["ho-ngheo", "viec-lam", "co-cau-ld", "co-cau-ld-dv", "co-cau-ld-cnxd",
+             "co-cau-ld-nlts"]
+    book, lay = build_own_table("742-2018-pl1", agency, {"pl1": order}, renumber=False,
+                                sheet_names={"pl1": "Sheet1"})
+    return (book, lay), [missing_row("Sheet1")] * 2
+
+
+@case("pl1-own-agriculture-renumbered", "lo-ods", "742-2018-pl1", "so-nn-ptnt",
+      "Sở NN&PTNT's own table (saved by LibreOffice as .ods): its 5 rows in reverse order, "
+      "numbered 1..5; forest cover 105 % in TH 2017: ty-le-0-100 at its (moved) cell.")
+def _(name, agency):
+    mine = own_rows("742-2018-pl1", "pl1", agency)
+    assert len(mine) == 5, mine
+    key = ("pl1", "che-phu-rung", "th2017")
+    book, lay = build_own_table("742-2018-pl1", agency, {"pl1": list(reversed(mine))},
+                                renumber=True, sheet_names={"pl1": "Nông nghiệp"},
+                                values={key: num(105.0)})
+    return (book, lay), [finding("ty-le-0-100", "error", at(lay, *key))]
+
+
+def district_sections(form_id: str, agency: str) -> list[str]:
+    """A district's rows under their section headings, the environment section moved before
+    the social one."""
+    sheet = FORMS[form_id]["sheet"][0]
+    sections, current = [], None
+    for r in sheet["row"]:
+        if r.get("kind", "heading") == "heading" and r["code"] in ("I", "II", "III"):
+            current = [r["id"]]
+            sections.append(current)
+        elif must_fill(r, agency):
+            current.append(r["id"])
+    economic, social, environment = sections
+    return economic + environment + social
+
+
+@case("pl1-own-district-renumbered", "xls", "742-2018-pl1", DISTRICT,
+      "A district's own table (xlwt): its 28 rows only, the environment section before the "
+      "social one, numbered 1..28 with sections I..III; one of its cells left blank: bat-buoc "
+      "at that cell; the rows the district need not fill (taxes, USD, doctors…) absent, no "
+      "finding.")
+def _(name, agency):
+    order = district_sections("742-2018-pl1", agency)
+    valued = [r for r in order if r not in ("kinh-te", "xa-hoi", "moi-truong")]
+    assert len(valued) == 28 and len(order) == 31, order
+    key = ("pl1", "viec-lam", "uth2018")
+    book, lay = build_own_table("742-2018-pl1", agency, {"pl1": order}, renumber=True,
+                                sheet_names={"pl1": "Cao Lộc"}, values={key: None})
+    return (book, lay), [finding("bat-buoc", "error", at(lay, *key))]
+
+
+@case("pl1-own-district-missing-row", "ods", "742-2018-pl1", "ubnd-trang-dinh",
+      "A district's own table (odfpy) with the form's codes, sections reordered, the row of "
+      "new-countryside communes left out: thieu-chi-tieu, no cell.")
+def _(name, agency):
+    order = [r for r in district_sections("742-2018-pl1", agency) if r != "xa-ntm"]
+    book, lay = build_own_table("742-2018-pl1", agency, {"pl1": order}, renumber=False,
+                                sheet_names={"pl1": "Biểu số liệu"})
+    return (book, lay), [missing_row("Biểu số liệu")]
+
+
+@case("pl3-own-labour-one-sheet", "xlsx", "742-2018-pl3", LABOUR,
+      "Sở LĐ-TB&XH's own Phụ lục III: one sheet with its two indicators swapped and numbered "
+      "1, 2; the budget sheet, where it has no row, left out: no thieu-bieu, nothing to report.")
+def _(name, agency):
+    mine = own_rows("742-2018-pl3", "chi-tieu", agency)
+    assert len(mine) == 2 and not own_rows("742-2018-pl3", "ngan-sach", agency), mine
+    return build_own_table("742-2018-pl3", agency, {"chi-tieu": list(reversed(mine))},
+                           renumber=True, sheet_names={"chi-tieu": "Sheet1"}), []
+
+
+def unrelated_table(title: bool, rows: list[tuple[str, str, str, list]]) -> Book:
+    """A labour department's sector report laid out like the form (STT, Chỉ tiêu, Đơn vị
+    tính and the form's five columns), with or without Phụ lục I's heading."""
+    form = FORMS["742-2018-pl1"]
+    sh = Sheet(name="Sheet1")
+    sh.put(0, 0, txt("SỞ LAO ĐỘNG - THƯƠNG BINH VÀ XÃ HỘI TỈNH LẠNG SƠN"))
+    if title:
+        for i, line in enumerate(form["heading"]):
+            sh.put(2 + i, 0, txt(line))
+    else:
+        sh.put(2, 0, txt("BÁO CÁO KẾT QUẢ CÔNG TÁC LAO ĐỘNG, NGƯỜI CÓ CÔNG VÀ XÃ HỘI"))
+        sh.put(3, 0, txt("6 tháng đầu năm 2018"))
+    columns = sheet_of(form, "pl1")["column"]
+    for c, h in enumerate(["STT", "Chỉ tiêu", "Đơn vị tính"] + [c["label"] for c in columns]):
+        sh.put(8, c, txt(h))
+    for i, (code, label, unit, nums) in enumerate(rows):
+        r = 9 + i
+        sh.put(r, 0, txt(code))
+        sh.put(r, 1, txt(label))
+        sh.put(r, 2, txt(unit))
+        for j, n in enumerate(nums):
+            sh.put(r, 3 + j, num(n))
+    return Book(sheets=[sh])
+
+
+SECTOR_ROWS = [
+    ("1", "Số đối tượng bảo trợ xã hội được trợ cấp hàng tháng", "người", [21500, 22100, 22500, 22800, 24000]),
+    ("2", "Số người có công được hỗ trợ cải thiện nhà ở", "hộ", [310, 285, 250, 262, 200]),
+    ("3", "Số trẻ em có hoàn cảnh đặc biệt được chăm sóc", "trẻ em", [1250, 1310, 1400, 1380, 1500]),
+    ("4", "Số vụ tai nạn lao động", "vụ", [12, 9, 8, 7, 5]),
+    ("5", "Số người đi làm việc ở nước ngoài theo hợp đồng", "người", [150, 180, 200, 210, 300]),
+]
+
+
+@case("not-a-form-title-unrelated-rows", "xlsxwriter", None, LABOUR,
+      "Phụ lục I's heading and column headers over the department's own sector rows, of which "
+      "only one (the poverty rate) is one of its rows in the form: not the form "
+      "(khong-nhan-ra-bieu-mau, exit 2).")
+def _(name, agency):
+    rows = SECTOR_ROWS + [("6", "Tỷ lệ hộ nghèo", "%", [20.1, 17.9, 16.0, 15.8, 12.0])]
+    return (unrelated_table(True, rows), Layout(sheet_names={"x": "Sheet1"})), [
+        {"rule": "khong-nhan-ra-bieu-mau", "severity": "error", "sheet": "Sheet1", "cell": None}]
+
+
+@case("not-a-form-labels-no-title", "lo-xls", None, LABOUR,
+      "A six-month sector report (saved by LibreOffice as .xls) with the form's columns and "
+      "four of the department's labels from the form, but not the form's title: not the form "
+      "(khong-nhan-ra-bieu-mau, exit 2).")
+def _(name, agency):
+    d = DATA["742-2018-pl1"]
+    mine = [("pl1", r) for r in ("ld-dao-tao", "viec-lam", "ho-ngheo", "giam-ho-ngheo")]
+    labels = {r["id"]: r for r in sheet_of(FORMS["742-2018-pl1"], "pl1")["row"]}
+    rows = SECTOR_ROWS + [
+        (str(len(SECTOR_ROWS) + 1 + i), labels[r]["label"], labels[r]["unit"],
+         [float(x) for x in d[(s, r)]])
+        for i, (s, r) in enumerate(mine)]
+    return (unrelated_table(False, rows), Layout(sheet_names={"x": "Sheet1"})), [
+        {"rule": "khong-nhan-ra-bieu-mau", "severity": "error", "sheet": "Sheet1", "cell": None}]
+
+
 # --------------------------------------------------------------------------------------------
 
 def generate(out: Path) -> list[str]:
@@ -1088,8 +1404,9 @@ def generate(out: Path) -> list[str]:
         names.add(name)
         assert agency in AGENCIES, agency
         (book, layout), findings = fn(name, agency)
-        path = out / f"{name}.{writer}"
-        WRITERS[writer](book, path)
+        ext, write = WRITERS[writer]
+        path = out / f"{name}.{ext}"
+        write(book, path)
         valid = not any(f["severity"] == "error" for f in findings)
         if form_id is None:
             recognised_by = None
@@ -1105,6 +1422,8 @@ def generate(out: Path) -> list[str]:
             "recognised_by": recognised_by,
             "findings": findings,
         }
+        if layout.values is not None:
+            expected["values"] = layout.values
         (out / f"{name}.expected.json").write_text(
             json.dumps(expected, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         written.append(path.name)
