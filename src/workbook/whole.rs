@@ -606,6 +606,25 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn an_xls_whose_directory_chain_loops_is_damaged_not_too_large() {
+        let mut stream = Vec::new();
+        record(&mut stream, 0x0809, &bof(0x0600));
+        stream.extend([0u8; 5000]);
+        let mut bytes = testfile::build(&[("Workbook", &stream)]);
+        // Sector 0 holds the FAT, sector 1 the directory: its chain now points at itself.
+        bytes[512 + 4..512 + 8].copy_from_slice(&1u32.to_le_bytes());
+        for got in [
+            inspect(&bytes, WorkbookFormat::Xls, &limits()).map(|_| ()),
+            read(&bytes, WorkbookFormat::Xls, &limits()).map(|_| ()),
+        ] {
+            assert!(
+                matches!(&got, Err(InspectError::Unreadable(m)) if m.contains("damaged") && m.contains("loops")),
+                "{got:?}"
+            );
+        }
+    }
+
+    #[test]
     fn damaged_or_foreign_ole_files_are_unreadable() {
         let mut garbage = ole::MAGIC.to_vec();
         garbage.extend((0..8000u32).map(|i| (i * 7919 % 251) as u8));
