@@ -466,6 +466,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 ExportWhat::Consolidated => intake::export::consolidated_xlsx(
                     campaign,
                     &intake::export::consolidated(&store, &campaign.id)?,
+                    &intake::export::About {
+                        department: config.department.name.clone(),
+                        as_of: clock.now().with_timezone(&config.timezone).naive_local(),
+                    },
                 )?,
             };
             std::fs::write(&out, bytes)

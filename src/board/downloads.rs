@@ -74,7 +74,15 @@ pub async fn export(
                 st.campaigns.retain(|x| x.id == id);
                 crate::export::status_xlsx(&st, config.timezone)
             } else {
-                crate::export::consolidated_xlsx(&c, &crate::export::consolidated(store, &id)?)
+                let about = crate::export::About {
+                    department: config.department.name.clone(),
+                    as_of: now.with_timezone(&config.timezone).naive_local(),
+                };
+                crate::export::consolidated_xlsx(
+                    &c,
+                    &crate::export::consolidated(store, &id)?,
+                    &about,
+                )
             };
             xlsx.map_err(|e| PageError::Internal(format!("export of {id}: {e}")))
         })
