@@ -6,7 +6,9 @@
 
 use rust_xlsxwriter::{Color, FormatAlign, FormatBorder, Worksheet, XlsxError};
 
-use super::{About, Form, Value, district_sum, number_format, print_setup, sums_up, wording};
+use super::{
+    About, Form, Value, district_sum, number_format, print_setup, row_height, sums_up, wording,
+};
 use crate::config::{Agency, AgencyKind};
 use crate::forms::blank::{HEADING_ROW_FILL, base, cell};
 use crate::forms::spec::{ColumnSpec, ValueKind};
@@ -20,6 +22,11 @@ pub const TOTAL_COL: u16 = 3;
 /// The first agency's column.
 pub const FIRST_AGENCY_COL: u16 = 5;
 
+/// Characters a line holds in the label column (width 45) and an agency's header (width 12,
+/// bold).
+const LABEL_CHARS: f64 = 42.0;
+const AGENCY_CHARS: f64 = 10.0;
+
 /// Fill of the districts' total (light green).
 const TOTAL_FILL: u32 = 0xE2EFDA;
 
@@ -32,6 +39,15 @@ pub(super) fn write(
 ) -> Result<(), XlsxError> {
     let campaign = form.campaign;
     let title = format!("{} — {} — {}", form.label, form.title(), column.label);
+    // Only the agencies the sheet asks for a row, or that reported on it, so that the
+    // page stays readable: Appendix I asks 26 of the 38.
+    let concerned = |a: &Agency| {
+        form.sheet.rows.iter().any(|row| {
+            row.kind.is_some()
+                && (row.who.includes(&a.code, a.kind)
+                    || form.value(&row.id, &column.id, &a.code).is_some())
+        })
+    };
     let agencies: Vec<&Agency> = campaign
         .agencies
         .iter()
@@ -42,6 +58,7 @@ pub(super) fn write(
                 .iter()
                 .filter(|a| a.kind != AgencyKind::District),
         )
+        .filter(|a| concerned(a))
         .collect();
 
     let header = base()
@@ -84,14 +101,18 @@ pub(super) fn write(
     for (col, h) in (0u16..).zip(&headers) {
         ws.write_string_with_format(HEADER_ROW, col, *h, &header)?;
     }
-    ws.set_row_height(HEADER_ROW, 75)?;
+    let widest = agencies
+        .iter()
+        .map(|a| (a.name.as_str(), AGENCY_CHARS))
+        .chain([("Số huyện, thành phố trong tổng", 14.0)]);
+    ws.set_row_height(HEADER_ROW, row_height(widest).unwrap_or(33.0))?;
     ws.set_column_width(0, 6)?;
     ws.set_column_width(1, 45)?;
     ws.set_column_width(2, 11)?;
     ws.set_column_width(TOTAL_COL, 13)?;
-    ws.set_column_width(TOTAL_COL + 1, 16)?;
+    ws.set_column_width(TOTAL_COL + 1, 22)?;
     for j in 0..agencies.len() {
-        ws.set_column_width(FIRST_AGENCY_COL + j as u16, 11)?;
+        ws.set_column_width(FIRST_AGENCY_COL + j as u16, 12)?;
     }
     ws.set_freeze_panes(HEADER_ROW + 1, FIRST_AGENCY_COL)?;
     print_setup(ws, (HEADER_ROW, HEADER_ROW), &title)?;
@@ -99,6 +120,9 @@ pub(super) fn write(
     for (i, row) in sheet.rows.iter().enumerate() {
         let r = HEADER_ROW + 1 + i as u32;
         let is_heading = row.kind.is_none();
+        if let Some(h) = row_height([(row.label.as_str(), LABEL_CHARS)]) {
+            ws.set_row_height(r, h)?;
+        }
         ws.write_string_with_format(r, 0, &row.code, &centred)?;
         ws.write_string_with_format(r, 1, &row.label, if is_heading { &heading } else { &text })?;
         ws.write_string_with_format(r, 2, &row.unit, &centred)?;

@@ -269,6 +269,21 @@ fn number_format(kind: Option<ValueKind>) -> &'static str {
     }
 }
 
+/// The height in points of a row whose `cells` (text, column width) wrap, for text of at most
+/// 12 points; None when one line is enough. Neither rust_xlsxwriter nor LibreOffice fits
+/// the height of a wrapped row when the file opens, so it is estimated here, generously.
+fn row_height<'t>(cells: impl IntoIterator<Item = (&'t str, f64)>) -> Option<f64> {
+    let lines = cells
+        .into_iter()
+        .map(|(text, width)| {
+            text.split('\n')
+                .map(|part| (part.chars().count() as f64 / width).ceil().max(1.0))
+                .sum::<f64>()
+        })
+        .fold(1.0, f64::max);
+    (lines > 1.0).then_some(lines * 15.5 + 3.0)
+}
+
 /// Sets a sheet up to print: A4 landscape, one page wide and as many long as needed, rows
 /// `repeat` on every page, `title` in the page header and "Trang n/m" in the footer.
 fn print_setup(ws: &mut Worksheet, repeat: (u32, u32), title: &str) -> Result<(), XlsxError> {

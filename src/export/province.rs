@@ -10,7 +10,7 @@ use rust_xlsxwriter::{FormatAlign, Worksheet, XlsxError};
 
 use super::{
     About, DistrictSum, Form, Value, asked_districts, district_sum, number_format, print_setup,
-    sums_up, wording,
+    row_height, sums_up, wording,
 };
 use crate::config::{Agency, AgencyKind};
 use crate::forms::blank::{HEADING_ROW_FILL, Styles, base, cell as table_cell, write_frame};
@@ -27,6 +27,13 @@ pub const TOTAL_FILL: u32 = 0xE2EFDA;
 
 /// Headers of the columns after "Ghi chú".
 pub const EXTRA_HEADERS: [&str; 2] = ["Tổng các huyện, thành phố gồm", "Đơn vị có số liệu"];
+
+/// Characters a line holds in the label, "Ghi chú", coverage and sources columns (widths 55,
+/// 16, 34 and 40; 12-point text in the label, 11 elsewhere).
+const LABEL_CHARS: f64 = 52.0;
+const NOTE_CHARS: f64 = 15.0;
+const COVERAGE_CHARS: f64 = 34.0;
+const SOURCES_CHARS: f64 = 40.0;
 
 /// Where the province's figure of an indicator row comes from.
 #[derive(Debug, Clone, PartialEq)]
@@ -215,7 +222,7 @@ pub(super) fn write(
             Source::Districts => ("Cộng các huyện, thành phố".to_string(), None),
             Source::Staff => (TO_FILL_NOTE.to_string(), Some(TO_FILL)),
         };
-        ws.write_string_with_format(r, at.note_col, note, &note_format(fill))?;
+        ws.write_string_with_format(r, at.note_col, &note, &note_format(fill))?;
 
         let mut covered = String::new();
         if matches!(source, Source::Districts) {
@@ -270,12 +277,21 @@ pub(super) fn write(
                 format!("Đã báo cáo: {}", wording::names(reported))
             };
         }
+        let texts = [
+            (row.label.as_str(), LABEL_CHARS),
+            (note.as_str(), NOTE_CHARS),
+            (covered.as_str(), COVERAGE_CHARS),
+            (who.as_str(), SOURCES_CHARS),
+        ];
+        if let Some(h) = row_height(texts) {
+            ws.set_row_height(r, h)?;
+        }
         if matches!(source, Source::Heading) {
             ws.write_blank(r, at.note_col + 1, &wrap(None))?;
             ws.write_blank(r, at.note_col + 2, &wrap(None))?;
         } else {
-            ws.write_string_with_format(r, at.note_col + 1, covered, &wrap(None))?;
-            ws.write_string_with_format(r, at.note_col + 2, who, &wrap(None))?;
+            ws.write_string_with_format(r, at.note_col + 1, &covered, &wrap(None))?;
+            ws.write_string_with_format(r, at.note_col + 2, &who, &wrap(None))?;
         }
     }
 
@@ -289,28 +305,30 @@ pub(super) fn write(
         ws.write_string_with_format(below + k as u32, at.label_col, *line, &styles.legend)?;
     }
     ws.set_column_width(at.note_col, 16)?;
-    ws.set_column_width(at.note_col + 1, 30)?;
-    ws.set_column_width(at.note_col + 2, 34)?;
+    ws.set_column_width(at.note_col + 1, 34)?;
+    ws.set_column_width(at.note_col + 2, 40)?;
     ws.set_freeze_panes(at.first_row, 0)?;
     print_setup(ws, (at.header_row, at.numbers_row), &page_title)?;
     Ok(())
 }
 
-/// Every agency that reported `row` in any column, provincial agencies first.
+/// Every agency that reported `row` in any column: those the form asks for it first, then
+/// the others; provincial agencies before districts.
 fn reporters<'a>(form: &Form<'a>, row: &RowSpec) -> Vec<&'a Agency> {
-    let agencies = &form.campaign.agencies;
     let has = |a: &Agency| {
         form.sheet
             .columns
             .iter()
             .any(|c| form.value(&row.id, &c.id, &a.code).is_some())
     };
-    agencies
-        .iter()
-        .filter(|a| a.kind != AgencyKind::District)
-        .chain(agencies.iter().filter(|a| a.kind == AgencyKind::District))
-        .filter(|a| has(a))
-        .collect()
+    let mut ordered: Vec<&Agency> = form.campaign.agencies.iter().filter(|a| has(a)).collect();
+    ordered.sort_by_key(|a| {
+        (
+            !row.who.includes(&a.code, a.kind),
+            a.kind == AgencyKind::District,
+        )
+    });
+    ordered
 }
 
 fn add<'a>(list: &mut Vec<&'a Agency>, a: &'a Agency) {
