@@ -24,8 +24,8 @@ pub const FIRST_AGENCY_COL: u16 = 5;
 
 /// Characters a line holds in the label column (width 45) and an agency's header (width 12,
 /// bold).
-const LABEL_CHARS: f64 = 42.0;
-const AGENCY_CHARS: f64 = 10.0;
+const LABEL_CHARS: f64 = 50.0;
+const AGENCY_CHARS: f64 = 12.0;
 
 /// Fill of the districts' total (light green).
 const TOTAL_FILL: u32 = 0xE2EFDA;

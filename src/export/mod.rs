@@ -360,3 +360,44 @@ pub fn status_xlsx(status: &Status, tz: chrono_tz::Tz) -> Result<Vec<u8>, Export
     }
     Ok(wb.save_to_buffer()?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrapped_rows_get_the_height_of_their_longest_cell() {
+        assert_eq!(row_height([("ngắn", 10.0), ("", 5.0)]), None);
+        // 25 characters in 10 a line: three lines; two paragraphs of one line each: two.
+        assert_eq!(row_height([(&"x".repeat(25)[..], 10.0)]), Some(3.0 * 15.5 + 3.0));
+        assert_eq!(row_height([("a\nb", 10.0)]), Some(2.0 * 15.5 + 3.0));
+    }
+
+    #[test]
+    fn values_print_with_vietnamese_separators() {
+        assert_eq!(number_format(Some(ValueKind::Count)), "[$-42A]#,##0");
+        assert!(number_format(Some(ValueKind::Amount)).starts_with("[$-42A]"));
+        assert!(number_format(Some(ValueKind::Percent)).starts_with("[$-42A]"));
+        assert_eq!(number_format(Some(ValueKind::Text)), "@");
+    }
+
+    #[test]
+    fn only_additive_amounts_and_counts_sum_up() {
+        let config = crate::config::Config::embedded(std::path::Path::new("/x")).unwrap();
+        let spec = config.campaigns[0].deliverables[0].spec.clone().unwrap();
+        let row = |id: &str| spec.sheets[0].row(id).unwrap().clone();
+        assert!(sums_up(&row("luong-thuc")));
+        assert!(!sums_up(&row("ho-ngheo")));
+        assert!(!sums_up(&row("grdp-dau-nguoi")));
+        let mut rate = row("ho-ngheo");
+        rate.additive = true;
+        assert!(!sums_up(&rate), "a rate never adds up");
+        // Only the city is asked for urban water: the coverage is of one district.
+        let agencies = &config.campaigns[0].agencies;
+        let city = asked_districts(&row("nuoc-do-thi"), agencies);
+        assert_eq!(city.len(), 1);
+        assert_eq!(asked_districts(&row("luong-thuc"), agencies).len(), 11);
+        assert_eq!(asked_districts(&row("thu-ns-khac"), agencies).len(), 11);
+        assert!(asked_districts(&row("thu-ns-xnk"), agencies).is_empty());
+    }
+}

@@ -30,10 +30,10 @@ pub const EXTRA_HEADERS: [&str; 2] = ["Tổng các huyện, thành phố gồm",
 
 /// Characters a line holds in the label, "Ghi chú", coverage and sources columns (widths 55,
 /// 16, 34 and 40; 12-point text in the label, 11 elsewhere).
-const LABEL_CHARS: f64 = 52.0;
-const NOTE_CHARS: f64 = 15.0;
-const COVERAGE_CHARS: f64 = 34.0;
-const SOURCES_CHARS: f64 = 40.0;
+const LABEL_CHARS: f64 = 60.0;
+const NOTE_CHARS: f64 = 17.0;
+const COVERAGE_CHARS: f64 = 40.0;
+const SOURCES_CHARS: f64 = 47.0;
 
 /// Where the province's figure of an indicator row comes from.
 #[derive(Debug, Clone, PartialEq)]
@@ -337,3 +337,136 @@ fn add<'a>(list: &mut Vec<&'a Agency>, a: &'a Agency) {
     }
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::export::Consolidated;
+
+    fn config() -> Config {
+        Config::embedded(std::path::Path::new("/x")).unwrap()
+    }
+
+    fn row<'a>(config: &'a Config, deliverable: &str, id: &str) -> &'a RowSpec {
+        let spec = config.campaigns[0]
+            .deliverable(deliverable)
+            .unwrap()
+            .spec
+            .as_ref()
+            .unwrap();
+        spec.sheets
+            .iter()
+            .flat_map(|s| &s.rows)
+            .find(|r| r.id == id)
+            .unwrap()
+    }
+
+    fn source(config: &Config, deliverable: &str, id: &str) -> String {
+        match source_of(row(config, deliverable, id), &config.campaigns[0].agencies) {
+            Source::Heading => "heading".into(),
+            Source::Agency(a) => a.code.clone(),
+            Source::Districts => "districts".into(),
+            Source::Staff => "staff".into(),
+        }
+    }
+
+    #[test]
+    fn the_shipped_forms_take_the_province_figure_by_the_rules() {
+        let c = config();
+        let cases = [
+            ("pl1", "kinh-te", "heading"),
+            // A rate asked of the districts and one department: the department's.
+            ("pl1", "grdp-tang", "cuc-thong-ke"),
+            ("pl1", "grdp-tang-thue", "cuc-thong-ke"),
+            // An average: never from the districts.
+            ("pl1", "grdp-dau-nguoi", "cuc-thong-ke"),
+            ("pl1", "bac-si", "so-y-te"),
+            // The city and one department: the department's.
+            ("pl1", "nuoc-do-thi", "so-xay-dung"),
+            // Additive and reported by districts: their sum, even beside a department.
+            ("pl1", "luong-thuc", "districts"),
+            ("pl1", "thu-ns", "districts"),
+            ("pl1", "viec-lam", "districts"),
+            // Optional, additive: whichever districts sent it.
+            ("pl1", "thu-ns-khac", "districts"),
+            // Two departments, no district: nothing to take.
+            ("pl1", "thu-ns-xnk", "staff"),
+            ("pl1", "xuat-nhap-khau", "staff"),
+            ("pl1", "bhyt", "staff"),
+            ("pl1", "co-cau-ld-nlts", "staff"),
+            ("pl3", "chi-dtpt", "districts"),
+        ];
+        for (d, id, want) in cases {
+            assert_eq!(source(&c, d, id), want, "{d} {id}");
+        }
+    }
+
+    #[test]
+    fn a_rate_is_never_summed_even_when_flagged_additive() {
+        let c = config();
+        let mut rate = row(&c, "pl1", "ho-ngheo").clone();
+        rate.additive = true;
+        rate.who = crate::forms::spec::Who::Some {
+            kinds: vec![AgencyKind::District],
+            codes: vec![],
+        };
+        assert_eq!(source_of(&rate, &c.campaigns[0].agencies), Source::Staff);
+        let mut amount = row(&c, "pl1", "luong-thuc").clone();
+        amount.additive = false;
+        // Not additive: the one department asked beside the districts.
+        assert!(matches!(
+            source_of(&amount, &c.campaigns[0].agencies),
+            Source::Agency(a) if a.code == "so-nn-ptnt"
+        ));
+    }
+
+    #[test]
+    fn a_cell_says_whose_figure_it_holds_or_why_it_has_none() {
+        let c = config();
+        let campaign = &c.campaigns[0];
+        let d = campaign.deliverable("pl1").unwrap();
+        let spec = d.spec.as_ref().unwrap();
+        let mut data = Consolidated::new();
+        let mut put = |row: &str, agency: &str, number: Option<f64>, text: &str| {
+            data.insert(
+                (
+                    "pl1".into(),
+                    "pl1".into(),
+                    row.into(),
+                    "th2016".into(),
+                    agency.into(),
+                ),
+                Value {
+                    number,
+                    text: text.into(),
+                },
+            );
+        };
+        put("luong-thuc", "ubnd-cao-loc", Some(0.1), "0,1");
+        put("luong-thuc", "ubnd-loc-binh", Some(0.2), "0,2");
+        put("luong-thuc", "ubnd-dinh-lap", None, "8 - 9");
+        put("bac-si", "so-y-te", Some(9.5), "9,5");
+        let form = Form {
+            campaign,
+            deliverable: "pl1",
+            label: &d.label,
+            spec,
+            sheet: &spec.sheets[0],
+            data: &data,
+        };
+        let at = |id: &str| cell(&form, row(&c, "pl1", id), "th2016");
+        let Cell::Sum(sum) = at("luong-thuc") else {
+            panic!("{:?}", at("luong-thuc"))
+        };
+        assert_eq!(sum.total, Some(0.3));
+        assert_eq!(sum.summed.len(), 2);
+        assert_eq!(sum.expected.len(), 11);
+        assert_eq!(sum.not_numbers[0].code, "ubnd-dinh-lap");
+        assert_eq!(sum.missing().count(), 9);
+        assert!(matches!(at("bac-si"), Cell::Reported(a, v) if a.code == "so-y-te" && v.number == Some(9.5)));
+        assert!(matches!(at("ho-ngheo"), Cell::NotReported(a) if a.code == "so-ld-tbxh"));
+        assert_eq!(at("bhyt"), Cell::Staff);
+        assert_eq!(at("kinh-te"), Cell::Heading);
+    }
+}
