@@ -224,7 +224,9 @@ enum Command {
 enum ExportWhat {
     /// Agencies × deliverables: state, version, time.
     Status,
-    /// The values of each agency's latest accepted version, per form and column.
+    /// Per form, the province sheets in the form's own layout (districts' totals with their
+    /// coverage, the one department's figure, or left for staff), then each column's values
+    /// of every agency; ready to print.
     Consolidated,
 }
 

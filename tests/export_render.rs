@@ -5,6 +5,7 @@
 //! fresh profile per run) and read with poppler's `pdfinfo` and `pdftotext`: the pages are
 //! A4 landscape and few, and the text is Vietnamese, with the coverage of the totals and no
 //! internal id. Without LibreOffice or poppler the test fails and says how to install them.
+//! `INTAKE_KEEP_PDF=FILE` keeps a copy of the PDF to look at.
 
 mod common;
 
@@ -80,10 +81,14 @@ fn consolidated_workbook(dir: &Path) -> Vec<u8> {
     let campaign = config.campaigns[0].clone();
     let pl1 = campaign.deliverable("pl1").unwrap().spec.clone().unwrap();
     let maildir = Maildir::open(&config.mailbox.path, config.mailbox.on_filed).unwrap();
-    let mut worker =
-        Worker::open(config.clone(), common::inspector(), common::clock(NOW)).unwrap();
+    let mut worker = Worker::open(config.clone(), common::inspector(), common::clock(NOW)).unwrap();
     for (i, (code, k)) in DISTRICTS.iter().chain(&DEPARTMENTS).enumerate() {
-        let name = &campaign.agencies.iter().find(|a| a.code == *code).unwrap().name;
+        let name = &campaign
+            .agencies
+            .iter()
+            .find(|a| a.code == *code)
+            .unwrap()
+            .name;
         let xlsx = common::filled_form(&pl1, name, &values(*k));
         maildir
             .deliver(
@@ -151,9 +156,16 @@ fn the_consolidated_workbook_reads_back_and_prints_in_libreoffice() {
     let names = book.sheet_names();
     assert_eq!(names[0], "PL1 toàn tỉnh", "{names:?}");
     assert!(names.contains(&"PL1 TH 2016".to_string()), "{names:?}");
-    assert_eq!(names.len(), 4 + 14, "a province sheet per form sheet, a detail sheet per column: {names:?}");
+    assert_eq!(
+        names.len(),
+        4 + 14,
+        "a province sheet per form sheet, a detail sheet per column: {names:?}"
+    );
     let province = book.worksheet_range("PL1 toàn tỉnh").unwrap();
-    assert_eq!(text(&province, 0, 0), "ĐƠN VỊ: SỞ KẾ HOẠCH VÀ ĐẦU TƯ TỈNH LẠNG SƠN");
+    assert_eq!(
+        text(&province, 0, 0),
+        "ĐƠN VỊ: SỞ KẾ HOẠCH VÀ ĐẦU TƯ TỈNH LẠNG SƠN"
+    );
     assert_eq!(text(&province, 1, 0), "PHỤ LỤC I");
     let header = row_of(&province, 0, "STT");
     let th2016 = col_of(&province, header, "TH 2016");
@@ -166,11 +178,18 @@ fn the_consolidated_workbook_reads_back_and_prints_in_libreoffice() {
     // Districts' sum of an additive row: 41 + 42 + 43 + 44, four of eleven.
     let grain = label("Sản lượng lương thực có hạt");
     assert_eq!(number(&province, grain, th2016), Some(170.0));
-    assert_eq!(number(&province, grain, mt2020), None, "ranges are not summed");
+    assert_eq!(
+        number(&province, grain, mt2020),
+        None,
+        "ranges are not summed"
+    );
     let said = text(&province, grain, coverage);
     assert!(said.starts_with("TH 2016: 4/11; "), "{said}");
     assert!(said.contains("MT 2020: 0/11 huyện, thành phố"), "{said}");
-    assert!(said.contains("chưa có: Ủy ban nhân dân thành phố Lạng Sơn"), "{said}");
+    assert!(
+        said.contains("chưa có: Ủy ban nhân dân thành phố Lạng Sơn"),
+        "{said}"
+    );
     let from = text(&province, grain, sources);
     assert!(from.starts_with("Ủy ban nhân dân huyện Chi Lăng"), "{from}");
     assert!(
@@ -179,7 +198,11 @@ fn the_consolidated_workbook_reads_back_and_prints_in_libreoffice() {
     );
     // Budget revenue: 4 × 300 + 1 + 2 + 3 + 4.
     assert_eq!(
-        number(&province, label("Thu ngân sách nhà nước trên địa bàn"), th2016),
+        number(
+            &province,
+            label("Thu ngân sách nhà nước trên địa bàn"),
+            th2016
+        ),
         Some(1210.0)
     );
     // A rate the form asks of one department beside the districts: Cục Thống kê's figure.
@@ -187,7 +210,10 @@ fn the_consolidated_workbook_reads_back_and_prints_in_libreoffice() {
     assert_eq!(number(&province, growth, th2016), Some(30.0));
     assert_eq!(text(&province, growth, sources), "Cục Thống kê tỉnh");
     // A ratio only Sở Y tế reports.
-    assert_eq!(number(&province, label("Số bác sĩ/vạn dân"), th2016), Some(40.0));
+    assert_eq!(
+        number(&province, label("Số bác sĩ/vạn dân"), th2016),
+        Some(40.0)
+    );
     // Two departments report health insurance coverage: left for staff.
     let insured = label("Tỷ lệ dân số tham gia bảo hiểm y tế");
     assert_eq!(number(&province, insured, th2016), None);
@@ -223,8 +249,17 @@ fn the_consolidated_workbook_reads_back_and_prints_in_libreoffice() {
     let started = Instant::now();
     run(
         Command::new(&soffice)
-            .arg(format!("-env:UserInstallation=file://{}", profile.display()))
-            .args(["--headless", "--norestore", "--convert-to", "pdf", "--outdir"])
+            .arg(format!(
+                "-env:UserInstallation=file://{}",
+                profile.display()
+            ))
+            .args([
+                "--headless",
+                "--norestore",
+                "--convert-to",
+                "pdf",
+                "--outdir",
+            ])
             .arg(&out)
             .arg(&file)
             .env("HOME", dir.path()),
@@ -240,13 +275,19 @@ fn the_consolidated_workbook_reads_back_and_prints_in_libreoffice() {
     let pages: usize = field(&info, "Pages:").parse().unwrap();
     let size = field(&info, "Page size:");
     eprintln!("LibreOffice rendered {pages} pages ({size}) in {took:.1?}");
-    assert!(size.contains("841.89 x 595.") && size.contains("A4"), "A4 landscape: {size}");
+    assert!(
+        size.contains("841.89 x 595.") && size.contains("A4"),
+        "A4 landscape: {size}"
+    );
     assert!(
         (18..=40).contains(&pages),
         "18 sheets, one page wide: {pages} pages"
     );
     let text = run(
-        Command::new(&pdftotext).args(["-layout"]).arg(&pdf).arg("-"),
+        Command::new(&pdftotext)
+            .args(["-layout"])
+            .arg(&pdf)
+            .arg("-"),
         Duration::from_secs(30),
     );
     for wanted in [
@@ -262,8 +303,17 @@ fn the_consolidated_workbook_reads_back_and_prints_in_libreoffice() {
         assert!(text.contains(wanted), "the PDF lacks {wanted:?}");
     }
     for id in [
-        "742-2018", "pl1", "pl2", "th2016", "uth2018", "so-y-te", "cuc-thong-ke", "ubnd-",
-        "luong-thuc", "chi-tieu", "ngan-sach",
+        "742-2018",
+        "pl1",
+        "pl2",
+        "th2016",
+        "uth2018",
+        "so-y-te",
+        "cuc-thong-ke",
+        "ubnd-",
+        "luong-thuc",
+        "chi-tieu",
+        "ngan-sach",
     ] {
         assert!(
             !text.to_lowercase().contains(id),

@@ -67,6 +67,7 @@ pub async fn export(
     };
     let now = s.clock.now();
     let id = c.id.clone();
+    let dispatch = c.dispatch.clone();
     let bytes = s
         .with_store(move |store, config| {
             let xlsx = if status {
@@ -87,10 +88,12 @@ pub async fn export(
             xlsx.map_err(|e| PageError::Internal(format!("export of {id}: {e}")))
         })
         .await?;
+    // Named by the dispatch staff know, never by the campaign's internal id.
+    let dispatch = dispatch.replace(['/', '\\'], "-");
     let name = if status {
-        format!("tinh-trang-{campaign}.xlsx")
+        format!("Tình trạng nộp - Công văn {dispatch}.xlsx")
     } else {
-        format!("so-lieu-tong-hop-{campaign}.xlsx")
+        format!("Số liệu tổng hợp - Công văn {dispatch}.xlsx")
     };
     Ok(attachment(bytes, &name))
 }

@@ -156,12 +156,7 @@ pub(super) fn write(
             ws.write_string_with_format(r, TOTAL_COL + 1, why, &note)?;
         } else if sum.expected.is_empty() {
             ws.write_blank(r, TOTAL_COL, &value_format)?;
-            ws.write_string_with_format(
-                r,
-                TOTAL_COL + 1,
-                "huyện, thành phố không báo cáo",
-                &note,
-            )?;
+            ws.write_string_with_format(r, TOTAL_COL + 1, "huyện, thành phố không báo cáo", &note)?;
         } else {
             let total_format = value_format
                 .clone()
@@ -188,5 +183,3 @@ pub(super) fn write(
     }
     Ok(())
 }
-
-

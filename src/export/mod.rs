@@ -295,7 +295,7 @@ fn print_setup(ws: &mut Worksheet, repeat: (u32, u32), title: &str) -> Result<()
     ws.set_margins(0.4, 0.4, 0.75, 0.6, 0.3, 0.3);
     // A header is at most 255 characters, codes included; "&" is written "&&".
     let title: String = title.replace('&', "&&").chars().take(200).collect();
-    ws.set_header(&format!("&C&\"Times New Roman,Bold\"&11{title}"));
+    ws.set_header(format!("&C&\"Times New Roman,Bold\"&11{title}"));
     ws.set_footer("&C&\"Times New Roman,Italic\"&10Trang &P/&N");
     Ok(())
 }
@@ -332,7 +332,11 @@ pub fn status_xlsx(status: &Status, tz: chrono_tz::Tz) -> Result<Vec<u8>, Export
         }
         ws.set_column_width(1, 45)?;
         ws.set_freeze_panes(head + 1, 2)?;
-        print_setup(ws, (head, head), &format!("Tình trạng nộp báo cáo — Công văn {}", c.dispatch))?;
+        print_setup(
+            ws,
+            (head, head),
+            &format!("Tình trạng nộp báo cáo — Công văn {}", c.dispatch),
+        )?;
         for (i, a) in c.agencies.iter().enumerate() {
             let r = head + 1 + i as u32;
             ws.write_number_with_format(r, 0, (i + 1) as f64, &cell)?;
@@ -369,7 +373,10 @@ mod tests {
     fn wrapped_rows_get_the_height_of_their_longest_cell() {
         assert_eq!(row_height([("ngắn", 10.0), ("", 5.0)]), None);
         // 25 characters in 10 a line: three lines; two paragraphs of one line each: two.
-        assert_eq!(row_height([(&"x".repeat(25)[..], 10.0)]), Some(3.0 * 15.5 + 3.0));
+        assert_eq!(
+            row_height([(&"x".repeat(25)[..], 10.0)]),
+            Some(3.0 * 15.5 + 3.0)
+        );
         assert_eq!(row_height([("a\nb", 10.0)]), Some(2.0 * 15.5 + 3.0));
     }
 

@@ -207,16 +207,15 @@ pub(super) fn write(
                 (format!("Chưa có số liệu của {}", a.name), Some(TO_FILL))
             }
             Source::Agency(a) if !missing_columns.is_empty() => (
-                format!(
-                    "{} chưa báo cáo cột {}",
-                    a.name,
-                    missing_columns.join(", ")
-                ),
+                format!("{} chưa báo cáo cột {}", a.name, missing_columns.join(", ")),
                 Some(TO_FILL),
             ),
             Source::Agency(_) => (String::new(), None),
             Source::Districts if no_district => (
-                format!("Chưa có huyện, thành phố nào báo cáo; {}", TO_FILL_NOTE.to_lowercase()),
+                format!(
+                    "Chưa có huyện, thành phố nào báo cáo; {}",
+                    TO_FILL_NOTE.to_lowercase()
+                ),
                 Some(TO_FILL),
             ),
             Source::Districts => ("Cộng các huyện, thành phố".to_string(), None),
@@ -247,9 +246,11 @@ pub(super) fn write(
         if matches!(source, Source::Districts) {
             // A department that reports the province's own figure of a summed row: shown
             // beside the districts' sum, for staff to compare.
-            for a in campaign.agencies.iter().filter(|a| {
-                a.kind != AgencyKind::District && row.who.includes(&a.code, a.kind)
-            }) {
+            for a in campaign
+                .agencies
+                .iter()
+                .filter(|a| a.kind != AgencyKind::District && row.who.includes(&a.code, a.kind))
+            {
                 let figures: Vec<String> = sheet
                     .columns
                     .iter()
@@ -336,7 +337,6 @@ fn add<'a>(list: &mut Vec<&'a Agency>, a: &'a Agency) {
         list.push(a);
     }
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -464,7 +464,9 @@ mod tests {
         assert_eq!(sum.expected.len(), 11);
         assert_eq!(sum.not_numbers[0].code, "ubnd-dinh-lap");
         assert_eq!(sum.missing().count(), 9);
-        assert!(matches!(at("bac-si"), Cell::Reported(a, v) if a.code == "so-y-te" && v.number == Some(9.5)));
+        assert!(
+            matches!(at("bac-si"), Cell::Reported(a, v) if a.code == "so-y-te" && v.number == Some(9.5))
+        );
         assert!(matches!(at("ho-ngheo"), Cell::NotReported(a) if a.code == "so-ld-tbxh"));
         assert_eq!(at("bhyt"), Cell::Staff);
         assert_eq!(at("kinh-te"), Cell::Heading);
