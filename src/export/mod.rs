@@ -258,8 +258,9 @@ pub fn district_sum<'a, 'v>(
     sum
 }
 
-/// The cell format of a value of `kind`: Vietnamese separators whatever the reader's locale
-/// (the `[$-42A]` tag is the Vietnamese locale; LibreOffice and Excel both honour it).
+/// The cell format of a value of `kind`, tagged with the Vietnamese locale (`[$-42A]`):
+/// LibreOffice then prints "1.234,5" whatever its own locale; Excel uses the separators of
+/// the machine's regional settings, Vietnamese on the department's machines.
 fn number_format(kind: Option<ValueKind>) -> &'static str {
     match kind {
         Some(ValueKind::Count) => "[$-42A]#,##0",

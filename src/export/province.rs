@@ -2,7 +2,7 @@
 //!
 //! The form sheet as agencies received it (same heading, rows, columns, codes, labels,
 //! units), its value cells filled with the province's figure where the reports give one,
-//! by the rules of the module above ([`source_of`]), and three columns after "Ghi chú":
+//! by the rules of the module above ([`source_of`]), and two columns after "Ghi chú":
 //! the districts' coverage of a total and the agencies whose figures the row holds or that
 //! staff should look at. The decision is data ([`Source`], [`cell`]); the writer lays it out.
 
