@@ -171,11 +171,11 @@ fn the_consolidated_workbook_reads_back_and_prints_in_libreoffice() {
     let th2016 = col_of(&province, header, "TH 2016");
     let mt2020 = col_of(&province, header, "MT 2020");
     let note = col_of(&province, header, "Ghi chú");
-    let coverage = col_of(&province, header, "Tổng các huyện, thành phố gồm");
+    let missing = col_of(&province, header, "Huyện, thành phố chưa có trong tổng");
     let sources = col_of(&province, header, "Đơn vị có số liệu");
     let label = |l: &str| row_of(&province, 1, l);
 
-    // Districts' sum of an additive row: 41 + 42 + 43 + 44, four of eleven.
+    // Districts' sum of an additive row: 41 + 42 + 43 + 44, four of eleven, said in "Ghi chú".
     let grain = label("Sản lượng lương thực có hạt");
     assert_eq!(number(&province, grain, th2016), Some(170.0));
     assert_eq!(
@@ -183,11 +183,18 @@ fn the_consolidated_workbook_reads_back_and_prints_in_libreoffice() {
         None,
         "ranges are not summed"
     );
-    let said = text(&province, grain, coverage);
-    assert!(said.starts_with("TH 2016: 4/11; "), "{said}");
-    assert!(said.contains("MT 2020: 0/11 huyện, thành phố"), "{said}");
+    assert_eq!(
+        text(&province, grain, note),
+        "Tổng TH 2016: 4/11; TH 2017: 4/11; KH 2018: 4/11; ƯTH 2018: 4/11; MT 2020: 0/11 huyện, thành phố"
+    );
+    let said = text(&province, grain, missing);
     assert!(
-        said.contains("chưa có: Ủy ban nhân dân thành phố Lạng Sơn"),
+        said.starts_with("Ủy ban nhân dân thành phố Lạng Sơn, "),
+        "{said}"
+    );
+    assert_eq!(said.matches("Ủy ban nhân dân").count(), 7 + 4, "{said}");
+    assert!(
+        said.contains("; ghi khoảng hoặc chữ, không cộng: Ủy ban nhân dân huyện Chi Lăng"),
         "{said}"
     );
     let from = text(&province, grain, sources);
@@ -197,14 +204,9 @@ fn the_consolidated_workbook_reads_back_and_prints_in_libreoffice() {
         "{from}"
     );
     // Budget revenue: 4 × 300 + 1 + 2 + 3 + 4.
-    assert_eq!(
-        number(
-            &province,
-            label("Thu ngân sách nhà nước trên địa bàn"),
-            th2016
-        ),
-        Some(1210.0)
-    );
+    let revenue = label("Thu ngân sách nhà nước trên địa bàn");
+    assert_eq!(number(&province, revenue, th2016), Some(1210.0));
+    assert_eq!(text(&province, revenue, note), "Tổng 4/11 huyện, thành phố");
     // A rate the form asks of one department beside the districts: Cục Thống kê's figure.
     let growth = label("Tốc độ tăng trưởng GRDP");
     assert_eq!(number(&province, growth, th2016), Some(30.0));

@@ -144,8 +144,9 @@ pub fn consolidated_xlsx(
         }
     }
     if !any {
-        wb.add_worksheet()
-            .write_string(0, 0, "Đợt báo cáo này không có biểu mẫu số liệu.")?;
+        let ws = wb.add_worksheet();
+        ws.write_string(0, 0, "Đợt báo cáo này không có biểu mẫu số liệu.")?;
+        print_setup(ws, (0, 0), "Số liệu tổng hợp")?;
     }
     Ok(wb.save_to_buffer()?)
 }
@@ -369,6 +370,68 @@ pub fn status_xlsx(status: &Status, tz: chrono_tz::Tz) -> Result<Vec<u8>, Export
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every sheet's XML in the package, by its file name.
+    fn sheets_xml(xlsx: &[u8]) -> Vec<(String, String)> {
+        use std::io::Read;
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(xlsx)).unwrap();
+        let names: Vec<String> = zip
+            .file_names()
+            .filter_map(|n| n.ok().map(|n| n.into_owned()))
+            .filter(|n| n.starts_with("xl/worksheets/sheet"))
+            .collect();
+        names
+            .into_iter()
+            .map(|n| {
+                let mut xml = String::new();
+                zip.by_name(&n).unwrap().read_to_string(&mut xml).unwrap();
+                (n, xml)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_sheet_is_set_up_to_print() {
+        let config = crate::config::Config::embedded(std::path::Path::new("/x")).unwrap();
+        let about = About {
+            department: config.department.name.clone(),
+            as_of: chrono::NaiveDate::from_ymd_opt(2018, 7, 12)
+                .unwrap()
+                .and_hms_opt(9, 0, 0)
+                .unwrap(),
+        };
+        let xlsx = consolidated_xlsx(&config.campaigns[0], &Consolidated::new(), &about).unwrap();
+        let sheets = sheets_xml(&xlsx);
+        assert_eq!(sheets.len(), 4 + 14);
+        for (name, xml) in &sheets {
+            for wanted in [
+                "orientation=\"landscape\"",
+                "paperSize=\"9\"",
+                "fitToHeight=\"0\"",
+                "<pane ",
+                "Trang &amp;P/&amp;N",
+                "<oddHeader>&amp;C",
+            ] {
+                assert!(xml.contains(wanted), "{name} lacks {wanted}");
+            }
+        }
+        // Repeated header rows are workbook-level names, one per sheet.
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(&xlsx[..])).unwrap();
+        let mut book = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name("xl/workbook.xml").unwrap(), &mut book)
+            .unwrap();
+        assert_eq!(book.matches("_xlnm.Print_Titles").count(), 4 + 14);
+        // No internal id in a sheet name.
+        assert!(
+            !book.contains("pl1") && !book.contains("742-2018"),
+            "{book}"
+        );
+
+        let mut empty = config.campaigns[0].clone();
+        empty.deliverables.iter_mut().for_each(|d| d.spec = None);
+        let xlsx = consolidated_xlsx(&empty, &Consolidated::new(), &about).unwrap();
+        assert!(sheets_xml(&xlsx)[0].1.contains("orientation=\"landscape\""));
+    }
 
     #[test]
     fn wrapped_rows_get_the_height_of_their_longest_cell() {

@@ -2,9 +2,10 @@
 //!
 //! The form sheet as agencies received it (same heading, rows, columns, codes, labels,
 //! units), its value cells filled with the province's figure where the reports give one,
-//! by the rules of the module above ([`source_of`]), and two columns after "Ghi chú":
-//! the districts' coverage of a total and the agencies whose figures the row holds or that
-//! staff should look at. The decision is data ([`Source`], [`cell`]); the writer lays it out.
+//! by the rules of the module above ([`source_of`]). "Ghi chú" says what a districts' total
+//! covers ("Tổng 4/11 huyện, thành phố") or that staff fill the row, and two columns follow
+//! it: the districts missing from a total, and the agencies whose figures the row holds or
+//! that staff should look at. The decision is data ([`Source`], [`cell`]); the writer lays it out.
 
 use rust_xlsxwriter::{FormatAlign, Worksheet, XlsxError};
 
@@ -26,13 +27,13 @@ pub const TO_FILL: u32 = 0xFCE4D6;
 pub const TOTAL_FILL: u32 = 0xE2EFDA;
 
 /// Headers of the columns after "Ghi chú".
-pub const EXTRA_HEADERS: [&str; 2] = ["Tổng các huyện, thành phố gồm", "Đơn vị có số liệu"];
+pub const EXTRA_HEADERS: [&str; 2] = ["Huyện, thành phố chưa có trong tổng", "Đơn vị có số liệu"];
 
-/// Characters a line holds in the label, "Ghi chú", coverage and sources columns (widths 55,
+/// Characters a line holds in the label, "Ghi chú", missing districts and sources columns (widths 55,
 /// 16, 34 and 40; 12-point text in the label, 11 elsewhere).
 const LABEL_CHARS: f64 = 60.0;
 const NOTE_CHARS: f64 = 17.0;
-const COVERAGE_CHARS: f64 = 40.0;
+const MISSING_CHARS: f64 = 40.0;
 const SOURCES_CHARS: f64 = 47.0;
 
 /// Where the province's figure of an indicator row comes from.
@@ -218,25 +219,33 @@ pub(super) fn write(
                 ),
                 Some(TO_FILL),
             ),
-            Source::Districts => ("Cộng các huyện, thành phố".to_string(), None),
+            // The coverage goes with the figures, in the form's own last column, so that a
+            // partial total copied into the report still says what it is.
+            Source::Districts => (
+                format!("Tổng {}", wording::coverage_by_column(&coverage)),
+                None,
+            ),
             Source::Staff => (TO_FILL_NOTE.to_string(), Some(TO_FILL)),
         };
         ws.write_string_with_format(r, at.note_col, &note, &note_format(fill))?;
 
-        let mut covered = String::new();
+        let mut missing_text = String::new();
         if matches!(source, Source::Districts) {
-            covered = wording::coverage_by_column(&coverage);
             let expected = asked_districts(row, &campaign.agencies);
             let missing: Vec<&Agency> = expected
                 .iter()
                 .filter(|a| !contributors.iter().any(|c| c.code == a.code))
                 .copied()
                 .collect();
-            if !missing.is_empty() && !contributors.is_empty() {
-                covered.push_str(&format!("; chưa có: {}", wording::names(missing)));
-            }
+            missing_text = if missing.is_empty() {
+                "Không thiếu".to_string()
+            } else if contributors.is_empty() {
+                format!("Cả {} huyện, thành phố", missing.len())
+            } else {
+                wording::names(missing)
+            };
             if !not_numbers.is_empty() {
-                covered.push_str(&format!(
+                missing_text.push_str(&format!(
                     "; ghi khoảng hoặc chữ, không cộng: {}",
                     wording::names(not_numbers)
                 ));
@@ -281,7 +290,7 @@ pub(super) fn write(
         let texts = [
             (row.label.as_str(), LABEL_CHARS),
             (note.as_str(), NOTE_CHARS),
-            (covered.as_str(), COVERAGE_CHARS),
+            (missing_text.as_str(), MISSING_CHARS),
             (who.as_str(), SOURCES_CHARS),
         ];
         if let Some(h) = row_height(texts) {
@@ -291,14 +300,14 @@ pub(super) fn write(
             ws.write_blank(r, at.note_col + 1, &wrap(None))?;
             ws.write_blank(r, at.note_col + 2, &wrap(None))?;
         } else {
-            ws.write_string_with_format(r, at.note_col + 1, &covered, &wrap(None))?;
+            ws.write_string_with_format(r, at.note_col + 1, &missing_text, &wrap(None))?;
             ws.write_string_with_format(r, at.note_col + 2, &who, &wrap(None))?;
         }
     }
 
     let below = at.first_row + sheet.rows.len() as u32 + 1;
     let legend = [
-        "Ô tô xanh: tổng các huyện, thành phố đã có số liệu hợp lệ; cột \"Tổng các huyện, thành phố gồm\" cho biết bao nhiêu huyện, thành phố và còn thiếu những đâu.",
+        "Ô tô xanh: tổng các huyện, thành phố đã có số liệu hợp lệ; cột \"Ghi chú\" cho biết tổng gồm bao nhiêu huyện, thành phố, cột bên cạnh cho biết còn thiếu những đâu.",
         "Ô tô cam, ghi \"Để cán bộ điền\": tỷ lệ, bình quân, chỉ tiêu do nhiều sở, ngành báo cáo, hoặc chưa có số liệu; không cộng được, cán bộ tổng hợp điền.",
         "Các ô còn lại lấy đúng số liệu của sở, ngành được giao báo cáo chỉ tiêu đó.",
     ];
