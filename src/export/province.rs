@@ -122,7 +122,7 @@ pub(super) fn write(
     let page_title = if form.spec.sheets.len() > 1 {
         format!("{title} — {}", form.title())
     } else {
-        title.clone()
+        title
     };
     // The row between the sheet's title and the table says what this copy is.
     ws.merge_range(
