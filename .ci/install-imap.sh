@@ -11,7 +11,10 @@
 # dnsmasq-base, the binary only, no service; the tests start a private instance on a loopback
 # port serving DKIM keys and DMARC policies) and PyPI's dkimpy 1.1.8, an independent DKIM signer
 # (tests/common/dkim.rs runs it with whichever of python3 on PATH or /usr/bin/python3 has it;
-# pip is told to override Debian's externally-managed marker only when it refuses). Idempotent.
+# pip is told to override Debian's externally-managed marker only when it refuses). For the
+# consolidated workbook's print test (tests/export_render.rs): LibreOffice Calc without its
+# GUI (soffice --headless converts the workbook to PDF with a fresh profile per run) and
+# poppler-utils (pdfinfo, pdftotext read the PDF back). Idempotent.
 set -euo pipefail
 
 need=()
@@ -25,6 +28,8 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
 [ -x /usr/sbin/dnsmasq ] || need+=(dnsmasq-base)
+command -v soffice >/dev/null 2>&1 || need+=(libreoffice-calc-nogui)
+{ command -v pdftotext && command -v pdfinfo; } >/dev/null 2>&1 || need+=(poppler-utils)
 has_dkimpy() { { python3 -c 'import dkim' || /usr/bin/python3 -c 'import dkim'; } >/dev/null 2>&1; }
 has_dkimpy || python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)
 
@@ -43,6 +48,8 @@ has_dkimpy || { echo "dkimpy is still missing for python3 and /usr/bin/python3" 
 /usr/bin/python3 -c 'import aiosmtpd; print("aiosmtpd", aiosmtpd.__version__)'
 /usr/bin/chromedriver --version
 /usr/sbin/dnsmasq --version | sed -n 1p
+soffice --version
+pdftotext -v 2>&1 | sed -n 1p
 for py in python3 /usr/bin/python3; do
   if "$py" -c 'import dkim' >/dev/null 2>&1; then
     "$py" -c 'import importlib.metadata as m, sys; print("dkimpy", m.version("dkimpy"), "for", sys.executable)'

@@ -224,7 +224,9 @@ enum Command {
 enum ExportWhat {
     /// Agencies × deliverables: state, version, time.
     Status,
-    /// The values of each agency's latest accepted version, per form and column.
+    /// Per form, the province sheets in the form's own layout (districts' totals with their
+    /// coverage, the one department's figure, or left for staff), then each column's values
+    /// of every agency; ready to print.
     Consolidated,
 }
 
@@ -466,6 +468,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 ExportWhat::Consolidated => intake::export::consolidated_xlsx(
                     campaign,
                     &intake::export::consolidated(&store, &campaign.id)?,
+                    &intake::export::About {
+                        department: config.department.name.clone(),
+                        as_of: clock.now().with_timezone(&config.timezone).naive_local(),
+                    },
                 )?,
             };
             std::fs::write(&out, bytes)

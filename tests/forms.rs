@@ -211,34 +211,46 @@ fn a_filled_form_is_checked_filed_consolidated_and_revalidated() {
         !data.contains_key(&key("luong-thuc", "ubnd-loc-binh")),
         "an invalid version is not consolidated"
     );
-    let xlsx = intake::export::consolidated_xlsx(campaign, &data).unwrap();
+    let about = intake::export::About {
+        department: config.department.name.clone(),
+        as_of: common::time("2018-07-12T09:00:00+07:00").naive_local(),
+    };
+    let xlsx = intake::export::consolidated_xlsx(campaign, &data, &about).unwrap();
     let grid = intake::workbook::Inspector::new(Default::default(), None)
         .read(&xlsx, intake::workbook::WorkbookFormat::Xlsx)
         .unwrap();
-    let sheet = &grid.sheets[0];
-    let text_at = |r: u32, c: u32| {
+    let value_at = |sheet: &str, label: &str, header: &str| {
+        let sheet = grid.sheets.iter().find(|s| s.name == sheet).unwrap();
+        let find = |text: &str| {
+            sheet
+                .cells
+                .iter()
+                .find(|x| x.value == intake::workbook::CellValue::Text(text.into()))
+                .unwrap_or_else(|| panic!("no {text} on {}", sheet.name))
+        };
+        let (row, col) = (find(label).row, find(header).col);
         sheet
             .cells
             .iter()
-            .find(|x| x.row == r && x.col == c)
+            .find(|x| x.row == row && x.col == col)
             .map(|x| x.value.clone())
     };
-    let food = 4 + pl1.sheets[0]
-        .rows
-        .iter()
-        .position(|r| r.id == "luong-thuc")
-        .unwrap() as u32;
-    let rate = 4 + pl1.sheets[0]
-        .rows
-        .iter()
-        .position(|r| r.id == "ho-ngheo")
-        .unwrap() as u32;
+    let total = "Tổng các huyện, thành phố";
     assert_eq!(
-        text_at(food, 3),
+        value_at("PL1 TH 2016", "Sản lượng lương thực có hạt", total),
         Some(intake::workbook::CellValue::Number(45.5)),
         "districts' total of an additive row"
     );
-    assert_eq!(text_at(rate, 3), None, "no total for a rate");
+    assert_eq!(
+        value_at("PL1 TH 2016", "Tỷ lệ hộ nghèo", total),
+        None,
+        "no total for a rate"
+    );
+    assert_eq!(
+        value_at("PL1 toàn tỉnh", "Sản lượng lương thực có hạt", "TH 2016"),
+        Some(intake::workbook::CellValue::Number(45.5)),
+        "the province sheet takes the districts' total"
+    );
 
     // A rule change for the campaign (the structure sum made a warning, the revenue sum off)
     // and re-validation: Lộc Bình's workbook is now accepted with warnings; the log says so.

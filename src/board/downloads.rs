@@ -67,6 +67,7 @@ pub async fn export(
     };
     let now = s.clock.now();
     let id = c.id.clone();
+    let dispatch = c.dispatch.clone();
     let bytes = s
         .with_store(move |store, config| {
             let xlsx = if status {
@@ -74,15 +75,25 @@ pub async fn export(
                 st.campaigns.retain(|x| x.id == id);
                 crate::export::status_xlsx(&st, config.timezone)
             } else {
-                crate::export::consolidated_xlsx(&c, &crate::export::consolidated(store, &id)?)
+                let about = crate::export::About {
+                    department: config.department.name.clone(),
+                    as_of: now.with_timezone(&config.timezone).naive_local(),
+                };
+                crate::export::consolidated_xlsx(
+                    &c,
+                    &crate::export::consolidated(store, &id)?,
+                    &about,
+                )
             };
             xlsx.map_err(|e| PageError::Internal(format!("export of {id}: {e}")))
         })
         .await?;
+    // Named by the dispatch staff know, never by the campaign's internal id.
+    let dispatch = dispatch.replace(['/', '\\'], "-");
     let name = if status {
-        format!("tinh-trang-{campaign}.xlsx")
+        format!("Tình trạng nộp - Công văn {dispatch}.xlsx")
     } else {
-        format!("so-lieu-tong-hop-{campaign}.xlsx")
+        format!("Số liệu tổng hợp - Công văn {dispatch}.xlsx")
     };
     Ok(attachment(bytes, &name))
 }

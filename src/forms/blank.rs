@@ -11,7 +11,7 @@ use rust_xlsxwriter::{
 };
 
 use super::annotate::SheetNames;
-use super::spec::{FormSpec, SheetSpec, ValueKind};
+use super::spec::{FormSpec, RowSpec, SheetSpec, ValueKind};
 use crate::config::AgencyKind;
 
 /// Name of the hidden sheet whose A1 holds the marker.
@@ -34,7 +34,7 @@ const HEADING_LINES: u32 = 3;
 pub const REQUIRED_FILL: u32 = 0xFFF2CC;
 
 /// Fill of the value cells of heading rows, which take no value (light grey).
-const HEADING_ROW_FILL: u32 = 0xEDEDED;
+pub(crate) const HEADING_ROW_FILL: u32 = 0xEDEDED;
 
 /// Why a blank form could not be written; a fault of the machine or of the form file, never
 /// of an agency.
@@ -187,15 +187,78 @@ fn write_sheet(
     agency: Option<(&str, AgencyKind, &str)>,
     styles: &Styles,
 ) -> Result<(), XlsxError> {
-    let at = Layout::of(spec, sheet);
     ws.set_name(name)?;
-    let last_col = at.note_col;
-
     let unit = match agency {
         Some((_, _, name)) => format!("ĐƠN VỊ: {}", name.trim().to_uppercase()),
         None => "ĐƠN VỊ: ...............".to_string(),
     };
-    ws.write_string_with_format(at.agency_row, 0, unit, &styles.agency)?;
+    let required = |row: &RowSpec| {
+        row.kind.is_some() && agency.is_some_and(|(code, kind, _)| row.who.includes(code, kind))
+    };
+    let fill = |row: &RowSpec| required(row).then_some(REQUIRED_FILL);
+    let at = write_frame(ws, spec, sheet, &unit, &[], &fill, styles)?;
+
+    for (i, row) in sheet.rows.iter().enumerate() {
+        let r = at
+            .first_row
+            .saturating_add(u32::try_from(i).unwrap_or(u32::MAX));
+        let fill = fill(row);
+        for j in 0..sheet.columns.len() {
+            let col = at
+                .first_value_col
+                .saturating_add(u16::try_from(j).unwrap_or(u16::MAX));
+            ws.write_blank(r, col, &styles.value(row.kind, fill))?;
+        }
+        if required(row) {
+            ws.write_string_with_format(r, at.note_col, REQUIRED_NOTE, &styles.note(fill))?;
+        } else {
+            ws.write_blank(r, at.note_col, &styles.note(fill))?;
+        }
+    }
+    if agency.is_some() {
+        let below = at
+            .first_row
+            .saturating_add(u32::try_from(sheet.rows.len()).unwrap_or(u32::MAX))
+            .saturating_add(1);
+        ws.write_string_with_format(
+            below,
+            at.label_col,
+            "Các dòng tô vàng, ghi \"bắt buộc\", là chỉ tiêu đơn vị phải báo cáo.",
+            &styles.legend,
+        )?;
+    }
+
+    ws.set_freeze_panes(at.first_row, 0)?;
+    ws.set_landscape();
+    ws.set_paper_size(9); // A4
+    ws.set_print_fit_to_pages(1, 0);
+    ws.set_repeat_rows(at.header_row, at.numbers_row)?;
+    ws.set_print_center_horizontally(true);
+    ws.set_margins(0.5, 0.5, 0.6, 0.6, 0.3, 0.3);
+    ws.set_footer("&CTrang &P/&N");
+    Ok(())
+}
+
+/// Writes what every sheet in a form's layout shares, so that a copy made for another purpose
+/// (the consolidated province sheet) keeps the form's own rows and columns: the unit line,
+/// the form's heading lines and the sheet's title, the column headers ("Ghi chú" then
+/// `extra`) with their numbers "(1)", "(2)", …, each row's code, label and unit (on `fill`
+/// of the row), and the column widths. Value and note cells are left to the caller.
+pub(crate) fn write_frame(
+    ws: &mut Worksheet,
+    spec: &FormSpec,
+    sheet: &SheetSpec,
+    unit_line: &str,
+    extra: &[&str],
+    fill: &dyn Fn(&RowSpec) -> Option<u32>,
+    styles: &Styles,
+) -> Result<Layout, XlsxError> {
+    let at = Layout::of(spec, sheet);
+    let last_col = at
+        .note_col
+        .saturating_add(u16::try_from(extra.len()).unwrap_or(u16::MAX));
+
+    ws.write_string_with_format(at.agency_row, 0, unit_line, &styles.agency)?;
     for (i, line) in spec.heading.iter().enumerate() {
         let row = at
             .heading_row
@@ -220,6 +283,7 @@ fn write_sheet(
     ];
     headers.extend(sheet.columns.iter().map(|c| c.label.as_str()));
     headers.push(NOTE_HEADER);
+    headers.extend(extra);
     for (col, text) in (0u16..).zip(&headers) {
         ws.write_string_with_format(at.header_row, col, *text, &styles.header)?;
         ws.write_string_with_format(
@@ -235,9 +299,7 @@ fn write_sheet(
         let r = at
             .first_row
             .saturating_add(u32::try_from(i).unwrap_or(u32::MAX));
-        let required = row.kind.is_some()
-            && agency.is_some_and(|(code, kind, _)| row.who.includes(code, kind));
-        let fill = required.then_some(REQUIRED_FILL);
+        let fill = fill(row);
         let heading = row.kind.is_none();
         ws.write_string_with_format(r, at.code_col, &row.code, &styles.code(heading, fill))?;
         let indent = row.code.contains('.');
@@ -248,29 +310,6 @@ fn write_sheet(
             &styles.label(heading, indent, fill),
         )?;
         ws.write_string_with_format(r, at.unit_col, &row.unit, &styles.centred(fill))?;
-        for j in 0..sheet.columns.len() {
-            let col = at
-                .first_value_col
-                .saturating_add(u16::try_from(j).unwrap_or(u16::MAX));
-            ws.write_blank(r, col, &styles.value(row.kind, fill))?;
-        }
-        if required {
-            ws.write_string_with_format(r, at.note_col, REQUIRED_NOTE, &styles.note(fill))?;
-        } else {
-            ws.write_blank(r, at.note_col, &styles.note(fill))?;
-        }
-    }
-    if agency.is_some() {
-        let below = at
-            .first_row
-            .saturating_add(u32::try_from(sheet.rows.len()).unwrap_or(u32::MAX))
-            .saturating_add(1);
-        ws.write_string_with_format(
-            below,
-            at.label_col,
-            "Các dòng tô vàng, ghi \"bắt buộc\", là chỉ tiêu đơn vị phải báo cáo.",
-            &styles.legend,
-        )?;
     }
 
     ws.set_column_width(at.code_col, 7)?;
@@ -280,30 +319,23 @@ fn write_sheet(
         ws.set_column_width(col, 12)?;
     }
     ws.set_column_width(at.note_col, 13)?;
-
-    ws.set_freeze_panes(at.first_row, 0)?;
-    ws.set_landscape();
-    ws.set_paper_size(9); // A4
-    ws.set_print_fit_to_pages(1, 0);
-    ws.set_repeat_rows(at.header_row, at.numbers_row)?;
-    ws.set_print_center_horizontally(true);
-    ws.set_margins(0.5, 0.5, 0.6, 0.6, 0.3, 0.3);
-    ws.set_footer("&CTrang &P/&N");
-    Ok(())
+    Ok(at)
 }
 
 /// The formats of a blank form, in the font Vietnamese administrative documents use.
-struct Styles {
+pub(crate) struct Styles {
     agency: Format,
     heading: Format,
     title: Format,
     header: Format,
     numbers: Format,
-    legend: Format,
+    /// Italic text below the table.
+    pub(crate) legend: Format,
 }
 
 impl Styles {
-    fn new() -> Styles {
+    /// The formats, made once per workbook.
+    pub(crate) fn new() -> Styles {
         let centred = base()
             .set_align(FormatAlign::Center)
             .set_align(FormatAlign::VerticalCenter);
@@ -339,7 +371,8 @@ impl Styles {
         f
     }
 
-    fn centred(&self, fill: Option<u32>) -> Format {
+    /// A centred table cell.
+    pub(crate) fn centred(&self, fill: Option<u32>) -> Format {
         cell(fill)
             .set_align(FormatAlign::Center)
             .set_align(FormatAlign::VerticalCenter)
@@ -360,19 +393,21 @@ impl Styles {
         }
     }
 
-    fn note(&self, fill: Option<u32>) -> Format {
+    /// A "Ghi chú" cell.
+    pub(crate) fn note(&self, fill: Option<u32>) -> Format {
         self.centred(fill).set_italic()
     }
 }
 
-fn base() -> Format {
+/// Times New Roman 12, the font of Vietnamese administrative documents.
+pub(crate) fn base() -> Format {
     Format::new()
         .set_font_name("Times New Roman")
         .set_font_size(12)
 }
 
 /// A table cell: thin border, with `fill` when given.
-fn cell(fill: Option<u32>) -> Format {
+pub(crate) fn cell(fill: Option<u32>) -> Format {
     let f = base().set_border(FormatBorder::Thin);
     match fill {
         Some(rgb) => f.set_background_color(Color::RGB(rgb)),
