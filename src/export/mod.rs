@@ -20,15 +20,17 @@
 //! ## The province figure of a row
 //!
 //! 1. A heading row (no `kind`) takes no value.
-//! 2. When the form asks exactly one provincial agency (department or office) for the row —
+//! 2. A rate (a percent row) is left to staff (rule 4), whoever reports it: the province's
+//!    rate is the department's to state, not the export's to pick or compute.
+//! 3. When the form asks exactly one provincial agency (department or office) for the row —
 //!    alone, or beside districts when the row does not add up — the province's figure is that
-//!    agency's: Cục Thống kê's growth rate, Sở Y tế's doctors per 10 000. A rate or an
-//!    average is never computed from districts' figures.
-//! 3. Otherwise an additive row (`additive = true`, never a percentage) that districts report
+//!    agency's: Cục Thống kê's GRDP per head, Sở Y tế's doctors per 10 000. An average is
+//!    never computed from districts' figures.
+//! 4. Otherwise an additive row (`additive = true`, never a percentage) that districts report
 //!    (the form asks them, or asks everyone, or nobody in particular) takes the sum of the
 //!    districts that reported a number, with their coverage beside it; a range or text in a
 //!    district's cell is not summed and is said so.
-//! 4. Everything else — rates and averages reported by districts or by several departments,
+//! 5. Everything else — rates and averages reported by districts or by several departments,
 //!    amounts reported by several departments, text — is left for staff: an empty cell on a
 //!    light orange fill, "Để cán bộ điền" in "Ghi chú", and the agencies that reported the
 //!    row listed so staff know where to look.

@@ -60,7 +60,9 @@ pub fn source_of<'a>(row: &RowSpec, agencies: &'a [Agency]) -> Source<'a> {
         .collect();
     let districts = asked_districts(row, agencies);
     let sums = sums_up(row) && !districts.is_empty();
+    let rate = crate::forms::is_percent_row(row);
     match provincial.as_slice() {
+        _ if rate => Source::Staff,
         [only] if !sums => Source::Agency(only),
         _ if sums => Source::Districts,
         _ => Source::Staff,
@@ -385,14 +387,13 @@ mod tests {
         let c = config();
         let cases = [
             ("pl1", "kinh-te", "heading"),
-            // A rate asked of the districts and one department: the department's.
-            ("pl1", "grdp-tang", "cuc-thong-ke"),
-            ("pl1", "grdp-tang-thue", "cuc-thong-ke"),
+            // A rate, whoever is asked: staff's.
+            ("pl1", "grdp-tang", "staff"),
+            ("pl1", "grdp-tang-thue", "staff"),
             // An average: never from the districts.
             ("pl1", "grdp-dau-nguoi", "cuc-thong-ke"),
             ("pl1", "bac-si", "so-y-te"),
-            // The city and one department: the department's.
-            ("pl1", "nuoc-do-thi", "so-xay-dung"),
+            ("pl1", "nuoc-do-thi", "staff"),
             // Additive and reported by districts: their sum, even beside a department.
             ("pl1", "luong-thuc", "districts"),
             ("pl1", "thu-ns", "districts"),
@@ -476,7 +477,9 @@ mod tests {
         assert!(
             matches!(at("bac-si"), Cell::Reported(a, v) if a.code == "so-y-te" && v.number == Some(9.5))
         );
-        assert!(matches!(at("ho-ngheo"), Cell::NotReported(a) if a.code == "so-ld-tbxh"));
+        assert!(matches!(at("giuong-benh"), Cell::NotReported(a) if a.code == "so-y-te"));
+        // A rate is staff's, even the one department asked beside the districts.
+        assert_eq!(at("ho-ngheo"), Cell::Staff);
         assert_eq!(at("bhyt"), Cell::Staff);
         assert_eq!(at("kinh-te"), Cell::Heading);
     }

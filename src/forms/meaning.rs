@@ -52,7 +52,7 @@ pub(crate) enum Doubt {
 }
 
 /// Whether a row holds percentages: by its kind, or by its unit.
-pub(crate) fn is_percent_row(row: &RowSpec) -> bool {
+pub fn is_percent_row(row: &RowSpec) -> bool {
     row.kind == Some(ValueKind::Percent) || row.unit.trim() == "%"
 }
 

@@ -12,6 +12,8 @@ pub mod blank;
 pub mod check;
 pub mod legacy;
 mod meaning;
+
+pub use meaning::is_percent_row;
 pub mod recognise;
 pub mod spec;
 pub mod validate;

@@ -10,7 +10,7 @@
 //! The package has passed [`super::package::check`]; the XML is streamed from the zip entry,
 //! never held whole, and no more than `limit` cells are answered.
 
-use std::io::{BufReader, Cursor, Read};
+use std::io::{BufRead, BufReader, Cursor};
 
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
@@ -45,7 +45,7 @@ struct Table {
     row_cells: Vec<(u64, u64)>,
 }
 
-fn scan(input: impl Read + std::io::BufRead, limit: usize) -> Option<Vec<Vec<(u32, u32, Shown)>>> {
+fn scan(input: impl BufRead, limit: usize) -> Option<Vec<Vec<(u32, u32, Shown)>>> {
     let mut xml = Reader::from_reader(input);
     let mut buf = Vec::new();
     let mut tables = Vec::new();
