@@ -353,7 +353,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             } else {
                 print!(
                     "{}",
-                    intake::report::status_table(&status, clock.now(), config.timezone)
+                    intake::report::status_table(&status, &config, clock.now())
                 );
             }
             Ok(ExitCode::SUCCESS)
@@ -376,7 +376,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&events)?);
             } else {
-                println!("{}", intake::report::log_table(&events, config.timezone));
+                println!("{}", intake::report::log_table(&events, &config));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -397,9 +397,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let (new_id, outcome, sent) =
                 attribute(&config, &store, &clock, id, &agency, &actor, Some(&reason))?;
             println!(
-                "Đã cho phép ghi nhận thư {} là của đơn vị {agency}: {} (bản ghi mới {}), {sent} thư đã gửi.",
+                "Đã cho phép ghi nhận thư {} là của {}: {} (bản ghi mới {}), {sent} thư đã gửi.",
                 intake::store::receipt_number(id),
-                intake::report::event_vi(outcome.as_str()),
+                intake::words::Names::of(&config).agency(&agency),
+                intake::words::event(outcome.as_str()),
                 intake::store::receipt_number(new_id)
             );
             Ok(ExitCode::SUCCESS)
@@ -423,9 +424,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 reason.as_deref(),
             )?;
             println!(
-                "Đã gán thư {} cho đơn vị {agency}: {} (bản ghi mới {}), {sent} biên nhận đã gửi.",
+                "Đã gán thư {} cho {}: {} (bản ghi mới {}), {sent} biên nhận đã gửi.",
                 intake::store::receipt_number(id),
-                intake::report::event_vi(outcome.as_str()),
+                intake::words::Names::of(&config).agency(&agency),
+                intake::words::event(outcome.as_str()),
                 intake::store::receipt_number(new_id)
             );
             Ok(ExitCode::SUCCESS)
@@ -530,8 +532,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 clock.now(),
             )?;
             println!(
-                "Đã miễn nộp {} cho đơn vị {agency} (đợt {}).",
-                d.label, campaign.id
+                "Đã miễn nộp {} cho {} (Công văn {}).",
+                d.label,
+                intake::words::Names::of(&config).agency(&agency),
+                campaign.dispatch
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -567,9 +571,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 clock.now(),
             )?;
             println!(
-                "Đã gia hạn cho đơn vị {agency} đến {} (đợt {}); lịch nhắc theo hạn mới: {reopened} bước sẽ được nhắc lại.",
-                until.format("%H:%M ngày %d/%m/%Y"),
-                campaign.id
+                "Đã gia hạn cho {} đến {} (Công văn {}); lịch nhắc theo hạn mới: {reopened} bước sẽ được nhắc lại.",
+                intake::words::Names::of(&config).agency(&agency),
+                intake::words::when(until, config.timezone),
+                campaign.dispatch
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -643,12 +648,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             println!("Cấu hình hợp lệ: {}", config.origin.display());
             for c in &config.campaigns {
                 println!(
-                    "  đợt {}: CV {} — {} đơn vị × {} báo cáo, hạn {}",
-                    c.id,
+                    "  Công văn {} — {} đơn vị × {} báo cáo, hạn nộp {} ({})",
                     c.dispatch,
                     c.agencies.len(),
                     c.deliverables.len(),
-                    c.deadline.to_rfc3339()
+                    c.deadline_text,
+                    intake::words::when(c.deadline, config.timezone)
                 );
             }
             println!(
@@ -865,7 +870,7 @@ fn remind(
     }
     print!(
         "{}",
-        intake::report::reminder_table(&planned, config.timezone, now)
+        intake::report::reminder_table(&planned, &config, now)
     );
     let history: Vec<_> = store
         .reminder_log()?
@@ -875,7 +880,7 @@ fn remind(
     if agency.is_some() && !history.is_empty() {
         print!(
             "{}",
-            intake::report::reminder_history(&history, config.timezone)
+            intake::report::reminder_history(&history, &config)
         );
     } else if !history.is_empty() {
         let sent = history.iter().filter(|h| h.outcome == "queued").count();
@@ -952,7 +957,7 @@ fn demo(
     let status = query::status(worker.store(), &config, clock.now())?;
     print!(
         "{}",
-        intake::report::status_table(&status, clock.now(), config.timezone)
+        intake::report::status_table(&status, &config, clock.now())
     );
     println!(
         "Thư mẫu đã chuyển vào hộp thư: {delivered} (trong {})",
@@ -961,7 +966,7 @@ fn demo(
     let outcomes: Vec<String> = report
         .outcomes
         .iter()
-        .map(|(k, n)| format!("{}: {n}", intake::report::event_vi(k)))
+        .map(|(k, n)| format!("{}: {n}", intake::words::event(k)))
         .collect();
     let by_kind: Vec<String> = worker
         .store()

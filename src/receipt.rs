@@ -9,7 +9,8 @@ use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 
 use crate::config::{Agency, Campaign, Department};
-use crate::letters::{AgencyCtx, CampaignCtx, DepartmentCtx, overdue_by, when};
+use crate::letters::{AgencyCtx, CampaignCtx, DepartmentCtx};
+use crate::words::{overdue, when};
 use crate::pipeline::Outcome;
 use crate::templates::{TemplateKind, Templates};
 
@@ -267,7 +268,7 @@ impl ReceiptCtx {
             deadline: deadline.map(|d| when(d, tz)),
             extension: campaign.and(r.extension).map(|d| when(d, tz)),
             late_by: match (late, deadline) {
-                (Some(true), Some(d)) => Some(overdue_by(d, r.arrived)),
+                (Some(true), Some(d)) => Some(overdue(d, r.arrived, tz)),
                 _ => None,
             },
             missing: campaign

@@ -269,8 +269,9 @@ mod sample {
     use crate::config::{Campaign, Config};
     use crate::letters::{
         AgencyCtx, CampaignCtx, DepartmentCtx, DigestCampaignCtx, DigestCtx, FailedMailCtx,
-        InvalidCtx, MissingCtx, OwedCtx, QuarantinedCtx, ReminderCtx, time_left, when,
+        InvalidCtx, MissingCtx, OwedCtx, QuarantinedCtx, RateNames, ReminderCtx,
     };
+    use crate::words::{self, Counts, Rates, time_left, when};
     use crate::pipeline::Outcome;
     use crate::receipt::{ReceiptFile, ReceiptInput};
 
@@ -450,7 +451,7 @@ mod sample {
                     .form
                     .as_ref()
                     .filter(|_| !invalid)
-                    .map(|f| format!("{} - {} - {}.xlsx", d.label, f, a.code));
+                    .map(|_| words::blank_form_name(&d.label, &a.name));
                 OwedCtx {
                     label: d.label.clone(),
                     name: d.name.clone(),
@@ -484,7 +485,7 @@ mod sample {
                 deadline: when(deadline, tz),
                 extension: extension.map(|e| when(e, tz)),
                 overdue: now >= deadline,
-                time_left: time_left(deadline, now),
+                time_left: time_left(deadline, now, tz),
                 missing: owed.clone(),
                 attachments: attachments.clone(),
                 sent_at: when(now, tz),
@@ -528,23 +529,28 @@ mod sample {
         let deliverables = c.deliverables.len() as u32;
         let expected = agencies * deliverables;
         let (received, valid, on_time) = (expected * 3 / 4, expected * 2 / 3, expected / 2);
-        let rate = |n: u32| format!("{}%", (n * 100).checked_div(expected).unwrap_or(0));
+        let counts = Counts {
+            expected,
+            received,
+            valid,
+            on_time,
+        };
         let labels: Vec<String> = c.deliverables.iter().map(|d| d.label.clone()).collect();
         let full = DigestCtx {
             department: DepartmentCtx::of(&config.department),
-            date: now.with_timezone(&tz).format("%d/%m/%Y").to_string(),
+            date: words::day(now.with_timezone(&tz).date_naive()),
             now: when(now, tz),
             since: when(since, tz),
             campaigns: vec![DigestCampaignCtx {
                 campaign: CampaignCtx::of(c, tz),
                 overdue: now >= c.deadline,
-                time_left: time_left(c.deadline, now),
+                time_left: time_left(c.deadline, now, tz),
                 expected,
                 received,
                 valid,
                 on_time,
-                reporting_rate: rate(valid),
-                on_time_rate: rate(on_time),
+                rates: Rates::of(&counts),
+                rate_names: RateNames::new(),
                 missing: c
                     .agencies
                     .iter()
@@ -567,8 +573,9 @@ mod sample {
                     agency: a.name.clone(),
                     deliverable: d.label.clone(),
                     version: 2,
-                    at: when(since + TimeDelta::hours(3 + i as i64), tz),
-                    errors: 3 + i as u32,
+                    at: when(since - TimeDelta::hours(20 - i as i64), tz),
+                    errors: 3 * i as u32,
+                    reason: words::invalid_reason(3 * i as u32, &["empty".into()]),
                 })
                 .collect(),
             quarantined: vec![
@@ -608,8 +615,12 @@ mod sample {
                 received: expected,
                 valid: expected,
                 on_time: expected,
-                reporting_rate: rate(expected),
-                on_time_rate: rate(expected),
+                rates: Rates::of(&Counts {
+                    expected,
+                    received: expected,
+                    valid: expected,
+                    on_time: expected,
+                }),
                 missing: Vec::new(),
                 ..full.campaigns[0].clone()
             }],
@@ -657,7 +668,11 @@ fn split(file: &str, text: &str) -> Result<Rendered, TemplateError> {
         body.push_str(line);
         body.push('\n');
     }
-    Ok(Rendered { subject, body })
+    // Mail text is NFC whatever the context carried (a subject decoded from windows-1258).
+    Ok(Rendered {
+        subject: crate::words::nfc(&subject),
+        body: crate::words::nfc(&body),
+    })
 }
 
 fn error(file: &str, e: &minijinja::Error) -> TemplateError {

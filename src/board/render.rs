@@ -10,6 +10,7 @@ use minijinja::{Environment, Value};
 use serde::Serialize;
 
 use super::PageError;
+use crate::words;
 
 /// The compiled templates.
 pub struct Pages {
@@ -137,68 +138,44 @@ pub fn encode(s: &str) -> String {
     out
 }
 
-/// An RFC 3339 time as people read it here: `09:05 12/07/2018`.
+/// An RFC 3339 time as people read it everywhere: `09:05 ngày 12/07/2018` ([`words::when`]).
 pub fn local(at: &str, tz: chrono_tz::Tz) -> String {
-    DateTime::parse_from_rfc3339(at)
-        .map(|t| local_time(t, tz))
-        .unwrap_or_else(|_| at.to_string())
+    words::when_text(at, tz)
 }
 
-/// A time as people read it here.
+/// A time as people read it everywhere ([`words::when`]).
 pub fn local_time(t: DateTime<FixedOffset>, tz: chrono_tz::Tz) -> String {
-    t.with_timezone(&tz).format("%H:%M %d/%m/%Y").to_string()
+    words::when(t, tz)
 }
 
-/// Time left before a deadline, or how long it is past: `còn 2 ngày 5 giờ`, `đã quá hạn 2 ngày`.
-pub fn time_left(deadline: DateTime<FixedOffset>, now: DateTime<FixedOffset>) -> (String, bool) {
-    let left = deadline - now;
-    let span = |d: chrono::TimeDelta| {
-        let (days, hours) = (d.num_days(), d.num_hours() % 24);
-        match (days, hours) {
-            (0, 0) => format!("{} phút", d.num_minutes().max(1)),
-            (0, h) => format!("{h} giờ"),
-            (d, 0) => format!("{d} ngày"),
-            (d, h) => format!("{d} ngày {h} giờ"),
-        }
-    };
-    if left.num_seconds() >= 0 {
-        (format!("còn {}", span(left)), false)
-    } else {
-        (format!("đã quá hạn {}", span(-left)), true)
-    }
+/// Time left before a deadline, or how long it is past ([`words::time_left`]), and whether
+/// it is past.
+pub fn time_left(
+    deadline: DateTime<FixedOffset>,
+    now: DateTime<FixedOffset>,
+    tz: chrono_tz::Tz,
+) -> (String, bool) {
+    (words::time_left(deadline, now, tz), now >= deadline)
 }
 
-/// `n / of` as a whole percentage.
-pub fn pct(n: u32, of: u32) -> String {
-    if of == 0 {
-        "—".into()
-    } else {
-        format!("{:.0}%", 100.0 * n as f64 / of as f64)
-    }
-}
-
-/// A cell's CSS class and Vietnamese words; accepted with warnings is a state of its own.
+/// A cell's CSS class and Vietnamese words ([`words::state_with_warnings`]); accepted with
+/// warnings is a state of its own.
 pub fn state_class(state: &str, warnings: u32) -> (&'static str, String) {
-    match state {
-        "accepted" if warnings > 0 => ("warn", "hợp lệ, có cảnh báo".into()),
-        "accepted" => ("ok", crate::report::state_vi(state).into()),
-        "invalid" => ("bad", crate::report::state_vi(state).into()),
-        "received" => ("part", "chỉ có báo cáo".into()),
-        "exempt" => ("exempt", crate::report::state_vi(state).into()),
-        _ => ("missing", crate::report::state_vi("missing").into()),
-    }
+    let class = match state {
+        "accepted" if warnings > 0 => "warn",
+        "accepted" => "ok",
+        "invalid" => "bad",
+        "received" => "part",
+        "exempt" => "exempt",
+        _ => "missing",
+    };
+    let state = if class == "missing" { "missing" } else { state };
+    (class, words::state_with_warnings(state, warnings))
 }
 
-/// Vietnamese words for an event kind, with the board's own kinds.
+/// Vietnamese words for an event kind, with the board's own kinds ([`words::event`]).
 pub fn event_label(kind: &str) -> String {
-    match kind {
-        "receipt-resent" => "cán bộ gửi lại biên nhận".into(),
-        k if k.ends_with("-reassigned") => format!(
-            "{} (đã gán lại cho đơn vị)",
-            crate::report::event_vi(k.trim_end_matches("-reassigned"))
-        ),
-        k => crate::report::event_vi(k),
-    }
+    words::event(kind)
 }
 
 /// A sender authentication verdict as a small badge.

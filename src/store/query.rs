@@ -54,6 +54,18 @@ pub struct CampaignStatus {
     pub agencies: Vec<AgencyRow>,
 }
 
+impl CampaignStatus {
+    /// The figures every rate is made of ([`crate::words::Rate`]).
+    pub fn counts(&self) -> crate::words::Counts {
+        crate::words::Counts {
+            expected: self.expected,
+            received: self.received,
+            valid: self.valid,
+            on_time: self.on_time,
+        }
+    }
+}
+
 /// A column of the matrix.
 #[derive(Debug, Clone, Serialize)]
 pub struct DeliverableHead {

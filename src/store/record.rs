@@ -606,7 +606,7 @@ impl Store {
              Mỗi ngày hệ thống gửi tối đa một thông báo như thế này cho mỗi đơn vị.\n\n\
              Đây là thư tự động của hệ thống tiếp nhận báo cáo, {dept}. Đề nghị không trả lời thư này.\n",
             name = agency.name,
-            at = crate::letters::when(ex.arrived, *tz.offset()),
+            at = crate::words::when(ex.arrived, *tz.offset()),
             dept = config.department.name,
             dept_short = config.department.short_name,
             division = config
