@@ -336,10 +336,15 @@ impl Store {
             ),
             (_, Outcome::ListIgnored) => format!(
                 "thư gửi qua danh sách thư / thư hàng loạt ({}): không tiếp nhận",
-                e.auto
-                    .as_ref()
-                    .map(|a| format!("{a:?}"))
-                    .unwrap_or_default()
+                match &e.auto {
+                    Some(crate::extract::AutoMail::Bulk(p)) => format!("Precedence: {p}"),
+                    Some(crate::extract::AutoMail::List) => "List-Id".into(),
+                    Some(crate::extract::AutoMail::AutoSubmitted(v)) =>
+                        format!("Auto-Submitted: {v}"),
+                    Some(crate::extract::AutoMail::OutOfOffice) => "trả lời vắng mặt".into(),
+                    Some(crate::extract::AutoMail::Bounce) => "thư báo lỗi gửi".into(),
+                    None => String::new(),
+                }
             ),
             (AgencyMatch::Forwarded { evidence, .. }, _) => evidence.clone(),
             _ => ex.failure.as_ref().map(|f| f.1.clone()).unwrap_or_default(),
