@@ -885,10 +885,11 @@ mod tests {
         let full = &r[0].body;
         for phrase in [
             "Phải nộp: 114 · Đã nhận: 85 · Hợp lệ: 76 · Đúng hạn: 57",
-            "Tỷ lệ báo cáo (hợp lệ/phải nộp): 66% · Tỷ lệ đúng hạn: 50%",
+            "Tỷ lệ nộp báo cáo: 74,6% · Tỷ lệ hợp lệ: 66,7% · Tỷ lệ đúng hạn: 50,0%",
             "Đơn vị còn thiếu (3):",
             "- Sở Nội vụ: Phụ lục II, Phụ lục III",
-            "[BN-000042] Sở Nội vụ · Phụ lục II lần nộp thứ 2 · 4 lỗi",
+            "Phụ lục I lần nộp thứ 2 · không có số liệu · nhận lúc",
+            "[BN-000042] Sở Nội vụ · Phụ lục II lần nộp thứ 2 · 3 lỗi",
             "chưa xác nhận đơn vị gửi (có thể là Sở Nội vụ)",
             "từ (không rõ địa chỉ)",
             "intake assign",
