@@ -489,7 +489,7 @@ mod tests {
         assert!(b.contains("       • Lỗi ô G10 (biểu PL1): sai\n"));
         assert!(!b.contains("G11"), "{b}");
         assert!(b.contains("       • … và 3 nội dung khác.\n"), "{b}");
-        assert!(b.contains("Tệp đính kèm \"Ket-qua-kiem-tra\" đánh dấu các ô cần sửa"));
+        assert!(b.contains("Tệp đính kèm \"Kết quả kiểm tra\" đánh dấu các ô cần sửa"));
         assert!(
             b.contains("  2. Bao cao.docx — Phụ lục I - Đánh giá, lần nộp thứ 1.\n     Đã nhận.\n")
         );

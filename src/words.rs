@@ -406,6 +406,16 @@ pub fn blank_form_name(label: &str, agency_name: &str) -> String {
     nfc(&format!("{label} - {agency_name}.xlsx"))
 }
 
+/// The file name of a workbook's copy with its findings marked, attached to the receipt:
+/// `Kết quả kiểm tra - PL1_SoYTe.xlsx`.
+pub fn annotated_name(file: &str) -> String {
+    let stem = file.rsplit_once('.').map_or(file, |(s, _)| s);
+    nfc(&format!("{ANNOTATED} - {stem}.xlsx"))
+}
+
+/// How receipts and their attachments call the marked copy of a workbook.
+pub const ANNOTATED: &str = "Kết quả kiểm tra";
+
 /// Text in Unicode NFC, as every mail is written (a subject decoded from windows-1258 keeps
 /// its tone marks as combining characters until this).
 pub fn nfc(text: &str) -> String {
@@ -483,7 +493,7 @@ impl Names {
     /// `có thể là ubnd-loc-binh`) worded for people: times as [`when`], agency codes and
     /// campaign ids as names. Addresses (`so-y-te@…`) are left alone.
     pub fn note<T: Zone>(&self, text: &str, tz: T) -> String {
-        let text = iso_times(text, tz);
+        let text = nfc(&iso_times(text, tz));
         let mut out = String::with_capacity(text.len());
         let bytes = text.as_bytes();
         let is_id = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-';
@@ -665,5 +675,9 @@ mod tests {
         let name = blank_form_name("Phụ lục II", &nfd);
         assert_eq!(name, "Phụ lục II - Sở Y tế.xlsx");
         assert!(name.nfc().eq(name.chars()));
+        assert_eq!(
+            annotated_name("PL1_SoYTe.xls"),
+            "Kết quả kiểm tra - PL1_SoYTe.xlsx"
+        );
     }
 }

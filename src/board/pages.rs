@@ -453,26 +453,28 @@ pub struct FileView {
 }
 
 fn file_view(f: &FileRow, labels: &HashMap<String, String>) -> FileView {
-    let (check, class) = match (f.check_result.as_str(), f.errors, f.warnings) {
-        ("ok", Some(0), Some(0)) => ("hợp lệ".to_string(), "ok"),
-        ("ok", Some(0), Some(w)) => (format!("hợp lệ, {w} cảnh báo"), "warn"),
-        ("ok", Some(e), Some(w)) if w > 0 => (format!("{e} lỗi, {w} cảnh báo"), "bad"),
-        ("ok", Some(e), _) => (format!("{e} lỗi"), "bad"),
-        ("ok", None, _) if f.kind == "document" => ("báo cáo".to_string(), "ok"),
-        ("ok", None, _) => ("chưa kiểm tra".to_string(), "part"),
-        ("empty", _, _) => ("tệp trống".to_string(), "bad"),
-        ("encrypted", _, _) => ("có mật khẩu".to_string(), "bad"),
-        ("unreadable", _, _) => (
-            format!(
-                "không đọc được{}",
-                f.check_detail
-                    .as_deref()
-                    .map(|d| format!(" ({})", bounded(d, 200)))
-                    .unwrap_or_default()
-            ),
-            "bad",
+    let class = match (f.check_result.as_str(), f.errors, f.warnings) {
+        ("ok", Some(0), Some(0)) => "ok",
+        ("ok", Some(0), Some(_)) => "warn",
+        ("ok", Some(_), _) => "bad",
+        ("ok", None, _) if f.kind == "document" => "ok",
+        ("ok", None, _) => "part",
+        ("empty" | "encrypted" | "unreadable", _, _) => "bad",
+        _ => "part",
+    };
+    let count = |n: Option<i64>| n.map(|n| u32::try_from(n).unwrap_or(u32::MAX));
+    let check = match words::file_check(&f.check_result, count(f.errors), count(f.warnings)) {
+        Some(w) if f.check_result == "unreadable" => format!(
+            "{w}{}",
+            f.check_detail
+                .as_deref()
+                .map(|d| format!(" ({})", bounded(d, 200)))
+                .unwrap_or_default()
         ),
-        (other, _, _) => (other.to_string(), "part"),
+        Some(w) => w,
+        None if f.kind == "document" => "báo cáo".to_string(),
+        None if f.check_result == "ok" => "chưa kiểm tra".to_string(),
+        None => f.check_result.clone(),
     };
     let label = |d: &str| labels.get(d).cloned().unwrap_or_else(|| d.to_string());
     FileView {
@@ -487,7 +489,7 @@ fn file_view(f: &FileRow, labels: &HashMap<String, String>) -> FileView {
         check,
         class,
         place: match (&f.deliverable, f.version) {
-            (Some(d), Some(v)) => Some(format!("{}, lần {v}", label(d))),
+            (Some(d), Some(v)) => Some(format!("{}, {}", label(d), words::version(v))),
             (Some(d), None) => Some(label(d)),
             _ => None,
         },

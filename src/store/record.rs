@@ -470,8 +470,7 @@ impl Store {
             .iter()
             .filter_map(|f| f.validation.as_ref()?.annotated.as_ref().map(|a| (f, a)))
             .map(|(f, a)| {
-                let stem = f.name.rsplit_once('.').map_or(f.name.as_str(), |(s, _)| s);
-                json!({"sha256": crate::pipeline::sha256_hex(a), "name": format!("Ket-qua-kiem-tra - {stem}.xlsx"), "content_type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"})
+                json!({"sha256": crate::pipeline::sha256_hex(a), "name": crate::words::annotated_name(&f.name), "content_type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"})
             })
             .collect();
         let arrived = ex.arrived.with_timezone(&config.timezone).fixed_offset();
