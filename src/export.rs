@@ -196,7 +196,7 @@ pub fn status_xlsx(status: &Status, tz: chrono_tz::Tz) -> Result<Vec<u8>, Export
         ws.set_name(
             format!("CV {}", c.dispatch)
                 .chars()
-                .filter(|c| !"[]:*?/\\".contains(*c))
+                .map(|c| if "[]:*?/\\".contains(c) { '-' } else { c })
                 .take(31)
                 .collect::<String>(),
         )?;

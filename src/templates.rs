@@ -91,6 +91,7 @@ impl Templates {
     pub fn parse(sources: Vec<(TemplateKind, String, String)>) -> Result<Templates, TemplateError> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.add_filter("vi", crate::words::number_filter);
         env.set_syntax(
             minijinja::syntax::SyntaxConfig::builder()
                 .trim_blocks(true)

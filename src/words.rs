@@ -89,6 +89,19 @@ pub fn percent(v: f64) -> String {
     format!("{}%", number_fixed(v, 1))
 }
 
+/// The `vi` filter of the mail and board templates: a whole number with thousands dots, any
+/// other number with a decimal comma (`{{ c.expected | vi }}` gives `1.234`); text
+/// and null pass through unchanged.
+pub fn number_filter(v: minijinja::Value) -> String {
+    if let Ok(n) = i64::try_from(v.clone()) {
+        integer(n)
+    } else if let Ok(x) = f64::try_from(v.clone()) {
+        number(x)
+    } else {
+        v.to_string()
+    }
+}
+
 /// What a campaign (or one of its deliverables) counts: the numbers every rate is made of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Counts {
@@ -584,6 +597,9 @@ mod tests {
         assert_eq!(number(0.1 + 0.2), "0,3");
         assert_eq!(number_fixed(21.05263, 1), "21,1");
         assert_eq!(percent(100.0), "100,0%");
+        assert_eq!(number_filter(minijinja::Value::from(1234)), "1.234");
+        assert_eq!(number_filter(minijinja::Value::from(96.8)), "96,8");
+        assert_eq!(number_filter(minijinja::Value::from("x")), "x");
     }
 
     #[test]

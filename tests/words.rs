@@ -298,6 +298,18 @@ async fn every_surface_words_the_same_facts_the_same_way() {
     assert!(mail.keys().any(|k| k.contains("receipt")));
     surfaces.extend(mail.clone());
     surfaces.extend(board_pages(dir).await);
+    // WORDS_DUMP=DIR keeps every surface as text, to read them side by side.
+    if let Some(out) = std::env::var_os("WORDS_DUMP") {
+        let out = Path::new(&out);
+        std::fs::create_dir_all(out).unwrap();
+        for (name, text) in &surfaces {
+            let file: String = name
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() || c == '.' { c } else { '_' })
+                .collect();
+            std::fs::write(out.join(format!("{file}.txt")), text).unwrap();
+        }
+    }
 
     // The three rates: the same name and value wherever one is shown, and shown on the board,
     // the CLI, the digest and the status export.

@@ -147,37 +147,14 @@ fn figures(
         .iter()
         .enumerate()
         .map(|(j, d)| {
-            let (mut expected, mut received, mut valid, mut on_time) = (0, 0, 0, 0);
-            for a in &c.agencies {
-                let Some(cell) = a.deliverables.get(j) else {
-                    continue;
-                };
-                if cell.state == "exempt" {
-                    continue;
-                }
-                expected += 1;
-                if cell.version.is_some() {
-                    received += 1;
-                }
-                if cell.state == "accepted" {
-                    valid += 1;
-                }
-                if cell.late == Some(false) {
-                    on_time += 1;
-                }
-            }
+            let n = c.deliverable_counts(j);
             DeliverableFigures {
                 label: d.label.clone(),
-                expected,
-                received,
-                valid,
-                on_time,
-                rates: words::Rates::of(&words::Counts {
-                    expected,
-                    received,
-                    valid,
-                    on_time,
-                }),
+                expected: n.expected,
+                received: n.received,
+                valid: n.valid,
+                on_time: n.on_time,
+                rates: words::Rates::of(&n),
             }
         })
         .collect();

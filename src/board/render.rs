@@ -45,6 +45,7 @@ impl Pages {
         let mut env = Environment::new();
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
         env.set_formatter(escape);
+        env.add_filter("vi", words::number_filter);
         for (name, text) in TEMPLATES {
             env.add_template(name, text)
                 .unwrap_or_else(|e| panic!("board template {name}: {e:#}"));
@@ -285,6 +286,26 @@ mod tests {
             time_left(deadline, at("2018-07-09T23:30:00+07:00"), tz).0,
             "còn 30 phút"
         );
+        // The matrix legend is static HTML: it must use the vocabulary's words for states.
+        let legend = TEMPLATES
+            .iter()
+            .find(|(n, _)| *n == "campaign.html")
+            .unwrap()
+            .1;
+        for (class, state) in [
+            ("ok", "accepted"),
+            ("bad", "invalid"),
+            ("part", "received"),
+            ("missing", "missing"),
+            ("exempt", "exempt"),
+        ] {
+            assert!(
+                legend.contains(&format!("<span class=\"{class}\">{}</span>", words::state(state))),
+                "{state}"
+            );
+            assert_eq!(state_class(state, 0).0, class);
+        }
+        assert!(legend.contains(&words::state_with_warnings("accepted", 1)));
         assert_eq!(encode("/log?a=Sở y"), "/log%3Fa%3DS%E1%BB%9F%20y");
         assert_eq!(state_class("accepted", 2).0, "warn");
         assert_eq!(
