@@ -84,6 +84,21 @@ pub fn number_fixed(v: f64, places: usize) -> String {
     }
 }
 
+/// A byte count for people: `820 B`, `12 KB`, `52,3 MB`, `1,2 GB`.
+pub fn size(bytes: u64) -> String {
+    const K: f64 = 1024.0;
+    let b = bytes as f64;
+    if bytes < 1024 {
+        format!("{bytes} B")
+    } else if b < K * K {
+        format!("{} KB", number_fixed(b / K, 0))
+    } else if b < K * K * K {
+        format!("{} MB", number(((b / (K * K)) * 10.0).round() / 10.0))
+    } else {
+        format!("{} GB", number(((b / (K * K * K)) * 10.0).round() / 10.0))
+    }
+}
+
 /// A percentage given in hundredths: `percent(21.05)` is `21,1%`.
 pub fn percent(v: f64) -> String {
     format!("{}%", number_fixed(v, 1))
@@ -597,6 +612,9 @@ mod tests {
         assert_eq!(number(0.1 + 0.2), "0,3");
         assert_eq!(number_fixed(21.05263, 1), "21,1");
         assert_eq!(percent(100.0), "100,0%");
+        assert_eq!(size(52_428_800 + 314_573), "50,3 MB");
+        assert_eq!(size(40 * 1024 * 1024), "40 MB");
+        assert_eq!(size(8 * 1024 + 100), "8 KB");
         assert_eq!(number_filter(minijinja::Value::from(1234)), "1.234");
         assert_eq!(number_filter(minijinja::Value::from(96.8)), "96,8");
         assert_eq!(number_filter(minijinja::Value::from("x")), "x");

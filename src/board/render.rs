@@ -255,13 +255,9 @@ pub fn kind_vi(kind: crate::config::AgencyKind) -> &'static str {
     }
 }
 
-/// A byte count for people.
+/// A byte count for people ([`words::size`]).
 pub fn size(bytes: i64) -> String {
-    match bytes {
-        b if b < 1024 => format!("{b} B"),
-        b if b < 1024 * 1024 => format!("{:.0} KB", b as f64 / 1024.0),
-        b => format!("{:.1} MB", b as f64 / (1024.0 * 1024.0)),
-    }
+    words::size(u64::try_from(bytes).unwrap_or(0))
 }
 
 #[cfg(test)]

@@ -578,7 +578,7 @@ fn load_campaign(
         deadline,
         deadline_text: raw
             .deadline_text
-            .unwrap_or_else(|| deadline.format("%d/%m/%Y %H:%M").to_string()),
+            .unwrap_or_else(|| format!("trước {}", crate::words::when(deadline, *deadline.offset()))),
         closes,
         agencies,
         keywords: raw.keywords,
