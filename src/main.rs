@@ -868,20 +868,14 @@ fn remind(
         );
         return Ok(ExitCode::SUCCESS);
     }
-    print!(
-        "{}",
-        intake::report::reminder_table(&planned, &config, now)
-    );
+    print!("{}", intake::report::reminder_table(&planned, config, now));
     let history: Vec<_> = store
         .reminder_log()?
         .into_iter()
         .filter(|h| agency.is_none_or(|a| h.agency == a))
         .collect();
     if agency.is_some() && !history.is_empty() {
-        print!(
-            "{}",
-            intake::report::reminder_history(&history, &config)
-        );
+        print!("{}", intake::report::reminder_history(&history, config));
     } else if !history.is_empty() {
         let sent = history.iter().filter(|h| h.outcome == "queued").count();
         println!(

@@ -10,9 +10,9 @@ use serde::Serialize;
 
 use crate::config::{Agency, Campaign, Department};
 use crate::letters::{AgencyCtx, CampaignCtx, DepartmentCtx};
-use crate::words::{overdue, when};
 use crate::pipeline::Outcome;
 use crate::templates::{TemplateKind, Templates};
+use crate::words::{overdue, when};
 
 pub use crate::templates::Rendered;
 

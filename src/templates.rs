@@ -272,9 +272,9 @@ mod sample {
         AgencyCtx, CampaignCtx, DepartmentCtx, DigestCampaignCtx, DigestCtx, FailedMailCtx,
         InvalidCtx, MissingCtx, OwedCtx, QuarantinedCtx, RateNames, ReminderCtx,
     };
-    use crate::words::{self, Counts, Rates, time_left, when};
     use crate::pipeline::Outcome;
     use crate::receipt::{ReceiptFile, ReceiptInput};
+    use crate::words::{self, Counts, Rates, time_left, when};
 
     /// `at` in the department's zone.
     fn local(config: &Config, at: DateTime<FixedOffset>) -> DateTime<FixedOffset> {

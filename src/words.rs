@@ -44,7 +44,7 @@ pub fn integer(n: i64) -> String {
         out.push('-');
     }
     for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push('.');
         }
         out.push(ch);
@@ -238,7 +238,11 @@ pub fn last_day<T: Zone>(deadline: DateTime<FixedOffset>, tz: T) -> NaiveDate {
 
 /// Calendar days from the last day before `deadline` to the day of `at`, in `tz`: positive
 /// after, 0 on the last day, negative before. The one count of days every surface uses.
-pub fn days_after<T: Zone>(deadline: DateTime<FixedOffset>, at: DateTime<FixedOffset>, tz: T) -> i64 {
+pub fn days_after<T: Zone>(
+    deadline: DateTime<FixedOffset>,
+    at: DateTime<FixedOffset>,
+    tz: T,
+) -> i64 {
     (at.with_timezone(&tz).date_naive() - last_day(deadline, tz)).num_days()
 }
 
@@ -254,7 +258,11 @@ fn within_day(d: TimeDelta) -> String {
 
 /// How long after `deadline` something came (`3 ngày`; `5 giờ`, `12 phút` on the last day
 /// itself), by the calendar rule of the module header.
-pub fn overdue<T: Zone>(deadline: DateTime<FixedOffset>, at: DateTime<FixedOffset>, tz: T) -> String {
+pub fn overdue<T: Zone>(
+    deadline: DateTime<FixedOffset>,
+    at: DateTime<FixedOffset>,
+    tz: T,
+) -> String {
     match days_after(deadline, at, tz) {
         d if d >= 1 => format!("{} ngày", integer(d)),
         _ => within_day(at - deadline),
@@ -570,7 +578,11 @@ fn iso_times<T: Zone>(text: &str, tz: T) -> String {
         let found = (19..=len.min(35))
             .rev()
             .filter(|&n| rest.is_char_boundary(n))
-            .find_map(|n| DateTime::parse_from_rfc3339(&rest[..n]).ok().map(|t| (n, t)));
+            .find_map(|n| {
+                DateTime::parse_from_rfc3339(&rest[..n])
+                    .ok()
+                    .map(|t| (n, t))
+            });
         match found {
             Some((n, t)) => {
                 out.push_str(&when(t, tz));
@@ -641,9 +653,18 @@ mod tests {
     fn days_are_calendar_days_from_the_last_day() {
         let d = at("2018-07-10T00:00:00+07:00");
         assert_eq!(last_day(d, tz()).to_string(), "2018-07-09");
-        assert_eq!(time_left(d, at("2018-07-04T08:00:00+07:00"), tz()), "còn 5 ngày");
-        assert_eq!(time_left(d, at("2018-07-09T20:00:00+07:00"), tz()), "còn 4 giờ");
-        assert_eq!(time_left(d, at("2018-07-09T23:30:00+07:00"), tz()), "còn 30 phút");
+        assert_eq!(
+            time_left(d, at("2018-07-04T08:00:00+07:00"), tz()),
+            "còn 5 ngày"
+        );
+        assert_eq!(
+            time_left(d, at("2018-07-09T20:00:00+07:00"), tz()),
+            "còn 4 giờ"
+        );
+        assert_eq!(
+            time_left(d, at("2018-07-09T23:30:00+07:00"), tz()),
+            "còn 30 phút"
+        );
         assert_eq!(
             time_left(d, at("2018-07-11T08:00:00+07:00"), tz()),
             "đã quá hạn 2 ngày"
@@ -662,7 +683,10 @@ mod tests {
 
     #[test]
     fn times_and_days_are_worded() {
-        assert_eq!(when(at("2018-07-11T02:30:00Z"), tz()), "09:30 ngày 11/07/2018");
+        assert_eq!(
+            when(at("2018-07-11T02:30:00Z"), tz()),
+            "09:30 ngày 11/07/2018"
+        );
         let d = NaiveDate::from_ymd_opt(2018, 7, 6).unwrap();
         assert_eq!(date(d), "ngày 06/07/2018");
         assert_eq!(day(d), "06/07/2018");
@@ -674,14 +698,20 @@ mod tests {
         assert_eq!(invalid_reason(3, &[]), "3 lỗi");
         assert_eq!(invalid_reason(0, &["empty".into()]), "không có số liệu");
         assert_eq!(invalid_reason(0, &["unreadable".into()]), "không đọc được");
-        assert_eq!(file_check("ok", Some(0), Some(2)).unwrap(), "hợp lệ, 2 cảnh báo");
+        assert_eq!(
+            file_check("ok", Some(0), Some(2)).unwrap(),
+            "hợp lệ, 2 cảnh báo"
+        );
         assert_eq!(file_check("ok", None, None), None);
     }
 
     #[test]
     fn notes_lose_their_ids_and_iso_times() {
         let mut n = Names::default();
-        n.agencies.insert("ubnd-loc-binh".into(), "Ủy ban nhân dân huyện Lộc Bình".into());
+        n.agencies.insert(
+            "ubnd-loc-binh".into(),
+            "Ủy ban nhân dân huyện Lộc Bình".into(),
+        );
         n.agencies.insert("so-y-te".into(), "Sở Y tế".into());
         n.campaigns
             .insert("742-2018".into(), "Công văn 742/SKHĐT-THQH".into());
@@ -690,7 +720,10 @@ mod tests {
             "có thể là Ủy ban nhân dân huyện Lộc Bình (ô tiêu đề)"
         );
         assert_eq!(
-            n.note("gia hạn đến 2018-07-15T00:00:00+07:00 (đợt 742-2018).", tz()),
+            n.note(
+                "gia hạn đến 2018-07-15T00:00:00+07:00 (đợt 742-2018).",
+                tz()
+            ),
             "gia hạn đến 00:00 ngày 15/07/2018 (đợt Công văn 742/SKHĐT-THQH)."
         );
         assert_eq!(

@@ -75,7 +75,8 @@ fn xlsx_text(bytes: &[u8]) -> String {
             for cell in row {
                 // Row codes ("1.1", "2.3") are outline numbers, not decimals.
                 let outline = |s: &str| {
-                    s.split('.').all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+                    s.split('.')
+                        .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
                 };
                 if let Data::String(s) = cell
                     && !outline(s)
@@ -105,7 +106,10 @@ fn outbox(dir: &Path) -> Surfaces {
             m.body_text(0).unwrap_or_default()
         );
         for a in m.attachments() {
-            text.push_str(&format!("[tệp đính kèm: {}]\n", a.attachment_name().unwrap_or("?")));
+            text.push_str(&format!(
+                "[tệp đính kèm: {}]\n",
+                a.attachment_name().unwrap_or("?")
+            ));
         }
         mail.insert(
             format!("mail {}", path.file_name().unwrap().to_string_lossy()),
@@ -169,7 +173,9 @@ async fn board_pages(dir: &Path) -> Surfaces {
 fn ids_in(text: &str, ids: &[String]) -> Vec<String> {
     let mut found = Vec::new();
     for word in text.split_whitespace().filter(|w| !w.contains('@')) {
-        for token in word.split(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')) {
+        for token in
+            word.split(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
+        {
             let token = token.trim_matches('-');
             if ids.iter().any(|id| id == token) {
                 found.push(token.to_string());
@@ -179,7 +185,11 @@ fn ids_in(text: &str, ids: &[String]) -> Vec<String> {
     let b = text.as_bytes();
     for i in 0..b.len().saturating_sub(4) {
         // `pl3 lần 1`: a deliverable id as the log used to word a version.
-        if b[i] == b'p' && b[i + 1] == b'l' && b[i + 2].is_ascii_digit() && text[i + 3..].starts_with(" lần") {
+        if b[i] == b'p'
+            && b[i + 1] == b'l'
+            && b[i + 2].is_ascii_digit()
+            && text[i + 3..].starts_with(" lần")
+        {
             found.push(text[i..i + 3].to_string());
         }
         // `2018-07-10T00:00`: an RFC 3339 time.
@@ -205,7 +215,11 @@ fn decimal_points(text: &str) -> Vec<String> {
     for i in 1..b.len().saturating_sub(1) {
         if b[i] == b'.' && b[i - 1].is_ascii_digit() && b[i + 1].is_ascii_digit() {
             let digits = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
-            let before = b[..i].iter().rev().take_while(|c| c.is_ascii_digit()).count();
+            let before = b[..i]
+                .iter()
+                .rev()
+                .take_while(|c| c.is_ascii_digit())
+                .count();
             let next = b.get(i + 1 + digits).copied();
             let prev = (i > before).then(|| b[i - before - 1]);
             // Dotted quads (an address) and versions are not numbers people read.
@@ -240,7 +254,9 @@ fn overdue_spans(text: &str) -> Vec<String> {
             for pair in words.chunks(2) {
                 let [n, unit] = pair else { break };
                 let unit = unit.trim_end_matches(['.', ',', ')', ';', ':']);
-                if !n.chars().all(|c| c.is_ascii_digit()) || !["ngày", "giờ", "phút"].contains(&unit) {
+                if !n.chars().all(|c| c.is_ascii_digit())
+                    || !["ngày", "giờ", "phút"].contains(&unit)
+                {
                     break;
                 }
                 span.push(format!("{n} {unit}"));
@@ -264,12 +280,18 @@ async fn every_surface_words_the_same_facts_the_same_way() {
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
     let fixtures = common::fixtures_dir();
-    cli(dir, &["demo", "--once", "--fixtures", fixtures.to_str().unwrap()]);
+    cli(
+        dir,
+        &["demo", "--once", "--fixtures", fixtures.to_str().unwrap()],
+    );
 
     let status: serde_json::Value = serde_json::from_str(&cli(dir, &["status", "--json"])).unwrap();
     let c = &status["campaigns"][0];
     let n = |k: &str| c[k].as_u64().unwrap();
-    assert!(n("received") > n("valid"), "the demo must tell the two rates apart");
+    assert!(
+        n("received") > n("valid"),
+        "the demo must tell the two rates apart"
+    );
     let expected_rates = [
         ("Tỷ lệ nộp báo cáo", share(n("received"), n("expected"))),
         ("Tỷ lệ hợp lệ", share(n("valid"), n("expected"))),
@@ -293,7 +315,10 @@ async fn every_surface_words_the_same_facts_the_same_way() {
         );
     }
     let mail = outbox(dir);
-    assert!(mail.keys().any(|k| k.contains("digest")), "no digest in {mail:?}");
+    assert!(
+        mail.keys().any(|k| k.contains("digest")),
+        "no digest in {mail:?}"
+    );
     assert!(mail.keys().any(|k| k.contains("reminder")));
     assert!(mail.keys().any(|k| k.contains("receipt")));
     surfaces.extend(mail.clone());
@@ -305,7 +330,13 @@ async fn every_surface_words_the_same_facts_the_same_way() {
         for (name, text) in &surfaces {
             let file: String = name
                 .chars()
-                .map(|c| if c.is_ascii_alphanumeric() || c == '.' { c } else { '_' })
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '.' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
                 .collect();
             std::fs::write(out.join(format!("{file}.txt")), text).unwrap();
         }
@@ -319,7 +350,12 @@ async fn every_surface_words_the_same_facts_the_same_way() {
                 assert_eq!(&got, value, "{surface}: {name}");
             }
         }
-        for surface in ["intake status", "board /", "board /campaign/742-2018", "intake export status"] {
+        for surface in [
+            "intake status",
+            "board /",
+            "board /campaign/742-2018",
+            "intake export status",
+        ] {
             assert!(
                 rates_named(&surfaces[surface], name).contains(value),
                 "{surface} does not show {name} {value}:\n{}",
@@ -327,7 +363,10 @@ async fn every_surface_words_the_same_facts_the_same_way() {
             );
         }
         let digest = mail.iter().find(|(k, _)| k.contains("digest")).unwrap().1;
-        assert!(rates_named(digest, name).contains(value), "digest: {name}\n{digest}");
+        assert!(
+            rates_named(digest, name).contains(value),
+            "digest: {name}\n{digest}"
+        );
     }
 
     // Overdue: the last day was 09/07, so at 09:00 on 12/07 it is 3 days, on every surface
@@ -339,7 +378,10 @@ async fn every_surface_words_the_same_facts_the_same_way() {
         }
     }
     for must in ["intake status", "board /", "board /agency/so-ngoai-vu"] {
-        assert!(spans.iter().any(|(s, _)| s == must), "{must} says nothing overdue");
+        assert!(
+            spans.iter().any(|(s, _)| s == must),
+            "{must} says nothing overdue"
+        );
     }
     assert!(spans.iter().any(|(s, _)| s.contains("digest")));
     assert!(spans.iter().any(|(s, _)| s.contains("reminder")));
@@ -357,7 +399,10 @@ async fn every_surface_words_the_same_facts_the_same_way() {
         .collect();
     assert!(invalid.len() >= 2, "{digest}");
     assert!(!digest.contains(" 0 lỗi"), "{digest}");
-    assert!(invalid.iter().any(|l| l.contains("không có số liệu")), "{digest}");
+    assert!(
+        invalid.iter().any(|l| l.contains("không có số liệu")),
+        "{digest}"
+    );
     for line in &invalid {
         let number = &line[line.find('[').unwrap()..=line.find(']').unwrap()];
         let arrived = line.rsplit("nhận lúc ").next().unwrap().trim();
@@ -376,7 +421,10 @@ async fn every_surface_words_the_same_facts_the_same_way() {
         .values()
         .find(|m| m.contains("Kính gửi: Sở Ngoại vụ.") && m.starts_with("Nhắc nộp"))
         .expect("Sở Ngoại vụ is reminded");
-    assert!(ngoai_vu.contains("[tệp đính kèm: Phụ lục II - Sở Ngoại vụ.xlsx]"), "{ngoai_vu}");
+    assert!(
+        ngoai_vu.contains("[tệp đính kèm: Phụ lục II - Sở Ngoại vụ.xlsx]"),
+        "{ngoai_vu}"
+    );
 
     // No id, no RFC 3339 time, no decimal point, and NFC, anywhere.
     let config = common::config(dir);
@@ -407,10 +455,16 @@ fn the_checks_of_this_test_can_fail() {
     assert!(ids_in("so-y-te@langson.example", &ids).is_empty());
     assert_eq!(ids_in("Đợt 742-2018", &ids), ["742-2018"]);
     assert_eq!(ids_in("x.xlsx → pl3 lần 1", &ids), ["pl3"]);
-    assert_eq!(ids_in("hạn 2018-07-10T00:00:00+07:00", &ids), ["2018-07-10T"]);
+    assert_eq!(
+        ids_in("hạn 2018-07-10T00:00:00+07:00", &ids),
+        ["2018-07-10T"]
+    );
     assert_eq!(decimal_points("975 so với 96.8"), ["96.8"]);
     assert!(decimal_points("1.234.567 và 127.0.0.1").is_empty());
-    assert_eq!(rates_named("Tỷ lệ hợp lệ: 17,5% · x", "Tỷ lệ hợp lệ"), ["17,5%"]);
+    assert_eq!(
+        rates_named("Tỷ lệ hợp lệ: 17,5% · x", "Tỷ lệ hợp lệ"),
+        ["17,5%"]
+    );
     assert_eq!(overdue_spans("(đã quá hạn 2 ngày 9 giờ)"), ["2 ngày 9 giờ"]);
     assert_eq!(visible("<p class=\"so-y-te\">Sở &amp; Y</p>"), " Sở & Y ");
 }

@@ -15,14 +15,14 @@ use serde::{Deserialize, Serialize};
 use super::auth::Flash;
 use super::queries::{self, FileRow, FindingRow, MailRow, MessageRow};
 use super::render::{
-    self, Badge, event_label, evidence_lines, local, not_authenticated, state_class,
-    time_left, verdict_badge,
+    self, Badge, event_label, evidence_lines, local, not_authenticated, state_class, time_left,
+    verdict_badge,
 };
 use super::{PageError, Shared, Visit};
 use crate::config::{AgencyKind, Campaign, Config};
+use crate::letters::RateNames;
 use crate::store::query::{self, CampaignStatus, Status};
 use crate::store::receipt_number;
-use crate::letters::RateNames;
 use crate::text::bounded;
 use crate::words;
 

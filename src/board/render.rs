@@ -296,7 +296,10 @@ mod tests {
             ("exempt", "exempt"),
         ] {
             assert!(
-                legend.contains(&format!("<span class=\"{class}\">{}</span>", words::state(state))),
+                legend.contains(&format!(
+                    "<span class=\"{class}\">{}</span>",
+                    words::state(state)
+                )),
                 "{state}"
             );
             assert_eq!(state_class(state, 0).0, class);

@@ -576,9 +576,9 @@ fn load_campaign(
         title: raw.title,
         opens,
         deadline,
-        deadline_text: raw
-            .deadline_text
-            .unwrap_or_else(|| format!("trước {}", crate::words::when(deadline, *deadline.offset()))),
+        deadline_text: raw.deadline_text.unwrap_or_else(|| {
+            format!("trước {}", crate::words::when(deadline, *deadline.offset()))
+        }),
         closes,
         agencies,
         keywords: raw.keywords,
