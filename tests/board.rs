@@ -1224,7 +1224,7 @@ async fn a_message_held_for_a_failed_sender_check_is_released_with_a_reason() {
         "dkim=none",
         "Phu luc II - So Tai chinh.xlsx",
         "name=\"reason\" required",
-        "name=\"agency\" list=\"agencies\" required value=\"so-tai-chinh\"",
+        "name=\"agency\" list=\"agencies\" required value=\"Sở Tài chính\"",
         "Cho phép ghi nhận",
     ] {
         assert!(

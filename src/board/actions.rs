@@ -372,7 +372,7 @@ pub async fn assign(
             &visit,
             "/quarantine",
             "error",
-            format!("Không có đơn vị mã \"{code}\"; hãy chọn đơn vị trong danh sách."),
+            format!("Không có đơn vị \"{code}\"; hãy chọn đơn vị trong danh sách."),
         ));
     };
     let inspector = s.inspector.clone();
@@ -445,7 +445,7 @@ pub async fn assign(
             &visit,
             "/quarantine",
             "error",
-            format!("Không có đơn vị mã \"{c}\"; hãy chọn đơn vị trong danh sách."),
+            format!("Không có đơn vị \"{c}\"; hãy chọn đơn vị trong danh sách."),
         ),
         Err(e) => {
             tracing::warn!(message = id, agency = %code, error = %e, "assignment refused");
