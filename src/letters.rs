@@ -1,8 +1,8 @@
 //! # What the mail templates are given
 //!
 //! The contexts of the reminder and digest templates: plain values, already worded and
-//! formatted for Vietnamese readers (dates as `09:30 ngày 11/07/2018`), so that templates only
-//! arrange them. Every field is always present (`null` when it does not apply), which lets
+//! formatted for Vietnamese readers by [`crate::words`] (dates as `09:30 ngày 11/07/2018`,
+//! rates, spans), so that templates only arrange them and say what the board says. Every field is always present (`null` when it does not apply), which lets
 //! the strict template engine reject a misspelt variable, even in a condition. The receipt's context lives
 //! with the receipt. `config/templates/README.md` documents each field; keep the two in step.
 

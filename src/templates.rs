@@ -782,6 +782,33 @@ mod tests {
     }
 
     #[test]
+    fn mail_text_is_nfc_whatever_the_context_carries() {
+        use unicode_normalization::UnicodeNormalization;
+        // A subject decoded from windows-1258: base letters and combining tone marks.
+        let nfd: String = "Báo cáo Phụ lục I - Sở Y tế".nfd().collect();
+        assert_ne!(nfd, "Báo cáo Phụ lục I - Sở Y tế");
+        let config = config();
+        let mut input = sample::receipts(&config).remove(0);
+        input.subject = &nfd;
+        let r = shipped().render(
+            TemplateKind::Receipt,
+            &crate::receipt::ReceiptCtx::of(&input),
+        );
+        let r = r.unwrap();
+        assert!(
+            r.subject.ends_with("Re: Báo cáo Phụ lục I - Sở Y tế"),
+            "{}",
+            r.subject
+        );
+        assert!(
+            r.body.contains("\"Báo cáo Phụ lục I - Sở Y tế\""),
+            "{}",
+            r.body
+        );
+        assert!(r.body.nfc().eq(r.body.chars()) && r.subject.nfc().eq(r.subject.chars()));
+    }
+
+    #[test]
     fn the_shipped_templates_render_every_sample() {
         let config = config();
         let results = check(&config);
