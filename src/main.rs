@@ -84,7 +84,7 @@ enum Command {
     Assign {
         /// The message: its receipt number (BN-000012) or row number (12).
         message: String,
-        /// The agency's code.
+        /// The agency: its code or its name (`Sở Y tế`).
         agency: String,
         /// Who is acting (default: the login name).
         #[arg(long)]
@@ -1036,6 +1036,10 @@ fn attribute(
     actor: &str,
     reason: Option<&str>,
 ) -> Result<(i64, intake::pipeline::Outcome, usize)> {
+    // Staff read agencies by name (the digest, the board): a name does as well as the code.
+    let agency = config
+        .agency_named(agency)
+        .map_or(agency, |a| a.code.as_str());
     let (new_id, outcome) = intake::ingest::assign(
         config,
         store,

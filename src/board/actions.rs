@@ -360,12 +360,8 @@ pub async fn assign(
         return Err(PageError::BadRequest("Không rõ thư nào cần gán.".into()));
     };
     let code = f.agency.trim().to_string();
-    // A code, or the agency's name as typed (the list offers both).
-    let named = |a: &&crate::config::Agency| crate::text::fold(&a.name) == crate::text::fold(&code);
-    let found = s
-        .config
-        .agency(&code)
-        .or_else(|| s.config.agencies().into_iter().find(named));
+    // A code, or the agency's name as typed (the list offers names).
+    let found = s.config.agency_named(&code);
     let Some(agency) = found.cloned() else {
         return Ok(done(
             &s,
