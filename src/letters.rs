@@ -123,6 +123,9 @@ pub struct OwedCtx {
     pub received_at: Option<String>,
     /// For `invalid`: how many errors, or null.
     pub errors: Option<u32>,
+    /// For `invalid`: why, as the digest says it (`3 lỗi`, `không có số liệu`, `không đọc
+    /// được`; [`crate::words::invalid_reason`]), or null.
+    pub reason: Option<String>,
     /// For `invalid`: the first findings, worded with their cells (`Lỗi ô G40 (biểu PL1): …`).
     pub findings: Vec<String>,
     /// The attached blank form's file name, or null.

@@ -251,6 +251,7 @@ fn queue_reminder(
             version: None,
             received_at: None,
             errors: None,
+            reason: None,
             findings: Vec::new(),
             form: None,
         };
@@ -259,6 +260,7 @@ fn queue_reminder(
                 owed.version = Some(v.version);
                 owed.received_at = Some(when(v.received_at, tz));
                 owed.errors = Some(v.errors);
+                owed.reason = Some(words::invalid_reason(v.errors, &v.checks));
                 owed.findings = v
                     .findings
                     .into_iter()

@@ -460,6 +460,7 @@ mod sample {
                     version: invalid.then_some(2),
                     received_at: invalid.then(|| when(c.deadline - TimeDelta::days(3), tz)),
                     errors: invalid.then_some(3),
+                    reason: invalid.then(|| words::invalid_reason(3, &[])),
                     findings: if invalid { findings(3) } else { Vec::new() },
                     form,
                 }
@@ -498,6 +499,7 @@ mod sample {
             .filter(|o| o.state == "invalid")
             .map(|o| OwedCtx {
                 errors: Some(0),
+                reason: Some(words::invalid_reason(0, &["unreadable".into()])),
                 findings: Vec::new(),
                 ..o.clone()
             });
@@ -880,7 +882,7 @@ mod tests {
             "Thời hạn nộp báo cáo: trước ngày 10/7/2018 (hết ngày 09/07/2018); hiện còn 5 ngày.",
             ": chưa nhận được báo cáo và biểu số liệu.",
             ": đã nhận báo cáo, chưa nhận được biểu số liệu",
-            "lần nộp thứ 2 (nhận lúc 00:00 ngày 07/07/2018) có 3 lỗi nên chưa dùng được",
+            "lần nộp thứ 2 (nhận lúc 00:00 ngày 07/07/2018) chưa dùng được (3 lỗi)",
             "       • Lỗi ô G40 (biểu PL1)",
             "Kèm theo thư này là 2 biểu mẫu trống",
             "quý cơ quan trả lời thư này, đính kèm các tệp",
@@ -892,7 +894,7 @@ mod tests {
         assert!(r[1].body.contains("Hôm nay là ngày cuối cùng"));
         assert!(
             r[1].body
-                .contains("(nhận lúc 00:00 ngày 07/07/2018) không đọc được hoặc không có số liệu."),
+                .contains("(nhận lúc 00:00 ngày 07/07/2018) chưa dùng được (không đọc được)."),
             "{}",
             r[1].body
         );

@@ -18,6 +18,8 @@ pub struct LatestVersion {
     pub received_at: DateTime<FixedOffset>,
     /// Errors of its workbooks.
     pub errors: u32,
+    /// Its workbooks' `check` values, to say why it is invalid when it has no error.
+    pub checks: Vec<String>,
     /// Its first findings, errors first: (is an error, sheet, cell, message).
     pub findings: Vec<(bool, String, Option<String>, String)>,
 }
@@ -94,10 +96,16 @@ impl Store {
             params![message, deliverable, version],
             |r| r.get::<_, u32>(0),
         )?;
+        let checks = self.query_rows(
+            "SELECT check_result FROM files WHERE message = ?1 AND deliverable = ?2 AND version = ?3 AND kind = 'workbook'",
+            params![message, deliverable, version],
+            |r| r.get::<_, String>(0),
+        )?;
         Ok(Some(LatestVersion {
             version,
             received_at: time(&at),
             errors: errors.first().copied().unwrap_or(0),
+            checks,
             findings: found,
         }))
     }
