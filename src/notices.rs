@@ -572,7 +572,7 @@ pub fn digest_context(
                 at: when(parse(u.failed_at.as_deref()?), tz),
                 to: u.to,
                 subject: u.subject,
-                error: u.error.unwrap_or_default(),
+                error: words::mail_error(u.error.as_deref().unwrap_or_default()),
             })
         })
         .collect();

@@ -56,7 +56,7 @@ pub fn status_table(
                 u.subject,
                 u.to,
                 u.attempts,
-                u.error.as_deref().unwrap_or("")
+                words::mail_error(u.error.as_deref().unwrap_or(""))
             ));
         }
         out.push('\n');

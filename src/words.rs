@@ -308,6 +308,16 @@ pub fn cancelled(why: &str) -> String {
     }
 }
 
+/// What a mail server answered, or why intake gave a mail up, as staff read it: a stored
+/// `cancelled: …` reason in words ([`cancelled`]), anything else (the server's own text) as is.
+pub fn mail_error(text: &str) -> String {
+    if text.starts_with("cancelled:") {
+        format!("đã huỷ ({})", cancelled(text))
+    } else {
+        text.to_string()
+    }
+}
+
 /// What became of a reminder step: sent when, cancelled why, still waiting, or skipped why.
 pub fn reminder_result<T: Zone>(
     outcome: &str,
@@ -703,6 +713,11 @@ mod tests {
             "hợp lệ, 2 cảnh báo"
         );
         assert_eq!(file_check("ok", None, None), None);
+        assert_eq!(
+            mail_error("cancelled: stale, waited since 2018-07-10T08:00:00+07:00 for the server"),
+            "đã huỷ (quá lâu không gửi được)"
+        );
+        assert_eq!(mail_error("550 5.1.1 unknown"), "550 5.1.1 unknown");
     }
 
     #[test]

@@ -247,7 +247,7 @@ pub async fn overview(
                     (None, None) => "chờ gửi".into(),
                 },
                 attempts: u.attempts,
-                error: u.error.clone().unwrap_or_default(),
+                error: words::mail_error(u.error.as_deref().unwrap_or_default()),
             })
             .collect(),
         mailbox: status.mailbox.as_ref().map(|m| match m.state.as_str() {
@@ -668,7 +668,10 @@ fn mail_view(m: &MailRow, tz: chrono_tz::Tz) -> MailView {
         subject: bounded(&m.subject, 250),
         state,
         class,
-        error: m.last_error.as_deref().map(|e| bounded(e, DETAIL)),
+        error: m
+            .last_error
+            .as_deref()
+            .map(|e| bounded(&words::mail_error(e), DETAIL)),
         attempts: m.attempts,
         receipt: m.message.map(receipt_number),
         resend: m.kind == "receipt" && (m.sent_at.is_some() || m.failed_at.is_some()),
