@@ -39,7 +39,9 @@ fn main() {
         ("1,048,576 one-cell rows", &|| rows(dir.path())),
         ("1.85 million number cells", &|| cells(dir.path())),
         ("xls of 1.57 million cells", &|| big_xls(dir.path())),
-        ("xls whose directory loops", &|| looping_xls(root, dir.path())),
+        ("xls whose directory loops", &|| {
+            looping_xls(root, dir.path())
+        }),
     ];
     for (label, make) in files {
         if !label.contains(only.as_str()) {

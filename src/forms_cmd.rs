@@ -112,8 +112,12 @@ pub fn validate(
     } else {
         match &checked.form {
             Some(form) => println!(
-                "Tệp {shown}: biểu mẫu {form} (độ tin cậy {:.0}%)",
-                checked.confidence * 100.0
+                "Tệp {shown}: biểu mẫu {} (độ tin cậy {}%)",
+                checked.deliverable.as_deref().map_or_else(
+                    || form.clone(),
+                    |d| intake::words::Names::of(config).deliverable(None, d)
+                ),
+                intake::words::number((checked.confidence * 100.0).round())
             ),
             None => println!("Tệp {shown}: không nhận ra biểu mẫu"),
         }

@@ -1,12 +1,14 @@
 //! # What the mail templates are given
 //!
 //! The contexts of the reminder and digest templates: plain values, already worded and
-//! formatted for Vietnamese readers (dates as `09:30 ngày 11/07/2018`), so that templates only
-//! arrange them. Every field is always present (`null` when it does not apply), which lets
+//! formatted for Vietnamese readers by [`crate::words`] (dates as `09:30 ngày 11/07/2018`,
+//! rates, spans), so that templates only arrange them and say what the board says. Every field is always present (`null` when it does not apply), which lets
 //! the strict template engine reject a misspelt variable, even in a condition. The receipt's context lives
 //! with the receipt. `config/templates/README.md` documents each field; keep the two in step.
 
 use serde::Serialize;
+
+use crate::words::{Zone, day, last_day, when};
 
 /// The department, as every template sees it.
 #[derive(Debug, Clone, Serialize)]
@@ -56,35 +58,13 @@ impl CampaignCtx {
         CampaignCtx {
             id: c.id.clone(),
             dispatch: c.dispatch.clone(),
-            dispatch_date: c.dispatch_date.map(|d| d.format("%d/%m/%Y").to_string()),
+            dispatch_date: c.dispatch_date.map(day),
             title: c.title.clone(),
             deadline_text: c.deadline_text.clone(),
             deadline: when(c.deadline, tz),
-            last_day: last_day(c.deadline, tz).format("%d/%m/%Y").to_string(),
+            last_day: day(last_day(c.deadline, tz)),
         }
     }
-}
-
-/// `HH:MM ngày dd/mm/yyyy` in `tz`.
-/// A time zone dates can be shown in.
-pub trait Zone: chrono::TimeZone<Offset: std::fmt::Display> + Copy {}
-
-impl<T: chrono::TimeZone<Offset: std::fmt::Display> + Copy> Zone for T {}
-
-pub fn when<T: Zone>(at: chrono::DateTime<chrono::FixedOffset>, tz: T) -> String {
-    at.with_timezone(&tz)
-        .format("%H:%M ngày %d/%m/%Y")
-        .to_string()
-}
-
-/// The last local day before `deadline` (a deadline at midnight ends the previous day).
-pub fn last_day<T: Zone>(
-    deadline: chrono::DateTime<chrono::FixedOffset>,
-    tz: T,
-) -> chrono::NaiveDate {
-    (deadline - chrono::TimeDelta::seconds(1))
-        .with_timezone(&tz)
-        .date_naive()
 }
 
 /// The reminder template's context.
@@ -108,7 +88,7 @@ pub struct ReminderCtx {
     pub extension: Option<String>,
     /// True once the agency's deadline has passed.
     pub overdue: bool,
-    /// `còn 5 ngày`, `còn 3 giờ`, or `đã quá hạn 2 ngày`.
+    /// `còn 5 ngày`, `còn 3 giờ`, or `đã quá hạn 3 ngày` ([`crate::words::time_left`]).
     pub time_left: String,
     /// What is still owed, in campaign order.
     pub missing: Vec<OwedCtx>,
@@ -143,6 +123,9 @@ pub struct OwedCtx {
     pub received_at: Option<String>,
     /// For `invalid`: how many errors, or null.
     pub errors: Option<u32>,
+    /// For `invalid`: why, as the digest says it (`3 lỗi`, `không có số liệu`, `không đọc
+    /// được`; [`crate::words::invalid_reason`]), or null.
+    pub reason: Option<String>,
     /// For `invalid`: the first findings, worded with their cells (`Lỗi ô G40 (biểu PL1): …`).
     pub findings: Vec<String>,
     /// The attached blank form's file name, or null.
@@ -177,7 +160,7 @@ pub struct DigestCampaignCtx {
     pub campaign: CampaignCtx,
     /// True once its deadline has passed.
     pub overdue: bool,
-    /// `còn 5 ngày` or `đã quá hạn 2 ngày`.
+    /// `còn 5 ngày` or `đã quá hạn 3 ngày` ([`crate::words::time_left`]).
     pub time_left: String,
     /// Deliverables expected (agencies × deliverables, less exemptions).
     pub expected: u32,
@@ -187,12 +170,44 @@ pub struct DigestCampaignCtx {
     pub valid: u32,
     /// Of the received, those whose first usable version came by the deadline.
     pub on_time: u32,
-    /// `valid / expected` as a percentage, e.g. `63%` (the reporting rate).
-    pub reporting_rate: String,
-    /// `on_time / expected` as a percentage (the on-time rate).
-    pub on_time_rate: String,
+    /// The three rates, named and computed by [`crate::words::Rate`]: `reporting_rate`
+    /// (received / expected), `valid_rate` (valid / expected), `on_time_rate` (on time /
+    /// expected), each as `21,1%`.
+    #[serde(flatten)]
+    pub rates: crate::words::Rates,
+    /// The rates' names, the same on every surface: `reporting`, `valid`, `on_time`.
+    pub rate_names: RateNames,
     /// Agencies still owing something: `name` and the labels they owe.
     pub missing: Vec<MissingCtx>,
+}
+
+/// The names of the three rates ([`crate::words::Rate::name`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct RateNames {
+    /// `Tỷ lệ nộp báo cáo`.
+    pub reporting: &'static str,
+    /// `Tỷ lệ hợp lệ`.
+    pub valid: &'static str,
+    /// `Tỷ lệ đúng hạn`.
+    pub on_time: &'static str,
+}
+
+impl RateNames {
+    /// The names.
+    pub fn new() -> RateNames {
+        use crate::words::Rate;
+        RateNames {
+            reporting: Rate::Reporting.name(),
+            valid: Rate::Valid.name(),
+            on_time: Rate::OnTime.name(),
+        }
+    }
+}
+
+impl Default for RateNames {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// An agency that still owes deliverables.
@@ -215,10 +230,13 @@ pub struct InvalidCtx {
     pub deliverable: String,
     /// The version.
     pub version: u32,
-    /// When it arrived.
+    /// When its message arrived (not when intake took it in).
     pub at: String,
     /// How many errors its workbooks have.
     pub errors: u32,
+    /// Why it is invalid: `3 lỗi`, or `không có số liệu`, `không đọc được` when it has no
+    /// error because its workbook could not be checked ([`crate::words::invalid_reason`]).
+    pub reason: String,
 }
 
 /// A message waiting for staff.
@@ -249,61 +267,4 @@ pub struct FailedMailCtx {
     pub error: String,
     /// When it was given up.
     pub at: String,
-}
-
-/// `còn N ngày|giờ|phút` before `deadline`, or `đã quá hạn …` after.
-pub fn time_left(
-    deadline: chrono::DateTime<chrono::FixedOffset>,
-    now: chrono::DateTime<chrono::FixedOffset>,
-) -> String {
-    let mins = (deadline - now).num_minutes();
-    if now < deadline {
-        format!("còn {}", span(mins, false))
-    } else {
-        format!("đã quá hạn {}", overdue_by(deadline, now))
-    }
-}
-
-/// How long after `deadline` something came (`2 ngày`, `3 giờ`, `5 phút`), days rounded up.
-pub fn overdue_by(
-    deadline: chrono::DateTime<chrono::FixedOffset>,
-    at: chrono::DateTime<chrono::FixedOffset>,
-) -> String {
-    span((at - deadline).num_minutes(), true)
-}
-
-/// A span in the largest whole unit; time left is rounded down and time overdue up, so that
-/// neither flatters the agency.
-fn span(mins: i64, up: bool) -> String {
-    if mins >= 24 * 60 {
-        let days = if up {
-            (mins + 24 * 60 - 1) / (24 * 60)
-        } else {
-            mins / (24 * 60)
-        };
-        format!("{days} ngày")
-    } else if mins >= 60 {
-        format!("{} giờ", mins / 60)
-    } else {
-        format!("{} phút", mins.max(1))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn time_left_in_words() {
-        let d = chrono::DateTime::parse_from_rfc3339("2018-07-10T00:00:00+07:00").unwrap();
-        let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap();
-        assert_eq!(time_left(d, at("2018-07-04T08:00:00+07:00")), "còn 5 ngày");
-        assert_eq!(time_left(d, at("2018-07-09T20:00:00+07:00")), "còn 4 giờ");
-        assert_eq!(
-            time_left(d, at("2018-07-11T08:00:00+07:00")),
-            "đã quá hạn 2 ngày"
-        );
-        let tz: chrono_tz::Tz = "Asia/Ho_Chi_Minh".parse().unwrap();
-        assert_eq!(last_day(d, tz).to_string(), "2018-07-09");
-    }
 }

@@ -19,6 +19,8 @@
 //! - [`store`]: SQLite index, content-addressed objects, the filed tree; [`ingest`] runs passes.
 //! - [`source`], [`outbox`], [`daemon`]: adapters and the long-running loop; [`board`]: the
 //!   staff web board the daemon serves.
+//! - [`words`]: the one vocabulary every surface words states, rates, spans, numbers and
+//!   dates with.
 
 pub mod auth;
 pub mod board;
@@ -44,4 +46,5 @@ pub mod source;
 pub mod store;
 pub mod templates;
 pub mod text;
+pub mod words;
 pub mod workbook;

@@ -84,7 +84,7 @@ enum Command {
     Assign {
         /// The message: its receipt number (BN-000012) or row number (12).
         message: String,
-        /// The agency's code.
+        /// The agency: its code or its name (`Sở Y tế`).
         agency: String,
         /// Who is acting (default: the login name).
         #[arg(long)]
@@ -355,7 +355,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             } else {
                 print!(
                     "{}",
-                    intake::report::status_table(&status, clock.now(), config.timezone)
+                    intake::report::status_table(&status, &config, clock.now())
                 );
             }
             Ok(ExitCode::SUCCESS)
@@ -378,7 +378,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&events)?);
             } else {
-                println!("{}", intake::report::log_table(&events, config.timezone));
+                println!("{}", intake::report::log_table(&events, &config));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -399,9 +399,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let (new_id, outcome, sent) =
                 attribute(&config, &store, &clock, id, &agency, &actor, Some(&reason))?;
             println!(
-                "Đã cho phép ghi nhận thư {} là của đơn vị {agency}: {} (bản ghi mới {}), {sent} thư đã gửi.",
+                "Đã cho phép ghi nhận thư {} là của {}: {} (bản ghi mới {}), {sent} thư đã gửi.",
                 intake::store::receipt_number(id),
-                intake::report::event_vi(outcome.as_str()),
+                intake::words::Names::of(&config).agency(&agency),
+                intake::words::event(outcome.as_str()),
                 intake::store::receipt_number(new_id)
             );
             Ok(ExitCode::SUCCESS)
@@ -425,9 +426,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 reason.as_deref(),
             )?;
             println!(
-                "Đã gán thư {} cho đơn vị {agency}: {} (bản ghi mới {}), {sent} biên nhận đã gửi.",
+                "Đã gán thư {} cho {}: {} (bản ghi mới {}), {sent} biên nhận đã gửi.",
                 intake::store::receipt_number(id),
-                intake::report::event_vi(outcome.as_str()),
+                intake::words::Names::of(&config).agency(&agency),
+                intake::words::event(outcome.as_str()),
                 intake::store::receipt_number(new_id)
             );
             Ok(ExitCode::SUCCESS)
@@ -536,8 +538,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 clock.now(),
             )?;
             println!(
-                "Đã miễn nộp {} cho đơn vị {agency} (đợt {}).",
-                d.label, campaign.id
+                "Đã miễn nộp {} cho {} (Công văn {}).",
+                d.label,
+                intake::words::Names::of(&config).agency(&agency),
+                campaign.dispatch
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -573,9 +577,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 clock.now(),
             )?;
             println!(
-                "Đã gia hạn cho đơn vị {agency} đến {} (đợt {}); lịch nhắc theo hạn mới: {reopened} bước sẽ được nhắc lại.",
-                until.format("%H:%M ngày %d/%m/%Y"),
-                campaign.id
+                "Đã gia hạn cho {} đến {} (Công văn {}); lịch nhắc theo hạn mới: {reopened} bước sẽ được nhắc lại.",
+                intake::words::Names::of(&config).agency(&agency),
+                intake::words::when(until, config.timezone),
+                campaign.dispatch
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -649,12 +654,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             println!("Cấu hình hợp lệ: {}", config.origin.display());
             for c in &config.campaigns {
                 println!(
-                    "  đợt {}: CV {} — {} đơn vị × {} báo cáo, hạn {}",
-                    c.id,
+                    "  Công văn {} — {} đơn vị × {} báo cáo, hạn nộp {} ({})",
                     c.dispatch,
                     c.agencies.len(),
                     c.deliverables.len(),
-                    c.deadline.to_rfc3339()
+                    c.deadline_text,
+                    intake::words::when(c.deadline, config.timezone)
                 );
             }
             println!(
@@ -869,20 +874,14 @@ fn remind(
         );
         return Ok(ExitCode::SUCCESS);
     }
-    print!(
-        "{}",
-        intake::report::reminder_table(&planned, config.timezone, now)
-    );
+    print!("{}", intake::report::reminder_table(&planned, config, now));
     let history: Vec<_> = store
         .reminder_log()?
         .into_iter()
         .filter(|h| agency.is_none_or(|a| h.agency == a))
         .collect();
     if agency.is_some() && !history.is_empty() {
-        print!(
-            "{}",
-            intake::report::reminder_history(&history, config.timezone)
-        );
+        print!("{}", intake::report::reminder_history(&history, config));
     } else if !history.is_empty() {
         let sent = history.iter().filter(|h| h.outcome == "queued").count();
         println!(
@@ -958,7 +957,7 @@ fn demo(
     let status = query::status(worker.store(), &config, clock.now())?;
     print!(
         "{}",
-        intake::report::status_table(&status, clock.now(), config.timezone)
+        intake::report::status_table(&status, &config, clock.now())
     );
     println!(
         "Thư mẫu đã chuyển vào hộp thư: {delivered} (trong {})",
@@ -967,7 +966,7 @@ fn demo(
     let outcomes: Vec<String> = report
         .outcomes
         .iter()
-        .map(|(k, n)| format!("{}: {n}", intake::report::event_vi(k)))
+        .map(|(k, n)| format!("{}: {n}", intake::words::event(k)))
         .collect();
     let by_kind: Vec<String> = worker
         .store()
@@ -1043,6 +1042,10 @@ fn attribute(
     actor: &str,
     reason: Option<&str>,
 ) -> Result<(i64, intake::pipeline::Outcome, usize)> {
+    // Staff read agencies by name (the digest, the board): a name does as well as the code.
+    let agency = config
+        .agency_named(agency)
+        .map_or(agency, |a| a.code.as_str());
     let (new_id, outcome) = intake::ingest::assign(
         config,
         store,

@@ -15,13 +15,14 @@ use tracing::{info, warn};
 use crate::config::{Campaign, Config};
 use crate::letters::{
     AgencyCtx, CampaignCtx, DepartmentCtx, DigestCampaignCtx, DigestCtx, FailedMailCtx, InvalidCtx,
-    MissingCtx, OwedCtx, QuarantinedCtx, ReminderCtx, time_left, when,
+    MissingCtx, OwedCtx, QuarantinedCtx, RateNames, ReminderCtx,
 };
 use crate::reminder::{self, Step, StepDecision};
 use crate::store::mail::NewMail;
 use crate::store::query::{self, CampaignStatus};
 use crate::store::{Store, StoreError};
 use crate::templates::TemplateKind;
+use crate::words::{self, Rates, time_left, when};
 
 type Result<T> = std::result::Result<T, StoreError>;
 
@@ -250,6 +251,7 @@ fn queue_reminder(
             version: None,
             received_at: None,
             errors: None,
+            reason: None,
             findings: Vec::new(),
             form: None,
         };
@@ -258,6 +260,7 @@ fn queue_reminder(
                 owed.version = Some(v.version);
                 owed.received_at = Some(when(v.received_at, tz));
                 owed.errors = Some(v.errors);
+                owed.reason = Some(words::invalid_reason(v.errors, &v.checks));
                 owed.findings = v
                     .findings
                     .into_iter()
@@ -286,7 +289,7 @@ fn queue_reminder(
                             path: store.dir().join("objects"),
                             source: e,
                         })?;
-                    let name = format!("{} - {} - {}.xlsx", d.label, spec.id, agency.code);
+                    let name = words::blank_form_name(&d.label, &agency.name);
                     owed.form = Some(name.clone());
                     attachments.push((sha, name, XLSX.to_string()));
                 }
@@ -332,7 +335,7 @@ fn queue_reminder(
         deadline: when(deadline, tz),
         extension: extension.map(|e| when(e, tz)),
         overdue: now >= deadline,
-        time_left: time_left(deadline, now),
+        time_left: time_left(deadline, now, tz),
         missing,
         attachments: attachments.iter().map(|(_, n, _)| n.clone()).collect(),
         sent_at: when(now, tz),
@@ -483,13 +486,6 @@ pub fn digest_context(
 ) -> Result<DigestCtx> {
     let tz = config.timezone;
     let excused = excused(config, store)?;
-    let pct = |n: u32, of: u32| {
-        if of == 0 {
-            "0%".to_string()
-        } else {
-            format!("{:.0}%", 100.0 * n as f64 / of as f64)
-        }
-    };
     let mut campaigns = Vec::new();
     for c in open {
         let Some(cs) = status.campaigns.iter().find(|s| s.id == c.id) else {
@@ -512,13 +508,13 @@ pub fn digest_context(
         campaigns.push(DigestCampaignCtx {
             campaign: CampaignCtx::of(c, tz),
             overdue: now >= c.deadline,
-            time_left: time_left(c.deadline, now),
+            time_left: time_left(c.deadline, now, tz),
             expected: cs.expected,
             received: cs.received,
             valid: cs.valid,
             on_time: cs.on_time,
-            reporting_rate: pct(cs.valid, cs.expected),
-            on_time_rate: pct(cs.on_time, cs.expected),
+            rates: Rates::of(&cs.counts()),
+            rate_names: RateNames::new(),
             missing,
         });
     }
@@ -549,8 +545,9 @@ pub fn digest_context(
                 .get(&(v.campaign.as_str(), v.deliverable.as_str()))
                 .map_or(v.deliverable.clone(), |l| l.to_string()),
             version: v.version,
-            at: when(v.taken_at, tz),
+            at: when(v.arrived_at, tz),
             errors: v.errors,
+            reason: words::invalid_reason(v.errors, &v.checks),
         })
         .collect();
     let quarantined = store
@@ -560,7 +557,7 @@ pub fn digest_context(
             number: crate::store::receipt_number(w.id),
             from: w.from,
             subject: crate::text::bounded(&w.subject, 200),
-            outcome: crate::report::event_vi(&w.outcome),
+            outcome: words::event(&w.outcome),
             probable: w
                 .probable
                 .and_then(|p| names.get(p.as_str()).map(|n| n.to_string())),
@@ -575,13 +572,13 @@ pub fn digest_context(
                 at: when(parse(u.failed_at.as_deref()?), tz),
                 to: u.to,
                 subject: u.subject,
-                error: u.error.unwrap_or_default(),
+                error: words::mail_error(u.error.as_deref().unwrap_or_default()),
             })
         })
         .collect();
     Ok(DigestCtx {
         department: DepartmentCtx::of(&config.department),
-        date: now.with_timezone(&tz).format("%d/%m/%Y").to_string(),
+        date: words::day(now.with_timezone(&tz).date_naive()),
         now: when(now, tz),
         since: when(since, tz),
         campaigns,

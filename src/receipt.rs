@@ -9,9 +9,10 @@ use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 
 use crate::config::{Agency, Campaign, Department};
-use crate::letters::{AgencyCtx, CampaignCtx, DepartmentCtx, overdue_by, when};
+use crate::letters::{AgencyCtx, CampaignCtx, DepartmentCtx};
 use crate::pipeline::Outcome;
 use crate::templates::{TemplateKind, Templates};
+use crate::words::{overdue, when};
 
 pub use crate::templates::Rendered;
 
@@ -267,7 +268,7 @@ impl ReceiptCtx {
             deadline: deadline.map(|d| when(d, tz)),
             extension: campaign.and(r.extension).map(|d| when(d, tz)),
             late_by: match (late, deadline) {
-                (Some(true), Some(d)) => Some(overdue_by(d, r.arrived)),
+                (Some(true), Some(d)) => Some(overdue(d, r.arrived, tz)),
                 _ => None,
             },
             missing: campaign
@@ -488,7 +489,7 @@ mod tests {
         assert!(b.contains("       • Lỗi ô G10 (biểu PL1): sai\n"));
         assert!(!b.contains("G11"), "{b}");
         assert!(b.contains("       • … và 3 nội dung khác.\n"), "{b}");
-        assert!(b.contains("Tệp đính kèm \"Ket-qua-kiem-tra\" đánh dấu các ô cần sửa"));
+        assert!(b.contains("Tệp đính kèm \"Kết quả kiểm tra\" đánh dấu các ô cần sửa"));
         assert!(
             b.contains("  2. Bao cao.docx — Phụ lục I - Đánh giá, lần nộp thứ 1.\n     Đã nhận.\n")
         );

@@ -91,6 +91,7 @@ impl Templates {
     pub fn parse(sources: Vec<(TemplateKind, String, String)>) -> Result<Templates, TemplateError> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.add_filter("vi", crate::words::number_filter);
         env.set_syntax(
             minijinja::syntax::SyntaxConfig::builder()
                 .trim_blocks(true)
@@ -269,10 +270,11 @@ mod sample {
     use crate::config::{Campaign, Config};
     use crate::letters::{
         AgencyCtx, CampaignCtx, DepartmentCtx, DigestCampaignCtx, DigestCtx, FailedMailCtx,
-        InvalidCtx, MissingCtx, OwedCtx, QuarantinedCtx, ReminderCtx, time_left, when,
+        InvalidCtx, MissingCtx, OwedCtx, QuarantinedCtx, RateNames, ReminderCtx,
     };
     use crate::pipeline::Outcome;
     use crate::receipt::{ReceiptFile, ReceiptInput};
+    use crate::words::{self, Counts, Rates, time_left, when};
 
     /// `at` in the department's zone.
     fn local(config: &Config, at: DateTime<FixedOffset>) -> DateTime<FixedOffset> {
@@ -450,7 +452,7 @@ mod sample {
                     .form
                     .as_ref()
                     .filter(|_| !invalid)
-                    .map(|f| format!("{} - {} - {}.xlsx", d.label, f, a.code));
+                    .map(|_| words::blank_form_name(&d.label, &a.name));
                 OwedCtx {
                     label: d.label.clone(),
                     name: d.name.clone(),
@@ -458,6 +460,7 @@ mod sample {
                     version: invalid.then_some(2),
                     received_at: invalid.then(|| when(c.deadline - TimeDelta::days(3), tz)),
                     errors: invalid.then_some(3),
+                    reason: invalid.then(|| words::invalid_reason(3, &[])),
                     findings: if invalid { findings(3) } else { Vec::new() },
                     form,
                 }
@@ -484,7 +487,7 @@ mod sample {
                 deadline: when(deadline, tz),
                 extension: extension.map(|e| when(e, tz)),
                 overdue: now >= deadline,
-                time_left: time_left(deadline, now),
+                time_left: time_left(deadline, now, tz),
                 missing: owed.clone(),
                 attachments: attachments.clone(),
                 sent_at: when(now, tz),
@@ -496,6 +499,7 @@ mod sample {
             .filter(|o| o.state == "invalid")
             .map(|o| OwedCtx {
                 errors: Some(0),
+                reason: Some(words::invalid_reason(0, &["unreadable".into()])),
                 findings: Vec::new(),
                 ..o.clone()
             });
@@ -528,23 +532,28 @@ mod sample {
         let deliverables = c.deliverables.len() as u32;
         let expected = agencies * deliverables;
         let (received, valid, on_time) = (expected * 3 / 4, expected * 2 / 3, expected / 2);
-        let rate = |n: u32| format!("{}%", (n * 100).checked_div(expected).unwrap_or(0));
+        let counts = Counts {
+            expected,
+            received,
+            valid,
+            on_time,
+        };
         let labels: Vec<String> = c.deliverables.iter().map(|d| d.label.clone()).collect();
         let full = DigestCtx {
             department: DepartmentCtx::of(&config.department),
-            date: now.with_timezone(&tz).format("%d/%m/%Y").to_string(),
+            date: words::day(now.with_timezone(&tz).date_naive()),
             now: when(now, tz),
             since: when(since, tz),
             campaigns: vec![DigestCampaignCtx {
                 campaign: CampaignCtx::of(c, tz),
                 overdue: now >= c.deadline,
-                time_left: time_left(c.deadline, now),
+                time_left: time_left(c.deadline, now, tz),
                 expected,
                 received,
                 valid,
                 on_time,
-                reporting_rate: rate(valid),
-                on_time_rate: rate(on_time),
+                rates: Rates::of(&counts),
+                rate_names: RateNames::new(),
                 missing: c
                     .agencies
                     .iter()
@@ -567,8 +576,9 @@ mod sample {
                     agency: a.name.clone(),
                     deliverable: d.label.clone(),
                     version: 2,
-                    at: when(since + TimeDelta::hours(3 + i as i64), tz),
-                    errors: 3 + i as u32,
+                    at: when(since - TimeDelta::hours(20 - i as i64), tz),
+                    errors: 3 * i as u32,
+                    reason: words::invalid_reason(3 * i as u32, &["empty".into()]),
                 })
                 .collect(),
             quarantined: vec![
@@ -608,8 +618,12 @@ mod sample {
                 received: expected,
                 valid: expected,
                 on_time: expected,
-                reporting_rate: rate(expected),
-                on_time_rate: rate(expected),
+                rates: Rates::of(&Counts {
+                    expected,
+                    received: expected,
+                    valid: expected,
+                    on_time: expected,
+                }),
                 missing: Vec::new(),
                 ..full.campaigns[0].clone()
             }],
@@ -657,7 +671,11 @@ fn split(file: &str, text: &str) -> Result<Rendered, TemplateError> {
         body.push_str(line);
         body.push('\n');
     }
-    Ok(Rendered { subject, body })
+    // Mail text is NFC whatever the context carried (a subject decoded from windows-1258).
+    Ok(Rendered {
+        subject: crate::words::nfc(&subject),
+        body: crate::words::nfc(&body),
+    })
 }
 
 fn error(file: &str, e: &minijinja::Error) -> TemplateError {
@@ -766,6 +784,33 @@ mod tests {
     }
 
     #[test]
+    fn mail_text_is_nfc_whatever_the_context_carries() {
+        use unicode_normalization::UnicodeNormalization;
+        // A subject decoded from windows-1258: base letters and combining tone marks.
+        let nfd: String = "Báo cáo Phụ lục I - Sở Y tế".nfd().collect();
+        assert_ne!(nfd, "Báo cáo Phụ lục I - Sở Y tế");
+        let config = config();
+        let mut input = sample::receipts(&config).remove(0);
+        input.subject = &nfd;
+        let r = shipped().render(
+            TemplateKind::Receipt,
+            &crate::receipt::ReceiptCtx::of(&input),
+        );
+        let r = r.unwrap();
+        assert!(
+            r.subject.ends_with("Re: Báo cáo Phụ lục I - Sở Y tế"),
+            "{}",
+            r.subject
+        );
+        assert!(
+            r.body.contains("\"Báo cáo Phụ lục I - Sở Y tế\""),
+            "{}",
+            r.body
+        );
+        assert!(r.body.nfc().eq(r.body.chars()) && r.subject.nfc().eq(r.subject.chars()));
+    }
+
+    #[test]
     fn the_shipped_templates_render_every_sample() {
         let config = config();
         let results = check(&config);
@@ -837,7 +882,7 @@ mod tests {
             "Thời hạn nộp báo cáo: trước ngày 10/7/2018 (hết ngày 09/07/2018); hiện còn 5 ngày.",
             ": chưa nhận được báo cáo và biểu số liệu.",
             ": đã nhận báo cáo, chưa nhận được biểu số liệu",
-            "lần nộp thứ 2 (nhận lúc 00:00 ngày 07/07/2018) có 3 lỗi nên chưa dùng được",
+            "lần nộp thứ 2 (nhận lúc 00:00 ngày 07/07/2018) chưa dùng được (3 lỗi)",
             "       • Lỗi ô G40 (biểu PL1)",
             "Kèm theo thư này là 2 biểu mẫu trống",
             "quý cơ quan trả lời thư này, đính kèm các tệp",
@@ -849,7 +894,7 @@ mod tests {
         assert!(r[1].body.contains("Hôm nay là ngày cuối cùng"));
         assert!(
             r[1].body
-                .contains("(nhận lúc 00:00 ngày 07/07/2018) không đọc được hoặc không có số liệu."),
+                .contains("(nhận lúc 00:00 ngày 07/07/2018) chưa dùng được (không đọc được)."),
             "{}",
             r[1].body
         );
@@ -870,10 +915,11 @@ mod tests {
         let full = &r[0].body;
         for phrase in [
             "Phải nộp: 114 · Đã nhận: 85 · Hợp lệ: 76 · Đúng hạn: 57",
-            "Tỷ lệ báo cáo (hợp lệ/phải nộp): 66% · Tỷ lệ đúng hạn: 50%",
+            "Tỷ lệ nộp báo cáo: 74,6% · Tỷ lệ hợp lệ: 66,7% · Tỷ lệ đúng hạn: 50,0%",
             "Đơn vị còn thiếu (3):",
             "- Sở Nội vụ: Phụ lục II, Phụ lục III",
-            "[BN-000042] Sở Nội vụ · Phụ lục II lần nộp thứ 2 · 4 lỗi",
+            "Phụ lục I lần nộp thứ 2 · không có số liệu · nhận lúc",
+            "[BN-000042] Sở Nội vụ · Phụ lục II lần nộp thứ 2 · 3 lỗi",
             "chưa xác nhận đơn vị gửi (có thể là Sở Nội vụ)",
             "từ (không rõ địa chỉ)",
             "intake assign",

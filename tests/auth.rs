@@ -709,7 +709,17 @@ fn our_own_marked_copy_coming_back_is_never_a_new_version() {
         .flatten()
         .filter(|e| e.path().is_file())
         .map(|e| std::fs::read(e.path()).unwrap())
-        .find(|raw| raw.windows(16).any(|w| w == b"Ket-qua-kiem-tra"))
+        .find(|raw| {
+            use mail_parser::MimeHeaders;
+            mail_parser::MessageParser::default()
+                .parse(raw)
+                .is_some_and(|m| {
+                    m.attachments().any(|a| {
+                        a.attachment_name()
+                            .is_some_and(|n| n.starts_with("Kết quả kiểm tra"))
+                    })
+                })
+        })
         .expect("the receipt attaches the marked copy");
     let parsed = mail_parser::MessageParser::default()
         .parse(&receipt)
@@ -719,7 +729,7 @@ fn our_own_marked_copy_coming_back_is_never_a_new_version() {
         .attachments()
         .find(|a| {
             a.attachment_name()
-                .is_some_and(|n| n.starts_with("Ket-qua-kiem-tra"))
+                .is_some_and(|n| n.starts_with("Kết quả kiểm tra"))
         })
         .unwrap()
         .contents()

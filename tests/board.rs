@@ -261,10 +261,10 @@ async fn every_page_renders_in_vietnamese() {
         "Tổng quan",
         "Công văn 742/SKHĐT-THQH",
         "Hạn nộp",
-        "đã quá hạn 2 ngày 9 giờ",
+        "đã quá hạn 3 ngày",
         "Phải nộp",
         "Tỷ lệ nộp báo cáo",
-        "Tỷ lệ nộp đúng hạn",
+        "Tỷ lệ đúng hạn",
         "Phụ lục I",
         "Thư đi",
     ] {
@@ -390,7 +390,7 @@ async fn actions_with_a_session_and_its_token_are_done_and_logged_with_the_name(
     assert_eq!(r.headers()["location"], "/agency/ubnd-dinh-lap");
     let page = b.page("/agency/ubnd-dinh-lap", c).await;
     assert!(
-        page.contains("Đã gia hạn cho") && page.contains("17:00 20/07/2018"),
+        page.contains("Đã gia hạn cho") && page.contains("17:00 ngày 20/07/2018"),
         "{page}"
     );
     let e = &events(&b.store_dir(), "extended")[0];
@@ -1224,7 +1224,7 @@ async fn a_message_held_for_a_failed_sender_check_is_released_with_a_reason() {
         "dkim=none",
         "Phu luc II - So Tai chinh.xlsx",
         "name=\"reason\" required",
-        "name=\"agency\" list=\"agencies\" required value=\"so-tai-chinh\"",
+        "name=\"agency\" list=\"agencies\" required value=\"Sở Tài chính\"",
         "Cho phép ghi nhận",
     ] {
         assert!(

@@ -137,8 +137,8 @@ async fn staff_read_the_matrix_open_an_agency_and_attribute_a_message_in_chromiu
         .unwrap();
     assert_eq!(
         agency.prop("value").await.unwrap().as_deref(),
-        Some(AGENCY),
-        "the form is filled with the probable agency"
+        Some("Sở Y tế"),
+        "the form is filled with the probable agency, by name"
     );
     form.find(Locator::Css("button[type='submit']"))
         .await

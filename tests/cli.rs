@@ -136,6 +136,12 @@ fn log_filters_and_assign_a_probable_message() {
         .unwrap()
         .to_string();
     let receipt = format!("BN-{id:06}");
+    // Staff read agencies by name (the digest, the board), so the name does as the code.
+    let name = common::config(dir.path())
+        .agency(&guess)
+        .unwrap()
+        .name
+        .clone();
     let out = common::intake_ok(
         dir.path(),
         &[
@@ -143,12 +149,12 @@ fn log_filters_and_assign_a_probable_message() {
             "2018-07-12T10:00:00+07:00",
             "assign",
             &receipt,
-            &guess,
+            &name,
             "--by",
             "Nguyễn Văn A",
         ],
     );
-    assert!(out.contains("Đã gán thư"), "{out}");
+    assert!(out.contains("Đã gán thư") && out.contains(&name), "{out}");
     let log: Vec<Value> = serde_json::from_str(&common::intake_ok(
         dir.path(),
         &["log", "--json", "--limit", "5"],

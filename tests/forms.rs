@@ -181,7 +181,7 @@ fn a_filled_form_is_checked_filed_consolidated_and_revalidated() {
         attachment
             .attachment_name()
             .unwrap()
-            .starts_with("Ket-qua-kiem-tra")
+            .starts_with("Kết quả kiểm tra")
     );
     let copy = intake::workbook::Inspector::new(Default::default(), None)
         .read(

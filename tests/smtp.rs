@@ -286,7 +286,7 @@ fn an_agencys_message_gets_its_receipt_in_the_agencys_own_mailbox() {
     assert!(
         names
             .iter()
-            .any(|n| n.starts_with("Ket-qua-kiem-tra") && n.ends_with(".xlsx")),
+            .any(|n| n.starts_with("Kết quả kiểm tra") && n.ends_with(".xlsx")),
         "{names:?}\n{body}"
     );
     // Sent once, recorded as sent right after the server took it.

@@ -360,19 +360,15 @@ pub async fn assign(
         return Err(PageError::BadRequest("Không rõ thư nào cần gán.".into()));
     };
     let code = f.agency.trim().to_string();
-    // A code, or the agency's name as typed (the list offers both).
-    let named = |a: &&crate::config::Agency| crate::text::fold(&a.name) == crate::text::fold(&code);
-    let found = s
-        .config
-        .agency(&code)
-        .or_else(|| s.config.agencies().into_iter().find(named));
+    // A code, or the agency's name as typed (the list offers names).
+    let found = s.config.agency_named(&code);
     let Some(agency) = found.cloned() else {
         return Ok(done(
             &s,
             &visit,
             "/quarantine",
             "error",
-            format!("Không có đơn vị mã \"{code}\"; hãy chọn đơn vị trong danh sách."),
+            format!("Không có đơn vị \"{code}\"; hãy chọn đơn vị trong danh sách."),
         ));
     };
     let inspector = s.inspector.clone();
@@ -411,7 +407,7 @@ pub async fn assign(
                     "Đã cho phép ghi nhận thư bị giữ lại {} là thư của {}: {} (bản ghi mới {}); lý do đã ghi vào nhật ký.",
                     receipt_number(id),
                     agency.name,
-                    crate::report::event_vi(outcome.as_str()),
+                    crate::words::event(outcome.as_str()),
                     receipt_number(new)
                 ),
             )
@@ -427,7 +423,7 @@ pub async fn assign(
                     "Đã gán thư {} cho {}: {} (bản ghi mới {}).",
                     receipt_number(id),
                     agency.name,
-                    crate::report::event_vi(outcome.as_str()),
+                    crate::words::event(outcome.as_str()),
                     receipt_number(new)
                 ),
             )
@@ -445,7 +441,7 @@ pub async fn assign(
             &visit,
             "/quarantine",
             "error",
-            format!("Không có đơn vị mã \"{c}\"; hãy chọn đơn vị trong danh sách."),
+            format!("Không có đơn vị \"{c}\"; hãy chọn đơn vị trong danh sách."),
         ),
         Err(e) => {
             tracing::warn!(message = id, agency = %code, error = %e, "assignment refused");

@@ -15,14 +15,16 @@ use serde::{Deserialize, Serialize};
 use super::auth::Flash;
 use super::queries::{self, FileRow, FindingRow, MailRow, MessageRow};
 use super::render::{
-    self, Badge, event_label, evidence_lines, local, not_authenticated, pct, state_class,
-    time_left, verdict_badge,
+    self, Badge, event_label, evidence_lines, local, not_authenticated, state_class, time_left,
+    verdict_badge,
 };
 use super::{PageError, Shared, Visit};
 use crate::config::{AgencyKind, Campaign, Config};
+use crate::letters::RateNames;
 use crate::store::query::{self, CampaignStatus, Status};
 use crate::store::receipt_number;
 use crate::text::bounded;
+use crate::words;
 
 /// The longest subject shown (characters); what a sender wrote is cut, never trusted.
 const SUBJECT: usize = 200;
@@ -85,8 +87,10 @@ pub struct Figures {
     pub dispatch: String,
     /// Dispatch title.
     pub title: String,
-    /// The deadline, local.
+    /// The deadline as the campaign words it (`trước ngày 10/7/2018`).
     pub deadline: String,
+    /// The deadline instant, local (`00:00 ngày 10/07/2018`).
+    pub deadline_at: String,
     /// Time left or overdue.
     pub left: String,
     /// Past the deadline.
@@ -99,12 +103,11 @@ pub struct Figures {
     pub valid: u32,
     /// First usable version by the deadline.
     pub on_time: u32,
-    /// Reporting rate (received / expected).
-    pub reporting_rate: String,
-    /// Valid / expected.
-    pub valid_rate: String,
-    /// On-time rate (on time / expected).
-    pub on_time_rate: String,
+    /// The three rates ([`words::Rates`]): `reporting_rate`, `valid_rate`, `on_time_rate`.
+    #[serde(flatten)]
+    pub rates: words::Rates,
+    /// The rates' names, the same on every surface.
+    pub rate_names: RateNames,
     /// Messages waiting for staff.
     pub quarantined: u32,
     /// Accepted versions whose sender was not authenticated.
@@ -126,10 +129,9 @@ pub struct DeliverableFigures {
     pub valid: u32,
     /// On time.
     pub on_time: u32,
-    /// Reporting rate.
-    pub reporting_rate: String,
-    /// On-time rate.
-    pub on_time_rate: String,
+    /// The three rates ([`words::Rates`]).
+    #[serde(flatten)]
+    pub rates: words::Rates,
 }
 
 fn figures(
@@ -139,39 +141,20 @@ fn figures(
     unverified: &HashMap<String, u32>,
 ) -> Figures {
     let deadline = DateTime::parse_from_rfc3339(&c.deadline).unwrap_or(now);
-    let (left, overdue) = time_left(deadline, now);
+    let (left, overdue) = time_left(deadline, now, config.timezone);
     let deliverables = c
         .deliverables
         .iter()
         .enumerate()
         .map(|(j, d)| {
-            let (mut expected, mut received, mut valid, mut on_time) = (0, 0, 0, 0);
-            for a in &c.agencies {
-                let Some(cell) = a.deliverables.get(j) else {
-                    continue;
-                };
-                if cell.state == "exempt" {
-                    continue;
-                }
-                expected += 1;
-                if cell.version.is_some() {
-                    received += 1;
-                }
-                if cell.state == "accepted" {
-                    valid += 1;
-                }
-                if cell.late == Some(false) {
-                    on_time += 1;
-                }
-            }
+            let n = c.deliverable_counts(j);
             DeliverableFigures {
                 label: d.label.clone(),
-                expected,
-                received,
-                valid,
-                on_time,
-                reporting_rate: pct(received, expected),
-                on_time_rate: pct(on_time, expected),
+                expected: n.expected,
+                received: n.received,
+                valid: n.valid,
+                on_time: n.on_time,
+                rates: words::Rates::of(&n),
             }
         })
         .collect();
@@ -179,16 +162,18 @@ fn figures(
         id: c.id.clone(),
         dispatch: c.dispatch.clone(),
         title: c.title.clone(),
-        deadline: render::local_time(deadline, config.timezone),
+        deadline: config
+            .campaign(&c.id)
+            .map_or_else(|| c.deadline.clone(), |k| k.deadline_text.clone()),
+        deadline_at: render::local_time(deadline, config.timezone),
         left,
         overdue,
         expected: c.expected,
         received: c.received,
         valid: c.valid,
         on_time: c.on_time,
-        reporting_rate: pct(c.received, c.expected),
-        valid_rate: pct(c.valid, c.expected),
-        on_time_rate: pct(c.on_time, c.expected),
+        rates: words::Rates::of(&c.counts()),
+        rate_names: RateNames::new(),
         quarantined: c.quarantined,
         unverified: unverified.get(&c.id).copied().unwrap_or(0),
         deliverables,
@@ -262,7 +247,7 @@ pub async fn overview(
                     (None, None) => "chờ gửi".into(),
                 },
                 attempts: u.attempts,
-                error: u.error.clone().unwrap_or_default(),
+                error: words::mail_error(u.error.as_deref().unwrap_or_default()),
             })
             .collect(),
         mailbox: status.mailbox.as_ref().map(|m| match m.state.as_str() {
@@ -445,26 +430,28 @@ pub struct FileView {
 }
 
 fn file_view(f: &FileRow, labels: &HashMap<String, String>) -> FileView {
-    let (check, class) = match (f.check_result.as_str(), f.errors, f.warnings) {
-        ("ok", Some(0), Some(0)) => ("hợp lệ".to_string(), "ok"),
-        ("ok", Some(0), Some(w)) => (format!("hợp lệ, {w} cảnh báo"), "warn"),
-        ("ok", Some(e), Some(w)) if w > 0 => (format!("{e} lỗi, {w} cảnh báo"), "bad"),
-        ("ok", Some(e), _) => (format!("{e} lỗi"), "bad"),
-        ("ok", None, _) if f.kind == "document" => ("báo cáo".to_string(), "ok"),
-        ("ok", None, _) => ("chưa kiểm tra".to_string(), "part"),
-        ("empty", _, _) => ("tệp trống".to_string(), "bad"),
-        ("encrypted", _, _) => ("có mật khẩu".to_string(), "bad"),
-        ("unreadable", _, _) => (
-            format!(
-                "không đọc được{}",
-                f.check_detail
-                    .as_deref()
-                    .map(|d| format!(" ({})", bounded(d, 200)))
-                    .unwrap_or_default()
-            ),
-            "bad",
+    let class = match (f.check_result.as_str(), f.errors, f.warnings) {
+        ("ok", Some(0), Some(0)) => "ok",
+        ("ok", Some(0), Some(_)) => "warn",
+        ("ok", Some(_), _) => "bad",
+        ("ok", None, _) if f.kind == "document" => "ok",
+        ("ok", None, _) => "part",
+        ("empty" | "encrypted" | "unreadable", _, _) => "bad",
+        _ => "part",
+    };
+    let count = |n: Option<i64>| n.map(|n| u32::try_from(n).unwrap_or(u32::MAX));
+    let check = match words::file_check(&f.check_result, count(f.errors), count(f.warnings)) {
+        Some(w) if f.check_result == "unreadable" => format!(
+            "{w}{}",
+            f.check_detail
+                .as_deref()
+                .map(|d| format!(" ({})", bounded(d, 200)))
+                .unwrap_or_default()
         ),
-        (other, _, _) => (other.to_string(), "part"),
+        Some(w) => w,
+        None if f.kind == "document" => "báo cáo".to_string(),
+        None if f.check_result == "ok" => "chưa kiểm tra".to_string(),
+        None => f.check_result.clone(),
     };
     let label = |d: &str| labels.get(d).cloned().unwrap_or_else(|| d.to_string());
     FileView {
@@ -479,7 +466,7 @@ fn file_view(f: &FileRow, labels: &HashMap<String, String>) -> FileView {
         check,
         class,
         place: match (&f.deliverable, f.version) {
-            (Some(d), Some(v)) => Some(format!("{}, lần {v}", label(d))),
+            (Some(d), Some(v)) => Some(format!("{}, {}", label(d), words::version(v))),
             (Some(d), None) => Some(label(d)),
             _ => None,
         },
@@ -681,7 +668,10 @@ fn mail_view(m: &MailRow, tz: chrono_tz::Tz) -> MailView {
         subject: bounded(&m.subject, 250),
         state,
         class,
-        error: m.last_error.as_deref().map(|e| bounded(e, DETAIL)),
+        error: m
+            .last_error
+            .as_deref()
+            .map(|e| bounded(&words::mail_error(e), DETAIL)),
         attempts: m.attempts,
         receipt: m.message.map(receipt_number),
         resend: m.kind == "receipt" && (m.sent_at.is_some() || m.failed_at.is_some()),
@@ -769,11 +759,11 @@ pub async fn agency(
                 .find(|e| e.campaign == cs.id)
                 .and_then(|e| DateTime::parse_from_rfc3339(&e.what).ok());
             let deadline = extended.unwrap_or(campaign.deadline);
-            let (left, overdue) = time_left(deadline, now);
+            let (left, overdue) = time_left(deadline, now, tz);
             Some(AgencyCampaign {
                 id: cs.id.clone(),
                 dispatch: cs.dispatch.clone(),
-                deadline: render::local_time(campaign.deadline, tz),
+                deadline: campaign.deadline_text.clone(),
                 extended: extended.map(|t| render::local_time(t, tz)),
                 left,
                 overdue,
@@ -849,8 +839,9 @@ pub async fn agency(
             }
         })
         .collect();
+    let campaign_names = words::Names::of(config);
     let decision = |d: &queries::DecisionRow, extension: bool| DecisionView {
-        campaign: d.campaign.clone(),
+        campaign: campaign_names.campaign(&d.campaign),
         what: if extension {
             local(&d.what, tz)
         } else {
@@ -879,27 +870,16 @@ pub async fn agency(
         reminders: reminders
             .iter()
             .map(|h| ReminderView {
-                campaign: h.campaign.clone(),
-                step: match h.step {
-                    d if d < 0 => format!("{} ngày trước hạn", -d),
-                    0 => "ngày cuối".to_string(),
-                    d => format!("{d} ngày sau hạn"),
-                },
+                campaign: campaign_names.campaign(&h.campaign),
+                step: words::step(h.step),
                 due: local(&h.due_at, tz),
-                result: match (h.outcome.as_str(), h.reason.as_deref(), &h.sent_at) {
-                    ("queued", _, Some(at)) => format!("đã gửi lúc {}", local(at, tz)),
-                    ("queued", _, None) => match &h.failed {
-                        Some(why) if why.starts_with("cancelled:") => {
-                            format!("đã huỷ ({})", why.trim_start_matches("cancelled: "))
-                        }
-                        Some(why) => format!("không gửi được: {why}"),
-                        None => "đang chờ gửi".to_string(),
-                    },
-                    (_, Some("superseded"), _) => "bỏ qua (đã lỡ, có bước sau)".to_string(),
-                    (_, Some("stale"), _) => "bỏ qua (quá muộn)".to_string(),
-                    (_, Some("no-address"), _) => "bỏ qua (không có địa chỉ thư)".to_string(),
-                    (o, _, _) => o.to_string(),
-                },
+                result: words::reminder_result(
+                    &h.outcome,
+                    h.reason.as_deref(),
+                    h.sent_at.as_deref(),
+                    h.failed.as_deref(),
+                    tz,
+                ),
             })
             .collect(),
         exemptions: rec.exemptions.iter().map(|d| decision(d, false)).collect(),
@@ -1181,6 +1161,7 @@ pub async fn log(
         .into_iter()
         .map(|a| (a.code.as_str(), a.name.as_str()))
         .collect();
+    let words_names = words::Names::of(&s.config);
     let rows = events
         .iter()
         .map(|e| LogRow {
@@ -1194,11 +1175,14 @@ pub async fn log(
                 )
             }),
             receipt: e.message.map(receipt_number),
-            files: crate::report::files_text(&e.files)
+            files: crate::report::files_text(&e.files, e.campaign.as_deref(), &words_names)
                 .iter()
                 .map(|f| bounded(f, 300))
                 .collect(),
-            detail: bounded(e.detail.as_deref().unwrap_or_default(), DETAIL),
+            detail: bounded(
+                &words_names.note(e.detail.as_deref().unwrap_or_default(), tz),
+                DETAIL,
+            ),
             actor: e.actor.clone(),
             auth: verdict_badge(e.auth.as_deref()),
         })

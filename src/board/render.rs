@@ -10,6 +10,7 @@ use minijinja::{Environment, Value};
 use serde::Serialize;
 
 use super::PageError;
+use crate::words;
 
 /// The compiled templates.
 pub struct Pages {
@@ -44,6 +45,7 @@ impl Pages {
         let mut env = Environment::new();
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
         env.set_formatter(escape);
+        env.add_filter("vi", words::number_filter);
         for (name, text) in TEMPLATES {
             env.add_template(name, text)
                 .unwrap_or_else(|e| panic!("board template {name}: {e:#}"));
@@ -137,68 +139,44 @@ pub fn encode(s: &str) -> String {
     out
 }
 
-/// An RFC 3339 time as people read it here: `09:05 12/07/2018`.
+/// An RFC 3339 time as people read it everywhere: `09:05 ngày 12/07/2018` ([`words::when`]).
 pub fn local(at: &str, tz: chrono_tz::Tz) -> String {
-    DateTime::parse_from_rfc3339(at)
-        .map(|t| local_time(t, tz))
-        .unwrap_or_else(|_| at.to_string())
+    words::when_text(at, tz)
 }
 
-/// A time as people read it here.
+/// A time as people read it everywhere ([`words::when`]).
 pub fn local_time(t: DateTime<FixedOffset>, tz: chrono_tz::Tz) -> String {
-    t.with_timezone(&tz).format("%H:%M %d/%m/%Y").to_string()
+    words::when(t, tz)
 }
 
-/// Time left before a deadline, or how long it is past: `còn 2 ngày 5 giờ`, `đã quá hạn 2 ngày`.
-pub fn time_left(deadline: DateTime<FixedOffset>, now: DateTime<FixedOffset>) -> (String, bool) {
-    let left = deadline - now;
-    let span = |d: chrono::TimeDelta| {
-        let (days, hours) = (d.num_days(), d.num_hours() % 24);
-        match (days, hours) {
-            (0, 0) => format!("{} phút", d.num_minutes().max(1)),
-            (0, h) => format!("{h} giờ"),
-            (d, 0) => format!("{d} ngày"),
-            (d, h) => format!("{d} ngày {h} giờ"),
-        }
-    };
-    if left.num_seconds() >= 0 {
-        (format!("còn {}", span(left)), false)
-    } else {
-        (format!("đã quá hạn {}", span(-left)), true)
-    }
+/// Time left before a deadline, or how long it is past ([`words::time_left`]), and whether
+/// it is past.
+pub fn time_left(
+    deadline: DateTime<FixedOffset>,
+    now: DateTime<FixedOffset>,
+    tz: chrono_tz::Tz,
+) -> (String, bool) {
+    (words::time_left(deadline, now, tz), now >= deadline)
 }
 
-/// `n / of` as a whole percentage.
-pub fn pct(n: u32, of: u32) -> String {
-    if of == 0 {
-        "—".into()
-    } else {
-        format!("{:.0}%", 100.0 * n as f64 / of as f64)
-    }
-}
-
-/// A cell's CSS class and Vietnamese words; accepted with warnings is a state of its own.
+/// A cell's CSS class and Vietnamese words ([`words::state_with_warnings`]); accepted with
+/// warnings is a state of its own.
 pub fn state_class(state: &str, warnings: u32) -> (&'static str, String) {
-    match state {
-        "accepted" if warnings > 0 => ("warn", "hợp lệ, có cảnh báo".into()),
-        "accepted" => ("ok", crate::report::state_vi(state).into()),
-        "invalid" => ("bad", crate::report::state_vi(state).into()),
-        "received" => ("part", "chỉ có báo cáo".into()),
-        "exempt" => ("exempt", crate::report::state_vi(state).into()),
-        _ => ("missing", crate::report::state_vi("missing").into()),
-    }
+    let class = match state {
+        "accepted" if warnings > 0 => "warn",
+        "accepted" => "ok",
+        "invalid" => "bad",
+        "received" => "part",
+        "exempt" => "exempt",
+        _ => "missing",
+    };
+    let state = if class == "missing" { "missing" } else { state };
+    (class, words::state_with_warnings(state, warnings))
 }
 
-/// Vietnamese words for an event kind, with the board's own kinds.
+/// Vietnamese words for an event kind, with the board's own kinds ([`words::event`]).
 pub fn event_label(kind: &str) -> String {
-    match kind {
-        "receipt-resent" => "cán bộ gửi lại biên nhận".into(),
-        k if k.ends_with("-reassigned") => format!(
-            "{} (đã gán lại cho đơn vị)",
-            crate::report::event_vi(k.trim_end_matches("-reassigned"))
-        ),
-        k => crate::report::event_vi(k),
-    }
+    words::event(kind)
 }
 
 /// A sender authentication verdict as a small badge.
@@ -277,13 +255,9 @@ pub fn kind_vi(kind: crate::config::AgencyKind) -> &'static str {
     }
 }
 
-/// A byte count for people.
+/// A byte count for people ([`words::size`]).
 pub fn size(bytes: i64) -> String {
-    match bytes {
-        b if b < 1024 => format!("{b} B"),
-        b if b < 1024 * 1024 => format!("{:.0} KB", b as f64 / 1024.0),
-        b => format!("{:.1} MB", b as f64 / (1024.0 * 1024.0)),
-    }
+    words::size(u64::try_from(bytes).unwrap_or(0))
 }
 
 #[cfg(test)]
@@ -298,20 +272,44 @@ mod tests {
         );
         let at = |s| DateTime::parse_from_rfc3339(s).unwrap();
         let deadline = at("2018-07-10T00:00:00+07:00");
+        let tz = chrono_tz::Asia::Ho_Chi_Minh;
+        // The board counts days as every other surface does (crate::words).
         assert_eq!(
-            time_left(deadline, at("2018-07-12T09:00:00+07:00")),
-            ("đã quá hạn 2 ngày 9 giờ".to_string(), true)
+            time_left(deadline, at("2018-07-12T09:00:00+07:00"), tz),
+            ("đã quá hạn 3 ngày".to_string(), true)
         );
         assert_eq!(
-            time_left(deadline, at("2018-07-09T23:30:00+07:00")).0,
+            time_left(deadline, at("2018-07-09T23:30:00+07:00"), tz).0,
             "còn 30 phút"
         );
-        assert_eq!(pct(1, 3), "33%");
+        // The matrix legend is static HTML: it must use the vocabulary's words for states.
+        let legend = TEMPLATES
+            .iter()
+            .find(|(n, _)| *n == "campaign.html")
+            .unwrap()
+            .1;
+        for (class, state) in [
+            ("ok", "accepted"),
+            ("bad", "invalid"),
+            ("part", "received"),
+            ("missing", "missing"),
+            ("exempt", "exempt"),
+        ] {
+            assert!(
+                legend.contains(&format!(
+                    "<span class=\"{class}\">{}</span>",
+                    words::state(state)
+                )),
+                "{state}"
+            );
+            assert_eq!(state_class(state, 0).0, class);
+        }
+        assert!(legend.contains(&words::state_with_warnings("accepted", 1)));
         assert_eq!(encode("/log?a=Sở y"), "/log%3Fa%3DS%E1%BB%9F%20y");
         assert_eq!(state_class("accepted", 2).0, "warn");
         assert_eq!(
             local("2018-07-09T10:00:00+00:00", chrono_tz::Asia::Ho_Chi_Minh),
-            "17:00 09/07/2018"
+            "17:00 ngày 09/07/2018"
         );
         assert!(event_label("probable-agency-reassigned").contains("gán lại"));
         assert_eq!(verdict_badge(Some("fail")).unwrap().class, "bad");

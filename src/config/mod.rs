@@ -419,6 +419,18 @@ impl Config {
             .flat_map(|c| c.agencies.iter())
             .find(|a| a.code == code)
     }
+
+    /// The agency with this code, or with this name as staff type it (accents and case
+    /// aside): staff read agencies by name on the board and in the digest.
+    pub fn agency_named(&self, code_or_name: &str) -> Option<&Agency> {
+        let typed = code_or_name.trim();
+        self.agency(typed).or_else(|| {
+            let folded = crate::text::fold(typed);
+            self.agencies()
+                .into_iter()
+                .find(|a| crate::text::fold(&a.name) == folded)
+        })
+    }
 }
 
 /// Resolves `a/../b` in a virtual (embedded) path.

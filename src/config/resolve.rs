@@ -578,9 +578,9 @@ fn load_campaign(
         title: raw.title,
         opens,
         deadline,
-        deadline_text: raw
-            .deadline_text
-            .unwrap_or_else(|| deadline.format("%d/%m/%Y %H:%M").to_string()),
+        deadline_text: raw.deadline_text.unwrap_or_else(|| {
+            format!("trước {}", crate::words::when(deadline, *deadline.offset()))
+        }),
         closes,
         agencies,
         keywords: raw.keywords,

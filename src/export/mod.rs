@@ -321,8 +321,16 @@ pub fn status_xlsx(status: &Status, tz: chrono_tz::Tz) -> Result<Vec<u8>, Export
             1,
             0,
             format!(
-                "Phải nộp: {} · Đã nhận: {} · Hợp lệ: {} · Đúng hạn: {}",
-                c.expected, c.received, c.valid, c.on_time
+                "Phải nộp: {} · Đã nhận: {} · Hợp lệ: {} · Đúng hạn: {} · {}",
+                c.expected,
+                c.received,
+                c.valid,
+                c.on_time,
+                crate::words::Rate::ALL
+                    .iter()
+                    .map(|r| format!("{}: {}", r.name(), r.words(&c.counts())))
+                    .collect::<Vec<_>>()
+                    .join(" · ")
             ),
         )?;
         let head = 3;
@@ -347,9 +355,9 @@ pub fn status_xlsx(status: &Status, tz: chrono_tz::Tz) -> Result<Vec<u8>, Export
             ws.write_string_with_format(r, 1, &a.name, &cell)?;
             for (j, d) in a.deliverables.iter().enumerate() {
                 let col = 2 + 3 * j as u16;
-                let mut state = crate::report::state_vi(&d.state).to_string();
+                let mut state = crate::words::state_with_warnings(&d.state, d.warnings);
                 if d.late == Some(true) {
-                    state.push_str(" (trễ hạn)");
+                    state.push_str(&format!(" ({})", crate::words::lateness(true)));
                 }
                 ws.write_string_with_format(r, col, state, &cell)?;
                 match d.version {
@@ -359,8 +367,7 @@ pub fn status_xlsx(status: &Status, tz: chrono_tz::Tz) -> Result<Vec<u8>, Export
                 let at = d
                     .received_at
                     .as_deref()
-                    .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-                    .map(|t| t.with_timezone(&tz).format("%d/%m/%Y %H:%M").to_string())
+                    .map(|t| crate::words::when_text(t, tz))
                     .unwrap_or_default();
                 ws.write_string_with_format(r, col + 2, at, &cell)?;
             }

@@ -855,23 +855,9 @@ fn round(v: f64) -> f64 {
     (v * 1e6).round() / 1e6
 }
 
-/// A number written the Vietnamese way: "1.644,1".
+/// A number written the Vietnamese way: "1.644,1" ([`crate::words::number`]).
 pub fn vi(v: f64) -> String {
-    let s = format!("{}", round(v));
-    let (int, frac) = s.split_once('.').unwrap_or((&s, ""));
-    let (sign, digits) = int.strip_prefix('-').map_or(("", int), |d| ("-", d));
-    let mut grouped = String::new();
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            grouped.push('.');
-        }
-        grouped.push(ch);
-    }
-    if frac.is_empty() {
-        format!("{sign}{grouped}")
-    } else {
-        format!("{sign}{grouped},{frac}")
-    }
+    crate::words::number(v)
 }
 
 #[cfg(test)]

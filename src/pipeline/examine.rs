@@ -67,9 +67,18 @@ pub fn examine(
                 SourceKind::Drop => limits.max_file_bytes,
             };
             ex.raw_size = size;
+            // The receipt quotes this to the agency, in its words.
+            let what = match item.source {
+                SourceKind::Mailbox => "thư",
+                SourceKind::Drop => "tệp",
+            };
             ex.failure = Some((
                 Outcome::TooLarge,
-                format!("{size} bytes, above the limit of {limit}"),
+                format!(
+                    "{what} {}, giới hạn {}",
+                    crate::words::size(size),
+                    crate::words::size(limit)
+                ),
             ));
             head
         }

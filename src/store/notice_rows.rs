@@ -18,6 +18,8 @@ pub struct LatestVersion {
     pub received_at: DateTime<FixedOffset>,
     /// Errors of its workbooks.
     pub errors: u32,
+    /// Its workbooks' `check` values, to say why it is invalid when it has no error.
+    pub checks: Vec<String>,
     /// Its first findings, errors first: (is an error, sheet, cell, message).
     pub findings: Vec<(bool, String, Option<String>, String)>,
 }
@@ -35,10 +37,15 @@ pub struct InvalidVersion {
     pub version: u32,
     /// When intake took it in (not when it arrived: a backlog taken after downtime counts).
     pub taken_at: DateTime<FixedOffset>,
+    /// When its message arrived, as the receipt and the log say.
+    pub arrived_at: DateTime<FixedOffset>,
     /// Its message row.
     pub message: i64,
     /// Errors of its workbooks.
     pub errors: u32,
+    /// Its workbooks' `check` values (`ok`, `empty`, `unreadable`, `encrypted`), to say why it
+    /// is invalid when it has no error.
+    pub checks: Vec<String>,
 }
 
 /// A message waiting for staff.
@@ -89,10 +96,16 @@ impl Store {
             params![message, deliverable, version],
             |r| r.get::<_, u32>(0),
         )?;
+        let checks = self.query_rows(
+            "SELECT check_result FROM files WHERE message = ?1 AND deliverable = ?2 AND version = ?3 AND kind = 'workbook'",
+            params![message, deliverable, version],
+            |r| r.get::<_, String>(0),
+        )?;
         Ok(Some(LatestVersion {
             version,
             received_at: time(&at),
             errors: errors.first().copied().unwrap_or(0),
+            checks,
             findings: found,
         }))
     }
@@ -100,7 +113,7 @@ impl Store {
     /// Invalid versions taken in since `since` that are still their deliverable's latest.
     pub fn invalid_since(&self, since: DateTime<FixedOffset>) -> Result<Vec<InvalidVersion>> {
         let rows = self.query_rows(
-            "SELECT v.campaign, v.agency, v.deliverable, v.version, m.processed_at, v.message, (SELECT coalesce(sum(errors), 0) FROM files f WHERE f.message = v.message AND f.deliverable = v.deliverable AND f.version = v.version) FROM versions v JOIN messages m ON m.id = v.message WHERE v.state = 'invalid' AND NOT EXISTS (SELECT 1 FROM versions w WHERE w.campaign = v.campaign AND w.agency = v.agency AND w.deliverable = v.deliverable AND w.version > v.version) ORDER BY v.message",
+            "SELECT v.campaign, v.agency, v.deliverable, v.version, m.processed_at, v.message, (SELECT coalesce(sum(errors), 0) FROM files f WHERE f.message = v.message AND f.deliverable = v.deliverable AND f.version = v.version), v.received_at, (SELECT group_concat(f.check_result, ' ') FROM files f WHERE f.message = v.message AND f.deliverable = v.deliverable AND f.version = v.version AND f.kind = 'workbook') FROM versions v JOIN messages m ON m.id = v.message WHERE v.state = 'invalid' AND NOT EXISTS (SELECT 1 FROM versions w WHERE w.campaign = v.campaign AND w.agency = v.agency AND w.deliverable = v.deliverable AND w.version > v.version) ORDER BY v.message",
             [],
             |r| {
                 Ok(InvalidVersion {
@@ -109,8 +122,16 @@ impl Store {
                     deliverable: r.get(2)?,
                     version: r.get(3)?,
                     taken_at: time(&r.get::<_, String>(4)?),
+                    arrived_at: time(&r.get::<_, String>(7)?),
                     message: r.get(5)?,
                     errors: r.get(6)?,
+                    checks: r
+                        .get::<_, Option<String>>(8)?
+                        .unwrap_or_default()
+                        .split(' ')
+                        .filter(|c| !c.is_empty())
+                        .map(str::to_owned)
+                        .collect(),
                 })
             },
         )?;

@@ -54,6 +54,40 @@ pub struct CampaignStatus {
     pub agencies: Vec<AgencyRow>,
 }
 
+impl CampaignStatus {
+    /// The figures every rate is made of ([`crate::words::Rate`]).
+    pub fn counts(&self) -> crate::words::Counts {
+        crate::words::Counts {
+            expected: self.expected,
+            received: self.received,
+            valid: self.valid,
+            on_time: self.on_time,
+        }
+    }
+
+    /// The same figures for the `j`th deliverable alone, counted from the matrix as the
+    /// campaign's are (an exempted cell is not expected; a cell with any version is received).
+    pub fn deliverable_counts(&self, j: usize) -> crate::words::Counts {
+        let mut c = crate::words::Counts::default();
+        for cell in self.agencies.iter().filter_map(|a| a.deliverables.get(j)) {
+            if cell.state == "exempt" {
+                continue;
+            }
+            c.expected += 1;
+            if cell.version.is_some() {
+                c.received += 1;
+            }
+            if cell.state == "accepted" {
+                c.valid += 1;
+            }
+            if cell.late == Some(false) {
+                c.on_time += 1;
+            }
+        }
+        c
+    }
+}
+
 /// A column of the matrix.
 #[derive(Debug, Clone, Serialize)]
 pub struct DeliverableHead {

@@ -336,10 +336,15 @@ impl Store {
             ),
             (_, Outcome::ListIgnored) => format!(
                 "thư gửi qua danh sách thư / thư hàng loạt ({}): không tiếp nhận",
-                e.auto
-                    .as_ref()
-                    .map(|a| format!("{a:?}"))
-                    .unwrap_or_default()
+                match &e.auto {
+                    Some(crate::extract::AutoMail::Bulk(p)) => format!("Precedence: {p}"),
+                    Some(crate::extract::AutoMail::List) => "List-Id".into(),
+                    Some(crate::extract::AutoMail::AutoSubmitted(v)) =>
+                        format!("Auto-Submitted: {v}"),
+                    Some(crate::extract::AutoMail::OutOfOffice) => "trả lời vắng mặt".into(),
+                    Some(crate::extract::AutoMail::Bounce) => "thư báo lỗi gửi".into(),
+                    None => String::new(),
+                }
             ),
             (AgencyMatch::Forwarded { evidence, .. }, _) => evidence.clone(),
             _ => ex.failure.as_ref().map(|f| f.1.clone()).unwrap_or_default(),
@@ -465,8 +470,7 @@ impl Store {
             .iter()
             .filter_map(|f| f.validation.as_ref()?.annotated.as_ref().map(|a| (f, a)))
             .map(|(f, a)| {
-                let stem = f.name.rsplit_once('.').map_or(f.name.as_str(), |(s, _)| s);
-                json!({"sha256": crate::pipeline::sha256_hex(a), "name": format!("Ket-qua-kiem-tra - {stem}.xlsx"), "content_type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"})
+                json!({"sha256": crate::pipeline::sha256_hex(a), "name": crate::words::annotated_name(&f.name), "content_type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"})
             })
             .collect();
         let arrived = ex.arrived.with_timezone(&config.timezone).fixed_offset();
@@ -606,7 +610,7 @@ impl Store {
              Mỗi ngày hệ thống gửi tối đa một thông báo như thế này cho mỗi đơn vị.\n\n\
              Đây là thư tự động của hệ thống tiếp nhận báo cáo, {dept}. Đề nghị không trả lời thư này.\n",
             name = agency.name,
-            at = crate::letters::when(ex.arrived, *tz.offset()),
+            at = crate::words::when(ex.arrived, *tz.offset()),
             dept = config.department.name,
             dept_short = config.department.short_name,
             division = config
