@@ -1,7 +1,7 @@
 //! # The export's Vietnamese wording
 //!
-//! Every phrase the consolidated workbook builds from numbers, names and times, in one place,
-//! so that a shared vocabulary can replace these helpers without touching the layout.
+//! Every phrase the consolidated workbook builds from numbers, names and times, in one place;
+//! numbers and times are the shared vocabulary's ([`crate::words`]).
 
 use chrono::NaiveDateTime;
 
@@ -37,34 +37,16 @@ pub(super) fn names<'a>(agencies: impl IntoIterator<Item = &'a Agency>) -> Strin
         .join(", ")
 }
 
-/// "09:00 ngày 12/07/2018".
+/// "09:00 ngày 12/07/2018", as [`crate::words::when`] writes a time.
 pub(super) fn date_time(at: NaiveDateTime) -> String {
-    at.format("%H:%M ngày %d/%m/%Y").to_string()
+    crate::words::when(at.and_utc().fixed_offset(), chrono::Utc)
 }
 
-/// A number as Vietnamese text writes it: thousands dot, decimal comma, at most `decimals`
-/// decimals and no trailing zeros ("1.234,5", "-12", "0,25").
+/// A number as Vietnamese text writes it, rounded to at most `decimals` decimals
+/// ([`crate::words::number`]: thousands dot, decimal comma, no trailing zeros).
 pub(super) fn number(n: f64, decimals: usize) -> String {
-    let fixed = format!("{:.*}", decimals, n.abs());
-    let (int, frac) = fixed.split_once('.').unwrap_or((&fixed, ""));
-    let frac = frac.trim_end_matches('0');
-    let mut grouped = String::new();
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            grouped.push('.');
-        }
-        grouped.push(c);
-    }
-    let sign = if n < 0.0 && (int != "0" || !frac.is_empty()) {
-        "-"
-    } else {
-        ""
-    };
-    if frac.is_empty() {
-        format!("{sign}{grouped}")
-    } else {
-        format!("{sign}{grouped},{frac}")
-    }
+    let scale = 10f64.powi(i32::try_from(decimals).unwrap_or(6).min(6));
+    crate::words::number((n * scale).round() / scale)
 }
 
 #[cfg(test)]

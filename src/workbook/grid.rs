@@ -27,7 +27,7 @@ pub(crate) const MAX_DEFINED_NAMES: usize = 65_536;
 /// is a few hundred rows. Cells further down are counted (they still count against
 /// `max_cells`) but not kept, so that a sheet of a million rows costs what its first rows
 /// cost ([`Sheet::beyond`] says how many were left).
-pub(crate) const KEEP_ROWS: u32 = 10_000;
+pub(crate) const KEEP_ROWS: u32 = 5_000;
 
 /// Most cells kept in a workbook: about 48 MB of cells. Past it the outcome is `TooLarge`.
 pub(crate) const MAX_KEPT: u64 = 1_000_000;
