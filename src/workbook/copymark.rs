@@ -83,12 +83,9 @@ pub fn mark_of(grid: &Grid) -> Option<String> {
         })
 }
 
-/// True when the workbook carries intake's copy mark and its cells are still those the copy
-/// was written with; `skip_sheet` is the sheet intake added (the summary of findings).
-pub fn is_unchanged_copy(grid: &Grid, skip_sheet: &str) -> bool {
-    let Some(mark) = mark_of(grid) else {
-        return false;
-    };
+/// The digest of a workbook's cells as read, every sheet but `skip_sheet` (the summary of
+/// findings intake adds): what a copy that keeps these cells carries as its mark.
+pub fn digest(grid: &Grid, skip_sheet: &str) -> String {
     let mut d = CopyDigest::default();
     for sheet in grid.sheets.iter().filter(|s| s.name != skip_sheet) {
         for cell in &sheet.cells {
@@ -102,7 +99,13 @@ pub fn is_unchanged_copy(grid: &Grid, skip_sheet: &str) -> bool {
             d.add(&sheet.name, cell.row, cell.col, seen);
         }
     }
-    d.finish() == mark
+    d.finish()
+}
+
+/// True when the workbook carries intake's copy mark and its cells are still those the copy
+/// was written with; `skip_sheet` is the sheet intake added (the summary of findings).
+pub fn is_unchanged_copy(grid: &Grid, skip_sheet: &str) -> bool {
+    mark_of(grid).is_some_and(|mark| digest(grid, skip_sheet) == mark)
 }
 
 #[cfg(test)]
