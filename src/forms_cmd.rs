@@ -89,7 +89,8 @@ pub fn validate(
             check::spec_of(campaign, checked.form.as_deref()),
             &format!("Kết quả kiểm tra {name}"),
         )?;
-        std::fs::write(out, copy.bytes).with_context(|| format!("cannot write {}", out.display()))?;
+        std::fs::write(out, copy.bytes)
+            .with_context(|| format!("cannot write {}", out.display()))?;
     }
     let (errors, warnings) = (
         checked.count(Severity::Error),

@@ -63,7 +63,10 @@ pub fn check(
 }
 
 /// The form of a campaign with this id, for naming its rows and columns.
-pub fn spec_of<'c>(campaign: &'c Campaign, form: Option<&str>) -> Option<&'c super::spec::FormSpec> {
+pub fn spec_of<'c>(
+    campaign: &'c Campaign,
+    form: Option<&str>,
+) -> Option<&'c super::spec::FormSpec> {
     let form = form?;
     campaign
         .deliverables

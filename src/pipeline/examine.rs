@@ -419,8 +419,8 @@ fn check_file(f: &extract::FoundFile, inspector: &Inspector) -> (Check, Option<R
                         &g,
                         crate::forms::annotate::SUMMARY_SHEET,
                     );
-                    let returned_copy = crate::workbook::copymark::mark_of(&g)
-                        .is_some_and(|mark| mark == digest);
+                    let returned_copy =
+                        crate::workbook::copymark::mark_of(&g).is_some_and(|mark| mark == digest);
                     check::unlegacy(&mut g);
                     let empty = g.sheets.iter().filter(|s| s.visible).all(|s| {
                         s.cells

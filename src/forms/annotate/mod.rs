@@ -33,8 +33,8 @@ mod xml;
 
 use std::collections::BTreeMap;
 
-pub use rebuild::rebuilt_copy;
 pub(crate) use rebuild::SheetNames;
+pub use rebuild::rebuilt_copy;
 
 use super::blank::MARKER_SHEET;
 use super::spec::{FormSpec, Severity};
@@ -364,22 +364,27 @@ fn shown_cell(sheet: &Sheet, row: u32, col: u32) -> (u32, u32) {
 
 /// Parses "AB7" into the 0-based (6, 27); `$` signs are allowed, anything else is not.
 pub fn parse_a1(cell: &str) -> Option<(u32, u32)> {
-    let cell = cell.trim().replace('$', "");
-    let split = cell.find(|c: char| c.is_ascii_digit())?;
-    let (letters, digits) = cell.split_at(split);
-    if letters.is_empty() || letters.len() > 3 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
+    let mut letters = 0usize;
     let mut col = 0u32;
-    for b in letters.bytes() {
-        let b = b.to_ascii_uppercase();
-        if !b.is_ascii_uppercase() {
-            return None;
+    let mut row: Option<u32> = None;
+    for b in cell.trim().bytes().filter(|b| *b != b'$') {
+        match (b, row) {
+            (b'A'..=b'Z' | b'a'..=b'z', None) => {
+                letters += 1;
+                if letters > 3 {
+                    return None;
+                }
+                col = col * 26 + u32::from(b.to_ascii_uppercase() - b'A') + 1;
+            }
+            (b'0'..=b'9', _) => {
+                let digit = u32::from(b - b'0');
+                row = Some(row.unwrap_or(0).checked_mul(10)?.checked_add(digit)?);
+            }
+            _ => return None,
         }
-        col = col * 26 + u32::from(b - b'A') + 1;
     }
-    let row: u32 = digits.parse().ok()?;
-    (row >= 1).then(|| (row - 1, col - 1))
+    let row = row?;
+    (letters > 0 && row >= 1).then(|| (row - 1, col - 1))
 }
 
 fn a1(row: u32, col: u32) -> String {

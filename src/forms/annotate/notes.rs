@@ -162,7 +162,11 @@ pub(super) fn merge_comments<W: Write>(
             "comments part {part} has no comment list"
         )));
     }
-    Ok(notes.keys().filter(|at| !merged.contains(at)).copied().collect())
+    Ok(notes
+        .keys()
+        .filter(|at| !merged.contains(at))
+        .copied()
+        .collect())
 }
 
 fn write_author<W: Write>(writer: &mut Writer<W>, prefix: &str) -> Result<(), PackageError> {
@@ -171,15 +175,46 @@ fn write_author<W: Write>(writer: &mut Writer<W>, prefix: &str) -> Result<(), Pa
     Ok(())
 }
 
+/// The namespaces of a VML drawing, and the prefixes Excel gives them.
+const VML_NS: [(&str, &str); 3] = [
+    ("v", "urn:schemas-microsoft-com:vml"),
+    ("o", "urn:schemas-microsoft-com:office:office"),
+    ("x", "urn:schemas-microsoft-com:office:excel"),
+];
+
+/// The prefixes a drawing binds to the VML, Office and Excel namespaces.
+#[derive(Debug, Clone)]
+struct Prefixes {
+    v: String,
+    o: String,
+    x: String,
+}
+
+impl Default for Prefixes {
+    fn default() -> Self {
+        Prefixes {
+            v: "v".into(),
+            o: "o".into(),
+            x: "x".into(),
+        }
+    }
+}
+
 /// The shape type of a note, as Excel writes it.
-const SHAPETYPE: &str = r#"<v:shapetype id="_x0000_t202" coordsize="21600,21600" o:spt="202" path="m,l,21600r21600,l21600,xe"><v:stroke joinstyle="miter"/><v:path gradientshapeok="t" o:connecttype="rect"/></v:shapetype>"#;
+fn shapetype(p: &Prefixes) -> String {
+    let Prefixes { v, o, .. } = p;
+    format!(
+        r#"<{v}:shapetype id="_x0000_t202" coordsize="21600,21600" {o}:spt="202" path="m,l,21600r21600,l21600,xe"><{v}:stroke joinstyle="miter"/><{v}:path gradientshapeok="t" {o}:connecttype="rect"/></{v}:shapetype>"#
+    )
+}
 
 /// The VML shape of a note at (row, col), `lines` long, with shape number `id`.
-fn shape(at: (u32, u32), lines: usize, id: u64) -> String {
+fn shape(p: &Prefixes, at: (u32, u32), lines: usize, id: u64) -> String {
+    let Prefixes { v, o, x } = p;
     let (r, c) = at;
     let tall = 3 + lines.min(24) as u32;
     format!(
-        r##"<v:shape id="_x0000_s{id}" type="#_x0000_t202" style="position:absolute;margin-left:59.25pt;margin-top:1.5pt;width:240pt;height:{h}pt;z-index:{z};visibility:hidden" fillcolor="#ffffe1" o:insetmode="auto"><v:fill color2="#ffffe1"/><v:shadow on="t" color="black" obscured="t"/><v:path o:connecttype="none"/><v:textbox style="mso-direction-alt:auto"><div style="text-align:left"></div></v:textbox><x:ClientData ObjectType="Note"><x:MoveWithCells/><x:SizeWithCells/><x:Anchor>{c1}, 15, {r}, 10, {c4}, 15, {r2}, 4</x:Anchor><x:AutoFill>False</x:AutoFill><x:Row>{r}</x:Row><x:Column>{c}</x:Column></x:ClientData></v:shape>"##,
+        r##"<{v}:shape id="_x0000_s{id}" type="#_x0000_t202" style="position:absolute;margin-left:59.25pt;margin-top:1.5pt;width:240pt;height:{h}pt;z-index:{z};visibility:hidden" fillcolor="#ffffe1" {o}:insetmode="auto"><{v}:fill color2="#ffffe1"/><{v}:shadow on="t" color="black" obscured="t"/><{v}:path {o}:connecttype="none"/><{v}:textbox style="mso-direction-alt:auto"><div style="text-align:left"></div></{v}:textbox><{x}:ClientData ObjectType="Note"><{x}:MoveWithCells/><{x}:SizeWithCells/><{x}:Anchor>{c1}, 15, {r}, 10, {c4}, 15, {r2}, 4</{x}:Anchor><{x}:AutoFill>False</{x}:AutoFill><{x}:Row>{r}</{x}:Row><{x}:Column>{c}</{x}:Column></{x}:ClientData></{v}:shape>"##,
         h = 15 * tall,
         z = id % 65_536,
         c1 = c + 1,
@@ -191,23 +226,27 @@ fn shape(at: (u32, u32), lines: usize, id: u64) -> String {
 /// A new VML drawing with the shapes of `cells`; `idmap` keeps its shape numbers apart from
 /// the other drawings' (block `idmap` of 1,024).
 pub(super) fn new_vml(cells: &[((u32, u32), usize)], idmap: u32) -> String {
-    let mut out = String::from(
-        r#"<xml xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" xmlns:x="urn:schemas-microsoft-com:office:excel">"#,
-    );
+    let p = Prefixes::default();
+    let mut out = String::from("<xml");
+    for (prefix, ns) in VML_NS {
+        out.push_str(&format!(r#" xmlns:{prefix}="{ns}""#));
+    }
+    out.push('>');
     out.push_str(&format!(
         r#"<o:shapelayout v:ext="edit"><o:idmap v:ext="edit" data="{idmap}"/></o:shapelayout>"#
     ));
-    out.push_str(SHAPETYPE);
+    out.push_str(&shapetype(&p));
     let first = u64::from(idmap) * 1024 + 1;
     for (k, (at, lines)) in cells.iter().enumerate() {
-        out.push_str(&shape(*at, *lines, first + k as u64));
+        out.push_str(&shape(&p, *at, *lines, first + k as u64));
     }
     out.push_str("</xml>");
     out
 }
 
 /// An existing VML drawing with the shapes of `cells` added before its end. VML is often not
-/// well-formed XML, so it is edited as text: its root must declare the usual prefixes.
+/// well-formed XML, so it is edited as text: our shapes use the prefixes its root binds (Excel
+/// writes `v:`, openpyxl `ns1:`), declared on the root when it binds none.
 pub(super) fn extend_vml(
     part: &str,
     bytes: &[u8],
@@ -215,11 +254,39 @@ pub(super) fn extend_vml(
 ) -> Result<Vec<u8>, PackageError> {
     let text = String::from_utf8_lossy(bytes);
     let unsupported = |why: &str| PackageError::Unsupported(format!("drawing {part}: {why}"));
-    for ns in ["xmlns:v=", "xmlns:o=", "xmlns:x="] {
-        if !text.contains(ns) {
-            return Err(unsupported("its VML prefixes are not the usual ones"));
+    let root_at = text
+        .find("<xml")
+        .ok_or_else(|| unsupported("it has no root"))?;
+    let root_end = root_at
+        + text[root_at..]
+            .find('>')
+            .ok_or_else(|| unsupported("its root is not closed"))?;
+    let root = &text[root_at..root_end];
+    let mut declared = String::new();
+    let mut found = Vec::new();
+    for (usual, ns) in VML_NS {
+        let bound = root
+            .match_indices(&format!("=\"{ns}\""))
+            .find_map(|(at, _)| {
+                let start = root[..at].rfind("xmlns:")? + "xmlns:".len();
+                Some(root[start..at].to_string())
+            });
+        match bound {
+            Some(prefix) => found.push(prefix),
+            None if root.contains(&format!("xmlns:{usual}=")) => {
+                return Err(unsupported("its prefixes are bound to other namespaces"));
+            }
+            None => {
+                declared.push_str(&format!(r#" xmlns:{usual}="{ns}""#));
+                found.push(usual.to_string());
+            }
         }
     }
+    let p = Prefixes {
+        v: found[0].clone(),
+        o: found[1].clone(),
+        x: found[2].clone(),
+    };
     let end = text
         .rfind("</xml>")
         .ok_or_else(|| unsupported("it has no end"))?;
@@ -237,13 +304,15 @@ pub(super) fn extend_vml(
         .unwrap_or(1024);
     let mut added = String::new();
     if !text.contains("\"_x0000_t202\"") {
-        added.push_str(SHAPETYPE);
+        added.push_str(&shapetype(&p));
     }
     for (k, (at, lines)) in cells.iter().enumerate() {
-        added.push_str(&shape(*at, *lines, highest + 1 + k as u64));
+        added.push_str(&shape(&p, *at, *lines, highest + 1 + k as u64));
     }
-    let mut out = Vec::with_capacity(bytes.len() + added.len());
-    out.extend_from_slice(text[..end].as_bytes());
+    let mut out = Vec::with_capacity(bytes.len() + added.len() + declared.len());
+    out.extend_from_slice(text[..root_end].as_bytes());
+    out.extend_from_slice(declared.as_bytes());
+    out.extend_from_slice(text[root_end..end].as_bytes());
     out.extend_from_slice(added.as_bytes());
     out.extend_from_slice(text[end..].as_bytes());
     Ok(out)

@@ -11,7 +11,7 @@
 //! bytes only.
 
 use std::collections::{HashMap, HashSet};
-use std::io::{BufReader, Cursor, Read, Write};
+use std::io::{BufReader, BufWriter, Cursor, Read, Write};
 
 use quick_xml::Writer;
 use quick_xml::events::{BytesStart, Event};
@@ -29,6 +29,9 @@ use crate::forms::validate::Finding;
 use crate::workbook::Grid;
 use crate::workbook::copymark::{COPY_NAME, CopyDigest};
 
+/// Size of the read and write buffers of a streamed sheet.
+const BUFFER: usize = 256 * 1024;
+
 /// Largest part read whole into memory (workbook, relationships, styles, comments, drawings).
 const MAX_SMALL_PART: u64 = 32 * 1024 * 1024;
 
@@ -43,7 +46,8 @@ const REL_DOCUMENT: &str =
     "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument";
 const NS_PACKAGE_RELS: &str = "http://schemas.openxmlformats.org/package/2006/relationships";
 
-const TYPE_WORKSHEET: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml";
+const TYPE_WORKSHEET: &str =
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml";
 const TYPE_COMMENTS: &str =
     "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml";
 const TYPE_VML: &str = "application/vnd.openxmlformats-officedocument.vmlDrawing";
@@ -129,7 +133,9 @@ impl<'a> Package<'a> {
         let mut out = Vec::new();
         file.take(MAX_SMALL_PART + 1).read_to_end(&mut out)?;
         if out.len() as u64 > MAX_SMALL_PART {
-            return Err(PackageError::Unsupported(format!("part {part} is too large")));
+            return Err(PackageError::Unsupported(format!(
+                "part {part} is too large"
+            )));
         }
         Ok(out)
     }
@@ -284,7 +290,11 @@ pub(super) fn mark(
     if let Some(i) = removed {
         let rel = &book.sheets[i].rel;
         dropped_rels.insert(rel.clone());
-        if let Some(p) = book_rels.iter().find(|r| &r.id == rel).and_then(|r| r.part.clone()) {
+        if let Some(p) = book_rels
+            .iter()
+            .find(|r| &r.id == rel)
+            .and_then(|r| r.part.clone())
+        {
             dropped.insert(p.to_lowercase());
             dropped.insert(rels_of(&p).to_lowercase());
         }
@@ -314,14 +324,18 @@ pub(super) fn mark(
         let marked = {
             let file = pkg.zip.by_name(&part)?;
             staging.start_file(part.as_str(), options())?;
-            super::sheet::mark(
+            // Buffered both ways: the deflater and quick-xml both work best in large chunks.
+            let mut sink = BufWriter::with_capacity(BUFFER, &mut staging);
+            let marked = super::sheet::mark(
                 &part,
-                BufReader::with_capacity(64 * 1024, file),
-                &mut staging,
+                BufReader::with_capacity(BUFFER, file),
+                &mut sink,
                 sheet_marks,
                 &mut styles,
                 Some(&vml_id),
-            )?
+            )?;
+            sink.flush()?;
+            marked
         };
         written.insert(part.to_lowercase());
 
@@ -351,8 +365,15 @@ pub(super) fn mark(
                 staging.write_all(notes::new_comments(&texts).as_bytes())?;
                 written.insert(comments.to_lowercase());
                 new_types.push((comments.clone(), TYPE_COMMENTS));
-                new_rels.push((free_id(&sheet_rels, "rIdIntakeNotes"), REL_COMMENTS, comments));
-                texts.iter().map(|(at, t)| (*at, t.lines().count())).collect()
+                new_rels.push((
+                    free_id(&sheet_rels, "rIdIntakeNotes"),
+                    REL_COMMENTS,
+                    comments,
+                ));
+                texts
+                    .iter()
+                    .map(|(at, t)| (*at, t.lines().count()))
+                    .collect()
             }
         };
         // Shapes: into the sheet's legacy drawing, or a drawing of ours.
@@ -442,7 +463,10 @@ pub(super) fn mark(
 
     // Styles, once every marked cell has its format.
     staging.start_file(styles_part.as_str(), options())?;
-    styles.write(&styles_part, &styles_xml, &mut staging)?;
+    let mut sink = BufWriter::with_capacity(BUFFER, &mut staging);
+    styles.write(&styles_part, &styles_xml, &mut sink)?;
+    sink.flush()?;
+    drop(sink);
     written.insert(styles_part.to_lowercase());
 
     // The workbook part and its relationships.
@@ -477,7 +501,9 @@ pub(super) fn mark(
 
     let book_rels_part = rels_of(&workbook_part);
     let book_rels_xml = pkg.read(&book_rels_part)?;
-    let book_rels_name = pkg.actual(&book_rels_part).unwrap_or(book_rels_part.clone());
+    let book_rels_name = pkg
+        .actual(&book_rels_part)
+        .unwrap_or(book_rels_part.clone());
     staging.start_file(book_rels_name.as_str(), options())?;
     write_workbook_rels(
         &book_rels_part,
@@ -523,10 +549,7 @@ pub(super) fn mark(
     }
     for i in 0..staged.len() {
         let file = staged.by_index_raw(i)?;
-        let lower = file
-            .name()
-            .map(|n| n.to_lowercase())
-            .unwrap_or_default();
+        let lower = file.name().map(|n| n.to_lowercase()).unwrap_or_default();
         if !originals.contains(&lower) {
             out.raw_copy_file(file)?;
         }
@@ -718,7 +741,10 @@ fn write_workbook<W: Write>(
                     continue;
                 }
                 (1, n) if !names_done && AFTER_DEFINED_NAMES.contains(&n) => {
-                    let text = format!("<{prefix}definedNames>{}</{prefix}definedNames>", ours(&prefix));
+                    let text = format!(
+                        "<{prefix}definedNames>{}</{prefix}definedNames>",
+                        ours(&prefix)
+                    );
                     writer.get_mut().write_all(text.as_bytes())?;
                     names_done = true;
                 }
@@ -896,7 +922,10 @@ fn append_before_end<W: Write>(
         }
     }
     if !done {
-        return Err(PackageError::Unsupported(format!("part {part} has no {}", root)));
+        return Err(PackageError::Unsupported(format!(
+            "part {part} has no {}",
+            root
+        )));
     }
     Ok(())
 }

@@ -14,9 +14,8 @@ use rust_xlsxwriter::{
 };
 
 use super::{
-    AnnotateError, ERROR_FILL, MAX_COL, MAX_ROW, Names, SUMMARY_HEADER_ROW,
-    SUMMARY_HEADERS, SUMMARY_SHEET, WARNING_FILL, a1, fit, is_marker_sheet, locate,
-    summary_row, tally,
+    AnnotateError, ERROR_FILL, MAX_COL, MAX_ROW, Names, SUMMARY_HEADER_ROW, SUMMARY_HEADERS,
+    SUMMARY_SHEET, WARNING_FILL, a1, fit, is_marker_sheet, locate, summary_row, tally,
 };
 use crate::forms::blank::MARKER_NAME;
 use crate::forms::spec::{FormSpec, Severity};
@@ -409,4 +408,3 @@ impl Styles {
             }))
     }
 }
-

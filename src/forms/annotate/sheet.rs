@@ -53,8 +53,7 @@ pub(super) fn mark<R: BufRead, W: Write>(
     let mut reader = xml::reader(input);
     let mut writer = Writer::new(output);
     let mut buf = Vec::new();
-    let mut pending: Vec<((u32, u32), bool)> =
-        marks.iter().map(|(&at, m)| (at, m.error)).collect();
+    let mut pending: Vec<((u32, u32), bool)> = marks.iter().map(|(&at, m)| (at, m.error)).collect();
     pending.reverse(); // popped from the end, in (row, col) order
     let mut state = State {
         prefix: String::new(),
@@ -75,27 +74,34 @@ pub(super) fn mark<R: BufRead, W: Write>(
             .read_event_into(&mut buf)
             .map_err(PackageError::xml(part))?;
         let (open, empty) = match &ev {
-            Event::Start(e) => (Some(e.clone().into_owned()), false),
-            Event::Empty(e) => (Some(e.clone().into_owned()), true),
+            Event::Start(e) => (Some(e), false),
+            Event::Empty(e) => (Some(e), true),
             _ => (None, false),
         };
         if let Some(e) = open {
-            let name = xml::local(&e);
-            match (state.depth, name.as_str()) {
+            let local = e.local_name();
+            let name: &str = local.as_ref();
+            match (state.depth, name) {
                 (0, _) => {
-                    state.prefix = xml::prefix_of(&e);
-                    let (root, rel) = with_rel_namespace(&e);
+                    state.prefix = xml::prefix_of(e);
+                    let (root, rel) = with_rel_namespace(e);
                     state.rel_prefix = Some(rel);
                     write_open(&mut writer, root, empty)?;
                 }
                 (1, "cols") | (2, "col") if !state.in_data => {
                     if name == "col" && state.col_styles.len() < MAX_COL_RANGES {
-                        let num = |k: &str| xml::attr(&e, k).and_then(|v| v.parse::<u32>().ok());
-                        if let (Some(min), Some(max), Some(s)) = (num("min"), num("max"), num("style")) {
-                            state.col_styles.push((min.saturating_sub(1), max.saturating_sub(1), s));
+                        let num = |k: &str| xml::attr_cow(e, k).and_then(|v| v.parse::<u32>().ok());
+                        if let (Some(min), Some(max), Some(s)) =
+                            (num("min"), num("max"), num("style"))
+                        {
+                            state.col_styles.push((
+                                min.saturating_sub(1),
+                                max.saturating_sub(1),
+                                s,
+                            ));
                         }
                     }
-                    write_open(&mut writer, e, empty)?;
+                    write_open(&mut writer, e.borrow(), empty)?;
                 }
                 (1, "sheetData") => {
                     writer.write_event(Event::Start(e.borrow()))?;
@@ -107,7 +113,7 @@ pub(super) fn mark<R: BufRead, W: Write>(
                     }
                 }
                 (2, "row") if state.in_data => {
-                    let r = xml::attr(&e, "r")
+                    let r = xml::attr_cow(e, "r")
                         .and_then(|v| v.parse::<u32>().ok())
                         .map(|r| r.saturating_sub(1))
                         .unwrap_or_else(|| state.last_row.map_or(0, |l| l + 1));
@@ -115,51 +121,78 @@ pub(super) fn mark<R: BufRead, W: Write>(
                     state.last_row = Some(r);
                     state.row = Some(r);
                     state.last_col = None;
-                    state.row_style = (xml::attr(&e, "customFormat").as_deref() == Some("1")
-                        || xml::attr(&e, "customFormat").as_deref() == Some("true"))
-                    .then(|| xml::attr(&e, "s").and_then(|v| v.parse().ok()))
-                    .flatten();
                     let touched = pending.last().is_some_and(|((pr, _), _)| *pr == r);
-                    // `spans` is a hint of the row's columns; a new cell may fall outside it.
-                    let e = if touched { xml::rewrite(&e, &[], &["spans"]) } else { e };
-                    writer.write_event(Event::Start(e.borrow()))?;
+                    state.row_style = None;
+                    if touched {
+                        let custom = xml::attr_cow(e, "customFormat");
+                        if matches!(custom.as_deref(), Some("1" | "true")) {
+                            state.row_style = xml::attr_cow(e, "s").and_then(|v| v.parse().ok());
+                        }
+                        // `spans` is a hint of the row's columns; a new cell may fall outside.
+                        let e = xml::rewrite(e, &[], &["spans"]);
+                        writer.write_event(Event::Start(e.borrow()))?;
+                    } else {
+                        writer.write_event(Event::Start(e.borrow()))?;
+                    }
                     if empty {
-                        state.flush_cells(r, u32::MAX, state.row_style, &mut pending, styles, &mut writer)?;
+                        state.flush_cells(
+                            r,
+                            u32::MAX,
+                            state.row_style,
+                            &mut pending,
+                            styles,
+                            &mut writer,
+                        )?;
                         writer.write_event(Event::End(e.to_end()))?;
                         state.row = None;
                     }
                 }
                 (3, "c") if state.row.is_some() => {
                     let r = state.row.unwrap_or_default();
-                    let at = xml::attr(&e, "r").and_then(|v| super::parse_a1(&v));
-                    let c = at
+                    let c = xml::attr_cow(e, "r")
+                        .and_then(|v| super::parse_a1(&v))
                         .map(|(_, c)| c)
                         .unwrap_or_else(|| state.last_col.map_or(0, |l| l + 1));
-                    state.flush_cells(r, c, state.row_style, &mut pending, styles, &mut writer)?;
                     state.last_col = Some(c);
-                    let e = match pending.last() {
-                        Some(&((pr, pc), error)) if (pr, pc) == (r, c) => {
-                            pending.pop();
-                            let own = xml::attr(&e, "s")
-                                .and_then(|v| v.parse().ok())
-                                .unwrap_or(0);
-                            let s = styles.marked(own, error);
-                            xml::rewrite(&e, &[("s", s.to_string())], &[])
+                    match pending.last() {
+                        Some(&((pr, _), _)) if pr != r => {
+                            write_open(&mut writer, e.borrow(), empty)?
                         }
-                        _ => e,
-                    };
-                    write_open(&mut writer, e, empty)?;
+                        None => write_open(&mut writer, e.borrow(), empty)?,
+                        Some(_) => {
+                            state.flush_cells(
+                                r,
+                                c,
+                                state.row_style,
+                                &mut pending,
+                                styles,
+                                &mut writer,
+                            )?;
+                            match pending.last() {
+                                Some(&((pr, pc), error)) if (pr, pc) == (r, c) => {
+                                    pending.pop();
+                                    let own = xml::attr_cow(e, "s")
+                                        .and_then(|v| v.parse().ok())
+                                        .unwrap_or(0);
+                                    let s = styles.marked(own, error);
+                                    let e = xml::rewrite(e, &[("s", s.to_string())], &[]);
+                                    write_open(&mut writer, e, empty)?;
+                                }
+                                _ => write_open(&mut writer, e.borrow(), empty)?,
+                            }
+                        }
+                    }
                 }
                 (1, "legacyDrawing") => {
-                    state.marked.legacy_drawing = xml::attr(&e, "id");
+                    state.marked.legacy_drawing = xml::attr(e, "id");
                     state.drawing_done = true;
-                    write_open(&mut writer, e, empty)?;
+                    write_open(&mut writer, e.borrow(), empty)?;
                 }
                 (1, n) if !state.drawing_done && AFTER_LEGACY_DRAWING.contains(&n) => {
                     state.write_drawing(new_drawing, &mut writer)?;
-                    write_open(&mut writer, e, empty)?;
+                    write_open(&mut writer, e.borrow(), empty)?;
                 }
-                _ => write_open(&mut writer, e, empty)?,
+                _ => write_open(&mut writer, e.borrow(), empty)?,
             }
             if !empty {
                 state.depth += 1;
@@ -170,8 +203,8 @@ pub(super) fn mark<R: BufRead, W: Write>(
             Event::Eof => break,
             Event::End(e) => {
                 state.depth = state.depth.saturating_sub(1);
-                let name = e.local_name().as_ref().to_string();
-                match (state.depth, name.as_str()) {
+                let local = e.local_name();
+                match (state.depth, local.as_ref()) {
                     (2, "row") if state.in_data => {
                         if let Some(r) = state.row.take() {
                             state.flush_cells(

@@ -66,7 +66,9 @@ impl Styles {
                         if matches!(ev, Event::Start(_)) {
                             container = Some(name);
                         }
-                    } else if depth == 2 && let Some(c) = &container {
+                    } else if depth == 2
+                        && let Some(c) = &container
+                    {
                         *counts.entry(c.clone()).or_default() += 1;
                     }
                     if matches!(ev, Event::Start(_)) {
@@ -102,7 +104,9 @@ impl Styles {
             index: HashMap::new(),
         };
         if styles.cell_xfs == 0 {
-            return Err(PackageError::Unsupported("styles part has no cell format".into()));
+            return Err(PackageError::Unsupported(
+                "styles part has no cell format".into(),
+            ));
         }
         Ok(styles)
     }
@@ -329,4 +333,3 @@ fn is_container(name: &str) -> bool {
         "fonts" | "fills" | "borders" | "cellXfs" | "cellStyleXfs"
     )
 }
-

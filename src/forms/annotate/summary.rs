@@ -83,7 +83,11 @@ pub(super) fn sheet(title: &str, tally: &str, lines: &[Line], styles: &Styles) -
     }
     out.push_str("</sheetData>");
     if !lines.is_empty() {
-        out.push_str(&format!(r#"<autoFilter ref="A{}:H{}"/>"#, header + 1, last + 1));
+        out.push_str(&format!(
+            r#"<autoFilter ref="A{}:H{}"/>"#,
+            header + 1,
+            last + 1
+        ));
     }
     if !links.is_empty() {
         out.push_str(&format!("<hyperlinks>{links}</hyperlinks>"));

@@ -252,7 +252,8 @@ fn agency_xlsx() -> Vec<u8> {
     let ws = wb.add_worksheet();
     ws.set_name("PL1").unwrap();
     ws.merge_range(0, 0, 0, 4, "PHỤ LỤC I", &bold).unwrap();
-    ws.write_string_with_format(2, 1, "Chỉ tiêu", &bold).unwrap();
+    ws.write_string_with_format(2, 1, "Chỉ tiêu", &bold)
+        .unwrap();
     ws.write_string_with_format(2, 3, "TH 2016", &bold).unwrap();
     ws.write_string(3, 1, "Tăng trưởng").unwrap();
     ws.write_number_with_format(3, 3, 1234.5, &money).unwrap();
@@ -263,8 +264,12 @@ fn agency_xlsx() -> Vec<u8> {
     ws.set_freeze_panes(3, 0).unwrap();
     ws.set_landscape();
     ws.set_paper_size(9);
-    ws.insert_note(2, 1, &Note::new("Ghi chú của đơn vị").add_author_prefix(false))
-        .unwrap();
+    ws.insert_note(
+        2,
+        1,
+        &Note::new("Ghi chú của đơn vị").add_author_prefix(false),
+    )
+    .unwrap();
     let other = wb.add_worksheet();
     other.set_name("Thuyết minh").unwrap();
     other.write_string(0, 0, "Nội dung khác").unwrap();
@@ -363,7 +368,12 @@ fn the_package_route_keeps_the_agencys_workbook_and_adds_marks() {
     // Fills: a clone of the cell's own format with only the fill changed.
     let styles = part(&bytes, "xl/styles.xml");
     let old_styles = part(&original, "xl/styles.xml");
-    let marked = [("E4", ERROR_FILL), ("D6", WARNING_FILL), ("A1", WARNING_FILL), ("B3", ERROR_FILL)];
+    let marked = [
+        ("E4", ERROR_FILL),
+        ("D6", WARNING_FILL),
+        ("A1", WARNING_FILL),
+        ("B3", ERROR_FILL),
+    ];
     for (cell, rgb) in marked {
         let s = style_of(&sheet, cell).unwrap_or_else(|| panic!("{cell} written"));
         let xf = cell_xf(&styles, s);
@@ -393,7 +403,10 @@ fn the_package_route_keeps_the_agencys_workbook_and_adds_marks() {
 
     // The summary: every finding, its cell a link.
     let summary = &back.sheets[0];
-    let listed = summary.cells.iter().filter(|c| c.row > SUMMARY_HEADER_ROW && c.col == 7);
+    let listed = summary
+        .cells
+        .iter()
+        .filter(|c| c.row > SUMMARY_HEADER_ROW && c.col == 7);
     assert_eq!(listed.count(), findings.len());
     let workbook = part(&bytes, "xl/workbook.xml");
     assert!(workbook.contains("intake_copy"));
@@ -413,7 +426,11 @@ fn an_xlsm_comes_back_without_its_macros() {
     std::fs::write(&vba, b"\xd0\xcf\x11\xe0 not really a project").unwrap();
     wb.add_vba_project(&vba).unwrap();
     let original = wb.save_to_buffer().unwrap();
-    assert!(part_names(&original).iter().any(|n| n.ends_with("vbaProject.bin")));
+    assert!(
+        part_names(&original)
+            .iter()
+            .any(|n| n.ends_with("vbaProject.bin"))
+    );
     let grid = Inspector::new(Default::default(), None)
         .read(&original, WorkbookFormat::Xlsm)
         .unwrap();
@@ -427,7 +444,11 @@ fn an_xlsm_comes_back_without_its_macros() {
     };
     let copy = marked_copy(&submission, &findings, None, "t").unwrap();
     assert_eq!(copy.route, Route::Package);
-    assert!(!part_names(&copy.bytes).iter().any(|n| n.contains("vbaProject")));
+    assert!(
+        !part_names(&copy.bytes)
+            .iter()
+            .any(|n| n.contains("vbaProject"))
+    );
     let types = part(&copy.bytes, "[Content_Types].xml");
     assert!(!types.contains("macroEnabled"), "{types}");
     assert!(!part(&copy.bytes, "xl/_rels/workbook.xml.rels").contains("vbaProject"));
@@ -473,12 +494,27 @@ fn a_copy_marked_again_replaces_its_summary_and_stays_recognisable() {
     let back = read_xlsx(&second.bytes);
     let names: Vec<&str> = back.sheets.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, [SUMMARY_SHEET, "PL1", "Thuyết minh"]);
-    assert!(crate::workbook::copymark::is_unchanged_copy(&back, SUMMARY_SHEET));
+    assert!(crate::workbook::copymark::is_unchanged_copy(
+        &back,
+        SUMMARY_SHEET
+    ));
     let summary = &back.sheets[0];
-    assert!(summary.cells.iter().any(|c| c.value == CellValue::Text("Lần hai".into())));
-    assert!(!summary.cells.iter().any(|c| c.value == CellValue::Text("Tiêu đề".into())));
+    assert!(
+        summary
+            .cells
+            .iter()
+            .any(|c| c.value == CellValue::Text("Lần hai".into()))
+    );
+    assert!(
+        !summary
+            .cells
+            .iter()
+            .any(|c| c.value == CellValue::Text("Tiêu đề".into()))
+    );
     assert_eq!(
-        part(&second.bytes, "xl/workbook.xml").matches("intake_copy").count(),
+        part(&second.bytes, "xl/workbook.xml")
+            .matches("intake_copy")
+            .count(),
         1
     );
 }
@@ -562,7 +598,14 @@ fn a_large_sheet_is_marked_by_streaming() {
     sheet.push_str("</sheetData></worksheet>");
     let mut marks = SheetMarks::new();
     for at in [(0, 0), (99_999, 1), (199_999, 0), (250_000, 3)] {
-        marks.insert(at, Mark { error: true, about: None, lines: vec!["x".into()] });
+        marks.insert(
+            at,
+            Mark {
+                error: true,
+                about: None,
+                lines: vec!["x".into()],
+            },
+        );
     }
     let styles_xml = br#"<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><fonts count="1"><font/></fonts><fills count="2"><fill/><fill/></fills><borders count="1"><border/></borders><cellXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellXfs></styleSheet>"#;
     let mut styles = styles::Styles::survey("styles.xml", styles_xml).unwrap();
@@ -580,13 +623,19 @@ fn a_large_sheet_is_marked_by_streaming() {
     let out = String::from_utf8(out).unwrap();
     let s = styles.marked(0, true);
     assert!(out.contains(&format!(r#"<c r="A1" s="{s}"><v>1</v></c>"#)));
-    assert!(out.contains(&format!(r#"<row r="100000"><c r="A100000"><v>100000</v></c><c r="B100000" s="{s}"/></row>"#)));
+    assert!(out.contains(&format!(
+        r#"<row r="100000"><c r="A100000"><v>100000</v></c><c r="B100000" s="{s}"/></row>"#
+    )));
     assert!(out.contains(&format!(r#"<c r="A200000" s="{s}"><v>200000</v></c></row><row r="250001"><c r="D250001" s="{s}"/></row></sheetData>"#)));
     assert!(out.contains(r#"<legacyDrawing r:id="rIdX"/></worksheet>"#));
-    assert!(out.contains(r#"xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships""#));
+    assert!(out.contains(
+        r#"xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships""#
+    ));
     assert_eq!(out.matches("<row ").count(), 200_001);
     let mut written = Vec::new();
-    styles.write("styles.xml", styles_xml, &mut written).unwrap();
+    styles
+        .write("styles.xml", styles_xml, &mut written)
+        .unwrap();
     let written = String::from_utf8(written).unwrap();
     assert!(written.contains(r#"<cellXfs count="8">"#), "{written}");
     assert!(written.contains(r#"<fills count="5">"#), "{written}");
@@ -594,7 +643,8 @@ fn a_large_sheet_is_marked_by_streaming() {
 
 #[test]
 fn a_package_without_styles_is_rebuilt() {
-    let sheet = r#"<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>x</t></is></c></row></sheetData>"#;
+    let sheet =
+        r#"<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>x</t></is></c></row></sheetData>"#;
     let bytes = minimal_xlsx(sheet);
     let grid = read_xlsx(&bytes);
     let digest = crate::workbook::copymark::digest(&grid, SUMMARY_SHEET);
@@ -613,7 +663,10 @@ fn a_package_without_styles_is_rebuilt() {
     assert_eq!(copy.route, Route::Rebuilt);
     let back = read_xlsx(&copy.bytes);
     assert_eq!(back.sheets[1].cells, grid.sheets[0].cells);
-    assert!(crate::workbook::copymark::is_unchanged_copy(&back, SUMMARY_SHEET));
+    assert!(crate::workbook::copymark::is_unchanged_copy(
+        &back,
+        SUMMARY_SHEET
+    ));
 }
 
 fn part_names(bytes: &[u8]) -> Vec<String> {
@@ -638,7 +691,8 @@ fn minimal_xlsx(sheet: &str) -> Vec<u8> {
     ];
     let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
     for (name, text) in parts {
-        zip.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
+        zip.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
         zip.write_all(text.as_bytes()).unwrap();
     }
     zip.finish().unwrap().into_inner()

@@ -62,6 +62,24 @@ pub(super) fn attr(e: &BytesStart<'_>, local: &str) -> Option<String> {
     })
 }
 
+/// Like [`attr`], borrowing the value when it holds no escapes (the hot path of a sheet).
+pub(super) fn attr_cow<'a>(e: &'a BytesStart<'_>, local: &str) -> Option<Cow<'a, str>> {
+    e.attributes().flatten().find_map(|a| {
+        (a.key.local_name().as_ref() == local).then(|| {
+            let value = a.value.clone();
+            if value.contains('&') {
+                Cow::Owned(
+                    a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                        .map(Cow::into_owned)
+                        .unwrap_or_else(|_| value.into_owned()),
+                )
+            } else {
+                value
+            }
+        })
+    })
+}
+
 /// The element with the attributes of local names in `set` replaced (or added, at the end),
 /// those in `drop` removed, the rest kept byte for byte.
 pub(super) fn rewrite(
