@@ -316,6 +316,9 @@ fn tally(findings: &[Finding]) -> String {
     }
 }
 
+/// Where a finding was marked: sheet index, row, column.
+type Spot = (usize, u32, u32);
+
 /// The marks of one sheet by (row, col), on the cell that shows (a merged region's first).
 type SheetMarks = BTreeMap<(u32, u32), Mark>;
 
@@ -327,7 +330,7 @@ fn locate(
     findings: &[Finding],
     names: &Names<'_>,
     wanted: impl Fn(&Sheet) -> bool,
-) -> (BTreeMap<usize, SheetMarks>, Vec<Option<(usize, u32, u32)>>) {
+) -> (BTreeMap<usize, SheetMarks>, Vec<Option<Spot>>) {
     let mut marks: BTreeMap<usize, SheetMarks> = BTreeMap::new();
     let mut located = Vec::with_capacity(findings.len().min(MAX_MARKED));
     for f in findings.iter().take(MAX_MARKED) {

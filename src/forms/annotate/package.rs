@@ -287,6 +287,17 @@ pub(super) fn mark(
         }
     }
     let removed = book.sheets.iter().position(|s| s.name == SUMMARY_SHEET);
+    // Excel's sheet names are unique whatever their case: a sheet of the agency's that only
+    // differs in case from ours is theirs, and is kept by the rebuilt route's renaming.
+    if book
+        .sheets
+        .iter()
+        .any(|s| s.name != SUMMARY_SHEET && s.name.to_lowercase() == SUMMARY_SHEET.to_lowercase())
+    {
+        return Err(PackageError::Unsupported(
+            "a sheet of the workbook is named like the summary".into(),
+        ));
+    }
     if let Some(i) = removed {
         let rel = &book.sheets[i].rel;
         dropped_rels.insert(rel.clone());

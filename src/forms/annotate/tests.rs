@@ -697,3 +697,36 @@ fn minimal_xlsx(sheet: &str) -> Vec<u8> {
     }
     zip.finish().unwrap().into_inner()
 }
+
+#[test]
+fn a_sheet_named_like_the_summary_in_another_case_is_kept_by_rebuilding() {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("KẾT QUẢ KIỂM TRA").unwrap();
+    ws.write_string(0, 0, "của đơn vị").unwrap();
+    let original = wb.save_to_buffer().unwrap();
+    let grid = read_xlsx(&original);
+    let digest = crate::workbook::copymark::digest(&grid, SUMMARY_SHEET);
+    let copy = marked_copy(
+        &Submission {
+            bytes: &original,
+            format: WorkbookFormat::Xlsx,
+            grid: &grid,
+            digest: Some(&digest),
+        },
+        &[finding(
+            "KẾT QUẢ KIỂM TRA",
+            Some("A1"),
+            Severity::Error,
+            "Sai",
+        )],
+        None,
+        "t",
+    )
+    .unwrap();
+    assert_eq!(copy.route, Route::Rebuilt);
+    let back = read_xlsx(&copy.bytes);
+    let names: Vec<&str> = back.sheets.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, [SUMMARY_SHEET, "KẾT QUẢ KIỂM TRA (2)"]);
+    assert_eq!(back.sheets[1].cells, grid.sheets[0].cells);
+}
