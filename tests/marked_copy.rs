@@ -933,3 +933,71 @@ fn marking_a_million_rows_keeps_memory_bounded() {
     let cost = mark_large_in_child(ALL_ROWS);
     assert!(cost.peak < MAX_PEAK_KIB, "peak RSS {} KiB", cost.peak);
 }
+
+#[test]
+fn xls_and_ods_submissions_get_a_rebuilt_copy_with_the_same_marks() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::config(dir.path());
+    let campaign = &config.campaigns[0];
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/forms-corpus");
+    for (file, format) in [
+        ("pl1-district-shifted-copy.ods", WorkbookFormat::Ods),
+        ("pl1-district-range-in-actual.xls", WorkbookFormat::Xls),
+    ] {
+        let bytes = std::fs::read(corpus.join(file)).unwrap();
+        let checked =
+            intake::forms::check::check(&bytes, format, &common::inspector(), campaign, None)
+                .unwrap();
+        assert!(!checked.findings.is_empty(), "{file}");
+        let spec = intake::forms::check::spec_of(campaign, checked.form.as_deref());
+        let copy = marked_copy(
+            &Submission {
+                bytes: &bytes,
+                format,
+                grid: &checked.grid,
+                digest: checked.copy_digest.as_deref(),
+            },
+            &checked.findings,
+            spec,
+            file,
+        )
+        .unwrap();
+        assert_eq!(copy.route, Route::Rebuilt, "{file}");
+        let back = read(&copy.bytes);
+        assert_eq!(back.sheets[0].name, SUMMARY_SHEET);
+        assert!(is_unchanged_copy(&back, SUMMARY_SHEET), "{file}");
+        assert_eq!(
+            back.marker.as_ref().map(|m| m.form.as_str()),
+            checked.form.as_deref()
+        );
+        // The values at the cells the agency put them in.
+        for sheet in checked.grid.sheets.iter().filter(|s| s.visible) {
+            let copied = back.sheets.iter().find(|s| s.name == sheet.name).unwrap();
+            for cell in &sheet.cells {
+                if matches!(cell.value, CellValue::Number(_) | CellValue::Text(_)) {
+                    assert_eq!(
+                        copied.value(cell.row, cell.col),
+                        Some(&cell.value),
+                        "{file} {}",
+                        intake::workbook::a1(cell.row, cell.col)
+                    );
+                }
+            }
+        }
+        // The blank form's look, and a fill on every finding's cell.
+        let styles = part(&copy.bytes, "xl/styles.xml").unwrap();
+        assert!(styles.contains("Times New Roman"), "{file}");
+        for f in checked.findings.iter().filter(|f| f.cell.is_some()) {
+            let xml = part(&copy.bytes, &sheet_part(&copy.bytes, &f.sheet)).unwrap();
+            let cell = f.cell.clone().unwrap();
+            let s = cell_styles(&xml)[&cell];
+            let fill = attribute(&xf(&styles, s), "fillId").map_or(0, |f| f.parse().unwrap());
+            let error = checked
+                .findings
+                .iter()
+                .any(|g| g.sheet == f.sheet && g.cell == f.cell && g.severity == Severity::Error);
+            let want = if error { ERROR_FILL } else { WARNING_FILL };
+            assert_eq!(fill_rgb(&styles, fill), Some(want), "{file} {cell}");
+        }
+    }
+}
