@@ -314,14 +314,17 @@ pub(super) fn mark(
     // Marks by worksheet part.
     let names = Names { spec };
     let (marks, located) = locate(grid, findings, &names, |s| s.name != SUMMARY_SHEET);
-    let mut staging = ZipWriter::new(Cursor::new(Vec::new()));
-    let mut written: HashSet<String> = HashSet::new();
-    let mut new_types: Vec<(String, &str)> = Vec::new();
+    let mut staging = Staging {
+        zip: ZipWriter::new(Cursor::new(Vec::new())),
+        written: HashSet::new(),
+        new_types: Vec::new(),
+    };
     for (i, sheet_marks) in &marks {
         let name = &grid.sheets[*i].name;
         let Some(entry) = book.sheets.iter().find(|s| &s.name == name) else {
             continue;
         };
+        // Only worksheets hold cells to mark (a chart sheet's findings are only listed).
         let Some(part) = book_rels
             .iter()
             .find(|r| r.id == entry.rel && r.kind == REL_WORKSHEET)
@@ -330,118 +333,15 @@ pub(super) fn mark(
         else {
             continue;
         };
-        let sheet_rels = read_rels(&mut pkg, &part)?;
-        let vml_id = free_id(&sheet_rels, "rIdIntakeVml");
-        let marked = {
-            let file = pkg.zip.by_name(&part)?;
-            staging.start_file(part.as_str(), options())?;
-            // Buffered both ways: the deflater and quick-xml both work best in large chunks.
-            let mut sink = BufWriter::with_capacity(BUFFER, &mut staging);
-            let marked = super::sheet::mark(
-                &part,
-                BufReader::with_capacity(BUFFER, file),
-                &mut sink,
-                sheet_marks,
-                &mut styles,
-                Some(&vml_id),
-            )?;
-            sink.flush()?;
-            marked
-        };
-        written.insert(part.to_lowercase());
-
-        let texts: Notes = sheet_marks.iter().map(|(at, m)| (*at, m.note())).collect();
-        let mut new_rels: Vec<(String, &str, String)> = Vec::new();
-        // Comments: the sheet's own, extended, or a part of ours.
-        let shapes: Vec<((u32, u32), usize)> = match sheet_rels
-            .iter()
-            .find(|r| r.kind == REL_COMMENTS)
-            .and_then(|r| r.part.clone())
-            .and_then(|p| pkg.actual(&p))
-        {
-            Some(comments) => {
-                let old = pkg.read(&comments)?;
-                staging.start_file(comments.as_str(), options())?;
-                let own = notes::merge_comments(&comments, &old, &texts, &mut staging)?;
-                written.insert(comments.to_lowercase());
-                texts
-                    .iter()
-                    .filter(|(at, _)| own.contains(at))
-                    .map(|(at, t)| (*at, t.lines().count()))
-                    .collect()
-            }
-            None => {
-                let comments = pkg.free_name("xl/commentsIntake", ".xml", &written);
-                staging.start_file(comments.as_str(), options())?;
-                staging.write_all(notes::new_comments(&texts).as_bytes())?;
-                written.insert(comments.to_lowercase());
-                new_types.push((comments.clone(), TYPE_COMMENTS));
-                new_rels.push((
-                    free_id(&sheet_rels, "rIdIntakeNotes"),
-                    REL_COMMENTS,
-                    comments,
-                ));
-                texts
-                    .iter()
-                    .map(|(at, t)| (*at, t.lines().count()))
-                    .collect()
-            }
-        };
-        // Shapes: into the sheet's legacy drawing, or a drawing of ours.
-        match marked.legacy_drawing.as_deref().and_then(|id| {
-            sheet_rels
-                .iter()
-                .find(|r| r.id == id)
-                .and_then(|r| r.part.clone())
-                .and_then(|p| pkg.actual(&p))
-        }) {
-            Some(vml) => {
-                let old = pkg.read(&vml)?;
-                let new = notes::extend_vml(&vml, &old, &shapes)?;
-                staging.start_file(vml.as_str(), options())?;
-                staging.write_all(&new)?;
-                written.insert(vml.to_lowercase());
-            }
-            None if marked.legacy_drawing.is_some() => {
-                return Err(PackageError::Unsupported(format!(
-                    "the legacy drawing of {part} is missing"
-                )));
-            }
-            None => {
-                let vml = pkg.free_name("xl/drawings/vmlDrawingIntake", ".vml", &written);
-                staging.start_file(vml.as_str(), options())?;
-                staging.write_all(notes::new_vml(&shapes, 100 + *i as u32).as_bytes())?;
-                written.insert(vml.to_lowercase());
-                new_types.push((vml.clone(), TYPE_VML));
-                new_rels.push((vml_id.clone(), REL_VML, vml));
-            }
-        }
-        // The sheet's relationships.
-        let rels_part = rels_of(&part);
-        let rels_name = pkg.actual(&rels_part).unwrap_or(rels_part.clone());
-        let mut added = String::new();
-        for (id, kind, target) in &new_rels {
-            added.push_str(&format!(
-                r#"<Relationship Id="{}" Type="{kind}" Target="/{}"/>"#,
-                esc(id),
-                esc(target)
-            ));
-        }
-        staging.start_file(rels_name.as_str(), options())?;
-        if pkg.has(&rels_part) {
-            let old = pkg.read(&rels_part)?;
-            append_before_end(&rels_part, &old, "Relationships", &added, &mut staging)?;
-        } else {
-            staging.write_all(
-                format!(
-                    r#"{}<Relationships xmlns="{NS_PACKAGE_RELS}">{added}</Relationships>"#,
-                    xml::DECL
-                )
-                .as_bytes(),
-            )?;
-            new_types.push((rels_name.clone(), TYPE_RELS));
-        }
-        written.insert(rels_name.to_lowercase());
+        let idmap = 100 + u32::try_from(*i).unwrap_or(0);
+        mark_sheet(
+            &mut pkg,
+            &mut staging,
+            &part,
+            idmap,
+            sheet_marks,
+            &mut styles,
+        )?;
     }
 
     // The summary sheet.
@@ -463,22 +363,19 @@ pub(super) fn mark(
     let summary_part = pkg.free_name(
         &format!("{}worksheets/intakeSummary", folder(&workbook_part)),
         ".xml",
-        &written,
+        &staging.written,
     );
-    staging.start_file(summary_part.as_str(), options())?;
-    staging.write_all(
-        summary::sheet(&super::fit(title), &tally(findings), &lines, &styles).as_bytes(),
-    )?;
-    written.insert(summary_part.to_lowercase());
-    new_types.push((summary_part.clone(), TYPE_WORKSHEET));
+    let summary_xml = summary::sheet(&super::fit(title), &tally(findings), &lines, &styles);
+    staging.add(&summary_part, summary_xml.as_bytes())?;
+    staging
+        .new_types
+        .push((summary_part.clone(), TYPE_WORKSHEET));
 
     // Styles, once every marked cell has its format.
-    staging.start_file(styles_part.as_str(), options())?;
-    let mut sink = BufWriter::with_capacity(BUFFER, &mut staging);
+    let mut sink = BufWriter::with_capacity(BUFFER, staging.start(&styles_part)?);
     styles.write(&styles_part, &styles_xml, &mut sink)?;
     sink.flush()?;
     drop(sink);
-    written.insert(styles_part.to_lowercase());
 
     // The workbook part and its relationships.
     let summary_rel = free_id(&book_rels, "rIdIntakeSummary");
@@ -499,23 +396,20 @@ pub(super) fn mark(
         sheet_id: book.sheets.iter().map(|s| s.sheet_id).max().unwrap_or(0) + 1,
         rel: summary_rel.clone(),
     };
-    staging.start_file(workbook_part.as_str(), options())?;
     write_workbook(
         &workbook_part,
         &workbook_xml,
         &new_sheet,
         removed,
         &names_xml,
-        &mut staging,
+        staging.start(&workbook_part)?,
     )?;
-    written.insert(workbook_part.to_lowercase());
 
     let book_rels_part = rels_of(&workbook_part);
     let book_rels_xml = pkg.read(&book_rels_part)?;
     let book_rels_name = pkg
         .actual(&book_rels_part)
         .unwrap_or(book_rels_part.clone());
-    staging.start_file(book_rels_name.as_str(), options())?;
     write_workbook_rels(
         &book_rels_part,
         &book_rels_xml,
@@ -525,25 +419,24 @@ pub(super) fn mark(
             esc(&summary_rel),
             esc(&summary_part)
         ),
-        &mut staging,
+        staging.start(&book_rels_name)?,
     )?;
-    written.insert(book_rels_name.to_lowercase());
 
     let types_part = "[Content_Types].xml";
     let types_xml = pkg.read(types_part)?;
     let types_name = pkg.actual(types_part).unwrap_or(types_part.into());
-    staging.start_file(types_name.as_str(), options())?;
+    let new_types = std::mem::take(&mut staging.new_types);
     write_content_types(
         &types_xml,
         &workbook_part,
         &dropped,
         &new_types,
-        &mut staging,
+        staging.start(&types_name)?,
     )?;
-    written.insert(types_name.to_lowercase());
 
     // The copy: the original's parts in its order, then the new ones.
-    let staged = staging.finish()?.into_inner();
+    let written = staging.written;
+    let staged = staging.zip.finish()?.into_inner();
     let mut staged = ZipArchive::new(Cursor::new(staged.as_slice()))?;
     let mut out = ZipWriter::new(Cursor::new(Vec::with_capacity(bytes.len() + 64 * 1024)));
     let originals: HashSet<String> = pkg.names.iter().map(|n| n.to_lowercase()).collect();
@@ -566,6 +459,140 @@ pub(super) fn mark(
         }
     }
     Ok(out.finish()?.into_inner())
+}
+
+/// The parts written anew, compressed, until the copy is assembled.
+struct Staging {
+    zip: ZipWriter<Cursor<Vec<u8>>>,
+    /// Their names, lowercase.
+    written: HashSet<String>,
+    /// The content types of the parts the original did not have.
+    new_types: Vec<(String, &'static str)>,
+}
+
+impl Staging {
+    /// Starts a part; its bytes go to the returned writer.
+    fn start(&mut self, name: &str) -> Result<&mut ZipWriter<Cursor<Vec<u8>>>, PackageError> {
+        self.zip.start_file(name, options())?;
+        self.written.insert(name.to_lowercase());
+        Ok(&mut self.zip)
+    }
+
+    /// A whole part.
+    fn add(&mut self, name: &str, bytes: &[u8]) -> Result<(), PackageError> {
+        self.start(name)?.write_all(bytes)?;
+        Ok(())
+    }
+}
+
+/// Marks one worksheet part: the sheet streamed, its notes into its comments part and
+/// legacy drawing (its own, extended, or new ones), its relationships.
+fn mark_sheet(
+    pkg: &mut Package<'_>,
+    staging: &mut Staging,
+    part: &str,
+    idmap: u32,
+    marks: &super::SheetMarks,
+    styles: &mut Styles,
+) -> Result<(), PackageError> {
+    let sheet_rels = read_rels(pkg, part)?;
+    let vml_id = free_id(&sheet_rels, "rIdIntakeVml");
+    let marked = {
+        let file = pkg.zip.by_name(part)?;
+        // Buffered both ways: the deflater and quick-xml both work best in large chunks.
+        let mut sink = BufWriter::with_capacity(BUFFER, staging.start(part)?);
+        let marked = super::sheet::mark(
+            part,
+            BufReader::with_capacity(BUFFER, file),
+            &mut sink,
+            marks,
+            styles,
+            Some(&vml_id),
+        )?;
+        sink.flush()?;
+        marked
+    };
+    let related = |kind: &str| {
+        sheet_rels
+            .iter()
+            .find(|r| r.kind == kind)
+            .and_then(|r| r.part.clone())
+            .and_then(|p| pkg.actual(&p))
+    };
+    let texts: Notes = marks.iter().map(|(at, m)| (*at, m.note())).collect();
+    let mut new_rels: Vec<(String, &str, String)> = Vec::new();
+    // Comments: the sheet's own, extended, or a part of ours; shapes for the cells that got
+    // a comment of their own.
+    let shapes: Vec<((u32, u32), usize)> = match related(REL_COMMENTS) {
+        Some(comments) => {
+            let old = pkg.read(&comments)?;
+            let own = notes::merge_comments(&comments, &old, &texts, staging.start(&comments)?)?;
+            texts
+                .iter()
+                .filter(|(at, _)| own.contains(at))
+                .map(|(at, t)| (*at, t.lines().count()))
+                .collect()
+        }
+        None => {
+            let comments = pkg.free_name("xl/commentsIntake", ".xml", &staging.written);
+            staging.add(&comments, notes::new_comments(&texts).as_bytes())?;
+            staging.new_types.push((comments.clone(), TYPE_COMMENTS));
+            let id = free_id(&sheet_rels, "rIdIntakeNotes");
+            new_rels.push((id, REL_COMMENTS, comments));
+            texts
+                .iter()
+                .map(|(at, t)| (*at, t.lines().count()))
+                .collect()
+        }
+    };
+    // Shapes: into the sheet's legacy drawing, or a drawing of ours.
+    match &marked.legacy_drawing {
+        Some(id) => {
+            let vml = sheet_rels
+                .iter()
+                .find(|r| &r.id == id)
+                .and_then(|r| r.part.clone())
+                .and_then(|p| pkg.actual(&p))
+                .ok_or_else(|| {
+                    PackageError::Unsupported(format!("the legacy drawing of {part} is missing"))
+                })?;
+            let old = pkg.read(&vml)?;
+            let new = notes::extend_vml(&vml, &old, &shapes)?;
+            staging.add(&vml, &new)?;
+        }
+        None => {
+            let vml = pkg.free_name("xl/drawings/vmlDrawingIntake", ".vml", &staging.written);
+            staging.add(&vml, notes::new_vml(&shapes, idmap).as_bytes())?;
+            staging.new_types.push((vml.clone(), TYPE_VML));
+            new_rels.push((vml_id, REL_VML, vml));
+        }
+    }
+    // The sheet's relationships.
+    let rels_part = rels_of(part);
+    let mut added = String::new();
+    for (id, kind, target) in &new_rels {
+        added.push_str(&format!(
+            r#"<Relationship Id="{}" Type="{kind}" Target="/{}"/>"#,
+            esc(id),
+            esc(target)
+        ));
+    }
+    match pkg.actual(&rels_part) {
+        Some(rels_name) => {
+            let old = pkg.read(&rels_part)?;
+            let out = staging.start(&rels_name)?;
+            append_before_end(&rels_part, &old, "Relationships", &added, out)?;
+        }
+        None => {
+            let text = format!(
+                r#"{}<Relationships xmlns="{NS_PACKAGE_RELS}">{added}</Relationships>"#,
+                xml::DECL
+            );
+            staging.add(&rels_part, text.as_bytes())?;
+            staging.new_types.push((rels_part, TYPE_RELS));
+        }
+    }
+    Ok(())
 }
 
 /// What the workbook part says: its sheets.
