@@ -730,3 +730,91 @@ fn a_sheet_named_like_the_summary_in_another_case_is_kept_by_rebuilding() {
     assert_eq!(names, [SUMMARY_SHEET, "KẾT QUẢ KIỂM TRA (2)"]);
     assert_eq!(back.sheets[1].cells, grid.sheets[0].cells);
 }
+
+/// Marks `sheet` (a worksheet part's XML) with errors at `cells`, as the package route does.
+fn mark_xml(sheet: &str, cells: &[(u32, u32)], drawing: Option<&str>) -> (String, u32) {
+    let styles_xml = br#"<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><fonts count="1"><font/></fonts><fills count="2"><fill/><fill/></fills><borders count="1"><border/></borders><cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/><xf numFmtId="3" fontId="0" fillId="0" borderId="0"/><xf numFmtId="4" fontId="0" fillId="0" borderId="0"/></cellXfs></styleSheet>"#;
+    let mut styles = styles::Styles::survey("styles.xml", styles_xml).unwrap();
+    let marks: SheetMarks = cells
+        .iter()
+        .map(|at| {
+            (
+                *at,
+                Mark {
+                    error: true,
+                    about: None,
+                    lines: vec!["x".into()],
+                },
+            )
+        })
+        .collect();
+    let mut out = Vec::new();
+    sheet::mark(
+        "s.xml",
+        sheet.as_bytes(),
+        &mut out,
+        &marks,
+        &mut styles,
+        drawing,
+    )
+    .unwrap();
+    (String::from_utf8(out).unwrap(), styles.marked(0, true))
+}
+
+#[test]
+fn sheets_of_every_shape_are_marked_in_place() {
+    // Prefixed elements, rows and cells without addresses, a row style, column styles.
+    let sheet = r#"<x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><x:cols><x:col min="3" max="4" width="9" style="2"/></x:cols><x:sheetData><x:row><x:c><x:v>1</x:v></x:c><x:c s="1"><x:v>2</x:v></x:c></x:row><x:row r="3" s="1" customFormat="1" spans="1:1"><x:c r="A3"><x:v>3</x:v></x:c></x:row></x:sheetData><x:tableParts count="0"/></x:worksheet>"#;
+    let (out, _) = mark_xml(sheet, &[(0, 1), (1, 2), (2, 4)], Some("rIdV"));
+    let clone_of = |own: u32| {
+        let styles_xml = br#"<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><fonts count="1"><font/></fonts><fills count="2"><fill/><fill/></fills><borders count="1"><border/></borders><cellXfs count="3"><xf/><xf/><xf/></cellXfs></styleSheet>"#;
+        let mut s = styles::Styles::survey("styles.xml", styles_xml).unwrap();
+        // Clones are numbered in the order cells meet them: B1 (own 1), C2 (column style 2),
+        // E3 (row style 1, already cloned).
+        match own {
+            1 => s.marked(1, true),
+            _ => {
+                s.marked(1, true);
+                s.marked(2, true)
+            }
+        }
+    };
+    // B1 is the row's second cell: its own format 1, cloned.
+    assert!(
+        out.contains(&format!(r#"<x:c s="{}"><x:v>2</x:v></x:c>"#, clone_of(1))),
+        "{out}"
+    );
+    // Row 2 does not exist: written, its cell taking the column's style.
+    assert!(
+        out.contains(&format!(
+            r#"<x:row r="2"><x:c r="C2" s="{}"/></x:row>"#,
+            clone_of(2)
+        )),
+        "{out}"
+    );
+    // E3 after A3, in the row's own style; the row's spans hint dropped.
+    assert!(
+        out.contains(&format!(
+            r#"<x:row r="3" s="1" customFormat="1"><x:c r="A3"><x:v>3</x:v></x:c><x:c r="E3" s="{}"/></x:row>"#,
+            clone_of(1)
+        )),
+        "{out}"
+    );
+    // The drawing goes before tableParts, with the relationships namespace declared.
+    assert!(
+        out.contains(r#"<x:legacyDrawing r:id="rIdV"/><x:tableParts"#),
+        "{out}"
+    );
+    assert!(out.starts_with(r#"<x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r=""#));
+
+    // An empty sheetData gains the rows; a sheet with a legacy drawing keeps it.
+    let sheet = r#"<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheetData/><legacyDrawing r:id="rId9"/></worksheet>"#;
+    let (out, s) = mark_xml(sheet, &[(4, 0)], Some("rIdV"));
+    assert!(
+        out.contains(&format!(
+            r#"<sheetData><row r="5"><c r="A5" s="{s}"/></row></sheetData><legacyDrawing r:id="rId9"/></worksheet>"#
+        )),
+        "{out}"
+    );
+    assert_eq!(out.matches("legacyDrawing").count(), 1);
+}
