@@ -818,3 +818,34 @@ fn sheets_of_every_shape_are_marked_in_place() {
     );
     assert_eq!(out.matches("legacyDrawing").count(), 1);
 }
+
+#[test]
+fn control_characters_in_findings_leave_the_copy_readable() {
+    let original = agency_xlsx();
+    let grid = read_xlsx(&original);
+    let digest = crate::workbook::copymark::digest(&grid, SUMMARY_SHEET);
+    let mut f = finding(
+        "PL1",
+        Some("E4"),
+        Severity::Error,
+        "Ô có \u{1}ký tự lạ\u{1f}",
+    );
+    f.value = Some("a\u{0}b".into());
+    let copy = marked_copy(
+        &Submission {
+            bytes: &original,
+            format: WorkbookFormat::Xlsx,
+            grid: &grid,
+            digest: Some(&digest),
+        },
+        &[f],
+        None,
+        "Kết quả \u{2}",
+    )
+    .unwrap();
+    assert_eq!(copy.route, Route::Package);
+    let back = read_xlsx(&copy.bytes);
+    assert_eq!(back.sheets[1..], grid.sheets[..]);
+    let comments = part(&copy.bytes, "xl/comments1.xml");
+    assert!(comments.contains("_x0001_ký tự lạ_x001F_"), "{comments}");
+}

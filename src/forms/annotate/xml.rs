@@ -157,9 +157,34 @@ pub(super) fn finish_element<R: BufRead, W: Write>(
     }
 }
 
-/// Text escaped for XML content and attribute values.
+/// Text escaped for XML content and attribute values. Characters XML 1.0 cannot hold (control
+/// characters a cell may carry into a finding) are written as SpreadsheetML writes them,
+/// `_x0001_`, which Excel shows as the character.
 pub(super) fn esc(text: &str) -> Cow<'_, str> {
-    quick_xml::escape::escape(text)
+    let invalid = |c: char| {
+        (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{FFFE}' | '\u{FFFF}')
+    };
+    if !text.chars().any(invalid) {
+        return quick_xml::escape::escape(text);
+    }
+    let mut clean = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if invalid(c) {
+            clean.push_str(&format!("_x{:04X}_", u32::from(c)));
+        } else {
+            clean.push(c);
+        }
+    }
+    Cow::Owned(quick_xml::escape::escape(&clean).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn text_xml_cannot_hold_is_written_as_spreadsheetml_does() {
+        assert_eq!(super::esc("a<b & \"c\""), "a&lt;b &amp; &quot;c&quot;");
+        assert_eq!(super::esc("x\u{1}y\tz\n"), "x_x0001_y\tz\n");
+    }
 }
 
 /// The XML declaration every new part starts with.
