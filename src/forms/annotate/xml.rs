@@ -178,15 +178,6 @@ pub(super) fn esc(text: &str) -> Cow<'_, str> {
     Cow::Owned(quick_xml::escape::escape(&clean).into_owned())
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn text_xml_cannot_hold_is_written_as_spreadsheetml_does() {
-        assert_eq!(super::esc("a<b & \"c\""), "a&lt;b &amp; &quot;c&quot;");
-        assert_eq!(super::esc("x\u{1}y\tz\n"), "x_x0001_y\tz\n");
-    }
-}
-
 /// The XML declaration every new part starts with.
 pub(super) const DECL: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n";
 
@@ -196,3 +187,12 @@ pub(super) const NS_MAIN: &str = "http://schemas.openxmlformats.org/spreadsheetm
 /// The namespace of relationship ids in parts.
 pub(super) const NS_REL: &str =
     "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn text_xml_cannot_hold_is_written_as_spreadsheetml_does() {
+        assert_eq!(super::esc("a<b & \"c\""), "a&lt;b &amp; &quot;c&quot;");
+        assert_eq!(super::esc("x\u{1}y\tz\n"), "x_x0001_y\tz\n");
+    }
+}
