@@ -5,8 +5,9 @@
 //! `sheet`), their comments, drawings and relationships (module `notes`), `styles.xml`
 //! (module `styles`), the workbook part (the summary sheet first, the marker and copy digest
 //! as defined names, sheet-local names and the active tab moved along), its relationships and
-//! `[Content_Types].xml`. A summary sheet left from an earlier copy is replaced, and an xlsm's
-//! macros (`vbaProject.bin`) are dropped. Parts written anew are first compressed into a
+//! `[Content_Types].xml`. A copy of ours marked again (a corrected copy sent back) has its
+//! earlier summary replaced and its earlier marks' fills cleared (their notes stay, under our
+//! author's name); an xlsm's macros (`vbaProject.bin`) are dropped. Parts written anew are first compressed into a
 //! staging zip, so the copy keeps the original's part order while memory holds compressed
 //! bytes only.
 
@@ -319,8 +320,22 @@ pub(super) fn mark(
         written: HashSet::new(),
         new_types: Vec::new(),
     };
-    for (i, sheet_marks) in &marks {
-        let name = &grid.sheets[*i].name;
+    // A copy of ours coming back: the marks of the earlier round go with its summary, so
+    // every worksheet is streamed, its cells in an earlier mark's format made plain again.
+    if removed.is_some() {
+        styles.clear_earlier_marks();
+    }
+    let no_marks = super::SheetMarks::new();
+    let streamed: Vec<(usize, &super::SheetMarks)> = if styles.clearing() {
+        (0..grid.sheets.len())
+            .filter(|i| grid.sheets[*i].name != SUMMARY_SHEET)
+            .map(|i| (i, marks.get(&i).unwrap_or(&no_marks)))
+            .collect()
+    } else {
+        marks.iter().map(|(i, m)| (*i, m)).collect()
+    };
+    for (i, sheet_marks) in streamed {
+        let name = &grid.sheets[i].name;
         let Some(entry) = book.sheets.iter().find(|s| &s.name == name) else {
             continue;
         };
@@ -333,7 +348,7 @@ pub(super) fn mark(
         else {
             continue;
         };
-        let idmap = 100 + u32::try_from(*i).unwrap_or(0);
+        let idmap = 100 + u32::try_from(i).unwrap_or(0);
         mark_sheet(
             &mut pkg,
             &mut staging,
@@ -497,6 +512,7 @@ fn mark_sheet(
 ) -> Result<(), PackageError> {
     let sheet_rels = read_rels(pkg, part)?;
     let vml_id = free_id(&sheet_rels, "rIdIntakeVml");
+    let drawing = (!marks.is_empty()).then_some(vml_id.as_str());
     let marked = {
         let file = pkg.zip.by_name(part)?;
         // Buffered both ways: the deflater and quick-xml both work best in large chunks.
@@ -507,11 +523,15 @@ fn mark_sheet(
             &mut sink,
             marks,
             styles,
-            Some(&vml_id),
+            drawing,
         )?;
         sink.flush()?;
         marked
     };
+    if marks.is_empty() {
+        // Streamed only to make an earlier copy's marks plain: no notes to add.
+        return Ok(());
+    }
     let related = |kind: &str| {
         sheet_rels
             .iter()

@@ -154,33 +154,41 @@ pub(super) fn mark<R: BufRead, W: Write>(
                         .map(|(_, c)| c)
                         .unwrap_or_else(|| state.last_col.map_or(0, |l| l + 1));
                     state.last_col = Some(c);
+                    let here = pending.last().is_some_and(|((pr, _), _)| *pr == r);
+                    if here {
+                        state.flush_cells(
+                            r,
+                            c,
+                            state.row_style,
+                            &mut pending,
+                            styles,
+                            &mut writer,
+                        )?;
+                    }
+                    let own = || {
+                        xml::attr_cow(e, "s")
+                            .and_then(|v| v.parse().ok())
+                            .unwrap_or(0)
+                    };
                     match pending.last() {
-                        Some(&((pr, _), _)) if pr != r => {
-                            write_open(&mut writer, e.borrow(), empty)?
+                        Some(&((pr, pc), error)) if (pr, pc) == (r, c) => {
+                            pending.pop();
+                            let s = styles.marked(own(), error);
+                            let e = xml::rewrite(e, &[("s", s.to_string())], &[]);
+                            write_open(&mut writer, e, empty)?;
                         }
-                        None => write_open(&mut writer, e.borrow(), empty)?,
-                        Some(_) => {
-                            state.flush_cells(
-                                r,
-                                c,
-                                state.row_style,
-                                &mut pending,
-                                styles,
-                                &mut writer,
-                            )?;
-                            match pending.last() {
-                                Some(&((pr, pc), error)) if (pr, pc) == (r, c) => {
-                                    pending.pop();
-                                    let own = xml::attr_cow(e, "s")
-                                        .and_then(|v| v.parse().ok())
-                                        .unwrap_or(0);
-                                    let s = styles.marked(own, error);
-                                    let e = xml::rewrite(e, &[("s", s.to_string())], &[]);
-                                    write_open(&mut writer, e, empty)?;
-                                }
-                                _ => write_open(&mut writer, e.borrow(), empty)?,
+                        // An earlier copy's mark on a cell no finding is on now: its fill goes.
+                        _ if styles.clearing() => {
+                            let own = own();
+                            let s = styles.unmarked(own);
+                            if s == own {
+                                write_open(&mut writer, e.borrow(), empty)?;
+                            } else {
+                                let e = xml::rewrite(e, &[("s", s.to_string())], &[]);
+                                write_open(&mut writer, e, empty)?;
                             }
                         }
+                        _ => write_open(&mut writer, e.borrow(), empty)?,
                     }
                 }
                 (1, "legacyDrawing") => {

@@ -4,7 +4,9 @@
 //! appended, and given one of two new solid fills (errors red, warnings amber), so number
 //! formats, fonts, borders and alignment stay. The summary sheet's few formats (bold
 //! headers, bordered cells, a link font) are appended beside them. Existing entries are never
-//! renumbered, so every other cell of every sheet keeps its index.
+//! renumbered, so every other cell of every sheet keeps its index. When an earlier copy of
+//! ours is marked again, formats whose fill is one of ours are cloned without it, so that a
+//! corrected cell is no longer shown red.
 
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
@@ -39,9 +41,22 @@ pub(super) struct Styles {
     borders: u32,
     cell_xfs: u32,
     style_xfs: u32,
-    /// Cloned formats in order: (the cell's own format, error).
-    clones: Vec<(u32, bool)>,
-    index: HashMap<(u32, bool), u32>,
+    /// Cloned formats in order: (the cell's own format, its fill: an error's, a warning's,
+    /// or none).
+    clones: Vec<(u32, Fill)>,
+    index: HashMap<(u32, Fill), u32>,
+    /// Formats whose fill is one of ours: the marks of an earlier copy.
+    stale: HashSet<u32>,
+    /// Whether cells in a stale format lose its fill (set for an earlier copy marked again).
+    clearing: bool,
+}
+
+/// The fill a cloned format gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Fill {
+    Error,
+    Warning,
+    None,
 }
 
 impl Styles {
@@ -53,6 +68,14 @@ impl Styles {
         let mut container: Option<String> = None;
         let mut seen = HashSet::new();
         let mut counts: HashMap<String, u32> = HashMap::new();
+        // Fills that are ours (solid, in our colours), and each cell format's fill.
+        let mut solid = false;
+        let mut our_fills: HashSet<u32> = HashSet::new();
+        let mut xf_fills: Vec<u32> = Vec::new();
+        let ours = [
+            format!("FF{ERROR_FILL:06X}"),
+            format!("FF{WARNING_FILL:06X}"),
+        ];
         loop {
             buf.clear();
             let ev = reader
@@ -70,6 +93,22 @@ impl Styles {
                         && let Some(c) = &container
                     {
                         *counts.entry(c.clone()).or_default() += 1;
+                        if c == "cellXfs" {
+                            let fill = xml::attr_cow(e, "fillId").and_then(|v| v.parse().ok());
+                            xf_fills.push(fill.unwrap_or(0));
+                        }
+                        solid = false;
+                    } else if depth > 2 && container.as_deref() == Some("fills") {
+                        if name == "patternFill" {
+                            solid = xml::attr_cow(e, "patternType").as_deref() == Some("solid");
+                        } else if name == "fgColor"
+                            && solid
+                            && xml::attr_cow(e, "rgb").is_some_and(|rgb| {
+                                ours.iter().any(|o| o.eq_ignore_ascii_case(&rgb))
+                            })
+                        {
+                            our_fills.insert(counts.get("fills").copied().unwrap_or(1) - 1);
+                        }
                     }
                     if matches!(ev, Event::Start(_)) {
                         depth += 1;
@@ -102,6 +141,12 @@ impl Styles {
             style_xfs: count("cellStyleXfs"),
             clones: Vec::new(),
             index: HashMap::new(),
+            stale: (0u32..)
+                .zip(&xf_fills)
+                .filter(|(_, fill)| our_fills.contains(fill))
+                .map(|(xf, _)| xf)
+                .collect(),
+            clearing: false,
         };
         if styles.cell_xfs == 0 {
             return Err(PackageError::Unsupported(
@@ -118,10 +163,35 @@ impl Styles {
 
     /// The index of the format of a marked cell whose own format is `own`.
     pub(super) fn marked(&mut self, own: u32, error: bool) -> u32 {
+        self.clone_of(own, if error { Fill::Error } else { Fill::Warning })
+    }
+
+    /// From now on, cells in a format an earlier copy gave its marks lose that fill
+    /// ([`Styles::unmarked`]): for a copy of ours coming back to be marked again.
+    pub(super) fn clear_earlier_marks(&mut self) {
+        self.clearing = !self.stale.is_empty();
+    }
+
+    /// Whether any cell may need [`Styles::unmarked`].
+    pub(super) fn clearing(&self) -> bool {
+        self.clearing
+    }
+
+    /// The format a cell in format `own` gets when no finding is on it: `own`, or, when
+    /// clearing and `own` carries an earlier mark's fill, its clone without a fill.
+    pub(super) fn unmarked(&mut self, own: u32) -> u32 {
+        if self.clearing && self.stale.contains(&own) {
+            self.clone_of(own, Fill::None)
+        } else {
+            own
+        }
+    }
+
+    fn clone_of(&mut self, own: u32, fill: Fill) -> u32 {
         let own = if own < self.cell_xfs { own } else { 0 };
         let next = self.cell_xfs + LOOKS + self.clones.len() as u32;
-        *self.index.entry((own, error)).or_insert_with(|| {
-            self.clones.push((own, error));
+        *self.index.entry((own, fill)).or_insert_with(|| {
+            self.clones.push((own, fill));
             next
         })
     }
@@ -303,8 +373,12 @@ impl Styles {
         if container != "cellXfs" {
             return Ok(());
         }
-        for (own, error) in &self.clones {
-            let fill = if *error { self.fills } else { self.fills + 1 };
+        for (own, fill) in &self.clones {
+            let fill = match fill {
+                Fill::Error => self.fills,
+                Fill::Warning => self.fills + 1,
+                Fill::None => 0,
+            };
             let events = captured.get(own).ok_or_else(|| {
                 PackageError::Unsupported(format!("cell format {own} not found in styles"))
             })?;

@@ -517,6 +517,30 @@ fn a_copy_marked_again_replaces_its_summary_and_stays_recognisable() {
             .count(),
         1
     );
+    // The earlier marks' fills are gone, the new one is there; number formats stay.
+    let sheet = part(&second.bytes, "xl/worksheets/sheet1.xml");
+    let styles = part(&second.bytes, "xl/styles.xml");
+    let fill = |cell: &str| {
+        let xf = cell_xf(&styles, style_of(&sheet, cell).unwrap());
+        let id: usize = attribute(&xf, "fillId").unwrap().parse().unwrap();
+        fill_rgb(&styles, id)
+    };
+    assert_eq!(fill("D4"), Some(ERROR_FILL));
+    for cell in ["E4", "D6", "A1", "B3"] {
+        assert!(
+            !matches!(fill(cell), Some(ERROR_FILL | WARNING_FILL)),
+            "{cell} keeps an earlier mark"
+        );
+    }
+    let original_sheet = part(&original, "xl/worksheets/sheet1.xml");
+    let original_styles = part(&original, "xl/styles.xml");
+    let num_fmt = |styles: &str, sheet: &str| {
+        attribute(&cell_xf(styles, style_of(sheet, "E4").unwrap()), "numFmtId")
+    };
+    assert_eq!(
+        num_fmt(&styles, &sheet),
+        num_fmt(&original_styles, &original_sheet)
+    );
 }
 
 #[test]
