@@ -14,7 +14,9 @@
 # pip is told to override Debian's externally-managed marker only when it refuses). For the
 # consolidated workbook's print test (tests/export_render.rs): LibreOffice Calc without its
 # GUI (soffice --headless converts the workbook to PDF with a fresh profile per run) and
-# poppler-utils (pdfinfo, pdftotext read the PDF back). Idempotent.
+# poppler-utils (pdfinfo, pdftotext read the PDF back). For the marked-copy tests
+# (tests/marked_copy.rs, which has python3 write workbooks as other writers do): PyPI's
+# openpyxl 3.1.5 and XlsxWriter 3.3.1. Idempotent.
 set -euo pipefail
 
 need=()
@@ -32,6 +34,8 @@ command -v soffice >/dev/null 2>&1 || need+=(libreoffice-calc-nogui)
 { command -v pdftotext && command -v pdfinfo; } >/dev/null 2>&1 || need+=(poppler-utils)
 has_dkimpy() { { python3 -c 'import dkim' || /usr/bin/python3 -c 'import dkim'; } >/dev/null 2>&1; }
 has_dkimpy || python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)
+has_writers() { python3 -c 'import openpyxl, xlsxwriter' >/dev/null 2>&1; }
+has_writers || python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)
 
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
@@ -44,6 +48,11 @@ if ! has_dkimpy; then
     || python3 -m pip install --quiet --break-system-packages dkimpy==1.1.8
 fi
 has_dkimpy || { echo "dkimpy is still missing for python3 and /usr/bin/python3" >&2; exit 1; }
+if ! has_writers; then
+  python3 -m pip install --quiet openpyxl==3.1.5 XlsxWriter==3.3.1 \
+    || python3 -m pip install --quiet --break-system-packages openpyxl==3.1.5 XlsxWriter==3.3.1
+fi
+python3 -c 'import openpyxl, xlsxwriter; print("openpyxl", openpyxl.__version__, "XlsxWriter", xlsxwriter.__version__)'
 "$(command -v dovecot || echo /usr/sbin/dovecot)" --version
 /usr/bin/python3 -c 'import aiosmtpd; print("aiosmtpd", aiosmtpd.__version__)'
 /usr/bin/chromedriver --version

@@ -79,12 +79,20 @@ pub fn validate(
         Err(e) => return unreadable(&shown, agency, json, &e.to_string()),
     };
     if let Some(out) = annotated {
-        let copy = intake::forms::annotate::annotated_copy(
-            &checked.grid,
+        let submission = intake::forms::annotate::Submission {
+            bytes: &bytes,
+            format,
+            grid: &checked.grid,
+            digest: checked.copy_digest.as_deref(),
+        };
+        let copy = intake::forms::annotate::marked_copy(
+            &submission,
             &checked.findings,
+            check::spec_of(campaign, checked.form.as_deref()),
             &format!("Kết quả kiểm tra {name}"),
         )?;
-        std::fs::write(out, copy).with_context(|| format!("cannot write {}", out.display()))?;
+        std::fs::write(out, copy.bytes)
+            .with_context(|| format!("cannot write {}", out.display()))?;
     }
     let (errors, warnings) = (
         checked.count(Severity::Error),

@@ -79,14 +79,22 @@ pub fn revalidate(
             out.checked += 1;
             let annotated = (!checked.findings.is_empty())
                 .then(|| {
-                    annotate::annotated_copy(
-                        &checked.grid,
+                    let submission = annotate::Submission {
+                        bytes: &bytes,
+                        format,
+                        grid: &checked.grid,
+                        digest: checked.copy_digest.as_deref(),
+                    };
+                    annotate::marked_copy(
+                        &submission,
                         &checked.findings,
+                        check::spec_of(campaign, checked.form.as_deref()),
                         &format!("Kết quả kiểm tra {}", w.name),
                     )
                     .ok()
                 })
-                .flatten();
+                .flatten()
+                .map(|copy| copy.bytes);
             let v = Validation {
                 form: checked.form.clone(),
                 form_version: checked.form_version,

@@ -1,4 +1,4 @@
-//! Blank forms and annotated copies, read back through intake's own reader.
+//! Blank forms and marked copies rebuilt from the values, read back through intake's own reader.
 //!
 //! For each form of the shipped configuration, the blank workbook for no agency, for a
 //! district and for a department is read as any submission would be: the marker must be
@@ -13,7 +13,7 @@ use std::io::{Cursor, Read};
 
 use intake::config::{AgencyKind, Config};
 use intake::forms::annotate::{
-    ERROR_FILL, SUMMARY_HEADER_ROW, SUMMARY_HEADERS, SUMMARY_SHEET, WARNING_FILL, annotated_copy,
+    ERROR_FILL, SUMMARY_HEADER_ROW, SUMMARY_HEADERS, SUMMARY_SHEET, WARNING_FILL, rebuilt_copy,
 };
 use intake::forms::blank::{
     Layout, MARKER_NAME, MARKER_SHEET, NOTE_HEADER, REQUIRED_FILL, REQUIRED_NOTE, blank_form,
@@ -236,7 +236,13 @@ fn an_annotated_copy_reads_back_with_highlights_and_summary() {
         ),
     ];
 
-    let copy = annotated_copy(&grid, &findings, "Kết quả kiểm tra: Sở Y tế, Phụ lục I").unwrap();
+    let copy = rebuilt_copy(
+        &grid,
+        &findings,
+        Some(spec),
+        "Kết quả kiểm tra: Sở Y tế, Phụ lục I",
+    )
+    .unwrap();
     let back = read(&copy);
     assert_eq!(back.marker, grid.marker, "the copy keeps the marker");
     assert_eq!(back.sheets[0].name, SUMMARY_SHEET);
@@ -285,8 +291,13 @@ fn an_annotated_copy_reads_back_with_highlights_and_summary() {
             level.to_string(),
             f.sheet.clone(),
             f.cell.clone().unwrap_or_default(),
-            f.label.clone().unwrap_or_default(),
-            f.column.clone().unwrap_or_default(),
+            // Rows by code and label, columns by their header in the form: never by id.
+            format!("{} {}", row.code, row.label),
+            s.columns
+                .iter()
+                .find(|c| Some(&c.id) == f.column.as_ref())
+                .map(|c| c.label.clone())
+                .unwrap_or_default(),
             f.value.clone().unwrap_or_default(),
             f.expected.clone().unwrap_or_default(),
             f.message.clone(),
@@ -307,6 +318,10 @@ fn an_annotated_copy_reads_back_with_highlights_and_summary() {
     assert_eq!(notes.matches("<comment ").count(), 2);
     assert!(notes.contains(&format!("ref=\"{error_cell}\"")));
     assert!(notes.contains("Lỗi: Giá trị không phải là số."));
+    assert!(notes.contains(&format!(
+        "{} {} — cột {}",
+        row.code, row.label, s.columns[1].label
+    )));
     assert!(notes.contains(&format!("ref=\"{warning_cell}\"")));
     assert!(notes.contains("Cảnh báo: Chưa điền giá trị."));
 }

@@ -29,8 +29,11 @@ pub struct Checked {
     pub findings: Vec<Finding>,
     /// Values read, for consolidation.
     pub data: Vec<Datum>,
-    /// The cells, for the annotated copy.
+    /// The cells, for the marked copy.
     pub grid: Grid,
+    /// The `intake_copy` digest of the cells as read, before legacy text was converted: the
+    /// mark of a copy that keeps the file's own cells (see [`super::annotate::Submission`]).
+    pub copy_digest: Option<String>,
 }
 
 impl Checked {
@@ -52,8 +55,24 @@ pub fn check(
     from: Option<From<'_>>,
 ) -> Result<Checked, InspectError> {
     let mut grid = inspector.read(bytes, format)?;
+    let digest = crate::workbook::copymark::digest(&grid, super::annotate::SUMMARY_SHEET);
     unlegacy(&mut grid);
-    Ok(check_grid(grid, campaign, from))
+    let mut checked = check_grid(grid, campaign, from);
+    checked.copy_digest = Some(digest);
+    Ok(checked)
+}
+
+/// The form of a campaign with this id, for naming its rows and columns.
+pub fn spec_of<'c>(
+    campaign: &'c Campaign,
+    form: Option<&str>,
+) -> Option<&'c super::spec::FormSpec> {
+    let form = form?;
+    campaign
+        .deliverables
+        .iter()
+        .filter_map(|d| d.spec.as_deref())
+        .find(|s| s.id == form)
 }
 
 /// Recognises and validates a workbook already read (legacy text converted).
@@ -79,6 +98,7 @@ pub fn check_grid(grid: Grid, campaign: &Campaign, from: Option<From<'_>>) -> Ch
         findings: vec![validate::unrecognised(&first_sheet, candidates)],
         data: Vec::new(),
         grid,
+        copy_digest: None,
     };
     match recognise::recognise(&grid, &specs, from) {
         Recognised::Form(rec) => {
@@ -98,6 +118,7 @@ pub fn check_grid(grid: Grid, campaign: &Campaign, from: Option<From<'_>>) -> Ch
                 findings: report.findings,
                 data: report.data,
                 grid,
+                copy_digest: None,
             }
         }
         Recognised::Ambiguous(candidates) => unrecognised(grid, &candidates),

@@ -105,6 +105,7 @@ pub fn examine(
     for f in extraction.files {
         let (check, read) = check_file(&f, inspector);
         let returned_copy = read.as_ref().is_some_and(|r| r.returned_copy);
+        let copy_digest = read.as_ref().map(|r| r.digest.clone());
         let grid = read.map(|r| r.grid);
         let marker = grid.as_ref().and_then(|g| g.marker.clone());
         let headings: Vec<String> = grid
@@ -136,6 +137,7 @@ pub fn examine(
             validation: None,
             grid,
             returned_copy,
+            copy_digest,
         });
     }
 
@@ -234,6 +236,9 @@ fn validate_file(f: &mut ExaminedFile, campaign: &Campaign, from: Option<From<'_
         return;
     }
     let Some(grid) = f.grid.take() else { return };
+    let FileKind::Workbook(format) = f.kind else {
+        return;
+    };
     let checked = check::check_grid(grid, campaign, from);
     if let Some(d) = &checked.deliverable {
         let how = if checked.by == Some(RecognisedBy::Marker) {
@@ -245,14 +250,22 @@ fn validate_file(f: &mut ExaminedFile, campaign: &Campaign, from: Option<From<'_
     }
     let annotated = (!checked.findings.is_empty())
         .then(|| {
-            annotate::annotated_copy(
-                &checked.grid,
+            let submission = annotate::Submission {
+                bytes: &f.bytes,
+                format,
+                grid: &checked.grid,
+                digest: f.copy_digest.as_deref(),
+            };
+            annotate::marked_copy(
+                &submission,
                 &checked.findings,
+                check::spec_of(campaign, checked.form.as_deref()),
                 &format!("Kết quả kiểm tra {}", f.name),
             )
             .ok()
         })
-        .flatten();
+        .flatten()
+        .map(|copy| copy.bytes);
     f.validation = Some(Validation {
         form: checked.form,
         form_version: checked.form_version,
@@ -392,6 +405,8 @@ const HEADING_ROWS: usize = 8;
 struct Read {
     grid: Grid,
     returned_copy: bool,
+    /// The digest of its cells as read (see [`crate::workbook::copymark::digest`]).
+    digest: String,
 }
 
 /// Reads a workbook once, within limits: its check and its cells.
@@ -409,10 +424,12 @@ fn check_file(f: &extract::FoundFile, inspector: &Inspector) -> (Check, Option<R
             match inspector.read(&f.bytes, format) {
                 Ok(mut g) => {
                     // Before any conversion: the mark digests the cells as written.
-                    let returned_copy = crate::workbook::copymark::is_unchanged_copy(
+                    let digest = crate::workbook::copymark::digest(
                         &g,
                         crate::forms::annotate::SUMMARY_SHEET,
                     );
+                    let returned_copy =
+                        crate::workbook::copymark::mark_of(&g).is_some_and(|mark| mark == digest);
                     check::unlegacy(&mut g);
                     let empty = g.sheets.iter().filter(|s| s.visible).all(|s| {
                         s.cells
@@ -424,6 +441,7 @@ fn check_file(f: &extract::FoundFile, inspector: &Inspector) -> (Check, Option<R
                         Some(Read {
                             grid: g,
                             returned_copy,
+                            digest,
                         }),
                     )
                 }

@@ -129,6 +129,8 @@ pub struct ExaminedFile {
     pub grid: Option<Grid>,
     /// A marked copy intake sent, coming back with its cells unchanged: never filed.
     pub returned_copy: bool,
+    /// The `intake_copy` digest of the workbook's cells as read, before any conversion.
+    pub copy_digest: Option<String>,
 }
 
 /// A workbook's form check, as filed and told to the sender.
