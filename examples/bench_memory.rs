@@ -2,6 +2,8 @@
 //!
 //! Builds four workbooks in a temporary folder:
 //! - a sheet of 1,048,576 one-cell rows (xlsx);
+//! - a filled Appendix I with errors beside such a sheet (xlsx): the receipt carries a marked
+//!   copy of the whole package;
 //! - a workbook of 1.85 million number cells (xlsx, 37,000 rows × 50 columns, 25 MB);
 //! - an xls of 1.57 million number cells (three sheets of 65,536 rows × 8 columns), read by
 //!   the child process;
@@ -35,8 +37,11 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     // `bench_memory rows` (or cells, xls, loops) measures that workbook alone.
     let only = std::env::args().nth(1).unwrap_or_default();
-    let files: [(&str, &dyn Fn() -> PathBuf); 4] = [
+    let files: [(&str, &dyn Fn() -> PathBuf); 5] = [
         ("1,048,576 one-cell rows", &|| rows(dir.path())),
+        ("form beside 1,048,576 rows (marked copy)", &|| {
+            form_with_rows(root, dir.path())
+        }),
         ("1.85 million number cells", &|| cells(dir.path())),
         ("xls of 1.57 million cells", &|| big_xls(dir.path())),
         ("xls whose directory loops", &|| {
@@ -131,7 +136,7 @@ fn deliver(dir: &Path, file: &Path) {
         wrapped.push_str("\r\n");
     }
     let message = format!(
-        "From: So Y te <so-y-te@langson.example>\r\nTo: skhdt@langson.example\r\nSubject: Bao cao phu luc\r\nDate: Sat, 07 Jul 2018 09:00:00 +0700\r\nMessage-ID: <bench-memory@langson.example>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nGui phu luc.\r\n--b\r\nContent-Type: application/octet-stream; name=\"{name}\"\r\nContent-Disposition: attachment; filename=\"{name}\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{wrapped}--b--\r\n"
+        "Received: from mail.langson.example by mx.skhdt.langson.example; Sat, 7 Jul 2018 09:00:00 +0700\r\nFrom: So Y te <so-y-te@langson.example>\r\nTo: skhdt@langson.example\r\nSubject: =?utf-8?q?G=E1=BB=ADi_Ph=E1=BB=A5_l=E1=BB=A5c_I?=\r\nDate: Sat, 07 Jul 2018 09:00:00 +0700\r\nMessage-ID: <bench-memory@langson.example>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nGui phu luc.\r\n--b\r\nContent-Type: application/octet-stream; name=\"{name}\"\r\nContent-Disposition: attachment; filename=\"{name}\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{wrapped}--b--\r\n"
     );
     std::fs::write(new.join("1530930000.bench.host"), message).unwrap();
 }
@@ -143,6 +148,57 @@ fn rows(dir: &Path) -> PathBuf {
     for r in 0..1_048_576u32 {
         ws.write_number(r, 0, f64::from(r % 997) * 1.5).unwrap();
     }
+    wb.save(&path).unwrap();
+    path
+}
+
+/// Appendix I, every value cell filled (its sums do not add up: findings, so a marked copy),
+/// with the blank form's marker, beside a data sheet of 1,048,576 one-cell rows.
+fn form_with_rows(root: &Path, dir: &Path) -> PathBuf {
+    use intake::forms::blank::Layout;
+    let config = intake::config::Config::embedded(root).unwrap();
+    let spec = config.campaigns[0]
+        .deliverable("pl1")
+        .unwrap()
+        .spec
+        .clone()
+        .unwrap();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    for sheet in &spec.sheets {
+        let l = Layout::of(&spec, sheet);
+        let ws = wb.add_worksheet();
+        ws.set_name(&sheet.name).unwrap();
+        ws.write_string(l.header_row, l.code_col, &sheet.code_header)
+            .unwrap();
+        ws.write_string(l.header_row, l.label_col, &sheet.label_header)
+            .unwrap();
+        for (j, c) in sheet.columns.iter().enumerate() {
+            ws.write_string(l.header_row, l.first_value_col + j as u16, &c.label)
+                .unwrap();
+        }
+        for (i, row) in sheet.rows.iter().enumerate() {
+            let r = l.first_row + i as u32;
+            ws.write_string(r, l.code_col, &row.code).unwrap();
+            ws.write_string(r, l.label_col, &row.label).unwrap();
+            if row.kind.is_some() {
+                for j in 0..sheet.columns.len() {
+                    ws.write_number(r, l.first_value_col + j as u16, 10.0 + i as f64)
+                        .unwrap();
+                }
+            }
+        }
+    }
+    let data = wb.add_worksheet();
+    data.set_name("Dữ liệu").unwrap();
+    for r in 0..1_048_576u32 {
+        data.write_number(r, 0, f64::from(r % 997) * 1.5).unwrap();
+    }
+    let m = wb.add_worksheet();
+    m.set_name("_intake").unwrap();
+    m.write_string(0, 0, intake::forms::blank::marker_text(&spec))
+        .unwrap();
+    m.set_hidden(true);
+    let path = dir.join("pl1-beside-1048576-rows.xlsx");
     wb.save(&path).unwrap();
     path
 }

@@ -46,6 +46,8 @@
 //! exactly a form row's carry that row's code (the agency numbered its own rows 1..7), the
 //! codes are ignored and labels decide.
 
+use std::collections::HashMap;
+
 use crate::text::{Phrase, fold, tokens};
 use crate::workbook::{CellValue, Grid};
 
@@ -407,20 +409,21 @@ fn locate_in(grid: &Grid, index: usize, spec: &SheetSpec) -> SheetMatch {
     // Rows: every (spec row, workbook row) pair with similar labels, scored by the label and
     // by the code when the table follows the form's numbering; taken best first, each row
     // once, ties in reading order ("Dịch vụ" is both a growth rate and a share).
-    let candidates: Vec<(u32, Vec<String>, String)> = (header_row + 1..=last_row)
+    let mut words = WordIds::default();
+    let candidates: Vec<(u32, Vec<u32>, String)> = (header_row + 1..=last_row)
         .filter_map(|r| {
             let label = label_col.map(|c| cell_text(r, c)).unwrap_or_default();
             let code = code_col.map(|c| cell_text(r, c)).unwrap_or_default();
-            (!label.trim().is_empty()).then(|| (r, tokens(&label), normalise_code(&code)))
+            (!label.trim().is_empty()).then(|| (r, words.set(&label), normalise_code(&code)))
         })
         .collect();
-    let names: Vec<Vec<Vec<String>>> = spec
+    let names: Vec<Vec<Vec<u32>>> = spec
         .rows
         .iter()
         .map(|row| {
             std::iter::once(&row.label)
                 .chain(row.aliases.iter())
-                .map(|l| tokens(l))
+                .map(|l| words.set(l))
                 .collect()
         })
         .collect();
@@ -515,7 +518,7 @@ fn locate_in(grid: &Grid, index: usize, spec: &SheetSpec) -> SheetMatch {
 fn follows_form_codes(
     pairs: &[(f64, usize, usize)],
     codes: &[String],
-    candidates: &[(u32, Vec<String>, String)],
+    candidates: &[(u32, Vec<u32>, String)],
 ) -> bool {
     let (mut told, mut agree) = (0usize, 0usize);
     for (j, (_, _, code)) in candidates.iter().enumerate() {
@@ -563,23 +566,52 @@ fn header_matches(label: &str, aliases: &[String], here: &str, above: &str) -> b
 }
 
 /// Word-set similarity of two labels: 1 when equal, high when one contains the other.
-fn similarity(a: &[String], b: &[String]) -> f64 {
+fn similarity(a: &[u32], b: &[u32]) -> f64 {
     if a.is_empty() || b.is_empty() {
         return 0.0;
     }
-    if a == b {
-        return 1.0;
+    // Both are sets in order (`word_set`): their common words by one merge.
+    let (mut i, mut j, mut common) = (0, 0, 0usize);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                common += 1;
+                i += 1;
+                j += 1;
+            }
+        }
     }
-    let sa: std::collections::HashSet<&String> = a.iter().collect();
-    let sb: std::collections::HashSet<&String> = b.iter().collect();
-    let common = sa.intersection(&sb).count() as f64;
-    let jaccard = common / (sa.len() + sb.len()) as f64 * 2.0;
+    let common = common as f64;
+    let jaccard = common / (a.len() + b.len()) as f64 * 2.0;
     // "Tỷ lệ hộ nghèo (%)" vs "Tỷ lệ hộ nghèo": containment of the shorter in the longer.
-    let contained = common / sa.len().min(sb.len()) as f64;
+    let contained = common / a.len().min(b.len()) as f64;
     if contained == 1.0 {
         jaccard.max(0.85)
     } else {
         jaccard
+    }
+}
+
+/// Labels' words as sets of numbers in order, the form [`similarity`] compares; each label is
+/// made a set once, not once per comparison (a sheet compares every row of every form with
+/// every row), and words compare as numbers.
+#[derive(Default)]
+struct WordIds(HashMap<String, u32>);
+
+impl WordIds {
+    fn set(&mut self, label: &str) -> Vec<u32> {
+        let mut set: Vec<u32> = tokens(label)
+            .into_iter()
+            .map(|w| {
+                let next = self.0.len() as u32;
+                *self.0.entry(w).or_insert(next)
+            })
+            .collect();
+        set.sort_unstable();
+        set.dedup();
+        set
     }
 }
 
@@ -866,10 +898,11 @@ mod tests {
 
     #[test]
     fn labels_are_compared_by_words() {
-        let a = tokens("Tỷ lệ hộ nghèo");
-        assert_eq!(similarity(&a, &tokens("TỶ LỆ HỘ NGHÈO")), 1.0);
-        assert!(similarity(&a, &tokens("Tỷ lệ hộ nghèo (%)")) >= 0.85);
-        assert!(similarity(&a, &tokens("Tỷ lệ che phủ rừng")) < 0.6);
+        let mut words = WordIds::default();
+        let a = words.set("Tỷ lệ hộ nghèo");
+        assert_eq!(similarity(&a, &words.set("TỶ LỆ HỘ NGHÈO")), 1.0);
+        assert!(similarity(&a, &words.set("Tỷ lệ hộ nghèo (%)")) >= 0.85);
+        assert!(similarity(&a, &words.set("Tỷ lệ che phủ rừng")) < 0.6);
         assert_eq!(normalise_code("1.1."), "1.1");
         assert_eq!(normalise_code("II."), "ii");
     }

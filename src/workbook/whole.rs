@@ -103,16 +103,18 @@ pub(crate) fn read(
     precheck(bytes, format, limits)?;
     match format {
         WorkbookFormat::Xls => {
+            // The formats first, so that their copy of the stream is gone before calamine
+            // loads every sheet.
+            let formats = Cfb::parse(bytes)
+                .and_then(|cfb| cfb.stream_prefix("Workbook", usize::MAX))
+                .map(|stream| biff::formatted_cells(&stream, cap(limits)))
+                .unwrap_or_default();
             let workbook = Xls::new(Cursor::new(bytes)).map_err(xls_error)?;
             let date_offset = if workbook.has_1904_epoch() {
                 DAYS_1900_TO_1904
             } else {
                 0.0
             };
-            let formats = Cfb::parse(bytes)
-                .and_then(|cfb| cfb.stream_prefix("Workbook", usize::MAX))
-                .map(|stream| biff::formatted_cells(&stream, cap(limits)))
-                .unwrap_or_default();
             read_grid(
                 workbook,
                 limits,
