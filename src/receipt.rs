@@ -301,6 +301,17 @@ pub fn render(templates: &Templates, r: &ReceiptInput<'_>) -> Rendered {
     templates.render_or_default(TemplateKind::Receipt, &ReceiptCtx::of(r))
 }
 
+/// Largest marked copy a receipt carries, and largest workbook a marked copy is made of (the
+/// copy is the workbook's own package, so about its size): mail servers refuse large
+/// messages, and the receipt must reach the sender in seconds whatever it sent. A larger
+/// workbook's findings are listed in the receipt and on the board.
+pub const MAX_ATTACHED_COPY: usize = 8 * 1024 * 1024;
+
+/// Whether a marked copy is small enough to go with the receipt.
+pub fn attachable(copy: &[u8]) -> bool {
+    copy.len() <= MAX_ATTACHED_COPY
+}
+
 /// Findings as the receipt lists them: errors first, each with its cell.
 pub fn finding_lines(findings: &[crate::forms::validate::Finding]) -> Vec<String> {
     use crate::forms::spec::Severity;
@@ -451,6 +462,12 @@ mod tests {
             },
         );
         assert_eq!(r.subject, "Biên nhận [BN-000001] - Re: (không có tiêu đề)");
+    }
+
+    #[test]
+    fn a_marked_copy_goes_with_the_receipt_up_to_its_cap() {
+        assert!(attachable(&vec![0; MAX_ATTACHED_COPY]));
+        assert!(!attachable(&vec![0; MAX_ATTACHED_COPY + 1]));
     }
 
     #[test]

@@ -248,7 +248,10 @@ fn validate_file(f: &mut ExaminedFile, campaign: &Campaign, from: Option<From<'_
         };
         f.deliverable = Some((d.clone(), how));
     }
-    let annotated = (!checked.findings.is_empty())
+    // A workbook too large for its marked copy to go with the receipt gets none: the findings
+    // are listed in the receipt and on the board, and the copy would only cost its size again.
+    let markable = f.bytes.len() <= crate::receipt::MAX_ATTACHED_COPY;
+    let annotated = (!checked.findings.is_empty() && markable)
         .then(|| {
             let submission = annotate::Submission {
                 bytes: &f.bytes,

@@ -462,13 +462,18 @@ impl Store {
                     .as_ref()
                     .map(|v| receipt::finding_lines(&v.findings))
                     .unwrap_or_default(),
-                annotated: f.validation.as_ref().is_some_and(|v| v.annotated.is_some()),
+                annotated: f
+                    .validation
+                    .as_ref()
+                    .and_then(|v| v.annotated.as_ref())
+                    .is_some_and(|a| receipt::attachable(a)),
             })
             .collect();
         let attachments: Vec<serde_json::Value> = ex
             .files
             .iter()
             .filter_map(|f| f.validation.as_ref()?.annotated.as_ref().map(|a| (f, a)))
+            .filter(|(_, a)| receipt::attachable(a))
             .map(|(f, a)| {
                 json!({"sha256": crate::pipeline::sha256_hex(a), "name": crate::words::annotated_name(&f.name), "content_type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"})
             })

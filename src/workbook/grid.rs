@@ -438,10 +438,14 @@ impl GridBuilder {
             }
         }
         if let Some(sheet) = self.sheets.last_mut() {
-            // Writers list cells in order, so this is one linear pass; a hand-made file need
-            // not, and a position it repeats keeps its first value, as the heading scan does.
-            sheet.cells.sort_by_key(|c| (c.row, c.col));
+            // Writers list cells in order, so this is one linear pass with no copy (a stable
+            // sort would borrow half the sheet's size again); a hand-made file need not, and a
+            // position it repeats keeps its first value, as the heading scan does.
+            if !sheet.cells.is_sorted_by_key(|c| (c.row, c.col)) {
+                sheet.cells.sort_by_key(|c| (c.row, c.col));
+            }
             sheet.cells.dedup_by_key(|c| (c.row, c.col));
+            sheet.cells.shrink_to_fit();
             // Only numbers are changed by a format; a date read as such keeps its kind.
             for (row, col, shown) in self.formats.drain(..) {
                 if let Ok(at) = sheet
