@@ -90,7 +90,7 @@ fn main() {
             let rss = got[1].0;
             got.sort_by(|a, b| a.1.total_cmp(&b.1));
             println!(
-                "   {what}: peak RSS {rss:.1} MiB, {:.2} s (medians of 3; the intake process)",
+                "   {what}: peak RSS {rss:.1} MiB, {:.2} s (medians of 3; the largest of intake and its reader child)",
                 got[1].1
             );
         }
