@@ -138,6 +138,16 @@ pub fn digest(grid: &Grid, skip_sheet: &str) -> String {
             }
             h.update([0]);
         }
+        // Cells below the rows a reader keeps are not in the grid: their count at least is
+        // part of the digest, so a copy grown or cut down there is not taken as unchanged.
+        let beyond: u64 = group.iter().map(|&s| grid.sheets[s].beyond).sum();
+        if beyond > 0 {
+            h.update(name.as_bytes());
+            h.update([0]);
+            h.update(b"beyond");
+            h.update(beyond.to_le_bytes());
+            h.update([0]);
+        }
     }
     hex::encode(&h.finalize()[..16])
 }
@@ -230,6 +240,13 @@ mod tests {
         changed.sheets[0].cells[0].value = CellValue::Number(0.3);
         assert_ne!(
             digest(&changed, "Kết quả kiểm tra"),
+            digest(&grid, "Kết quả kiểm tra")
+        );
+        // Cells counted below the rows kept count too.
+        let mut longer = grid.clone();
+        longer.sheets[0].beyond = 1;
+        assert_ne!(
+            digest(&longer, "Kết quả kiểm tra"),
             digest(&grid, "Kết quả kiểm tra")
         );
     }
