@@ -160,7 +160,9 @@ impl Worker {
                     let _ = mail.send(Signal::Wake);
                 }
                 // A failing disk or database is logged and retried; the daemon stays up.
-                Err(e) => error!(error = %e, "pass failed; retrying after the next event"),
+                Err(e) => {
+                    error!(error = %crate::causes::chain(&e), "pass failed; retrying after the next event")
+                }
             }
             // A file still being copied is looked at again once it may have settled.
             let wait = if self.unsettled() > 0 {
@@ -234,7 +236,7 @@ impl MailSender {
                     None => self.until_next_retry(r.held > 0),
                 },
                 Err(e) => {
-                    error!(error = %e, "sending failed; retrying");
+                    error!(error = %crate::causes::chain(&e), "sending failed; retrying");
                     self.config.outbox.retry.first
                 }
             };

@@ -65,7 +65,7 @@ pub fn pass(
         let items = match source.pending() {
             Ok(items) => items,
             Err(e) => {
-                warn!(source = source.name(), error = %e, "cannot list source");
+                warn!(source = source.name(), error = %crate::causes::chain(&e), "cannot list source");
                 continue;
             }
         };
@@ -85,7 +85,7 @@ pub fn pass(
                 Ack::Pending => {
                     let outcome = Outcome::parse(&r.outcome).unwrap_or(Outcome::Filed);
                     if let Err(e) = source.acknowledge(&item, outcome) {
-                        warn!(key = %item.key, error = %e, "cannot acknowledge at source");
+                        warn!(key = %item.key, error = %crate::causes::chain(&e), "cannot acknowledge at source");
                         continue;
                     }
                     store.mark_acknowledged(r.id)?;
@@ -155,7 +155,7 @@ fn batch(
                 report.failed += 1;
                 let n = failures.0.entry(p.key.clone()).or_default();
                 *n += 1;
-                warn!(key = %p.key, error = %e, attempts = *n, "cannot read item; will retry");
+                warn!(key = %p.key, error = %crate::causes::chain(&e), attempts = *n, "cannot read item; will retry");
                 if *n == REPORT_AFTER {
                     store.log_unreadable_source(
                         source.name(),
@@ -212,7 +212,7 @@ fn batch(
         match source.acknowledge(pending, outcome) {
             Ok(()) => store.mark_acknowledged(id)?,
             Err(e) => {
-                warn!(key = %pending.key, error = %e, "cannot acknowledge at source; will retry")
+                warn!(key = %pending.key, error = %crate::causes::chain(&e), "cannot acknowledge at source; will retry")
             }
         }
     }

@@ -24,6 +24,7 @@
 
 pub mod auth;
 pub mod board;
+pub mod causes;
 pub mod classify;
 pub mod clock;
 pub mod config;

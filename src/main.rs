@@ -279,7 +279,29 @@ fn main() -> ExitCode {
         return ExitCode::from(workbook::child_main(format, workbook::Limits::default()) as u8);
     }
     let verbose = matches!(cli.command, Command::Run { .. });
+    // Commands that only print end quietly when their reader goes away (`intake log | head`):
+    // the default SIGPIPE ends them as it ends any Unix filter. The daemon keeps ignoring it,
+    // so that a peer closing a socket is an error to handle, not the end of the service.
+    if matches!(
+        cli.command,
+        Command::Log { .. }
+            | Command::Status { .. }
+            | Command::CheckConfig
+            | Command::Validate { .. }
+    ) {
+        // SAFETY: called before any thread starts; restores the default disposition.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
+    // Colour only for a person at a terminal: never in a file or the journal, and never when
+    // NO_COLOR is set (no-color.org).
+    let colour = {
+        use std::io::IsTerminal;
+        std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    };
     tracing_subscriber::fmt()
+        .with_ansi(colour)
         .with_writer(std::io::stderr)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
@@ -779,7 +801,7 @@ fn start_board(
     let server = match bound {
         Ok(s) => s,
         Err(e @ intake::board::BoardError::Bind { .. }) => {
-            tracing::error!(error = %e, "the board is not served; intake goes on without it");
+            tracing::error!(error = %intake::causes::chain(&e), "the board is not served; intake goes on without it");
             eprintln!("intake: {e}; the board is not served (set [board] listen to a free port)");
             return Ok(None);
         }

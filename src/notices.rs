@@ -294,7 +294,7 @@ fn queue_reminder(
                     attachments.push((sha, name, XLSX.to_string()));
                 }
                 Err(e) => {
-                    warn!(form = %spec.id, error = %e, "blank form not attached to the reminder")
+                    warn!(form = %spec.id, error = %crate::causes::chain(&e), "blank form not attached to the reminder")
                 }
             }
         }

@@ -410,3 +410,43 @@ Diagnostic-Code: smtp; 552 5.2.2 mailbox full\r\n\
     let log = common::intake_ok(dir.path(), &["log", "--limit", "20"]);
     assert!(log.contains("thư bị trả lại"), "{log}");
 }
+
+#[test]
+fn a_closed_pipe_ends_quietly_and_logs_carry_no_colour_off_a_terminal() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    demo(dir.path());
+    // `intake log --json | head -1`: the reader goes away after one line.
+    let mut child = Command::new(common::bin())
+        .args(["log", "--json"])
+        .current_dir(dir.path())
+        .env_remove("INTAKE_CONFIG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(!first.is_empty());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_ne!(out.status.code(), Some(101), "{stderr}");
+
+    // Logs written to a pipe (a file, the journal) have no ANSI colour codes, at info level.
+    let out = Command::new(common::bin())
+        .args(["--now", "2018-07-16T09:00:00+07:00", "run", "--once"])
+        .current_dir(dir.path())
+        .env_remove("INTAKE_CONFIG")
+        .env_remove("NO_COLOR")
+        .env("RUST_LOG", "info")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("INFO"), "{stderr}");
+    assert!(!stderr.contains('\u{1b}'), "{stderr}");
+}

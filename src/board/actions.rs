@@ -444,7 +444,7 @@ pub async fn assign(
             format!("Không có đơn vị \"{c}\"; hãy chọn đơn vị trong danh sách."),
         ),
         Err(e) => {
-            tracing::warn!(message = id, agency = %code, error = %e, "assignment refused");
+            tracing::warn!(message = id, agency = %code, error = %crate::causes::chain(&e), "assignment refused");
             done(
                 &s,
                 &visit,

@@ -55,11 +55,11 @@ pub async fn watch_store(s: Shared) {
                 version
             }
             Ok(Err(e)) => {
-                tracing::warn!(error = %e, "board cannot read the store's change count");
+                tracing::warn!(error = %crate::causes::chain(&e), "board cannot read the store's change count");
                 continue;
             }
             Err(e) => {
-                tracing::warn!(error = %e, "board change watcher failed");
+                tracing::warn!(error = %crate::causes::chain(&e), "board change watcher failed");
                 continue;
             }
         };

@@ -260,7 +260,7 @@ impl Outbox {
                         if let Err(e) = store.mark_sent(q.id, &d.via, now) {
                             // Accepted but not marked: never hand it over again.
                             self.unrecorded.insert(q.id);
-                            error!(outbox = q.id, error = %e, "mail accepted but its mark not written; kept in memory");
+                            error!(outbox = q.id, error = %crate::causes::chain(&e), "mail accepted but its mark not written; kept in memory");
                             return Err(e);
                         }
                         info!(outbox = q.id, kind = %q.kind, agency = q.agency.as_deref().unwrap_or("-"), message = q.message.unwrap_or(0), to = %q.to, via = %d.via, "mail sent");

@@ -101,7 +101,7 @@ impl ImapSource {
                 return result.map_err(std::io::Error::from);
             };
             if link.session.take().is_some() {
-                warn!(account = %self.settings.account(), error = %e, "imap connection dropped");
+                warn!(account = %self.settings.account(), error = %crate::causes::chain(e), "imap connection dropped");
             }
             link.selected = None;
             link.target_ready = false;

@@ -375,7 +375,7 @@ impl Store {
         let mut failed = 0;
         for (sha, rel) in links {
             if let Err(e) = self.objects.link(sha, rel) {
-                tracing::warn!(path = %self.dir.join(rel).display(), error = %e, "cannot make a filed-tree link");
+                tracing::warn!(path = %self.dir.join(rel).display(), error = %crate::causes::chain(&e), "cannot make a filed-tree link");
                 failed += 1;
             }
         }

@@ -45,7 +45,7 @@ impl ImapWatcher {
                 {
                     Ok(r) => r,
                     Err(e) => {
-                        warn!(error = %e, "cannot start the imap watcher; the periodic rescan still runs");
+                        warn!(error = %crate::causes::chain(&e), "cannot start the imap watcher; the periodic rescan still runs");
                         return;
                     }
                 };
@@ -150,7 +150,7 @@ fn record(
         .and_then(|b| std::fs::write(&tmp, b))
         .and_then(|()| std::fs::rename(&tmp, path));
     if let Err(e) = written {
-        warn!(path = %path.display(), error = %e, "cannot record the imap connection state");
+        warn!(path = %path.display(), error = %crate::causes::chain(&e), "cannot record the imap connection state");
     }
 }
 
@@ -175,7 +175,7 @@ async fn watch_forever(
                     backoff.reset();
                 }
                 let delay = backoff.next();
-                warn!(account = %account, error = %e, retry_in_ms = delay.as_millis() as u64, "imap watcher disconnected");
+                warn!(account = %account, error = %crate::causes::chain(&e), retry_in_ms = delay.as_millis() as u64, "imap watcher disconnected");
                 record(state, settings, "disconnected", None, Some(e.to_string()));
                 tokio::select! {
                     _ = tokio::time::sleep(delay) => {}
