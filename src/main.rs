@@ -708,6 +708,27 @@ fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
+/// What a pass took in, in words: "Đã xử lý 35 thư/tệp — đã lưu: 23; …".
+fn pass_summary(report: &intake::ingest::PassReport) -> String {
+    let outcomes: Vec<String> = report
+        .outcomes
+        .iter()
+        .map(|(k, n)| {
+            format!(
+                "{}: {}",
+                intake::words::event(k),
+                intake::words::integer(*n as i64)
+            )
+        })
+        .collect();
+    let taken = intake::words::integer(report.taken() as i64);
+    if outcomes.is_empty() {
+        format!("Đã xử lý {taken} thư/tệp.")
+    } else {
+        format!("Đã xử lý {taken} thư/tệp — {}.", outcomes.join("; "))
+    }
+}
+
 fn run_daemon(config: Config, clock: Clock, once: bool) -> Result<ExitCode> {
     let inspector = inspector(&config)?;
     let mut worker = Worker::open(config.clone(), inspector, clock)?;
@@ -717,9 +738,8 @@ fn run_daemon(config: Config, clock: Clock, once: bool) -> Result<ExitCode> {
             other => other.into(),
         })?;
         eprintln!(
-            "intake: {} item(s) taken in {:?}, {} recovered, {sent} receipt(s) written",
-            report.taken(),
-            report.outcomes,
+            "intake: {} Việc dở dang đã làm nốt: {}. Thư đã gửi: {sent}.",
+            pass_summary(&report),
             report.recovered
         );
         return Ok(ExitCode::SUCCESS);
@@ -985,11 +1005,6 @@ fn demo(
         "Thư mẫu đã chuyển vào hộp thư: {delivered} (trong {})",
         dir.display()
     );
-    let outcomes: Vec<String> = report
-        .outcomes
-        .iter()
-        .map(|(k, n)| format!("{}: {n}", intake::words::event(k)))
-        .collect();
     let by_kind: Vec<String> = worker
         .store()
         .sent_by_kind()?
@@ -1004,15 +1019,7 @@ fn demo(
             format!("{n} {what}")
         })
         .collect();
-    if outcomes.is_empty() {
-        println!("Đã xử lý {} thư/tệp.", report.taken());
-    } else {
-        println!(
-            "Đã xử lý {} thư/tệp — {}.",
-            report.taken(),
-            outcomes.join("; ")
-        );
-    }
+    println!("{}", pass_summary(&report));
     println!(
         "Thư đã gửi lần này: {sent}; hộp thư đi đến nay: {}.",
         if by_kind.is_empty() {
