@@ -6,6 +6,8 @@
 //!
 //! `cargo build --release && cargo run --release --example bench_forms`
 
+#[path = "common/filled.rs"]
+mod filled;
 #[path = "common/rss.rs"]
 mod rss;
 
@@ -15,7 +17,6 @@ use std::path::Path;
 use std::time::Instant;
 
 use intake::config::Config;
-use intake::forms::blank::Layout;
 use intake::forms::{check, validate::From};
 use intake::workbook::{Inspector, Limits, WorkbookFormat};
 
@@ -112,37 +113,8 @@ fn main() {
 /// A district's filled form: every value cell holds a number consistent enough to be read.
 fn filled(spec: &intake::forms::spec::FormSpec) -> Vec<u8> {
     let mut wb = rust_xlsxwriter::Workbook::new();
-    for sheet in &spec.sheets {
-        let l = Layout::of(spec, sheet);
-        let ws = wb.add_worksheet();
-        ws.set_name(&sheet.name).unwrap();
-        ws.write_string(l.header_row, l.code_col, &sheet.code_header)
-            .unwrap();
-        ws.write_string(l.header_row, l.label_col, &sheet.label_header)
-            .unwrap();
-        ws.write_string(l.header_row, l.unit_col, &sheet.unit_header)
-            .unwrap();
-        for (j, c) in sheet.columns.iter().enumerate() {
-            ws.write_string(l.header_row, l.first_value_col + j as u16, &c.label)
-                .unwrap();
-        }
-        for (i, row) in sheet.rows.iter().enumerate() {
-            let r = l.first_row + i as u32;
-            ws.write_string(r, l.code_col, &row.code).unwrap();
-            ws.write_string(r, l.label_col, &row.label).unwrap();
-            if row.kind.is_some() {
-                for j in 0..sheet.columns.len() {
-                    ws.write_number(r, l.first_value_col + j as u16, 10.0 + i as f64)
-                        .unwrap();
-                }
-            }
-        }
-    }
-    let m = wb.add_worksheet();
-    m.set_name("_intake").unwrap();
-    m.write_string(0, 0, intake::forms::blank::marker_text(spec))
-        .unwrap();
-    m.set_hidden(true);
+    filled::add_form_sheets(&mut wb, spec);
+    filled::add_marker(&mut wb, spec);
     wb.save_to_buffer().unwrap()
 }
 

@@ -17,6 +17,8 @@
 //! `cargo build --release && cargo run --release --example bench_memory [rows|cells|xls|loops]`
 //! (the xls is written by Python's xlwt: `pip install xlwt`).
 
+#[path = "common/filled.rs"]
+mod filled;
 #[path = "common/rss.rs"]
 mod rss;
 
@@ -155,7 +157,6 @@ fn rows(dir: &Path) -> PathBuf {
 /// Appendix I, every value cell filled (its sums do not add up: findings, so a marked copy),
 /// with the blank form's marker, beside a data sheet of 1,048,576 one-cell rows.
 fn form_with_rows(root: &Path, dir: &Path) -> PathBuf {
-    use intake::forms::blank::Layout;
     let config = intake::config::Config::embedded(root).unwrap();
     let spec = config.campaigns[0]
         .deliverable("pl1")
@@ -164,40 +165,13 @@ fn form_with_rows(root: &Path, dir: &Path) -> PathBuf {
         .clone()
         .unwrap();
     let mut wb = rust_xlsxwriter::Workbook::new();
-    for sheet in &spec.sheets {
-        let l = Layout::of(&spec, sheet);
-        let ws = wb.add_worksheet();
-        ws.set_name(&sheet.name).unwrap();
-        ws.write_string(l.header_row, l.code_col, &sheet.code_header)
-            .unwrap();
-        ws.write_string(l.header_row, l.label_col, &sheet.label_header)
-            .unwrap();
-        for (j, c) in sheet.columns.iter().enumerate() {
-            ws.write_string(l.header_row, l.first_value_col + j as u16, &c.label)
-                .unwrap();
-        }
-        for (i, row) in sheet.rows.iter().enumerate() {
-            let r = l.first_row + i as u32;
-            ws.write_string(r, l.code_col, &row.code).unwrap();
-            ws.write_string(r, l.label_col, &row.label).unwrap();
-            if row.kind.is_some() {
-                for j in 0..sheet.columns.len() {
-                    ws.write_number(r, l.first_value_col + j as u16, 10.0 + i as f64)
-                        .unwrap();
-                }
-            }
-        }
-    }
+    filled::add_form_sheets(&mut wb, &spec);
     let data = wb.add_worksheet();
     data.set_name("Dữ liệu").unwrap();
     for r in 0..1_048_576u32 {
         data.write_number(r, 0, f64::from(r % 997) * 1.5).unwrap();
     }
-    let m = wb.add_worksheet();
-    m.set_name("_intake").unwrap();
-    m.write_string(0, 0, intake::forms::blank::marker_text(&spec))
-        .unwrap();
-    m.set_hidden(true);
+    filled::add_marker(&mut wb, &spec);
     let path = dir.join("pl1-beside-1048576-rows.xlsx");
     wb.save(&path).unwrap();
     path

@@ -15,6 +15,7 @@
 use std::collections::HashMap;
 
 use super::grid::Shown;
+use super::ole::{u16_at, u32_at};
 
 const BOF: u16 = 0x0809;
 const EOF: u16 = 0x000A;
@@ -206,18 +207,6 @@ fn xl_string(data: &[u8], at: usize) -> Option<String> {
     } else {
         Some(body.iter().take(chars).map(|&b| char::from(b)).collect())
     }
-}
-
-fn u16_at(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_le_bytes(
-        b.get(at..at.checked_add(2)?)?.try_into().ok()?,
-    ))
-}
-
-fn u32_at(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(
-        b.get(at..at.checked_add(4)?)?.try_into().ok()?,
-    ))
 }
 
 #[cfg(test)]
