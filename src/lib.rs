@@ -39,6 +39,7 @@ pub mod letters;
 pub mod notices;
 pub mod outbox;
 pub mod pipeline;
+pub mod progress;
 pub mod receipt;
 pub mod reminder;
 pub mod report;
