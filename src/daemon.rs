@@ -151,6 +151,8 @@ impl Worker {
     ) -> Result<(), StoreError> {
         let rescan = self.config.drop.rescan;
         loop {
+            #[cfg(debug_assertions)]
+            crate::panics::inject("worker", "pass");
             match self.ingest() {
                 Ok((report, n)) => {
                     if report.taken() + report.recovered + n.reminders + n.cancelled > 0 || n.digest

@@ -9,14 +9,15 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, FixedOffset};
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
 use crate::auth::Authenticator;
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::panics::{self, Panic};
 use crate::pipeline::{self, Examined, Inbound, Outcome};
 use crate::source::{Pending, Source};
-use crate::store::{Ack, Store, StoreError};
+use crate::store::{Ack, Recorded, Store, StoreError};
 use crate::workbook::Inspector;
 
 /// Items recorded per transaction.
@@ -183,13 +184,26 @@ fn batch(
     let mut done = Vec::new();
     let mut links = Vec::new();
     for ((pending, item), ex) in loaded.iter().zip(&examined) {
-        let result = (|| {
-            let sure = ex.agency.sure();
-            let prior = store.prior(config, ex, sure)?;
-            let plan = pipeline::plan(ex, config, &prior);
-            let rec = store.record(config, &item.raw, ex, &plan, now, None)?;
-            Ok::<_, StoreError>((plan, rec))
-        })();
+        let result = match record_guarded(config, store, item, ex, now) {
+            Ok(Ok(done)) => Ok(done),
+            Ok(Err(e)) => Err(e),
+            // The item's own rows are gone with its savepoint; it is recorded again, as
+            // unreadable with the panic as the reason, so that it is neither lost nor
+            // examined again on every pass.
+            Err(p) => {
+                error!(key = %item.key, message_id = ex.envelope.message_id.as_deref().unwrap_or("-"), panic = %p.message, location = %p.location, "recording an item panicked; recorded as unreadable");
+                let mut failed = internal_error(item, "ghi nhận", &p);
+                failed.envelope = ex.envelope.clone();
+                match record_guarded(config, store, item, &failed, now) {
+                    Ok(r) => r,
+                    Err(p) => {
+                        // Left unrecorded: the next pass tries it again.
+                        error!(key = %item.key, panic = %p.message, location = %p.location, "recording an item as unreadable panicked too; left for the next pass");
+                        continue;
+                    }
+                }
+            }
+        };
         match result {
             Ok((plan, rec)) => {
                 log_outcome(ex, &plan, now);
@@ -219,6 +233,99 @@ fn batch(
     Ok(())
 }
 
+/// Plans and records one examined item inside a savepoint of the batch's transaction: a
+/// panic on the way rolls back the item's rows (and only them) and is returned.
+fn record_guarded(
+    config: &Config,
+    store: &Store,
+    item: &Inbound,
+    ex: &Examined,
+    now: DateTime<FixedOffset>,
+) -> Result<Result<(pipeline::Plan, Recorded), StoreError>, Panic> {
+    let sql = |e| StoreError::Sql {
+        path: store.dir().join("intake.sqlite"),
+        source: e,
+    };
+    if let Err(e) = store.conn().execute_batch("SAVEPOINT item") {
+        return Ok(Err(sql(e)));
+    }
+    let result = panics::catch(|| {
+        let sure = ex.agency.sure();
+        let prior = store.prior(config, ex, sure)?;
+        let plan = pipeline::plan(ex, config, &prior);
+        let rec = store.record(config, &item.raw, ex, &plan, now, None)?;
+        // After the item's rows are written, so that the test sees them rolled back.
+        #[cfg(debug_assertions)]
+        if ex.failure.is_none() {
+            panics::inject("record", &ex.envelope.subject);
+        }
+        Ok::<_, StoreError>((plan, rec))
+    });
+    let end = match &result {
+        Ok(Ok(_)) => "RELEASE item",
+        _ => "ROLLBACK TO item; RELEASE item",
+    };
+    if let Err(e) = store.conn().execute_batch(end)
+        && matches!(result, Ok(Ok(_)))
+    {
+        return Ok(Err(sql(e)));
+    }
+    result
+}
+
+/// Examines one item; a panic in doing so makes the item unreadable with the panic as the
+/// reason, instead of ending the pass.
+fn examine_guarded(item: &Inbound, config: &Config, inspector: &Inspector) -> Examined {
+    match panics::catch(|| pipeline::examine(item, config, inspector, None)) {
+        Ok(ex) => ex,
+        Err(p) => {
+            error!(key = %item.key, panic = %p.message, location = %p.location, "examining an item panicked; recorded as unreadable");
+            let mut ex = internal_error(item, "xem xét", &p);
+            // Its headers, if they can be read, tell staff whose message it is.
+            if item.source == pipeline::SourceKind::Mailbox {
+                let head = item
+                    .raw
+                    .windows(4)
+                    .position(|w| w == b"\r\n\r\n")
+                    .map_or(item.raw.len().min(64 << 10), |p| p + 4)
+                    .min(64 << 10);
+                if let Ok(Ok(x)) =
+                    panics::catch(|| crate::extract::extract(&item.raw[..head], &config.limits))
+                {
+                    ex.envelope = x.envelope;
+                }
+            }
+            ex
+        }
+    }
+}
+
+/// The facts of an item whose examining or recording panicked: unreadable, the panic (in the
+/// staff's words, then as it was raised) as the reason.
+fn internal_error(item: &Inbound, stage: &str, p: &Panic) -> Examined {
+    let mut detail = format!("lỗi nội bộ khi {stage}: {}", p.message);
+    if let Some((cut, _)) = detail.char_indices().nth(300) {
+        detail.truncate(cut);
+        detail.push('…');
+    }
+    detail.push_str(&format!(" ({})", p.location));
+    Examined {
+        source: item.source,
+        key: item.key.clone(),
+        raw_sha256: pipeline::sha256_hex(&item.raw),
+        raw_size: item.oversize.unwrap_or(item.raw.len() as u64),
+        envelope: Default::default(),
+        arrived: item.seen_at,
+        files: Vec::new(),
+        skipped: Vec::new(),
+        agency: crate::identify::AgencyMatch::Unknown,
+        campaign: None,
+        failure: Some((Outcome::Unreadable, detail)),
+        auth: item.auth.clone(),
+        staff_confirmed: false,
+    }
+}
+
 /// Examines items on all cores: extraction and workbook reading are the costly, pure part.
 fn examine_all(
     config: &Config,
@@ -235,14 +342,14 @@ fn examine_all(
             .map(|part| {
                 s.spawn(move || {
                     part.iter()
-                        .map(|(_, item)| pipeline::examine(item, config, inspector, None))
+                        .map(|(_, item)| examine_guarded(item, config, inspector))
                         .collect::<Vec<_>>()
                 })
             })
             .collect();
         handles
             .into_iter()
-            .flat_map(|h| h.join().expect("examining an item does not panic"))
+            .flat_map(|h| h.join().expect("a panic in examining is caught per item"))
             .collect()
     })
 }

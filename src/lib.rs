@@ -33,11 +33,14 @@ pub mod export;
 pub mod extract;
 pub mod forms;
 pub mod forward;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod identify;
 pub mod ingest;
 pub mod letters;
 pub mod notices;
 pub mod outbox;
+pub mod panics;
 pub mod pipeline;
 pub mod progress;
 pub mod receipt;

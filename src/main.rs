@@ -774,22 +774,34 @@ fn run_daemon(config: Config, clock: Clock, once: bool) -> Result<ExitCode> {
     let (mail_tx, mail_rx) = std::sync::mpsc::channel();
     tracing::info!(mailbox = %config.mailbox.describe(), drop = %config.drop.path.display(), store = %config.store_dir.display(), "intake running");
     let board = start_board(&runtime, &config, clock, tx.clone(), mail_tx.clone())?;
-    let mail = std::thread::spawn(move || sender.serve(mail_rx));
+    // A component that panics stops the others; the exit is then non-zero, for the service
+    // manager to start intake again (src/panics.rs says why).
+    let stop_worker = tx.clone();
+    let mail = intake::panics::spawn(
+        "mail sender",
+        move || {
+            let _ = stop_worker.send(Signal::Stop);
+        },
+        move || sender.serve(mail_rx),
+    );
     let stop_mail = mail_tx.clone();
-    let handle = std::thread::spawn(move || worker.serve(rx, mail_tx));
+    let handle = intake::panics::spawn("ingest worker", || {}, move || worker.serve(rx, mail_tx));
     let result = handle
         .join()
-        .map_err(|_| anyhow::anyhow!("the ingest worker panicked"));
+        .unwrap_or_else(|_| unreachable!("panics::spawn catches the panic"))
+        .map_err(|p| anyhow::anyhow!("the ingest worker panicked: {p}"));
     let _ = stop_mail.send(Signal::Stop);
-    if mail.join().is_err() {
-        tracing::error!("the mail sender panicked; queued mail waits for the next start");
-    }
+    let mailed = mail
+        .join()
+        .unwrap_or_else(|_| unreachable!("panics::spawn catches the panic"))
+        .map_err(|p| anyhow::anyhow!("the mail sender panicked: {p}"));
     if let Some((stop, served)) = board {
         let _ = stop.send(());
         let _ = runtime.block_on(served);
     }
     drop(runtime);
     result??;
+    mailed?;
     Ok(ExitCode::SUCCESS)
 }
 

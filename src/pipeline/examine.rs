@@ -96,6 +96,8 @@ pub fn examine(
         ),
     };
     ex.envelope = extraction.envelope;
+    #[cfg(debug_assertions)]
+    crate::panics::inject("examine", &ex.envelope.subject);
     ex.skipped = extraction.skipped;
     let attached = extraction.attached;
     let body_text = extraction.body_text;
