@@ -1,0 +1,8 @@
+//! Workbook bytes (xlsx, xlsm, xls, ods) through the bounded in-process reader.
+
+fn main() {
+    // A panic the daemon would catch as an outcome is not a finding; one it would not is.
+    afl::fuzz_nohook!(|data: &[u8]| {
+        let _ = intake::fuzzing::workbook(data);
+    });
+}
