@@ -2,6 +2,12 @@
 //! then restarted until done, must end exactly where an uninterrupted run ends: every message
 //! recorded once with the same outcome, the same versions, the same filed tree, one receipt
 //! per queued mail, and nothing left unacknowledged.
+//!
+//! The kills come in rounds: a round delivers a backlog to two stores, ingests it in one
+//! uninterrupted run in the first and under kills in the second, and compares them. `cargo
+//! test` makes one round of [`SHORT_KILLS`]; the ignored `two_hundred_kills` (run by
+//! `.ci/run`) makes [`LONG_KILLS`] in as many rounds as it takes; `INTAKE_CRASH_KILLS` sets
+//! the number of kills for either.
 
 mod common;
 
@@ -12,8 +18,16 @@ use std::time::{Duration, Instant};
 use intake::store::Store;
 use intake::store::query;
 
-/// A backlog of distinct messages: the fixtures, several times, each with its own Message-ID.
-fn backlog(dir: &Path, copies: usize) -> usize {
+/// Kills of the run `cargo test` makes.
+const SHORT_KILLS: usize = 40;
+/// Kills of the long run.
+const LONG_KILLS: usize = 200;
+/// Most kills in one round, before the ingest is let finish and compared.
+const KILLS_PER_ROUND: usize = 40;
+
+/// A backlog of distinct messages: the fixtures, several times, each with its own Message-ID
+/// (and unlike those of earlier rounds).
+fn backlog(dir: &Path, round: usize, copies: usize) -> usize {
     let config = common::config(dir);
     let maildir =
         intake::source::maildir::Maildir::open(&config.mailbox.path, config.mailbox.on_filed)
@@ -29,7 +43,7 @@ fn backlog(dir: &Path, copies: usize) -> usize {
                 .map(|line| {
                     if !done && line.to_ascii_lowercase().starts_with("message-id:") {
                         done = true;
-                        format!("Message-ID: <backlog-{copy}-{n}@test.langson.example>\r\n")
+                        format!("Message-ID: <backlog-{round}-{copy}-{n}@test.langson.example>\r\n")
                     } else {
                         line.to_string()
                     }
@@ -37,7 +51,10 @@ fn backlog(dir: &Path, copies: usize) -> usize {
                 .collect();
             maildir
                 .deliver(
-                    &format!("{}.backlog{n:05}.test", 1_530_000_000 + n),
+                    &format!(
+                        "{}.backlog{round:03}-{n:05}.test",
+                        1_530_000_000 + round * 100_000 + n
+                    ),
                     rewritten.as_bytes(),
                 )
                 .unwrap();
@@ -116,43 +133,99 @@ fn state(dir: &Path) -> State {
     }
 }
 
+/// Kills wanted: `INTAKE_CRASH_KILLS`, or `default`.
+fn kills_wanted(default: usize) -> usize {
+    match std::env::var("INTAKE_CRASH_KILLS") {
+        Ok(v) => v
+            .parse()
+            .unwrap_or_else(|_| panic!("INTAKE_CRASH_KILLS={v:?} is not a number")),
+        Err(_) => default,
+    }
+}
+
 #[test]
 fn killed_at_any_instant_nothing_is_lost_or_filed_twice() {
-    let reference = tempfile::tempdir().unwrap();
-    let n = backlog(reference.path(), 6);
-    let t0 = Instant::now();
-    assert!(run_once(reference.path()).wait().unwrap().success());
-    let full = t0.elapsed();
+    crash_rounds(kills_wanted(SHORT_KILLS), 6, false);
+}
 
+/// The long run: `cargo test --test crash -- --ignored` (`.ci/run` runs it).
+#[test]
+#[ignore = "minutes long; .ci/run runs it"]
+fn two_hundred_kills() {
+    crash_rounds(kills_wanted(LONG_KILLS), 2, true);
+}
+
+/// When to kill the `attempt`th run of a backlog an uninterrupted run ingests in `full`: a
+/// deterministic scatter over the start-up and the first batch's reading (up to 11 % of
+/// `full`), where most of the work is; with `wide`, every fourth kill anywhere in the whole
+/// run (5 to 100 %), so that commits, links, acknowledgements and the outbox are hit too.
+fn kill_point(full: Duration, attempt: u32, wide: bool) -> Duration {
+    let point = if wide && attempt % 4 == 3 {
+        full * ((attempt * 7) % 20 + 1) / 20
+    } else {
+        full * ((attempt * 13) % 17 + 1) / 150
+    };
+    point.max(Duration::from_millis(3))
+}
+
+/// Rounds of `copies` copies of the fixtures each, until `wanted` kills were made (kill
+/// points as [`kill_point`] says); after every round, the killed store must equal the
+/// uninterrupted one.
+fn crash_rounds(wanted: usize, copies: usize, wide: bool) {
+    let reference = tempfile::tempdir().unwrap();
     let crashed = tempfile::tempdir().unwrap();
-    assert_eq!(backlog(crashed.path(), 6), n);
-    // Kill points spread over the whole ingest, from start-up to the last batch: a
-    // deterministic scatter of fractions of an uninterrupted run's time.
     let start = Instant::now();
-    let mut kills = 0;
-    for i in 0..40u32 {
-        let mut child = run_once(crashed.path());
-        let delay = (full * ((i * 13) % 17 + 1) / 150).max(Duration::from_millis(3));
-        std::thread::sleep(delay);
-        match child.try_wait().unwrap() {
-            Some(_) => break,
-            None => {
-                child.kill().unwrap();
-                child.wait().unwrap();
-                kills += 1;
+    let (mut kills, mut attempts, mut n) = (0, 0u32, 0);
+    let mut round = 0;
+    while kills < wanted {
+        let added = backlog(reference.path(), round, copies);
+        assert_eq!(backlog(crashed.path(), round, copies), added);
+        n += added;
+        let t0 = Instant::now();
+        assert!(run_once(reference.path()).wait().unwrap().success());
+        let full = t0.elapsed();
+
+        let before = kills;
+        while kills < wanted && kills - before < KILLS_PER_ROUND {
+            let mut child = run_once(crashed.path());
+            let delay = kill_point(full, attempts, wide);
+            attempts += 1;
+            std::thread::sleep(delay);
+            match child.try_wait().unwrap() {
+                Some(_) => break,
+                None => {
+                    child.kill().unwrap();
+                    child.wait().unwrap();
+                    kills += 1;
+                }
             }
         }
+        let made = kills - before;
+        assert!(
+            made >= 1,
+            "round {round}: the ingest finished before any kill; grow the backlog"
+        );
+        assert!(
+            run_once(crashed.path()).wait().unwrap().success(),
+            "the restart after {kills} kills completes"
+        );
+        compare(reference.path(), crashed.path(), n, kills);
+        eprintln!(
+            "round {round}: {added} messages, {made} kills, uninterrupted run {full:?}; {kills} kills in {:?}",
+            start.elapsed()
+        );
+        round += 1;
     }
-    assert!(
-        kills >= 5,
-        "the ingest finished before enough kills ({kills}); grow the backlog"
+    eprintln!(
+        "{n} messages, {kills} kills in {round} rounds, whole test {:?}",
+        start.elapsed()
     );
-    assert!(
-        run_once(crashed.path()).wait().unwrap().success(),
-        "the restart after {kills} kills completes"
-    );
+}
 
-    let (want, got) = (state(reference.path()), state(crashed.path()));
+/// The killed store equals the uninterrupted one, every receipt was handed over once, and
+/// nothing filed is left in the mailbox.
+fn compare(reference: &Path, crashed: &Path, n: usize, kills: usize) {
+    let (want, got) = (state(reference), state(crashed));
     assert_eq!(got.items.len(), n);
     assert_eq!(
         got.items, want.items,
@@ -178,7 +251,7 @@ fn killed_at_any_instant_nothing_is_lost_or_filed_twice() {
     );
 
     // Nothing filed is left in new/ (only mail intake leaves alone stays there).
-    let config = common::config(crashed.path());
+    let config = common::config(crashed);
     let store = Store::open_read(&config.store_dir).unwrap();
     for name in common::tree(&config.mailbox.path.join("new")) {
         let s = query::item_summary(
@@ -189,8 +262,4 @@ fn killed_at_any_instant_nothing_is_lost_or_filed_twice() {
         .unwrap();
         assert_eq!(s.outcome, "left-alone", "{name} left in new/");
     }
-    eprintln!(
-        "{n} messages, {kills} kills, uninterrupted run {full:?}, whole test {:?}",
-        start.elapsed()
-    );
 }
