@@ -292,6 +292,7 @@ fn examine_guarded(item: &Inbound, config: &Config, inspector: &Inspector) -> Ex
                 if let Ok(Ok(x)) =
                     panics::catch(|| crate::extract::extract(&item.raw[..head], &config.limits))
                 {
+                    ex.arrived = x.envelope.arrived.unwrap_or(ex.arrived);
                     ex.envelope = x.envelope;
                 }
             }
