@@ -220,7 +220,8 @@ impl<'a> Cfb<'a> {
         };
         let entry = &self.entries[id];
         let want = usize::try_from(entry.size).unwrap_or(usize::MAX).min(max);
-        let mut out = Vec::with_capacity(want);
+        // The size is what the directory claims; the stream cannot hold more than the file.
+        let mut out = Vec::with_capacity(want.min(self.bytes.len()));
         if entry.size < self.mini_cutoff {
             // Small streams live in the mini stream: 64-byte sectors inside the root's chain.
             let root = &self.entries[0];
