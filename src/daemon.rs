@@ -85,6 +85,7 @@ impl Worker {
         let drop = DropFolder::open(&config.drop.path, config.drop.settle, codes)
             .map_err(io(&config.drop.path))?
             .with_limit(config.limits.max_file_bytes);
+        crate::store::verify::remove_outbox_leftovers(&config.outbox_dir);
         let repaired = store.repair_tree()?;
         if repaired > 0 {
             info!(
