@@ -5,6 +5,7 @@
 //! configuration. Data goes to stdout (Vietnamese tables, or `--json`), logs to stderr.
 //! Exit codes: 0 done, 1 the machine failed (disk, database), 2 bad configuration or usage.
 
+mod backup_cmd;
 mod doctor_cmd;
 mod forms_cmd;
 
@@ -186,6 +187,31 @@ enum Command {
     /// Checks that intake can work: mailbox login, capabilities and folders, the store, the
     /// drop folder and the outbox. Exit 0 when every check passes.
     Doctor,
+    /// Copies the store into a new folder while the daemon runs: the index at one instant
+    /// (SQLite's online backup), every file it refers to (checked by SHA-256), a manifest.
+    Backup {
+        /// The new (or empty) folder to write the backup into.
+        dir: PathBuf,
+    },
+    /// Checks the store: the index, every file's SHA-256, the filed tree, the outbox, files
+    /// an interrupted run left. Exit 0 when nothing is wrong, 1 otherwise.
+    Verify {
+        /// Rebuild the filed tree and remove temporary files no writer can still own.
+        #[arg(long)]
+        repair: bool,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Restores a backup into the configured store folder, after checking it; refuses while
+    /// intake runs on the store. The schema is upgraded if the backup is older.
+    Restore {
+        /// The backup folder (made by `intake backup`).
+        backup: PathBuf,
+        /// Set a store already there aside (`<store>.replaced-<time>`) instead of refusing.
+        #[arg(long)]
+        force: bool,
+    },
     /// Shows the reminder schedule of every agency that still owes something, and queues and
     /// sends the reminders and digest due now. The daemon does this by itself; while it runs,
     /// only `--dry-run` works here (the store is the daemon's).
@@ -524,6 +550,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Doctor => doctor_cmd::doctor(&config),
+        Command::Backup { dir } => backup_cmd::backup(&config, &dir),
+        Command::Verify { repair, json } => backup_cmd::verify(&config, repair, json),
+        Command::Restore { backup, force } => backup_cmd::restore(&config, &backup, force),
         Command::Exempt {
             agency,
             deliverable,

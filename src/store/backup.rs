@@ -96,8 +96,8 @@ pub fn backup(store_dir: &Path, dest: &Path) -> Result<Manifest, BackupError> {
     if dest.exists() && !is_empty(dest)? {
         return Err(BackupError::NotEmpty(dest.to_path_buf()));
     }
-    std::fs::create_dir_all(dest).map_err(|e| file_error(dest, e))?;
     let store = Store::open_read(store_dir)?;
+    std::fs::create_dir_all(dest).map_err(|e| file_error(dest, e))?;
     let part = dest.join("intake.sqlite.part");
     let sql = |e| super::sql(&part, e);
     let mut copy = Connection::open(&part).map_err(sql)?;
