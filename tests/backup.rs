@@ -449,3 +449,39 @@ fn stale_temporary_files_are_removed_and_fresh_ones_of_a_running_writer_kept() {
     let (code, text, _) = verify(dir.path(), &[]);
     assert_eq!(code, Some(0), "{text}");
 }
+
+#[test]
+fn a_backup_on_another_file_system_is_a_checked_copy() {
+    let (dir, store) = demo_store();
+    // tmpfs: a file system of its own on Linux, where hard links from the store cannot go.
+    let shm = Path::new("/dev/shm");
+    assert!(
+        shm.is_dir(),
+        "this test needs /dev/shm (a tmpfs) to back up across file systems"
+    );
+    let other_fs = tempfile::tempdir_in(shm).unwrap();
+    let backup = other_fs.path().join("backup");
+    let text = common::intake_ok(dir.path(), &["backup", backup.to_str().unwrap()]);
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(backup.join("backup.json")).unwrap())
+            .unwrap();
+    assert_eq!(manifest["linked"], 0, "{text}");
+    let objects = manifest["objects"].as_u64().unwrap();
+    assert!(objects > 50, "{manifest}");
+    assert!(
+        text.contains(&format!("0 liên kết cứng, {objects} bản chép")),
+        "{text}"
+    );
+    // The copies are the store's objects, byte for byte, and read-only like them.
+    for rel in common::tree(&backup.join("objects")) {
+        let copy = backup.join("objects").join(&rel);
+        assert_eq!(
+            std::fs::read(&copy).unwrap(),
+            std::fs::read(store.join("objects").join(&rel)).unwrap()
+        );
+        assert!(std::fs::metadata(&copy).unwrap().permissions().readonly());
+    }
+    let restored = tempfile::tempdir().unwrap();
+    let out = common::intake_ok(restored.path(), &["restore", backup.to_str().unwrap()]);
+    assert!(out.contains("nguyên vẹn"), "{out}");
+}

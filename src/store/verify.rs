@@ -102,7 +102,8 @@ pub fn verify(dir: &Path, options: &Options) -> Result<Report> {
     let store = Store::open_read(dir)?;
     // With the writer lock free, no one can own a temporary file; taking it also keeps a
     // daemon from starting in the middle of a repair.
-    let writer_lock = super::lock(dir)?;
+    // A store this user may only read has no lock to take: then only age tells.
+    let writer_lock = super::lock(dir).ok().flatten();
     let writer_free = writer_lock.is_some();
     let writer_lock = writer_lock.filter(|_| options.repair);
     let mut report = Report {
