@@ -164,22 +164,31 @@ impl Store {
             return Err(StoreError::Missing(dir.to_path_buf()));
         }
         let mut store = Self::connect_with(dir, false)?;
-        let found = schema::version(&store.conn).map_err(|e| store.sql(e))?;
-        match schema::standing(found) {
-            schema::Standing::Current => {}
-            schema::Standing::Newer(found) => return Err(too_new(dir, found)),
-            schema::Standing::Older(found) => match lock(dir)? {
-                Some(_held_while_upgrading) => store.upgrade()?,
-                None => {
-                    return Err(StoreError::Outdated {
-                        path: dir.to_path_buf(),
-                        found,
-                        known: schema::CURRENT,
-                    });
-                }
-            },
+        // A daemon just starting has made the file and is migrating it: a moment's wait.
+        let patience = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let found = schema::version(&store.conn).map_err(|e| store.sql(e))?;
+            match schema::standing(found) {
+                schema::Standing::Current => return Ok(store),
+                schema::Standing::Newer(found) => return Err(too_new(dir, found)),
+                schema::Standing::Older(found) => match lock(dir)? {
+                    Some(_held_while_upgrading) => {
+                        store.upgrade()?;
+                        return Ok(store);
+                    }
+                    None if std::time::Instant::now() < patience => {
+                        std::thread::sleep(std::time::Duration::from_millis(50));
+                    }
+                    None => {
+                        return Err(StoreError::Outdated {
+                            path: dir.to_path_buf(),
+                            found,
+                            known: schema::CURRENT,
+                        });
+                    }
+                },
+            }
         }
-        Ok(store)
     }
 
     /// Whether `dir` holds a store (its index).
