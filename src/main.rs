@@ -7,7 +7,10 @@
 
 mod doctor_cmd;
 mod forms_cmd;
+mod logging;
+mod usage;
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -18,6 +21,7 @@ use clap::{Parser, Subcommand};
 use intake::clock::Clock;
 use intake::config::Config;
 use intake::daemon::{self, Signal, Worker};
+use intake::report::prose;
 use intake::source::maildir::Maildir;
 use intake::store::{Store, query};
 use intake::workbook::{self, Inspector, WorkbookFormat};
@@ -33,6 +37,9 @@ struct Cli {
     /// Run as of this time (RFC 3339), e.g. 2018-07-09T16:00:00+07:00.
     #[arg(long, global = true, value_parser = parse_time)]
     now: Option<DateTime<FixedOffset>>,
+    /// How logs are written to stderr (default: journal under systemd, else text).
+    #[arg(long, global = true, value_enum, env = "INTAKE_LOG_FORMAT")]
+    log_format: Option<logging::LogFormat>,
     #[command(subcommand)]
     command: Command,
 }
@@ -200,8 +207,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Makes the accounts-file line of a staff member of the board: reads the password from
-    /// standard input and prints `name:argon2-hash` to add to the `[board] accounts` file.
+    /// Makes the accounts-file line of a staff member of the board: asks for the password
+    /// twice without echo (or reads one line from standard input when it is not a terminal)
+    /// and prints `name:argon2-hash` to add to the `[board] accounts` file.
     BoardAccount {
         /// The login name.
         name: String,
@@ -240,6 +248,7 @@ enum OutboxCommand {
     },
     /// Queues mail that was refused or given up again (after the address, password or
     /// server was fixed): one row, or all of them.
+    #[command(group(clap::ArgGroup::new("which").required(true).args(["id", "all"])))]
     Retry {
         /// The outbox row (as `intake outbox list` shows it).
         id: Option<i64>,
@@ -294,30 +303,14 @@ fn main() -> ExitCode {
             libc::signal(libc::SIGPIPE, libc::SIG_DFL);
         }
     }
-    // Colour only for a person at a terminal: never in a file or the journal, and never when
-    // NO_COLOR is set (no-color.org).
-    let colour = {
-        use std::io::IsTerminal;
-        std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-    };
-    tracing_subscriber::fmt()
-        .with_ansi(colour)
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-                if verbose {
-                    "info".into()
-                } else {
-                    "warn".into()
-                }
-            }),
-        )
-        .init();
+    logging::init(cli.log_format, if verbose { "info" } else { "warn" });
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("intake: {e:#}");
-            if e.downcast_ref::<intake::config::ConfigError>().is_some() {
+            if e.downcast_ref::<intake::config::ConfigError>().is_some()
+                || e.downcast_ref::<usage::Usage>().is_some()
+            {
                 ExitCode::from(2)
             } else {
                 ExitCode::from(1)
@@ -388,6 +381,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             limit,
             json,
         } => {
+            let agency = agency
+                .map(|a| usage::agency(&config, &a).map(|a| a.code.clone()))
+                .transpose()?;
             let store = Store::open_read(&config.store_dir)?;
             let events = query::events(
                 &store,
@@ -532,21 +528,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             by,
         } => {
             let campaign = forms_cmd::pick_campaign(&config, campaign.as_deref())?;
-            if !campaign.has_agency(&agency) {
-                bail!("no agency \"{agency}\" in campaign {}", campaign.id);
-            }
-            let Some(d) = campaign.deliverable(&deliverable) else {
-                bail!(
-                    "no deliverable \"{deliverable}\" in campaign {}; it has {}",
-                    campaign.id,
-                    campaign
-                        .deliverables
-                        .iter()
-                        .map(|d| d.id.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-            };
+            let agency = usage::campaign_agency(campaign, &config, &agency)?
+                .code
+                .clone();
+            let d = usage::deliverable(campaign, &deliverable)?;
             let actor = by
                 .or_else(|| std::env::var("USER").ok())
                 .unwrap_or_else(|| "staff".into());
@@ -575,9 +560,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             by,
         } => {
             let campaign = forms_cmd::pick_campaign(&config, campaign.as_deref())?;
-            if !campaign.has_agency(&agency) {
-                bail!("no agency \"{agency}\" in campaign {}", campaign.id);
-            }
+            let agency = usage::campaign_agency(campaign, &config, &agency)?
+                .code
+                .clone();
             let actor = by
                 .or_else(|| std::env::var("USER").ok())
                 .unwrap_or_else(|| "staff".into());
@@ -607,15 +592,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::BoardAccount { name } => {
-            let mut password = String::new();
-            std::io::stdin()
-                .read_line(&mut password)
-                .context("cannot read the password from standard input")?;
-            let password = password.trim_end_matches(['\r', '\n']);
+            let password = read_new_password()?;
             if password.chars().count() < 8 {
-                bail!("the password must have at least 8 characters");
+                return Err(
+                    usage::Usage("the password must have at least 8 characters".into()).into(),
+                );
             }
-            println!("{}", intake::board::auth::account_line(&name, password));
+            println!("{}", intake::board::auth::account_line(&name, &password));
             Ok(ExitCode::SUCCESS)
         }
         Command::Outbox(OutboxCommand::List { json }) => {
@@ -644,10 +627,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Outbox(OutboxCommand::Retry { id, all }) => {
-            if id.is_none() && !all {
-                bail!("name the outbox row to queue again, or give --all");
-            }
+        Command::Outbox(OutboxCommand::Retry { id, all: _ }) => {
             let store = Store::open(&config.store_dir)?;
             let n = store.requeue(id)?;
             let sent = send_now(&config, &store, &clock)?;
@@ -658,7 +638,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             dry_run,
             agency,
             json,
-        } => remind(&config, &clock, dry_run, agency.as_deref(), json),
+        } => {
+            let agency = agency
+                .map(|a| usage::agency(&config, &a).map(|a| a.code.clone()))
+                .transpose()?;
+            remind(&config, &clock, dry_run, agency.as_deref(), json)
+        }
         Command::CheckConfig => {
             let mut broken = 0;
             for (_, result) in intake::templates::check(&config) {
@@ -845,7 +830,11 @@ fn start_board(
     let served = runtime.spawn(server.serve(async move {
         let _ = stopped.await;
     }));
-    println!("Bảng theo dõi cho cán bộ: http://{addr}/  (Ctrl-C để dừng)");
+    // Not `println!`: a daemon whose stdout was closed must not die of it.
+    let _ = writeln!(
+        std::io::stdout(),
+        "Bảng theo dõi cho cán bộ: http://{addr}/  (Ctrl-C để dừng)"
+    );
     Ok(Some((stop, served)))
 }
 
@@ -926,23 +915,32 @@ fn remind(
         print!("{}", intake::report::reminder_history(&history, config));
     } else if !history.is_empty() {
         let sent = history.iter().filter(|h| h.outcome == "queued").count();
-        println!(
-            "Đến nay: {sent} thư nhắc đã xếp gửi, {} bước đã bỏ qua (chi tiết từng đơn vị: intake remind --dry-run --agency MÃ).",
-            history.len() - sent
+        print!(
+            "{}",
+            prose(&format!(
+                "Đến nay: {sent} thư nhắc đã xếp gửi, {} bước đã bỏ qua (chi tiết từng đơn vị: intake remind --dry-run --agency MÃ).",
+                history.len() - sent
+            ))
         );
     }
     match queued {
-        None => println!("Chạy thử: chưa gửi gì. Bỏ --dry-run để gửi các thư nhắc đến hạn."),
-        Some(r) => println!(
-            "Đã xếp {} thư nhắc, bỏ qua {} bước đã lỡ, huỷ {} thư nhắc không còn cần{}; đã gửi {sent} thư.",
-            r.reminders,
-            r.skipped,
-            r.cancelled,
-            if r.digest {
-                ", xếp thư tổng hợp cho cán bộ"
-            } else {
-                ""
-            }
+        None => print!(
+            "{}",
+            prose("Chạy thử: chưa gửi gì. Bỏ --dry-run để gửi các thư nhắc đến hạn.")
+        ),
+        Some(r) => print!(
+            "{}",
+            prose(&format!(
+                "Đã xếp {} thư nhắc, bỏ qua {} bước đã lỡ, huỷ {} thư nhắc không còn cần{}; đã gửi {sent} thư.",
+                r.reminders,
+                r.skipped,
+                r.cancelled,
+                if r.digest {
+                    ", xếp thư tổng hợp cho cán bộ"
+                } else {
+                    ""
+                }
+            ))
         ),
     }
     Ok(ExitCode::SUCCESS)
@@ -1072,9 +1070,7 @@ fn attribute(
     reason: Option<&str>,
 ) -> Result<(i64, intake::pipeline::Outcome, usize)> {
     // Staff read agencies by name (the digest, the board): a name does as well as the code.
-    let agency = config
-        .agency_named(agency)
-        .map_or(agency, |a| a.code.as_str());
+    let agency = usage::agency(config, agency)?.code.as_str();
     let (new_id, outcome) = intake::ingest::assign(
         config,
         store,
@@ -1094,7 +1090,35 @@ fn message_number(message: &str) -> Result<i64> {
         .trim_start_matches("BN-")
         .trim_start_matches('0')
         .parse()
-        .with_context(|| format!("\"{message}\" is not a message number such as BN-000012"))
+        .map_err(|_| {
+            usage::Usage(format!(
+                "\"{message}\" is not a message number such as BN-000012"
+            ))
+            .into()
+        })
+}
+
+/// A new password: typed twice without echo at a terminal, else one line of standard input
+/// (for scripts: `printf '%s\n' "$PW" | intake board-account NAME`).
+fn read_new_password() -> Result<String> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Mật khẩu mới: ")
+            .context("cannot read the password from the terminal")?;
+        let again = rpassword::prompt_password("Nhập lại mật khẩu: ")
+            .context("cannot read the password from the terminal")?;
+        if first != again {
+            return Err(
+                usage::Usage("the two passwords differ; nothing was written".into()).into(),
+            );
+        }
+        return Ok(first);
+    }
+    let mut password = String::new();
+    std::io::stdin()
+        .read_line(&mut password)
+        .context("cannot read the password from standard input")?;
+    Ok(password.trim_end_matches(['\r', '\n']).to_string())
 }
 
 /// Who is acting: `--by`, else the login name.

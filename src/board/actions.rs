@@ -397,7 +397,7 @@ pub async fn assign(
     let code = agency.code.clone();
     Ok(match result {
         Ok((new, outcome)) if held => {
-            tracing::info!(message = id, agency = %code, actor = %actor, "held message released from the board");
+            tracing::info!(receipt = id, agency = %code, actor = %actor, "held message released from the board");
             done(
                 &s,
                 &visit,
@@ -413,7 +413,7 @@ pub async fn assign(
             )
         }
         Ok((new, outcome)) => {
-            tracing::info!(message = id, agency = %code, actor = %actor, "message assigned from the board");
+            tracing::info!(receipt = id, agency = %code, actor = %actor, "message assigned from the board");
             done(
                 &s,
                 &visit,
@@ -444,7 +444,7 @@ pub async fn assign(
             format!("Không có đơn vị \"{c}\"; hãy chọn đơn vị trong danh sách."),
         ),
         Err(e) => {
-            tracing::warn!(message = id, agency = %code, error = %crate::causes::chain(&e), "assignment refused");
+            tracing::warn!(receipt = id, agency = %code, error = %crate::causes::chain(&e), "assignment refused");
             done(
                 &s,
                 &visit,
