@@ -293,6 +293,7 @@ pub fn router(state: Shared) -> Router {
         .route("/quarantine", get(pages::quarantine))
         .route("/log", get(pages::log))
         .route("/unverified", get(pages::unverified))
+        .route("/left-alone", get(pages::left_alone))
         .route("/events", get(live::events))
         .route("/download/{*rest}", get(downloads::file))
         .route("/export/{campaign}/{what}", get(downloads::export))

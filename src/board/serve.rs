@@ -70,7 +70,7 @@ impl Limits {
 
     /// How often a live page must send something to stay within the idle timeout.
     pub fn live_keep_alive(&self) -> Duration {
-        (self.idle_timeout / 3).clamp(Duration::from_millis(100), Duration::from_secs(15))
+        (self.idle_timeout / 3).clamp(Duration::from_millis(10), Duration::from_secs(15))
     }
 }
 
