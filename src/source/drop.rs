@@ -93,7 +93,8 @@ pub struct DropFolder {
     agencies: Vec<String>,
     /// Last seen (size, mtime) per path, to tell a file still being written.
     seen: HashMap<PathBuf, (u64, SystemTime)>,
-    /// Files skipped as not yet settled in the last listing.
+    /// Items not yet settled in the last listing: files skipped, and items left alone not yet
+    /// reported (the daemon looks again once they may have settled).
     pub unsettled: usize,
     /// Largest file read whole.
     max_bytes: u64,
@@ -204,6 +205,8 @@ impl Source for DropFolder {
             scan.present.push(rel.clone());
             if unchanged && quiet {
                 scan.settled.push(LeftAlone { path: rel, reason });
+            } else {
+                self.unsettled += 1;
             }
         }
         if found.deep_cut {
@@ -378,7 +381,7 @@ mod tests {
             drop.pending().unwrap().is_empty(),
             "just written: not settled"
         );
-        assert_eq!(drop.unsettled, 1);
+        assert_eq!(drop.unsettled, 2, "the file and the lock file");
 
         drop.settle = Duration::ZERO;
         let items = drop.pending().unwrap();
