@@ -326,6 +326,29 @@ async fn idle_slow_and_oversized_requests_are_cut_but_live_pages_stay() {
         "idle connection closed after {idle:?}"
     );
 
+    // Headers sent a byte at a time (slowloris): closed at the header timeout all the same.
+    let mut s = TcpStream::connect(&d.addr).await.unwrap();
+    let began = Instant::now();
+    let trickle = tokio::spawn(async move {
+        for b in
+            b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa".iter()
+        {
+            if s.write_all(&[*b]).await.is_err() {
+                return Instant::now();
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "the server let the headers trickle for {:?}",
+            began.elapsed()
+        );
+    });
+    let cut = trickle.await.unwrap() - began;
+    assert!(
+        cut <= HEADER_TIMEOUT + MARGIN,
+        "trickling headers cut after {cut:?}"
+    );
+
     // A form body that never finishes: 408 after the request timeout.
     let mut s = TcpStream::connect(&d.addr).await.unwrap();
     let sent = Instant::now();

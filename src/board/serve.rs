@@ -91,6 +91,8 @@ struct Activity {
     /// Milliseconds since `base` of the last byte either way.
     last: AtomicU64,
     in_flight: AtomicUsize,
+    /// Requests whose handler is still at work (the request timeout governs them).
+    answering: AtomicUsize,
     requests: AtomicU64,
 }
 
@@ -102,6 +104,7 @@ impl Activity {
             head_since: AtomicU64::new(0),
             last: AtomicU64::new(0),
             in_flight: AtomicUsize::new(0),
+            answering: AtomicUsize::new(0),
             requests: AtomicU64::new(0),
         }
     }
@@ -136,6 +139,9 @@ impl Activity {
 
     /// Why the connection is past its deadline, if it is.
     fn overdue(&self, limits: &Limits) -> Option<&'static str> {
+        if self.answering.load(Ordering::Acquire) > 0 {
+            return None;
+        }
         let now = self.now();
         match self.phase.load(Ordering::Acquire) {
             HEAD => {
@@ -401,8 +407,11 @@ async fn connection(
     let service = hyper::service::service_fn(move |req: Request<Incoming>| {
         let app = app.clone();
         let request = requests.begin();
+        let answering = requests.clone();
         async move {
+            answering.answering.fetch_add(1, Ordering::AcqRel);
             let response = answer(app, req, peer, &limits).await;
+            answering.answering.fetch_sub(1, Ordering::AcqRel);
             Ok::<_, Infallible>(response.map(|inner| Guarded {
                 inner,
                 _request: request,
