@@ -69,6 +69,16 @@ pub fn pass(
                 continue;
             }
         };
+        if let Some(scan) = source.left_alone() {
+            let logged = store.note_left_alone(&scan, clock.now())?;
+            if logged > 0 {
+                info!(
+                    source = source.name(),
+                    items = logged,
+                    "items left alone in the drop folder (links, special, hidden, temporary or too deep)"
+                );
+            }
+        }
         let mut fresh = Vec::new();
         for mut item in items {
             let Some(r) = store.source_record(&item.key)? else {

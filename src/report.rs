@@ -186,7 +186,7 @@ pub fn log_table(events: &[Event], config: &crate::config::Config) -> String {
         }
         t.add_row(vec![
             at,
-            words::event(&e.kind),
+            words::event_from(&e.kind, &e.source),
             e.agency
                 .as_deref()
                 .map_or_else(|| "—".into(), |a| names.agency(a)),

@@ -446,6 +446,30 @@ pub fn event(kind: &str) -> String {
     }
 }
 
+/// Vietnamese words for an event kind as its source logged it: an item of the drop folder
+/// left alone is not "ordinary mail".
+pub fn event_from(kind: &str, source: &str) -> String {
+    match (kind, source) {
+        ("left-alone", "drop") => "để nguyên trong thư mục nhận, không tiếp nhận".into(),
+        _ => event(kind),
+    }
+}
+
+/// Why the drop folder leaves an item alone, in Vietnamese, from its code (`symlink`, `fifo`,
+/// `device`, `socket`, `hidden`, `temporary`, `too-deep`).
+pub fn left_alone_reason(code: &str) -> String {
+    match code {
+        "symlink" => "là liên kết (symlink): hệ thống không bao giờ mở theo liên kết; hãy chép chính tệp vào thư mục".into(),
+        "fifo" => "không phải tệp thường (ống dẫn FIFO)".into(),
+        "device" => "không phải tệp thường (tệp thiết bị)".into(),
+        "socket" => "không phải tệp thường (socket)".into(),
+        "hidden" => "tên bắt đầu bằng dấu chấm (tệp, thư mục ẩn)".into(),
+        "temporary" => "tệp tạm, tệp khoá hoặc tệp hệ thống (đang mở, đang chép dở)".into(),
+        "too-deep" => "nằm quá sâu: chỉ nhận tệp ở thư mục nhận và tối đa hai cấp thư mục con".into(),
+        other => other.into(),
+    }
+}
+
 /// The file name of a blank form attached for an agency: `Phụ lục II - Sở Y tế.xlsx` (the
 /// mail builder adds the ASCII fallback of the MIME parameter).
 pub fn blank_form_name(label: &str, agency_name: &str) -> String {

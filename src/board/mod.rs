@@ -13,6 +13,7 @@
 //! - [`auth`]: accounts, sessions, CSRF tokens; [`guard`] checks every request before it.
 //! - [`pages`], [`actions`], [`downloads`], [`live`]: the handlers; [`queries`]: their SQL;
 //!   [`render`]: the templates and the wording of times and rates.
+//! - [`serve`]: the connections, within the limits of `[board]` (timeouts, a cap, body size).
 
 pub mod actions;
 pub mod auth;
@@ -21,6 +22,7 @@ pub mod live;
 pub mod pages;
 pub mod queries;
 pub mod render;
+pub mod serve;
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -159,17 +161,10 @@ impl BoardServer {
         } = self;
         tracing::info!(addr = %listener.local_addr()?, login = state.access.needs_login(), "board listening");
         let watcher = tokio::spawn(live::watch_store(state.clone()));
-        let app = router(state);
-        let result = axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            // Live streams never end by themselves: tell them to, or the shutdown waits.
-            let _ = stop.send(true);
-        })
-        .await;
+        let limits = serve::Limits::of(&state.config.board);
+        let app = router(state).layer(axum::extract::DefaultBodyLimit::max(limits.max_body_bytes));
+        // Live streams never end by themselves: `stop` tells them to, or the shutdown waits.
+        let result = serve::serve(listener, app, limits, shutdown, stop).await;
         watcher.abort();
         result
     }
@@ -298,6 +293,7 @@ pub fn router(state: Shared) -> Router {
         .route("/quarantine", get(pages::quarantine))
         .route("/log", get(pages::log))
         .route("/unverified", get(pages::unverified))
+        .route("/left-alone", get(pages::left_alone))
         .route("/events", get(live::events))
         .route("/download/{*rest}", get(downloads::file))
         .route("/export/{campaign}/{what}", get(downloads::export))

@@ -927,6 +927,41 @@ pub async fn quarantine(
     )
 }
 
+#[derive(Serialize)]
+struct LeftAloneView {
+    path: String,
+    reason: String,
+    first_seen: String,
+}
+
+/// `GET /left-alone`: what the drop folder holds but intake does not take (links, special
+/// files, hidden, temporary or too deep items), with why and since when.
+pub async fn left_alone(
+    State(s): State<Shared>,
+    Extension(visit): Extension<Visit>,
+) -> Result<Html<String>, PageError> {
+    let rows = s
+        .with_store(|store, _| Ok(store.left_alone_items()?))
+        .await?;
+    let tz = s.config.timezone;
+    let items: Vec<LeftAloneView> = rows
+        .iter()
+        .map(|r| LeftAloneView {
+            path: bounded(&r.path, 300),
+            reason: words::left_alone_reason(&r.reason),
+            first_seen: local(&r.first_seen, tz),
+        })
+        .collect();
+    s.render.page(
+        "left_alone.html",
+        &base(&s, &visit, "Mục để nguyên trong thư mục nhận", "left-alone"),
+        &serde_json::json!({
+            "items": items,
+            "folder": s.config.drop.path.display().to_string(),
+        }),
+    )
+}
+
 /// The filters of the accepted versions whose sender was not authenticated.
 #[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(default)]
@@ -1167,7 +1202,7 @@ pub async fn log(
         .map(|e| LogRow {
             at: local(&e.at, tz),
             message: e.message,
-            kind: event_label(&e.kind),
+            kind: words::event_from(&e.kind, &e.source),
             agency: e.agency.as_ref().map(|a| {
                 (
                     a.clone(),

@@ -7,6 +7,7 @@
 //! all of an item or none of it; sources are acknowledged only after the commit.
 
 mod decisions;
+pub mod left_alone;
 pub mod mail;
 pub mod notice_rows;
 mod objects;
