@@ -59,6 +59,7 @@ pub struct Worker {
     failures: ingest::Failures,
     outbox: Option<Outbox>,
     authenticator: crate::auth::Authenticator,
+    health: crate::health::Tracker,
 }
 
 impl Worker {
@@ -101,12 +102,27 @@ impl Worker {
             failures: ingest::Failures::default(),
             outbox: None,
             authenticator: crate::auth::Authenticator::new(&config.auth),
+            health: crate::health::Tracker::open(&config.store_dir),
             config,
         })
     }
 
-    /// One pass over both sources, then the reminders and digest due.
+    /// One pass over both sources, then the reminders and digest due; what failed is kept in
+    /// the health record (see [`crate::health`]) until it works again.
     pub fn ingest(&mut self) -> Result<(PassReport, NoticeReport), StoreError> {
+        let result = self.ingest_once();
+        match &result {
+            Ok(_) => self.health.ok("store"),
+            Err(e) => self.health.failed(
+                "store",
+                &crate::causes::chain(e).to_string(),
+                self.clock.now(),
+            ),
+        }
+        result
+    }
+
+    fn ingest_once(&mut self) -> Result<(PassReport, NoticeReport), StoreError> {
         let mut sources: [&mut dyn Source; 2] = [&mut *self.mailbox, &mut self.drop];
         let report = ingest::pass(
             &self.config,
@@ -117,7 +133,15 @@ impl Worker {
             &mut sources,
             &mut self.failures,
         )?;
-        let notices = notices::run(&self.config, &self.store, self.clock.now())?;
+        // Recorded before the digest is made, so that the digest says what fails now.
+        let now = self.clock.now();
+        for part in ["mailbox", "drop"] {
+            match report.unread.iter().find(|(source, _)| source == part) {
+                Some((_, cause)) => self.health.failed(part, cause, now),
+                None => self.health.ok(part),
+            }
+        }
+        let notices = notices::run(&self.config, &self.store, now)?;
         Ok((report, notices))
     }
 
@@ -312,8 +336,14 @@ pub fn watch(
     match config.drop.watch {
         WatchMode::Native => {
             let mut d = new_debouncer(debounce, None, handler(tx))?;
-            d.watch(&config.drop.path, RecursiveMode::Recursive)?;
-            keep.push(Box::new(d));
+            // A drop folder that cannot be watched now is still looked at by the periodic
+            // rescan, which reports it while it cannot be read.
+            match d.watch(&config.drop.path, RecursiveMode::Recursive) {
+                Ok(()) => keep.push(Box::new(d)),
+                Err(e) => {
+                    warn!(folder = %config.drop.path.display(), error = %e, "the drop folder is not watched; the periodic rescan looks at it")
+                }
+            }
         }
         WatchMode::Poll => {
             let cfg = notify::Config::default().with_poll_interval(config.drop.poll_interval);
@@ -324,8 +354,12 @@ pub fn watch(
                 notify_debouncer_full::NoCache,
                 cfg,
             )?;
-            d.watch(&config.drop.path, RecursiveMode::Recursive)?;
-            keep.push(Box::new(d));
+            match d.watch(&config.drop.path, RecursiveMode::Recursive) {
+                Ok(()) => keep.push(Box::new(d)),
+                Err(e) => {
+                    warn!(folder = %config.drop.path.display(), error = %e, "the drop folder is not polled; the periodic rescan looks at it")
+                }
+            }
         }
     }
     Ok(keep)

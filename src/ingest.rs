@@ -35,6 +35,8 @@ pub struct PassReport {
     pub recovered: usize,
     /// Items that could not be read from their source (retried next pass).
     pub failed: usize,
+    /// Sources that could not be listed at all this pass (`mailbox`, `drop`), with the cause.
+    pub unread: Vec<(String, String)>,
 }
 
 impl PassReport {
@@ -65,7 +67,9 @@ pub fn pass(
         let items = match source.pending() {
             Ok(items) => items,
             Err(e) => {
-                warn!(source = source.name(), error = %crate::causes::chain(&e), "cannot list source");
+                let cause = crate::causes::chain(&e).to_string();
+                warn!(source = source.name(), error = %cause, "cannot list source");
+                report.unread.push((source.name().to_string(), cause));
                 continue;
             }
         };

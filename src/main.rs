@@ -727,6 +727,14 @@ fn run_daemon(config: Config, clock: Clock, once: bool) -> Result<ExitCode> {
             pass_summary(&report),
             report.recovered
         );
+        // A source that could not be read is a failed pass for a script or a timer unit,
+        // even though what could be read was taken in.
+        for (source, cause) in &report.unread {
+            eprintln!("intake: the {source} could not be read: {cause}");
+        }
+        if !report.unread.is_empty() {
+            return Ok(ExitCode::from(1));
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let (tx, rx) = std::sync::mpsc::channel();

@@ -68,6 +68,12 @@ pub fn status_table(
 ) -> String {
     let tz = config.timezone;
     let mut out = String::new();
+    for p in &status.problems {
+        out.push_str(&prose(&format!("CẢNH BÁO: {}", words::problem(p, tz))));
+    }
+    if !status.problems.is_empty() {
+        out.push('\n');
+    }
     if let Some(m) = &status.mailbox {
         let since = when_text(&m.since, tz);
         match m.state.as_str() {

@@ -203,6 +203,8 @@ struct Overview {
     failed: u32,
     undelivered: Vec<UndeliveredView>,
     mailbox: Option<String>,
+    /// What keeps failing (the store, a source), since when, in staff's words.
+    problems: Vec<String>,
 }
 
 fn status(store: &crate::store::Store, config: &Config, s: &Shared) -> Result<Status, PageError> {
@@ -226,6 +228,11 @@ pub async fn overview(
     let now = s.clock.now();
     let tz = s.config.timezone;
     let page = Overview {
+        problems: status
+            .problems
+            .iter()
+            .map(|p| words::problem(p, tz))
+            .collect(),
         campaigns: status
             .campaigns
             .iter()

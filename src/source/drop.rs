@@ -109,7 +109,12 @@ impl DropFolder {
         settle: Duration,
         agencies: Vec<String>,
     ) -> std::io::Result<DropFolder> {
-        fs::create_dir_all(root)?;
+        // A folder that cannot be made now (a share not mounted yet, a file in its place) is
+        // not a reason to stop taking in mail: each pass then reports it as a source that
+        // cannot be read, until it can.
+        if let Err(e) = fs::create_dir_all(root) {
+            tracing::warn!(folder = %root.display(), error = %e, "the drop folder cannot be made; it is retried on every pass");
+        }
         Ok(DropFolder {
             root: root.to_path_buf(),
             settle,
