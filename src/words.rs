@@ -635,6 +635,70 @@ fn iso_times<T: Zone>(text: &str, tz: T) -> String {
     out
 }
 
+/// A part of intake that keeps failing, for staff: what, since when, why in their words, and
+/// what it means for the agencies' mail.
+pub fn problem<T: Zone>(p: &crate::health::Problem, tz: T) -> String {
+    let (what, consequence) = match p.part.as_str() {
+        "store" => (
+            "Kho lưu KHÔNG GHI ĐƯỢC",
+            "thư và tệp mới chưa được tiếp nhận; chúng vẫn nằm nguyên trong hộp thư và thư mục nộp tệp, sẽ được tiếp nhận khi kho ghi lại được",
+        ),
+        "mailbox" => (
+            "Hộp thư KHÔNG ĐỌC ĐƯỢC",
+            "thư mới của các đơn vị chưa được tiếp nhận",
+        ),
+        "drop" => (
+            "Thư mục nộp tệp KHÔNG ĐỌC ĐƯỢC",
+            "tệp mới trong thư mục chưa được tiếp nhận",
+        ),
+        _ => ("Lỗi", ""),
+    };
+    let times = if p.count > 1 {
+        format!(", {} lần liên tiếp", integer(i64::from(p.count)))
+    } else {
+        String::new()
+    };
+    format!(
+        "{what} từ {}{times}: {} — {consequence}.",
+        when_text(&p.since, tz),
+        cause(&p.error)
+    )
+}
+
+/// The cause of a failure in staff's words, with the system's own text after it for the IT
+/// person ("ổ đĩa đã đầy (… No space left on device)").
+pub fn cause(error: &str) -> String {
+    let lower = error.to_lowercase();
+    let said = [
+        ("no space left on device", "ổ đĩa đã đầy"),
+        ("disk quota exceeded", "đã hết hạn mức dung lượng đĩa"),
+        (
+            "database is locked",
+            "chỉ mục đang bị một chương trình khác khoá",
+        ),
+        (
+            "database disk image is malformed",
+            "chỉ mục bị hỏng, cần khôi phục từ bản sao lưu",
+        ),
+        ("read-only file system", "ổ đĩa chỉ cho phép đọc"),
+        ("permission denied", "intake không có quyền ghi hoặc đọc"),
+        ("no such file or directory", "không tìm thấy thư mục"),
+        ("connection refused", "máy chủ thư không nhận kết nối"),
+        ("timed out", "máy chủ không trả lời"),
+        ("authentication failed", "máy chủ thư từ chối đăng nhập"),
+        ("login", "máy chủ thư từ chối đăng nhập"),
+        ("failed to lookup address", "không tìm thấy máy chủ thư"),
+        ("name or service not known", "không tìm thấy máy chủ thư"),
+    ]
+    .iter()
+    .find(|(needle, _)| lower.contains(needle))
+    .map(|(_, words)| *words);
+    match said {
+        Some(words) => format!("{words} ({error})"),
+        None => error.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -785,69 +849,5 @@ mod tests {
             annotated_name("PL1_SoYTe.xls"),
             "Kết quả kiểm tra - PL1_SoYTe.xlsx"
         );
-    }
-}
-
-/// A part of intake that keeps failing, for staff: what, since when, why in their words, and
-/// what it means for the agencies' mail.
-pub fn problem<T: Zone>(p: &crate::health::Problem, tz: T) -> String {
-    let (what, consequence) = match p.part.as_str() {
-        "store" => (
-            "Kho lưu KHÔNG GHI ĐƯỢC",
-            "thư và tệp mới chưa được tiếp nhận; chúng vẫn nằm nguyên trong hộp thư và thư mục nộp tệp, sẽ được tiếp nhận khi kho ghi lại được",
-        ),
-        "mailbox" => (
-            "Hộp thư KHÔNG ĐỌC ĐƯỢC",
-            "thư mới của các đơn vị chưa được tiếp nhận",
-        ),
-        "drop" => (
-            "Thư mục nộp tệp KHÔNG ĐỌC ĐƯỢC",
-            "tệp mới trong thư mục chưa được tiếp nhận",
-        ),
-        _ => ("Lỗi", ""),
-    };
-    let times = if p.count > 1 {
-        format!(", {} lần liên tiếp", integer(i64::from(p.count)))
-    } else {
-        String::new()
-    };
-    format!(
-        "{what} từ {}{times}: {} — {consequence}.",
-        when_text(&p.since, tz),
-        cause(&p.error)
-    )
-}
-
-/// The cause of a failure in staff's words, with the system's own text after it for the IT
-/// person ("ổ đĩa đã đầy (… No space left on device)").
-pub fn cause(error: &str) -> String {
-    let lower = error.to_lowercase();
-    let said = [
-        ("no space left on device", "ổ đĩa đã đầy"),
-        ("disk quota exceeded", "đã hết hạn mức dung lượng đĩa"),
-        (
-            "database is locked",
-            "chỉ mục đang bị một chương trình khác khoá",
-        ),
-        (
-            "database disk image is malformed",
-            "chỉ mục bị hỏng, cần khôi phục từ bản sao lưu",
-        ),
-        ("read-only file system", "ổ đĩa chỉ cho phép đọc"),
-        ("permission denied", "intake không có quyền ghi hoặc đọc"),
-        ("no such file or directory", "không tìm thấy thư mục"),
-        ("connection refused", "máy chủ thư không nhận kết nối"),
-        ("timed out", "máy chủ không trả lời"),
-        ("authentication failed", "máy chủ thư từ chối đăng nhập"),
-        ("login", "máy chủ thư từ chối đăng nhập"),
-        ("failed to lookup address", "không tìm thấy máy chủ thư"),
-        ("name or service not known", "không tìm thấy máy chủ thư"),
-    ]
-    .iter()
-    .find(|(needle, _)| lower.contains(needle))
-    .map(|(_, words)| *words);
-    match said {
-        Some(words) => format!("{words} ({error})"),
-        None => error.to_string(),
     }
 }
