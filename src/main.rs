@@ -5,6 +5,7 @@
 //! configuration. Data goes to stdout (Vietnamese tables, or `--json`), logs to stderr.
 //! Exit codes: 0 done, 1 the machine failed (disk, database), 2 bad configuration or usage.
 
+mod check_cmd;
 mod doctor_cmd;
 mod forms_cmd;
 mod logging;
@@ -350,6 +351,7 @@ fn inspector(config: &Config) -> Result<Inspector> {
 
 fn run(cli: Cli) -> Result<ExitCode> {
     let clock = cli.now.map_or_else(Clock::system, Clock::starting_at);
+    let built_in = cli.config.is_none();
     let config = load_config(cli.config.as_deref())?;
     match cli.command {
         Command::Demo {
@@ -644,51 +646,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 .transpose()?;
             remind(&config, &clock, dry_run, agency.as_deref(), json)
         }
-        Command::CheckConfig => {
-            let mut broken = 0;
-            for (_, result) in intake::templates::check(&config) {
-                if let Err(e) = result {
-                    eprintln!("intake: {e}");
-                    broken += 1;
-                }
-            }
-            if broken > 0 {
-                eprintln!(
-                    "intake: {broken} template sample(s) do not render; config/templates/README.md lists the variables"
-                );
-                return Ok(ExitCode::from(2));
-            }
-            println!("Cấu hình hợp lệ: {}", config.origin.display());
-            for c in &config.campaigns {
-                println!(
-                    "  Công văn {} — {} đơn vị × {} báo cáo, hạn nộp {} ({})",
-                    c.dispatch,
-                    c.agencies.len(),
-                    c.deliverables.len(),
-                    c.deadline_text,
-                    intake::words::when(c.deadline, config.timezone)
-                );
-            }
-            println!(
-                "  hộp thư: {}\n  thư mục nộp tệp: {}\n  kho lưu: {}\n  hộp thư đi: {}",
-                config.mailbox.describe(),
-                config.drop.path.display(),
-                config.store_dir.display(),
-                match &config.outbox.smtp {
-                    Some(s) => format!("smtp://{}:{}", s.host, s.port),
-                    None => config.outbox_dir.display().to_string(),
-                }
-            );
-            println!(
-                "  mẫu thư: {} (đã thử với dữ liệu mẫu)",
-                intake::templates::TemplateKind::ALL
-                    .iter()
-                    .map(|k| config.templates.file(*k))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::CheckConfig => check_cmd::check_config(&config, built_in),
         Command::InspectWorkbook { .. } => unreachable!("handled before logging starts"),
     }
 }
