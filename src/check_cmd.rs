@@ -100,6 +100,21 @@ pub fn check_config(config: &Config, built_in: bool) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Every problem `check-config` would report (templates included), one line each: what a
+/// reload refuses a configuration for.
+pub fn problems_of(config: &Config) -> Vec<String> {
+    let mut out: Vec<String> = intake::templates::check(config)
+        .into_iter()
+        .filter_map(|(_, r)| r.err().map(|e| e.to_string()))
+        .collect();
+    out.extend(
+        problems(config)
+            .into_iter()
+            .map(|p| format!("{}: {}; {}", p.key, p.problem, p.fix)),
+    );
+    out
+}
+
 /// Everything beyond the templates that the service would trip on.
 fn problems(config: &Config) -> Vec<Problem> {
     let mut out = Vec::new();

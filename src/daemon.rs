@@ -9,7 +9,7 @@
 //! between batches, never inside one.
 
 use std::path::Path;
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 use notify::RecursiveMode;
@@ -17,6 +17,7 @@ use notify_debouncer_full::{DebounceEventResult, new_debouncer, new_debouncer_op
 use tracing::{error, info, warn};
 
 use crate::clock::Clock;
+use crate::config::live::Live;
 use crate::config::{Config, WatchMode};
 use crate::ingest::{self, PassReport};
 use crate::notices::{self, NoticeReport};
@@ -60,6 +61,8 @@ pub struct Worker {
     outbox: Option<Outbox>,
     authenticator: crate::auth::Authenticator,
     health: crate::health::Tracker,
+    /// The configuration in force when the daemon can be reloaded, and the one adopted last.
+    live: Option<(Live, Arc<Config>)>,
 }
 
 impl Worker {
@@ -103,8 +106,37 @@ impl Worker {
             outbox: None,
             authenticator: crate::auth::Authenticator::new(&config.auth),
             health: crate::health::Tracker::open(&config.store_dir),
+            live: None,
             config,
         })
+    }
+
+    /// Follows `live`: the configuration in force is adopted between batches.
+    pub fn follow(&mut self, live: Live) {
+        let now = live.get();
+        self.live = Some((live, now));
+    }
+
+    /// Adopts the configuration in force if it changed since the last look.
+    fn adopt(&mut self) {
+        let Some((live, adopted)) = &mut self.live else {
+            return;
+        };
+        let latest = live.get();
+        if Arc::ptr_eq(&latest, adopted) {
+            return;
+        }
+        *adopted = latest.clone();
+        let next = (*latest).clone();
+        self.authenticator = crate::auth::Authenticator::new(&next.auth);
+        self.drop
+            .set_agencies(next.agencies().iter().map(|a| a.code.clone()).collect());
+        info!(
+            campaigns = next.campaigns.len(),
+            agencies = next.agencies().len(),
+            "the worker follows the reloaded configuration"
+        );
+        self.config = next;
     }
 
     /// One pass over both sources, then the reminders and digest due; what failed is kept in
@@ -173,8 +205,9 @@ impl Worker {
         rx: mpsc::Receiver<Signal>,
         mail: mpsc::Sender<Signal>,
     ) -> Result<(), StoreError> {
-        let rescan = self.config.drop.rescan;
         loop {
+            self.adopt();
+            let rescan = self.config.drop.rescan;
             match self.ingest() {
                 Ok((report, n)) => {
                     if report.taken() + report.recovered + n.reminders + n.cancelled > 0 || n.digest
@@ -214,6 +247,7 @@ pub struct MailSender {
     store: Store,
     outbox: Outbox,
     clock: Clock,
+    live: Option<Live>,
 }
 
 impl MailSender {
@@ -225,7 +259,14 @@ impl MailSender {
             clock: worker.clock,
             config,
             outbox,
+            live: None,
         })
+    }
+
+    /// Follows `live`: each round of sending reads the configuration in force (the
+    /// transport itself stays the one opened at start).
+    pub fn follow(&mut self, live: Live) {
+        self.live = Some(live);
     }
 
     /// Sends until told to stop; a stop is heeded between mails.
@@ -245,6 +286,9 @@ impl MailSender {
         // While the server is unusable, wakes are not heeded before the backoff has passed.
         let mut not_before = std::time::Instant::now();
         loop {
+            if let Some(live) = &self.live {
+                self.config = (*live.get()).clone();
+            }
             let wait = match self
                 .outbox
                 .drain(&self.config, &self.store, &self.clock, &stop)

@@ -363,7 +363,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let serve = serve || (!once && std::io::stdout().is_terminal());
             demo(config, cli.now, fixtures, serve)
         }
-        Command::Run { once } => run_daemon(config, clock, once),
+        Command::Run { once } => run_daemon(config, clock, once, cli.config.clone()),
         Command::Status { json } => {
             let store = Store::open_read(&config.store_dir)?;
             let status = query::status(&store, &config, clock.now())?;
@@ -672,7 +672,7 @@ fn pass_summary(report: &intake::ingest::PassReport) -> String {
     }
 }
 
-fn run_daemon(config: Config, clock: Clock, once: bool) -> Result<ExitCode> {
+fn run_daemon(config: Config, clock: Clock, once: bool, path: Option<PathBuf>) -> Result<ExitCode> {
     let inspector = inspector(&config)?;
     let mut worker = Worker::open(config.clone(), inspector, clock)?;
     if once {
@@ -704,11 +704,29 @@ fn run_daemon(config: Config, clock: Clock, once: bool) -> Result<ExitCode> {
         .worker_threads(1)
         .enable_all()
         .build()?;
-    let (mut term, ctrl_c) = {
+    let (mut term, ctrl_c, mut hup) = {
         let _entered = runtime.enter();
-        let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-        (term, tokio::signal::ctrl_c())
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::terminate())?,
+            tokio::signal::ctrl_c(),
+            signal(SignalKind::hangup())?,
+        )
     };
+    // SIGHUP (`systemctl reload intake`): the configuration file is loaded and checked again;
+    // a sound one is put in force, read afresh by the worker between batches, the mail sender
+    // between rounds and the board per request; a bad one is refused, the one in force stays.
+    let live = intake::config::live::Live::new(config.clone());
+    worker.follow(live.clone());
+    {
+        let live = live.clone();
+        let wake = tx.clone();
+        runtime.spawn(async move {
+            while hup.recv().await.is_some() {
+                reload(path.as_deref(), &live, &wake);
+            }
+        });
+    }
     let stopper = tx.clone();
     runtime.spawn(async move {
         tokio::select! {
@@ -718,13 +736,14 @@ fn run_daemon(config: Config, clock: Clock, once: bool) -> Result<ExitCode> {
         tracing::info!("stopping after the current batch");
         let _ = stopper.send(Signal::Stop);
     });
-    let sender = daemon::MailSender::open(config.clone(), &worker).map_err(|e| match e {
+    let mut sender = daemon::MailSender::open(config.clone(), &worker).map_err(|e| match e {
         daemon::DaemonError::Transport(t) => transport_error(&config, t),
         other => other.into(),
     })?;
+    sender.follow(live.clone());
     let (mail_tx, mail_rx) = std::sync::mpsc::channel();
     tracing::info!(mailbox = %config.mailbox.describe(), drop = %config.drop.path.display(), store = %config.store_dir.display(), "intake running");
-    let board = start_board(&runtime, &config, clock, tx.clone(), mail_tx.clone())?;
+    let board = start_board(&runtime, &live, clock, tx.clone(), mail_tx.clone())?;
     let mail = std::thread::spawn(move || sender.serve(mail_rx));
     let stop_mail = mail_tx.clone();
     let handle = std::thread::spawn(move || worker.serve(rx, mail_tx));
@@ -744,13 +763,47 @@ fn run_daemon(config: Config, clock: Clock, once: bool) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// SIGHUP: loads and checks the configuration file again and puts it in force when sound.
+fn reload(
+    path: Option<&Path>,
+    live: &intake::config::live::Live,
+    wake: &std::sync::mpsc::Sender<Signal>,
+) {
+    let Some(path) = path else {
+        tracing::warn!(
+            "reload asked, but intake runs on the built-in example: there is no file to read again"
+        );
+        return;
+    };
+    let next = match Config::load(path) {
+        Ok(next) => next,
+        Err(e) => {
+            tracing::error!(file = %path.display(), error = %e, "the new configuration is refused; the one in force stays");
+            return;
+        }
+    };
+    let problems = check_cmd::problems_of(&next);
+    if !problems.is_empty() {
+        tracing::error!(file = %path.display(), error = %problems.join("; "), "the new configuration is refused; the one in force stays");
+        return;
+    }
+    let (next, kept) = intake::config::live::Live::adoptable(&live.get(), next);
+    if !kept.is_empty() {
+        tracing::warn!(kept = %kept.join(", "), "these settings change only at the next restart; they are kept as they run");
+    }
+    let campaigns = next.campaigns.len();
+    live.set(next);
+    tracing::info!(file = %path.display(), campaigns, "configuration reloaded");
+    let _ = wake.send(Signal::Wake);
+}
+
 /// The board as a component of the daemon: started on the runtime, waking the worker and the
 /// mail sender after each staff action. An address that cannot be bound (another program on
 /// the port) is logged and the daemon goes on without the board: its main job comes first.
 #[allow(clippy::type_complexity)] // a stop switch and the task it stops
 fn start_board(
     runtime: &tokio::runtime::Runtime,
-    config: &Config,
+    live: &intake::config::live::Live,
     clock: Clock,
     worker: std::sync::mpsc::Sender<Signal>,
     mail: std::sync::mpsc::Sender<Signal>,
@@ -760,11 +813,12 @@ fn start_board(
         tokio::task::JoinHandle<std::io::Result<()>>,
     )>,
 > {
+    let config = &*live.get();
     if !config.board.enabled {
         return Ok(None);
     }
-    let bound = runtime.block_on(intake::board::BoardServer::bind(
-        config.clone(),
+    let bound = runtime.block_on(intake::board::BoardServer::bind_live(
+        live.clone(),
         config.store_dir.clone(),
         inspector(config)?,
         clock,
@@ -1021,7 +1075,7 @@ fn demo(
         "\nintake chạy tiếp như dịch vụ (thư mới vào {} được tiếp nhận ngay).",
         config.mailbox.path.display()
     );
-    run_daemon(config, clock, false)
+    run_daemon(config, clock, false, None)
 }
 
 /// Files a waiting or held message as an agency's on staff's word, then sends what that

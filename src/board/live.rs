@@ -94,6 +94,6 @@ pub async fn events(
         ))
     });
     // A comment more often than the idle timeout keeps the connection within the limits.
-    let every = super::serve::Limits::of(&s.config.board).live_keep_alive();
+    let every = super::serve::Limits::of(&s.config().board).live_keep_alive();
     Sse::new(stream).keep_alive(KeepAlive::new().interval(every))
 }

@@ -102,6 +102,24 @@ impl BoardServer {
         inspector: Inspector,
         clock: Clock,
     ) -> Result<BoardServer, BoardError> {
+        Self::bind_live(
+            crate::config::live::Live::new(config),
+            store_dir,
+            inspector,
+            clock,
+        )
+        .await
+    }
+
+    /// As [`BoardServer::bind`], reading the configuration in force at each request (a
+    /// reload replaces it; the address and access stay those bound here).
+    pub async fn bind_live(
+        live: crate::config::live::Live,
+        store_dir: PathBuf,
+        inspector: Inspector,
+        clock: Clock,
+    ) -> Result<BoardServer, BoardError> {
+        let config = live.get();
         let access = auth::Access::from_config(&config.board)?;
         let dir = store_dir.clone();
         let store = tokio::task::spawn_blocking(move || Store::open_read(&dir))
@@ -123,7 +141,7 @@ impl BoardServer {
             stopped,
             nudge: Notify::new(),
             on_action: Mutex::new(None),
-            config: Arc::new(config),
+            live,
             store_dir,
             inspector,
             clock,
@@ -161,7 +179,7 @@ impl BoardServer {
         } = self;
         tracing::info!(addr = %listener.local_addr()?, login = state.access.needs_login(), "board listening");
         let watcher = tokio::spawn(live::watch_store(state.clone()));
-        let limits = serve::Limits::of(&state.config.board);
+        let limits = serve::Limits::of(&state.config().board);
         let app = router(state).layer(axum::extract::DefaultBodyLimit::max(limits.max_body_bytes));
         // Live streams never end by themselves: `stop` tells them to, or the shutdown waits.
         let result = serve::serve(listener, app, limits, shutdown, stop).await;
@@ -172,7 +190,7 @@ impl BoardServer {
 
 /// What every handler shares.
 pub struct AppState {
-    config: Arc<Config>,
+    live: crate::config::live::Live,
     store_dir: PathBuf,
     inspector: Inspector,
     clock: Clock,
@@ -194,6 +212,11 @@ pub type Shared = Arc<AppState>;
 const POOL: usize = 4;
 
 impl AppState {
+    /// The configuration in force now.
+    pub fn config(&self) -> Arc<Config> {
+        self.live.get()
+    }
+
     /// Runs `f` on a blocking thread with a store connection (reads and staff actions alike:
     /// SQLite's busy timeout orders them with the daemon's writes).
     pub async fn with_store<T: Send + 'static>(
@@ -206,7 +229,7 @@ impl AppState {
                 Some(s) => s,
                 None => Store::open_read(&state.store_dir)?,
             };
-            let out = f(&store, &state.config);
+            let out = f(&store, &state.config());
             let mut pool = state.pool.lock().expect("pool lock");
             if pool.len() < POOL {
                 pool.push(store);

@@ -126,6 +126,11 @@ impl DropFolder {
         })
     }
 
+    /// The agencies whose codes name sub-folders, after a reload.
+    pub fn set_agencies(&mut self, agencies: Vec<String>) {
+        self.agencies = agencies;
+    }
+
     /// Sets the largest file read whole; a larger one is recorded as too large, then moved aside.
     pub fn with_limit(mut self, max_bytes: u64) -> Self {
         self.max_bytes = max_bytes;
