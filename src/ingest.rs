@@ -107,6 +107,12 @@ pub fn pass(
                 }
             }
         }
+        // A backlog shows its progress to a person at a terminal (hidden elsewhere).
+        let bar = crate::progress::bar(fresh.len() as u64, "thư/tệp");
+        bar.set_prefix(format!("Tiếp nhận ({})", source.name()));
+        if fresh.len() < 20 {
+            bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+        }
         let mut start = 0;
         while start < fresh.len() {
             let mut end = start;
@@ -135,8 +141,10 @@ pub fn pass(
                 &mut report,
                 failures,
             )?;
+            bar.set_position(end as u64);
             start = end;
         }
+        bar.finish_and_clear();
     }
     Ok(report)
 }
