@@ -33,6 +33,7 @@ pub mod export;
 pub mod extract;
 pub mod forms;
 pub mod forward;
+pub mod health;
 pub mod identify;
 pub mod ingest;
 pub mod letters;

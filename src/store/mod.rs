@@ -8,6 +8,7 @@
 
 pub mod backup;
 mod decisions;
+pub mod left_alone;
 pub mod mail;
 pub mod notice_rows;
 mod objects;
