@@ -151,8 +151,14 @@ impl Worker {
     ) -> Result<(), StoreError> {
         let rescan = self.config.drop.rescan;
         loop {
+            crate::service::beat();
             match self.ingest() {
                 Ok((report, n)) => {
+                    crate::service::status(&format!(
+                        "last pass: {} taken, {} reminders queued; watching",
+                        report.taken(),
+                        n.reminders
+                    ));
                     if report.taken() + report.recovered + n.reminders + n.cancelled > 0 || n.digest
                     {
                         info!(taken = report.taken(), recovered = report.recovered, reminders = n.reminders, skipped = n.skipped, cancelled = n.cancelled, digest = n.digest, outcomes = ?report.outcomes, "pass done");
@@ -161,6 +167,9 @@ impl Worker {
                 }
                 // A failing disk or database is logged and retried; the daemon stays up.
                 Err(e) => {
+                    crate::service::status(
+                        "last pass failed (see the journal); retrying after the next event",
+                    );
                     error!(error = %crate::causes::chain(&e), "pass failed; retrying after the next event")
                 }
             }
@@ -170,6 +179,7 @@ impl Worker {
             } else {
                 rescan
             };
+            crate::service::waiting();
             match rx.recv_timeout(wait) {
                 Ok(Signal::Stop) | Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(()),
                 Ok(Signal::Wake) | Err(mpsc::RecvTimeoutError::Timeout) => {}

@@ -122,6 +122,7 @@ pub fn pass(
                 failures,
             )?;
             start = end;
+            crate::service::beat();
         }
     }
     Ok(report)
