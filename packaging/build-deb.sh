@@ -6,15 +6,21 @@
 #
 #   packaging/build-deb.sh          # release build: what is installed on servers
 #   packaging/build-deb.sh --dev    # the dev build, stripped, fast compression (for tests)
+#   packaging/build-deb.sh --dev --no-build   # the dev binary already built (by cargo test)
 #
 # Needs cargo-deb 3.8.0 (.ci/install-package-tools.sh installs it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 profile=release
-if [ "${1:-}" = "--dev" ]; then
-  profile=dev
-fi
+build=yes
+for arg in "$@"; do
+  case "$arg" in
+    --dev) profile=dev ;;
+    --no-build) build=no ;;
+    *) echo "usage: $0 [--dev [--no-build]]" >&2; exit 2 ;;
+  esac
+done
 if ! cargo deb --version >/dev/null 2>&1; then
   echo "cargo-deb is missing: run bash .ci/install-package-tools.sh" \
        "(cargo install cargo-deb --version 3.8.0 --locked)" >&2
@@ -24,16 +30,17 @@ fi
 target_dir=$(cargo metadata --no-deps --format-version 1 \
   | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
 if [ "$profile" = release ]; then
-  cargo build --release --locked --bin intake
+  [ "$build" = no ] || cargo build --release --locked --bin intake
   bin="$target_dir/release/intake"
   deb_flags=()
 else
-  cargo build --locked --bin intake
+  [ "$build" = no ] || cargo build --locked --bin intake
   bin="$target_dir/debug/intake"
   # cargo-deb warns that the dev profile is not meant for releases; this one is for tests.
   deb_flags=(--profile dev --strip --fast)
 fi
 
+[ -x "$bin" ] || { echo "$bin is missing: build it first" >&2; exit 1; }
 assets=target/deb-assets
 rm -rf "$assets"
 mkdir -p "$assets/completions"
