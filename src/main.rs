@@ -772,6 +772,7 @@ fn run_daemon(config: Config, clock: Clock, once: bool) -> Result<ExitCode> {
         );
         return Ok(ExitCode::SUCCESS);
     }
+    intake::service::ignore_hangup();
     let (tx, rx) = std::sync::mpsc::channel();
     let _watchers =
         daemon::watch(&config, tx.clone()).context("cannot watch the mailbox and drop folder")?;

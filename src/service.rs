@@ -66,6 +66,21 @@ pub fn reloading() {
     }
 }
 
+/// SIGHUP (`systemctl reload`, the unit's `ExecReload`) must not end the daemon, as its
+/// default action would (and systemd does not restart a service that a SIGHUP ended): until
+/// the configuration is read again on SIGHUP, it is ignored under systemd. At a terminal
+/// (`intake demo`, `intake run` by hand) SIGHUP still ends the daemon with its terminal.
+pub fn ignore_hangup() {
+    if !supervised() {
+        return;
+    }
+    // SAFETY: sets the disposition of one signal to "ignore"; a handler installed later for
+    // SIGHUP replaces it.
+    unsafe {
+        libc::signal(libc::SIGHUP, libc::SIG_IGN);
+    }
+}
+
 /// `STOPPING=1`: the daemon finishes the current batch and exits.
 pub fn stopping() {
     send(
