@@ -3,7 +3,8 @@
 //! test listens on, WATCHDOG_USEC set). It must say READY=1 once it watches its sources, ping
 //! WATCHDOG=1 while its worker is alive, stop the pings while the worker is stuck (here: held
 //! up by a write lock on the store), resume them once it moves again, report STATUS= after a
-//! pass, and say STOPPING=1 on SIGTERM before it exits.
+//! pass, survive SIGHUP (the unit's ExecReload), and say STOPPING=1 on SIGTERM before it
+//! exits.
 
 mod common;
 
@@ -218,6 +219,15 @@ fn run_under_systemd_says_ready_pings_the_watchdog_only_while_the_worker_moves_a
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+
+    // SIGHUP (`systemctl reload`) does not end it: it goes on pinging.
+    unsafe { libc::kill(daemon.id() as i32, libc::SIGHUP) };
+    let hup = collect(&rx, Duration::from_secs(2));
+    assert!(
+        daemon.try_wait().unwrap().is_none(),
+        "SIGHUP ended the daemon"
+    );
+    assert!(pings(&hup).len() >= 2, "pings after SIGHUP: {hup:?}");
 
     // SIGTERM: STOPPING=1, then a clean exit.
     stop(&mut daemon);
