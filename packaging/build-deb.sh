@@ -6,7 +6,7 @@
 #
 #   packaging/build-deb.sh          # release build: what is installed on servers
 #   packaging/build-deb.sh --dev    # the dev build, stripped, fast compression (for tests)
-#   packaging/build-deb.sh --dev --no-build   # the dev binary already built (by cargo test)
+#   packaging/build-deb.sh --dev --no-build   # the binary already built (by cargo test)
 #
 # Needs cargo-deb 3.8.0 (.ci/install-package-tools.sh installs it).
 set -euo pipefail
@@ -18,7 +18,7 @@ for arg in "$@"; do
   case "$arg" in
     --dev) profile=dev ;;
     --no-build) build=no ;;
-    *) echo "usage: $0 [--dev [--no-build]]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--dev] [--no-build]" >&2; exit 2 ;;
   esac
 done
 if ! cargo deb --version >/dev/null 2>&1; then

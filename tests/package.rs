@@ -59,10 +59,16 @@ fn the_package_installs_runs_a_pass_as_its_user_and_purges_clean() {
     // A package left by an earlier interrupted run goes first.
     let _ = run("dpkg", &["--purge", "intake"]);
 
-    // Build it from the binary this test run already built.
+    // Build it from the binary this test run already built (dev, or release with --release).
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tested = Path::new(env!("CARGO_BIN_EXE_intake"));
+    let release = tested.parent().is_some_and(|d| d.ends_with("release"));
+    let mut args = vec!["--no-build"];
+    if !release {
+        args.push("--dev");
+    }
     let out = Command::new(root.join("packaging/build-deb.sh"))
-        .args(["--dev", "--no-build"])
+        .args(&args)
         .current_dir(root)
         .output()
         .unwrap();
