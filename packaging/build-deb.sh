@@ -4,7 +4,8 @@
 # /var/lib/intake, the man page, bash/zsh/fish completions), then `cargo deb --no-build`.
 # Prints the path of the .deb on its last line.
 #
-#   packaging/build-deb.sh          # release build: what is installed on servers
+#   packaging/build-deb.sh          # release build: what is installed on servers (and the
+#                                   # debug symbols as intake-dbgsym_*.ddeb)
 #   packaging/build-deb.sh --dev    # the dev build, stripped, fast compression (for tests)
 #   packaging/build-deb.sh --dev --no-build   # the binary already built (by cargo test)
 #
@@ -32,7 +33,9 @@ target_dir=$(cargo metadata --no-deps --format-version 1 \
 if [ "$profile" = release ]; then
   [ "$build" = no ] || cargo build --release --locked --bin intake
   bin="$target_dir/release/intake"
-  deb_flags=()
+  # The binary without its debug symbols; they go to intake-dbgsym_*.ddeb beside the .deb,
+  # for file and line numbers in backtraces when needed.
+  deb_flags=(--dbgsym)
 else
   [ "$build" = no ] || cargo build --locked --bin intake
   bin="$target_dir/debug/intake"
