@@ -207,10 +207,16 @@ impl Worker {
         mail: mpsc::Sender<Signal>,
     ) -> Result<(), StoreError> {
         loop {
+            crate::service::beat();
             self.adopt();
             let rescan = self.config.drop.rescan;
             match self.ingest() {
                 Ok((report, n)) => {
+                    crate::service::status(&format!(
+                        "last pass: {} taken, {} reminders queued; watching",
+                        report.taken(),
+                        n.reminders
+                    ));
                     if report.taken() + report.recovered + n.reminders + n.cancelled > 0 || n.digest
                     {
                         info!(taken = report.taken(), recovered = report.recovered, reminders = n.reminders, skipped = n.skipped, cancelled = n.cancelled, digest = n.digest, outcomes = ?report.outcomes, "pass done");
@@ -219,6 +225,9 @@ impl Worker {
                 }
                 // A failing disk or database is logged and retried; the daemon stays up.
                 Err(e) => {
+                    crate::service::status(
+                        "last pass failed (see the journal); retrying after the next event",
+                    );
                     error!(error = %crate::causes::chain(&e), "pass failed; retrying after the next event")
                 }
             }
@@ -228,6 +237,7 @@ impl Worker {
             } else {
                 rescan
             };
+            crate::service::waiting();
             match rx.recv_timeout(wait) {
                 Ok(Signal::Stop) | Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(()),
                 Ok(Signal::Wake) | Err(mpsc::RecvTimeoutError::Timeout) => {}

@@ -143,6 +143,7 @@ pub fn pass(
             )?;
             bar.set_position(end as u64);
             start = end;
+            crate::service::beat();
         }
         bar.finish_and_clear();
     }

@@ -45,6 +45,7 @@ pub mod receipt;
 pub mod reminder;
 pub mod report;
 pub mod revalidate;
+pub mod service;
 pub mod source;
 pub mod store;
 pub mod templates;

@@ -7,8 +7,10 @@
 
 mod backup_cmd;
 mod check_cmd;
+mod docs_cmd;
 mod doctor_cmd;
 mod forms_cmd;
+mod init_cmd;
 mod logging;
 mod usage;
 
@@ -18,7 +20,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, FixedOffset};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use intake::clock::Clock;
 use intake::config::Config;
@@ -247,6 +249,23 @@ enum Command {
     /// Checks the configuration and prints what it sets up; renders every mail template
     /// against sample data.
     CheckConfig,
+    /// Writes an annotated configuration to start from (intake.toml, the example campaign,
+    /// roster, forms and mail templates) into DIR; never overwrites a file.
+    Init {
+        /// The folder to write into (e.g. /etc/intake).
+        dir: PathBuf,
+        /// Where the store, Maildir, drop folder and outbox go.
+        #[arg(long, default_value = init_cmd::DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
+    },
+    /// Prints the shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Prints the man page (roff) to stdout.
+    #[command(hide = true)]
+    Manpage,
     /// Reads a workbook from stdin within limits and prints what it holds (internal).
     #[command(hide = true)]
     InspectWorkbook {
@@ -378,6 +397,12 @@ fn inspector(config: &Config) -> Result<Inspector> {
 fn run(cli: Cli) -> Result<ExitCode> {
     let clock = cli.now.map_or_else(Clock::system, Clock::starting_at);
     let built_in = cli.config.is_none();
+    match &cli.command {
+        Command::Init { dir, data_dir } => return init_cmd::init(dir, data_dir),
+        Command::Completions { shell } => return docs_cmd::completions(*shell, Cli::command()),
+        Command::Manpage => return docs_cmd::manpage(Cli::command()),
+        _ => {}
+    }
     let config = load_config(cli.config.as_deref())?;
     match cli.command {
         Command::Demo {
@@ -677,6 +702,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::CheckConfig => check_cmd::check_config(&config, built_in),
         Command::InspectWorkbook { .. } => unreachable!("handled before logging starts"),
+        Command::Init { .. } | Command::Completions { .. } | Command::Manpage => {
+            unreachable!("handled before the configuration is read")
+        }
     }
 }
 
@@ -763,6 +791,7 @@ fn run_daemon(config: Config, clock: Clock, once: bool, path: Option<PathBuf>) -
             _ = term.recv() => {}
         }
         tracing::info!("stopping after the current batch");
+        intake::service::stopping();
         let _ = stopper.send(Signal::Stop);
     });
     let mut sender = daemon::MailSender::open(config.clone(), &worker).map_err(|e| match e {
@@ -773,6 +802,8 @@ fn run_daemon(config: Config, clock: Clock, once: bool, path: Option<PathBuf>) -
     let (mail_tx, mail_rx) = std::sync::mpsc::channel();
     tracing::info!(mailbox = %config.mailbox.describe(), drop = %config.drop.path.display(), store = %config.store_dir.display(), "intake running");
     let board = start_board(&runtime, &live, clock, tx.clone(), mail_tx.clone())?;
+    intake::service::ready();
+    let _watchdog = intake::service::watchdog();
     let mail = std::thread::spawn(move || sender.serve(mail_rx));
     let stop_mail = mail_tx.clone();
     let handle = std::thread::spawn(move || worker.serve(rx, mail_tx));
@@ -792,6 +823,15 @@ fn run_daemon(config: Config, clock: Clock, once: bool, path: Option<PathBuf>) -
     Ok(ExitCode::SUCCESS)
 }
 
+/// Tells systemd the daemon is ready again, however a reload ended.
+struct ReadyOnDrop;
+
+impl Drop for ReadyOnDrop {
+    fn drop(&mut self) {
+        intake::service::ready();
+    }
+}
+
 /// SIGHUP: loads and checks the configuration file again and puts it in force when sound.
 fn reload(
     path: Option<&Path>,
@@ -804,6 +844,9 @@ fn reload(
         );
         return;
     };
+    // systemd waits for READY=1 after RELOADING=1, whether the new configuration is taken.
+    intake::service::reloading();
+    let _ready = ReadyOnDrop;
     let next = match Config::load(path) {
         Ok(next) => next,
         Err(e) => {
