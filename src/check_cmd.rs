@@ -71,10 +71,7 @@ pub fn check_config(config: &Config, built_in: bool) -> Result<ExitCode> {
         );
         for d in &c.deliverables {
             if let Some(spec) = &d.spec {
-                println!(
-                    "    {}: biểu {} (phiên bản {})",
-                    d.label, spec.id, spec.version
-                );
+                println!("    {}: đặc tả biểu phiên bản {}", d.label, spec.version);
             }
         }
     }
