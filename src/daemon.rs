@@ -9,7 +9,7 @@
 //! between batches, never inside one.
 
 use std::path::Path;
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 use notify::RecursiveMode;
@@ -17,6 +17,7 @@ use notify_debouncer_full::{DebounceEventResult, new_debouncer, new_debouncer_op
 use tracing::{error, info, warn};
 
 use crate::clock::Clock;
+use crate::config::live::Live;
 use crate::config::{Config, WatchMode};
 use crate::ingest::{self, PassReport};
 use crate::notices::{self, NoticeReport};
@@ -59,6 +60,9 @@ pub struct Worker {
     failures: ingest::Failures,
     outbox: Option<Outbox>,
     authenticator: crate::auth::Authenticator,
+    health: crate::health::Tracker,
+    /// The configuration in force when the daemon can be reloaded, and the one adopted last.
+    live: Option<(Live, Arc<Config>)>,
 }
 
 impl Worker {
@@ -85,6 +89,7 @@ impl Worker {
         let drop = DropFolder::open(&config.drop.path, config.drop.settle, codes)
             .map_err(io(&config.drop.path))?
             .with_limit(config.limits.max_file_bytes);
+        crate::store::verify::remove_outbox_leftovers(&config.outbox_dir);
         let repaired = store.repair_tree()?;
         if repaired > 0 {
             info!(
@@ -101,12 +106,56 @@ impl Worker {
             failures: ingest::Failures::default(),
             outbox: None,
             authenticator: crate::auth::Authenticator::new(&config.auth),
+            health: crate::health::Tracker::open(&config.store_dir),
+            live: None,
             config,
         })
     }
 
-    /// One pass over both sources, then the reminders and digest due.
+    /// Follows `live`: the configuration in force is adopted between batches.
+    pub fn follow(&mut self, live: Live) {
+        let now = live.get();
+        self.live = Some((live, now));
+    }
+
+    /// Adopts the configuration in force if it changed since the last look.
+    fn adopt(&mut self) {
+        let Some((live, adopted)) = &mut self.live else {
+            return;
+        };
+        let latest = live.get();
+        if Arc::ptr_eq(&latest, adopted) {
+            return;
+        }
+        *adopted = latest.clone();
+        let next = (*latest).clone();
+        self.authenticator = crate::auth::Authenticator::new(&next.auth);
+        self.drop
+            .set_agencies(next.agencies().iter().map(|a| a.code.clone()).collect());
+        info!(
+            campaigns = next.campaigns.len(),
+            agencies = next.agencies().len(),
+            "the worker follows the reloaded configuration"
+        );
+        self.config = next;
+    }
+
+    /// One pass over both sources, then the reminders and digest due; what failed is kept in
+    /// the health record (see [`crate::health`]) until it works again.
     pub fn ingest(&mut self) -> Result<(PassReport, NoticeReport), StoreError> {
+        let result = self.ingest_once();
+        match &result {
+            Ok(_) => self.health.ok("store"),
+            Err(e) => self.health.failed(
+                "store",
+                &crate::causes::chain(e).to_string(),
+                self.clock.now(),
+            ),
+        }
+        result
+    }
+
+    fn ingest_once(&mut self) -> Result<(PassReport, NoticeReport), StoreError> {
         let mut sources: [&mut dyn Source; 2] = [&mut *self.mailbox, &mut self.drop];
         let report = ingest::pass(
             &self.config,
@@ -117,7 +166,15 @@ impl Worker {
             &mut sources,
             &mut self.failures,
         )?;
-        let notices = notices::run(&self.config, &self.store, self.clock.now())?;
+        // Recorded before the digest is made, so that the digest says what fails now.
+        let now = self.clock.now();
+        for part in ["mailbox", "drop"] {
+            match report.unread.iter().find(|(source, _)| source == part) {
+                Some((_, cause)) => self.health.failed(part, cause, now),
+                None => self.health.ok(part),
+            }
+        }
+        let notices = notices::run(&self.config, &self.store, now)?;
         Ok((report, notices))
     }
 
@@ -149,12 +206,19 @@ impl Worker {
         rx: mpsc::Receiver<Signal>,
         mail: mpsc::Sender<Signal>,
     ) -> Result<(), StoreError> {
-        let rescan = self.config.drop.rescan;
         loop {
             #[cfg(debug_assertions)]
             crate::panics::inject("worker", "pass");
+            crate::service::beat();
+            self.adopt();
+            let rescan = self.config.drop.rescan;
             match self.ingest() {
                 Ok((report, n)) => {
+                    crate::service::status(&format!(
+                        "last pass: {} taken, {} reminders queued; watching",
+                        report.taken(),
+                        n.reminders
+                    ));
                     if report.taken() + report.recovered + n.reminders + n.cancelled > 0 || n.digest
                     {
                         info!(taken = report.taken(), recovered = report.recovered, reminders = n.reminders, skipped = n.skipped, cancelled = n.cancelled, digest = n.digest, outcomes = ?report.outcomes, "pass done");
@@ -163,6 +227,9 @@ impl Worker {
                 }
                 // A failing disk or database is logged and retried; the daemon stays up.
                 Err(e) => {
+                    crate::service::status(
+                        "last pass failed (see the journal); retrying after the next event",
+                    );
                     error!(error = %crate::causes::chain(&e), "pass failed; retrying after the next event")
                 }
             }
@@ -172,6 +239,7 @@ impl Worker {
             } else {
                 rescan
             };
+            crate::service::waiting();
             match rx.recv_timeout(wait) {
                 Ok(Signal::Stop) | Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(()),
                 Ok(Signal::Wake) | Err(mpsc::RecvTimeoutError::Timeout) => {}
@@ -192,6 +260,7 @@ pub struct MailSender {
     store: Store,
     outbox: Outbox,
     clock: Clock,
+    live: Option<Live>,
 }
 
 impl MailSender {
@@ -203,7 +272,14 @@ impl MailSender {
             clock: worker.clock,
             config,
             outbox,
+            live: None,
         })
+    }
+
+    /// Follows `live`: each round of sending reads the configuration in force (the
+    /// transport itself stays the one opened at start).
+    pub fn follow(&mut self, live: Live) {
+        self.live = Some(live);
     }
 
     /// Sends until told to stop; a stop is heeded between mails.
@@ -223,6 +299,9 @@ impl MailSender {
         // While the server is unusable, wakes are not heeded before the backoff has passed.
         let mut not_before = std::time::Instant::now();
         loop {
+            if let Some(live) = &self.live {
+                self.config = (*live.get()).clone();
+            }
             let wait = match self
                 .outbox
                 .drain(&self.config, &self.store, &self.clock, &stop)
@@ -314,8 +393,14 @@ pub fn watch(
     match config.drop.watch {
         WatchMode::Native => {
             let mut d = new_debouncer(debounce, None, handler(tx))?;
-            d.watch(&config.drop.path, RecursiveMode::Recursive)?;
-            keep.push(Box::new(d));
+            // A drop folder that cannot be watched now is still looked at by the periodic
+            // rescan, which reports it while it cannot be read.
+            match d.watch(&config.drop.path, RecursiveMode::Recursive) {
+                Ok(()) => keep.push(Box::new(d)),
+                Err(e) => {
+                    warn!(folder = %config.drop.path.display(), error = %e, "the drop folder is not watched; the periodic rescan looks at it")
+                }
+            }
         }
         WatchMode::Poll => {
             let cfg = notify::Config::default().with_poll_interval(config.drop.poll_interval);
@@ -326,8 +411,12 @@ pub fn watch(
                 notify_debouncer_full::NoCache,
                 cfg,
             )?;
-            d.watch(&config.drop.path, RecursiveMode::Recursive)?;
-            keep.push(Box::new(d));
+            match d.watch(&config.drop.path, RecursiveMode::Recursive) {
+                Ok(()) => keep.push(Box::new(d)),
+                Err(e) => {
+                    warn!(folder = %config.drop.path.display(), error = %e, "the drop folder is not polled; the periodic rescan looks at it")
+                }
+            }
         }
     }
     Ok(keep)

@@ -155,6 +155,14 @@ fn smtp_server(smtp: &intake::config::smtp::Smtp) -> Verdict {
 
 /// The store's index opens and answers.
 fn store_opens(dir: &Path) -> Verdict {
+    if !intake::store::Store::exists(dir) {
+        return Verdict {
+            check: "Chỉ mục kho lưu (SQLite)".into(),
+            ok: true,
+            detail: format!("no store yet in {}; intake run makes it", dir.display()),
+            fix: None,
+        };
+    }
     match intake::store::Store::open_read(dir).and_then(|s| intake::store::query::totals(&s)) {
         Ok(t) => Verdict {
             check: "Chỉ mục kho lưu (SQLite)".into(),

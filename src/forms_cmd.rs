@@ -46,11 +46,7 @@ pub fn validate(
     let campaign = pick_campaign(config, campaign)?;
     let from = match agency {
         Some(code) => {
-            let a = campaign
-                .agencies
-                .iter()
-                .find(|a| a.code == code)
-                .with_context(|| format!("no agency \"{code}\" in campaign {}", campaign.id))?;
+            let a = crate::usage::campaign_agency(campaign, config, code)?;
             Some(From {
                 code: &a.code,
                 kind: a.kind,
@@ -58,7 +54,22 @@ pub fn validate(
         }
         None => None,
     };
-    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let bytes = match std::fs::read(file) {
+        Ok(b) => b,
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound
+                    | std::io::ErrorKind::IsADirectory
+                    | std::io::ErrorKind::PermissionDenied
+            ) =>
+        {
+            return Err(crate::usage::Usage(format!("cannot read {}: {e}", file.display())).into());
+        }
+        Err(e) => {
+            return Err(anyhow::Error::new(e).context(format!("cannot read {}", file.display())));
+        }
+    };
     let name = file
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -185,13 +196,7 @@ pub fn export_templates(
 ) -> Result<ExitCode> {
     let campaign = pick_campaign(config, campaign)?;
     let who = match agency {
-        Some(code) => Some(
-            campaign
-                .agencies
-                .iter()
-                .find(|a| a.code == code)
-                .with_context(|| format!("no agency \"{code}\" in campaign {}", campaign.id))?,
-        ),
+        Some(code) => Some(crate::usage::campaign_agency(campaign, config, code)?),
         None => None,
     };
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
@@ -219,25 +224,7 @@ pub fn export_templates(
     Ok(ExitCode::SUCCESS)
 }
 
-/// The campaign named, or the only one.
+/// The campaign named, or the only one; another code is a usage error listing the valid ones.
 pub fn pick_campaign<'c>(config: &'c Config, id: Option<&str>) -> Result<&'c Campaign> {
-    match id {
-        Some(id) => config
-            .campaign(id)
-            .with_context(|| format!("no campaign \"{id}\"; configured: {}", ids(config))),
-        None if config.campaigns.len() == 1 => Ok(&config.campaigns[0]),
-        None => bail!(
-            "several campaigns are configured ({}); choose one with --campaign",
-            ids(config)
-        ),
-    }
-}
-
-fn ids(config: &Config) -> String {
-    config
-        .campaigns
-        .iter()
-        .map(|c| c.id.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
+    Ok(crate::usage::campaign(config, id)?)
 }

@@ -36,6 +36,8 @@ pub struct PassReport {
     pub recovered: usize,
     /// Items that could not be read from their source (retried next pass).
     pub failed: usize,
+    /// Sources that could not be listed at all this pass (`mailbox`, `drop`), with the cause.
+    pub unread: Vec<(String, String)>,
 }
 
 impl PassReport {
@@ -66,10 +68,22 @@ pub fn pass(
         let items = match source.pending() {
             Ok(items) => items,
             Err(e) => {
-                warn!(source = source.name(), error = %crate::causes::chain(&e), "cannot list source");
+                let cause = crate::causes::chain(&e).to_string();
+                warn!(source = source.name(), error = %cause, "cannot list source");
+                report.unread.push((source.name().to_string(), cause));
                 continue;
             }
         };
+        if let Some(scan) = source.left_alone() {
+            let logged = store.note_left_alone(&scan, clock.now())?;
+            if logged > 0 {
+                info!(
+                    source = source.name(),
+                    items = logged,
+                    "items left alone in the drop folder (links, special, hidden, temporary or too deep)"
+                );
+            }
+        }
         let mut fresh = Vec::new();
         for mut item in items {
             let Some(r) = store.source_record(&item.key)? else {
@@ -93,6 +107,12 @@ pub fn pass(
                     report.recovered += 1;
                 }
             }
+        }
+        // A backlog shows its progress to a person at a terminal (hidden elsewhere).
+        let bar = crate::progress::bar(fresh.len() as u64, "thư/tệp");
+        bar.set_prefix(format!("Tiếp nhận ({})", source.name()));
+        if fresh.len() < 20 {
+            bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
         }
         let mut start = 0;
         while start < fresh.len() {
@@ -122,8 +142,11 @@ pub fn pass(
                 &mut report,
                 failures,
             )?;
+            bar.set_position(end as u64);
             start = end;
+            crate::service::beat();
         }
+        bar.finish_and_clear();
     }
     Ok(report)
 }

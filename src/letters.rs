@@ -151,6 +151,9 @@ pub struct DigestCtx {
     pub quarantined: Vec<QuarantinedCtx>,
     /// Mail the server refused for good, or given up on, since `since`.
     pub failed_mail: Vec<FailedMailCtx>,
+    /// What keeps failing now (the store, the mailbox, the drop folder), since when, in
+    /// staff's words ([`crate::words::problem`]).
+    pub problems: Vec<String>,
 }
 
 /// A campaign's figures in the digest.

@@ -35,6 +35,7 @@ pub mod forms;
 pub mod forward;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod health;
 pub mod identify;
 pub mod ingest;
 pub mod letters;
@@ -47,6 +48,7 @@ pub mod receipt;
 pub mod reminder;
 pub mod report;
 pub mod revalidate;
+pub mod service;
 pub mod source;
 pub mod store;
 pub mod templates;

@@ -5,19 +5,27 @@
 //! configuration. Data goes to stdout (Vietnamese tables, or `--json`), logs to stderr.
 //! Exit codes: 0 done, 1 the machine failed (disk, database), 2 bad configuration or usage.
 
+mod backup_cmd;
+mod check_cmd;
+mod docs_cmd;
 mod doctor_cmd;
 mod forms_cmd;
+mod init_cmd;
+mod logging;
+mod usage;
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, FixedOffset};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use intake::clock::Clock;
 use intake::config::Config;
 use intake::daemon::{self, Signal, Worker};
+use intake::report::prose;
 use intake::source::maildir::Maildir;
 use intake::store::{Store, query};
 use intake::workbook::{self, Inspector, WorkbookFormat};
@@ -33,6 +41,9 @@ struct Cli {
     /// Run as of this time (RFC 3339), e.g. 2018-07-09T16:00:00+07:00.
     #[arg(long, global = true, value_parser = parse_time)]
     now: Option<DateTime<FixedOffset>>,
+    /// How logs are written to stderr (default: journal under systemd, else text).
+    #[arg(long, global = true, value_enum, env = "INTAKE_LOG_FORMAT")]
+    log_format: Option<logging::LogFormat>,
     #[command(subcommand)]
     command: Command,
 }
@@ -186,6 +197,31 @@ enum Command {
     /// Checks that intake can work: mailbox login, capabilities and folders, the store, the
     /// drop folder and the outbox. Exit 0 when every check passes.
     Doctor,
+    /// Copies the store into a new folder while the daemon runs: the index at one instant
+    /// (SQLite's online backup), every file it refers to (checked by SHA-256), a manifest.
+    Backup {
+        /// The new (or empty) folder to write the backup into.
+        dir: PathBuf,
+    },
+    /// Checks the store: the index, every file's SHA-256, the filed tree, the outbox, files
+    /// an interrupted run left. Exit 0 when nothing is wrong, 1 otherwise.
+    Verify {
+        /// Rebuild the filed tree and remove temporary files no writer can still own.
+        #[arg(long)]
+        repair: bool,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Restores a backup into the configured store folder, after checking it; refuses while
+    /// intake runs on the store. The schema is upgraded if the backup is older.
+    Restore {
+        /// The backup folder (made by `intake backup`).
+        backup: PathBuf,
+        /// Set a store already there aside (`<store>.replaced-<time>`) instead of refusing.
+        #[arg(long)]
+        force: bool,
+    },
     /// Shows the reminder schedule of every agency that still owes something, and queues and
     /// sends the reminders and digest due now. The daemon does this by itself; while it runs,
     /// only `--dry-run` works here (the store is the daemon's).
@@ -200,8 +236,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Makes the accounts-file line of a staff member of the board: reads the password from
-    /// standard input and prints `name:argon2-hash` to add to the `[board] accounts` file.
+    /// Makes the accounts-file line of a staff member of the board: asks for the password
+    /// twice without echo (or reads one line from standard input when it is not a terminal)
+    /// and prints `name:argon2-hash` to add to the `[board] accounts` file.
     BoardAccount {
         /// The login name.
         name: String,
@@ -212,6 +249,23 @@ enum Command {
     /// Checks the configuration and prints what it sets up; renders every mail template
     /// against sample data.
     CheckConfig,
+    /// Writes an annotated configuration to start from (intake.toml, the example campaign,
+    /// roster, forms and mail templates) into DIR; never overwrites a file.
+    Init {
+        /// The folder to write into (e.g. /etc/intake).
+        dir: PathBuf,
+        /// Where the store, Maildir, drop folder and outbox go.
+        #[arg(long, default_value = init_cmd::DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
+    },
+    /// Prints the shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Prints the man page (roff) to stdout.
+    #[command(hide = true)]
+    Manpage,
     /// Reads a workbook from stdin within limits and prints what it holds (internal).
     #[command(hide = true)]
     InspectWorkbook {
@@ -240,6 +294,7 @@ enum OutboxCommand {
     },
     /// Queues mail that was refused or given up again (after the address, password or
     /// server was fixed): one row, or all of them.
+    #[command(group(clap::ArgGroup::new("which").required(true).args(["id", "all"])))]
     Retry {
         /// The outbox row (as `intake outbox list` shows it).
         id: Option<i64>,
@@ -294,30 +349,14 @@ fn main() -> ExitCode {
             libc::signal(libc::SIGPIPE, libc::SIG_DFL);
         }
     }
-    // Colour only for a person at a terminal: never in a file or the journal, and never when
-    // NO_COLOR is set (no-color.org).
-    let colour = {
-        use std::io::IsTerminal;
-        std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-    };
-    tracing_subscriber::fmt()
-        .with_ansi(colour)
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-                if verbose {
-                    "info".into()
-                } else {
-                    "warn".into()
-                }
-            }),
-        )
-        .init();
+    logging::init(cli.log_format, if verbose { "info" } else { "warn" });
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("intake: {e:#}");
-            if e.downcast_ref::<intake::config::ConfigError>().is_some() {
+            if e.downcast_ref::<intake::config::ConfigError>().is_some()
+                || e.downcast_ref::<usage::Usage>().is_some()
+            {
                 ExitCode::from(2)
             } else {
                 ExitCode::from(1)
@@ -357,6 +396,13 @@ fn inspector(config: &Config) -> Result<Inspector> {
 
 fn run(cli: Cli) -> Result<ExitCode> {
     let clock = cli.now.map_or_else(Clock::system, Clock::starting_at);
+    let built_in = cli.config.is_none();
+    match &cli.command {
+        Command::Init { dir, data_dir } => return init_cmd::init(dir, data_dir),
+        Command::Completions { shell } => return docs_cmd::completions(*shell, Cli::command()),
+        Command::Manpage => return docs_cmd::manpage(Cli::command()),
+        _ => {}
+    }
     let config = load_config(cli.config.as_deref())?;
     match cli.command {
         Command::Demo {
@@ -368,7 +414,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let serve = serve || (!once && std::io::stdout().is_terminal());
             demo(config, cli.now, fixtures, serve)
         }
-        Command::Run { once } => run_daemon(config, clock, once),
+        Command::Run { once } => run_daemon(config, clock, once, cli.config.clone()),
         Command::Status { json } => {
             let store = Store::open_read(&config.store_dir)?;
             let status = query::status(&store, &config, clock.now())?;
@@ -388,6 +434,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             limit,
             json,
         } => {
+            let agency = agency
+                .map(|a| usage::agency(&config, &a).map(|a| a.code.clone()))
+                .transpose()?;
             let store = Store::open_read(&config.store_dir)?;
             let events = query::events(
                 &store,
@@ -524,6 +573,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Doctor => doctor_cmd::doctor(&config),
+        Command::Backup { dir } => backup_cmd::backup(&config, &dir),
+        Command::Verify { repair, json } => backup_cmd::verify(&config, repair, json),
+        Command::Restore { backup, force } => backup_cmd::restore(&config, &backup, force),
         Command::Exempt {
             agency,
             deliverable,
@@ -532,21 +584,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             by,
         } => {
             let campaign = forms_cmd::pick_campaign(&config, campaign.as_deref())?;
-            if !campaign.has_agency(&agency) {
-                bail!("no agency \"{agency}\" in campaign {}", campaign.id);
-            }
-            let Some(d) = campaign.deliverable(&deliverable) else {
-                bail!(
-                    "no deliverable \"{deliverable}\" in campaign {}; it has {}",
-                    campaign.id,
-                    campaign
-                        .deliverables
-                        .iter()
-                        .map(|d| d.id.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-            };
+            let agency = usage::campaign_agency(campaign, &config, &agency)?
+                .code
+                .clone();
+            let d = usage::deliverable(campaign, &deliverable)?;
             let actor = by
                 .or_else(|| std::env::var("USER").ok())
                 .unwrap_or_else(|| "staff".into());
@@ -575,9 +616,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             by,
         } => {
             let campaign = forms_cmd::pick_campaign(&config, campaign.as_deref())?;
-            if !campaign.has_agency(&agency) {
-                bail!("no agency \"{agency}\" in campaign {}", campaign.id);
-            }
+            let agency = usage::campaign_agency(campaign, &config, &agency)?
+                .code
+                .clone();
             let actor = by
                 .or_else(|| std::env::var("USER").ok())
                 .unwrap_or_else(|| "staff".into());
@@ -607,15 +648,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::BoardAccount { name } => {
-            let mut password = String::new();
-            std::io::stdin()
-                .read_line(&mut password)
-                .context("cannot read the password from standard input")?;
-            let password = password.trim_end_matches(['\r', '\n']);
+            let password = read_new_password()?;
             if password.chars().count() < 8 {
-                bail!("the password must have at least 8 characters");
+                return Err(
+                    usage::Usage("the password must have at least 8 characters".into()).into(),
+                );
             }
-            println!("{}", intake::board::auth::account_line(&name, password));
+            println!("{}", intake::board::auth::account_line(&name, &password));
             Ok(ExitCode::SUCCESS)
         }
         Command::Outbox(OutboxCommand::List { json }) => {
@@ -644,10 +683,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Outbox(OutboxCommand::Retry { id, all }) => {
-            if id.is_none() && !all {
-                bail!("name the outbox row to queue again, or give --all");
-            }
+        Command::Outbox(OutboxCommand::Retry { id, all: _ }) => {
             let store = Store::open(&config.store_dir)?;
             let n = store.requeue(id)?;
             let sent = send_now(&config, &store, &clock)?;
@@ -658,53 +694,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
             dry_run,
             agency,
             json,
-        } => remind(&config, &clock, dry_run, agency.as_deref(), json),
-        Command::CheckConfig => {
-            let mut broken = 0;
-            for (_, result) in intake::templates::check(&config) {
-                if let Err(e) = result {
-                    eprintln!("intake: {e}");
-                    broken += 1;
-                }
-            }
-            if broken > 0 {
-                eprintln!(
-                    "intake: {broken} template sample(s) do not render; config/templates/README.md lists the variables"
-                );
-                return Ok(ExitCode::from(2));
-            }
-            println!("Cấu hình hợp lệ: {}", config.origin.display());
-            for c in &config.campaigns {
-                println!(
-                    "  Công văn {} — {} đơn vị × {} báo cáo, hạn nộp {} ({})",
-                    c.dispatch,
-                    c.agencies.len(),
-                    c.deliverables.len(),
-                    c.deadline_text,
-                    intake::words::when(c.deadline, config.timezone)
-                );
-            }
-            println!(
-                "  hộp thư: {}\n  thư mục nộp tệp: {}\n  kho lưu: {}\n  hộp thư đi: {}",
-                config.mailbox.describe(),
-                config.drop.path.display(),
-                config.store_dir.display(),
-                match &config.outbox.smtp {
-                    Some(s) => format!("smtp://{}:{}", s.host, s.port),
-                    None => config.outbox_dir.display().to_string(),
-                }
-            );
-            println!(
-                "  mẫu thư: {} (đã thử với dữ liệu mẫu)",
-                intake::templates::TemplateKind::ALL
-                    .iter()
-                    .map(|k| config.templates.file(*k))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-            Ok(ExitCode::SUCCESS)
+        } => {
+            let agency = agency
+                .map(|a| usage::agency(&config, &a).map(|a| a.code.clone()))
+                .transpose()?;
+            remind(&config, &clock, dry_run, agency.as_deref(), json)
         }
+        Command::CheckConfig => check_cmd::check_config(&config, built_in),
         Command::InspectWorkbook { .. } => unreachable!("handled before logging starts"),
+        Command::Init { .. } | Command::Completions { .. } | Command::Manpage => {
+            unreachable!("handled before the configuration is read")
+        }
     }
 }
 
@@ -729,7 +729,7 @@ fn pass_summary(report: &intake::ingest::PassReport) -> String {
     }
 }
 
-fn run_daemon(config: Config, clock: Clock, once: bool) -> Result<ExitCode> {
+fn run_daemon(config: Config, clock: Clock, once: bool, path: Option<PathBuf>) -> Result<ExitCode> {
     let inspector = inspector(&config)?;
     let mut worker = Worker::open(config.clone(), inspector, clock)?;
     if once {
@@ -742,6 +742,14 @@ fn run_daemon(config: Config, clock: Clock, once: bool) -> Result<ExitCode> {
             pass_summary(&report),
             report.recovered
         );
+        // A source that could not be read is a failed pass for a script or a timer unit,
+        // even though what could be read was taken in.
+        for (source, cause) in &report.unread {
+            eprintln!("intake: the {source} could not be read: {cause}");
+        }
+        if !report.unread.is_empty() {
+            return Ok(ExitCode::from(1));
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let (tx, rx) = std::sync::mpsc::channel();
@@ -753,11 +761,29 @@ fn run_daemon(config: Config, clock: Clock, once: bool) -> Result<ExitCode> {
         .worker_threads(1)
         .enable_all()
         .build()?;
-    let (mut term, ctrl_c) = {
+    let (mut term, ctrl_c, mut hup) = {
         let _entered = runtime.enter();
-        let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-        (term, tokio::signal::ctrl_c())
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::terminate())?,
+            tokio::signal::ctrl_c(),
+            signal(SignalKind::hangup())?,
+        )
     };
+    // SIGHUP (`systemctl reload intake`): the configuration file is loaded and checked again;
+    // a sound one is put in force, read afresh by the worker between batches, the mail sender
+    // between rounds and the board per request; a bad one is refused, the one in force stays.
+    let live = intake::config::live::Live::new(config.clone());
+    worker.follow(live.clone());
+    {
+        let live = live.clone();
+        let wake = tx.clone();
+        runtime.spawn(async move {
+            while hup.recv().await.is_some() {
+                reload(path.as_deref(), &live, &wake);
+            }
+        });
+    }
     let stopper = tx.clone();
     runtime.spawn(async move {
         tokio::select! {
@@ -765,15 +791,19 @@ fn run_daemon(config: Config, clock: Clock, once: bool) -> Result<ExitCode> {
             _ = term.recv() => {}
         }
         tracing::info!("stopping after the current batch");
+        intake::service::stopping();
         let _ = stopper.send(Signal::Stop);
     });
-    let sender = daemon::MailSender::open(config.clone(), &worker).map_err(|e| match e {
+    let mut sender = daemon::MailSender::open(config.clone(), &worker).map_err(|e| match e {
         daemon::DaemonError::Transport(t) => transport_error(&config, t),
         other => other.into(),
     })?;
+    sender.follow(live.clone());
     let (mail_tx, mail_rx) = std::sync::mpsc::channel();
     tracing::info!(mailbox = %config.mailbox.describe(), drop = %config.drop.path.display(), store = %config.store_dir.display(), "intake running");
-    let board = start_board(&runtime, &config, clock, tx.clone(), mail_tx.clone())?;
+    let board = start_board(&runtime, &live, clock, tx.clone(), mail_tx.clone())?;
+    intake::service::ready();
+    let _watchdog = intake::service::watchdog();
     // A component that panics stops the others; the exit is then non-zero, for the service
     // manager to start intake again (src/panics.rs says why).
     let stop_worker = tx.clone();
@@ -805,13 +835,59 @@ fn run_daemon(config: Config, clock: Clock, once: bool) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Tells systemd the daemon is ready again, however a reload ended.
+struct ReadyOnDrop;
+
+impl Drop for ReadyOnDrop {
+    fn drop(&mut self) {
+        intake::service::ready();
+    }
+}
+
+/// SIGHUP: loads and checks the configuration file again and puts it in force when sound.
+fn reload(
+    path: Option<&Path>,
+    live: &intake::config::live::Live,
+    wake: &std::sync::mpsc::Sender<Signal>,
+) {
+    let Some(path) = path else {
+        tracing::warn!(
+            "reload asked, but intake runs on the built-in example: there is no file to read again"
+        );
+        return;
+    };
+    // systemd waits for READY=1 after RELOADING=1, whether the new configuration is taken.
+    intake::service::reloading();
+    let _ready = ReadyOnDrop;
+    let next = match Config::load(path) {
+        Ok(next) => next,
+        Err(e) => {
+            tracing::error!(file = %path.display(), error = %e, "the new configuration is refused; the one in force stays");
+            return;
+        }
+    };
+    let problems = check_cmd::problems_of(&next);
+    if !problems.is_empty() {
+        tracing::error!(file = %path.display(), error = %problems.join("; "), "the new configuration is refused; the one in force stays");
+        return;
+    }
+    let (next, kept) = intake::config::live::Live::adoptable(&live.get(), next);
+    if !kept.is_empty() {
+        tracing::warn!(kept = %kept.join(", "), "these settings change only at the next restart; they are kept as they run");
+    }
+    let campaigns = next.campaigns.len();
+    live.set(next);
+    tracing::info!(file = %path.display(), campaigns, "configuration reloaded");
+    let _ = wake.send(Signal::Wake);
+}
+
 /// The board as a component of the daemon: started on the runtime, waking the worker and the
 /// mail sender after each staff action. An address that cannot be bound (another program on
 /// the port) is logged and the daemon goes on without the board: its main job comes first.
 #[allow(clippy::type_complexity)] // a stop switch and the task it stops
 fn start_board(
     runtime: &tokio::runtime::Runtime,
-    config: &Config,
+    live: &intake::config::live::Live,
     clock: Clock,
     worker: std::sync::mpsc::Sender<Signal>,
     mail: std::sync::mpsc::Sender<Signal>,
@@ -821,11 +897,12 @@ fn start_board(
         tokio::task::JoinHandle<std::io::Result<()>>,
     )>,
 > {
+    let config = &*live.get();
     if !config.board.enabled {
         return Ok(None);
     }
-    let bound = runtime.block_on(intake::board::BoardServer::bind(
-        config.clone(),
+    let bound = runtime.block_on(intake::board::BoardServer::bind_live(
+        live.clone(),
         config.store_dir.clone(),
         inspector(config)?,
         clock,
@@ -857,7 +934,11 @@ fn start_board(
     let served = runtime.spawn(server.serve(async move {
         let _ = stopped.await;
     }));
-    println!("Bảng theo dõi cho cán bộ: http://{addr}/  (Ctrl-C để dừng)");
+    // Not `println!`: a daemon whose stdout was closed must not die of it.
+    let _ = writeln!(
+        std::io::stdout(),
+        "Bảng theo dõi cho cán bộ: http://{addr}/  (Ctrl-C để dừng)"
+    );
     Ok(Some((stop, served)))
 }
 
@@ -938,23 +1019,32 @@ fn remind(
         print!("{}", intake::report::reminder_history(&history, config));
     } else if !history.is_empty() {
         let sent = history.iter().filter(|h| h.outcome == "queued").count();
-        println!(
-            "Đến nay: {sent} thư nhắc đã xếp gửi, {} bước đã bỏ qua (chi tiết từng đơn vị: intake remind --dry-run --agency MÃ).",
-            history.len() - sent
+        print!(
+            "{}",
+            prose(&format!(
+                "Đến nay: {sent} thư nhắc đã xếp gửi, {} bước đã bỏ qua (chi tiết từng đơn vị: intake remind --dry-run --agency MÃ).",
+                history.len() - sent
+            ))
         );
     }
     match queued {
-        None => println!("Chạy thử: chưa gửi gì. Bỏ --dry-run để gửi các thư nhắc đến hạn."),
-        Some(r) => println!(
-            "Đã xếp {} thư nhắc, bỏ qua {} bước đã lỡ, huỷ {} thư nhắc không còn cần{}; đã gửi {sent} thư.",
-            r.reminders,
-            r.skipped,
-            r.cancelled,
-            if r.digest {
-                ", xếp thư tổng hợp cho cán bộ"
-            } else {
-                ""
-            }
+        None => print!(
+            "{}",
+            prose("Chạy thử: chưa gửi gì. Bỏ --dry-run để gửi các thư nhắc đến hạn.")
+        ),
+        Some(r) => print!(
+            "{}",
+            prose(&format!(
+                "Đã xếp {} thư nhắc, bỏ qua {} bước đã lỡ, huỷ {} thư nhắc không còn cần{}; đã gửi {sent} thư.",
+                r.reminders,
+                r.skipped,
+                r.cancelled,
+                if r.digest {
+                    ", xếp thư tổng hợp cho cán bộ"
+                } else {
+                    ""
+                }
+            ))
         ),
     }
     Ok(ExitCode::SUCCESS)
@@ -1069,7 +1159,7 @@ fn demo(
         "\nintake chạy tiếp như dịch vụ (thư mới vào {} được tiếp nhận ngay).",
         config.mailbox.path.display()
     );
-    run_daemon(config, clock, false)
+    run_daemon(config, clock, false, None)
 }
 
 /// Files a waiting or held message as an agency's on staff's word, then sends what that
@@ -1084,9 +1174,7 @@ fn attribute(
     reason: Option<&str>,
 ) -> Result<(i64, intake::pipeline::Outcome, usize)> {
     // Staff read agencies by name (the digest, the board): a name does as well as the code.
-    let agency = config
-        .agency_named(agency)
-        .map_or(agency, |a| a.code.as_str());
+    let agency = usage::agency(config, agency)?.code.as_str();
     let (new_id, outcome) = intake::ingest::assign(
         config,
         store,
@@ -1106,7 +1194,35 @@ fn message_number(message: &str) -> Result<i64> {
         .trim_start_matches("BN-")
         .trim_start_matches('0')
         .parse()
-        .with_context(|| format!("\"{message}\" is not a message number such as BN-000012"))
+        .map_err(|_| {
+            usage::Usage(format!(
+                "\"{message}\" is not a message number such as BN-000012"
+            ))
+            .into()
+        })
+}
+
+/// A new password: typed twice without echo at a terminal, else one line of standard input
+/// (for scripts: `printf '%s\n' "$PW" | intake board-account NAME`).
+fn read_new_password() -> Result<String> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Mật khẩu mới: ")
+            .context("cannot read the password from the terminal")?;
+        let again = rpassword::prompt_password("Nhập lại mật khẩu: ")
+            .context("cannot read the password from the terminal")?;
+        if first != again {
+            return Err(
+                usage::Usage("the two passwords differ; nothing was written".into()).into(),
+            );
+        }
+        return Ok(first);
+    }
+    let mut password = String::new();
+    std::io::stdin()
+        .read_line(&mut password)
+        .context("cannot read the password from standard input")?;
+    Ok(password.trim_end_matches(['\r', '\n']).to_string())
 }
 
 /// Who is acting: `--by`, else the login name.

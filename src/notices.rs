@@ -585,6 +585,11 @@ pub fn digest_context(
         new_invalid,
         quarantined,
         failed_mail,
+        problems: status
+            .problems
+            .iter()
+            .map(|p| words::problem(p, tz))
+            .collect(),
     })
 }
 

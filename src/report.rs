@@ -10,6 +10,56 @@ use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use crate::store::query::{Event, Status};
 use crate::words::{self, Names, Rate, when, when_text};
 
+/// Lays a table out for where it goes: at a terminal, within its width, wrapping whole words
+/// (columns narrow, a long name takes two lines); elsewhere within `COLUMNS` when that is set;
+/// unwrapped for a file or a pipe, so that scripts see one row per line.
+fn fit(t: &mut Table) {
+    match width(t) {
+        Some(w) => {
+            t.set_content_arrangement(ContentArrangement::Dynamic)
+                .set_width(w);
+        }
+        None => {
+            t.set_content_arrangement(ContentArrangement::Disabled);
+        }
+    }
+}
+
+/// The width output must fit, if any (see [`fit`]).
+fn width(t: &Table) -> Option<u16> {
+    use std::io::IsTerminal;
+    if std::io::stdout().is_terminal() {
+        t.width()
+    } else {
+        None
+    }
+    .or_else(|| std::env::var("COLUMNS").ok()?.trim().parse().ok())
+    .filter(|w| *w >= 20)
+}
+
+/// A line of prose wrapped at whole words to the width tables get, with a newline at its end.
+pub fn prose(line: &str) -> String {
+    let Some(w) = width(&Table::new()) else {
+        return format!("{line}\n");
+    };
+    let mut out = String::new();
+    let mut len = 0;
+    for word in line.split(' ') {
+        let n = word.chars().count();
+        if len > 0 && len + 1 + n > usize::from(w) {
+            out.push('\n');
+            len = 0;
+        } else if len > 0 {
+            out.push(' ');
+            len += 1;
+        }
+        out.push_str(word);
+        len += n;
+    }
+    out.push('\n');
+    out
+}
+
 /// The status of every campaign as text.
 pub fn status_table(
     status: &Status,
@@ -18,6 +68,12 @@ pub fn status_table(
 ) -> String {
     let tz = config.timezone;
     let mut out = String::new();
+    for p in &status.problems {
+        out.push_str(&prose(&format!("CẢNH BÁO: {}", words::problem(p, tz))));
+    }
+    if !status.problems.is_empty() {
+        out.push('\n');
+    }
     if let Some(m) = &status.mailbox {
         let since = when_text(&m.since, tz);
         match m.state.as_str() {
@@ -67,29 +123,28 @@ pub fn status_table(
         let worded = config
             .campaign(&c.id)
             .map_or_else(|| when(deadline, tz), |k| k.deadline_text.clone());
-        out.push_str(&format!("Công văn {} — {}\n", c.dispatch, c.title));
-        out.push_str(&format!("Hạn nộp: {worded} ({left})\n"));
+        out.push_str(&prose(&format!("Công văn {} — {}", c.dispatch, c.title)));
+        out.push_str(&prose(&format!("Hạn nộp: {worded} ({left})")));
         let n = |v: u32| words::integer(v.into());
         let counts = c.counts();
-        out.push_str(&format!(
-            "Phải nộp: {} · Đã nhận: {} · Hợp lệ: {} · Đúng hạn: {} · Thư chờ xác nhận: {}\n",
+        out.push_str(&prose(&format!(
+            "Phải nộp: {} · Đã nhận: {} · Hợp lệ: {} · Đúng hạn: {} · Thư chờ xác nhận: {}",
             n(c.expected),
             n(c.received),
             n(c.valid),
             n(c.on_time),
             n(c.quarantined)
-        ));
-        out.push_str(
+        )));
+        out.push_str(&prose(
             &Rate::ALL
                 .iter()
                 .map(|r| format!("{}: {}", r.name(), r.words(&counts)))
                 .collect::<Vec<_>>()
                 .join(" · "),
-        );
-        out.push('\n');
+        ));
         let mut t = Table::new();
-        t.load_preset(UTF8_FULL_CONDENSED)
-            .set_content_arrangement(ContentArrangement::Disabled);
+        t.load_preset(UTF8_FULL_CONDENSED);
+        fit(&mut t);
         let mut head = vec!["STT".to_string(), "Đơn vị".to_string()];
         head.extend(c.deliverables.iter().map(|d| d.label.clone()));
         t.set_header(head);
@@ -118,8 +173,8 @@ pub fn log_table(events: &[Event], config: &crate::config::Config) -> String {
     let tz = config.timezone;
     let names = Names::of(config);
     let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled);
+    t.load_preset(UTF8_FULL_CONDENSED);
+    fit(&mut t);
     t.set_header(vec![
         "Thời gian",
         "Sự kiện",
@@ -137,7 +192,7 @@ pub fn log_table(events: &[Event], config: &crate::config::Config) -> String {
         }
         t.add_row(vec![
             at,
-            words::event(&e.kind),
+            words::event_from(&e.kind, &e.source),
             e.agency
                 .as_deref()
                 .map_or_else(|| "—".into(), |a| names.agency(a)),
@@ -192,14 +247,14 @@ pub fn reminder_table(
     let tz = config.timezone;
     let names = Names::of(config);
     if planned.is_empty() {
-        return format!(
-            "Không có thư nhắc nào phải gửi (lúc {}): các đơn vị đã nộp đủ, đã được nhắc, hoặc đợt báo cáo không đặt lịch nhắc.\n",
+        return prose(&format!(
+            "Không có thư nhắc nào phải gửi (lúc {}): các đơn vị đã nộp đủ, đã được nhắc, hoặc đợt báo cáo không đặt lịch nhắc.",
             when(now, tz)
-        );
+        ));
     }
     let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled);
+    t.load_preset(UTF8_FULL_CONDENSED);
+    fit(&mut t);
     t.set_header(vec![
         "Đợt",
         "Đơn vị",
@@ -242,8 +297,8 @@ pub fn reminder_history(
     let names = Names::of(config);
     let local = |s: &str| when_text(s, tz);
     let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled);
+    t.load_preset(UTF8_FULL_CONDENSED);
+    fit(&mut t);
     t.set_header(vec!["Đợt", "Đơn vị", "Bước", "Đến hạn", "Kết quả"]);
     for h in rows {
         let result = words::reminder_result(

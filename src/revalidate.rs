@@ -55,9 +55,12 @@ pub fn revalidate(
     };
     let workbooks = stored_workbooks(store, campaign_id)?;
     let mut out = Revalidated::default();
+    let bar = crate::progress::bar(workbooks.len() as u64, "biểu");
+    bar.set_prefix("Kiểm tra lại");
     store.begin()?;
     let result = (|| {
         for w in &workbooks {
+            bar.inc(1);
             let bytes = store.objects().get(&w.sha256).map_err(|e| StoreError::Io {
                 path: store.objects().path(&w.sha256),
                 source: e,
@@ -138,6 +141,7 @@ pub fn revalidate(
         out.versions_changed = store.recompute_states(campaign_id)?;
         Ok::<_, StoreError>(())
     })();
+    bar.finish_and_clear();
     match result {
         Ok(()) => {
             store.commit()?;

@@ -612,6 +612,16 @@ mod sample {
                 error: "550 5.1.1 mailbox unavailable".into(),
                 at: when(since + TimeDelta::hours(1), tz),
             }],
+            problems: vec![words::problem(
+                &crate::health::Problem {
+                    part: "mailbox".into(),
+                    error: "imap.example.vn:993: Connection refused (os error 111)".into(),
+                    since: (since + TimeDelta::hours(2)).to_rfc3339(),
+                    last: now.to_rfc3339(),
+                    count: 12,
+                },
+                tz,
+            )],
         };
         let quiet = DigestCtx {
             campaigns: vec![DigestCampaignCtx {
@@ -630,6 +640,7 @@ mod sample {
             new_invalid: Vec::new(),
             quarantined: Vec::new(),
             failed_mail: Vec::new(),
+            problems: Vec::new(),
             ..full.clone()
         };
         let closed = DigestCtx {

@@ -446,6 +446,30 @@ pub fn event(kind: &str) -> String {
     }
 }
 
+/// Vietnamese words for an event kind as its source logged it: an item of the drop folder
+/// left alone is not "ordinary mail".
+pub fn event_from(kind: &str, source: &str) -> String {
+    match (kind, source) {
+        ("left-alone", "drop") => "để nguyên trong thư mục nhận, không tiếp nhận".into(),
+        _ => event(kind),
+    }
+}
+
+/// Why the drop folder leaves an item alone, in Vietnamese, from its code (`symlink`, `fifo`,
+/// `device`, `socket`, `hidden`, `temporary`, `too-deep`).
+pub fn left_alone_reason(code: &str) -> String {
+    match code {
+        "symlink" => "là liên kết (symlink): hệ thống không bao giờ mở theo liên kết; hãy chép chính tệp vào thư mục".into(),
+        "fifo" => "không phải tệp thường (ống dẫn FIFO)".into(),
+        "device" => "không phải tệp thường (tệp thiết bị)".into(),
+        "socket" => "không phải tệp thường (socket)".into(),
+        "hidden" => "tên bắt đầu bằng dấu chấm (tệp, thư mục ẩn)".into(),
+        "temporary" => "tệp tạm, tệp khoá hoặc tệp hệ thống (đang mở, đang chép dở)".into(),
+        "too-deep" => "nằm quá sâu: chỉ nhận tệp ở thư mục nhận và tối đa hai cấp thư mục con".into(),
+        other => other.into(),
+    }
+}
+
 /// The file name of a blank form attached for an agency: `Phụ lục II - Sở Y tế.xlsx` (the
 /// mail builder adds the ASCII fallback of the MIME parameter).
 pub fn blank_form_name(label: &str, agency_name: &str) -> String {
@@ -609,6 +633,70 @@ fn iso_times<T: Zone>(text: &str, tz: T) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// A part of intake that keeps failing, for staff: what, since when, why in their words, and
+/// what it means for the agencies' mail.
+pub fn problem<T: Zone>(p: &crate::health::Problem, tz: T) -> String {
+    let (what, consequence) = match p.part.as_str() {
+        "store" => (
+            "Kho lưu KHÔNG GHI ĐƯỢC",
+            "thư và tệp mới chưa được tiếp nhận; chúng vẫn nằm nguyên trong hộp thư và thư mục nộp tệp, sẽ được tiếp nhận khi kho ghi lại được",
+        ),
+        "mailbox" => (
+            "Hộp thư KHÔNG ĐỌC ĐƯỢC",
+            "thư mới của các đơn vị chưa được tiếp nhận",
+        ),
+        "drop" => (
+            "Thư mục nộp tệp KHÔNG ĐỌC ĐƯỢC",
+            "tệp mới trong thư mục chưa được tiếp nhận",
+        ),
+        _ => ("Lỗi", ""),
+    };
+    let times = if p.count > 1 {
+        format!(", {} lần liên tiếp", integer(i64::from(p.count)))
+    } else {
+        String::new()
+    };
+    format!(
+        "{what} từ {}{times}: {} — {consequence}.",
+        when_text(&p.since, tz),
+        cause(&p.error)
+    )
+}
+
+/// The cause of a failure in staff's words, with the system's own text after it for the IT
+/// person ("ổ đĩa đã đầy (… No space left on device)").
+pub fn cause(error: &str) -> String {
+    let lower = error.to_lowercase();
+    let said = [
+        ("no space left on device", "ổ đĩa đã đầy"),
+        ("disk quota exceeded", "đã hết hạn mức dung lượng đĩa"),
+        (
+            "database is locked",
+            "chỉ mục đang bị một chương trình khác khoá",
+        ),
+        (
+            "database disk image is malformed",
+            "chỉ mục bị hỏng, cần khôi phục từ bản sao lưu",
+        ),
+        ("read-only file system", "ổ đĩa chỉ cho phép đọc"),
+        ("permission denied", "intake không có quyền ghi hoặc đọc"),
+        ("no such file or directory", "không tìm thấy thư mục"),
+        ("connection refused", "máy chủ thư không nhận kết nối"),
+        ("timed out", "máy chủ không trả lời"),
+        ("authentication failed", "máy chủ thư từ chối đăng nhập"),
+        ("login", "máy chủ thư từ chối đăng nhập"),
+        ("failed to lookup address", "không tìm thấy máy chủ thư"),
+        ("name or service not known", "không tìm thấy máy chủ thư"),
+    ]
+    .iter()
+    .find(|(needle, _)| lower.contains(needle))
+    .map(|(_, words)| *words);
+    match said {
+        Some(words) => format!("{words} ({error})"),
+        None => error.to_string(),
+    }
 }
 
 #[cfg(test)]

@@ -237,13 +237,16 @@ fn configuration_errors_name_the_file_the_key_and_the_fix() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("config");
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
-    for sub in ["campaigns", "rosters", "templates"] {
+    for sub in ["campaigns", "rosters", "templates", "forms"] {
         std::fs::create_dir_all(cfg.join(sub)).unwrap();
     }
     for f in [
         "intake.toml",
         "campaigns/742-skhdt-thqh.toml",
         "rosters/langson.toml",
+        "forms/742-2018-pl1.toml",
+        "forms/742-2018-pl2.toml",
+        "forms/742-2018-pl3.toml",
         "templates/receipt.txt",
         "templates/reminder.txt",
         "templates/digest.txt",

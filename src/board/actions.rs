@@ -101,7 +101,7 @@ pub async fn extend(
     Form(f): Form<ExtendForm>,
 ) -> Result<Response, PageError> {
     let actor = staff(&s, &visit, &f.common)?;
-    let campaign = pick(&s.config, &f.campaign)?.clone();
+    let campaign = pick(&s.config(), &f.campaign)?.clone();
     let Some(agency) = campaign
         .agencies
         .iter()
@@ -114,7 +114,7 @@ pub async fn extend(
         )));
     };
     let back = agency_page(&agency.code);
-    let tz = s.config.timezone;
+    let tz = s.config().timezone;
     let Some(until) = parse_local(&f.until, tz) else {
         return Ok(done(
             &s,
@@ -191,7 +191,7 @@ pub async fn exempt(
     Form(f): Form<ExemptForm>,
 ) -> Result<Response, PageError> {
     let actor = staff(&s, &visit, &f.common)?;
-    let campaign = pick(&s.config, &f.campaign)?.clone();
+    let campaign = pick(&s.config(), &f.campaign)?.clone();
     let Some(agency) = campaign
         .agencies
         .iter()
@@ -253,7 +253,7 @@ pub async fn resend(
             "Không rõ thư nào cần gửi lại.".into(),
         ));
     };
-    let back = match s.config.agency(&f.agency) {
+    let back = match s.config().agency(&f.agency) {
         Some(a) => agency_page(&a.code),
         None => "/".into(),
     };
@@ -299,7 +299,7 @@ pub async fn revalidate(
     Form(f): Form<RevalidateForm>,
 ) -> Result<Response, PageError> {
     let actor = staff(&s, &visit, &f.common)?;
-    let campaign = pick(&s.config, &f.campaign)?.clone();
+    let campaign = pick(&s.config(), &f.campaign)?.clone();
     let now = s.clock.now();
     let inspector = s.inspector.clone();
     let (id, who) = (campaign.id.clone(), actor.clone());
@@ -361,7 +361,8 @@ pub async fn assign(
     };
     let code = f.agency.trim().to_string();
     // A code, or the agency's name as typed (the list offers names).
-    let found = s.config.agency_named(&code);
+    let config = s.config();
+    let found = config.agency_named(&code);
     let Some(agency) = found.cloned() else {
         return Ok(done(
             &s,
@@ -397,7 +398,7 @@ pub async fn assign(
     let code = agency.code.clone();
     Ok(match result {
         Ok((new, outcome)) if held => {
-            tracing::info!(message = id, agency = %code, actor = %actor, "held message released from the board");
+            tracing::info!(receipt = id, agency = %code, actor = %actor, "held message released from the board");
             done(
                 &s,
                 &visit,
@@ -413,7 +414,7 @@ pub async fn assign(
             )
         }
         Ok((new, outcome)) => {
-            tracing::info!(message = id, agency = %code, actor = %actor, "message assigned from the board");
+            tracing::info!(receipt = id, agency = %code, actor = %actor, "message assigned from the board");
             done(
                 &s,
                 &visit,
@@ -444,7 +445,7 @@ pub async fn assign(
             format!("Không có đơn vị \"{c}\"; hãy chọn đơn vị trong danh sách."),
         ),
         Err(e) => {
-            tracing::warn!(message = id, agency = %code, error = %crate::causes::chain(&e), "assignment refused");
+            tracing::warn!(receipt = id, agency = %code, error = %crate::causes::chain(&e), "assignment refused");
             done(
                 &s,
                 &visit,

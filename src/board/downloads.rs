@@ -57,7 +57,7 @@ pub async fn export(
     Extension(_visit): Extension<Visit>,
     Path((campaign, what)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
-    let Some(c) = s.config.campaign(&campaign).cloned() else {
+    let Some(c) = s.config().campaign(&campaign).cloned() else {
         return Err(PageError::NotFound);
     };
     let status = match what.as_str() {

@@ -93,5 +93,7 @@ pub async fn events(
             (rx, stopped),
         ))
     });
-    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+    // A comment more often than the idle timeout keeps the connection within the limits.
+    let every = super::serve::Limits::of(&s.config().board).live_keep_alive();
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(every))
 }

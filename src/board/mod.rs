@@ -13,6 +13,7 @@
 //! - [`auth`]: accounts, sessions, CSRF tokens; [`guard`] checks every request before it.
 //! - [`pages`], [`actions`], [`downloads`], [`live`]: the handlers; [`queries`]: their SQL;
 //!   [`render`]: the templates and the wording of times and rates.
+//! - [`serve`]: the connections, within the limits of `[board]` (timeouts, a cap, body size).
 
 pub mod actions;
 pub mod auth;
@@ -21,6 +22,7 @@ pub mod live;
 pub mod pages;
 pub mod queries;
 pub mod render;
+pub mod serve;
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -100,6 +102,24 @@ impl BoardServer {
         inspector: Inspector,
         clock: Clock,
     ) -> Result<BoardServer, BoardError> {
+        Self::bind_live(
+            crate::config::live::Live::new(config),
+            store_dir,
+            inspector,
+            clock,
+        )
+        .await
+    }
+
+    /// As [`BoardServer::bind`], reading the configuration in force at each request (a
+    /// reload replaces it; the address and access stay those bound here).
+    pub async fn bind_live(
+        live: crate::config::live::Live,
+        store_dir: PathBuf,
+        inspector: Inspector,
+        clock: Clock,
+    ) -> Result<BoardServer, BoardError> {
+        let config = live.get();
         let access = auth::Access::from_config(&config.board)?;
         let dir = store_dir.clone();
         let store = tokio::task::spawn_blocking(move || Store::open_read(&dir))
@@ -121,7 +141,7 @@ impl BoardServer {
             stopped,
             nudge: Notify::new(),
             on_action: Mutex::new(None),
-            config: Arc::new(config),
+            live,
             store_dir,
             inspector,
             clock,
@@ -159,17 +179,10 @@ impl BoardServer {
         } = self;
         tracing::info!(addr = %listener.local_addr()?, login = state.access.needs_login(), "board listening");
         let watcher = tokio::spawn(live::watch_store(state.clone()));
-        let app = router(state);
-        let result = axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            // Live streams never end by themselves: tell them to, or the shutdown waits.
-            let _ = stop.send(true);
-        })
-        .await;
+        let limits = serve::Limits::of(&state.config().board);
+        let app = router(state).layer(axum::extract::DefaultBodyLimit::max(limits.max_body_bytes));
+        // Live streams never end by themselves: `stop` tells them to, or the shutdown waits.
+        let result = serve::serve(listener, app, limits, shutdown, stop).await;
         watcher.abort();
         result
     }
@@ -177,7 +190,7 @@ impl BoardServer {
 
 /// What every handler shares.
 pub struct AppState {
-    config: Arc<Config>,
+    live: crate::config::live::Live,
     store_dir: PathBuf,
     inspector: Inspector,
     clock: Clock,
@@ -199,6 +212,11 @@ pub type Shared = Arc<AppState>;
 const POOL: usize = 4;
 
 impl AppState {
+    /// The configuration in force now.
+    pub fn config(&self) -> Arc<Config> {
+        self.live.get()
+    }
+
     /// Runs `f` on a blocking thread with a store connection (reads and staff actions alike:
     /// SQLite's busy timeout orders them with the daemon's writes).
     pub async fn with_store<T: Send + 'static>(
@@ -211,7 +229,7 @@ impl AppState {
                 Some(s) => s,
                 None => Store::open_read(&state.store_dir)?,
             };
-            let out = f(&store, &state.config);
+            let out = f(&store, &state.config());
             let mut pool = state.pool.lock().expect("pool lock");
             if pool.len() < POOL {
                 pool.push(store);
@@ -298,6 +316,7 @@ pub fn router(state: Shared) -> Router {
         .route("/quarantine", get(pages::quarantine))
         .route("/log", get(pages::log))
         .route("/unverified", get(pages::unverified))
+        .route("/left-alone", get(pages::left_alone))
         .route("/events", get(live::events))
         .route("/download/{*rest}", get(downloads::file))
         .route("/export/{campaign}/{what}", get(downloads::export))

@@ -63,14 +63,14 @@ pub fn base(s: &Shared, visit: &Visit, title: impl Into<String>, nav: &'static s
     Base {
         title: title.into(),
         nav,
-        department: s.config.department.name.clone(),
+        department: s.config().department.name.clone(),
         csrf: visit.session.csrf.clone(),
         staff: visit.session.staff_name().map(str::to_string),
         needs_login: s.access.needs_login(),
         flash: s.sessions.take_flash(&visit.session.id),
-        now: render::local_time(s.clock.now(), s.config.timezone),
+        now: render::local_time(s.clock.now(), s.config().timezone),
         campaigns: s
-            .config
+            .config()
             .campaigns
             .iter()
             .map(|c| (c.id.clone(), c.dispatch.clone()))
@@ -203,6 +203,8 @@ struct Overview {
     failed: u32,
     undelivered: Vec<UndeliveredView>,
     mailbox: Option<String>,
+    /// What keeps failing (the store, a source), since when, in staff's words.
+    problems: Vec<String>,
 }
 
 fn status(store: &crate::store::Store, config: &Config, s: &Shared) -> Result<Status, PageError> {
@@ -224,12 +226,17 @@ pub async fn overview(
         })
         .await?;
     let now = s.clock.now();
-    let tz = s.config.timezone;
+    let tz = s.config().timezone;
     let page = Overview {
+        problems: status
+            .problems
+            .iter()
+            .map(|p| words::problem(p, tz))
+            .collect(),
         campaigns: status
             .campaigns
             .iter()
-            .map(|c| figures(c, &s.config, now, &unverified))
+            .map(|c| figures(c, &s.config(), now, &unverified))
             .collect(),
         sent: status.outbox.sent,
         waiting: status.outbox.waiting,
@@ -342,7 +349,8 @@ pub async fn campaign(
     Path(id): Path<String>,
     Query(filter): Query<MatrixFilter>,
 ) -> Result<Html<String>, PageError> {
-    let Some(campaign) = s.config.campaign(&id) else {
+    let config = s.config();
+    let Some(campaign) = config.campaign(&id) else {
         return Err(PageError::NotFound);
     };
     let st = s.clone();
@@ -369,7 +377,7 @@ pub async fn campaign(
         "office" => Some(AgencyKind::Office),
         _ => None,
     };
-    let tz = s.config.timezone;
+    let tz = s.config().timezone;
     let total = c.agencies.len();
     let rows = c
         .agencies
@@ -392,7 +400,7 @@ pub async fn campaign(
         })
         .collect();
     let page = MatrixPage {
-        figures: figures(&c, &s.config, s.clock.now(), &unverified),
+        figures: figures(&c, &s.config(), s.clock.now(), &unverified),
         deliverables: c.deliverables.iter().map(|d| d.label.clone()).collect(),
         rows,
         total,
@@ -729,7 +737,7 @@ pub async fn agency(
     Extension(visit): Extension<Visit>,
     Path(code): Path<String>,
 ) -> Result<Html<String>, PageError> {
-    let Some(agency) = s.config.agency(&code).cloned() else {
+    let Some(agency) = s.config().agency(&code).cloned() else {
         return Err(PageError::NotFound);
     };
     let st = s.clone();
@@ -743,7 +751,7 @@ pub async fn agency(
             ))
         })
         .await?;
-    let config = &s.config;
+    let config = &s.config();
     let tz = config.timezone;
     let now = s.clock.now();
     let labels = labels(config);
@@ -907,14 +915,14 @@ pub async fn quarantine(
     let (messages, files) = s
         .with_store(|store, _| Ok(queries::quarantine(store)?))
         .await?;
-    let labels = labels(&s.config);
+    let labels = labels(&s.config());
     let page = QuarantinePage {
         items: messages
             .iter()
-            .map(|m| message_view(m, &files, &labels, &s.config))
+            .map(|m| message_view(m, &files, &labels, &s.config()))
             .collect(),
         agencies: s
-            .config
+            .config()
             .agencies()
             .iter()
             .map(|a| (a.code.clone(), a.name.clone()))
@@ -924,6 +932,41 @@ pub async fn quarantine(
         "quarantine.html",
         &base(&s, &visit, "Thư chờ xác nhận", "quarantine"),
         &page,
+    )
+}
+
+#[derive(Serialize)]
+struct LeftAloneView {
+    path: String,
+    reason: String,
+    first_seen: String,
+}
+
+/// `GET /left-alone`: what the drop folder holds but intake does not take (links, special
+/// files, hidden, temporary or too deep items), with why and since when.
+pub async fn left_alone(
+    State(s): State<Shared>,
+    Extension(visit): Extension<Visit>,
+) -> Result<Html<String>, PageError> {
+    let rows = s
+        .with_store(|store, _| Ok(store.left_alone_items()?))
+        .await?;
+    let tz = s.config().timezone;
+    let items: Vec<LeftAloneView> = rows
+        .iter()
+        .map(|r| LeftAloneView {
+            path: bounded(&r.path, 300),
+            reason: words::left_alone_reason(&r.reason),
+            first_seen: local(&r.first_seen, tz),
+        })
+        .collect();
+    s.render.page(
+        "left_alone.html",
+        &base(&s, &visit, "Mục để nguyên trong thư mục nhận", "left-alone"),
+        &serde_json::json!({
+            "items": items,
+            "folder": s.config().drop.path.display().to_string(),
+        }),
     )
 }
 
@@ -977,9 +1020,10 @@ pub async fn unverified(
     Extension(visit): Extension<Visit>,
     Query(mut filter): Query<UnverifiedFilter>,
 ) -> Result<Html<String>, PageError> {
+    let config = s.config();
     let campaign = match filter.campaign.as_str() {
-        "" => s.config.campaigns.first(),
-        id => s.config.campaign(id),
+        "" => config.campaigns.first(),
+        id => config.campaign(id),
     }
     .ok_or(PageError::NotFound)?
     .clone();
@@ -993,7 +1037,7 @@ pub async fn unverified(
             ));
         }
     };
-    let size = s.config.board.page_size as u32;
+    let size = s.config().board.page_size as u32;
     let page = filter.page.parse::<u32>().unwrap_or(1).max(1);
     let q = queries::UnverifiedQuery {
         campaign: campaign.id.clone(),
@@ -1012,14 +1056,14 @@ pub async fn unverified(
             render::encode(&filter.verdict)
         )
     };
-    let tz = s.config.timezone;
-    let labels = labels(&s.config);
+    let tz = s.config().timezone;
+    let labels = labels(&s.config());
     let rows = rows
         .iter()
         .map(|r| UnverifiedView {
             agency: (
                 r.agency.clone(),
-                s.config
+                s.config()
                     .agency(&r.agency)
                     .map(|a| a.name.clone())
                     .unwrap_or_else(|| r.agency.clone()),
@@ -1043,7 +1087,7 @@ pub async fn unverified(
         campaign: campaign.id.clone(),
         dispatch: campaign.dispatch.clone(),
         campaigns: s
-            .config
+            .config()
             .campaigns
             .iter()
             .map(|c| (c.id.clone(), c.dispatch.clone()))
@@ -1115,7 +1159,7 @@ pub async fn log(
     Extension(visit): Extension<Visit>,
     Query(filter): Query<LogFilter>,
 ) -> Result<Html<String>, PageError> {
-    let tz = s.config.timezone;
+    let tz = s.config().timezone;
     let since = match filter.since.trim() {
         "" => None,
         d => Some(
@@ -1131,7 +1175,7 @@ pub async fn log(
                 })?,
         ),
     };
-    let size = s.config.board.page_size as u32;
+    let size = s.config().board.page_size as u32;
     let page = filter.page.parse::<u32>().unwrap_or(1).max(1);
     let q = queries::LogQuery {
         agency: Some(filter.agency.clone()).filter(|a| !a.is_empty()),
@@ -1155,19 +1199,19 @@ pub async fn log(
             render::encode(&filter.since)
         )
     };
-    let names: HashMap<&str, &str> = s
-        .config
+    let config = s.config();
+    let names: HashMap<&str, &str> = config
         .agencies()
         .into_iter()
         .map(|a| (a.code.as_str(), a.name.as_str()))
         .collect();
-    let words_names = words::Names::of(&s.config);
+    let words_names = words::Names::of(&s.config());
     let rows = events
         .iter()
         .map(|e| LogRow {
             at: local(&e.at, tz),
             message: e.message,
-            kind: event_label(&e.kind),
+            kind: words::event_from(&e.kind, &e.source),
             agency: e.agency.as_ref().map(|a| {
                 (
                     a.clone(),
@@ -1190,7 +1234,7 @@ pub async fn log(
     let page_view = LogPage {
         rows,
         agencies: s
-            .config
+            .config()
             .agencies()
             .iter()
             .map(|a| (a.code.clone(), a.name.clone()))

@@ -25,6 +25,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("quarantine.html", include_str!("templates/quarantine.html")),
     ("log.html", include_str!("templates/log.html")),
     ("unverified.html", include_str!("templates/unverified.html")),
+    ("left_alone.html", include_str!("templates/left_alone.html")),
     ("login.html", include_str!("templates/login.html")),
     ("error.html", include_str!("templates/error.html")),
     ("_staff.html", include_str!("templates/_staff.html")),

@@ -9,6 +9,7 @@
 pub mod auth;
 pub mod board;
 pub mod imap;
+pub mod live;
 pub mod raw;
 mod resolve;
 pub mod schedule;

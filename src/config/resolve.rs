@@ -554,7 +554,18 @@ fn load_campaign(
                         }
                         Some(std::sync::Arc::new(spec))
                     }
-                    Err(_) => None,
+                    // A deliverable that names a form must have it: without it every workbook
+                    // of that form would be refused as unrecognised, in service.
+                    Err(e) => {
+                        return Err(at(
+                            &key("form"),
+                            &format!("the form file {} cannot be read: {e}", path.display()),
+                            &format!(
+                                "write the form specification at {} (see config/forms/), or remove `form = \"{form}\"` from the deliverable",
+                                path.display()
+                            ),
+                        ));
+                    }
                 }
             }
             None => None,

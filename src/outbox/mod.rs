@@ -263,7 +263,7 @@ impl Outbox {
                             error!(outbox = q.id, error = %crate::causes::chain(&e), "mail accepted but its mark not written; kept in memory");
                             return Err(e);
                         }
-                        info!(outbox = q.id, kind = %q.kind, agency = q.agency.as_deref().unwrap_or("-"), message = q.message.unwrap_or(0), to = %q.to, via = %d.via, "mail sent");
+                        info!(outbox = q.id, kind = %q.kind, agency = q.agency.as_deref().unwrap_or("-"), receipt = q.message.unwrap_or(0), to = %q.to, via = %d.via, "mail sent");
                         for (to, why) in &d.refused {
                             store.log_notice(
                                 now,

@@ -51,6 +51,11 @@ pub trait Source {
     fn load(&self, item: &Pending) -> std::io::Result<Inbound>;
     /// Marks an item as handled at the source (move or flag); called after the commit.
     fn acknowledge(&self, item: &Pending, outcome: Outcome) -> std::io::Result<()>;
+    /// What the last listing left alone (the drop folder's links, special files, hidden,
+    /// temporary and too deep items), once per listing; `None` for a source without such items.
+    fn left_alone(&mut self) -> Option<drop::LeftAloneScan> {
+        None
+    }
     /// The item's size in bytes when known without reading it, for sizing batches.
     fn size(&self, item: &Pending) -> Option<u64> {
         std::fs::metadata(&item.path).ok().map(|m| m.len())

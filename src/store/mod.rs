@@ -6,12 +6,16 @@
 //! A plan is recorded in one transaction (objects flushed first), so a crash leaves either
 //! all of an item or none of it; sources are acknowledged only after the commit.
 
+pub mod backup;
 mod decisions;
+pub mod left_alone;
 pub mod mail;
 pub mod notice_rows;
 mod objects;
 pub mod query;
 mod record;
+pub mod schema;
+pub mod verify;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -50,6 +54,42 @@ pub enum StoreError {
     /// A request named something the store does not hold.
     #[error("{0}")]
     NotFound(String),
+    /// A command that only reads found no store where the configuration says it is.
+    #[error(
+        "there is no intake store at {} (no intake.sqlite): commands that only read never make one; \
+         set data_dir (or [store] path) in the configuration file (--config, INTAKE_CONFIG) to the \
+         folder that holds the store, or start `intake run` to make it there",
+        .0.display()
+    )]
+    Missing(PathBuf),
+    /// The store was made by a later intake, whose schema this binary does not know.
+    #[error(
+        "the store {} has schema version {found}, newer than this intake knows ({known}): \
+         upgrade intake to the version that made it, or a later one",
+        path.display()
+    )]
+    TooNew {
+        /// The store's folder.
+        path: PathBuf,
+        /// Its schema version.
+        found: u32,
+        /// The newest version this binary knows.
+        known: u32,
+    },
+    /// The store was made by an earlier intake and its daemon (of that version) still runs.
+    #[error(
+        "the store {} has schema version {found}, older than this intake's ({known}), and another \
+         intake process holds it: restart the daemon with this version, which upgrades the store",
+        path.display()
+    )]
+    Outdated {
+        /// The store's folder.
+        path: PathBuf,
+        /// Its schema version.
+        found: u32,
+        /// The version this binary writes.
+        known: u32,
+    },
 }
 
 type Result<T> = std::result::Result<T, StoreError>;
@@ -98,42 +138,109 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (creating if needed) the store for reading and writing, taking the writer lock.
+    /// Opens (creating if needed) the store for reading and writing, taking the writer lock;
+    /// upgrades its schema and removes what a crashed writer left half-written.
     pub fn open(dir: &Path) -> Result<Store> {
         std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
-        let lock_path = dir.join("intake.lock");
-        let lock = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(|e| io(&lock_path, e))?;
-        if lock.try_lock().is_err() {
-            return Err(StoreError::Locked(dir.to_path_buf()));
-        }
+        let lock = lock(dir)?.ok_or_else(|| StoreError::Locked(dir.to_path_buf()))?;
         let mut store = Self::connect(dir)?;
+        store.upgrade()?;
         store._lock = Some(lock);
+        let removed = verify::remove_object_leftovers(dir);
+        if removed > 0 {
+            tracing::info!(
+                files = removed,
+                store = %dir.display(),
+                "removed temporary object files an interrupted run left"
+            );
+        }
         Ok(store)
     }
 
-    /// Opens the store for reading while a daemon may be writing (no lock taken).
+    /// Opens the store for reading while a daemon may be writing (no lock taken). A store
+    /// that is not there is an error (nothing is created); so is one made by a later intake.
+    /// One made by an earlier intake is upgraded when no daemon holds it.
     pub fn open_read(dir: &Path) -> Result<Store> {
-        std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
-        Self::connect(dir)
+        if !Self::exists(dir) {
+            return Err(StoreError::Missing(dir.to_path_buf()));
+        }
+        let mut store = Self::connect_with(dir, false)?;
+        // A daemon just starting has made the file and is migrating it: a moment's wait.
+        let patience = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let found = schema::version(&store.conn).map_err(|e| store.sql(e))?;
+            match schema::standing(found) {
+                schema::Standing::Current => return Ok(store),
+                schema::Standing::Newer(found) => return Err(too_new(dir, found)),
+                schema::Standing::Older(found) => match lock(dir)? {
+                    Some(_held_while_upgrading) => {
+                        store.upgrade()?;
+                        return Ok(store);
+                    }
+                    None if std::time::Instant::now() < patience => {
+                        std::thread::sleep(std::time::Duration::from_millis(50));
+                    }
+                    None => {
+                        return Err(StoreError::Outdated {
+                            path: dir.to_path_buf(),
+                            found,
+                            known: schema::CURRENT,
+                        });
+                    }
+                },
+            }
+        }
+    }
+
+    /// Whether `dir` holds a store (its index).
+    pub fn exists(dir: &Path) -> bool {
+        dir.join("intake.sqlite").is_file()
+    }
+
+    /// Whether an intake process holds the store's writer lock now.
+    pub fn is_held(dir: &Path) -> Result<bool> {
+        if !dir.join("intake.lock").exists() {
+            return Ok(false);
+        }
+        Ok(lock(dir)?.is_none())
+    }
+
+    fn upgrade(&mut self) -> Result<()> {
+        match schema::migrate(&mut self.conn).map_err(|e| sql(&self.db_path, e))? {
+            schema::Migrated::Newer(found) => Err(too_new(&self.dir, found)),
+            schema::Migrated::From(found) if found != schema::CURRENT => {
+                tracing::info!(store = %self.dir.display(), from = found, to = schema::CURRENT, "store schema upgraded");
+                Ok(())
+            }
+            schema::Migrated::From(_) => Ok(()),
+        }
     }
 
     fn connect(dir: &Path) -> Result<Store> {
+        Self::connect_with(dir, true)
+    }
+
+    fn connect_with(dir: &Path, create: bool) -> Result<Store> {
         let db_path = dir.join("intake.sqlite");
-        let conn = Connection::open(&db_path).map_err(|e| sql(&db_path, e))?;
         let s = |e| sql(&db_path, e);
+        let conn = if create {
+            Connection::open(&db_path)
+        } else {
+            use rusqlite::OpenFlags;
+            Connection::open_with_flags(
+                &db_path,
+                OpenFlags::SQLITE_OPEN_READ_WRITE
+                    | OpenFlags::SQLITE_OPEN_URI
+                    | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+        }
+        .map_err(s)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(s)?;
         conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get::<_, String>(0))
             .map_err(s)?;
         conn.pragma_update(None, "synchronous", "FULL").map_err(s)?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(s)?;
-        conn.execute_batch(include_str!("schema.sql")).map_err(s)?;
-        migrate(&conn).map_err(s)?;
         Ok(Store {
             dir: dir.to_path_buf(),
             objects: Objects::new(dir),
@@ -437,33 +544,24 @@ impl Store {
     }
 }
 
-/// Adds the text columns a table made by an earlier version lacks.
-fn add_text_columns(conn: &Connection, table: &str, wanted: &[&str]) -> rusqlite::Result<()> {
-    let mut columns = std::collections::HashSet::new();
-    let mut st = conn.prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))?;
-    for name in st.query_map([], |r| r.get::<_, String>(0))? {
-        columns.insert(name?);
-    }
-    for column in wanted.iter().filter(|c| !columns.contains(**c)) {
-        conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} TEXT"))?;
-    }
-    Ok(())
+/// Takes the store's writer lock: `None` when another process holds it.
+fn lock(dir: &Path) -> Result<Option<std::fs::File>> {
+    let lock_path = dir.join("intake.lock");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| io(&lock_path, e))?;
+    Ok(lock.try_lock().is_ok().then_some(lock))
 }
 
-/// Brings a store made by an earlier version up to the current schema.
-fn migrate(conn: &Connection) -> rusqlite::Result<()> {
-    add_text_columns(conn, "outbox", &["next_attempt_at", "failed_at", "cc_addr"])?;
-    // Sender authentication, decided once at intake (verdict and its evidence as JSON), and
-    // the clerk who forwarded an agency's message.
-    add_text_columns(conn, "messages", &["auth", "auth_evidence", "forwarded_by"])?;
-    conn.execute_batch(
-        "CREATE TABLE IF NOT EXISTS sent_files (sha256 TEXT PRIMARY KEY, outbox INTEGER, at TEXT NOT NULL)",
-    )?;
-    // What status counts and lists, read from the index rather than the rows with their bodies.
-    conn.execute_batch(
-        "CREATE INDEX IF NOT EXISTS outbox_state ON outbox(sent_at, failed_at, attempts, last_error)",
-    )?;
-    Ok(())
+fn too_new(dir: &Path, found: u32) -> StoreError {
+    StoreError::TooNew {
+        path: dir.to_path_buf(),
+        found,
+        known: schema::CURRENT,
+    }
 }
 
 /// The receipt number of a message row.

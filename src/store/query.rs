@@ -25,6 +25,8 @@ pub struct Status {
     pub outbox: super::mail::OutboxCounts,
     /// Mail not delivered: refused or given up, and still being retried.
     pub undelivered: Vec<super::mail::Undelivered>,
+    /// Parts of intake that keep failing (the store, a source), since when.
+    pub problems: Vec<crate::health::Problem>,
 }
 
 /// One campaign's figures and matrix.
@@ -252,6 +254,7 @@ pub fn status(store: &Store, config: &Config, now: DateTime<FixedOffset>) -> Res
         mailbox,
         outbox: store.outbox_counts()?,
         undelivered: store.undelivered(None)?,
+        problems: crate::health::read(store.dir()),
     })
 }
 

@@ -201,3 +201,12 @@ CREATE TABLE IF NOT EXISTS meta (
     key           TEXT PRIMARY KEY,
     value         TEXT NOT NULL
 );
+
+-- Items the drop folder leaves alone (links, special files, hidden, temporary, too deep), each
+-- logged once while it stays there; a row goes when its item goes.
+CREATE TABLE IF NOT EXISTS drop_left_alone (
+    path          TEXT PRIMARY KEY,           -- relative to the drop folder
+    reason        TEXT NOT NULL,              -- symlink | fifo | device | socket | hidden | temporary | too-deep
+    first_seen    TEXT NOT NULL,
+    event         INTEGER REFERENCES events(id)
+);
