@@ -460,21 +460,30 @@ fn run(cli: Cli) -> Result<ExitCode> {
         } => {
             let id = message_number(&message)?;
             let actor = actor(by);
-            let store = Store::open(&config.store_dir)?;
+            let (store, beside) = open_for_staff(&config)?;
             let Some(agency) = query::held_claim(&store, id)? else {
                 bail!(
                     "message {} is not held for a failed sender check; see intake log",
                     intake::store::receipt_number(id)
                 );
             };
-            let (new_id, outcome, sent) =
-                attribute(&config, &store, &clock, id, &agency, &actor, Some(&reason))?;
+            let (new_id, outcome, sent) = attribute(
+                &config,
+                &store,
+                &clock,
+                id,
+                &agency,
+                &actor,
+                Some(&reason),
+                beside,
+            )?;
             println!(
-                "Đã cho phép ghi nhận thư {} là của {}: {} (bản ghi mới {}), {sent} thư đã gửi.",
+                "Đã cho phép ghi nhận thư {} là của {}: {} (bản ghi mới {}), {}.",
                 intake::store::receipt_number(id),
                 intake::words::Names::of(&config).agency(&agency),
                 intake::words::event(outcome.as_str()),
-                intake::store::receipt_number(new_id)
+                intake::store::receipt_number(new_id),
+                sent_words(sent)
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -486,7 +495,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         } => {
             let id = message_number(&message)?;
             let actor = actor(by);
-            let store = Store::open(&config.store_dir)?;
+            let (store, beside) = open_for_staff(&config)?;
             let (new_id, outcome, sent) = attribute(
                 &config,
                 &store,
@@ -495,13 +504,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 &agency,
                 &actor,
                 reason.as_deref(),
+                beside,
             )?;
             println!(
-                "Đã gán thư {} cho {}: {} (bản ghi mới {}), {sent} biên nhận đã gửi.",
+                "Đã gán thư {} cho {}: {} (bản ghi mới {}), {}.",
                 intake::store::receipt_number(id),
                 intake::words::Names::of(&config).agency(&agency),
                 intake::words::event(outcome.as_str()),
-                intake::store::receipt_number(new_id)
+                intake::store::receipt_number(new_id),
+                sent_words(sent)
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -591,7 +602,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let actor = by
                 .or_else(|| std::env::var("USER").ok())
                 .unwrap_or_else(|| "staff".into());
-            let store = Store::open(&config.store_dir)?;
+            let (store, _) = open_for_staff(&config)?;
             store.exempt(
                 &campaign.id,
                 &agency,
@@ -622,7 +633,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let actor = by
                 .or_else(|| std::env::var("USER").ok())
                 .unwrap_or_else(|| "staff".into());
-            let store = Store::open(&config.store_dir)?;
+            let (store, _) = open_for_staff(&config)?;
             store.extend(
                 &campaign.id,
                 &agency,
@@ -684,10 +695,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Outbox(OutboxCommand::Retry { id, all: _ }) => {
-            let store = Store::open(&config.store_dir)?;
+            let (store, beside) = open_for_staff(&config)?;
             let n = store.requeue(id)?;
-            let sent = send_now(&config, &store, &clock)?;
-            println!("Đã xếp lại {n} thư vào hộp thư đi; đã gửi {sent}.");
+            let sent = if beside {
+                None
+            } else {
+                Some(send_now(&config, &store, &clock)?)
+            };
+            println!("Đã xếp lại {n} thư vào hộp thư đi; {}.", sent_words(sent));
             Ok(ExitCode::SUCCESS)
         }
         Command::Remind {
@@ -1162,8 +1177,30 @@ fn demo(
     run_daemon(config, clock, false, None)
 }
 
+/// The store for a staff action. With no daemon running, the writer's own. Beside a running
+/// daemon, a connection of its own, as the board's staff actions use: SQLite orders its writes
+/// with the daemon's, and the daemon's mail sender sends what the action queued (true).
+fn open_for_staff(config: &Config) -> Result<(Store, bool)> {
+    match Store::open(&config.store_dir) {
+        Ok(store) => Ok((store, false)),
+        Err(intake::store::StoreError::Locked(_)) => {
+            Ok((Store::open_read(&config.store_dir)?, true))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// What became of the mail a staff action queued: sent now, or left to the running service.
+fn sent_words(sent: Option<usize>) -> String {
+    match sent {
+        Some(n) => format!("đã gửi {n} thư"),
+        None => "thư sẽ do dịch vụ intake đang chạy gửi đi (trong vòng một phút)".into(),
+    }
+}
+
 /// Files a waiting or held message as an agency's on staff's word, then sends what that
-/// queued: (the new row, its outcome, mails sent).
+/// queued unless a running daemon will: (the new row, its outcome, mails sent or None).
+#[allow(clippy::too_many_arguments)] // the action's context, passed down unchanged
 fn attribute(
     config: &Config,
     store: &Store,
@@ -1172,7 +1209,8 @@ fn attribute(
     agency: &str,
     actor: &str,
     reason: Option<&str>,
-) -> Result<(i64, intake::pipeline::Outcome, usize)> {
+    beside_daemon: bool,
+) -> Result<(i64, intake::pipeline::Outcome, Option<usize>)> {
     // Staff read agencies by name (the digest, the board): a name does as well as the code.
     let agency = usage::agency(config, agency)?.code.as_str();
     let (new_id, outcome) = intake::ingest::assign(
@@ -1185,7 +1223,12 @@ fn attribute(
         actor,
         reason,
     )?;
-    Ok((new_id, outcome, send_now(config, store, clock)?))
+    let sent = if beside_daemon {
+        None
+    } else {
+        Some(send_now(config, store, clock)?)
+    };
+    Ok((new_id, outcome, sent))
 }
 
 /// A message's row from its receipt number (`BN-000012`) or the number itself.
