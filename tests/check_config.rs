@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 fn check(dir: &Path, config: Option<&Path>, env: &[(&str, &str)]) -> Output {
@@ -20,28 +20,6 @@ fn check(dir: &Path, config: Option<&Path>, env: &[(&str, &str)]) -> Output {
         cmd.env(k, v);
     }
     cmd.output().unwrap()
-}
-
-/// A copy of the shipped configuration under `dir/config`, with `edit` applied to intake.toml.
-fn config(dir: &Path, edit: impl Fn(String) -> String) -> PathBuf {
-    let cfg = dir.join("config");
-    copy_tree(&Path::new(env!("CARGO_MANIFEST_DIR")).join("config"), &cfg);
-    let main = std::fs::read_to_string(cfg.join("intake.toml")).unwrap();
-    let edited = edit(main.clone());
-    std::fs::write(cfg.join("intake.toml"), edited).unwrap();
-    cfg.join("intake.toml")
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            copy_tree(&p, &to.join(p.file_name().unwrap()));
-        } else {
-            std::fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
-        }
-    }
 }
 
 fn refused(out: &Output, says: &[&str]) {
@@ -64,7 +42,7 @@ fn the_built_in_example_is_named_as_such_and_passes() {
     );
     assert!(text.contains("cấu hình mẫu dựng sẵn"), "{text}");
     assert!(!text.contains("config/intake.toml"), "{text}");
-    let cfg = config(dir.path(), |s| s);
+    let cfg = common::shipped_config(dir.path(), |s| s);
     let out = check(dir.path(), Some(&cfg), &[]);
     assert!(
         out.status.success(),
@@ -77,7 +55,7 @@ fn the_built_in_example_is_named_as_such_and_passes() {
 #[test]
 fn a_missing_form_file_is_refused_with_its_path() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = config(dir.path(), |s| s);
+    let cfg = common::shipped_config(dir.path(), |s| s);
     std::fs::remove_file(dir.path().join("config/forms/742-2018-pl2.toml")).unwrap();
     let out = check(dir.path(), Some(&cfg), &[]);
     refused(&out, &["742-2018-pl2.toml", "form"]);
@@ -86,7 +64,7 @@ fn a_missing_form_file_is_refused_with_its_path() {
 #[test]
 fn an_unset_imap_password_is_refused_and_a_set_one_is_never_printed() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = config(dir.path(), |s| {
+    let cfg = common::shipped_config(dir.path(), |s| {
         s.replace(
             "kind = \"maildir\"              # or \"imap\", with a [mailbox.imap] table as below",
             "kind = \"imap\"",
@@ -116,7 +94,7 @@ fn an_unset_imap_password_is_refused_and_a_set_one_is_never_printed() {
 #[test]
 fn bad_addresses_missing_accounts_and_unwritable_folders_are_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = config(dir.path(), |s| {
+    let cfg = common::shipped_config(dir.path(), |s| {
         s.replace(
             "reply_from = \"Sở Kế hoạch và Đầu tư Lạng Sơn <intake@skhdt.langson.example>\"",
             "reply_from = \"Sở Kế hoạch và Đầu tư Lạng Sơn <intake@>\"",

@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -191,7 +191,7 @@ fn logs_take_the_shape_their_reader_needs() {
 fn a_daemon_whose_output_was_closed_still_stops_when_told() {
     let dir = tempfile::tempdir().unwrap();
     demo(dir.path());
-    let config = config_without_board_port(dir.path());
+    let config = common::shipped_config(dir.path(), common::board_on_free_port);
     let mut child = Command::new(common::bin())
         .args(["--config", config.to_str().unwrap(), "run"])
         .current_dir(dir.path())
@@ -285,29 +285,4 @@ fn board_passwords_are_asked_twice_without_echo() {
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("hoa:$argon2"));
-}
-
-/// The shipped configuration with the board on a free port, its data under `dir/var`.
-fn config_without_board_port(dir: &Path) -> PathBuf {
-    let cfg = dir.join("config");
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
-    copy_tree(&src, &cfg);
-    let main = std::fs::read_to_string(src.join("intake.toml"))
-        .unwrap()
-        .replace("listen = \"127.0.0.1:8080\"", "listen = \"127.0.0.1:0\"");
-    assert!(main.contains("127.0.0.1:0"));
-    std::fs::write(cfg.join("intake.toml"), main).unwrap();
-    cfg.join("intake.toml")
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            copy_tree(&p, &to.join(p.file_name().unwrap()));
-        } else {
-            std::fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
-        }
-    }
 }

@@ -5,10 +5,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn run(dir: &Path, args: &[&str]) -> std::process::Output {
     Command::new(common::bin())
@@ -116,7 +116,7 @@ fn a_locked_index_is_shown_on_status_and_the_board_until_it_is_released() {
     let dir = tempfile::tempdir().unwrap();
     let out = run(dir.path(), &["demo", "--once"]);
     assert!(out.status.success());
-    let config = config_with_free_board(dir.path());
+    let config = common::shipped_config(dir.path(), common::board_on_free_port);
     let cfg = ["--config", config.to_str().unwrap()];
     let mut daemon = Command::new(common::bin())
         .args([&cfg[..], &["--now", "2018-07-12T10:00:00+07:00", "run"]].concat())
@@ -146,7 +146,7 @@ fn a_locked_index_is_shown_on_status_and_the_board_until_it_is_released() {
         agency.join("PL3.xlsx"),
     )
     .unwrap();
-    let p = wait_for(Duration::from_secs(60), || {
+    let p = common::eventually("the warning", Duration::from_secs(60), || {
         let p = problems(dir.path(), &cfg);
         (!p.is_empty()).then_some(p)
     });
@@ -158,7 +158,7 @@ fn a_locked_index_is_shown_on_status_and_the_board_until_it_is_released() {
             .contains("database is locked"),
         "{p:?}"
     );
-    let page = get(&board, "/");
+    let page = common::http_get(&board, "/");
     assert!(page.contains("Kho lưu KHÔNG GHI ĐƯỢC"), "{page}");
     assert!(
         page.contains("chỉ mục đang bị một chương trình khác khoá"),
@@ -174,38 +174,14 @@ fn a_locked_index_is_shown_on_status_and_the_board_until_it_is_released() {
     // Released: the next pass files the workbook and the warning goes.
     index.execute_batch("ROLLBACK").unwrap();
     drop(index);
-    wait_for(Duration::from_secs(90), || {
+    common::eventually("the warning cleared", Duration::from_secs(90), || {
         problems(dir.path(), &cfg).is_empty().then_some(())
     });
-    assert!(!get(&board, "/").contains("KHÔNG GHI ĐƯỢC"));
+    assert!(!common::http_get(&board, "/").contains("KHÔNG GHI ĐƯỢC"));
     unsafe {
         libc::kill(daemon.id() as i32, libc::SIGTERM);
     }
     let _ = daemon.wait();
-}
-
-fn wait_for<T>(limit: Duration, mut f: impl FnMut() -> Option<T>) -> T {
-    let start = Instant::now();
-    loop {
-        if let Some(t) = f() {
-            return t;
-        }
-        assert!(start.elapsed() < limit, "not within {limit:?}");
-        std::thread::sleep(Duration::from_millis(300));
-    }
-}
-
-fn get(addr: &str, path: &str) -> String {
-    let mut s = std::net::TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut body = String::new();
-    s.read_to_string(&mut body).unwrap();
-    body
 }
 
 /// A mail file's text with its quoted-printable or base64 body decoded.
@@ -213,28 +189,4 @@ fn decoded(path: &Path) -> String {
     let raw = std::fs::read(path).unwrap();
     let m = mail_parser::MessageParser::default().parse(&raw).unwrap();
     m.body_text(0).map(|t| t.into_owned()).unwrap_or_default()
-}
-
-/// The shipped configuration with the board on a free port, its data under `dir/var`.
-fn config_with_free_board(dir: &Path) -> PathBuf {
-    let cfg = dir.join("config");
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
-    copy_tree(&src, &cfg);
-    let main = std::fs::read_to_string(src.join("intake.toml"))
-        .unwrap()
-        .replace("listen = \"127.0.0.1:8080\"", "listen = \"127.0.0.1:0\"");
-    std::fs::write(cfg.join("intake.toml"), main).unwrap();
-    cfg.join("intake.toml")
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            copy_tree(&p, &to.join(p.file_name().unwrap()));
-        } else {
-            std::fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
-        }
-    }
 }

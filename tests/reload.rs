@@ -5,16 +5,18 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
+use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[test]
 fn sighup_reloads_a_sound_configuration_and_refuses_a_bad_one() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = config(dir.path());
+    let cfg = common::shipped_config(dir.path(), common::board_on_free_port)
+        .parent()
+        .unwrap()
+        .to_path_buf();
     let mut daemon = Command::new(common::bin())
         .args([
             "--config",
@@ -67,7 +69,7 @@ fn sighup_reloads_a_sound_configuration_and_refuses_a_bad_one() {
     wait_for("the reload", || {
         log.lock().unwrap().contains("configuration reloaded")
     });
-    let page = get(&board, "/");
+    let page = common::http_get(&board, "/");
     assert!(page.contains("Đã đổi tên: Khung hướng dẫn"), "{page}");
 
     // Mail from the new address is filed as Sở Y tế's, by the worker's reloaded roster.
@@ -85,7 +87,7 @@ fn sighup_reloads_a_sound_configuration_and_refuses_a_bad_one() {
         new.join("1530000000.reload.host"),
     )
     .unwrap();
-    let events = wait_for_value("the message filed", || {
+    let events = common::eventually("the message filed", Duration::from_secs(60), || {
         let out = common::intake(
             dir.path(),
             &[
@@ -119,7 +121,7 @@ fn sighup_reloads_a_sound_configuration_and_refuses_a_bad_one() {
             .contains("the new configuration is refused")
     });
     assert!(daemon.try_wait().unwrap().is_none(), "the daemon stopped");
-    let page = get(&board, "/");
+    let page = common::http_get(&board, "/");
     assert!(page.contains("Đã đổi tên: Khung hướng dẫn"), "{page}");
 
     unsafe {
@@ -136,55 +138,5 @@ fn hup(child: &std::process::Child) {
 }
 
 fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
-    wait_for_value(what, || f().then_some(()));
-}
-
-fn wait_for_value<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let start = Instant::now();
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "{what}: not within 60 s"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
-fn get(addr: &str, path: &str) -> String {
-    let mut s = std::net::TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut body = String::new();
-    s.read_to_string(&mut body).unwrap();
-    body
-}
-
-/// The shipped configuration under `dir/config`, its board on a free port.
-fn config(dir: &Path) -> PathBuf {
-    let cfg = dir.join("config");
-    copy_tree(&Path::new(env!("CARGO_MANIFEST_DIR")).join("config"), &cfg);
-    let main = std::fs::read_to_string(cfg.join("intake.toml"))
-        .unwrap()
-        .replace("listen = \"127.0.0.1:8080\"", "listen = \"127.0.0.1:0\"");
-    std::fs::write(cfg.join("intake.toml"), main).unwrap();
-    cfg
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            copy_tree(&p, &to.join(p.file_name().unwrap()));
-        } else {
-            std::fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
-        }
-    }
+    common::eventually(what, Duration::from_secs(60), || f().then_some(()));
 }

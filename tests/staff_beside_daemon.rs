@@ -6,7 +6,6 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -17,7 +16,7 @@ fn staff_commands_work_while_the_daemon_runs_and_it_goes_on_taking_in() {
     let dir = tempfile::tempdir().unwrap();
     let out = common::intake(dir.path(), &["demo", "--once"]);
     assert!(out.status.success());
-    let cfg = config(dir.path());
+    let cfg = common::shipped_config(dir.path(), common::board_on_free_port);
     let c = ["--config", cfg.to_str().unwrap()];
     let log: Vec<Value> = serde_json::from_str(&common::intake_ok(
         dir.path(),
@@ -139,27 +138,4 @@ fn staff_commands_work_while_the_daemon_runs_and_it_goes_on_taking_in() {
         libc::kill(daemon.id() as i32, libc::SIGTERM);
     }
     assert!(daemon.wait().unwrap().success());
-}
-
-/// The shipped configuration under `dir/config`, its board on a free port.
-fn config(dir: &Path) -> PathBuf {
-    let cfg = dir.join("config");
-    copy_tree(&Path::new(env!("CARGO_MANIFEST_DIR")).join("config"), &cfg);
-    let main = std::fs::read_to_string(cfg.join("intake.toml"))
-        .unwrap()
-        .replace("listen = \"127.0.0.1:8080\"", "listen = \"127.0.0.1:0\"");
-    std::fs::write(cfg.join("intake.toml"), main).unwrap();
-    cfg.join("intake.toml")
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            copy_tree(&p, &to.join(p.file_name().unwrap()));
-        } else {
-            std::fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
-        }
-    }
 }

@@ -178,3 +178,69 @@ pub fn filled_form(
     marker.set_hidden(true);
     wb.save_to_buffer().unwrap()
 }
+
+/// A copy of the shipped configuration under `dir/config`, `edit` applied to its
+/// `intake.toml`; its data under `dir/var`. Returns the path of `intake.toml`.
+pub fn shipped_config(dir: &Path, edit: impl Fn(String) -> String) -> PathBuf {
+    let cfg = dir.join("config");
+    copy_tree(&Path::new(env!("CARGO_MANIFEST_DIR")).join("config"), &cfg);
+    let main = cfg.join("intake.toml");
+    let text = std::fs::read_to_string(&main).unwrap();
+    std::fs::write(&main, edit(text)).unwrap();
+    main
+}
+
+/// The shipped `intake.toml` text with the board on a port the system picks.
+pub fn board_on_free_port(text: String) -> String {
+    let edited = text.replace("listen = \"127.0.0.1:8080\"", "listen = \"127.0.0.1:0\"");
+    assert!(
+        edited.contains("127.0.0.1:0"),
+        "the shipped board address moved"
+    );
+    edited
+}
+
+/// Copies a folder tree.
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            copy_tree(&p, &to.join(p.file_name().unwrap()));
+        } else {
+            std::fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
+        }
+    }
+}
+
+/// A whole HTTP/1.1 answer (status line, headers and body) to `GET path` from `addr`.
+pub fn http_get(addr: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut body = String::new();
+    s.read_to_string(&mut body).unwrap();
+    body
+}
+
+/// Polls `f` every 200 ms until it gives a value; fails the test naming `what` after `limit`.
+pub fn eventually<T>(
+    what: &str,
+    limit: std::time::Duration,
+    mut f: impl FnMut() -> Option<T>,
+) -> T {
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(start.elapsed() < limit, "{what}: not within {limit:?}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
