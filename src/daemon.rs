@@ -260,7 +260,8 @@ pub struct MailSender {
     store: Store,
     outbox: Outbox,
     clock: Clock,
-    live: Option<Live>,
+    /// The configuration in force, and the one adopted last.
+    live: Option<(Live, Arc<Config>)>,
 }
 
 impl MailSender {
@@ -279,7 +280,8 @@ impl MailSender {
     /// Follows `live`: each round of sending reads the configuration in force (the
     /// transport itself stays the one opened at start).
     pub fn follow(&mut self, live: Live) {
-        self.live = Some(live);
+        let now = live.get();
+        self.live = Some((live, now));
     }
 
     /// Sends until told to stop; a stop is heeded between mails.
@@ -299,8 +301,12 @@ impl MailSender {
         // While the server is unusable, wakes are not heeded before the backoff has passed.
         let mut not_before = std::time::Instant::now();
         loop {
-            if let Some(live) = &self.live {
-                self.config = (*live.get()).clone();
+            if let Some((live, adopted)) = &mut self.live {
+                let latest = live.get();
+                if !Arc::ptr_eq(&latest, adopted) {
+                    self.config = (*latest).clone();
+                    *adopted = latest;
+                }
             }
             let wait = match self
                 .outbox
