@@ -4,22 +4,29 @@
 //! camel case inside file names ("PL1_SoYTe.xlsx") or abbreviated. Matching is done on folded
 //! tokens: no diacritics, lower case, words split at punctuation and case changes.
 
-use unicode_normalization::UnicodeNormalization;
-
 /// Folds text to lower-case ASCII words separated by single spaces.
 ///
 /// `đ`/`Đ` become `d`; other letters lose their combining marks; a change from a lower-case
 /// letter to an upper-case one starts a new word, so `SoYTe` folds to `so y te`.
 pub fn fold(text: &str) -> String {
-    let chars: Vec<char> = text
-        .nfd()
-        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
-        .map(|c| match c {
-            'đ' => 'd',
-            'Đ' => 'D',
-            c => c,
-        })
-        .collect();
+    // Each character decomposed on its own, its marks dropped: the same letters as the whole
+    // text's NFD without them (canonical reordering only moves marks), without NFD's buffer.
+    let mut chars: Vec<char> = Vec::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_ascii() {
+            chars.push(c);
+            continue;
+        }
+        unicode_normalization::char::decompose_canonical(c, |d| {
+            if !unicode_normalization::char::is_combining_mark(d) {
+                chars.push(match d {
+                    'đ' => 'd',
+                    'Đ' => 'D',
+                    d => d,
+                });
+            }
+        });
+    }
     let mut out = String::with_capacity(chars.len());
     for (i, &ch) in chars.iter().enumerate() {
         if !ch.is_alphanumeric() {
@@ -77,8 +84,11 @@ impl Phrase {
     }
 
     /// True when the phrase occurs as whole consecutive words in `words`.
-    pub fn occurs_in(&self, words: &[String]) -> bool {
-        !self.0.is_empty() && words.windows(self.0.len()).any(|w| w == self.0.as_slice())
+    pub fn occurs_in<S: AsRef<str>>(&self, words: &[S]) -> bool {
+        !self.0.is_empty()
+            && words
+                .windows(self.0.len())
+                .any(|w| w.iter().zip(&self.0).all(|(a, b)| a.as_ref() == b.as_str()))
     }
 }
 
@@ -132,6 +142,7 @@ pub fn bounded(text: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use unicode_normalization::UnicodeNormalization;
 
     #[test]
     fn folds_vietnamese_and_case() {

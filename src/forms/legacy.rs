@@ -184,9 +184,23 @@ pub fn detect(text: &str) -> Option<Legacy> {
 
 /// Detects the legacy encoding of several texts taken together, such as the labels of a sheet.
 pub fn detect_all<'a>(texts: impl IntoIterator<Item = &'a str>) -> Option<Legacy> {
+    let texts: Vec<&str> = texts.into_iter().collect();
+    // Only a word that is no syllable as it stands and that conversion changes can count for
+    // an encoding (`Evidence::fixed`), and an encoding is found only when one does. Both
+    // encodings change only characters of the Latin-1 upper half, so a sheet none of whose
+    // words is such a word — Unicode Vietnamese, numbers written as text, English — is
+    // decided without converting a word.
+    if !texts.iter().any(|t| may_count_for_an_encoding(t)) {
+        return None;
+    }
+    weigh(&texts)
+}
+
+/// Weighs every word of the texts for each encoding (see [`detect`]).
+fn weigh(texts: &[&str]) -> Option<Legacy> {
     let mut tcvn3 = Evidence::default();
     let mut vni = Evidence::default();
-    for text in texts {
+    for &text in texts {
         tcvn3.add(evidence(text, Legacy::Tcvn3));
         vni.add(evidence(text, Legacy::Vni));
     }
@@ -197,6 +211,15 @@ pub fn detect_all<'a>(texts: impl IntoIterator<Item = &'a str>) -> Option<Legacy
         (false, true) => Some(Legacy::Vni),
         (false, false) => None,
     }
+}
+
+/// Whether some word of the text may be a legacy word: it holds a character both encodings
+/// take as a letter or a mark (U+0080..U+00FF) and is not a syllable as it stands.
+fn may_count_for_an_encoding(text: &str) -> bool {
+    text.split(is_separator).any(|word| {
+        word.chars().any(|c| ('\u{80}'..='\u{ff}').contains(&c))
+            && !is_syllable(&word.nfc().collect::<String>())
+    })
 }
 
 /// Converts legacy text to NFC Unicode.
@@ -754,6 +777,39 @@ mod tests {
                 "{c} typed {typed}"
             );
         }
+    }
+
+    /// Deciding without converting when no word may count for an encoding gives what
+    /// weighing every word gives: on legacy text, Unicode, numbers written as text, foreign
+    /// words and mixtures of them.
+    #[test]
+    fn the_shortcut_decides_as_weighing_every_word() {
+        let samples: &[&[&str]] = &[
+            &["B¶o Th¾ng", "Së Y tÕ", "1.234,5"],
+            &["Sôû Y teá", "Baûo Thaéng", "12"],
+            &[
+                "Sở Y tế",
+                "Công nghiệp - xây dựng",
+                "Tân Thanh",
+                "1.234,5",
+                "Hà Nội",
+            ],
+            &["Cao Léc"],
+            &["Dë", "søn", "Sèp"],
+            &["Café crème brûlée", "Müller Straße", "São Paulo"],
+            &["UBND", "GD§T", "TỔNG SỐ"],
+            &["Tû lÖ hé nghÌo", "Cao Léc", "Đơn vị tính"],
+            &["1.234,5", "6,7", "-12", "2016"],
+            &["Kế hoạch 2018", "Thực hiện 2016", "Xã Hoàng Đồng 3"],
+            &["Ninh B×nh", "Tỷ lệ hộ nghèo", "M\u{ad}êng Kh\u{ad}\u{ac}ng"],
+            &["Xin chaøo caùc baïn", "Kính gửi"],
+            &["naêm", "ñoàng"],
+        ];
+        for texts in samples {
+            assert_eq!(detect_all(texts.iter().copied()), weigh(texts), "{texts:?}");
+        }
+        assert_eq!(detect_all(["Sở Y tế", "Tân Thanh", "1.234,5"]), None);
+        assert_eq!(detect_all(["B¶o Th¾ng", "Së Y tÕ"]), Some(Legacy::Tcvn3));
     }
 
     #[test]

@@ -29,6 +29,8 @@ pub struct FormSpec {
     pub sheets: Vec<SheetSpec>,
     /// Rules beyond the per-row checks.
     pub rules: Vec<Rule>,
+    /// Its words, prepared for recognition when the form was loaded.
+    pub prepared: std::sync::Arc<Prepared>,
 }
 
 /// One sheet of a form.
@@ -517,6 +519,7 @@ pub fn parse(file: &str, text: &str) -> Result<FormSpec, ConfigError> {
             columns: r.columns,
         });
     }
+    let prepared = std::sync::Arc::new(Prepared::of(&sheets));
     Ok(FormSpec {
         id: raw.id,
         version: raw.version,
@@ -524,6 +527,7 @@ pub fn parse(file: &str, text: &str) -> Result<FormSpec, ConfigError> {
         titles: raw.titles,
         sheets,
         rules,
+        prepared,
     })
 }
 
@@ -630,4 +634,155 @@ mod tests {
                 .starts_with("line")
         );
     }
+}
+
+/// A form's words, prepared once when the form is loaded, so that recognising a workbook
+/// costs little per cell: every folded word of its row labels, column headers and their
+/// aliases numbered, each of them as the set of its word numbers, and per sheet an index from
+/// each word to the row labels that hold it. A workbook's row then finds the labels it shares
+/// a word with by that index instead of being compared with every label
+/// ([`super::recognise`]).
+#[derive(Debug, Default)]
+pub struct Prepared {
+    /// Folded word → its number.
+    pub vocabulary: HashMap<Box<str>, u32>,
+    /// The number of "nam" (year), which column headers leave out ("TH năm 2016" is "TH 2016").
+    pub year: Option<u32>,
+    /// Per sheet of the form.
+    pub sheets: Vec<PreparedSheet>,
+}
+
+/// One sheet of a form, prepared (see [`Prepared`]).
+#[derive(Debug, Default)]
+pub struct PreparedSheet {
+    /// Its name and aliases, folded.
+    pub names: Vec<String>,
+    /// Per column: the word sets of its label and aliases, "nam" aside; empty ones left out.
+    pub columns: Vec<Vec<Vec<u32>>>,
+    /// Per row: the word sets of its label, then of each alias (sorted, each word once).
+    pub rows: Vec<Vec<Vec<u32>>>,
+    /// Word number → the (row, name) pairs whose word set holds it.
+    pub index: HashMap<u32, Vec<(u32, u32)>>,
+    /// Per row: its code, normalised ("1." → "1", "I." → "i").
+    pub codes: Vec<String>,
+    /// Per row: the row it belongs under, by code ("2.3" under "2"; "22" under the section
+    /// row "II" before it).
+    pub parents: Vec<Option<usize>>,
+    /// Header texts that name the label column, folded.
+    pub label_headers: Vec<String>,
+    /// Header texts that name the code column, folded.
+    pub code_headers: Vec<String>,
+}
+
+impl Prepared {
+    fn of(sheets: &[SheetSpec]) -> Prepared {
+        use crate::text::{fold, tokens};
+        let mut vocabulary: HashMap<Box<str>, u32> = HashMap::new();
+        let set = |text: &str, vocabulary: &mut HashMap<Box<str>, u32>| {
+            let mut ids: Vec<u32> = tokens(text)
+                .into_iter()
+                .map(|w| {
+                    let next = vocabulary.len() as u32;
+                    *vocabulary.entry(w.into_boxed_str()).or_insert(next)
+                })
+                .collect();
+            ids.sort_unstable();
+            ids.dedup();
+            ids
+        };
+        let mut prepared_sheets = Vec::new();
+        for sheet in sheets {
+            let rows: Vec<Vec<Vec<u32>>> = sheet
+                .rows
+                .iter()
+                .map(|row| {
+                    std::iter::once(&row.label)
+                        .chain(row.aliases.iter())
+                        .map(|l| set(l, &mut vocabulary))
+                        .collect()
+                })
+                .collect();
+            let columns: Vec<Vec<Vec<u32>>> = sheet
+                .columns
+                .iter()
+                .map(|c| {
+                    std::iter::once(&c.label)
+                        .chain(c.aliases.iter())
+                        .map(|n| set(n, &mut vocabulary))
+                        .collect()
+                })
+                .collect();
+            let mut index: HashMap<u32, Vec<(u32, u32)>> = HashMap::new();
+            for (i, names) in rows.iter().enumerate() {
+                for (k, words) in names.iter().enumerate() {
+                    for w in words {
+                        index.entry(*w).or_default().push((i as u32, k as u32));
+                    }
+                }
+            }
+            let codes: Vec<String> = sheet.rows.iter().map(|r| normalise_code(&r.code)).collect();
+            let parents = (0..sheet.rows.len())
+                .map(|i| match codes[i].rsplit_once('.') {
+                    Some((up, _)) => codes.iter().position(|c| c == up),
+                    None => (0..i).rev().find(|&k| {
+                        sheet.rows[k].kind.is_none()
+                            && !codes[k].is_empty()
+                            && !codes[k].chars().any(|c| c.is_ascii_digit())
+                    }),
+                })
+                .collect();
+            prepared_sheets.push(PreparedSheet {
+                names: std::iter::once(&sheet.name)
+                    .chain(sheet.aliases.iter())
+                    .map(|n| fold(n))
+                    .collect(),
+                columns,
+                rows,
+                index,
+                codes,
+                parents,
+                label_headers: [
+                    sheet.label_header.as_str(),
+                    "Chỉ tiêu",
+                    "Nội dung",
+                    "Tên chỉ tiêu",
+                    "Chỉ tiêu chủ yếu",
+                ]
+                .iter()
+                .map(|h| fold(h))
+                .collect(),
+                code_headers: [
+                    sheet.code_header.as_str(),
+                    "STT",
+                    "TT",
+                    "Số TT",
+                    "Mã số",
+                    "Mã",
+                ]
+                .iter()
+                .map(|h| fold(h))
+                .collect(),
+            });
+        }
+        let year = vocabulary.get("nam").copied();
+        // Column headers compare without "nam".
+        for sheet in &mut prepared_sheets {
+            for names in &mut sheet.columns {
+                for words in names.iter_mut() {
+                    words.retain(|w| Some(*w) != year);
+                }
+                names.retain(|w| !w.is_empty());
+            }
+        }
+        Prepared {
+            vocabulary,
+            year,
+            sheets: prepared_sheets,
+        }
+    }
+}
+
+/// "1.", "1)", "I." and "1.1" → "1", "1", "i", "1.1".
+pub fn normalise_code(code: &str) -> String {
+    code.trim().trim_end_matches(['.', ')', ':']).to_lowercase()
 }
