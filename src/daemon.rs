@@ -61,6 +61,8 @@ pub struct Worker {
     outbox: Option<Outbox>,
     authenticator: crate::auth::Authenticator,
     health: crate::health::Tracker,
+    /// What was examined under the configuration in force (a reload starts a new one).
+    memo: crate::pipeline::Memo,
     /// The configuration in force when the daemon can be reloaded, and the one adopted last.
     live: Option<(Live, Arc<Config>)>,
 }
@@ -107,6 +109,7 @@ impl Worker {
             outbox: None,
             authenticator: crate::auth::Authenticator::new(&config.auth),
             health: crate::health::Tracker::open(&config.store_dir),
+            memo: crate::pipeline::Memo::default(),
             live: None,
             config,
         })
@@ -138,6 +141,7 @@ impl Worker {
             "the worker follows the reloaded configuration"
         );
         self.config = next;
+        self.memo = crate::pipeline::Memo::default();
     }
 
     /// One pass over both sources, then the reminders and digest due; what failed is kept in
@@ -161,6 +165,7 @@ impl Worker {
             &self.config,
             &self.store,
             &self.inspector,
+            &self.memo,
             &self.authenticator,
             &self.clock,
             &mut sources,

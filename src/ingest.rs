@@ -15,7 +15,7 @@ use crate::auth::Authenticator;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::panics::{self, Panic};
-use crate::pipeline::{self, Examined, Inbound, Outcome};
+use crate::pipeline::{self, Examined, Inbound, Memo, Outcome};
 use crate::source::{Pending, Source};
 use crate::store::{Ack, Recorded, Store, StoreError};
 use crate::workbook::Inspector;
@@ -58,6 +58,7 @@ pub fn pass(
     config: &Config,
     store: &Store,
     inspector: &Inspector,
+    memo: &Memo,
     authenticator: &Authenticator,
     clock: &Clock,
     sources: &mut [&mut dyn Source],
@@ -135,6 +136,7 @@ pub fn pass(
                 config,
                 store,
                 inspector,
+                memo,
                 authenticator,
                 clock,
                 &mut **source,
@@ -156,6 +158,7 @@ fn batch(
     config: &Config,
     store: &Store,
     inspector: &Inspector,
+    memo: &Memo,
     authenticator: &Authenticator,
     clock: &Clock,
     source: &mut dyn Source,
@@ -200,7 +203,7 @@ fn batch(
     for ((_, item), auth) in loaded.iter_mut().zip(auths) {
         item.auth = auth;
     }
-    let examined = examine_all(config, inspector, &loaded);
+    let examined = examine_all(config, inspector, memo, &loaded);
 
     let now = clock.now();
     store.begin()?;
@@ -298,8 +301,13 @@ fn record_guarded(
 
 /// Examines one item; a panic in doing so makes the item unreadable with the panic as the
 /// reason, instead of ending the pass.
-fn examine_guarded(item: &Inbound, config: &Config, inspector: &Inspector) -> Examined {
-    match panics::catch(|| pipeline::examine(item, config, inspector, None)) {
+fn examine_guarded(
+    item: &Inbound,
+    config: &Config,
+    inspector: &Inspector,
+    memo: &Memo,
+) -> Examined {
+    match panics::catch(|| pipeline::examine(item, config, inspector, None, Some(memo))) {
         Ok(ex) => ex,
         Err(p) => {
             error!(key = %item.key, panic = %p.message, location = %p.location, "examining an item panicked; recorded as unreadable");
@@ -354,6 +362,7 @@ fn internal_error(item: &Inbound, stage: &str, p: &Panic) -> Examined {
 fn examine_all(
     config: &Config,
     inspector: &Inspector,
+    memo: &Memo,
     loaded: &[(Pending, Inbound)],
 ) -> Vec<Examined> {
     let workers = std::thread::available_parallelism()
@@ -366,7 +375,7 @@ fn examine_all(
             .map(|part| {
                 s.spawn(move || {
                     part.iter()
-                        .map(|(_, item)| examine_guarded(item, config, inspector))
+                        .map(|(_, item)| examine_guarded(item, config, inspector, memo))
                         .collect::<Vec<_>>()
                 })
             })
@@ -444,7 +453,7 @@ pub fn assign(
     store.begin()?;
     let result = (|| {
         let new_key = store.supersede(message)?;
-        let mut ex = pipeline::examine(&item, config, inspector, Some(agency));
+        let mut ex = pipeline::examine(&item, config, inspector, Some(agency), None);
         ex.key = new_key;
         let prior = store.prior(config, &ex, Some(agency))?;
         let mut prior = prior;

@@ -560,6 +560,7 @@ fn crash_child() {
         &config,
         &store,
         &common::inspector(),
+        &intake::pipeline::Memo::default(),
         &intake::auth::Authenticator::new(&config.auth),
         &common::clock(NOW),
         &mut [&mut source],

@@ -19,6 +19,8 @@
 //! ("ô", "ö", "ñ", "æ" = ỉ, "î" = ỵ); the tables were checked against a published converter's
 //! VNI table and, in the tests, against an encoder built from Unicode decompositions.
 
+use std::collections::HashSet;
+
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
@@ -190,7 +192,11 @@ pub fn detect_all<'a>(texts: impl IntoIterator<Item = &'a str>) -> Option<Legacy
     // encodings change only characters of the Latin-1 upper half, so a sheet none of whose
     // words is such a word — Unicode Vietnamese, numbers written as text, English — is
     // decided without converting a word.
-    if !texts.iter().any(|t| may_count_for_an_encoding(t)) {
+    let mut syllables = std::collections::HashSet::new();
+    if !texts
+        .iter()
+        .any(|t| may_count_for_an_encoding(t, &mut syllables))
+    {
         return None;
     }
     weigh(&texts)
@@ -215,10 +221,17 @@ fn weigh(texts: &[&str]) -> Option<Legacy> {
 
 /// Whether some word of the text may be a legacy word: it holds a character both encodings
 /// take as a letter or a mark (U+0080..U+00FF) and is not a syllable as it stands.
-fn may_count_for_an_encoding(text: &str) -> bool {
+/// `syllables`: words already found to be syllables (a sheet repeats its words).
+fn may_count_for_an_encoding<'t>(text: &'t str, syllables: &mut HashSet<&'t str>) -> bool {
     text.split(is_separator).any(|word| {
-        word.chars().any(|c| ('\u{80}'..='\u{ff}').contains(&c))
-            && !is_syllable(&word.nfc().collect::<String>())
+        if !word.chars().any(|c| ('\u{80}'..='\u{ff}').contains(&c)) || syllables.contains(word) {
+            return false;
+        }
+        let syllable = is_syllable(&word.nfc().collect::<String>());
+        if syllable {
+            syllables.insert(word);
+        }
+        !syllable
     })
 }
 

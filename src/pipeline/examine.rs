@@ -17,14 +17,19 @@ use crate::forms::{annotate, check};
 use crate::identify::{self, AgencyMatch, Clues};
 use crate::workbook::{CellValue, Grid, InspectError, Inspector};
 
+use super::memo::{self, Memo};
 use super::{Check, Examined, ExaminedFile, Inbound, Outcome, SourceKind, Validation, sha256_hex};
 
 /// Examines an inbound item: extraction, inspection, agency, campaign, deliverables.
+///
+/// `memo`, when given, answers for files whose bytes were examined before under the same
+/// configuration, and learns the others.
 pub fn examine(
     item: &Inbound,
     config: &Config,
     inspector: &Inspector,
     forced_agency: Option<&str>,
+    memo: Option<&Memo>,
 ) -> Examined {
     let raw_sha256 = sha256_hex(&item.raw);
     let mut ex = Examined {
@@ -105,41 +110,57 @@ pub fn examine(
         ex.arrived = at;
     }
     for f in extraction.files {
-        let (check, read) = check_file(&f, inspector);
-        let returned_copy = read.as_ref().is_some_and(|r| r.returned_copy);
-        let copy_digest = read.as_ref().map(|r| r.digest.clone());
-        let grid = read.map(|r| r.grid);
-        let marker = grid.as_ref().and_then(|g| g.marker.clone());
-        let headings: Vec<String> = grid
-            .as_ref()
-            .map(|g| headings_of(g, HEADING_ROWS))
-            .unwrap_or_default();
-        let sheets: Vec<String> = grid
-            .as_ref()
-            .map(|g| {
-                g.sheets
-                    .iter()
-                    .filter(|s| s.visible)
-                    .map(|s| s.name.clone())
-                    .collect()
-            })
-            .unwrap_or_default();
+        let sha256 = sha256_hex(&f.bytes);
+        let known = memo.and_then(|m| m.read(&sha256));
+        let (facts, grid) = match known {
+            Some(facts) => ((*facts).clone(), None),
+            None => {
+                let (check, read) = check_file(&f, inspector);
+                let grid = read.as_ref().map(|r| &r.grid);
+                let facts = memo::Read {
+                    marker: grid.and_then(|g| g.marker.clone()),
+                    headings: grid
+                        .map(|g| headings_of(g, HEADING_ROWS))
+                        .unwrap_or_default(),
+                    sheets: grid
+                        .map(|g| {
+                            g.sheets
+                                .iter()
+                                .filter(|s| s.visible)
+                                .map(|s| s.name.clone())
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                    returned_copy: read.as_ref().is_some_and(|r| r.returned_copy),
+                    copy_digest: read.as_ref().map(|r| r.digest.clone()),
+                    check,
+                };
+                // A file that could not be read may read another time (a helper process
+                // that could not start): only what reading decided is remembered.
+                if let Some(m) = memo
+                    && !matches!(facts.check, Check::Unreadable(_))
+                {
+                    m.remember_read(&sha256, facts.clone());
+                }
+                (facts, read.map(|r| r.grid))
+            }
+        };
         ex.files.push(ExaminedFile {
-            sha256: sha256_hex(&f.bytes),
+            sha256,
             name: f.name,
             kind: f.kind,
             origin: f.origin,
             attached: f.attached,
             bytes: f.bytes,
-            check,
+            check: facts.check,
             deliverable: None,
-            marker,
-            headings,
-            sheets,
+            marker: facts.marker,
+            headings: facts.headings,
+            sheets: facts.sheets,
             validation: None,
             grid,
-            returned_copy,
-            copy_digest,
+            returned_copy: facts.returned_copy,
+            copy_digest: facts.copy_digest,
         });
     }
 
@@ -221,7 +242,7 @@ pub fn examine(
                     kind: a.kind,
                 });
             for f in &mut ex.files {
-                validate_file(f, c, from);
+                validate_file(f, c, from, inspector, memo);
             }
         }
     }
@@ -229,17 +250,43 @@ pub fn examine(
 }
 
 /// Checks a readable workbook against the campaign's forms; the form it is recognised as
-/// decides its deliverable over file-name keywords.
-fn validate_file(f: &mut ExaminedFile, campaign: &Campaign, from: Option<From<'_>>) {
+/// decides its deliverable over file-name keywords. A file checked before for the same
+/// campaign and sender takes that check from the memo.
+fn validate_file(
+    f: &mut ExaminedFile,
+    campaign: &Campaign,
+    from: Option<From<'_>>,
+    inspector: &Inspector,
+    memo: Option<&Memo>,
+) {
     if !matches!(f.kind, FileKind::Workbook(_)) {
         return;
     }
     if f.check != Check::Ok || !campaign.deliverables.iter().any(|d| d.spec.is_some()) {
         return;
     }
-    let Some(grid) = f.grid.take() else { return };
     let FileKind::Workbook(format) = f.kind else {
         return;
+    };
+    let agency = from.map(|a| a.code);
+    if let Some(known) = memo.and_then(|m| m.checked(&f.sha256, &f.name, &campaign.id, agency)) {
+        if let Some(d) = &known.deliverable {
+            f.deliverable = Some(d.clone());
+        }
+        f.validation = Some(known.validation.clone());
+        f.grid = None;
+        return;
+    }
+    // Read before, for another campaign or sender: its cells are read again.
+    let grid = match f.grid.take() {
+        Some(grid) => grid,
+        None => match inspector.read(&f.bytes, format) {
+            Ok(mut grid) => {
+                check::unlegacy(&mut grid);
+                grid
+            }
+            Err(_) => return,
+        },
     };
     let checked = check::check_grid(grid, campaign, from);
     if let Some(d) = &checked.deliverable {
@@ -271,7 +318,7 @@ fn validate_file(f: &mut ExaminedFile, campaign: &Campaign, from: Option<From<'_
         })
         .flatten()
         .map(|copy| copy.bytes);
-    f.validation = Some(Validation {
+    let validation = Validation {
         form: checked.form,
         form_version: checked.form_version,
         by: checked.by.map(|b| match b {
@@ -282,7 +329,21 @@ fn validate_file(f: &mut ExaminedFile, campaign: &Campaign, from: Option<From<'_
         findings: checked.findings,
         data: checked.data,
         annotated,
-    });
+    };
+    if let Some(m) = memo {
+        let deliverable = checked.deliverable.as_ref().and(f.deliverable.clone());
+        m.remember_check(
+            &f.sha256,
+            &f.name,
+            &campaign.id,
+            agency,
+            memo::Checked {
+                validation: validation.clone(),
+                deliverable,
+            },
+        );
+    }
+    f.validation = Some(validation);
 }
 
 /// The agency of a message: its From, or the agency whose message a department clerk

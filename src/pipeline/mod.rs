@@ -6,6 +6,7 @@
 //! already holds into a [`Plan`]. The store executes plans; tests check plans.
 
 mod examine;
+pub mod memo;
 mod plan;
 #[cfg(test)]
 mod tests;
@@ -23,6 +24,7 @@ use crate::identify::AgencyMatch;
 use crate::workbook::{FormMarker, Grid};
 
 pub use examine::examine;
+pub use memo::Memo;
 pub use plan::{plan, reply_address};
 /// Where an item came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

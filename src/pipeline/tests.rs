@@ -51,6 +51,7 @@ fn decide(raw: Vec<u8>, prior: &Prior, config: &Config) -> (Examined, Plan) {
         config,
         &Inspector::new(Limits::default(), None),
         None,
+        None,
     );
     let plan = plan(&ex, config, prior);
     (ex, plan)
@@ -443,4 +444,82 @@ fn a_departments_own_table_of_its_rows_is_filed_as_the_form_it_owes() {
         "{}",
         v.findings[0].message
     );
+}
+
+/// What examining found of each file, to compare two examinations.
+fn facts(ex: &Examined) -> Vec<String> {
+    let mut out = vec![format!(
+        "{:?} {:?} {:?}",
+        ex.agency, ex.campaign, ex.failure
+    )];
+    for f in &ex.files {
+        let v = f.validation.as_ref();
+        out.push(format!(
+            "{} {} {:?} {:?} {:?} {:?} {:?} {:?} {} {:?} | {:?} {:?} {:?} {:?} {:?} {:?}",
+            f.name,
+            f.sha256,
+            f.check,
+            f.deliverable,
+            f.marker,
+            f.headings,
+            f.sheets,
+            f.copy_digest,
+            f.returned_copy,
+            f.kind,
+            v.map(|v| &v.form),
+            v.map(|v| v.by),
+            v.map(|v| v.valid),
+            v.map(|v| &v.findings),
+            v.map(|v| v.data.len()),
+            v.and_then(|v| v.annotated.as_ref().map(|a| sha256_hex(a))),
+        ));
+    }
+    out
+}
+
+/// A file examined before is taken from the memo, and what the memo answers is what reading
+/// and checking it again would find: for every fixture message, examined a first time (the
+/// memo learns), a second time (the memo answers), and from another agency (read from the
+/// memo, checked anew).
+#[test]
+fn the_memo_answers_as_examining_again() {
+    let config = config();
+    let inspector = Inspector::new(Limits::default(), None);
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("mailbox-fixtures");
+    let mut names: Vec<_> = std::fs::read_dir(&fixtures)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+        .collect();
+    names.sort();
+    let memo = Memo::default();
+    let mut checked = 0;
+    for path in &names {
+        let item = inbound(std::fs::read(path).unwrap());
+        let fresh = examine(&item, &config, &inspector, None, None);
+        let first = examine(&item, &config, &inspector, None, Some(&memo));
+        let again = examine(&item, &config, &inspector, None, Some(&memo));
+        assert_eq!(facts(&first), facts(&fresh), "{}", path.display());
+        assert_eq!(facts(&again), facts(&fresh), "{}", path.display());
+        let other = examine(&item, &config, &inspector, Some("so-tai-chinh"), None);
+        let other_memo = examine(
+            &item,
+            &config,
+            &inspector,
+            Some("so-tai-chinh"),
+            Some(&memo),
+        );
+        assert_eq!(facts(&other_memo), facts(&other), "{}", path.display());
+        checked += fresh
+            .files
+            .iter()
+            .filter(|f| f.validation.is_some())
+            .count();
+    }
+    assert!(
+        checked > 20,
+        "the fixtures' workbooks are checked: {checked}"
+    );
+    let inner = memo.checked_count();
+    assert!(inner > 20, "the memo learnt the checks: {inner}");
 }
