@@ -5,6 +5,10 @@
 //! batch), make the filed-tree links, and only then acknowledge the items at their sources.
 //! Items already recorded but not acknowledged (a crash in between) are acknowledged without
 //! being filed again.
+//!
+//! Batches overlap: while one batch is recorded and acknowledged on this thread, the next is
+//! being examined on the others, so the serial part of a backlog costs no time of its own.
+//! Examining reads nothing of the store, so the overlap changes nothing of what is decided.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -21,9 +25,10 @@ use crate::store::{Ack, Recorded, Store, StoreError};
 use crate::workbook::Inspector;
 
 /// Items recorded per transaction.
-const BATCH: usize = 64;
-/// Bytes held in memory per batch (at least one item is always taken).
-const BATCH_BYTES: u64 = 128 << 20;
+const BATCH: usize = 32;
+/// Bytes held in memory per batch (at least one item is always taken); two batches are in
+/// hand at a time, one examined while the other is recorded.
+const BATCH_BYTES: u64 = 64 << 20;
 /// Failed reads of one item before staff are told in the intake log.
 const REPORT_AFTER: u32 = 3;
 
@@ -115,57 +120,110 @@ pub fn pass(
         if fresh.len() < 20 {
             bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
         }
-        let mut start = 0;
-        while start < fresh.len() {
-            let mut end = start;
-            let mut bytes = 0;
-            while end < fresh.len() && end - start < BATCH {
-                let size = source.size(&fresh[end]).unwrap_or(0).min(
+        let sizes: Vec<u64> = fresh
+            .iter()
+            .map(|p| {
+                source.size(p).unwrap_or(0).min(
                     config
                         .limits
                         .max_message_bytes
                         .max(config.limits.max_file_bytes),
-                );
-                if end > start && bytes + size > BATCH_BYTES {
-                    break;
+                )
+            })
+            .collect();
+        let chunks = batches(&sizes);
+        std::thread::scope(|scope| -> Result<(), StoreError> {
+            // The batch being examined, and where it ends.
+            let mut in_flight = None;
+            for range in chunks.iter().map(Some).chain([None]) {
+                let next = match range {
+                    Some(range) => {
+                        let loaded = load(
+                            store,
+                            authenticator,
+                            clock,
+                            &mut **source,
+                            &fresh[range.clone()],
+                            &mut report,
+                            failures,
+                        )?;
+                        Some((
+                            range.end,
+                            scope.spawn(move || {
+                                let examined = examine_all(config, inspector, memo, &loaded);
+                                (loaded, examined)
+                            }),
+                        ))
+                    }
+                    None => None,
+                };
+                if let Some((end, examining)) = in_flight.take() {
+                    let (loaded, examined) = join(examining);
+                    record(
+                        config,
+                        store,
+                        clock,
+                        &mut **source,
+                        loaded,
+                        examined,
+                        &mut report,
+                    )?;
+                    bar.set_position(end as u64);
+                    crate::service::beat();
                 }
-                bytes += size;
-                end += 1;
+                in_flight = next;
             }
-            batch(
-                config,
-                store,
-                inspector,
-                memo,
-                authenticator,
-                clock,
-                &mut **source,
-                &fresh[start..end],
-                &mut report,
-                failures,
-            )?;
-            bar.set_position(end as u64);
-            start = end;
-            crate::service::beat();
-        }
+            Ok(())
+        })?;
         bar.finish_and_clear();
     }
     Ok(report)
 }
 
-#[allow(clippy::too_many_arguments)] // the pass's context, passed down unchanged
-fn batch(
-    config: &Config,
+/// The items of a source split into batches: at most [`BATCH`] items and [`BATCH_BYTES`]
+/// (an item larger than that is a batch of its own).
+fn batches(sizes: &[u64]) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < sizes.len() {
+        let mut end = start;
+        let mut bytes = 0;
+        while end < sizes.len() && end - start < BATCH {
+            if end > start && bytes + sizes[end] > BATCH_BYTES {
+                break;
+            }
+            bytes += sizes[end];
+            end += 1;
+        }
+        out.push(start..end);
+        start = end;
+    }
+    out
+}
+
+/// A batch's items with what examining found of each.
+type Examining = (Vec<(Pending, Inbound)>, Vec<Examined>);
+
+/// The batch examined: its items with what examining found.
+fn join(examining: std::thread::ScopedJoinHandle<'_, Examining>) -> Examining {
+    match examining.join() {
+        Ok(done) => done,
+        // Examining catches a panic per item; one outside them ends the pass as before.
+        Err(p) => std::panic::resume_unwind(p),
+    }
+}
+
+/// Loads a batch of items from their source, with who really sent each message (decided
+/// once, here, and stored with it).
+fn load(
     store: &Store,
-    inspector: &Inspector,
-    memo: &Memo,
     authenticator: &Authenticator,
     clock: &Clock,
     source: &mut dyn Source,
     chunk: &[Pending],
     report: &mut PassReport,
     failures: &mut Failures,
-) -> Result<(), StoreError> {
+) -> Result<Vec<(Pending, Inbound)>, StoreError> {
     let taken_at = clock.now();
     let mut loaded: Vec<(Pending, Inbound)> = Vec::new();
     for p in chunk {
@@ -194,7 +252,6 @@ fn batch(
             }
         }
     }
-    // Who really sent each message is decided once, here, and stored with it.
     let raws: Vec<Option<&[u8]>> = loaded
         .iter()
         .map(|(_, item)| (item.source == pipeline::SourceKind::Mailbox).then_some(&item.raw[..]))
@@ -203,8 +260,20 @@ fn batch(
     for ((_, item), auth) in loaded.iter_mut().zip(auths) {
         item.auth = auth;
     }
-    let examined = examine_all(config, inspector, memo, &loaded);
+    Ok(loaded)
+}
 
+/// Plans and records an examined batch in one transaction, makes its filed-tree links, then
+/// acknowledges its items at their source.
+fn record(
+    config: &Config,
+    store: &Store,
+    clock: &Clock,
+    source: &mut dyn Source,
+    loaded: Vec<(Pending, Inbound)>,
+    examined: Vec<Examined>,
+    report: &mut PassReport,
+) -> Result<(), StoreError> {
     let now = clock.now();
     store.begin()?;
     let mut done = Vec::new();
