@@ -8,6 +8,7 @@
 //! ```sh
 //! cargo build --release --example bench_backlog
 //! target/release/examples/bench_backlog 1000 10000        # sizes; --seed N (default 742)
+//! target/release/examples/bench_backlog 1000 --intake OLD  # another intake binary
 //! target/release/examples/bench_backlog generate DIR 1000  # only write the Maildir
 //! target/release/examples/bench_backlog bare DIR/new       # only the bare parse
 //! ```
@@ -39,6 +40,11 @@ fn main() {
         .and_then(|i| args.get(i + 1))
         .map_or(742, |s| s.parse().expect("--seed takes a number"));
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let intake = args
+        .iter()
+        .position(|a| a == "--intake")
+        .and_then(|i| args.get(i + 1))
+        .map_or_else(|| root.join("target/release/intake"), PathBuf::from);
     match args.first().map(String::as_str) {
         Some("generate") => {
             let dir = PathBuf::from(&args[1]);
@@ -53,12 +59,12 @@ fn main() {
         _ => {
             let sizes: Vec<usize> = args
                 .iter()
-                .take_while(|a| *a != "--seed")
+                .take_while(|a| !a.starts_with("--"))
                 .map(|a| a.parse().expect("sizes are numbers of messages"))
                 .collect();
             let sizes = if sizes.is_empty() { vec![1000] } else { sizes };
             for n in sizes {
-                compare(root, seed, n);
+                compare(root, &intake, seed, n);
             }
         }
     }
@@ -74,12 +80,13 @@ fn shapes(counts: [usize; 3]) -> String {
 }
 
 /// Generates the backlog once, then runs the bare parse and intake alternately, three times.
-fn compare(root: &Path, seed: u64, n: usize) {
-    let intake = root.join("target/release/intake");
+fn compare(root: &Path, intake: &Path, seed: u64, n: usize) {
     assert!(
         intake.exists(),
-        "build the release binary first: cargo build --release"
+        "build the release binary first: cargo build --release ({} is missing)",
+        intake.display()
     );
+    println!("intake: {}", intake.display());
     let me = std::env::current_exe().unwrap();
     let work = tempfile::tempdir().unwrap();
     let template = work.path().join("backlog");
@@ -113,11 +120,10 @@ fn compare(root: &Path, seed: u64, n: usize) {
             std::fs::hard_link(e.path(), maildir.join("new").join(e.file_name())).unwrap();
         }
         let o = measure(
-            Command::new(&intake)
+            Command::new(intake)
                 .args(["--now", "2018-07-12T09:00:00+07:00", "run", "--once"])
                 .env("RUST_LOG", "off")
                 .current_dir(&dir),
-            Some(&dir),
         );
         println!("  round {round} intake:     {}", line(n, o));
         if round == 3 {
@@ -163,7 +169,7 @@ fn median(runs: &[Run]) -> Run {
 
 /// Runs a command under `/usr/bin/time` (which reports the child's own CPU time and peak
 /// RSS); fails when it fails.
-fn measure(cmd: &mut Command, _cwd: Option<&Path>) -> Run {
+fn measure(cmd: &mut Command) -> Run {
     let report = tempfile::NamedTempFile::new().unwrap();
     let program = cmd.get_program().to_owned();
     let args: Vec<_> = cmd.get_args().map(|a| a.to_owned()).collect();
