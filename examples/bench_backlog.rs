@@ -104,10 +104,7 @@ fn compare(root: &Path, intake: &Path, seed: u64, n: usize) {
     );
     let (mut bare, mut ours) = (Vec::new(), Vec::new());
     for round in 1..=3 {
-        let b = measure(
-            Command::new(&me).arg("bare").arg(template.join("new")),
-            None,
-        );
+        let b = measure(Command::new(&me).arg("bare").arg(template.join("new")));
         println!("  round {round} bare parse: {}", line(n, b));
         bare.push(b);
         let dir = work.path().join(format!("run{round}"));
