@@ -147,6 +147,17 @@ pub(super) fn mark<R: BufRead, W: Write>(
                         state.row = None;
                     }
                 }
+                // A cell of a row without marks, when no earlier copy's marks are cleared:
+                // written back as read, its position not even parsed.
+                (3, "c")
+                    if state.row.is_some()
+                        && !styles.clearing()
+                        && pending
+                            .last()
+                            .is_none_or(|((pr, _), _)| Some(*pr) != state.row) =>
+                {
+                    write_open(&mut writer, e.borrow(), empty)?;
+                }
                 (3, "c") if state.row.is_some() => {
                     let r = state.row.unwrap_or_default();
                     let c = xml::attr_cow(e, "r")
