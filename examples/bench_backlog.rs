@@ -97,7 +97,10 @@ fn compare(root: &Path, seed: u64, n: usize) {
     );
     let (mut bare, mut ours) = (Vec::new(), Vec::new());
     for round in 1..=3 {
-        let b = measure(Command::new(&me).arg("bare").arg(template.join("new")), None);
+        let b = measure(
+            Command::new(&me).arg("bare").arg(template.join("new")),
+            None,
+        );
         println!("  round {round} bare parse: {}", line(n, b));
         bare.push(b);
         let dir = work.path().join(format!("run{round}"));
@@ -181,7 +184,9 @@ fn measure(cmd: &mut Command, _cwd: Option<&Path>) -> Run {
         timed.current_dir(dir);
     }
     let start = Instant::now();
-    let out = timed.output().expect("/usr/bin/time runs (apt-get install time)");
+    let out = timed
+        .output()
+        .expect("/usr/bin/time runs (apt-get install time)");
     let wall = start.elapsed().as_secs_f64();
     assert!(
         out.status.success() || out.status.code() == Some(1),
@@ -217,11 +222,17 @@ fn outcomes(dir: &Path) {
     let conn = rusqlite::Connection::open(db).unwrap();
     let q = |sql: &str| -> String {
         let mut st = conn.prepare(sql).unwrap();
-        st.query_map([], |r| Ok(format!("{} {}", r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect::<Vec<_>>()
-            .join(", ")
+        st.query_map([], |r| {
+            Ok(format!(
+                "{} {}",
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?
+            ))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect::<Vec<_>>()
+        .join(", ")
     };
     println!(
         "    outcomes: {}",
@@ -229,7 +240,9 @@ fn outcomes(dir: &Path) {
     );
     println!(
         "    workbooks: {}",
-        q("SELECT coalesce(form, 'no form') || ' by ' || coalesce(recognised_by, '-') || (CASE WHEN errors > 0 THEN ' with errors' ELSE '' END), count(*) FROM files GROUP BY 1 ORDER BY 2 DESC")
+        q(
+            "SELECT coalesce(form, 'no form') || ' by ' || coalesce(recognised_by, '-') || (CASE WHEN errors > 0 THEN ' with errors' ELSE '' END), count(*) FROM files GROUP BY 1 ORDER BY 2 DESC"
+        )
     );
 }
 
@@ -277,10 +290,16 @@ fn parse_one(path: &Path) -> u64 {
     let mut cells = 0u64;
     for part in message.attachments() {
         let name = part.attachment_name().unwrap_or_default().to_lowercase();
-        if !(name.ends_with(".xlsx") || name.ends_with(".xls") || name.ends_with(".xlsm") || name.ends_with(".ods")) {
+        if !(name.ends_with(".xlsx")
+            || name.ends_with(".xls")
+            || name.ends_with(".xlsm")
+            || name.ends_with(".ods"))
+        {
             continue;
         }
-        let Ok(mut wb) = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(part.contents().to_vec())) else {
+        let Ok(mut wb) =
+            calamine::open_workbook_auto_from_rs(std::io::Cursor::new(part.contents().to_vec()))
+        else {
             continue;
         };
         for name in wb.sheet_names() {

@@ -165,7 +165,18 @@ const DETAIL_COLS: u16 = 10;
 fn breakdown(ws: &mut rust_xlsxwriter::Worksheet, rng: &mut Rng, top: u32, as_text: bool) {
     ws.write_string(top, 0, "CHI TIẾT THEO ĐỊA BÀN XÃ, PHƯỜNG, THỊ TRẤN")
         .unwrap();
-    let heads = ["STT", "Đơn vị hành chính", "Dân số (người)", "Số hộ", "Hộ nghèo", "Hộ cận nghèo", "Lao động", "Diện tích lúa (ha)", "Sản lượng (tấn)", "Thu ngân sách (triệu đồng)"];
+    let heads = [
+        "STT",
+        "Đơn vị hành chính",
+        "Dân số (người)",
+        "Số hộ",
+        "Hộ nghèo",
+        "Hộ cận nghèo",
+        "Lao động",
+        "Diện tích lúa (ha)",
+        "Sản lượng (tấn)",
+        "Thu ngân sách (triệu đồng)",
+    ];
     for (c, h) in (0u16..).zip(heads) {
         ws.write_string(top + 1, c, h).unwrap();
     }
@@ -204,16 +215,21 @@ fn own_layout(spec: &FormSpec, agency: &str, rng: &mut Rng) -> Vec<u8> {
     let ws = wb.add_worksheet();
     ws.set_name("Biểu 01").unwrap();
     ws.write_string(0, 0, "UBND TỈNH LẠNG SƠN").unwrap();
-    ws.write_string(0, 5, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM").unwrap();
+    ws.write_string(0, 5, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM")
+        .unwrap();
     ws.write_string(1, 0, agency.to_uppercase()).unwrap();
-    ws.write_string(1, 5, "Độc lập - Tự do - Hạnh phúc").unwrap();
+    ws.write_string(1, 5, "Độc lập - Tự do - Hạnh phúc")
+        .unwrap();
     ws.write_string(2, 0, "Biểu 01").unwrap();
     let title = spec.heading.get(1).cloned().unwrap_or_default();
     ws.write_string(3, 0, &title).unwrap();
     ws.write_string(
         4,
         0,
-        format!("(Kèm theo Báo cáo số {}/BC ngày 05/7/2018)", 10 + rng.below(300)),
+        format!(
+            "(Kèm theo Báo cáo số {}/BC ngày 05/7/2018)",
+            10 + rng.below(300)
+        ),
     )
     .unwrap();
     let own_numbers = rng.below(2) == 0;
@@ -313,8 +329,12 @@ fn no_form(rng: &mut Rng) -> Vec<u8> {
     let ws = wb.add_worksheet();
     ws.set_name("Biểu 01").unwrap();
     ws.write_string(0, 0, "CỤC THỐNG KÊ TỈNH LẠNG SƠN").unwrap();
-    ws.write_string(2, 0, "NIÊN GIÁM THỐNG KÊ - DÂN SỐ VÀ LAO ĐỘNG THEO ĐƠN VỊ HÀNH CHÍNH")
-        .unwrap();
+    ws.write_string(
+        2,
+        0,
+        "NIÊN GIÁM THỐNG KÊ - DÂN SỐ VÀ LAO ĐỘNG THEO ĐƠN VỊ HÀNH CHÍNH",
+    )
+    .unwrap();
     let as_text = rng.below(2) == 0;
     breakdown(ws, rng, 4, as_text);
     wb.save_to_buffer().unwrap()
@@ -390,7 +410,12 @@ pub fn message(setting: &Setting, seed: u64, i: usize) -> (Shape, Vec<u8>) {
 
 /// Writes messages `0..n` into `maildir/new` (and makes `cur`, `tmp`); returns the count of
 /// each shape.
-pub fn write_maildir(setting: &Setting, seed: u64, n: usize, maildir: &std::path::Path) -> [usize; 3] {
+pub fn write_maildir(
+    setting: &Setting,
+    seed: u64,
+    n: usize,
+    maildir: &std::path::Path,
+) -> [usize; 3] {
     for sub in ["new", "cur", "tmp"] {
         std::fs::create_dir_all(maildir.join(sub)).unwrap();
     }

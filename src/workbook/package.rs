@@ -8,9 +8,23 @@
 //! text run, comment) too long for any real workbook, declares a DTD, or counts more of the
 //! elements calamine collects than a real workbook has. Memory is constant; time is one
 //! inflate of at most the unpacked budget.
+//!
+//! This pass is the one read of every part that reading a workbook cannot do without, so it
+//! also takes notes for [`super::Inspector::read`] ([`check_noting`], module `notes`): for
+//! each worksheet part, the style id of every cell and the merged regions. Without them,
+//! reading a sheet inflated and parsed it three times more than its values need: once for
+//! calamine's style ids (whenever the styles hold a percent or thousands format, as real
+//! forms do) and once for `merge_cells_by_sheet_name`, which parses the whole sheet again to
+//! find the `<mergeCells>` after its data (a fifth of the reading time). The notes cost a
+//! look at each tag this pass already cuts out. The tokenizer skips text runs and attribute
+//! values with `memchr`, so the pass costs about what inflating costs.
 
+use std::collections::HashMap;
 use std::io::{Cursor, Read};
 
+use memchr::{memchr, memchr3};
+
+use super::notes::{Noter, Notes};
 use super::{InspectError, Limits};
 
 /// The four bytes a zip local file header begins with.
@@ -65,6 +79,16 @@ pub(crate) fn zip_entries_upper_bound(bytes: &[u8]) -> usize {
 
 /// Checks a zip package against `limits`; `Ok` means calamine may open it.
 pub(crate) fn check(bytes: &[u8], limits: &Limits, kind: Kind) -> Result<(), InspectError> {
+    scan(bytes, limits, kind, false).map(drop)
+}
+
+/// Checks an xlsx or xlsm package as [`check`] does, and answers the notes taken on the way
+/// of its worksheet parts (module `notes`).
+pub(crate) fn check_noting(bytes: &[u8], limits: &Limits) -> Result<Notes, InspectError> {
+    scan(bytes, limits, Kind::Ooxml, true)
+}
+
+fn scan(bytes: &[u8], limits: &Limits, kind: Kind, noting: bool) -> Result<Notes, InspectError> {
     let what = match kind {
         Kind::Ooxml => "an xlsx or xlsm file",
         Kind::Odf => "an ods file",
@@ -85,12 +109,20 @@ pub(crate) fn check(bytes: &[u8], limits: &Limits, kind: Kind) -> Result<(), Ins
     let mut unpacked = 0u64;
     let mut counts = Counts::new(limits.max_cells);
     let mut chunk = vec![0u8; 64 * 1024];
+    let mut notes = Notes::default();
+    // How many entries start their data at each offset: the notes of a part are found again
+    // by that offset (module `notes`), so two entries sharing one (a crafted zip) get none.
+    let mut starts: HashMap<u64, u32> = HashMap::new();
     for index in 0..zip.len() {
         // An entry that cannot be opened (unknown compression, zip encryption) cannot be
         // opened by calamine either, which shares this zip crate: nothing to guard.
         let Ok(file) = zip.by_index(index) else {
             continue;
         };
+        let data_start = file.data_start();
+        if let Some(start) = data_start {
+            *starts.entry(start).or_default() += 1;
+        }
         if file.is_dir() {
             continue;
         }
@@ -101,7 +133,10 @@ pub(crate) fn check(bytes: &[u8], limits: &Limits, kind: Kind) -> Result<(), Ins
         } else {
             budget
         };
-        let mut tokenizer = (kind == Kind::Ooxml && !binary).then(XmlScan::default);
+        let mut tokenizer = (kind == Kind::Ooxml && !binary).then(|| XmlScan {
+            noter: (noting && data_start.is_some()).then(Noter::default),
+            ..XmlScan::default()
+        });
         let mut part = 0u64;
         let mut reader = file.take(part_cap.saturating_add(1));
         loop {
@@ -124,8 +159,14 @@ pub(crate) fn check(bytes: &[u8], limits: &Limits, kind: Kind) -> Result<(), Ins
                     .map_err(|problem| part_error(&name, problem))?;
             }
         }
+        if let (Some(t), Some(start)) = (tokenizer, data_start)
+            && let Some(sheet) = t.finish(&mut counts)
+        {
+            notes.insert(start, sheet);
+        }
     }
-    Ok(())
+    notes.retain_unique(|start| starts.get(&start) == Some(&1));
+    Ok(notes)
 }
 
 fn part_error(name: &str, problem: Problem) -> InspectError {
@@ -166,6 +207,8 @@ struct Counts {
     max_cells: u64,
     si: u64,
     capped: [u64; ELEMENT_CAPS.len()],
+    /// Cell style ids the notes may still keep, over the whole package (4 bytes each).
+    style_room: u64,
 }
 
 impl Counts {
@@ -174,6 +217,7 @@ impl Counts {
             max_cells,
             si: 0,
             capped: [0; ELEMENT_CAPS.len()],
+            style_room: max_cells,
         }
     }
 
@@ -278,8 +322,14 @@ enum State {
     Pi,
 }
 
-/// A byte-at-a-time XML tokenizer that sees as much as quick-xml does to bound its buffers:
-/// it ends every item no later than quick-xml would, so its lengths never undercount.
+/// The longest tag prefix that decides what a tag is (`![CDATA[`, `!DOCTYPE`): tags are
+/// looked at byte by byte up to this length, then in runs.
+const CLASSIFIED_PREFIX: usize = 8;
+
+/// An XML tokenizer that sees as much as quick-xml does to bound its buffers: it ends every
+/// item no later than quick-xml would, so its lengths never undercount. Text runs and the
+/// rest of a tag are skipped with `memchr`; the first bytes of a tag, comments, CDATA and
+/// processing instructions (rare in workbooks) byte by byte.
 #[derive(Debug, Default)]
 struct XmlScan {
     state: State,
@@ -287,56 +337,124 @@ struct XmlScan {
     len: usize,
     /// The current tag's bytes (kept only while in `Tag`, at most `MAX_XML_ITEM`).
     tag: Vec<u8>,
-    /// The last two bytes, to see `-->`, `]]>` and `?>` across chunks.
+    /// The last two bytes, to see `-->`, `]]>` and `?>` across chunks (kept only inside
+    /// comments, CDATA and processing instructions, which reset it on entry).
     tail: [u8; 2],
+    /// Notes taken for [`check_noting`], when taking them.
+    noter: Option<Noter>,
 }
 
 impl XmlScan {
     fn feed(&mut self, bytes: &[u8], counts: &mut Counts) -> Result<(), Problem> {
-        for &b in bytes {
-            self.len += 1;
-            if self.len > MAX_XML_ITEM {
-                return Err(Problem::LongItem);
-            }
-            match self.state {
-                State::Text => {
-                    if b == b'<' {
-                        self.state = State::Tag { quote: None };
-                        self.tag.clear();
-                        self.len = 0;
-                    }
+        let mut at = 0;
+        while at < bytes.len() {
+            let rest = &bytes[at..];
+            at += match self.state {
+                State::Text => self.text(rest)?,
+                State::Tag { quote: None } if self.tag.len() >= CLASSIFIED_PREFIX => {
+                    self.tag_run(rest, counts)?
                 }
-                State::Tag { quote } => match quote {
-                    Some(q) => {
-                        self.tag.push(b);
-                        if b == q {
-                            self.state = State::Tag { quote: None };
-                        }
-                    }
-                    None if b == b'>' => self.end_tag(counts)?,
-                    None => {
-                        self.tag.push(b);
-                        self.classify_tag(b)?;
-                    }
-                },
-                State::Comment => {
-                    if b == b'>' && self.tail == *b"--" {
-                        self.back_to_text();
-                    }
+                State::Tag { quote: Some(q) } => self.quoted_run(rest, q)?,
+                _ => {
+                    self.byte(rest[0], counts)?;
+                    1
                 }
-                State::CData => {
-                    if b == b'>' && self.tail == *b"]]" {
-                        self.back_to_text();
-                    }
-                }
-                State::Pi => {
-                    if b == b'>' && self.tail[1] == b'?' {
-                        self.back_to_text();
-                    }
-                }
-            }
-            self.tail = [self.tail[1], b];
+            };
         }
+        Ok(())
+    }
+
+    /// Adds `n` bytes to the current item.
+    fn grow(&mut self, n: usize) -> Result<(), Problem> {
+        self.len += n;
+        if self.len > MAX_XML_ITEM {
+            return Err(Problem::LongItem);
+        }
+        Ok(())
+    }
+
+    /// A text run, up to and including the `<` that ends it; answers the bytes taken.
+    fn text(&mut self, rest: &[u8]) -> Result<usize, Problem> {
+        let (run, taken) = match memchr(b'<', rest) {
+            Some(lt) => (&rest[..lt], lt + 1),
+            None => (rest, rest.len()),
+        };
+        self.grow(taken)?;
+        if let Some(noter) = self.noter.as_mut() {
+            noter.text(run);
+        }
+        if taken > run.len() {
+            self.state = State::Tag { quote: None };
+            self.tag.clear();
+            self.len = 0;
+        }
+        Ok(taken)
+    }
+
+    /// The rest of a tag past its classified prefix, up to a quote or the closing `>`.
+    fn tag_run(&mut self, rest: &[u8], counts: &mut Counts) -> Result<usize, Problem> {
+        let Some(stop) = memchr3(b'>', b'"', b'\'', rest) else {
+            self.grow(rest.len())?;
+            self.tag.extend_from_slice(rest);
+            return Ok(rest.len());
+        };
+        self.grow(stop + 1)?;
+        let b = rest[stop];
+        if b == b'>' {
+            self.tag.extend_from_slice(&rest[..stop]);
+            self.end_tag(counts)?;
+        } else {
+            self.tag.extend_from_slice(&rest[..=stop]);
+            if !matches!(self.tag.first(), Some(b'/' | b'!')) {
+                self.state = State::Tag { quote: Some(b) };
+            }
+        }
+        Ok(stop + 1)
+    }
+
+    /// An attribute value, up to and including its closing quote `q`.
+    fn quoted_run(&mut self, rest: &[u8], q: u8) -> Result<usize, Problem> {
+        let taken = memchr(q, rest).map_or(rest.len(), |end| end + 1);
+        self.grow(taken)?;
+        self.tag.extend_from_slice(&rest[..taken]);
+        if rest[taken - 1] == q {
+            self.state = State::Tag { quote: None };
+        }
+        Ok(taken)
+    }
+
+    /// One byte of a tag's prefix, a comment, CDATA or a processing instruction.
+    fn byte(&mut self, b: u8, counts: &mut Counts) -> Result<(), Problem> {
+        self.grow(1)?;
+        match self.state {
+            State::Text | State::Tag { quote: Some(_) } => {
+                unreachable!("text and attribute values are taken in runs")
+            }
+            State::Tag { quote: None } if b == b'>' => self.end_tag(counts)?,
+            State::Tag { quote: None } => {
+                self.tag.push(b);
+                self.classify_tag(b)?;
+            }
+            State::Comment => {
+                if b == b'>' && self.tail == *b"--" {
+                    self.back_to_text();
+                }
+            }
+            State::CData => {
+                if b == b'>' && self.tail == *b"]]" {
+                    self.back_to_text();
+                }
+            }
+            State::Pi => {
+                if b == b'>' && self.tail[1] == b'?' {
+                    if let Some(noter) = self.noter.as_mut() {
+                        noter.processing_instruction(self.len);
+                    }
+                    self.back_to_text();
+                }
+            }
+        }
+        self.tail = [self.tail[1], b];
         Ok(())
     }
 
@@ -344,20 +462,27 @@ impl XmlScan {
     /// start tags the way quick-xml does.
     fn classify_tag(&mut self, b: u8) -> Result<(), Problem> {
         let tag = self.tag.as_slice();
-        if tag == b"?" {
-            self.state = State::Pi;
-            self.tail = [0, 0];
+        let other = if tag == b"?" {
+            State::Pi
         } else if tag == b"!--" {
-            self.state = State::Comment;
-            self.tail = [0, 0];
+            State::Comment
         } else if tag == b"![CDATA[" {
-            self.state = State::CData;
-            self.tail = [0, 0];
+            State::CData
         } else if tag.len() == 8 && tag.eq_ignore_ascii_case(b"!DOCTYPE") {
             return Err(Problem::Dtd);
-        } else if (b == b'"' || b == b'\'') && !matches!(tag.first(), Some(b'/' | b'!')) {
-            self.state = State::Tag { quote: Some(b) };
+        } else {
+            if (b == b'"' || b == b'\'') && !matches!(tag.first(), Some(b'/' | b'!')) {
+                self.state = State::Tag { quote: Some(b) };
+            }
+            return Ok(());
+        };
+        if other != State::Pi
+            && let Some(noter) = self.noter.as_mut()
+        {
+            noter.markup_declaration();
         }
+        self.state = other;
+        self.tail = [0, 0];
         Ok(())
     }
 
@@ -368,6 +493,11 @@ impl XmlScan {
         } else {
             counts.start_tag(&tag)
         };
+        if result.is_ok()
+            && let Some(noter) = self.noter.as_mut()
+        {
+            noter.tag(&tag, &mut counts.style_room);
+        }
         self.tag = tag;
         self.back_to_text();
         result
@@ -376,6 +506,12 @@ impl XmlScan {
     fn back_to_text(&mut self) {
         self.state = State::Text;
         self.len = 0;
+    }
+
+    /// The notes of the part, once all of it has been fed.
+    fn finish(self, counts: &mut Counts) -> Option<super::notes::SheetNotes> {
+        let whole = self.state == State::Text;
+        self.noter?.finish(whole, &mut counts.style_room)
     }
 }
 

@@ -20,12 +20,14 @@
 //! formats are found from each cell's style id in a first pass over the sheet, taken only
 //! when the workbook's styles hold such a format at all.
 
+use std::cell::Cell;
 use std::collections::HashMap;
-use std::io::Cursor;
+use std::io::{Cursor, Read, Seek, SeekFrom};
 
 use calamine::{Reader, SheetVisible, Xlsx, XlsxCellReader, XlsxError, XlsxFormulaMetadata};
 
 use super::grid::{self, CellValue, Grid, GridBuilder, Shown};
+use super::notes::{Notes, SheetNotes};
 use super::package::{self, Kind};
 use super::scan::{self, SheetScan};
 use super::{InspectError, Inspection, Limits, SheetInfo};
@@ -104,8 +106,46 @@ fn read_sheet(
 
 /// Reads every cell of an xlsx or xlsm workbook within `limits`.
 pub(crate) fn read(bytes: &[u8], limits: &Limits) -> Result<Grid, InspectError> {
-    package::check(bytes, limits, Kind::Ooxml)?;
-    let mut workbook = Xlsx::new(Cursor::new(bytes)).map_err(open_error)?;
+    read_with(bytes, limits, Passes::Noted, &mut Served::default())
+}
+
+/// Where the cell formats and merged regions of a sheet come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Passes {
+    /// From the package check's notes where it has them, else from calamine's passes.
+    Noted,
+    /// From calamine's passes only (a style pass when the styles need one, and
+    /// `merge_cells_by_sheet_name`): what the notes must agree with.
+    #[cfg_attr(not(test), allow(dead_code))]
+    Calamine,
+}
+
+/// How many sheets had their formats and merged regions from the notes.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Served {
+    styles: usize,
+    merges: usize,
+}
+
+fn read_with(
+    bytes: &[u8],
+    limits: &Limits,
+    passes: Passes,
+    served: &mut Served,
+) -> Result<Grid, InspectError> {
+    let notes = match passes {
+        Passes::Noted => package::check_noting(bytes, limits)?,
+        Passes::Calamine => {
+            package::check(bytes, limits, Kind::Ooxml)?;
+            Notes::default()
+        }
+    };
+    let sought = Cell::new(None);
+    let tap = Tap {
+        bytes: Cursor::new(bytes),
+        sought: &sought,
+    };
+    let mut workbook = Xlsx::new(tap).map_err(open_error)?;
     let date_offset = if workbook.has_1904_epoch() {
         DAYS_1900_TO_1904
     } else {
@@ -116,31 +156,100 @@ pub(crate) fn read(bytes: &[u8], limits: &Limits) -> Result<Grid, InspectError> 
     let metadata = workbook.sheets_metadata().to_vec();
     for sheet in metadata {
         grid.sheet(&sheet.name, sheet.visible == SheetVisible::Visible)?;
-        if read_cells(&mut workbook, &sheet.name, &mut grid, date_offset)? {
-            let regions = workbook
-                .merge_cells_by_sheet_name(&sheet.name)
-                .map_err(|e| sheet_error(&sheet.name, e))?;
-            grid.merged(
-                regions
-                    .into_iter()
-                    .map(|d| (d.start.0, d.start.1, d.end.0, d.end.1)),
-            )?;
+        let SheetRead::Cells(part) = read_cells(
+            &mut workbook,
+            &sheet.name,
+            &mut grid,
+            date_offset,
+            (&notes, &sought),
+            served,
+        )?
+        else {
+            continue;
+        };
+        match part.and_then(|p| p.merged.as_deref()) {
+            Some(regions) => {
+                served.merges += 1;
+                grid.merged(regions.iter().copied())?;
+            }
+            None => {
+                let regions = workbook
+                    .merge_cells_by_sheet_name(&sheet.name)
+                    .map_err(|e| sheet_error(&sheet.name, e))?;
+                grid.merged(
+                    regions
+                        .into_iter()
+                        .map(|d| (d.start.0, d.start.1, d.end.0, d.end.1)),
+                )?;
+            }
         }
     }
     Ok(grid.finish())
 }
 
-/// Streams one sheet's cells, values and formulas together, into `grid`; false for a sheet
-/// that holds no cells (a chart or dialog sheet).
-fn read_cells(
-    workbook: &mut Xlsx<Cursor<&[u8]>>,
+/// The workbook's bytes as calamine reads them, keeping where it last sought to: opening
+/// a zip entry ends with a seek to the start of the entry's data, which names the part that
+/// calamine is about to read (module `notes`) without resolving a sheet name again.
+struct Tap<'a> {
+    bytes: Cursor<&'a [u8]>,
+    sought: &'a Cell<Option<u64>>,
+}
+
+impl Read for Tap<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.bytes.read(buf)
+    }
+
+    fn read_exact(&mut self, buf: &mut [u8]) -> std::io::Result<()> {
+        self.bytes.read_exact(buf)
+    }
+}
+
+impl Seek for Tap<'_> {
+    fn seek(&mut self, pos: SeekFrom) -> std::io::Result<u64> {
+        let at = self.bytes.seek(pos)?;
+        self.sought.set(Some(at));
+        Ok(at)
+    }
+
+    fn stream_position(&mut self) -> std::io::Result<u64> {
+        self.bytes.stream_position()
+    }
+}
+
+/// What reading a sheet's cells found.
+enum SheetRead<'n> {
+    /// A chart or dialog sheet: no cells, no merged regions.
+    NoCells,
+    /// A worksheet, with the notes of its part if the package check took any.
+    Cells(Option<&'n SheetNotes>),
+}
+
+/// Where a sheet's cell formats come from.
+#[derive(Debug, Clone, Copy)]
+enum Formats<'n> {
+    /// The styles hold no percent or thousands format: none to find.
+    None,
+    /// The style id of each cell record, from the notes.
+    Noted(&'n [u32]),
+    /// calamine's style pass over the sheet.
+    Pass,
+}
+
+/// Streams one sheet's cells, values and formulas together, into `grid`, with their
+/// formats; the sheet's part is found in `notes` by where calamine sought to open it.
+fn read_cells<'n>(
+    workbook: &mut Xlsx<Tap<'_>>,
     name: &str,
     grid: &mut GridBuilder,
     date_offset: f64,
-) -> Result<bool, InspectError> {
+    (notes, sought): (&'n Notes, &Cell<Option<u64>>),
+    served: &mut Served,
+) -> Result<SheetRead<'n>, InspectError> {
+    sought.set(None);
     let reader = match workbook.worksheet_cells_reader(name) {
         Ok(reader) => reader,
-        Err(XlsxError::NotAWorksheet(_)) => return Ok(false),
+        Err(XlsxError::NotAWorksheet(_)) => return Ok(SheetRead::NoCells),
         Err(XlsxError::WorksheetNotFound(_)) => {
             return Err(InspectError::Unreadable(format!(
                 "sheet '{name}' is listed in the workbook but missing from the package"
@@ -148,17 +257,90 @@ fn read_cells(
         }
         Err(e) => return Err(sheet_error(name, e)),
     };
-    read_formats(reader, name, grid)?;
-    let mut reader = workbook
-        .worksheet_cells_reader(name)
-        .map_err(|e| sheet_error(name, e))?;
+    let part = sought.get().and_then(|at| notes.part(at));
+    let palette = palette(&reader);
+    let mut formats = match part.and_then(|p| p.styles.as_deref()) {
+        _ if palette.iter().all(Shown::is_plain) => Formats::None,
+        Some(ids) => Formats::Noted(ids),
+        None => Formats::Pass,
+    };
+    match read_values(reader, name, grid, date_offset, &palette, formats) {
+        Ok(records) => {
+            if let Formats::Noted(ids) = formats {
+                if records == ids.len() {
+                    served.styles += 1;
+                } else {
+                    // Notes that do not fit the cells read: calamine's pass decides.
+                    grid.forget_formats();
+                    formats = Formats::Pass;
+                }
+            }
+            if let Formats::Pass = formats {
+                let reader = workbook
+                    .worksheet_cells_reader(name)
+                    .map_err(|e| sheet_error(name, e))?;
+                read_formats(reader, name, grid)?;
+            }
+            Ok(SheetRead::Cells(part))
+        }
+        Err(e) => {
+            // calamine's style pass, run before the values, would have answered its own
+            // error first (damaged XML, too many formats): see whether it does.
+            if !matches!(formats, Formats::None) {
+                grid.forget_formats();
+                let reader = workbook
+                    .worksheet_cells_reader(name)
+                    .map_err(|e| sheet_error(name, e))?;
+                read_formats(reader, name, grid)?;
+            }
+            Err(e)
+        }
+    }
+}
+
+/// What each style id's number format does to a number; dates come with the values.
+fn palette<RS: Read + Seek>(reader: &XlsxCellReader<'_, RS>) -> Vec<Shown> {
+    reader
+        .styles()
+        .iter()
+        .map(|style| {
+            style.number_format.as_ref().map_or(Shown::Plain, |f| {
+                match Shown::of_format(&f.format_code) {
+                    Shown::Date => Shown::Plain,
+                    shown => shown,
+                }
+            })
+        })
+        .collect()
+}
+
+/// The value pass: every cell record's value and formula into `grid`, and with
+/// [`Formats::Noted`] its format; answers the number of cell records.
+fn read_values<RS: Read + Seek>(
+    mut reader: XlsxCellReader<'_, RS>,
+    name: &str,
+    grid: &mut GridBuilder,
+    date_offset: f64,
+    palette: &[Shown],
+    formats: Formats<'_>,
+) -> Result<usize, InspectError> {
     // Shared-formula anchors of this sheet by index: (template, anchor position).
     let mut anchors: HashMap<usize, (String, (u32, u32))> = HashMap::new();
+    let mut records = 0usize;
     while let Some(cell) = reader
         .next_cell_with_formula_metadata()
         .map_err(|e| sheet_error(name, e))?
     {
         let (row, col) = cell.pos;
+        if let Formats::Noted(ids) = formats
+            && let Some(&id) = ids.get(records)
+            // As calamine's style pass: ids 0 and past the palette are no format.
+            && let Some(&shown) = palette.get(id as usize).filter(|_| id > 0)
+            && !shown.is_plain()
+        {
+            grid.format(row, col, shown)?;
+        }
+        records += 1;
         if let Some(XlsxFormulaMetadata::Shared {
             shared_index,
             range,
@@ -200,29 +382,18 @@ fn read_cells(
         };
         grid.push(row, col, CellValue::FormulaWithoutValue(text))?;
     }
-    Ok(true)
+    Ok(records)
 }
 
-/// Notes the sheet's cells whose number format changes what a number means (percent,
-/// scaled by thousands), from their style ids; dates come with the values. A workbook whose
-/// styles hold no such format, most of them, costs no second pass over the sheet.
-fn read_formats(
-    mut reader: XlsxCellReader<'_, Cursor<&[u8]>>,
+/// calamine's style pass: notes the sheet's cells whose number format changes what a
+/// number means (percent, scaled by thousands), from their style ids. A workbook whose
+/// styles hold no such format, most of them, costs no pass over the sheet.
+fn read_formats<RS: Read + Seek>(
+    mut reader: XlsxCellReader<'_, RS>,
     name: &str,
     grid: &mut GridBuilder,
 ) -> Result<(), InspectError> {
-    let palette: Vec<Shown> = reader
-        .styles()
-        .iter()
-        .map(|style| {
-            style.number_format.as_ref().map_or(Shown::Plain, |f| {
-                match Shown::of_format(&f.format_code) {
-                    Shown::Date => Shown::Plain,
-                    shown => shown,
-                }
-            })
-        })
-        .collect();
+    let palette = palette(&reader);
     if palette.iter().all(Shown::is_plain) {
         return Ok(());
     }
