@@ -1,17 +1,28 @@
 //! Reading xlsx workbooks: `Inspector::read` against the bare calamine read of every cell
-//! (`Xlsx::new`, then one streaming pass over each sheet), in the same process, interleaved.
+//! (`Xlsx::new`, then one streaming pass over each sheet), in the same process, interleaved,
+//! in CPU time of the thread (median of the rounds).
 //!
 //! The workbooks are the backlog's (`common/backlog.rs`: agencies' own layouts, filled blank
-//! forms, unrelated tables) plus forms as spreadsheet programs write them: a merged title
-//! block, merged two-row headers, percent and thousands formats, totals as formulas (some
-//! shared), on two sheets.
+//! forms, unrelated tables), and one in four a form as spreadsheet programs write it: merged
+//! title rows and two-row headers, percent and thousands formats, totals as formulas, on two
+//! sheets.
 //!
 //! ```sh
 //! cargo build --release --example bench_read
-//! target/release/examples/bench_read            # 200 workbooks, 7 rounds
-//! target/release/examples/bench_read 400 9      # workbooks, rounds
+//! target/release/examples/bench_read                 # 200 workbooks, 7 rounds
+//! target/release/examples/bench_read 400 9           # workbooks, rounds
 //! target/release/examples/bench_read 200 20 intake   # only intake's reads (to profile)
 //! target/release/examples/bench_read 200 20 bare     # only the bare reads
+//! ```
+//!
+//! On a shared machine times move from round to round; instruction counts do not. Each
+//! side's, exactly, over one round (the `Collected` line):
+//!
+//! ```sh
+//! valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+//!     --toggle-collect='bench_read::run_intake' target/release/examples/bench_read 40 1 intake
+//! valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+//!     --toggle-collect='bench_read::run_bare' target/release/examples/bench_read 40 1 bare
 //! ```
 
 #[path = "common/backlog.rs"]
@@ -20,7 +31,6 @@ mod backlog;
 
 use std::io::Cursor;
 use std::path::Path;
-use std::time::Instant;
 
 use calamine::{Reader, Xlsx};
 use intake::workbook::{Inspector, Limits, WorkbookFormat};
@@ -46,8 +56,23 @@ fn main() {
             books.push(backlog::workbook(&setting, "UBND huyện Cao Lộc", &mut rng).2);
         }
     }
-    let bytes: usize = books.iter().map(Vec::len).sum();
     let inspector = Inspector::new(Limits::default(), None);
+    match only {
+        Some("intake") => {
+            for _ in 0..rounds {
+                run_intake(&inspector, &books);
+            }
+            return;
+        }
+        Some("bare") => {
+            for _ in 0..rounds {
+                run_bare(&books);
+            }
+            return;
+        }
+        _ => {}
+    }
+    let bytes: usize = books.iter().map(Vec::len).sum();
     let cells_intake: usize = books
         .iter()
         .map(|b| {
@@ -63,59 +88,65 @@ fn main() {
         bytes as f64 / 1e6
     );
 
-    match only {
-        Some("intake") => {
-            for _ in 0..rounds {
-                for b in &books {
-                    std::hint::black_box(inspector.read(b, WorkbookFormat::Xlsx).unwrap());
-                }
-            }
-            return;
-        }
-        Some("bare") => {
-            for _ in 0..rounds {
-                for b in &books {
-                    std::hint::black_box(bare(b));
-                }
-            }
-            return;
-        }
-        _ => {}
-    }
-    let mut t_intake = Vec::new();
-    let mut t_bare = Vec::new();
+    // CPU time of this thread: the machine may be shared, which disturbs it less than wall
+    // time, but still from round to round; `valgrind --tool=callgrind` counts instructions
+    // exactly (see the header).
+    let mut runs: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
     for round in 0..rounds {
-        let t = Instant::now();
-        let mut sink = 0usize;
-        for b in &books {
-            sink += inspector
-                .read(b, WorkbookFormat::Xlsx)
-                .unwrap()
-                .sheets
-                .len();
+        let mut line = format!("round {round}:");
+        for (side, what) in ["intake", "bare calamine"].iter().enumerate() {
+            let t = cpu_ms();
+            if side == 0 {
+                run_intake(&inspector, &books);
+            } else {
+                run_bare(&books);
+            }
+            let t = cpu_ms() - t;
+            line.push_str(&format!("   {what} {t:7.1} CPU-ms"));
+            runs[side].push(t);
         }
-        let a = t.elapsed().as_secs_f64() * 1000.0;
-        let t = Instant::now();
-        let mut cells = 0u64;
-        for b in &books {
-            cells += bare(b);
-        }
-        let c = t.elapsed().as_secs_f64() * 1000.0;
-        std::hint::black_box((sink, cells));
-        println!(
-            "round {round}: intake {a:8.1} ms   bare calamine {c:8.1} ms   ratio {:.2}",
-            a / c
-        );
-        t_intake.push(a);
-        t_bare.push(c);
+        println!("{line}   ratio {:.3}", runs[0][round] / runs[1][round]);
     }
-    let (a, c) = (median(&mut t_intake), median(&mut t_bare));
+    let mut ratios: Vec<f64> = runs[0].iter().zip(&runs[1]).map(|(a, b)| a / b).collect();
+    let [mut intake, mut bare_runs] = runs;
+    let (ti, tb) = (median(&mut intake), median(&mut bare_runs));
     println!(
-        "median: intake {a:.1} ms ({:.2} ms/workbook), bare calamine {c:.1} ms ({:.2} ms/workbook), ratio {:.2}",
-        a / n as f64,
-        c / n as f64,
-        a / c
+        "median of {rounds}: intake {ti:.1} CPU-ms ({:.2} ms/workbook), bare calamine {tb:.1} CPU-ms ({:.2} ms/workbook)",
+        ti / n as f64,
+        tb / n as f64,
     );
+    println!(
+        "intake / bare calamine: {:.3} (ratio of the medians), {:.3} (median of the rounds' ratios)",
+        ti / tb,
+        median(&mut ratios)
+    );
+}
+
+/// One round of intake's reads.
+#[inline(never)]
+fn run_intake(inspector: &Inspector, books: &[Vec<u8>]) {
+    for b in books {
+        std::hint::black_box(inspector.read(b, WorkbookFormat::Xlsx).unwrap());
+    }
+}
+
+/// One round of bare reads.
+#[inline(never)]
+fn run_bare(books: &[Vec<u8>]) {
+    for b in books {
+        std::hint::black_box(bare(b));
+    }
+}
+
+/// CPU time this thread has used, in milliseconds.
+fn cpu_ms() -> f64 {
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `t` is a valid timespec for the call to fill.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
+    t.tv_sec as f64 * 1000.0 + t.tv_nsec as f64 / 1e6
 }
 
 /// Every cell of every sheet, read as cheaply as calamine reads: one streaming pass a sheet.

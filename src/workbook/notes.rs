@@ -29,6 +29,9 @@
 //!   the part when there is none) holds nothing quick-xml would refuse: text that is valid
 //!   UTF-8 whose `&` each end with `;`, tags that are valid UTF-8.
 //!
+//! Only parts whose first element is a `<worksheet>` are noted (calamine reads any part a
+//! sheet's relationship names, so another is read by its passes).
+//!
 //! A part is found again by the offset its data starts at in the zip, which is where
 //! calamine's zip reader seeks to open it (module `xlsx`): no sheet name or relationship is
 //! resolved twice, and an offset two entries share is dropped.
@@ -86,12 +89,15 @@ pub(crate) struct Noter {
     odd: bool,
     /// Elements open, as quick-xml counts them (an end tag with none open is an error).
     depth: u64,
+    /// Whether the first element has been seen: a part whose first element is not a
+    /// `<worksheet>` (shared strings, styles, drawings...) is not noted past it.
+    rooted: bool,
     /// Where the part is relative to the first `<sheetData>`.
     data: Span,
-    /// Names of the elements open inside `<sheetData>`, end to end, and where each starts.
-    names: Vec<u8>,
-    name_starts: Vec<usize>,
-    /// How many elements are open, the cell's own included, inside the open `<c>`.
+    /// Names of the elements open inside `<sheetData>`.
+    names: Vec<Name>,
+    /// How many elements inside `<sheetData>` are open, the cell's own included, in the
+    /// open `<c>`.
     cell: Option<usize>,
     styles: Vec<u32>,
     styles_bad: bool,
@@ -109,6 +115,18 @@ pub(crate) struct Noter {
 }
 
 impl Noter {
+    /// Whether text runs matter now (only in the tail).
+    #[inline]
+    pub(crate) fn wants_text(&self) -> bool {
+        self.tail && !self.odd
+    }
+
+    /// Whether tags matter still (not once the part is found odd or no worksheet).
+    #[inline]
+    pub(crate) fn wants_tags(&self) -> bool {
+        !self.odd
+    }
+
     /// A text run (between two items).
     pub(crate) fn text(&mut self, run: &[u8]) {
         if self.odd || !self.tail {
@@ -174,6 +192,13 @@ impl Noter {
             .unwrap_or(content.len());
         let (name, attributes) = content.split_at(name_len);
         let local = local_name(name);
+        if !self.rooted {
+            self.rooted = true;
+            if local != b"worksheet" {
+                self.odd = true;
+                return;
+            }
+        }
         if !empty {
             self.depth += 1;
         }
@@ -197,8 +222,10 @@ impl Noter {
                     self.cell(attributes, empty, style_room);
                 }
                 if !empty {
-                    self.name_starts.push(self.names.len());
-                    self.names.extend_from_slice(name);
+                    match Name::new(name) {
+                        Some(name) => self.names.push(name),
+                        None => self.styles_bad = true,
+                    }
                 }
             }
             _ => {}
@@ -237,15 +264,14 @@ impl Noter {
         let local = local_name(name);
         if self.data == Span::In {
             if local == b"sheetData" {
-                if !self.name_starts.is_empty() {
+                if !self.names.is_empty() {
                     self.styles_bad = true;
                 }
                 self.end_data();
             } else if !self.styles_bad {
-                match self.name_starts.pop() {
-                    Some(start) if &self.names[start..] == name => {
-                        self.names.truncate(start);
-                        if self.cell.is_some_and(|open| self.name_starts.len() < open) {
+                match self.names.pop() {
+                    Some(open) if open.is(name) => {
+                        if self.cell.is_some_and(|depth| self.names.len() < depth) {
                             self.cell = None;
                         }
                     }
@@ -262,7 +288,6 @@ impl Noter {
         self.data = Span::After;
         self.tail = self.merges != Span::After;
         self.names = Vec::new();
-        self.name_starts = Vec::new();
     }
 
     fn end_merges(&mut self) {
@@ -283,7 +308,7 @@ impl Noter {
         *style_room -= 1;
         self.styles.push(style);
         if !empty {
-            self.cell = Some(self.name_starts.len() + 1);
+            self.cell = Some(self.names.len() + 1);
         }
     }
 
@@ -327,6 +352,29 @@ impl Noter {
     }
 }
 
+/// The name of an element open inside `<sheetData>` (`row`, `c`, `v`, `is`, `t`...).
+#[derive(Debug, Clone, Copy)]
+struct Name {
+    len: u8,
+    bytes: [u8; 15],
+}
+
+impl Name {
+    /// The name, if no longer than any a sheet's cells use (a longer one: no notes).
+    fn new(name: &[u8]) -> Option<Name> {
+        let mut bytes = [0; 15];
+        bytes.get_mut(..name.len())?.copy_from_slice(name);
+        Some(Name {
+            len: name.len() as u8,
+            bytes,
+        })
+    }
+
+    fn is(&self, name: &[u8]) -> bool {
+        &self.bytes[..usize::from(self.len)] == name
+    }
+}
+
 /// XML's white space, as quick-xml sees it.
 fn is_xml_space(b: u8) -> bool {
     matches!(b, b' ' | b'\r' | b'\n' | b'\t')
@@ -334,7 +382,7 @@ fn is_xml_space(b: u8) -> bool {
 
 /// A name's local part, as quick-xml takes it: after the first `:`.
 fn local_name(name: &[u8]) -> &[u8] {
-    match memchr::memchr(b':', name) {
+    match name.iter().position(|&b| b == b':') {
         Some(colon) => &name[colon + 1..],
         None => name,
     }

@@ -56,6 +56,18 @@ const ELEMENT_CAPS: [(&[u8], u64); 9] = [
     (b"mergeCell", super::grid::MAX_MERGED),
 ];
 
+/// The lengths of the local names [`Counts`] looks at (`si`, `sst` and [`ELEMENT_CAPS`]),
+/// as bits: most tags of a sheet (`c`, `v`) are passed over on their length alone.
+const COUNTED_LENGTHS: u32 = {
+    let mut bits = (1 << 2) | (1 << 3);
+    let mut i = 0;
+    while i < ELEMENT_CAPS.len() {
+        bits |= 1 << ELEMENT_CAPS[i].0.len();
+        i += 1;
+    }
+    bits
+};
+
 /// Parts not scanned as XML, by extension: pictures and binaries where any byte may occur.
 /// They are capped at `max_bytes` each instead (they unpack to about their packed size).
 const BINARY_EXTENSIONS: [&str; 11] = [
@@ -232,6 +244,9 @@ impl Counts {
             Some(colon) => &name[colon + 1..],
             None => name,
         };
+        if local.len() >= 32 || COUNTED_LENGTHS & (1 << local.len()) == 0 {
+            return Ok(());
+        }
         if local == b"si" {
             self.si += 1;
             if self.si > self.max_cells {
@@ -322,14 +337,37 @@ enum State {
     Pi,
 }
 
-/// The longest tag prefix that decides what a tag is (`![CDATA[`, `!DOCTYPE`): tags are
-/// looked at byte by byte up to this length, then in runs.
+/// Where the `>` closing a tag is in `body` (the bytes after its `<`), skipping quoted
+/// attribute values as quick-xml does in start tags (the tokenizer does not in end tags);
+/// else the quote open at the end of `body`.
+fn tag_end(body: &[u8]) -> (Option<usize>, Option<u8>) {
+    if body.first() == Some(&b'/') {
+        return (body.iter().position(|&b| b == b'>'), None);
+    }
+    let mut quote = 0u8;
+    for (i, &b) in body.iter().enumerate() {
+        if quote != 0 {
+            if b == quote {
+                quote = 0;
+            }
+        } else if b == b'>' {
+            return (Some(i), None);
+        } else if b == b'"' || b == b'\'' {
+            quote = b;
+        }
+    }
+    (None, (quote != 0).then_some(quote))
+}
+
+/// The longest tag prefix that decides what a tag is (`![CDATA[`, `!DOCTYPE`): `<!` items
+/// are looked at byte by byte up to this length, then in runs; other tags after their first
+/// byte.
 const CLASSIFIED_PREFIX: usize = 8;
 
 /// An XML tokenizer that sees as much as quick-xml does to bound its buffers: it ends every
-/// item no later than quick-xml would, so its lengths never undercount. Text runs and the
-/// rest of a tag are skipped with `memchr`; the first bytes of a tag, comments, CDATA and
-/// processing instructions (rare in workbooks) byte by byte.
+/// item no later than quick-xml would, so its lengths never undercount. Text runs and tags
+/// are skipped with `memchr`; the prefix of a `<!` item, comments, CDATA and processing
+/// instructions (rare in workbooks) are looked at byte by byte.
 #[derive(Debug, Default)]
 struct XmlScan {
     state: State,
@@ -350,10 +388,8 @@ impl XmlScan {
         while at < bytes.len() {
             let rest = &bytes[at..];
             at += match self.state {
-                State::Text => self.text(rest)?,
-                State::Tag { quote: None } if self.tag.len() >= CLASSIFIED_PREFIX => {
-                    self.tag_run(rest, counts)?
-                }
+                State::Text => self.items(rest, counts)?,
+                State::Tag { quote: None } if self.classified() => self.tag_run(rest, counts)?,
                 State::Tag { quote: Some(q) } => self.quoted_run(rest, q)?,
                 _ => {
                     self.byte(rest[0], counts)?;
@@ -362,6 +398,16 @@ impl XmlScan {
             };
         }
         Ok(())
+    }
+
+    /// Whether the current tag is known for what it is: a start or end tag once its first
+    /// byte is seen, a `<!` item once its longest prefix is.
+    fn classified(&self) -> bool {
+        match self.tag.first() {
+            None => false,
+            Some(b'!') => self.tag.len() >= CLASSIFIED_PREFIX,
+            Some(_) => true,
+        }
     }
 
     /// Adds `n` bytes to the current item.
@@ -373,22 +419,57 @@ impl XmlScan {
         Ok(())
     }
 
-    /// A text run, up to and including the `<` that ends it; answers the bytes taken.
-    fn text(&mut self, rest: &[u8]) -> Result<usize, Problem> {
-        let (run, taken) = match memchr(b'<', rest) {
-            Some(lt) => (&rest[..lt], lt + 1),
-            None => (rest, rest.len()),
-        };
-        self.grow(taken)?;
-        if let Some(noter) = self.noter.as_mut() {
-            noter.text(run);
-        }
-        if taken > run.len() {
+    /// Text runs and the start and end tags after them, each tag taken whole from `rest`
+    /// where it ends in it; stops at the end of `rest`, in a tag that goes past it, or at
+    /// the first byte of a `<!` or `<?` item, which [`XmlScan::byte`] takes from there.
+    /// Answers the bytes taken.
+    fn items(&mut self, rest: &[u8], counts: &mut Counts) -> Result<usize, Problem> {
+        let mut at = 0;
+        loop {
+            // Text up to the next `<`: mostly none or a few bytes in a sheet.
+            let lt = match rest[at..].iter().take(8).position(|&b| b == b'<') {
+                Some(lt) => at + lt,
+                None => match memchr(b'<', &rest[at..]) {
+                    Some(lt) => at + lt,
+                    None => {
+                        self.grow(rest.len() - at)?;
+                        self.note_text(&rest[at..]);
+                        return Ok(rest.len());
+                    }
+                },
+            };
+            self.grow(lt - at + 1)?;
+            self.note_text(&rest[at..lt]);
             self.state = State::Tag { quote: None };
             self.tag.clear();
             self.len = 0;
+            let body = &rest[lt + 1..];
+            if matches!(body.first(), None | Some(b'!' | b'?')) {
+                return Ok(lt + 1);
+            }
+            let (end, quote) = tag_end(body);
+            match end {
+                Some(gt) => {
+                    self.grow(gt + 1)?;
+                    self.tag_found(&body[..gt], counts)?;
+                    at = lt + 1 + gt + 1;
+                }
+                None => {
+                    self.grow(body.len())?;
+                    self.tag.extend_from_slice(body);
+                    self.state = State::Tag { quote };
+                    return Ok(rest.len());
+                }
+            }
         }
-        Ok(taken)
+    }
+
+    fn note_text(&mut self, run: &[u8]) {
+        if let Some(noter) = self.noter.as_mut()
+            && noter.wants_text()
+        {
+            noter.text(run);
+        }
     }
 
     /// The rest of a tag past its classified prefix, up to a quote or the closing `>`.
@@ -486,19 +567,27 @@ impl XmlScan {
         Ok(())
     }
 
+    /// The end of the tag gathered in `tag`.
     fn end_tag(&mut self, counts: &mut Counts) -> Result<(), Problem> {
         let tag = std::mem::take(&mut self.tag);
+        let result = self.tag_found(&tag, counts);
+        self.tag = tag;
+        result
+    }
+
+    /// A whole tag, the bytes between `<` and `>`.
+    fn tag_found(&mut self, tag: &[u8], counts: &mut Counts) -> Result<(), Problem> {
         let result = if matches!(tag.first(), Some(b'/' | b'!')) {
             Ok(())
         } else {
-            counts.start_tag(&tag)
+            counts.start_tag(tag)
         };
         if result.is_ok()
             && let Some(noter) = self.noter.as_mut()
+            && noter.wants_tags()
         {
-            noter.tag(&tag, &mut counts.style_room);
+            noter.tag(tag, &mut counts.style_room);
         }
-        self.tag = tag;
         self.back_to_text();
         result
     }
