@@ -133,13 +133,13 @@ impl Noter {
             return;
         }
         if !self.utf8.feed(run) {
-            self.odd = true;
+            self.tail_refused();
             return;
         }
         for &b in run {
             if b == b'&' {
                 if self.open_ref {
-                    self.odd = true;
+                    self.tail_refused();
                     return;
                 }
                 self.open_ref = true;
@@ -149,6 +149,13 @@ impl Noter {
         }
     }
 
+    /// Something in the tail quick-xml refuses (it cuts items there as the tokenizer
+    /// does): calamine's merge pass answers an error of its own.
+    fn tail_refused(&mut self) {
+        self.merged_bad = true;
+        self.tail = false;
+    }
+
     /// A comment or CDATA section: never in a worksheet a spreadsheet program writes.
     pub(crate) fn markup_declaration(&mut self) {
         self.odd = true;
@@ -156,8 +163,11 @@ impl Noter {
 
     /// A processing instruction of `len` bytes after its `<`; quick-xml refuses `<?>`.
     pub(crate) fn processing_instruction(&mut self, len: usize) {
-        if len < 3 || self.tail || self.text_left_open() {
+        if len < 3 {
             self.odd = true;
+        } else if self.tail {
+            // Its text is not kept to look at.
+            self.tail_refused();
         }
     }
 
@@ -168,8 +178,7 @@ impl Noter {
             return;
         }
         if self.text_left_open() || (self.tail && std::str::from_utf8(tag).is_err()) {
-            self.odd = true;
-            return;
+            self.tail_refused();
         }
         match tag.first() {
             Some(b'/') => self.end_tag(&tag[1..]),
@@ -270,7 +279,7 @@ impl Noter {
                 self.end_data();
             } else if !self.styles_bad {
                 match self.names.pop() {
-                    Some(open) if open.is(name) => {
+                    Some(open) if Name::new(name) == Some(open) => {
                         if self.cell.is_some_and(|depth| self.names.len() < depth) {
                             self.cell = None;
                         }
@@ -286,7 +295,7 @@ impl Noter {
 
     fn end_data(&mut self) {
         self.data = Span::After;
-        self.tail = self.merges != Span::After;
+        self.tail = self.merges != Span::After && !self.merged_bad;
         self.names = Vec::new();
     }
 
@@ -337,8 +346,11 @@ impl Noter {
     /// The notes, once the whole part has been fed; `whole` is false when the part ended
     /// inside an item. Style ids not kept are given back to `style_room`.
     pub(crate) fn finish(mut self, whole: bool, style_room: &mut u64) -> Option<SheetNotes> {
-        if !whole || self.text_left_open() {
+        if !whole {
             self.odd = true;
+        }
+        if self.text_left_open() {
+            self.tail_refused();
         }
         if self.odd || self.data != Span::After || self.styles_bad {
             *style_room += self.styles.len() as u64;
@@ -352,26 +364,21 @@ impl Noter {
     }
 }
 
-/// The name of an element open inside `<sheetData>` (`row`, `c`, `v`, `is`, `t`...).
-#[derive(Debug, Clone, Copy)]
-struct Name {
-    len: u8,
-    bytes: [u8; 15],
-}
+/// The name of an element open inside `<sheetData>` (`row`, `c`, `v`, `is`, `t`...), its
+/// bytes and length packed in an integer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Name(u128);
 
 impl Name {
     /// The name, if no longer than any a sheet's cells use (a longer one: no notes).
     fn new(name: &[u8]) -> Option<Name> {
-        let mut bytes = [0; 15];
-        bytes.get_mut(..name.len())?.copy_from_slice(name);
-        Some(Name {
-            len: name.len() as u8,
-            bytes,
-        })
-    }
-
-    fn is(&self, name: &[u8]) -> bool {
-        &self.bytes[..usize::from(self.len)] == name
+        if name.len() > 15 {
+            return None;
+        }
+        let packed = name
+            .iter()
+            .fold(name.len() as u128, |n, &b| (n << 8) | u128::from(b));
+        Some(Name(packed))
     }
 }
 
@@ -390,22 +397,51 @@ fn local_name(name: &[u8]) -> &[u8] {
 
 /// The style id of a `<c>` from its attributes, when calamine's value pass (which looks for
 /// `r`, `s` and `t`) and style pass (`r` and `s`) would both read it so: attributes all
-/// well-formed, `r` and `s` at most once each, the id a plain number (none: 0).
-fn cell_style(attributes: &[u8]) -> Option<u32> {
-    let mut r = 0;
+/// well-formed, `r` and `s` at most once each, the id a plain number (none: 0). The
+/// attributes are cut as [`RawAttributes`] cuts them, in a loop of its own: this runs for
+/// every cell.
+fn cell_style(raw: &[u8]) -> Option<u32> {
+    let len = raw.len();
+    let mut pos = 0;
+    let mut r = false;
     let mut s = None;
-    let mut s_count = 0;
-    for attribute in RawAttributes::new(attributes) {
-        let (key, value) = attribute.ok()?;
-        if key == b"r" {
-            r += 1;
-        } else if key == b"s" {
-            s_count += 1;
-            s = Some(value);
+    loop {
+        while pos < len && raw[pos].is_ascii_whitespace() {
+            pos += 1;
         }
-    }
-    if r > 1 || s_count > 1 {
-        return None;
+        if pos >= len {
+            break;
+        }
+        let key_start = pos;
+        while pos < len && raw[pos] != b'=' {
+            pos += 1;
+        }
+        if pos >= len {
+            return None;
+        }
+        let key = raw[key_start..pos].trim_ascii_end();
+        pos += 1;
+        while pos < len && raw[pos].is_ascii_whitespace() {
+            pos += 1;
+        }
+        let quote = *raw.get(pos)?;
+        if quote != b'"' && quote != b'\'' {
+            return None;
+        }
+        pos += 1;
+        let value_start = pos;
+        while pos < len && raw[pos] != quote {
+            pos += 1;
+        }
+        let value = &raw[value_start..pos];
+        pos += 1;
+        match key {
+            b"r" if r => return None,
+            b"r" => r = true,
+            b"s" if s.is_some() => return None,
+            b"s" => s = Some(value),
+            _ => {}
+        }
     }
     match s {
         None => Some(0),

@@ -145,10 +145,8 @@ fn scan(bytes: &[u8], limits: &Limits, kind: Kind, noting: bool) -> Result<Notes
         } else {
             budget
         };
-        let mut tokenizer = (kind == Kind::Ooxml && !binary).then(|| XmlScan {
-            noter: (noting && data_start.is_some()).then(Noter::default),
-            ..XmlScan::default()
-        });
+        let mut tokenizer = (kind == Kind::Ooxml && !binary)
+            .then(|| XmlScan::new((noting && data_start.is_some()).then(Noter::default)));
         let mut part = 0u64;
         let mut reader = file.take(part_cap.saturating_add(1));
         loop {
@@ -368,11 +366,13 @@ const CLASSIFIED_PREFIX: usize = 8;
 /// item no later than quick-xml would, so its lengths never undercount. Text runs and tags
 /// are skipped with `memchr`; the prefix of a `<!` item, comments, CDATA and processing
 /// instructions (rare in workbooks) are looked at byte by byte.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct XmlScan {
     state: State,
     /// Length of the current item.
     len: usize,
+    /// Longest item: [`MAX_XML_ITEM`] (tests use less).
+    max_item: usize,
     /// The current tag's bytes (kept only while in `Tag`, at most `MAX_XML_ITEM`).
     tag: Vec<u8>,
     /// The last two bytes, to see `-->`, `]]>` and `?>` across chunks (kept only inside
@@ -383,6 +383,17 @@ struct XmlScan {
 }
 
 impl XmlScan {
+    fn new(noter: Option<Noter>) -> Self {
+        XmlScan {
+            state: State::Text,
+            len: 0,
+            max_item: MAX_XML_ITEM,
+            tag: Vec::new(),
+            tail: [0, 0],
+            noter,
+        }
+    }
+
     fn feed(&mut self, bytes: &[u8], counts: &mut Counts) -> Result<(), Problem> {
         let mut at = 0;
         while at < bytes.len() {
@@ -413,7 +424,7 @@ impl XmlScan {
     /// Adds `n` bytes to the current item.
     fn grow(&mut self, n: usize) -> Result<(), Problem> {
         self.len += n;
-        if self.len > MAX_XML_ITEM {
+        if self.len > self.max_item {
             return Err(Problem::LongItem);
         }
         Ok(())
@@ -611,7 +622,7 @@ mod tests {
 
     fn scan(xml: &[u8], max_cells: u64) -> Result<Counts, Problem> {
         let mut counts = Counts::new(max_cells);
-        let mut t = XmlScan::default();
+        let mut t = XmlScan::new(None);
         // Feed in odd-sized chunks to cross item boundaries.
         for chunk in xml.chunks(7) {
             t.feed(chunk, &mut counts)?;
@@ -705,5 +716,298 @@ mod tests {
         assert!(matches!(got, Err(InspectError::Unreadable(m)) if m.contains("not a zip")));
         let got = check(b"PK\x03\x04garbage", &Limits::default(), Kind::Odf);
         assert!(matches!(got, Err(InspectError::Unreadable(m)) if m.contains("damaged")));
+    }
+
+    /// The tokenizer as it was before it skipped runs: one byte at a time. The one in use
+    /// must refuse exactly what this refused, for the same reason, and count the same.
+    struct ByteScan {
+        state: State,
+        len: usize,
+        max_item: usize,
+        tag: Vec<u8>,
+        tail: [u8; 2],
+    }
+
+    impl ByteScan {
+        fn feed(&mut self, bytes: &[u8], counts: &mut Counts) -> Result<(), Problem> {
+            for &b in bytes {
+                self.len += 1;
+                if self.len > self.max_item {
+                    return Err(Problem::LongItem);
+                }
+                match self.state {
+                    State::Text => {
+                        if b == b'<' {
+                            self.state = State::Tag { quote: None };
+                            self.tag.clear();
+                            self.len = 0;
+                        }
+                    }
+                    State::Tag { quote: Some(q) } => {
+                        self.tag.push(b);
+                        if b == q {
+                            self.state = State::Tag { quote: None };
+                        }
+                    }
+                    State::Tag { quote: None } if b == b'>' => {
+                        let result = if matches!(self.tag.first(), Some(b'/' | b'!')) {
+                            Ok(())
+                        } else {
+                            counts.start_tag(&self.tag)
+                        };
+                        self.state = State::Text;
+                        self.len = 0;
+                        result?;
+                    }
+                    State::Tag { quote: None } => {
+                        self.tag.push(b);
+                        let tag = self.tag.as_slice();
+                        if tag == b"?" {
+                            self.state = State::Pi;
+                            self.tail = [0, 0];
+                        } else if tag == b"!--" {
+                            self.state = State::Comment;
+                            self.tail = [0, 0];
+                        } else if tag == b"![CDATA[" {
+                            self.state = State::CData;
+                            self.tail = [0, 0];
+                        } else if tag.len() == 8 && tag.eq_ignore_ascii_case(b"!DOCTYPE") {
+                            return Err(Problem::Dtd);
+                        } else if (b == b'"' || b == b'\'')
+                            && !matches!(tag.first(), Some(b'/' | b'!'))
+                        {
+                            self.state = State::Tag { quote: Some(b) };
+                        }
+                    }
+                    State::Comment | State::CData | State::Pi => {
+                        let end = match self.state {
+                            State::Comment => self.tail == *b"--",
+                            State::CData => self.tail == *b"]]",
+                            _ => self.tail[1] == b'?',
+                        };
+                        if b == b'>' && end {
+                            self.state = State::Text;
+                            self.len = 0;
+                        }
+                    }
+                }
+                self.tail = [self.tail[1], b];
+            }
+            Ok(())
+        }
+    }
+
+    /// What a tokenizer makes of `xml` fed in `chunk`-byte pieces with items of at most
+    /// `max_item` bytes: its counts, or the first problem.
+    fn outcome(
+        xml: &[u8],
+        chunk: usize,
+        max_item: usize,
+        bytewise: bool,
+    ) -> Result<(u64, Vec<u64>), Problem> {
+        let mut counts = Counts::new(6);
+        let mut fast = XmlScan::new(Some(Noter::default()));
+        fast.max_item = max_item;
+        let mut slow = ByteScan {
+            state: State::Text,
+            len: 0,
+            max_item,
+            tag: Vec::new(),
+            tail: [0, 0],
+        };
+        for piece in xml.chunks(chunk) {
+            if bytewise {
+                slow.feed(piece, &mut counts)?;
+            } else {
+                fast.feed(piece, &mut counts)?;
+            }
+        }
+        Ok((counts.si, counts.capped.to_vec()))
+    }
+
+    #[test]
+    fn skipping_runs_refuses_and_counts_as_reading_byte_by_byte() {
+        const PIECES: [&str; 30] = [
+            "<si>",
+            "<x:si/>",
+            "</si>",
+            "<c r=\"A1\" s=\"2\">",
+            "<v>1</v>",
+            "</c>",
+            "\"",
+            "'",
+            ">",
+            "<",
+            "<!--",
+            "-->",
+            "--",
+            "<![CDATA[",
+            "]]>",
+            "<?xml v='1'?>",
+            "<?",
+            "?>",
+            "<!DOCTYPE x>",
+            "<!doctype",
+            "tëxt & more ",
+            "<sst uniqueCount=\"9\">",
+            "<mergeCell ref=\"A1:B2\"/>",
+            "<a b='>' c=\">\">",
+            "</a b=\">\">",
+            "<sheet/>",
+            "<!-->",
+            "<!",
+            "<xf>",
+            "<!--x-->",
+        ];
+        let mut rng = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move |n: usize| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            (rng % n as u64) as usize
+        };
+        let mut refusals = 0;
+        for case in 0..3000 {
+            let mut xml = Vec::new();
+            for _ in 0..1 + next(40) {
+                xml.extend_from_slice(PIECES[next(PIECES.len())].as_bytes());
+            }
+            let chunk = [1, 2, 3, 5, 8, 13, 64, 4096][case % 8];
+            let max_item = [12, 25, 60, 4096][case % 4];
+            let want = outcome(&xml, chunk, max_item, true);
+            let got = outcome(&xml, chunk, max_item, false);
+            refusals += usize::from(want.is_err());
+            assert_eq!(
+                got,
+                want,
+                "{:?} in pieces of {chunk}",
+                String::from_utf8_lossy(&xml)
+            );
+        }
+        // The cases reach every way of being refused.
+        assert!(refusals > 300, "{refusals}");
+    }
+
+    /// The notes taken on `xml` fed in `chunk`-byte pieces.
+    fn notes_of(xml: &str, chunk: usize) -> Option<crate::workbook::notes::SheetNotes> {
+        let mut counts = Counts::new(1000);
+        let mut t = XmlScan::new(Some(Noter::default()));
+        for piece in xml.as_bytes().chunks(chunk) {
+            t.feed(piece, &mut counts).unwrap();
+        }
+        t.finish(&mut counts)
+    }
+
+    fn sheet(body: &str) -> String {
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">{body}</worksheet>"#
+        )
+    }
+
+    const DATA: &str = r#"<sheetData><row r="1"><c r="A1" s="3" t="s"><v>0</v></c><c r="B1"><f>A1*2</f><v>2</v></c><c r="C1" s="12"/></row><row r="2"><c r="A2" t="inlineStr"><is><r><rPr><b/></rPr><t>R&amp;D</t></r></is></c><c s="0"><v>1</v></c></row></sheetData>"#;
+
+    #[test]
+    fn notes_each_cells_style_and_the_merged_regions() {
+        let xml = sheet(&format!(
+            r#"<dimension ref="A1:C2"/>{DATA}<mergeCells count="2"><mergeCell ref="A1:B1"/><mergeCell ref="c2"/></mergeCells><headerFooter><oddFooter>&amp;CTrang &amp;P — Đơn vị</oddFooter></headerFooter>"#
+        ));
+        for chunk in [1, 3, 7, 4096] {
+            let notes = notes_of(&xml, chunk).unwrap();
+            assert_eq!(notes.styles, Some(vec![3, 0, 12, 0, 0]));
+            assert_eq!(notes.merged, Some(vec![(0, 0, 0, 1), (1, 2, 1, 2)]));
+        }
+        // No merged regions: what follows the data is read to the end, and must be plain.
+        let xml = sheet(&format!(
+            r#"{DATA}<headerFooter><oddFooter>&amp;CTrang &amp;P — Đơn vị</oddFooter></headerFooter>"#
+        ));
+        assert_eq!(notes_of(&xml, 5).unwrap().merged, Some(vec![]));
+        // The first list only, wherever it is, as calamine reads it; a `mergeCell` without
+        // `ref` is skipped.
+        let xml = sheet(&format!(
+            r#"<mergeCells><mergeCell/><x:mergeCell ref="B2:C3"/></mergeCells>{DATA}<mergeCells><mergeCell ref="A1"/></mergeCells>"#
+        ));
+        assert_eq!(notes_of(&xml, 2).unwrap().merged, Some(vec![(1, 1, 2, 2)]));
+        // A key calamine cuts as `x ref` is no `ref`.
+        let xml = sheet(&format!(
+            r#"{DATA}<mergeCells><mergeCell x ref="A1"/></mergeCells>"#
+        ));
+        assert_eq!(notes_of(&xml, 2).unwrap().merged, Some(vec![]));
+        let xml = sheet(&format!(
+            r#"{DATA}<mergeCells/><mergeCells><mergeCell ref="A1"/></mergeCells>"#
+        ));
+        assert_eq!(notes_of(&xml, 2).unwrap().merged, Some(vec![]));
+        // Not a worksheet, or no sheet data: no notes.
+        assert_eq!(notes_of(r#"<sst><si><t>x</t></si></sst>"#, 9), None);
+        assert_eq!(notes_of(&sheet("<cols/>"), 9), None);
+    }
+
+    #[test]
+    fn notes_nothing_calamine_might_read_otherwise() {
+        let plain = |tail: &str| sheet(&format!("{DATA}{tail}"));
+        // Items the tokenizer and quick-xml might cut differently: no notes at all.
+        for odd in [
+            sheet(&format!("<!-- a comment -->{DATA}")),
+            sheet(&format!("{DATA}<![CDATA[x]]>")),
+            plain("<?>"),
+            plain("</a \">"),
+            plain("</worksheet></worksheet>"),
+            plain("<a b=\""),
+        ] {
+            assert_eq!(notes_of(&odd, 4), None, "{odd}");
+        }
+        // Merged regions calamine would refuse or read its own way.
+        for tail in [
+            r#"<mergeCells><mergeCell ref="A0:B1"/></mergeCells>"#,
+            r#"<mergeCells><mergeCell ref="$A$1:B2"/></mergeCells>"#,
+            r#"<mergeCells><mergeCell ref="B2:A1"/></mergeCells>"#,
+            r#"<mergeCells><mergeCell ref="A1:B2:C3"/></mergeCells>"#,
+            r#"<mergeCells><mergeCell x=1 ref="A1:B2"/></mergeCells>"#,
+            r#"<mergeCells><mergeCell ref="A1:B2"/>"#,
+            "<oddFooter>a & b</oddFooter>",
+            "<oddFooter>a &amp</oddFooter>",
+        ] {
+            let notes = notes_of(&plain(tail), 3).unwrap();
+            assert_eq!(notes.merged, None, "{tail}");
+            assert_eq!(notes.styles, Some(vec![3, 0, 12, 0, 0]));
+        }
+        let mut bad_utf8 = plain("<oddFooter>").into_bytes();
+        bad_utf8.extend_from_slice(b"\xC3(</oddFooter>");
+        let mut counts = Counts::new(1000);
+        let mut t = XmlScan::new(Some(Noter::default()));
+        t.feed(&bad_utf8, &mut counts).unwrap();
+        assert_eq!(t.finish(&mut counts).unwrap().merged, None);
+        // Cells calamine's readers might not see one for one with the notes.
+        for data in [
+            r#"<sheetData><row><c r="A1" s="1" s="2"><v>1</v></c></row></sheetData>"#,
+            r#"<sheetData><row><c r="A1" r="B1"><v>1</v></c></row></sheetData>"#,
+            r#"<sheetData><row><c r="A1" s="x"><v>1</v></c></row></sheetData>"#,
+            r#"<sheetData><row><c r="A1" s><v>1</v></c></row></sheetData>"#,
+            r#"<sheetData><row><c r="A1"><c r="B1"/></c></row></sheetData>"#,
+            r#"<sheetData><row><c r="A1"><f></v></c></row></sheetData>"#,
+            r#"<sheetData><row><c r="A1"><v>1</v></row></c></sheetData>"#,
+            r#"<sheetData><sheetData/><c r="A1"/></sheetData>"#,
+        ] {
+            let notes = notes_of(&sheet(data), 3).unwrap();
+            assert_eq!(notes.styles, None, "{data}");
+            assert_eq!(notes.merged, Some(vec![]), "{data}");
+        }
+    }
+
+    #[test]
+    fn notes_give_way_past_the_packages_room_for_styles() {
+        let xml = sheet(DATA);
+        let mut counts = Counts::new(1000);
+        counts.style_room = 7;
+        let take = |counts: &mut Counts| {
+            let mut t = XmlScan::new(Some(Noter::default()));
+            t.feed(xml.as_bytes(), counts).unwrap();
+            t.finish(counts).unwrap().styles
+        };
+        assert_eq!(take(&mut counts), Some(vec![3, 0, 12, 0, 0]));
+        assert_eq!(counts.style_room, 2);
+        assert_eq!(take(&mut counts), None);
+        // What was not kept is given back.
+        assert_eq!(counts.style_room, 2);
     }
 }
