@@ -301,6 +301,11 @@ impl GridBuilder {
         Ok(())
     }
 
+    /// Drops the formats noted for the current sheet so far.
+    pub(crate) fn forget_formats(&mut self) {
+        self.formats.clear();
+    }
+
     /// Counts `bytes` more of text against the workbook's budget.
     pub(crate) fn charge_text(&mut self, bytes: usize) -> Result<(), InspectError> {
         self.text = self.text.saturating_add(bytes as u64);

@@ -20,6 +20,7 @@ mod biff;
 mod child;
 pub mod copymark;
 mod grid;
+mod notes;
 mod odf;
 mod ole;
 mod package;
