@@ -25,10 +25,10 @@ use crate::store::{Ack, Recorded, Store, StoreError};
 use crate::workbook::Inspector;
 
 /// Items recorded per transaction.
-const BATCH: usize = 32;
+const BATCH: usize = 16;
 /// Bytes held in memory per batch (at least one item is always taken); two batches are in
 /// hand at a time, one examined while the other is recorded.
-const BATCH_BYTES: u64 = 64 << 20;
+const BATCH_BYTES: u64 = 32 << 20;
 /// Failed reads of one item before staff are told in the intake log.
 const REPORT_AFTER: u32 = 3;
 

@@ -23,7 +23,7 @@ use super::{Check, Validation};
 const MAX_ENTRIES: usize = 4_096;
 
 /// About the most bytes the remembered checks hold.
-const MAX_BYTES: usize = 16 << 20;
+const MAX_BYTES: usize = 4 << 20;
 
 /// What reading a file found, without its cells.
 #[derive(Debug, Clone)]
