@@ -173,10 +173,24 @@ impl Noter {
 
     /// A tag: the bytes between `<` and `>`. `style_room` is how many more cell style ids
     /// the package's notes may keep.
+    #[inline]
     pub(crate) fn tag(&mut self, tag: &[u8], style_room: &mut u64) {
         if self.odd {
             return;
         }
+        if self.data == Span::In
+            && !self.styles_bad
+            && self.merges != Span::In
+            && self.cell_tag(tag, style_room)
+        {
+            return;
+        }
+        self.any_tag(tag, style_room);
+    }
+
+    /// Any tag, as [`Noter::tag`] but with no shortcut.
+    #[inline(never)]
+    fn any_tag(&mut self, tag: &[u8], style_room: &mut u64) {
         if self.text_left_open() || (self.tail && std::str::from_utf8(tag).is_err()) {
             self.tail_refused();
         }
@@ -185,6 +199,56 @@ impl Noter {
             Some(b'!' | b'?') => self.odd = true,
             _ => self.start_tag(tag, style_room),
         }
+    }
+
+    /// The tags of a sheet's rows and cells, quickly, when inside `<sheetData>` only their
+    /// nesting and the cells' styles matter: an end tag closing the element last opened,
+    /// by its very name; a start tag whose name is short and plain (no prefix, no quote),
+    /// so neither `sheetData` nor `mergeCells`. False leaves any other tag, untouched, to
+    /// the general path.
+    #[inline]
+    fn cell_tag(&mut self, tag: &[u8], style_room: &mut u64) -> bool {
+        if let Some(name) = tag.strip_prefix(b"/") {
+            let closes = match self.names.last() {
+                Some(&open) => {
+                    Name::new(name) == Some(open) && !name.iter().any(|&b| b == b'"' || b == b'\'')
+                }
+                None => false,
+            };
+            if closes {
+                self.names.pop();
+                // Every element open in `sheetData` is counted in `depth`.
+                self.depth -= 1;
+                if self.cell.is_some_and(|depth| self.names.len() < depth) {
+                    self.cell = None;
+                }
+            }
+            return closes;
+        }
+        let empty = tag.last() == Some(&b'/');
+        let content = if empty { &tag[..tag.len() - 1] } else { tag };
+        let name_len = content
+            .iter()
+            .take(9)
+            .position(|&b| is_xml_space(b))
+            .unwrap_or(content.len());
+        let (name, attributes) = content.split_at(name_len);
+        if !(1..=8).contains(&name.len()) || name.iter().any(|&b| matches!(b, b':' | b'"' | b'\''))
+        {
+            return false;
+        }
+        if name == b"c" {
+            self.cell(attributes, empty, style_room);
+        }
+        if !empty {
+            self.depth += 1;
+            if !self.styles_bad
+                && let Some(name) = Name::new(name)
+            {
+                self.names.push(name);
+            }
+        }
+        true
     }
 
     /// Whether the tail's text ended inside a reference or a UTF-8 sequence.
