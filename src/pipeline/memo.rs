@@ -19,8 +19,10 @@ use crate::workbook::FormMarker;
 
 use super::{Check, Validation};
 
-/// Most reads and most checks remembered.
-const MAX_ENTRIES: usize = 4_096;
+/// Most reads and most checks remembered. A file comes again soon after, if at all (a resend,
+/// a forward, the same file mailed and dropped), and entries that live on among a backlog's
+/// short-lived allocations keep the heap from shrinking: a few hundred are enough.
+const MAX_ENTRIES: usize = 256;
 
 /// About the most bytes the remembered checks hold.
 const MAX_BYTES: usize = 4 << 20;
