@@ -985,7 +985,12 @@ mod tests {
         t.feed(&bad_utf8, &mut counts).unwrap();
         assert_eq!(t.finish(&mut counts).unwrap().merged, None);
         // Cells calamine's readers might not see one for one with the notes.
+        let deep = format!(
+            "<sheetData>{}</sheetData>",
+            "<a>".repeat(40) + &"</a>".repeat(40)
+        );
         for data in [
+            deep.as_str(),
             r#"<sheetData><row><c r="A1" s="1" s="2"><v>1</v></c></row></sheetData>"#,
             r#"<sheetData><row><c r="A1" r="B1"><v>1</v></c></row></sheetData>"#,
             r#"<sheetData><row><c r="A1" s="x"><v>1</v></c></row></sheetData>"#,
