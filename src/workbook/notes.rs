@@ -38,6 +38,10 @@
 
 use std::collections::HashMap;
 
+/// Most elements open at once inside `<sheetData>` that cell styles are noted with: a
+/// cell's rich text goes five deep (`row`, `c`, `is`, `r`, `rPr`).
+const MAX_DEPTH: usize = 32;
+
 /// A merged region: first row, first column, last row, last column (0-based).
 pub(crate) type Region = (u32, u32, u32, u32);
 
@@ -242,13 +246,18 @@ impl Noter {
         }
         if !empty {
             self.depth += 1;
-            if !self.styles_bad
-                && let Some(name) = Name::new(name)
-            {
-                self.names.push(name);
-            }
+            self.open(name);
         }
         true
+    }
+
+    /// An element opens inside `<sheetData>`: its name goes on the stack, which a cell's
+    /// content never makes deep (a longer name or a deeper stack: no styles).
+    fn open(&mut self, name: &[u8]) {
+        match Name::new(name) {
+            Some(name) if self.names.len() < MAX_DEPTH => self.names.push(name),
+            _ => self.styles_bad = true,
+        }
     }
 
     /// Whether the tail's text ended inside a reference or a UTF-8 sequence.
@@ -295,10 +304,7 @@ impl Noter {
                     self.cell(attributes, empty, style_room);
                 }
                 if !empty {
-                    match Name::new(name) {
-                        Some(name) => self.names.push(name),
-                        None => self.styles_bad = true,
-                    }
+                    self.open(name);
                 }
             }
             _ => {}

@@ -342,19 +342,25 @@ fn tag_end(body: &[u8]) -> (Option<usize>, Option<u8>) {
     if body.first() == Some(&b'/') {
         return (body.iter().position(|&b| b == b'>'), None);
     }
-    let mut quote = 0u8;
-    for (i, &b) in body.iter().enumerate() {
-        if quote != 0 {
-            if b == quote {
-                quote = 0;
-            }
-        } else if b == b'>' {
-            return (Some(i), None);
-        } else if b == b'"' || b == b'\'' {
-            quote = b;
+    let mut at = 0;
+    loop {
+        let Some(stop) = body[at..]
+            .iter()
+            .position(|&b| matches!(b, b'>' | b'"' | b'\''))
+        else {
+            return (None, None);
+        };
+        at += stop;
+        let quote = body[at];
+        if quote == b'>' {
+            return (Some(at), None);
+        }
+        at += 1;
+        match body[at..].iter().position(|&b| b == quote) {
+            Some(end) => at += end + 1,
+            None => return (None, Some(quote)),
         }
     }
-    (None, (quote != 0).then_some(quote))
 }
 
 /// The longest tag prefix that decides what a tag is (`![CDATA[`, `!DOCTYPE`): `<!` items
@@ -587,6 +593,7 @@ impl XmlScan {
     }
 
     /// A whole tag, the bytes between `<` and `>`.
+    #[inline]
     fn tag_found(&mut self, tag: &[u8], counts: &mut Counts) -> Result<(), Problem> {
         let result = if matches!(tag.first(), Some(b'/' | b'!')) {
             Ok(())
@@ -978,7 +985,12 @@ mod tests {
         t.feed(&bad_utf8, &mut counts).unwrap();
         assert_eq!(t.finish(&mut counts).unwrap().merged, None);
         // Cells calamine's readers might not see one for one with the notes.
+        let deep = format!(
+            "<sheetData>{}</sheetData>",
+            "<a>".repeat(40) + &"</a>".repeat(40)
+        );
         for data in [
+            deep.as_str(),
             r#"<sheetData><row><c r="A1" s="1" s="2"><v>1</v></c></row></sheetData>"#,
             r#"<sheetData><row><c r="A1" r="B1"><v>1</v></c></row></sheetData>"#,
             r#"<sheetData><row><c r="A1" s="x"><v>1</v></c></row></sheetData>"#,

@@ -6,7 +6,7 @@
 //! anything else that allocates by a sheet's declared dimension: a sheet holding A1 and
 //! XFD1048576 costs two cells, not 512 GiB. Whatever calamine loads whole when it opens the
 //! package, and the merged regions it collects per sheet, have been bounded by
-//! [`super::package::check`] first.
+//! [`super::package::check`] (or [`super::package::check_noting`]) first.
 //!
 //! Formulas: calamine never evaluates them, and openpyxl writes them with an empty `<v/>`,
 //! so their value stream holds nothing there. [`read`] takes each cell's value and formula
@@ -17,8 +17,23 @@
 //!
 //! Number formats: a cell's format decides what its number means (0.912 formatted as a
 //! percentage is 91,2 %). calamine gives dates as dates; percent and thousands-scaled
-//! formats are found from each cell's style id in a first pass over the sheet, taken only
-//! when the workbook's styles hold such a format at all.
+//! formats come from each cell's style id, looked at only when the workbook's styles hold
+//! such a format at all (real forms nearly always do).
+//!
+//! What reading a sheet costs. Inflating and parsing a sheet's XML is nearly all of it, and
+//! [`read`] does it twice: once in the package check, which must see every part before
+//! calamine does, and once in the value pass above, which calamine cannot do without. It
+//! used to do it twice more: calamine's style pass (`next_style_id`, a pass of its own over
+//! the sheet, as no cell reader gives values, formulas and style ids together), and
+//! `merge_cells_by_sheet_name`, which parses the whole sheet again to find the
+//! `<mergeCells>` after its data (a fifth of all reading time on a backlog). The package
+//! check now notes both on its way (module `notes`): the k-th style id it notes is the k-th
+//! cell record's, and the merged regions are the ones calamine would give. A part it did not
+//! note, being less plain than spreadsheet programs write, is read with calamine's two
+//! passes as before, so the grid is the same either way, errors included: when the value
+//! pass fails on a sheet whose style pass would have run first, the style pass runs to give
+//! its own error if it has one. The part calamine is reading is known from where its zip
+//! reader sought to ([`Tap`]), not from resolving the sheet's name again.
 
 use std::cell::Cell;
 use std::collections::HashMap;
