@@ -9,6 +9,7 @@
 //! cargo build --release --example bench_backlog
 //! target/release/examples/bench_backlog 1000 10000        # sizes; --seed N (default 742)
 //! target/release/examples/bench_backlog 1000 --intake OLD  # another intake binary
+//! target/release/examples/bench_backlog 10000 --rounds 1   # fewer rounds (default 3)
 //! target/release/examples/bench_backlog generate DIR 1000  # only write the Maildir
 //! target/release/examples/bench_backlog bare DIR/new       # only the bare parse
 //! ```
@@ -45,6 +46,11 @@ fn main() {
         .position(|a| a == "--intake")
         .and_then(|i| args.get(i + 1))
         .map_or_else(|| root.join("target/release/intake"), PathBuf::from);
+    let rounds: usize = args
+        .iter()
+        .position(|a| a == "--rounds")
+        .and_then(|i| args.get(i + 1))
+        .map_or(3, |s| s.parse().expect("--rounds takes a number"));
     match args.first().map(String::as_str) {
         Some("generate") => {
             let dir = PathBuf::from(&args[1]);
@@ -64,7 +70,7 @@ fn main() {
                 .collect();
             let sizes = if sizes.is_empty() { vec![1000] } else { sizes };
             for n in sizes {
-                compare(root, &intake, seed, n);
+                compare(root, &intake, seed, n, rounds);
             }
         }
     }
@@ -80,7 +86,7 @@ fn shapes(counts: [usize; 3]) -> String {
 }
 
 /// Generates the backlog once, then runs the bare parse and intake alternately, three times.
-fn compare(root: &Path, intake: &Path, seed: u64, n: usize) {
+fn compare(root: &Path, intake: &Path, seed: u64, n: usize, rounds: usize) {
     assert!(
         intake.exists(),
         "build the release binary first: cargo build --release ({} is missing)",
@@ -103,7 +109,7 @@ fn compare(root: &Path, intake: &Path, seed: u64, n: usize) {
         start.elapsed().as_secs_f64()
     );
     let (mut bare, mut ours) = (Vec::new(), Vec::new());
-    for round in 1..=3 {
+    for round in 1..=rounds {
         let b = measure(Command::new(&me).arg("bare").arg(template.join("new")));
         println!("  round {round} bare parse: {}", line(n, b));
         bare.push(b);
@@ -123,14 +129,14 @@ fn compare(root: &Path, intake: &Path, seed: u64, n: usize) {
                 .current_dir(&dir),
         );
         println!("  round {round} intake:     {}", line(n, o));
-        if round == 3 {
+        if round == rounds {
             outcomes(&dir);
         }
         ours.push(o);
         std::fs::remove_dir_all(&dir).unwrap();
     }
     let (b, o) = (median(&bare), median(&ours));
-    println!("median of 3, {n} messages:");
+    println!("median of {rounds}, {n} messages:");
     println!("  bare parse: {}", line(n, b));
     println!("  intake:     {}", line(n, o));
     println!(
