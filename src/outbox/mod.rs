@@ -34,6 +34,9 @@ use crate::config::schedule::Retry;
 use crate::store::mail::Queued;
 use crate::store::{Store, StoreError};
 
+/// Queued mail read from the store at a time.
+const PAGE: i64 = 256;
+
 /// Why a transport did not take a mail.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Failure {
@@ -194,37 +197,44 @@ impl Outbox {
             self.unrecorded.remove(&id);
         }
         let office = crate::reminder::in_office_hours(&config.office, config.timezone, clock.now());
-        for q in store.due_mail(clock.now())? {
-            if stop() {
-                break;
-            }
-            let now = clock.now();
-            if let Some(limit) = stale_after(&q.kind) {
-                if now - q.created_at > limit {
-                    let why = format!(
-                        "cancelled: stale, waited since {} for the server",
-                        q.created_at.to_rfc3339()
-                    );
-                    if store.mark_undeliverable(q.id, "mail-cancelled", &why, false, now)? {
-                        report.stale += 1;
+        // Page by page: a backlog's thousands of receipts are never held at once.
+        let mut after = 0;
+        'pages: loop {
+            let (page, last) = store.due_mail_page(clock.now(), after, PAGE)?;
+            let Some(last) = last else { break };
+            after = last;
+            for q in page {
+                if stop() {
+                    break 'pages;
+                }
+                let now = clock.now();
+                if let Some(limit) = stale_after(&q.kind) {
+                    if now - q.created_at > limit {
+                        let why = format!(
+                            "cancelled: stale, waited since {} for the server",
+                            q.created_at.to_rfc3339()
+                        );
+                        if store.mark_undeliverable(q.id, "mail-cancelled", &why, false, now)? {
+                            report.stale += 1;
+                        }
+                        continue;
                     }
+                    if !office {
+                        report.held += 1;
+                        continue;
+                    }
+                }
+                if !store.claim_mail(q.id)? {
                     continue;
                 }
-                if !office {
-                    report.held += 1;
-                    continue;
-                }
-            }
-            if !store.claim_mail(q.id)? {
-                continue;
-            }
-            match self.send_one(config, store, &q, now)? {
-                Sent::Yes => report.sent += 1,
-                Sent::Retrying => report.retrying += 1,
-                Sent::Failed => report.failed += 1,
-                Sent::ServerDown(why) => {
-                    report.server_down = Some(why);
-                    break;
+                match self.send_one(config, store, &q, now)? {
+                    Sent::Yes => report.sent += 1,
+                    Sent::Retrying => report.retrying += 1,
+                    Sent::Failed => report.failed += 1,
+                    Sent::ServerDown(why) => {
+                        report.server_down = Some(why);
+                        break 'pages;
+                    }
                 }
             }
         }

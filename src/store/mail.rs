@@ -192,10 +192,31 @@ impl Store {
 
     /// Mail due now: not sent, not failed, and past its next attempt time; oldest first.
     pub fn due_mail(&self, now: DateTime<FixedOffset>) -> Result<Vec<Queued>> {
+        let mut due = Vec::new();
+        let mut after = 0;
+        loop {
+            let (page, last) = self.due_mail_page(now, after, i64::MAX)?;
+            due.extend(page);
+            match last {
+                Some(id) => after = id,
+                None => return Ok(due),
+            }
+        }
+    }
+
+    /// One page of the mail due now: of the first `limit` unsent rows after row `after`, those
+    /// due; and the last row looked at (None when there was none). A queue of thousands of
+    /// receipts after a backlog is sent page by page, never held whole.
+    pub fn due_mail_page(
+        &self,
+        now: DateTime<FixedOffset>,
+        after: i64,
+        limit: i64,
+    ) -> Result<(Vec<Queued>, Option<i64>)> {
         // Times are compared as instants, not text: the clock's offset may differ between rows.
         let all = self.query_rows(
-            "SELECT id, kind, created_at, to_addr, subject, body, in_reply_to, refs, attachments, attempts, next_attempt_at, agency, message, cc_addr FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL ORDER BY id",
-            [],
+            "SELECT id, kind, created_at, to_addr, subject, body, in_reply_to, refs, attachments, attempts, next_attempt_at, agency, message, cc_addr FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND id > ?1 ORDER BY id LIMIT ?2",
+            params![after, limit],
             |r| {
                 let refs: Option<String> = r.get(7)?;
                 let attachments: Option<String> = r.get(8)?;
@@ -233,11 +254,14 @@ impl Store {
                 ))
             },
         )?;
-        Ok(all
-            .into_iter()
-            .filter(|(_, next)| next.as_deref().is_none_or(|n| time(n) <= now))
-            .map(|(q, _)| q)
-            .collect())
+        let last = all.last().map(|(q, _)| q.id);
+        Ok((
+            all.into_iter()
+                .filter(|(_, next)| next.as_deref().is_none_or(|n| time(n) <= now))
+                .map(|(q, _)| q)
+                .collect(),
+            last,
+        ))
     }
 
     /// The earliest next attempt among mail waiting after a failure.
