@@ -190,21 +190,7 @@ impl Store {
         Ok(())
     }
 
-    /// Mail due now: not sent, not failed, and past its next attempt time; oldest first.
-    pub fn due_mail(&self, now: DateTime<FixedOffset>) -> Result<Vec<Queued>> {
-        let mut due = Vec::new();
-        let mut after = 0;
-        loop {
-            let (page, last) = self.due_mail_page(now, after, i64::MAX)?;
-            due.extend(page);
-            match last {
-                Some(id) => after = id,
-                None => return Ok(due),
-            }
-        }
-    }
-
-    /// One page of the mail due now: of the first `limit` unsent rows after row `after`, those
+    /// One page of the mail due now (not sent, not failed, past its next attempt time): of the first `limit` unsent rows after row `after`, those
     /// due; and the last row looked at (None when there was none). A queue of thousands of
     /// receipts after a backlog is sent page by page, never held whole.
     pub fn due_mail_page(
