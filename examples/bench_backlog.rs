@@ -10,6 +10,7 @@
 //! target/release/examples/bench_backlog 1000 10000        # sizes; --seed N (default 742)
 //! target/release/examples/bench_backlog 1000 --intake OLD  # another intake binary
 //! target/release/examples/bench_backlog 10000 --rounds 1   # fewer rounds (default 3)
+//! target/release/examples/bench_backlog 1000 --flawed 100  # every form with a mistake (default 20 %)
 //! target/release/examples/bench_backlog generate DIR 1000  # only write the Maildir
 //! target/release/examples/bench_backlog bare DIR/new       # only the bare parse
 //! ```
@@ -51,11 +52,20 @@ fn main() {
         .position(|a| a == "--rounds")
         .and_then(|i| args.get(i + 1))
         .map_or(3, |s| s.parse().expect("--rounds takes a number"));
+    let flawed: usize = args
+        .iter()
+        .position(|a| a == "--flawed")
+        .and_then(|i| args.get(i + 1))
+        .map_or(20, |s| s.parse().expect("--flawed takes a percent"));
+    let setting = || backlog::Setting {
+        flawed,
+        ..backlog::Setting::shipped(root)
+    };
     match args.first().map(String::as_str) {
         Some("generate") => {
             let dir = PathBuf::from(&args[1]);
             let n: usize = args[2].parse().expect("a number of messages");
-            let counts = backlog::write_maildir(&backlog::Setting::shipped(root), seed, n, &dir);
+            let counts = backlog::write_maildir(&setting(), seed, n, &dir);
             println!("{n} messages in {}: {}", dir.display(), shapes(counts));
         }
         Some("bare") => {
@@ -70,7 +80,7 @@ fn main() {
                 .collect();
             let sizes = if sizes.is_empty() { vec![1000] } else { sizes };
             for n in sizes {
-                compare(root, &intake, seed, n, rounds);
+                compare(&setting(), &intake, seed, n, rounds);
             }
         }
     }
@@ -86,7 +96,7 @@ fn shapes(counts: [usize; 3]) -> String {
 }
 
 /// Generates the backlog once, then runs the bare parse and intake alternately, three times.
-fn compare(root: &Path, intake: &Path, seed: u64, n: usize, rounds: usize) {
+fn compare(setting: &backlog::Setting, intake: &Path, seed: u64, n: usize, rounds: usize) {
     assert!(
         intake.exists(),
         "build the release binary first: cargo build --release ({} is missing)",
@@ -97,15 +107,16 @@ fn compare(root: &Path, intake: &Path, seed: u64, n: usize, rounds: usize) {
     let work = tempfile::tempdir().unwrap();
     let template = work.path().join("backlog");
     let start = Instant::now();
-    let counts = backlog::write_maildir(&backlog::Setting::shipped(root), seed, n, &template);
+    let counts = backlog::write_maildir(setting, seed, n, &template);
     let bytes: u64 = std::fs::read_dir(template.join("new"))
         .unwrap()
         .map(|e| e.unwrap().metadata().unwrap().len())
         .sum();
     println!(
-        "backlog of {n} messages (seed {seed}, {:.0} MB; {}) generated in {:.1} s",
+        "backlog of {n} messages (seed {seed}, {:.0} MB; {}; {} % of forms with a mistake) generated in {:.1} s",
         bytes as f64 / 1e6,
         shapes(counts),
+        setting.flawed,
         start.elapsed().as_secs_f64()
     );
     let (mut bare, mut ours) = (Vec::new(), Vec::new());

@@ -17,7 +17,8 @@
 //! The generator uses only the shipped configuration's forms and roster, so the messages are
 //! recognised, checked and filed as real ones would be.
 
-use intake::forms::spec::{FormSpec, RowSpec};
+use intake::forms::spec::{Check, FormSpec, RowSpec, Total};
+use intake::forms::value::ValueKind;
 use rust_xlsxwriter::Workbook;
 
 /// A small, fast, reproducible generator (SplitMix64).
@@ -75,6 +76,8 @@ pub struct Setting {
     pub forms: Vec<FormSpec>,
     /// (code, name, address) of each listed agency.
     pub agencies: Vec<(String, String, String)>,
+    /// Percent of form workbooks with a mistake in their figures (see [`values`]).
+    pub flawed: usize,
 }
 
 impl Setting {
@@ -106,7 +109,11 @@ impl Setting {
                 )
             })
             .collect();
-        Setting { forms, agencies }
+        Setting {
+            forms,
+            agencies,
+            flawed: 20,
+        }
     }
 }
 
@@ -200,17 +207,158 @@ fn breakdown(ws: &mut rust_xlsxwriter::Worksheet, rng: &mut Rng, top: u32, as_te
     }
 }
 
-fn value_for(row: &RowSpec, rng: &mut Rng) -> f64 {
-    let unit = row.unit.to_lowercase();
-    if unit.contains('%') {
-        rng.amount(0.5, 99.0)
-    } else {
-        rng.amount(1.0, 50_000.0)
+/// A cell's value by (sheet id, row id, column id).
+pub type Values = std::collections::HashMap<(String, String, String), f64>;
+
+fn rounded(kind: Option<ValueKind>, v: f64) -> f64 {
+    match kind {
+        Some(ValueKind::Count) => v.round().max(0.0),
+        Some(ValueKind::Percent) => ((v * 10.0).round() / 10.0).clamp(0.0, 100.0),
+        _ => (v * 10.0).round() / 10.0,
     }
 }
 
+fn base_value(row: &RowSpec, rng: &mut Rng) -> f64 {
+    let v = if let Some((lo, hi)) = row.bounds {
+        rng.amount(lo, hi)
+    } else if row.growth {
+        rng.amount(-5.0, 15.0)
+    } else {
+        match row.kind {
+            Some(ValueKind::Percent) => rng.amount(0.5, 99.0),
+            Some(ValueKind::Count) => rng.amount(1.0, 5_000.0),
+            _ => rng.amount(1.0, 50_000.0),
+        }
+    };
+    rounded(row.kind, v)
+}
+
+/// The numbers of one filled form, the way an agency's own figures stand: totals add up,
+/// shares make 100, the estimate stays near the plan, a figure reported on two sheets is the
+/// same. When `flawed`, one total is then knocked off by a few percent, the commonest
+/// mistake a receipt reports.
+pub fn values(spec: &FormSpec, rng: &mut Rng, flawed: bool) -> Values {
+    let key = |s: &str, r: &str, c: &str| (s.to_string(), r.to_string(), c.to_string());
+    let row_of = |s: &str, r: &str| spec.sheet(s).and_then(|sh| sh.row(r));
+    let cols = |s: &str, only: &[String]| -> Vec<String> {
+        spec.sheet(s)
+            .map(|sh| {
+                sh.columns
+                    .iter()
+                    .filter(|c| only.is_empty() || only.contains(&c.id))
+                    .map(|c| c.id.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut v = Values::new();
+    for sheet in &spec.sheets {
+        for row in sheet.rows.iter().filter(|r| r.kind.is_some()) {
+            for c in &sheet.columns {
+                v.insert(key(&sheet.id, &row.id, &c.id), base_value(row, rng));
+            }
+        }
+    }
+    // The estimate near the plan, before totals are taken, so totals stay near too.
+    for rule in &spec.rules {
+        if let Check::Deviation {
+            rows,
+            value,
+            reference,
+            max_share,
+        } = &rule.check
+        {
+            for sheet in &spec.sheets {
+                for row in sheet.rows.iter().filter(|r| r.kind.is_some()) {
+                    if !rows.is_empty()
+                        && !rows.iter().any(|x| x.sheet == sheet.id && x.row == row.id)
+                    {
+                        continue;
+                    }
+                    let Some(&r) = v.get(&key(&sheet.id, &row.id, reference)) else {
+                        continue;
+                    };
+                    let near = r * (1.0 + max_share * rng.amount(-0.5, 0.5));
+                    v.insert(key(&sheet.id, &row.id, value), rounded(row.kind, near));
+                }
+            }
+        }
+    }
+    let mut skew = Vec::new();
+    for rule in &spec.rules {
+        match &rule.check {
+            Check::Sum {
+                total: Total::Row(t),
+                parts,
+            } => {
+                for c in cols(&t.sheet, &rule.columns) {
+                    let sum: f64 = parts
+                        .iter()
+                        .filter_map(|p| v.get(&key(&p.sheet, &p.row, &c)))
+                        .sum();
+                    let kind = row_of(&t.sheet, &t.row).and_then(|r| r.kind);
+                    v.insert(key(&t.sheet, &t.row, &c), rounded(kind, sum));
+                    skew.push(key(&t.sheet, &t.row, &c));
+                }
+            }
+            Check::Sum {
+                total: Total::Value(total),
+                parts,
+            } if !parts.is_empty() => {
+                let sheet = &parts[0].sheet;
+                for c in cols(sheet, &rule.columns) {
+                    let weights: Vec<f64> = parts.iter().map(|_| rng.amount(1.0, 10.0)).collect();
+                    let all: f64 = weights.iter().sum();
+                    let mut left = *total;
+                    for (i, (p, w)) in parts.iter().zip(&weights).enumerate() {
+                        let share = if i + 1 == parts.len() {
+                            left
+                        } else {
+                            (total * w / all * 10.0).round() / 10.0
+                        };
+                        left -= share;
+                        v.insert(key(&p.sheet, &p.row, &c), (share * 10.0).round() / 10.0);
+                    }
+                }
+                // Shares are set column by column: a plan column outside the rule follows the
+                // estimate it is compared with.
+                for rule in &spec.rules {
+                    if let Check::Deviation {
+                        value, reference, ..
+                    } = &rule.check
+                    {
+                        for p in parts {
+                            if let Some(&e) = v.get(&key(&p.sheet, &p.row, value)) {
+                                v.insert(key(&p.sheet, &p.row, reference), e);
+                            }
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    for rule in &spec.rules {
+        if let Check::Equal { left, right } = &rule.check {
+            for c in cols(&left.sheet, &[]) {
+                if let Some(&r) = v.get(&key(&right.sheet, &right.row, &c)) {
+                    v.insert(key(&left.sheet, &left.row, &c), r);
+                }
+            }
+        }
+    }
+    if flawed && !skew.is_empty() {
+        let k = skew[rng.below(skew.len())].clone();
+        if let Some(x) = v.get_mut(&k) {
+            *x = (*x * 1.07 + 1.0).round();
+        }
+    }
+    v
+}
+
 /// An agency's own layout of a form (the module header says what it holds).
-fn own_layout(spec: &FormSpec, agency: &str, rng: &mut Rng) -> Vec<u8> {
+fn own_layout(spec: &FormSpec, agency: &str, rng: &mut Rng, flawed: bool) -> Vec<u8> {
+    let values = values(spec, rng, flawed);
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet();
     ws.set_name("Biểu 01").unwrap();
@@ -264,8 +412,8 @@ fn own_layout(spec: &FormSpec, agency: &str, rng: &mut Rng) -> Vec<u8> {
                 ws.write_string(r, 2, &row.unit).unwrap();
             }
             if row.kind.is_some() {
-                for j in 0..sheet.columns.len() {
-                    let v = value_for(row, rng);
+                for (j, c) in sheet.columns.iter().enumerate() {
+                    let v = values[&(sheet.id.clone(), row.id.clone(), c.id.clone())];
                     ws.write_string(r, 3 + j as u16, vietnamese(v)).unwrap();
                 }
             }
@@ -279,7 +427,8 @@ fn own_layout(spec: &FormSpec, agency: &str, rng: &mut Rng) -> Vec<u8> {
 
 /// A filled blank form: the form's sheets with their marker, values as numbers, the
 /// breakdown on a sheet of its own.
-fn filled_form(spec: &FormSpec, rng: &mut Rng) -> Vec<u8> {
+fn filled_form(spec: &FormSpec, rng: &mut Rng, flawed: bool) -> Vec<u8> {
+    let values = values(spec, rng, flawed);
     let mut wb = Workbook::new();
     for sheet in &spec.sheets {
         let l = intake::forms::blank::Layout::of(spec, sheet);
@@ -305,9 +454,9 @@ fn filled_form(spec: &FormSpec, rng: &mut Rng) -> Vec<u8> {
             ws.write_string(r, l.code_col, &row.code).unwrap();
             ws.write_string(r, l.label_col, &row.label).unwrap();
             if row.kind.is_some() {
-                for j in 0..sheet.columns.len() {
-                    ws.write_number(r, l.first_value_col + j as u16, value_for(row, rng))
-                        .unwrap();
+                for (j, c) in sheet.columns.iter().enumerate() {
+                    let v = values[&(sheet.id.clone(), row.id.clone(), c.id.clone())];
+                    ws.write_number(r, l.first_value_col + j as u16, v).unwrap();
                 }
             }
         }
@@ -346,16 +495,17 @@ pub fn workbook(setting: &Setting, agency: &str, rng: &mut Rng) -> (Shape, Strin
     let f = rng.below(setting.forms.len());
     let spec = &setting.forms[f];
     let pl = ["PL1", "PL2", "PL3"][f];
+    let flawed = rng.below(100) < setting.flawed;
     match roll {
         0..=6 => (
             Shape::OwnLayout,
             format!("Bieu01_{pl}_{}.xlsx", rng.below(1000)),
-            own_layout(spec, agency, rng),
+            own_layout(spec, agency, rng, flawed),
         ),
         7 | 8 => (
             Shape::FilledForm,
             format!("{pl}_742_dien.xlsx"),
-            filled_form(spec, rng),
+            filled_form(spec, rng, flawed),
         ),
         _ => (
             Shape::NoForm,

@@ -25,6 +25,7 @@
 
 mod notes;
 mod package;
+mod raw;
 mod rebuild;
 mod sheet;
 mod styles;

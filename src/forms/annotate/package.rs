@@ -12,7 +12,7 @@
 //! bytes only.
 
 use std::collections::{HashMap, HashSet};
-use std::io::{BufReader, BufWriter, Cursor, Read, Write};
+use std::io::{BufWriter, Cursor, Read, Write};
 
 use quick_xml::Writer;
 use quick_xml::events::{BytesStart, Event};
@@ -519,16 +519,10 @@ fn mark_sheet(
     let drawing = (!marks.is_empty()).then_some(vml_id.as_str());
     let marked = {
         let file = pkg.zip.by_name(part)?;
-        // Buffered both ways: the deflater and quick-xml both work best in large chunks.
+        // Buffered both ways (the reader in `sheet`): the deflater and quick-xml both work
+        // best in large chunks.
         let mut sink = BufWriter::with_capacity(BUFFER, staging.start(part)?);
-        let marked = super::sheet::mark(
-            part,
-            BufReader::with_capacity(BUFFER, file),
-            &mut sink,
-            marks,
-            styles,
-            drawing,
-        )?;
+        let marked = super::sheet::mark(part, file, &mut sink, marks, styles, drawing)?;
         sink.flush()?;
         marked
     };

@@ -7,12 +7,13 @@
 //! drawing yet, a `<legacyDrawing>` element is added where the schema puts it. Everything
 //! else is written back as read.
 
-use std::io::{BufRead, Write};
+use std::io::{Read, Write};
 
 use quick_xml::Writer;
 use quick_xml::events::{BytesEnd, BytesStart, Event};
 
 use super::SheetMarks;
+use super::raw::{self, Lookahead};
 use super::styles::Styles;
 use super::xml::{self, NS_REL, PackageError};
 
@@ -28,6 +29,10 @@ const AFTER_LEGACY_DRAWING: [&str; 8] = [
     "extLst",
 ];
 
+/// The reader's buffer: quick-xml and the byte copy of unmarked rows both work best in large
+/// chunks.
+const BUFFER: usize = 256 * 1024;
+
 /// Most `<col>` ranges remembered for the style of a new blank cell (a sheet has 16,384
 /// columns; more ranges than that are a broken file).
 const MAX_COL_RANGES: usize = 16_384;
@@ -42,7 +47,7 @@ pub(super) struct Marked {
 /// Streams a worksheet part from `input` to `output` with `marks` applied; `new_drawing` is
 /// the relationship id to give a new `<legacyDrawing>` when the sheet has none (None: the
 /// sheet gets no notes).
-pub(super) fn mark<R: BufRead, W: Write>(
+pub(super) fn mark<R: Read, W: Write>(
     part: &str,
     input: R,
     output: W,
@@ -50,7 +55,7 @@ pub(super) fn mark<R: BufRead, W: Write>(
     styles: &mut Styles,
     new_drawing: Option<&str>,
 ) -> Result<Marked, PackageError> {
-    let mut reader = xml::reader(input);
+    let mut reader = xml::reader(Lookahead::with_capacity(BUFFER, input));
     let mut writer = Writer::new(output);
     let mut buf = Vec::new();
     let mut pending: Vec<((u32, u32), bool)> = marks.iter().map(|(&at, m)| (at, m.error)).collect();
@@ -145,18 +150,16 @@ pub(super) fn mark<R: BufRead, W: Write>(
                         )?;
                         writer.write_event(Event::End(e.to_end()))?;
                         state.row = None;
+                    } else if !touched && !styles.clearing() {
+                        // A row without marks, when no earlier copy's marks are cleared: its
+                        // content goes across as bytes; its end tag comes next as an event.
+                        let name = e.name();
+                        raw::copy_to_end_tag(
+                            reader.get_mut(),
+                            writer.get_mut(),
+                            name.into_inner().as_bytes(),
+                        )?;
                     }
-                }
-                // A cell of a row without marks, when no earlier copy's marks are cleared:
-                // written back as read, its position not even parsed.
-                (3, "c")
-                    if state.row.is_some()
-                        && !styles.clearing()
-                        && pending
-                            .last()
-                            .is_none_or(|((pr, _), _)| Some(*pr) != state.row) =>
-                {
-                    write_open(&mut writer, e.borrow(), empty)?;
                 }
                 (3, "c") if state.row.is_some() => {
                     let r = state.row.unwrap_or_default();

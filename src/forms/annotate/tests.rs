@@ -883,3 +883,38 @@ fn control_characters_in_findings_leave_the_copy_readable() {
     let comments = part(&copy.bytes, "xl/comments1.xml");
     assert!(comments.contains("_x0001_ký tự lạ_x001F_"), "{comments}");
 }
+
+#[test]
+fn unmarked_rows_come_through_byte_for_byte() {
+    // Rows of every content a writer puts in one: shared and inline strings, entities,
+    // formulas, a CDATA section and a comment that hold "</row>", white space inside the end
+    // tag; only the middle row is marked.
+    let row1 = r#"<row r="1" spans="1:3"><c r="A1" t="s"><v>0</v></c><c r="B1" t="inlineStr"><is><t xml:space="preserve"> a &amp; b &#x1EA1; </t></is></c><c r="C1"><f>SUM(A1:B1)</f><v>3</v></c></row >"#;
+    let row2 = r#"<row r="2"><c r="A2"><v>2</v></c></row>"#;
+    let row3 = "<row r=\"3\"><c r=\"A3\" t=\"inlineStr\"><is><t><![CDATA[</row> <c>]]></t></is></c><!-- </row> --><c r=\"B3\"><v>4</v></c>\n</row\n>";
+    let sheet = format!(
+        r#"<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>{row1}{row2}{row3}</sheetData></worksheet>"#
+    );
+    let (out, s) = mark_xml(&sheet, &[(1, 0)], None);
+    // The end tags are the reader's, written plainly (as they always were).
+    assert!(out.contains(&row1.replace("</row >", "</row>")), "{out}");
+    assert!(out.contains(&row3.replace("</row\n>", "</row>")), "{out}");
+    assert!(
+        out.contains(&format!(
+            r#"<row r="2"><c r="A2" s="{s}"><v>2</v></c></row>"#
+        )),
+        "{out}"
+    );
+    // And the whole is still one well-formed document.
+    let mut reader = quick_xml::Reader::from_str(&out);
+    let mut depth = 0i32;
+    loop {
+        match reader.read_event().unwrap() {
+            quick_xml::events::Event::Start(_) => depth += 1,
+            quick_xml::events::Event::End(_) => depth -= 1,
+            quick_xml::events::Event::Eof => break,
+            _ => {}
+        }
+    }
+    assert_eq!(depth, 0);
+}
