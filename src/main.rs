@@ -5,12 +5,7 @@
 //! configuration. Data goes to stdout (Vietnamese tables, or `--json`), logs to stderr.
 //! Exit codes: 0 done, 1 the machine failed (disk, database), 2 bad configuration or usage.
 
-mod backup_cmd;
-mod check_cmd;
-mod docs_cmd;
-mod doctor_cmd;
-mod forms_cmd;
-mod init_cmd;
+mod cmd;
 mod logging;
 mod usage;
 
@@ -255,7 +250,7 @@ enum Command {
         /// The folder to write into (e.g. /etc/intake).
         dir: PathBuf,
         /// Where the store, Maildir, drop folder and outbox go.
-        #[arg(long, default_value = init_cmd::DEFAULT_DATA_DIR)]
+        #[arg(long, default_value = cmd::init::DEFAULT_DATA_DIR)]
         data_dir: PathBuf,
     },
     /// Prints the shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
@@ -398,9 +393,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
     let clock = cli.now.map_or_else(Clock::system, Clock::starting_at);
     let built_in = cli.config.is_none();
     match &cli.command {
-        Command::Init { dir, data_dir } => return init_cmd::init(dir, data_dir),
-        Command::Completions { shell } => return docs_cmd::completions(*shell, Cli::command()),
-        Command::Manpage => return docs_cmd::manpage(Cli::command()),
+        Command::Init { dir, data_dir } => return cmd::init::init(dir, data_dir),
+        Command::Completions { shell } => return cmd::docs::completions(*shell, Cli::command()),
+        Command::Manpage => return cmd::docs::manpage(Cli::command()),
         _ => {}
     }
     let config = load_config(cli.config.as_deref())?;
@@ -522,7 +517,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             campaign,
             json,
             annotated,
-        } => forms_cmd::validate(
+        } => cmd::forms::validate(
             &config,
             &inspector(&config)?,
             &file,
@@ -535,13 +530,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             campaign,
             agency,
             out,
-        }) => forms_cmd::export_templates(&config, campaign.as_deref(), agency.as_deref(), &out),
+        }) => cmd::forms::export_templates(&config, campaign.as_deref(), agency.as_deref(), &out),
         Command::Export {
             what,
             campaign,
             out,
         } => {
-            let campaign = forms_cmd::pick_campaign(&config, campaign.as_deref())?;
+            let campaign = cmd::forms::pick_campaign(&config, campaign.as_deref())?;
             let store = Store::open_read(&config.store_dir)?;
             let bytes = match what {
                 ExportWhat::Status => {
@@ -564,7 +559,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Revalidate { campaign, by } => {
-            let campaign = forms_cmd::pick_campaign(&config, campaign.as_deref())?;
+            let campaign = cmd::forms::pick_campaign(&config, campaign.as_deref())?;
             let actor = by
                 .or_else(|| std::env::var("USER").ok())
                 .unwrap_or_else(|| "staff".into());
@@ -583,10 +578,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Doctor => doctor_cmd::doctor(&config),
-        Command::Backup { dir } => backup_cmd::backup(&config, &dir),
-        Command::Verify { repair, json } => backup_cmd::verify(&config, repair, json),
-        Command::Restore { backup, force } => backup_cmd::restore(&config, &backup, force),
+        Command::Doctor => cmd::doctor::doctor(&config),
+        Command::Backup { dir } => cmd::backup::backup(&config, &dir),
+        Command::Verify { repair, json } => cmd::backup::verify(&config, repair, json),
+        Command::Restore { backup, force } => cmd::backup::restore(&config, &backup, force),
         Command::Exempt {
             agency,
             deliverable,
@@ -594,7 +589,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             reason,
             by,
         } => {
-            let campaign = forms_cmd::pick_campaign(&config, campaign.as_deref())?;
+            let campaign = cmd::forms::pick_campaign(&config, campaign.as_deref())?;
             let agency = usage::campaign_agency(campaign, &config, &agency)?
                 .code
                 .clone();
@@ -626,7 +621,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             reason,
             by,
         } => {
-            let campaign = forms_cmd::pick_campaign(&config, campaign.as_deref())?;
+            let campaign = cmd::forms::pick_campaign(&config, campaign.as_deref())?;
             let agency = usage::campaign_agency(campaign, &config, &agency)?
                 .code
                 .clone();
@@ -715,7 +710,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 .transpose()?;
             remind(&config, &clock, dry_run, agency.as_deref(), json)
         }
-        Command::CheckConfig => check_cmd::check_config(&config, built_in),
+        Command::CheckConfig => cmd::check::check_config(&config, built_in),
         Command::InspectWorkbook { .. } => unreachable!("handled before logging starts"),
         Command::Init { .. } | Command::Completions { .. } | Command::Manpage => {
             unreachable!("handled before the configuration is read")
@@ -881,7 +876,7 @@ fn reload(
             return;
         }
     };
-    let problems = check_cmd::problems_of(&next);
+    let problems = cmd::check::problems_of(&next);
     if !problems.is_empty() {
         tracing::error!(file = %path.display(), error = %problems.join("; "), "the new configuration is refused; the one in force stays");
         return;
