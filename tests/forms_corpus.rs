@@ -71,7 +71,7 @@ struct Case {
 }
 
 impl Case {
-    /// 2 when unrecognised, 0 valid, 1 with errors (src/forms_cmd.rs).
+    /// 2 when unrecognised, 0 valid, 1 with errors (src/cmd/forms.rs).
     fn exit_code(&self) -> i32 {
         match (&self.form, self.valid) {
             (None, _) => 2,

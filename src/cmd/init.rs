@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 
 /// The annotated main file; `@DATA_DIR@` becomes the data directory, quoted for TOML.
-const MAIN: &str = include_str!("init_cmd/intake.toml");
+const MAIN: &str = include_str!("init/intake.toml");
 
 /// Where the service keeps its data when no `--data-dir` is given.
 pub const DEFAULT_DATA_DIR: &str = "/var/lib/intake";
@@ -33,11 +33,11 @@ pub fn files(data_dir: &Path) -> Vec<(String, String)> {
     }
     out.push((
         "forms/README.md".into(),
-        include_str!("../config/forms/README.md").into(),
+        include_str!("../../config/forms/README.md").into(),
     ));
     out.push((
         "templates/README.md".into(),
-        include_str!("../config/templates/README.md").into(),
+        include_str!("../../config/templates/README.md").into(),
     ));
     out
 }
