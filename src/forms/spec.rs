@@ -645,7 +645,7 @@ mod tests {
 #[derive(Debug, Default)]
 pub struct Prepared {
     /// Folded word → its number.
-    pub vocabulary: HashMap<Box<str>, u32>,
+    pub vocabulary: foldhash::HashMap<Box<str>, u32>,
     /// The number of "nam" (year), which column headers leave out ("TH năm 2016" is "TH 2016").
     pub year: Option<u32>,
     /// Per sheet of the form.
@@ -661,8 +661,9 @@ pub struct PreparedSheet {
     pub columns: Vec<Vec<Vec<u32>>>,
     /// Per row: the word sets of its label, then of each alias (sorted, each word once).
     pub rows: Vec<Vec<Vec<u32>>>,
-    /// Word number → the (row, name) pairs whose word set holds it.
-    pub index: HashMap<u32, Vec<(u32, u32)>>,
+    /// By word number: the (row, name) pairs whose word set holds it (words numbered after
+    /// this sheet's are beyond its end).
+    pub index: Vec<Vec<(u32, u32)>>,
     /// Per row: its code, normalised ("1." → "1", "I." → "i").
     pub codes: Vec<String>,
     /// Per row: the row it belongs under, by code ("2.3" under "2"; "22" under the section
@@ -677,8 +678,8 @@ pub struct PreparedSheet {
 impl Prepared {
     fn of(sheets: &[SheetSpec]) -> Prepared {
         use crate::text::{fold, tokens};
-        let mut vocabulary: HashMap<Box<str>, u32> = HashMap::new();
-        let set = |text: &str, vocabulary: &mut HashMap<Box<str>, u32>| {
+        let mut vocabulary = foldhash::HashMap::<Box<str>, u32>::default();
+        let set = |text: &str, vocabulary: &mut foldhash::HashMap<Box<str>, u32>| {
             let mut ids: Vec<u32> = tokens(text)
                 .into_iter()
                 .map(|w| {
@@ -712,11 +713,11 @@ impl Prepared {
                         .collect()
                 })
                 .collect();
-            let mut index: HashMap<u32, Vec<(u32, u32)>> = HashMap::new();
+            let mut index: Vec<Vec<(u32, u32)>> = vec![Vec::new(); vocabulary.len()];
             for (i, names) in rows.iter().enumerate() {
                 for (k, words) in names.iter().enumerate() {
                     for w in words {
-                        index.entry(*w).or_default().push((i as u32, k as u32));
+                        index[*w as usize].push((i as u32, k as u32));
                     }
                 }
             }

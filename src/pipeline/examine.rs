@@ -132,7 +132,7 @@ pub fn examine(
                         })
                         .unwrap_or_default(),
                     returned_copy: read.as_ref().is_some_and(|r| r.returned_copy),
-                    copy_digest: read.as_ref().map(|r| r.digest.clone()),
+                    copy_digest: read.as_ref().and_then(|r| r.digest.clone()),
                     check,
                 };
                 // A file that could not be read may read another time (a helper process
@@ -302,11 +302,14 @@ fn validate_file(
     let markable = f.bytes.len() <= crate::receipt::MAX_ATTACHED_COPY;
     let annotated = (!checked.findings.is_empty() && markable)
         .then(|| {
+            let digest = f.copy_digest.clone().unwrap_or_else(|| {
+                crate::workbook::copymark::digest(&checked.grid, annotate::SUMMARY_SHEET)
+            });
             let submission = annotate::Submission {
                 bytes: &f.bytes,
                 format,
                 grid: &checked.grid,
-                digest: f.copy_digest.as_deref(),
+                digest: Some(&digest),
             };
             annotate::marked_copy(
                 &submission,
@@ -471,8 +474,9 @@ const HEADING_ROWS: usize = 8;
 struct Read {
     grid: Grid,
     returned_copy: bool,
-    /// The digest of its cells as read (see [`crate::workbook::copymark::digest`]).
-    digest: String,
+    /// The digest of its cells as read (see [`crate::workbook::copymark::digest`]); None
+    /// when they are the cells checked, which give it when it is needed.
+    digest: Option<String>,
 }
 
 /// Reads a workbook once, within limits: its check and its cells.
@@ -489,14 +493,18 @@ fn check_file(f: &extract::FoundFile, inspector: &Inspector) -> (Check, Option<R
             }
             match inspector.read(&f.bytes, format) {
                 Ok(mut g) => {
-                    // Before any conversion: the mark digests the cells as written.
-                    let digest = crate::workbook::copymark::digest(
-                        &g,
-                        crate::forms::annotate::SUMMARY_SHEET,
-                    );
-                    let returned_copy =
-                        crate::workbook::copymark::mark_of(&g).is_some_and(|mark| mark == digest);
-                    check::unlegacy(&mut g);
+                    // The mark digests the cells as written, before any conversion: taken
+                    // now for a workbook that carries a mark or whose text is converted, and
+                    // otherwise only if a marked copy is made (from the same cells).
+                    let of = |g: &Grid| {
+                        crate::workbook::copymark::digest(g, crate::forms::annotate::SUMMARY_SHEET)
+                    };
+                    let mark = crate::workbook::copymark::mark_of(&g);
+                    let mut digest = mark.is_some().then(|| of(&g));
+                    let returned_copy = mark.is_some() && mark == digest;
+                    check::unlegacy_with(&mut g, |g| {
+                        digest.get_or_insert_with(|| of(g));
+                    });
                     let empty = g.sheets.iter().filter(|s| s.visible).all(|s| {
                         s.cells
                             .iter()

@@ -131,7 +131,9 @@ pub struct ExaminedFile {
     pub grid: Option<Grid>,
     /// A marked copy intake sent, coming back with its cells unchanged: never filed.
     pub returned_copy: bool,
-    /// The `intake_copy` digest of the workbook's cells as read, before any conversion.
+    /// The `intake_copy` digest of the workbook's cells as read, before any conversion; None
+    /// when nothing was converted (the digest of the cells checked is then the same, and is
+    /// taken only for a marked copy) or the file is no readable workbook.
     pub copy_digest: Option<String>,
 }
 

@@ -46,8 +46,6 @@
 //! exactly a form row's carry that row's code (the agency numbered its own rows 1..7), the
 //! codes are ignored and labels decide.
 
-use std::collections::HashMap;
-
 use crate::text::{Phrase, fold, tokens};
 use crate::workbook::{CellValue, Grid, Sheet};
 
@@ -374,23 +372,20 @@ struct RowWords {
 }
 
 impl RowWords {
-    fn of(words: &[Box<str>], vocabulary: &HashMap<Box<str>, u32>) -> RowWords {
-        let mut known = Vec::with_capacity(words.len());
-        let mut unknown: Vec<&str> = Vec::new();
-        for w in words {
+    fn of(words: &[Box<str>], vocabulary: &foldhash::HashMap<Box<str>, u32>) -> RowWords {
+        let mut known = Vec::new();
+        let mut unknown = 0;
+        for (n, w) in words.iter().enumerate() {
             match vocabulary.get(w) {
                 Some(id) => known.push(*id),
-                None => unknown.push(w),
+                // Each other word once: a cell holds a handful.
+                None if !words[..n].contains(w) => unknown += 1,
+                None => {}
             }
         }
         known.sort_unstable();
         known.dedup();
-        unknown.sort_unstable();
-        unknown.dedup();
-        RowWords {
-            known,
-            unknown: unknown.len(),
-        }
+        RowWords { known, unknown }
     }
 
     fn len(&self) -> usize {
@@ -490,23 +485,14 @@ fn locate_in(view: &SheetView<'_>, index: usize, spec: &SheetSpec, form: &Form<'
     // by the code when the table follows the form's numbering; taken best first, each row
     // once, ties in reading order ("Dịch vụ" is both a growth rate and a share). A row meets
     // only the labels it shares a word with, through the form's index.
-    let candidates: Vec<(u32, RowWords, String)> = match label_col {
+    // A row with none of the form's words meets no label: it is left out here.
+    let candidates: Vec<(u32, RowWords)> = match label_col {
         Some(label_col) => view
             .texts_from(label_col, header_row + 1)
             .into_iter()
             .filter(|&(_, cell)| view.text(cell).is_some_and(|t| !t.trim().is_empty()))
-            .map(|(r, cell)| {
-                let code = code_col
-                    .and_then(|c| view.at(r, c))
-                    .and_then(|i| view.text(i))
-                    .map(|t| normalise_code(&t))
-                    .unwrap_or_default();
-                (
-                    r,
-                    RowWords::of(view.words(cell), &prepared.vocabulary),
-                    code,
-                )
-            })
+            .map(|(r, cell)| (r, RowWords::of(view.words(cell), &prepared.vocabulary)))
+            .filter(|(_, words)| !words.known.is_empty())
             .collect(),
         None => Vec::new(),
     };
@@ -528,10 +514,15 @@ fn locate_in(view: &SheetView<'_>, index: usize, spec: &SheetSpec, form: &Form<'
     let mut touched: Vec<(u32, u32)> = Vec::new();
     // (label score, spec row, candidate)
     let mut pairs: Vec<(f64, usize, usize)> = Vec::new();
-    for (j, (_, words, _)) in candidates.iter().enumerate() {
+    for (j, (_, words)) in candidates.iter().enumerate() {
         touched.clear();
         for w in &words.known {
-            for &(i, k) in form.sheet.index.get(w).map_or(&[][..], Vec::as_slice) {
+            for &(i, k) in form
+                .sheet
+                .index
+                .get(*w as usize)
+                .map_or(&[][..], Vec::as_slice)
+            {
                 let at = offsets[i as usize] + k as usize;
                 if common[at] == 0 {
                     touched.push((i, k));
@@ -562,10 +553,21 @@ fn locate_in(view: &SheetView<'_>, index: usize, spec: &SheetSpec, form: &Form<'
             }
         }
     }
+    // The code beside each row that met a label, normalised.
+    let mut code_of = vec![String::new(); candidates.len()];
+    for &(_, _, j) in &pairs {
+        if code_of[j].is_empty() {
+            code_of[j] = code_col
+                .and_then(|c| view.at(candidates[j].0, c))
+                .and_then(|i| view.text(i))
+                .map(|t| normalise_code(&t))
+                .unwrap_or_default();
+        }
+    }
     let codes = &form.sheet.codes;
-    let codes_count = follows_form_codes(&pairs, codes, &candidates);
+    let codes_count = follows_form_codes(&pairs, codes, &code_of);
     let code_bonus = |i: usize, j: usize| {
-        let code = &candidates[j].2;
+        let code = &code_of[j];
         if codes_count && !code.is_empty() && *code == codes[i] {
             0.3
         } else {
@@ -628,13 +630,9 @@ fn locate_in(view: &SheetView<'_>, index: usize, spec: &SheetSpec, form: &Form<'
 /// Whether the codes in the table are the form's: of the workbook rows whose label is exactly
 /// a form row's (or an alias), at least half carry that row's code. An agency that numbered
 /// its own seven rows 1..7 fails this, and its codes are then ignored. True when no row tells.
-fn follows_form_codes(
-    pairs: &[(f64, usize, usize)],
-    codes: &[String],
-    candidates: &[(u32, RowWords, String)],
-) -> bool {
+fn follows_form_codes(pairs: &[(f64, usize, usize)], codes: &[String], code_of: &[String]) -> bool {
     let (mut told, mut agree) = (0usize, 0usize);
-    for (j, (_, _, code)) in candidates.iter().enumerate() {
+    for (j, code) in code_of.iter().enumerate() {
         if code.is_empty() {
             continue;
         }
