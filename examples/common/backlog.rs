@@ -235,8 +235,8 @@ fn base_value(row: &RowSpec, rng: &mut Rng) -> f64 {
 
 /// The numbers of one filled form, the way an agency's own figures stand: totals add up,
 /// shares make 100, the estimate stays near the plan, a figure reported on two sheets is the
-/// same. When `flawed`, one total is then knocked off by a few percent, the commonest
-/// mistake a receipt reports.
+/// same. When `flawed`, one total or share is then knocked off by a few percent, the
+/// commonest mistake a receipt reports.
 pub fn values(spec: &FormSpec, rng: &mut Rng, flawed: bool) -> Values {
     let key = |s: &str, r: &str, c: &str| (s.to_string(), r.to_string(), c.to_string());
     let row_of = |s: &str, r: &str| spec.sheet(s).and_then(|sh| sh.row(r));
@@ -319,6 +319,7 @@ pub fn values(spec: &FormSpec, rng: &mut Rng, flawed: bool) -> Values {
                         left -= share;
                         v.insert(key(&p.sheet, &p.row, &c), (share * 10.0).round() / 10.0);
                     }
+                    skew.push(key(&parts[0].sheet, &parts[0].row, &c));
                 }
                 // Shares are set column by column: a plan column outside the rule follows the
                 // estimate it is compared with.
@@ -350,7 +351,8 @@ pub fn values(spec: &FormSpec, rng: &mut Rng, flawed: bool) -> Values {
     if flawed && !skew.is_empty() {
         let k = skew[rng.below(skew.len())].clone();
         if let Some(x) = v.get_mut(&k) {
-            *x = (*x * 1.07 + 1.0).round();
+            // A tenth kept, so a text number stays unambiguous ("25.957,3").
+            *x = ((*x * 1.07 + 1.3) * 10.0).round() / 10.0;
         }
     }
     v
