@@ -533,7 +533,7 @@ pub fn message(setting: &Setting, seed: u64, i: usize) -> (Shape, Vec<u8>) {
          \tby mx.skhdt.langson.example with ESMTPS id B{i:08X};\r\n\
          \t{:02} Jul 2018 {h:02}:{m:02}:05 +0700\r\n\
          Date: {:02} Jul 2018 {h:02}:{m:02}:00 +0700\r\n\
-         From: {name} <{address}>\r\n\
+         From: =?UTF-8?B?{}?= <{address}>\r\n\
          To: skhdt@langson.example\r\n\
          Subject: =?UTF-8?B?{}?=\r\n\
          Message-ID: <backlog-{seed}-{i}@{code}.langson.example>\r\n\
@@ -549,6 +549,8 @@ pub fn message(setting: &Setting, seed: u64, i: usize) -> (Shape, Vec<u8>) {
          Content-Transfer-Encoding: base64\r\n\r\n",
         day,
         day,
+        // Encoded as mail clients write a name with commas and diacritics.
+        base64::engine::general_purpose::STANDARD.encode(name.as_bytes()),
         base64::engine::general_purpose::STANDARD
             .encode(format!("Báo cáo số liệu giữa kỳ - {name}").as_bytes()),
     ));
