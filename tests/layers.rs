@@ -28,7 +28,6 @@ const KNOWN: &[(&str, &str)] = &[
     ("pipeline", "receipt"),
     ("pipeline", "store"),
     ("store", "outbox"),
-    ("store", "source"),
     ("templates", "receipt"),
 ];
 

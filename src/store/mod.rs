@@ -10,6 +10,7 @@ pub mod backup;
 mod decisions;
 pub mod left_alone;
 pub mod mail;
+pub mod mailbox_state;
 pub mod notice_rows;
 mod objects;
 pub mod query;
