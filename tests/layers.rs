@@ -27,7 +27,6 @@ const KNOWN: &[(&str, &str)] = &[
     ("config", "words"),
     ("pipeline", "receipt"),
     ("pipeline", "store"),
-    ("store", "outbox"),
     ("templates", "receipt"),
 ];
 
