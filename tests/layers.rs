@@ -25,8 +25,6 @@ const KNOWN: &[(&str, &str)] = &[
     ("config", "forms"),
     ("config", "templates"),
     ("config", "words"),
-    ("pipeline", "receipt"),
-    ("pipeline", "store"),
     ("templates", "receipt"),
 ];
 

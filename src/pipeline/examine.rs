@@ -299,7 +299,7 @@ fn validate_file(
     }
     // A workbook too large for its marked copy to go with the receipt gets none: the findings
     // are listed in the receipt and on the board, and the copy would only cost its size again.
-    let markable = f.bytes.len() <= crate::receipt::MAX_ATTACHED_COPY;
+    let markable = f.bytes.len() <= super::MAX_ATTACHED_COPY;
     let annotated = (!checked.findings.is_empty() && markable)
         .then(|| {
             let digest = f.copy_digest.clone().unwrap_or_else(|| {
