@@ -48,6 +48,7 @@ pub mod receipt;
 pub mod reminder;
 pub mod report;
 pub mod revalidate;
+pub mod samples;
 pub mod service;
 pub mod source;
 pub mod store;

@@ -25,7 +25,6 @@ const KNOWN: &[(&str, &str)] = &[
     ("config", "forms"),
     ("config", "templates"),
     ("config", "words"),
-    ("templates", "receipt"),
 ];
 
 /// Top-level modules of the binary, not the library.
