@@ -132,10 +132,10 @@ pub fn validate(
         match &checked.form {
             Some(form) => println!(
                 "Tệp {shown}: biểu mẫu {} (độ tin cậy {}%)",
-                checked.deliverable.as_deref().map_or_else(
-                    || form.clone(),
-                    |d| intake::words::Names::of(config).deliverable(None, d)
-                ),
+                checked
+                    .deliverable
+                    .as_deref()
+                    .map_or_else(|| form.clone(), |d| config.names().deliverable(None, d)),
                 intake::words::number((checked.confidence * 100.0).round())
             ),
             None => println!("Tệp {shown}: không nhận ra biểu mẫu"),

@@ -21,6 +21,8 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
 
+use crate::words::Names;
+
 pub use resolve::parse_files;
 pub(crate) use resolve::parse_toml_with;
 
@@ -374,6 +376,26 @@ pub fn embedded_files() -> BTreeMap<&'static str, &'static str> {
 }
 
 impl Config {
+    /// The names of everything this configuration lists, to word what people read without
+    /// ids.
+    pub fn names(&self) -> Names {
+        let mut agencies: Vec<(String, String)> = self
+            .agencies()
+            .into_iter()
+            .map(|a| (a.code.clone(), a.name.clone()))
+            .collect();
+        let mut campaigns = Vec::new();
+        let mut deliverables = Vec::new();
+        for c in &self.campaigns {
+            campaigns.push((c.id.clone(), format!("Công văn {}", c.dispatch)));
+            agencies.extend(c.agencies.iter().map(|a| (a.code.clone(), a.name.clone())));
+            for d in &c.deliverables {
+                deliverables.push(((c.id.clone(), d.id.clone()), d.label.clone()));
+            }
+        }
+        Names::new(agencies, campaigns, deliverables)
+    }
+
     /// Loads the configuration from `path` and the campaign and roster files it names.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
