@@ -28,6 +28,7 @@ pub mod causes;
 pub mod classify;
 pub mod clock;
 pub mod config;
+pub mod config_file;
 pub mod daemon;
 pub mod export;
 pub mod extract;
