@@ -10,7 +10,8 @@ use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
 use intake::config::{Campaign, Config};
-use intake::forms::{blank, check, spec::Severity, validate::From};
+use intake::forms::{blank, spec::Severity, validate::From};
+use intake::pipeline::check;
 use intake::workbook::{self, Inspector};
 
 /// Exit code of `validate` when the file cannot be read or recognised.

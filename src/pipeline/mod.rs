@@ -5,6 +5,7 @@
 //! checks and deliverables, agency, campaign) and [`plan`] turns facts plus what the store
 //! already holds into a [`Plan`]. The store executes plans; tests check plans.
 
+pub mod check;
 mod examine;
 pub mod memo;
 mod plan;
