@@ -17,7 +17,8 @@ use std::path::Path;
 use std::time::Instant;
 
 use intake::config::Config;
-use intake::forms::{check, validate::From};
+use intake::forms::validate::From;
+use intake::pipeline::check;
 use intake::workbook::{Inspector, Limits, WorkbookFormat};
 
 fn main() {

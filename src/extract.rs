@@ -6,6 +6,8 @@
 //! opens zips within limits and decodes names to clean NFC text that is never used as a path.
 //! It is pure: bytes in, values out.
 
+pub mod bounce;
+
 use chrono::{DateTime, FixedOffset, TimeZone};
 use mail_parser::{MessageParser, MimeHeaders, PartType};
 use unicode_normalization::UnicodeNormalization;

@@ -14,6 +14,7 @@ use crate::pipeline::Outcome;
 use crate::templates::{TemplateKind, Templates};
 use crate::words::{overdue, when};
 
+pub use crate::pipeline::MAX_ATTACHED_COPY;
 pub use crate::templates::Rendered;
 
 /// One file as the receipt lists it.
@@ -300,12 +301,6 @@ impl ReceiptCtx {
 pub fn render(templates: &Templates, r: &ReceiptInput<'_>) -> Rendered {
     templates.render_or_default(TemplateKind::Receipt, &ReceiptCtx::of(r))
 }
-
-/// Largest marked copy a receipt carries, and largest workbook a marked copy is made of (the
-/// copy is the workbook's own package, so about its size): mail servers refuse large
-/// messages, and the receipt must reach the sender in seconds whatever it sent. A larger
-/// workbook's findings are listed in the receipt and on the board.
-pub const MAX_ATTACHED_COPY: usize = 8 * 1024 * 1024;
 
 /// Whether a marked copy is small enough to go with the receipt.
 pub fn attachable(copy: &[u8]) -> bool {

@@ -171,7 +171,7 @@ pub fn status_table(
 /// The intake log as text, newest first.
 pub fn log_table(events: &[Event], config: &crate::config::Config) -> String {
     let tz = config.timezone;
-    let names = Names::of(config);
+    let names = config.names();
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED);
     fit(&mut t);
@@ -245,7 +245,7 @@ pub fn reminder_table(
     now: DateTime<FixedOffset>,
 ) -> String {
     let tz = config.timezone;
-    let names = Names::of(config);
+    let names = config.names();
     if planned.is_empty() {
         return prose(&format!(
             "Không có thư nhắc nào phải gửi (lúc {}): các đơn vị đã nộp đủ, đã được nhắc, hoặc đợt báo cáo không đặt lịch nhắc.",
@@ -294,7 +294,7 @@ pub fn reminder_history(
     config: &crate::config::Config,
 ) -> String {
     let tz = config.timezone;
-    let names = Names::of(config);
+    let names = config.names();
     let local = |s: &str| when_text(s, tz);
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED);

@@ -9,10 +9,10 @@ use chrono::{DateTime, FixedOffset};
 use rusqlite::params;
 
 use crate::config::Config;
+use crate::forms::annotate;
 use crate::forms::spec::Severity;
 use crate::forms::validate::From;
-use crate::forms::{annotate, check};
-use crate::pipeline::Validation;
+use crate::pipeline::{Validation, check};
 use crate::store::{Store, StoreError};
 use crate::workbook::Inspector;
 

@@ -29,8 +29,6 @@ use std::collections::HashMap;
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeDelta};
 use unicode_normalization::UnicodeNormalization;
 
-use crate::config::Config;
-
 /// A time zone dates can be shown in.
 pub trait Zone: chrono::TimeZone<Offset: std::fmt::Display> + Copy {}
 
@@ -503,29 +501,27 @@ pub struct Names {
 }
 
 impl Names {
-    /// The names of everything `config` lists.
-    pub fn of(config: &Config) -> Names {
+    /// Names from what the configuration lists, each list in its order (a later name of the
+    /// same id wins): agencies `(code, name)`, campaigns `(id, name)`, deliverables
+    /// `((campaign, id), label)`. A deliverable id is named without its campaign only when
+    /// every campaign labels it the same.
+    pub fn new(
+        agencies: Vec<(String, String)>,
+        campaigns: Vec<(String, String)>,
+        deliverables: Vec<((String, String), String)>,
+    ) -> Names {
         let mut n = Names::default();
-        for a in config.agencies() {
-            n.agencies.insert(a.code.clone(), a.name.clone());
-        }
+        n.agencies.extend(agencies);
+        n.campaigns.extend(campaigns);
         let mut ambiguous = Vec::new();
-        for c in &config.campaigns {
-            n.campaigns
-                .insert(c.id.clone(), format!("Công văn {}", c.dispatch));
-            for a in &c.agencies {
-                n.agencies.insert(a.code.clone(), a.name.clone());
-            }
-            for d in &c.deliverables {
-                n.deliverables
-                    .insert((c.id.clone(), d.id.clone()), d.label.clone());
-                match n.any_deliverable.get(&d.id) {
-                    Some(l) if *l != d.label => ambiguous.push(d.id.clone()),
-                    _ => {
-                        n.any_deliverable.insert(d.id.clone(), d.label.clone());
-                    }
+        for ((campaign, id), label) in deliverables {
+            match n.any_deliverable.get(&id) {
+                Some(l) if *l != label => ambiguous.push(id.clone()),
+                _ => {
+                    n.any_deliverable.insert(id.clone(), label.clone());
                 }
             }
+            n.deliverables.insert((campaign, id), label);
         }
         for id in ambiguous {
             n.any_deliverable.remove(&id);

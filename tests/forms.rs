@@ -311,7 +311,7 @@ fn check_pl1(value: &dyn Fn(&str, &str, &str) -> Option<Typed>) -> (bool, Vec<St
         code: &agency.code,
         kind: agency.kind,
     };
-    let c = intake::forms::check::check(
+    let c = intake::pipeline::check::check(
         &xlsx,
         intake::workbook::WorkbookFormat::Xlsx,
         &common::inspector(),

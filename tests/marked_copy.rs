@@ -947,10 +947,10 @@ fn xls_and_ods_submissions_get_a_rebuilt_copy_with_the_same_marks() {
     ] {
         let bytes = std::fs::read(corpus.join(file)).unwrap();
         let checked =
-            intake::forms::check::check(&bytes, format, &common::inspector(), campaign, None)
+            intake::pipeline::check::check(&bytes, format, &common::inspector(), campaign, None)
                 .unwrap();
         assert!(!checked.findings.is_empty(), "{file}");
-        let spec = intake::forms::check::spec_of(campaign, checked.form.as_deref());
+        let spec = intake::pipeline::check::spec_of(campaign, checked.form.as_deref());
         let copy = marked_copy(
             &Submission {
                 bytes: &bytes,

@@ -847,7 +847,7 @@ pub async fn agency(
             }
         })
         .collect();
-    let campaign_names = words::Names::of(config);
+    let campaign_names = config.names();
     let decision = |d: &queries::DecisionRow, extension: bool| DecisionView {
         campaign: campaign_names.campaign(&d.campaign),
         what: if extension {
@@ -1205,7 +1205,7 @@ pub async fn log(
         .into_iter()
         .map(|a| (a.code.as_str(), a.name.as_str()))
         .collect();
-    let words_names = words::Names::of(&s.config());
+    let words_names = s.config().names();
     let rows = events
         .iter()
         .map(|e| LogRow {

@@ -45,7 +45,7 @@ pub fn release(
     println!(
         "Đã cho phép ghi nhận thư {} là của {}: {} (bản ghi mới {}), {}.",
         intake::store::receipt_number(id),
-        intake::words::Names::of(config).agency(&agency),
+        config.names().agency(&agency),
         intake::words::event(outcome.as_str()),
         intake::store::receipt_number(new_id),
         sent_words(sent)
@@ -70,7 +70,7 @@ pub fn assign(
     println!(
         "Đã gán thư {} cho {}: {} (bản ghi mới {}), {}.",
         intake::store::receipt_number(id),
-        intake::words::Names::of(config).agency(agency),
+        config.names().agency(agency),
         intake::words::event(outcome.as_str()),
         intake::store::receipt_number(new_id),
         sent_words(sent)

@@ -31,7 +31,7 @@ pub fn check_config(config: &Config, built_in: bool) -> Result<ExitCode> {
         config.origin.display().to_string()
     };
     let mut broken = 0;
-    for (_, result) in intake::templates::check(config) {
+    for (_, result) in intake::samples::check(config) {
         if let Err(e) = result {
             eprintln!("intake: {e}");
             broken += 1;
@@ -100,7 +100,7 @@ pub fn check_config(config: &Config, built_in: bool) -> Result<ExitCode> {
 /// Every problem `check-config` would report (templates included), one line each: what a
 /// reload refuses a configuration for.
 pub fn problems_of(config: &Config) -> Vec<String> {
-    let mut out: Vec<String> = intake::templates::check(config)
+    let mut out: Vec<String> = intake::samples::check(config)
         .into_iter()
         .filter_map(|(_, r)| r.err().map(|e| e.to_string()))
         .collect();

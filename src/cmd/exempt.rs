@@ -37,7 +37,7 @@ pub fn exempt(
     println!(
         "Đã miễn nộp {} cho {} (Công văn {}).",
         d.label,
-        intake::words::Names::of(config).agency(&agency),
+        config.names().agency(&agency),
         campaign.dispatch
     );
     Ok(ExitCode::SUCCESS)

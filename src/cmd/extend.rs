@@ -44,7 +44,7 @@ pub fn extend(
     )?;
     println!(
         "Đã gia hạn cho {} đến {} (Công văn {}); lịch nhắc theo hạn mới: {reopened} bước sẽ được nhắc lại.",
-        intake::words::Names::of(config).agency(&agency),
+        config.names().agency(&agency),
         intake::words::when(until, config.timezone),
         campaign.dispatch
     );

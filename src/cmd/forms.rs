@@ -10,7 +10,8 @@ use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
 use intake::config::{Campaign, Config};
-use intake::forms::{blank, check, spec::Severity, validate::From};
+use intake::forms::{blank, spec::Severity, validate::From};
+use intake::pipeline::check;
 use intake::workbook::{self, Inspector};
 
 /// Exit code of `validate` when the file cannot be read or recognised.
@@ -132,10 +133,10 @@ pub fn validate(
         match &checked.form {
             Some(form) => println!(
                 "Tệp {shown}: biểu mẫu {} (độ tin cậy {}%)",
-                checked.deliverable.as_deref().map_or_else(
-                    || form.clone(),
-                    |d| intake::words::Names::of(config).deliverable(None, d)
-                ),
+                checked
+                    .deliverable
+                    .as_deref()
+                    .map_or_else(|| form.clone(), |d| config.names().deliverable(None, d)),
                 intake::words::number((checked.confidence * 100.0).round())
             ),
             None => println!("Tệp {shown}: không nhận ra biểu mẫu"),

@@ -21,8 +21,12 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
 
+use crate::words::Names;
+
+pub use crate::config_file::ConfigError;
+pub(crate) use crate::config_file::parse_toml_with;
+pub use crate::forms::spec::{AgencyKind, RuleSetting};
 pub use resolve::parse_files;
-pub(crate) use resolve::parse_toml_with;
 
 /// The whole configuration, checked.
 #[derive(Debug, Clone)]
@@ -229,19 +233,6 @@ pub struct Campaign {
     pub reminders: schedule::Reminders,
 }
 
-/// A campaign's setting for a form rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RuleSetting {
-    /// As the form says.
-    Default,
-    /// Reported as a warning.
-    Warning,
-    /// Reported as an error.
-    Error,
-    /// Not checked.
-    Off,
-}
-
 impl Campaign {
     /// The deliverable with this id.
     pub fn deliverable(&self, id: &str) -> Option<&Deliverable> {
@@ -278,18 +269,6 @@ pub struct Agency {
     pub auth: auth::AuthPolicy,
 }
 
-/// What kind of unit an agency is; forms may ask different rows of each.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum AgencyKind {
-    /// A provincial department, board or office.
-    Department,
-    /// A district or the provincial city.
-    District,
-    /// The provincial People's Committee's office.
-    Office,
-}
-
 /// One thing each agency owes in a campaign.
 #[derive(Debug, Clone)]
 pub struct Deliverable {
@@ -318,20 +297,6 @@ pub enum Part {
     Report,
     /// A data workbook (xlsx, xlsm, xls, ods).
     Workbook,
-}
-
-/// A configuration problem, naming where it is and what to do.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{file}: {key}: {problem}; {fix}")]
-pub struct ConfigError {
-    /// The file with the problem.
-    pub file: String,
-    /// The key (dotted path) with the problem.
-    pub key: String,
-    /// What is wrong.
-    pub problem: String,
-    /// What to do about it.
-    pub fix: String,
 }
 
 /// The shipped configuration, compiled in: virtual path → text.
@@ -374,6 +339,26 @@ pub fn embedded_files() -> BTreeMap<&'static str, &'static str> {
 }
 
 impl Config {
+    /// The names of everything this configuration lists, to word what people read without
+    /// ids.
+    pub fn names(&self) -> Names {
+        let mut agencies: Vec<(String, String)> = self
+            .agencies()
+            .into_iter()
+            .map(|a| (a.code.clone(), a.name.clone()))
+            .collect();
+        let mut campaigns = Vec::new();
+        let mut deliverables = Vec::new();
+        for c in &self.campaigns {
+            campaigns.push((c.id.clone(), format!("Công văn {}", c.dispatch)));
+            agencies.extend(c.agencies.iter().map(|a| (a.code.clone(), a.name.clone())));
+            for d in &c.deliverables {
+                deliverables.push(((c.id.clone(), d.id.clone()), d.label.clone()));
+            }
+        }
+        Names::new(agencies, campaigns, deliverables)
+    }
+
     /// Loads the configuration from `path` and the campaign and roster files it names.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();

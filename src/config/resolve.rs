@@ -784,26 +784,6 @@ fn parse_toml<T: DeserializeOwned>(file: &str, text: &str) -> Result<T, ConfigEr
     )
 }
 
-/// Parses TOML, turning an error into one that names the file, the line and `fix` (or, for a
-/// secret written into the file, where secrets go instead).
-pub(crate) fn parse_toml_with<T: DeserializeOwned>(
-    file: &str,
-    text: &str,
-    fix: &str,
-) -> Result<T, ConfigError> {
-    toml::from_str(text).map_err(|e| {
-        let line = e.span().map(|s| text[..s.start.min(text.len())].lines().count().max(1));
-        let key = line.map(|l| format!("line {l}")).unwrap_or_else(|| "-".into());
-        let message = e.message().trim();
-        let fix = if ["`password", "`token", "`secret"].iter().any(|k| message.contains(k)) {
-            "passwords and tokens never go in the TOML: keep them in an environment variable or a file and name that (password_env / password_file)"
-        } else {
-            fix
-        };
-        err(file, &key, message, fix)
-    })
-}
-
 fn err(file: &str, key: &str, problem: &str, fix: &str) -> ConfigError {
     ConfigError {
         file: file.into(),

@@ -11,8 +11,8 @@ use rust_xlsxwriter::{
 };
 
 use super::annotate::SheetNames;
+use super::spec::AgencyKind;
 use super::spec::{FormSpec, RowSpec, SheetSpec, ValueKind};
-use crate::config::AgencyKind;
 
 /// Name of the hidden sheet whose A1 holds the marker.
 pub const MARKER_SHEET: &str = "_intake";

@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde::Deserialize;
 
-use crate::config::{AgencyKind, ConfigError};
+use crate::config_file::ConfigError;
 
 pub use super::value::ValueKind;
 
@@ -67,6 +67,18 @@ pub struct ColumnSpec {
     pub aliases: Vec<String>,
     /// Whether ranges ("8 - 9", "từ 8% trở lên") are accepted.
     pub ranges: bool,
+}
+
+/// What kind of unit an agency is; forms may ask different rows of each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AgencyKind {
+    /// A provincial department, board or office.
+    Department,
+    /// A district or the provincial city.
+    District,
+    /// The provincial People's Committee's office.
+    Office,
 }
 
 /// Who must fill a row.
@@ -127,6 +139,19 @@ pub enum Severity {
     Error,
     /// Reported, does not block.
     Warning,
+}
+
+/// A campaign's setting for a form rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleSetting {
+    /// As the form says.
+    Default,
+    /// Reported as a warning.
+    Warning,
+    /// Reported as an error.
+    Error,
+    /// Not checked.
+    Off,
 }
 
 /// A reference to a cell by sheet, row and column ids.
@@ -282,8 +307,11 @@ struct RawRule {
 
 /// Parses and checks one form file's text; `file` names it in errors.
 pub fn parse(file: &str, text: &str) -> Result<FormSpec, ConfigError> {
-    let raw: RawForm =
-        crate::config::parse_toml_with(file, text, "see config/forms/README.md for the format")?;
+    let raw: RawForm = crate::config_file::parse_toml_with(
+        file,
+        text,
+        "see config/forms/README.md for the format",
+    )?;
     let at = |k: &str, p: &str, f: &str| err(file, k, p, f);
     if raw.sheets.is_empty() {
         return Err(at(

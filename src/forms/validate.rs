@@ -17,9 +17,9 @@ use serde::Serialize;
 
 use super::meaning::{self, Doubt, Meant};
 use super::recognise::{RecognisedBy, Recognition};
+use super::spec::{AgencyKind, RuleSetting};
 use super::spec::{Check, ColumnSpec, RowSpec, Severity, Total};
 use super::value::{self, Interpret, Problem, Value, ValueKind};
-use crate::config::{AgencyKind, RuleSetting};
 use crate::workbook::{Grid, a1};
 
 /// One finding.

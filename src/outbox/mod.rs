@@ -16,7 +16,6 @@
 //! Two transports, one file each: [`file`] writes `.eml` files into the outbox folder (the
 //! embedded default), [`smtp`] submits to the department's server with lettre on tokio.
 
-pub mod bounce;
 pub mod file;
 pub mod message;
 pub mod smtp;

@@ -17,6 +17,7 @@ use crate::forms::{annotate, check};
 use crate::identify::{self, AgencyMatch, Clues};
 use crate::workbook::{CellValue, Grid, InspectError, Inspector};
 
+use super::check::{check_grid, spec_of};
 use super::memo::{self, Memo};
 use super::{Check, Examined, ExaminedFile, Inbound, Outcome, SourceKind, Validation, sha256_hex};
 
@@ -288,7 +289,7 @@ fn validate_file(
             Err(_) => return,
         },
     };
-    let checked = check::check_grid(grid, campaign, from);
+    let checked = check_grid(grid, campaign, from);
     if let Some(d) = &checked.deliverable {
         let how = if checked.by == Some(RecognisedBy::Marker) {
             How::Marker
@@ -299,7 +300,7 @@ fn validate_file(
     }
     // A workbook too large for its marked copy to go with the receipt gets none: the findings
     // are listed in the receipt and on the board, and the copy would only cost its size again.
-    let markable = f.bytes.len() <= crate::receipt::MAX_ATTACHED_COPY;
+    let markable = f.bytes.len() <= super::MAX_ATTACHED_COPY;
     let annotated = (!checked.findings.is_empty() && markable)
         .then(|| {
             let digest = f.copy_digest.clone().unwrap_or_else(|| {
@@ -314,7 +315,7 @@ fn validate_file(
             annotate::marked_copy(
                 &submission,
                 &checked.findings,
-                check::spec_of(campaign, checked.form.as_deref()),
+                spec_of(campaign, checked.form.as_deref()),
                 &format!("Kết quả kiểm tra {}", f.name),
             )
             .ok()

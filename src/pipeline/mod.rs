@@ -5,6 +5,7 @@
 //! checks and deliverables, agency, campaign) and [`plan`] turns facts plus what the store
 //! already holds into a [`Plan`]. The store executes plans; tests check plans.
 
+pub mod check;
 mod examine;
 pub mod memo;
 mod plan;
@@ -312,6 +313,15 @@ impl VersionState {
     }
 }
 
+/// Per deliverable: the last version, the file hashes filed, the latest state.
+pub type Held = (u32, HashSet<String>, Option<VersionState>);
+
+/// Largest marked copy a receipt carries, and largest workbook a marked copy is made of (the
+/// copy is the workbook's own package, so about its size): mail servers refuse large
+/// messages, and the receipt must reach the sender in seconds whatever it sent. A larger
+/// workbook's findings are listed in the receipt and on the board.
+pub const MAX_ATTACHED_COPY: usize = 8 * 1024 * 1024;
+
 /// What the store already holds that a plan depends on.
 #[derive(Debug, Clone, Default)]
 pub struct Prior {
@@ -324,7 +334,7 @@ pub struct Prior {
     /// The agency's extended deadline in the campaign, when staff gave one.
     pub extension: Option<DateTime<FixedOffset>>,
     /// Per deliverable: the highest version, the file hashes already filed, the latest state.
-    pub versions: HashMap<String, crate::store::Held>,
+    pub versions: HashMap<String, Held>,
     /// Receipts already queued to the reply address for mail that arrived in the hour
     /// before this one (RFC 3834: a robot answering every receipt must not start a loop).
     pub recent_receipts: u32,

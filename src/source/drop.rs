@@ -22,6 +22,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Pending, Source};
 use crate::pipeline::{Inbound, Outcome, SourceKind};
+pub use crate::store::left_alone::{LeftAlone, LeftAloneScan, Reason};
 
 /// Where handled files go, inside the drop folder.
 pub const HANDLED_DIR: &str = ".intake";
@@ -32,59 +33,6 @@ pub const MAX_DEPTH: usize = 2;
 /// Items listed, per listing, inside folders below [`MAX_DEPTH`]: enough to name what staff
 /// put there, never a walk of a whole tree.
 const MAX_DEEP_ITEMS: usize = 1000;
-
-/// Why the drop folder leaves an item alone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Reason {
-    /// A symbolic link: never followed, whatever it points to.
-    Symlink,
-    /// A named pipe.
-    Fifo,
-    /// A block or character device.
-    Device,
-    /// A Unix socket.
-    Socket,
-    /// A name starting with a dot.
-    Hidden,
-    /// A temporary, lock or system file of an office suite, a copy tool or Windows.
-    Temporary,
-    /// Inside a folder deeper than [`MAX_DEPTH`] levels.
-    TooDeep,
-}
-
-impl Reason {
-    /// The code written in the intake log.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Reason::Symlink => "symlink",
-            Reason::Fifo => "fifo",
-            Reason::Device => "device",
-            Reason::Socket => "socket",
-            Reason::Hidden => "hidden",
-            Reason::Temporary => "temporary",
-            Reason::TooDeep => "too-deep",
-        }
-    }
-}
-
-/// An item of the drop folder that intake does not take.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LeftAlone {
-    /// Its path relative to the drop folder, with `/`.
-    pub path: String,
-    /// Why.
-    pub reason: Reason,
-}
-
-/// What one listing left alone.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LeftAloneScan {
-    /// Every item left alone that is there now, settled or not (what the store may forget is
-    /// what is not here).
-    pub present: Vec<String>,
-    /// Those that have stayed unchanged for the settle time: to be reported if new.
-    pub settled: Vec<LeftAlone>,
-}
 
 /// A drop folder.
 pub struct DropFolder {

@@ -23,9 +23,10 @@ use futures::TryStreamExt as _;
 use sha2::{Digest, Sha256};
 use tracing::{info, warn};
 
+pub use crate::store::mailbox_state::{ConnectionState, state_file};
 pub use conn::ImapError;
 use conn::{Caps, Session, uid_fetch, within};
-pub use watch::{ConnectionState, ImapWatcher, state_file};
+pub use watch::ImapWatcher;
 
 use super::{Pending, Source};
 use crate::config::imap::{Imap, ImapAction};

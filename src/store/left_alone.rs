@@ -4,14 +4,67 @@
 //! hidden or too deep file), but once: the folder is listed again every few seconds. The
 //! store keeps each item reported, by its path and reason, while it stays; an item is logged
 //! again only when its reason changes or when it comes back after going away. The board lists
-//! what is there now.
+//! what is there now. The items a listing reports ([`LeftAloneScan`]) are plain values defined
+//! here, built by the drop folder source, so that the store knows no source.
 
 use chrono::{DateTime, FixedOffset};
 use rusqlite::params;
 use serde::Serialize;
 
 use super::{Result, Store};
-use crate::source::drop::LeftAloneScan;
+
+/// Why the drop folder leaves an item alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Reason {
+    /// A symbolic link: never followed, whatever it points to.
+    Symlink,
+    /// A named pipe.
+    Fifo,
+    /// A block or character device.
+    Device,
+    /// A Unix socket.
+    Socket,
+    /// A name starting with a dot.
+    Hidden,
+    /// A temporary, lock or system file of an office suite, a copy tool or Windows.
+    Temporary,
+    /// Inside a folder deeper than [`crate::source::drop::MAX_DEPTH`] levels.
+    TooDeep,
+}
+
+impl Reason {
+    /// The code written in the intake log.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Symlink => "symlink",
+            Reason::Fifo => "fifo",
+            Reason::Device => "device",
+            Reason::Socket => "socket",
+            Reason::Hidden => "hidden",
+            Reason::Temporary => "temporary",
+            Reason::TooDeep => "too-deep",
+        }
+    }
+}
+
+/// An item of the drop folder that intake does not take.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeftAlone {
+    /// Its path relative to the drop folder, with `/`.
+    pub path: String,
+    /// Why.
+    pub reason: Reason,
+}
+
+/// What one listing left alone.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LeftAloneScan {
+    /// Every item left alone that is there now, settled or not (what the store may forget is
+    /// what is not here).
+    pub present: Vec<String>,
+    /// Those that have stayed unchanged for the settle time: to be reported if new.
+    pub settled: Vec<LeftAlone>,
+}
 
 /// An item the drop folder leaves alone, as the board lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -118,7 +171,6 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::drop::{LeftAlone, Reason};
 
     fn scan(items: &[(&str, Reason, bool)]) -> LeftAloneScan {
         LeftAloneScan {

@@ -10,6 +10,7 @@ pub mod backup;
 mod decisions;
 pub mod left_alone;
 pub mod mail;
+pub mod mailbox_state;
 pub mod notice_rows;
 mod objects;
 pub mod query;
@@ -23,6 +24,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, FixedOffset};
 use rusqlite::{Connection, OptionalExtension, params};
 
+pub use crate::pipeline::Held;
 pub use objects::{Objects, component};
 
 use crate::pipeline::{Examined, Prior, VersionState};
@@ -93,9 +95,6 @@ pub enum StoreError {
 }
 
 type Result<T> = std::result::Result<T, StoreError>;
-
-/// Per deliverable: the last version, the file hashes filed, the latest state.
-pub type Held = (u32, HashSet<String>, Option<VersionState>);
 
 /// What the store knows of a source item.
 #[derive(Debug, Clone, PartialEq, Eq)]

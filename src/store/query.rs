@@ -20,7 +20,7 @@ pub struct Status {
     pub campaigns: Vec<CampaignStatus>,
     /// The IMAP watcher's connection, when the mailbox is IMAP and the daemon has run.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub mailbox: Option<crate::source::imap::ConnectionState>,
+    pub mailbox: Option<super::mailbox_state::ConnectionState>,
     /// What the outbox holds: sent, waiting, failed, cancelled.
     pub outbox: super::mail::OutboxCounts,
     /// Mail not delivered: refused or given up, and still being retried.
@@ -245,7 +245,7 @@ pub fn status(store: &Store, config: &Config, now: DateTime<FixedOffset>) -> Res
             agencies,
         });
     }
-    let mailbox = std::fs::read(crate::source::imap::state_file(store.dir()))
+    let mailbox = std::fs::read(super::mailbox_state::state_file(store.dir()))
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok());
     Ok(Status {

@@ -86,7 +86,7 @@ impl Store {
             self.queue_unverified_notice(config, id, to, code, ex, now)?;
         }
         if matches!(ex.envelope.auto, Some(crate::extract::AutoMail::Bounce)) {
-            let (ours, why) = crate::outbox::bounce::bounced(raw, &self.instance()?);
+            let (ours, why) = crate::extract::bounce::bounced(raw, &self.instance()?);
             for b in ours {
                 self.mark_bounced(
                     b.id,

@@ -19,6 +19,7 @@ use tracing::{debug, info, warn};
 use super::conn::{self, ImapError, Session, within};
 use super::utf7;
 use crate::config::imap::Imap;
+use crate::store::mailbox_state::ConnectionState;
 
 /// Watches an IMAP mailbox until dropped.
 pub struct ImapWatcher {
@@ -28,7 +29,7 @@ pub struct ImapWatcher {
 
 impl ImapWatcher {
     /// Starts watching; `wake` is called (from the watcher's thread) whenever the mailbox may
-    /// hold something new. Each connection change is written to `state` (see [`state_file`])
+    /// hold something new. Each connection change is written to `state` (see [`crate::store::mailbox_state::state_file`])
     /// for `intake status`.
     pub fn start(
         settings: Imap,
@@ -103,28 +104,6 @@ impl Backoff {
     pub(super) fn reset(&mut self) {
         self.attempt = 0;
     }
-}
-
-/// Where the watcher writes its connection state, inside the store folder.
-pub fn state_file(store_dir: &std::path::Path) -> std::path::PathBuf {
-    store_dir.join("mailbox-state.json")
-}
-
-/// The watcher's connection, as `intake status` shows it.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct ConnectionState {
-    /// `user@host`.
-    pub account: String,
-    /// The mailbox watched.
-    pub mailbox: String,
-    /// `connected` or `disconnected`.
-    pub state: String,
-    /// `idle` or `poll` when connected.
-    pub mode: Option<String>,
-    /// Since when (RFC 3339, UTC).
-    pub since: String,
-    /// The last error, when disconnected.
-    pub error: Option<String>,
 }
 
 /// Writes the state atomically; a failure is only logged (the state is informative).

@@ -2,9 +2,11 @@
 //!
 //! A submission server takes a mail and reports a failed delivery later, as a bounce in the
 //! department's mailbox. Intake's mail carries Message-IDs it can recognise
-//! (`<receipt-12.<store>@…>`, see [`super::message::message_id`]); a bounce quotes them in its
+//! (`<receipt-12.<store>@…>`, see [`crate::outbox::message::message_id`]); a bounce quotes them in its
 //! returned headers. This pure stage finds which of our mails a bounce is about and what the
 //! remote server said, so that the outbox row is marked bounced and staff see it.
+//! It belongs with extraction, which reads what arrives, so that the store, which records
+//! the bounce, needs nothing from the outbox that sends.
 
 /// One of our mails named in a bounce.
 #[derive(Debug, Clone, PartialEq, Eq)]

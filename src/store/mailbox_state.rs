@@ -1,0 +1,27 @@
+//! # The mailbox connection, as last reported
+//!
+//! The IMAP watcher writes the state of its connection into a small file inside the store
+//! folder, and `intake status` reads it back. The value lives with the store, which reads it,
+//! rather than with the adapter that writes it, so that the store knows no mail source.
+
+/// Where the watcher writes its connection state, inside the store folder.
+pub fn state_file(store_dir: &std::path::Path) -> std::path::PathBuf {
+    store_dir.join("mailbox-state.json")
+}
+
+/// The watcher's connection, as `intake status` shows it.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct ConnectionState {
+    /// `user@host`.
+    pub account: String,
+    /// The mailbox watched.
+    pub mailbox: String,
+    /// `connected` or `disconnected`.
+    pub state: String,
+    /// `idle` or `poll` when connected.
+    pub mode: Option<String>,
+    /// Since when (RFC 3339, UTC).
+    pub since: String,
+    /// The last error, when disconnected.
+    pub error: Option<String>,
+}
