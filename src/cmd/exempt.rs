@@ -29,9 +29,7 @@ pub fn exempt(
         .code
         .clone();
     let d = usage::deliverable(campaign, deliverable)?;
-    let actor = by
-        .or_else(|| std::env::var("USER").ok())
-        .unwrap_or_else(|| "staff".into());
+    let actor = super::common::actor(by);
     let (store, _) = open_for_staff(config)?;
     store.exempt(&campaign.id, &agency, &d.id, &actor, reason, clock.now())?;
     println!(

@@ -29,9 +29,7 @@ pub fn extend(
     let agency = usage::campaign_agency(campaign, config, agency)?
         .code
         .clone();
-    let actor = by
-        .or_else(|| std::env::var("USER").ok())
-        .unwrap_or_else(|| "staff".into());
+    let actor = super::common::actor(by);
     let (store, _) = open_for_staff(config)?;
     store.extend(&campaign.id, &agency, until, &actor, reason, clock.now())?;
     let reopened = intake::notices::reopen_after_extension(

@@ -22,9 +22,7 @@ pub fn revalidate(
     by: Option<String>,
 ) -> Result<ExitCode> {
     let campaign = forms::pick_campaign(config, campaign)?;
-    let actor = by
-        .or_else(|| std::env::var("USER").ok())
-        .unwrap_or_else(|| "staff".into());
+    let actor = super::common::actor(by);
     let store = Store::open(&config.store_dir)?;
     let r = intake::revalidate::revalidate(
         config,

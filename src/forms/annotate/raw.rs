@@ -102,26 +102,9 @@ pub(super) fn copy_to_end_tag<R: Read, W: Write>(
     // `</` + name + one byte after it; long enough for "<![CDATA[" and "<!--" too.
     let want = (name.len() + 3).max(9);
     loop {
-        let at = {
-            let buf = src.fill_buf()?;
-            if buf.is_empty() {
-                return Ok(false);
-            }
-            match memchr::memchr(b'<', buf) {
-                Some(i) => {
-                    out.write_all(&buf[..i])?;
-                    Some(i)
-                }
-                None => {
-                    out.write_all(buf)?;
-                    let n = buf.len();
-                    src.consume(n);
-                    None
-                }
-            }
-        };
-        let Some(at) = at else { continue };
-        src.consume(at);
+        if !copy_to_byte(src, out, b'<')? {
+            return Ok(false);
+        }
         let head = src.peek(want)?;
         if head.is_empty() {
             return Ok(false);
@@ -159,26 +142,9 @@ fn copy_through<R: Read, W: Write>(
     close: &[u8],
 ) -> io::Result<bool> {
     loop {
-        let at = {
-            let buf = src.fill_buf()?;
-            if buf.is_empty() {
-                return Ok(false);
-            }
-            match memchr::memchr(close[0], buf) {
-                Some(i) => {
-                    out.write_all(&buf[..i])?;
-                    Some(i)
-                }
-                None => {
-                    out.write_all(buf)?;
-                    let n = buf.len();
-                    src.consume(n);
-                    None
-                }
-            }
-        };
-        let Some(at) = at else { continue };
-        src.consume(at);
+        if !copy_to_byte(src, out, close[0])? {
+            return Ok(false);
+        }
         let head = src.peek(close.len())?;
         if head.is_empty() {
             return Ok(false);
@@ -190,6 +156,28 @@ fn copy_through<R: Read, W: Write>(
         }
         out.write_all(&head[..1])?;
         src.consume(1);
+    }
+}
+
+/// Copies from `src` to `out` up to, not including, the next `byte`, leaving it next to read;
+/// false when the input ended first.
+fn copy_to_byte<R: Read, W: Write>(
+    src: &mut Lookahead<R>,
+    out: &mut W,
+    byte: u8,
+) -> io::Result<bool> {
+    loop {
+        let buf = src.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(false);
+        }
+        let found = memchr::memchr(byte, buf);
+        let n = found.unwrap_or(buf.len());
+        out.write_all(&buf[..n])?;
+        src.consume(n);
+        if found.is_some() {
+            return Ok(true);
+        }
     }
 }
 
