@@ -70,7 +70,7 @@ pub struct Worker {
 impl Worker {
     /// Opens the store (taking the writer lock) and the sources; repairs the filed tree.
     pub fn open(config: Config, inspector: Inspector, clock: Clock) -> Result<Worker, StoreError> {
-        let store = Store::open(&config.store_dir)?;
+        let store = Store::open_with(&config.store_dir, &config.objects)?;
         let io = |p: &Path| {
             let p = p.to_path_buf();
             move |source| StoreError::Io { path: p, source }

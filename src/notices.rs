@@ -286,7 +286,7 @@ fn queue_reminder(
                         .objects()
                         .put(&sha, &bytes)
                         .map_err(|e| StoreError::Io {
-                            path: store.dir().join("objects"),
+                            path: store.objects().describe(&sha),
                             source: e,
                         })?;
                     let name = words::blank_form_name(&d.label, &agency.name);

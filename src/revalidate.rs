@@ -62,7 +62,7 @@ pub fn revalidate(
         for w in &workbooks {
             bar.inc(1);
             let bytes = store.objects().get(&w.sha256).map_err(|e| StoreError::Io {
-                path: store.objects().path(&w.sha256),
+                path: store.objects().describe(&w.sha256),
                 source: e,
             })?;
             let Some(format) = crate::workbook::sniff(&bytes, &w.name) else {

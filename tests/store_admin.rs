@@ -144,9 +144,9 @@ fn a_store_from_before_versions_is_adopted_without_loss() {
     assert_eq!(user_version(&store), 0);
     drop(lock);
 
-    // The writer adopts it as version 1: same rows, same status, same log.
+    // The writer adopts it and brings it to this version: same rows, same status, same log.
     common::intake_ok(dir.path(), &["--now", NOW, "run", "--once"]);
-    assert_eq!(user_version(&store), 1);
+    assert_eq!(user_version(&store), intake::store::schema::CURRENT);
     assert_eq!(counts(&store), before);
     assert!(status(dir.path()) == status_before, "status changed");
     assert!(
@@ -157,7 +157,7 @@ fn a_store_from_before_versions_is_adopted_without_loss() {
     // A reader with no daemon running upgrades it too.
     set_user_version(&store, 0);
     assert!(status(dir.path()) == status_before, "status changed");
-    assert_eq!(user_version(&store), 1);
+    assert_eq!(user_version(&store), intake::store::schema::CURRENT);
 }
 
 #[test]

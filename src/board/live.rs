@@ -43,7 +43,7 @@ pub async fn watch_store(s: Shared) {
         let looked = tokio::task::spawn_blocking(move || {
             let store = match taken {
                 Some(store) => store,
-                None => Store::open_read(&dir)?,
+                None => Store::open_read_index(&dir)?,
             };
             let version = queries::data_version(&store)?;
             Ok::<_, StoreError>((store, version))

@@ -64,11 +64,12 @@ pub fn transport_error(config: &Config, e: intake::outbox::TransportError) -> an
 /// daemon, a connection of its own, as the board's staff actions use: SQLite orders its writes
 /// with the daemon's, and the daemon's mail sender sends what the action queued (true).
 pub fn open_for_staff(config: &Config) -> Result<(Store, bool)> {
-    match Store::open(&config.store_dir) {
+    match Store::open_with(&config.store_dir, &config.objects) {
         Ok(store) => Ok((store, false)),
-        Err(intake::store::StoreError::Locked(_)) => {
-            Ok((Store::open_read(&config.store_dir)?, true))
-        }
+        Err(intake::store::StoreError::Locked(_)) => Ok((
+            Store::open_read_with(&config.store_dir, &config.objects)?,
+            true,
+        )),
         Err(e) => Err(e.into()),
     }
 }

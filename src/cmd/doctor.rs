@@ -163,7 +163,8 @@ fn store_opens(dir: &Path) -> Verdict {
             fix: None,
         };
     }
-    match intake::store::Store::open_read(dir).and_then(|s| intake::store::query::totals(&s)) {
+    match intake::store::Store::open_read_index(dir).and_then(|s| intake::store::query::totals(&s))
+    {
         Ok(t) => Verdict {
             check: "Chỉ mục kho lưu (SQLite)".into(),
             ok: true,

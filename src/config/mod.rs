@@ -10,6 +10,7 @@ pub mod auth;
 pub mod board;
 pub mod imap;
 pub mod live;
+pub mod objects;
 pub mod raw;
 mod resolve;
 pub mod schedule;
@@ -45,6 +46,8 @@ pub struct Config {
     pub drop: Drop,
     /// The store's folder (SQLite index, objects, filed tree).
     pub store_dir: PathBuf,
+    /// Where the store keeps its objects (`[store.objects]`): beside the index, or a bucket.
+    pub objects: objects::ObjectsAt,
     /// The file outbox (with `kind = "file"`; also where a dry run's mail is shown).
     pub outbox_dir: PathBuf,
     /// How mail leaves: the SMTP server (None: the file outbox) and the retry policy.

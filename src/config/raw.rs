@@ -85,6 +85,7 @@ pub struct RawDrop {
 #[serde(deny_unknown_fields)]
 pub struct RawStore {
     pub path: Option<String>,
+    pub objects: Option<super::objects::RawObjects>,
 }
 
 /// `[outbox]`.

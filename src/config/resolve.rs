@@ -229,6 +229,8 @@ pub fn parse_files(
             ));
         }
     };
+    let objects = super::objects::resolve(raw.store.objects.as_ref(), &|p: &str| abs(p))
+        .map_err(|(k, p, f)| at(&k, &p, &f))?;
     let problem = |(k, p, f): super::schedule::Problem| at(&k, &p, &f);
     let outbox = Outbox {
         smtp,
@@ -376,6 +378,7 @@ pub fn parse_files(
     Ok(Config {
         origin: dir.join(main),
         store_dir: under_data(&raw.store.path, "store"),
+        objects,
         outbox_dir: under_data(&raw.outbox.path, "outbox"),
         outbox,
         office,

@@ -70,7 +70,7 @@ impl ImapSource {
     /// Prepares the source; the server is contacted on the first pass, not here, so a server
     /// that is down at start does not stop the daemon.
     pub fn open(settings: &Imap, store_dir: &Path, max_bytes: u64) -> std::io::Result<ImapSource> {
-        let store = Store::open_read(store_dir).map_err(std::io::Error::other)?;
+        let store = Store::open_read_index(store_dir).map_err(std::io::Error::other)?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;

@@ -13,8 +13,10 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OpenFlags};
 use serde::{Deserialize, Serialize};
 
+use super::objects::{Bucket, Local, Objects};
 use super::verify::{self, file_error, hash_file, objects_of};
 use super::{Store, StoreError, schema};
+use crate::config::objects::ObjectsAt;
 
 /// The manifest's file name in a backup folder.
 pub const MANIFEST: &str = "backup.json";
@@ -92,11 +94,11 @@ pub struct Manifest {
 }
 
 /// Backs up the store in `store_dir` into the new folder `dest`.
-pub fn backup(store_dir: &Path, dest: &Path) -> Result<Manifest, BackupError> {
+pub fn backup(store_dir: &Path, at: &ObjectsAt, dest: &Path) -> Result<Manifest, BackupError> {
     if dest.exists() && !is_empty(dest)? {
         return Err(BackupError::NotEmpty(dest.to_path_buf()));
     }
-    let store = Store::open_read(store_dir)?;
+    let store = Store::open_read_with(store_dir, at)?;
     std::fs::create_dir_all(dest).map_err(|e| file_error(dest, e))?;
     let part = dest.join("intake.sqlite.part");
     let sql = |e| super::sql(&part, e);
@@ -112,6 +114,12 @@ pub fn backup(store_dir: &Path, dest: &Path) -> Result<Manifest, BackupError> {
             }
         }
     }
+    // A backup holds its objects beside its index, whichever place the store keeps them in.
+    copy.execute(
+        "UPDATE store_settings SET value = ?1 WHERE key = 'objects'",
+        [ObjectsAt::Local.identity()],
+    )
+    .map_err(sql)?;
     let taken_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     // A self-contained file: no WAL to carry along, opened read-only anywhere.
     copy.pragma_update_and_check(None, "journal_mode", "DELETE", |r| r.get::<_, String>(0))
@@ -149,7 +157,11 @@ pub fn backup(store_dir: &Path, dest: &Path) -> Result<Manifest, BackupError> {
     bar.set_prefix("Sao lưu");
     let mut damaged = Vec::new();
     for sha in &referenced {
-        match copy_object(&from.path(sha), &to.path(sha), sha) {
+        let copied = match from {
+            Objects::Local(local) => copy_object(&local.path(sha), &to.path(sha), sha),
+            Objects::Bucket(bucket) => fetch_object(bucket, &to, sha),
+        };
+        match copied {
             Ok((len, linked)) => {
                 manifest.objects += 1;
                 manifest.object_bytes += len;
@@ -320,6 +332,17 @@ pub fn restore(backup: &Path, store_dir: &Path, force: bool) -> Result<Restored,
 
 /// Puts one object in place (a hard link on the same file system, else a copy) and checks
 /// the SHA-256 of what is now there: its size and whether it was linked.
+/// Copies an object out of a bucket into a backup, checking its SHA-256 on the way.
+fn fetch_object(from: &Bucket, to: &Local, sha: &str) -> Result<(u64, bool), String> {
+    let bytes = from.get(sha).map_err(|e| e.to_string())?;
+    if hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes)) != sha {
+        return Err("altered (its content does not match its name)".into());
+    }
+    to.put(sha, &bytes)
+        .map_err(|e| format!("{}: {e}", to.path(sha).display()))?;
+    Ok((bytes.len() as u64, false))
+}
+
 fn copy_object(from: &Path, to: &Path, sha: &str) -> Result<(u64, bool), String> {
     if let Some(dir) = to.parent() {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;

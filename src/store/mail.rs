@@ -623,6 +623,8 @@ impl Store {
     /// Opens a second connection to this store, for another component of the same process
     /// (the writer lock is this process's already).
     pub fn another_connection(&self) -> Result<Store> {
-        Store::connect(&self.dir)
+        let mut other = Store::connect(&self.dir)?;
+        other.objects = self.objects.clone();
+        Ok(other)
     }
 }

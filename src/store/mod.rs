@@ -27,6 +27,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 pub use crate::pipeline::Held;
 pub use objects::{Objects, component};
 
+use crate::config::objects::ObjectsAt;
 use crate::pipeline::{Examined, Prior, VersionState};
 
 /// Something went wrong in the machine (disk, database), not in the input.
@@ -92,6 +93,20 @@ pub enum StoreError {
         /// The version this binary writes.
         known: u32,
     },
+    /// The configuration points the store at objects that are not the ones its index names.
+    #[error(
+        "the store {} keeps its objects in {recorded}, but the configuration says {configured}: \
+         correct [store.objects] in the configuration file; the index and its objects belong together",
+        path.display()
+    )]
+    ObjectsElsewhere {
+        /// The store's folder.
+        path: PathBuf,
+        /// Where the index says its objects are.
+        recorded: String,
+        /// Where the configuration says they are.
+        configured: String,
+    },
 }
 
 type Result<T> = std::result::Result<T, StoreError>;
@@ -140,10 +155,17 @@ impl Store {
     /// Opens (creating if needed) the store for reading and writing, taking the writer lock;
     /// upgrades its schema and removes what a crashed writer left half-written.
     pub fn open(dir: &Path) -> Result<Store> {
+        Self::open_with(dir, &ObjectsAt::Local)
+    }
+
+    /// [`Store::open`] with the store's objects kept where `at` says. The first open records
+    /// the place in the index; a later open that names another place is refused.
+    pub fn open_with(dir: &Path, at: &ObjectsAt) -> Result<Store> {
         std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
         let lock = lock(dir)?.ok_or_else(|| StoreError::Locked(dir.to_path_buf()))?;
         let mut store = Self::connect(dir)?;
         store.upgrade()?;
+        store.place_objects(at, true)?;
         store._lock = Some(lock);
         let removed = verify::remove_object_leftovers(dir);
         if removed > 0 {
@@ -160,6 +182,19 @@ impl Store {
     /// that is not there is an error (nothing is created); so is one made by a later intake.
     /// One made by an earlier intake is upgraded when no daemon holds it.
     pub fn open_read(dir: &Path) -> Result<Store> {
+        Self::open_read_with(dir, &ObjectsAt::Local)
+    }
+
+    /// [`Store::open_read`] with the store's objects kept where `at` says.
+    pub fn open_read_with(dir: &Path, at: &ObjectsAt) -> Result<Store> {
+        let mut store = Self::open_read_index(dir)?;
+        store.place_objects(at, false)?;
+        Ok(store)
+    }
+
+    /// [`Store::open_read`] for the index alone, whatever the configuration says of the objects:
+    /// for a reader that never touches an object (the mailbox's connection state).
+    pub fn open_read_index(dir: &Path) -> Result<Store> {
         if !Self::exists(dir) {
             return Err(StoreError::Missing(dir.to_path_buf()));
         }
@@ -247,6 +282,53 @@ impl Store {
             conn,
             _lock: None,
         })
+    }
+
+    /// Checks `at` against the place the index records for the store's objects (recording it
+    /// when `record` and none is there yet), then keeps the objects there.
+    fn place_objects(&mut self, at: &ObjectsAt, record: bool) -> Result<()> {
+        let recorded: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT value FROM store_settings WHERE key = 'objects'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.sql(e))?;
+        let recorded = match recorded {
+            Some(place) => Some(place),
+            // A store made before the place was recorded kept its objects on disk; a new one
+            // takes the place it is first opened with.
+            None => {
+                let used: bool = self
+                    .conn
+                    .query_row("SELECT EXISTS (SELECT 1 FROM messages)", [], |r| r.get(0))
+                    .map_err(|e| self.sql(e))?;
+                used.then(|| ObjectsAt::Local.identity())
+            }
+        };
+        let configured = at.identity();
+        match recorded {
+            Some(place) if place != configured => {
+                return Err(StoreError::ObjectsElsewhere {
+                    path: self.dir.clone(),
+                    recorded: place,
+                    configured,
+                });
+            }
+            _ if record => {
+                self.conn
+                    .execute(
+                        "INSERT OR IGNORE INTO store_settings (key, value) VALUES ('objects', ?1)",
+                        [&configured],
+                    )
+                    .map_err(|e| self.sql(e))?;
+            }
+            _ => {}
+        }
+        self.objects = Objects::open(&self.dir, at).map_err(|e| io(&self.dir, e))?;
+        Ok(())
     }
 
     /// The store's folder.
@@ -490,6 +572,9 @@ impl Store {
 
     /// Re-makes any filed-tree link a crash left undone. Returns how many were made.
     pub fn repair_tree(&self) -> Result<usize> {
+        if !self.objects.has_tree() {
+            return Ok(0);
+        }
         let mut st = self
             .conn
             .prepare("SELECT sha256, filed_path FROM files WHERE filed_path IS NOT NULL")
@@ -522,7 +607,7 @@ impl Store {
         let bytes = self
             .objects
             .get(&sha)
-            .map_err(|e| io(&self.objects.path(&sha), e))?;
+            .map_err(|e| io(&self.objects.describe(&sha), e))?;
         Ok((bytes, source, key))
     }
 

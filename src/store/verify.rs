@@ -95,11 +95,13 @@ pub struct Options {
     pub repair: bool,
     /// The outbox folder of the file transport, whose `.eml` files and staging are checked.
     pub outbox_dir: Option<PathBuf>,
+    /// Where the store keeps its objects.
+    pub objects: crate::config::objects::ObjectsAt,
 }
 
 /// Checks the store in `dir` (and repairs it with `options.repair`).
 pub fn verify(dir: &Path, options: &Options) -> Result<Report> {
-    let store = Store::open_read(dir)?;
+    let store = Store::open_read_with(dir, &options.objects)?;
     // With the writer lock free, no one can own a temporary file; taking it also keeps a
     // daemon from starting in the middle of a repair.
     // A store this user may only read has no lock to take: then only age tells.
@@ -130,13 +132,29 @@ pub fn verify(dir: &Path, options: &Options) -> Result<Report> {
     report.referenced = referenced.len();
 
     let objects = store.objects();
-    let (present, stray) = list_objects(dir)?;
+    let (present, stray) = match objects {
+        Objects::Local(_) => list_objects(dir)?,
+        Objects::Bucket(bucket) => (
+            bucket
+                .list()
+                .map_err(|e| io(dir, e))?
+                .into_iter()
+                .map(|(sha, _)| sha)
+                .collect(),
+            Vec::new(),
+        ),
+    };
     let bar = crate::progress::bar(present.len() as u64, "tệp");
     bar.set_prefix("Kiểm tra");
     let mut sound = HashSet::new();
     for sha in &present {
-        let path = objects.path(sha);
-        match hash_file(&path) {
+        let hashed = match objects {
+            Objects::Local(local) => hash_file(&local.path(sha)),
+            Objects::Bucket(bucket) => bucket
+                .get(sha)
+                .map(|bytes| (hex::encode(Sha256::digest(&bytes)), bytes.len() as u64)),
+        };
+        match hashed {
             Ok((hash, len)) => {
                 report.objects += 1;
                 report.object_bytes += len;
@@ -162,10 +180,17 @@ pub fn verify(dir: &Path, options: &Options) -> Result<Report> {
         .filter(|sha| !referenced.contains(**sha))
         .count();
 
+    // With objects in a bucket the filed tree is a view made on demand: nothing on disk.
+    let filed = if objects.has_tree() {
+        filed
+    } else {
+        BTreeMap::new()
+    };
     for (rel, sha) in &filed {
         report.tree += 1;
         let path = dir.join(rel);
-        match shows(&path, &objects.path(sha), sha) {
+        let object = objects.describe(sha);
+        match shows(&path, &object, sha) {
             Shows::Object => continue,
             Shows::Nothing => report.tree_missing.push(rel.clone()),
             Shows::Other => report.tree_altered.push(rel.clone()),
@@ -456,6 +481,6 @@ pub(crate) fn file_error(path: &Path, e: std::io::Error) -> StoreError {
 }
 
 /// The objects of a folder laid out as a store's (`objects/ab/cdef…`).
-pub(crate) fn objects_of(dir: &Path) -> Objects {
-    Objects::new(dir)
+pub(crate) fn objects_of(dir: &Path) -> super::objects::Local {
+    super::objects::Local::new(dir)
 }

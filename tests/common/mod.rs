@@ -5,6 +5,7 @@
 pub mod dkim;
 pub mod dns;
 pub mod hostile;
+pub mod s3;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,9 +1,9 @@
-//! # Objects and the filed tree
+//! # Objects on local disk, and the filed tree
 //!
-//! Every file and every original message is kept once, named by its SHA-256, under
-//! `objects/ab/cdef…`. Staff browse a second view, `<campaign>/<agency>/<deliverable>/v<N>-<name>`,
-//! made of hard links to the objects (copies where links are not possible), so nothing is
-//! stored twice and nothing is ever overwritten.
+//! The embedded default: objects under `<store>/objects/ab/cdef…`, written to a temporary file
+//! and renamed into place, read-only. Staff browse a second view beside them,
+//! `<campaign>/<agency>/<deliverable>/v<N>-<name>`, made of hard links to the objects (copies
+//! where links are not possible), so nothing is stored twice and nothing is ever overwritten.
 
 use std::fs;
 use std::io::Write;
@@ -11,14 +11,14 @@ use std::path::{Path, PathBuf};
 
 /// The object folder and the filed tree of one store.
 #[derive(Debug, Clone)]
-pub struct Objects {
+pub struct Local {
     root: PathBuf,
 }
 
-impl Objects {
+impl Local {
     /// Objects under `root/objects`, the filed tree under `root`.
     pub fn new(root: &Path) -> Self {
-        Objects {
+        Local {
             root: root.to_path_buf(),
         }
     }
@@ -101,26 +101,6 @@ impl Objects {
     }
 }
 
-/// A name made safe for one path component of the filed tree.
-pub fn component(name: &str) -> String {
-    let s: String = name
-        .chars()
-        .map(|c| {
-            if c == '/' || c == '\\' || c.is_control() {
-                '_'
-            } else {
-                c
-            }
-        })
-        .collect();
-    let s = s.trim_matches(|c: char| c == '.' || c.is_whitespace());
-    if s.is_empty() {
-        "_".into()
-    } else {
-        s.to_string()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,7 +108,7 @@ mod tests {
     #[test]
     fn objects_are_written_once_and_linked() {
         let dir = tempfile::tempdir().unwrap();
-        let o = Objects::new(dir.path());
+        let o = Local::new(dir.path());
         let sha = crate::pipeline::sha256_hex(b"hello");
         o.put(&sha, b"hello").unwrap();
         o.put(&sha, b"hello").unwrap();
@@ -147,6 +127,5 @@ mod tests {
         o.put(&other, b"world!").unwrap();
         assert_eq!(o.get(&other).unwrap(), b"world!");
         o.sync().unwrap();
-        assert_eq!(component("../x"), "_x");
     }
 }

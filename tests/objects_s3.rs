@@ -1,0 +1,291 @@
+//! The store's objects in an S3-compatible bucket (`[store.objects] kind = "s3"`), against a
+//! real S3 endpoint on loopback (moto's server): the same mail taken in with objects in the
+//! bucket and on disk gives the same log, status and receipts; nothing lands on local disk
+//! but the index; `intake verify` checks the bucket's objects by SHA-256 and finds what was
+//! deleted or altered there; a backup brings the objects home, and restores as a local store;
+//! a configuration that points the store elsewhere is refused; and while the endpoint is
+//! down nothing is filed and nothing is lost.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::s3::{KEY_ID, Moto, SECRET};
+
+const NOW: &str = "2018-07-12T09:00:00+07:00";
+const BUCKET: &str = "intake-store";
+
+/// Delivers the fixtures, each once, into the Maildir of `dir`'s configuration.
+fn deliver_fixtures(dir: &Path) {
+    let config = common::config(dir);
+    let maildir =
+        intake::source::maildir::Maildir::open(&config.mailbox.path, config.mailbox.on_filed)
+            .unwrap();
+    for (n, path) in common::fixtures().iter().enumerate() {
+        let raw = std::fs::read(path).unwrap();
+        maildir
+            .deliver(&format!("{}.objects{n:05}.test", 1_530_000_000 + n), &raw)
+            .unwrap();
+    }
+}
+
+/// The shipped configuration in `dir`, with objects in the bucket when `moto` is given.
+fn configured(dir: &Path, moto: Option<&Moto>) -> PathBuf {
+    let bucket = moto.map(|m| {
+        format!(
+            "\n[store.objects]\nkind = \"s3\"\nendpoint = \"{}\"\nbucket = \"{BUCKET}\"\nprefix = \"langson/skhdt\"\n\
+             access_key_id_env = \"INTAKE_TEST_S3_KEY\"\nsecret_access_key_env = \"INTAKE_TEST_S3_SECRET\"\nallow_http = true\n",
+            m.endpoint()
+        )
+    });
+    common::shipped_config(dir, move |text| match &bucket {
+        Some(b) => format!("{text}{b}"),
+        None => text,
+    })
+}
+
+fn intake(dir: &Path, config: &Path, args: &[&str]) -> Output {
+    Command::new(common::bin())
+        .arg("--config")
+        .arg(config)
+        .args(["--now", NOW])
+        .args(args)
+        .current_dir(dir)
+        .env("RUST_LOG", "warn")
+        .env("INTAKE_TEST_S3_KEY", KEY_ID)
+        .env("INTAKE_TEST_S3_SECRET", SECRET)
+        .output()
+        .expect("intake runs")
+}
+
+fn ok(dir: &Path, config: &Path, args: &[&str]) -> String {
+    let out = intake(dir, config, args);
+    assert!(
+        out.status.success(),
+        "intake {args:?} failed: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The intake log without the times of its entries (the clock runs on from `--now`).
+fn log(dir: &Path, config: &Path) -> Vec<serde_json::Value> {
+    let mut entries = json(&ok(dir, config, &["log", "--json"]))
+        .as_array()
+        .cloned()
+        .unwrap();
+    for e in &mut entries {
+        e.as_object_mut().unwrap().remove("at");
+    }
+    entries
+}
+
+fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+/// Every file under `dir`, relative, sorted.
+fn files(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p.strip_prefix(dir).unwrap().display().to_string());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The outbox's mails, with what differs between two runs (message ids, dates, boundaries)
+/// left out: the recipients, subjects and attachment names, sorted.
+fn outbox_summary(dir: &Path) -> Vec<String> {
+    let outbox = dir.join("var/outbox");
+    let mut out: Vec<String> = files(&outbox)
+        .into_iter()
+        .filter(|f| f.ends_with(".eml") && !f.starts_with('.'))
+        .map(|f| {
+            let text = std::fs::read_to_string(outbox.join(&f)).unwrap();
+            let keep: Vec<&str> = text
+                .lines()
+                .filter(|l| {
+                    l.starts_with("To:")
+                        || l.starts_with("Subject:")
+                        || l.contains("filename=")
+                        || l.contains("filename*")
+                })
+                .collect();
+            keep.join("\n")
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn a_store_with_its_objects_in_a_bucket_works_as_one_on_disk() {
+    let moto = Moto::start();
+    moto.bucket(BUCKET);
+
+    // The same mail, once with objects on disk and once in the bucket.
+    let local = tempfile::tempdir().unwrap();
+    let local_cfg = configured(local.path(), None);
+    deliver_fixtures(local.path());
+    ok(local.path(), &local_cfg, &["run", "--once"]);
+
+    let remote = tempfile::tempdir().unwrap();
+    let remote_cfg = configured(remote.path(), Some(&moto));
+    deliver_fixtures(remote.path());
+    ok(remote.path(), &remote_cfg, &["run", "--once"]);
+
+    // The same outcome: log, status and the receipts with their attachments (read back out
+    // of the bucket to be attached).
+    assert!(
+        log(local.path(), &local_cfg) == log(remote.path(), &remote_cfg),
+        "the logs differ"
+    );
+    assert!(
+        ok(local.path(), &local_cfg, &["status"]) == ok(remote.path(), &remote_cfg, &["status"]),
+        "the status differs"
+    );
+    let receipts = outbox_summary(local.path());
+    assert!(receipts.len() > 10, "{receipts:?}");
+    assert!(
+        receipts.iter().any(|r| r.contains("filename")),
+        "some receipt carries a file: {receipts:?}"
+    );
+    assert_eq!(receipts, outbox_summary(remote.path()));
+
+    // Every object in the bucket, under the store's prefix; none on local disk, and no filed
+    // tree (a view, made when asked for).
+    let keys = moto.keys(BUCKET, "langson/skhdt/objects/");
+    let local_objects: Vec<String> = files(&local.path().join("var/store/objects"));
+    assert_eq!(keys.len(), local_objects.len(), "{keys:?}");
+    assert_eq!(
+        keys.iter()
+            .map(|k| k.trim_start_matches("langson/skhdt/objects/").to_string())
+            .collect::<Vec<_>>(),
+        local_objects
+    );
+    let store_files = files(&remote.path().join("var/store"));
+    assert!(
+        store_files
+            .iter()
+            .all(|f| f.starts_with("intake.") || f.ends_with(".json")),
+        "only the index and its companions on disk: {store_files:?}"
+    );
+
+    // verify reads every object back and checks its hash.
+    let report = json(&ok(remote.path(), &remote_cfg, &["verify", "--json"]));
+    assert_eq!(report["sound"], true, "{report}");
+    assert_eq!(report["objects"], keys.len(), "{report}");
+    assert_eq!(report["referenced"], keys.len(), "{report}");
+
+    // A store's index and objects belong together: the configuration without the bucket is
+    // refused, by readers and by the daemon alike.
+    let plain_cfg = local.path().join("config/elsewhere.toml");
+    std::fs::write(
+        &plain_cfg,
+        std::fs::read_to_string(&local_cfg).unwrap().replace(
+            "data_dir = \"../var\"",
+            &format!("data_dir = \"{}\"", remote.path().join("var").display()),
+        ),
+    )
+    .unwrap();
+    for args in [&["status"][..], &["run", "--once"][..]] {
+        let out = intake(local.path(), &plain_cfg, args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "intake {args:?} took it: {err}");
+        assert!(
+            err.contains("s3://intake-store/langson/skhdt/") && err.contains("[store.objects]"),
+            "{err}"
+        );
+    }
+
+    // A backup brings every object home; restored, it is a sound store on local disk.
+    let backup = remote.path().join("backup");
+    ok(
+        remote.path(),
+        &remote_cfg,
+        &["backup", backup.to_str().unwrap()],
+    );
+    assert_eq!(files(&backup.join("objects")), local_objects);
+    let restored = tempfile::tempdir().unwrap();
+    let restored_cfg = configured(restored.path(), None);
+    ok(
+        restored.path(),
+        &restored_cfg,
+        &["restore", backup.to_str().unwrap()],
+    );
+    assert!(
+        log(restored.path(), &restored_cfg) == log(remote.path(), &remote_cfg),
+        "the restored log differs"
+    );
+    let report = json(&ok(restored.path(), &restored_cfg, &["verify", "--json"]));
+    assert_eq!(report["sound"], true, "{report}");
+
+    // Damage done in the bucket is found: one object deleted, one altered.
+    moto.delete(BUCKET, &keys[0]);
+    moto.overwrite(BUCKET, &keys[1], b"not what was received");
+    let out = intake(remote.path(), &remote_cfg, &["verify", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let report = json(&String::from_utf8_lossy(&out.stdout));
+    let sha = |key: &str| {
+        key.trim_start_matches("langson/skhdt/objects/")
+            .replace('/', "")
+    };
+    assert_eq!(
+        report["missing"],
+        serde_json::json!([sha(&keys[0])]),
+        "{report}"
+    );
+    assert_eq!(
+        report["corrupt"],
+        serde_json::json!([sha(&keys[1])]),
+        "{report}"
+    );
+}
+
+#[test]
+fn while_the_bucket_cannot_be_reached_nothing_is_filed_and_nothing_lost() {
+    let mut moto = Moto::start();
+    moto.bucket(BUCKET);
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = configured(dir.path(), Some(&moto));
+    ok(dir.path(), &cfg, &["run", "--once"]);
+    moto.stop();
+
+    deliver_fixtures(dir.path());
+    let maildir = dir.path().join("var/maildir/new");
+    let waiting = files(&maildir).len();
+    assert!(waiting > 10);
+    let started = std::time::Instant::now();
+    let out = intake(dir.path(), &cfg, &["run", "--once"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(120),
+        "a dead endpoint is given up on in time: {:?}",
+        started.elapsed()
+    );
+    // The pass failed and said why; every message is still waiting, none is in the index.
+    assert!(
+        err.contains("127.0.0.1"),
+        "the failure names the endpoint: {err}"
+    );
+    assert_eq!(files(&maildir).len(), waiting, "{err}");
+    let received = log(dir.path(), &cfg)
+        .into_iter()
+        .filter(|e| e["source"] == "mailbox")
+        .count();
+    assert_eq!(received, 0, "nothing from the mailbox is in the log");
+}
