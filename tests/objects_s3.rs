@@ -185,6 +185,19 @@ fn a_store_with_its_objects_in_a_bucket_works_as_one_on_disk() {
         "only the index and its companions on disk: {store_files:?}"
     );
 
+    // doctor writes, reads back and deletes a probe in the bucket, and leaves nothing there.
+    let out = intake(remote.path(), &remote_cfg, &["doctor"]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.lines().any(|l| l.starts_with("✔ Kho đối tượng (S3)")
+            && l.contains("s3://intake-store/langson/skhdt/")),
+        "{said}"
+    );
+    assert_eq!(
+        moto.keys(BUCKET, "langson/skhdt/intake-probe"),
+        Vec::<String>::new()
+    );
+
     // verify reads every object back and checks its hash.
     let report = json(&ok(remote.path(), &remote_cfg, &["verify", "--json"]));
     assert_eq!(report["sound"], true, "{report}");
@@ -276,6 +289,15 @@ fn while_the_bucket_cannot_be_reached_nothing_is_filed_and_nothing_lost() {
         started.elapsed() < std::time::Duration::from_secs(120),
         "a dead endpoint is given up on in time: {:?}",
         started.elapsed()
+    );
+    // doctor says what is wrong and where to look.
+    let out = intake(dir.path(), &cfg, &["doctor"]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{said}");
+    assert!(
+        said.lines().any(|l| l.starts_with("✘ Kho đối tượng (S3)"))
+            && said.contains("[store.objects]"),
+        "{said}"
     );
     // The pass failed and said why; every message is still waiting, none is in the index.
     assert!(

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 
 use intake::config::Config;
+use intake::config::objects::ObjectsAt;
 use intake::source::imap::doctor::{Verdict, diagnose};
 
 /// Runs every check and prints the verdicts; exit 0 when all passed, 1 otherwise.
@@ -28,7 +29,10 @@ pub fn doctor(config: &Config) -> Result<ExitCode> {
         )),
     }
     verdicts.push(writable("Kho lưu (store)", &config.store_dir));
-    verdicts.push(store_opens(&config.store_dir));
+    verdicts.push(store_opens(config));
+    if let ObjectsAt::S3(s3) = &config.objects {
+        verdicts.push(bucket_answers(s3));
+    }
     verdicts.push(writable("Thư mục nộp tệp (drop)", &config.drop.path));
     match &config.outbox.smtp {
         Some(smtp) => verdicts.push(smtp_server(smtp)),
@@ -154,7 +158,8 @@ fn smtp_server(smtp: &intake::config::smtp::Smtp) -> Verdict {
 }
 
 /// The store's index opens and answers.
-fn store_opens(dir: &Path) -> Verdict {
+fn store_opens(config: &Config) -> Verdict {
+    let dir = &config.store_dir;
     if !intake::store::Store::exists(dir) {
         return Verdict {
             check: "Chỉ mục kho lưu (SQLite)".into(),
@@ -163,7 +168,8 @@ fn store_opens(dir: &Path) -> Verdict {
             fix: None,
         };
     }
-    match intake::store::Store::open_read_index(dir).and_then(|s| intake::store::query::totals(&s))
+    match intake::store::Store::open_read_with(dir, &config.objects)
+        .and_then(|s| intake::store::query::totals(&s))
     {
         Ok(t) => Verdict {
             check: "Chỉ mục kho lưu (SQLite)".into(),
@@ -176,6 +182,33 @@ fn store_opens(dir: &Path) -> Verdict {
             ok: false,
             detail: format!("{e:#}"),
             fix: Some("Kiểm tra quyền ghi và dung lượng đĩa của thư mục kho lưu.".into()),
+        },
+    }
+}
+
+/// The bucket that keeps the store's objects answers, takes the credentials and may be
+/// written (a small object written, read back and deleted).
+fn bucket_answers(s3: &intake::config::objects::S3) -> Verdict {
+    let check = "Kho đối tượng (S3)".to_string();
+    let probed = intake::store::Bucket::open(s3).and_then(|b| b.probe());
+    match probed {
+        Ok(()) => Verdict {
+            check,
+            ok: true,
+            detail: format!(
+                "s3://{}/{} at {} is written and read back",
+                s3.bucket, s3.prefix, s3.endpoint
+            ),
+            fix: None,
+        },
+        Err(e) => Verdict {
+            check,
+            ok: false,
+            detail: e.to_string(),
+            fix: Some(
+                "Kiểm tra địa chỉ (endpoint), tên bucket, khoá truy cập và quyền ghi của khoá đó trong [store.objects]."
+                    .into(),
+            ),
         },
     }
 }

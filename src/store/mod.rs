@@ -25,7 +25,7 @@ use chrono::{DateTime, FixedOffset};
 use rusqlite::{Connection, OptionalExtension, params};
 
 pub use crate::pipeline::Held;
-pub use objects::{Objects, component};
+pub use objects::{Bucket, Objects, component};
 
 use crate::config::objects::ObjectsAt;
 use crate::pipeline::{Examined, Prior, VersionState};

@@ -155,6 +155,34 @@ impl Bucket {
             .collect())
     }
 
+    /// Writes, reads back and deletes a small object beside the store's: whether the
+    /// endpoint answers, the credentials are taken, the bucket exists and may be written.
+    pub fn probe(&self) -> io::Result<()> {
+        let client = self.client.clone();
+        let key = Key::from(format!(
+            "{}intake-probe",
+            self.root.trim_end_matches("objects/")
+        ));
+        let sent = format!("intake {}", std::process::id());
+        let expected = sent.clone();
+        let got = run(async move {
+            client
+                .put(&key, PutPayload::from(sent.into_bytes()))
+                .await?;
+            let got = client.get(&key).await?.bytes().await?;
+            client.delete(&key).await?;
+            Ok(got)
+        })
+        .map_err(|e| io::Error::other(format!("{}: {e}", self.label)))?;
+        if got != expected.as_bytes() {
+            return Err(io::Error::other(format!(
+                "{}: an object written was read back changed",
+                self.label
+            )));
+        }
+        Ok(())
+    }
+
     fn error(&self, sha256: &str, e: object_store::Error) -> io::Error {
         let kind = match e {
             object_store::Error::NotFound { .. } => io::ErrorKind::NotFound,
