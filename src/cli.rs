@@ -193,6 +193,11 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Work on the store itself.
+    Store {
+        #[command(subcommand)]
+        what: StoreCommand,
+    },
     /// Restores a backup into the configured store folder, after checking it; refuses while
     /// intake runs on the store. The schema is upgraded if the backup is older.
     Restore {
@@ -262,6 +267,19 @@ pub enum ExportWhat {
     /// coverage, the one department's figure, or left for staff), then each column's values
     /// of every agency; ready to print.
     Consolidated,
+}
+
+#[derive(Subcommand)]
+pub enum StoreCommand {
+    /// Moves the store's objects from local disk to the bucket named in [store.objects]:
+    /// copies each, reads each back and checks its SHA-256, then records the new place in the
+    /// index. Refuses while intake runs on the store; a run cut short can be run again. The
+    /// copies on disk are left in place.
+    Migrate {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]

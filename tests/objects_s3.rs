@@ -311,3 +311,90 @@ fn while_the_bucket_cannot_be_reached_nothing_is_filed_and_nothing_lost() {
         .count();
     assert_eq!(received, 0, "nothing from the mailbox is in the log");
 }
+
+#[test]
+fn a_store_on_disk_moves_its_objects_to_a_bucket() {
+    let moto = Moto::start();
+    moto.bucket(BUCKET);
+    let dir = tempfile::tempdir().unwrap();
+    let local_cfg = configured(dir.path(), None);
+    deliver_fixtures(dir.path());
+    ok(dir.path(), &local_cfg, &["run", "--once"]);
+    let before = log(dir.path(), &local_cfg);
+    let on_disk = files(&dir.path().join("var/store/objects"));
+    assert!(on_disk.len() > 20, "{on_disk:?}");
+
+    // Naming the bucket is not enough: the daemon says how to move the objects.
+    let remote_cfg = dir.path().join("config/bucket.toml");
+    std::fs::write(
+        &remote_cfg,
+        std::fs::read_to_string(configured(tempfile::tempdir().unwrap().path(), Some(&moto)))
+            .unwrap()
+            .replace(
+                "data_dir = \"../var\"",
+                &format!("data_dir = \"{}\"", dir.path().join("var").display()),
+            ),
+    )
+    .unwrap();
+    let out = intake(dir.path(), &remote_cfg, &["run", "--once"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("intake store migrate"),
+        "{err}"
+    );
+
+    // Not while a daemon holds the store.
+    let lock = std::fs::File::options()
+        .write(true)
+        .open(dir.path().join("var/store/intake.lock"))
+        .unwrap();
+    lock.try_lock().unwrap();
+    let out = intake(dir.path(), &remote_cfg, &["store", "migrate"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("in use"));
+    drop(lock);
+
+    // A damaged object on disk stops the move before anything is recorded.
+    let damaged = dir.path().join("var/store/objects").join(&on_disk[0]);
+    let original = std::fs::read(&damaged).unwrap();
+    let mut perms = std::fs::metadata(&damaged).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&damaged, perms).unwrap();
+    std::fs::write(&damaged, b"changed on the shared drive").unwrap();
+    let out = intake(dir.path(), &remote_cfg, &["store", "migrate"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("altered"), "{err}");
+    assert!(ok(dir.path(), &local_cfg, &["status"]).contains("Sở"));
+    std::fs::write(&damaged, &original).unwrap();
+
+    // The move: every object in the bucket (some copied by the run that stopped), read back.
+    let moved = json(&ok(
+        dir.path(),
+        &remote_cfg,
+        &["store", "migrate", "--json"],
+    ));
+    assert_eq!(moved["objects"], on_disk.len(), "{moved}");
+    assert_eq!(moved["to"], "s3://intake-store/langson/skhdt/", "{moved}");
+    assert!(
+        moved["copied"].as_u64().unwrap() < on_disk.len() as u64,
+        "the stopped run's copies are not made again: {moved}"
+    );
+    let keys: Vec<String> = moto
+        .keys(BUCKET, "langson/skhdt/objects/")
+        .iter()
+        .map(|k| k.trim_start_matches("langson/skhdt/objects/").to_string())
+        .collect();
+    assert_eq!(keys, on_disk);
+    let report = json(&ok(dir.path(), &remote_cfg, &["verify", "--json"]));
+    assert_eq!(report["sound"], true, "{report}");
+    // Once moved, the store is the bucket's: the old configuration is refused, a second move
+    // has nothing to do, and intake goes on with the bucket.
+    assert!(!intake(dir.path(), &local_cfg, &["status"]).status.success());
+    let again = intake(dir.path(), &remote_cfg, &["store", "migrate"]);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already in s3://"));
+    assert!(log(dir.path(), &remote_cfg) == before, "the log changed");
+    ok(dir.path(), &remote_cfg, &["run", "--once"]);
+    let report = json(&ok(dir.path(), &remote_cfg, &["verify", "--json"]));
+    assert_eq!(report["sound"], true, "{report}");
+}

@@ -23,6 +23,7 @@ mod remind;
 mod revalidate;
 mod run;
 mod status;
+mod store;
 
 use std::process::ExitCode;
 
@@ -31,7 +32,7 @@ use clap::CommandFactory;
 
 use intake::clock::Clock;
 
-use crate::cli::{Cli, Command, OutboxCommand, TemplateCommand};
+use crate::cli::{Cli, Command, OutboxCommand, StoreCommand, TemplateCommand};
 use common::{inspector, load_config};
 
 /// Runs the command given; its exit code, or the error `main` words and maps to one.
@@ -102,6 +103,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Backup { dir } => backup::backup(&config, &dir),
         Command::Verify { repair, json } => backup::verify(&config, repair, json),
         Command::Restore { backup, force } => backup::restore(&config, &backup, force),
+        Command::Store {
+            what: StoreCommand::Migrate { json },
+        } => store::migrate(&config, json),
         Command::Exempt {
             agency,
             deliverable,

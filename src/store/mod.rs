@@ -11,6 +11,7 @@ mod decisions;
 pub mod left_alone;
 pub mod mail;
 pub mod mailbox_state;
+pub mod migrate;
 pub mod notice_rows;
 mod objects;
 pub mod query;
@@ -96,7 +97,8 @@ pub enum StoreError {
     /// The configuration points the store at objects that are not the ones its index names.
     #[error(
         "the store {} keeps its objects in {recorded}, but the configuration says {configured}: \
-         correct [store.objects] in the configuration file; the index and its objects belong together",
+         the index and its objects belong together; correct [store.objects] in the configuration \
+         file, or, to move objects from local disk to the bucket it names, run `intake store migrate`",
         path.display()
     )]
     ObjectsElsewhere {
@@ -287,27 +289,7 @@ impl Store {
     /// Checks `at` against the place the index records for the store's objects (recording it
     /// when `record` and none is there yet), then keeps the objects there.
     fn place_objects(&mut self, at: &ObjectsAt, record: bool) -> Result<()> {
-        let recorded: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT value FROM store_settings WHERE key = 'objects'",
-                [],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(|e| self.sql(e))?;
-        let recorded = match recorded {
-            Some(place) => Some(place),
-            // A store made before the place was recorded kept its objects on disk; a new one
-            // takes the place it is first opened with.
-            None => {
-                let used: bool = self
-                    .conn
-                    .query_row("SELECT EXISTS (SELECT 1 FROM messages)", [], |r| r.get(0))
-                    .map_err(|e| self.sql(e))?;
-                used.then(|| ObjectsAt::Local.identity())
-            }
-        };
+        let recorded = self.recorded_place()?;
         let configured = at.identity();
         match recorded {
             Some(place) if place != configured => {
@@ -329,6 +311,38 @@ impl Store {
         }
         self.objects = Objects::open(&self.dir, at).map_err(|e| io(&self.dir, e))?;
         Ok(())
+    }
+
+    /// Where the index says the store's objects are ([`ObjectsAt::identity`]).
+    pub fn objects_place(&self) -> Result<String> {
+        Ok(self
+            .recorded_place()?
+            .unwrap_or_else(|| ObjectsAt::Local.identity()))
+    }
+
+    /// The place the index records; None for a store not used yet, which takes the place it
+    /// is first opened with.
+    fn recorded_place(&self) -> Result<Option<String>> {
+        let recorded: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT value FROM store_settings WHERE key = 'objects'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.sql(e))?;
+        match recorded {
+            Some(place) => Ok(Some(place)),
+            // A store made before the place was recorded kept its objects on disk.
+            None => {
+                let used: bool = self
+                    .conn
+                    .query_row("SELECT EXISTS (SELECT 1 FROM messages)", [], |r| r.get(0))
+                    .map_err(|e| self.sql(e))?;
+                Ok(used.then(|| ObjectsAt::Local.identity()))
+            }
+        }
     }
 
     /// The store's folder.
