@@ -116,7 +116,7 @@ pub fn backup(store_dir: &Path, at: &ObjectsAt, dest: &Path) -> Result<Manifest,
     }
     // A backup holds its objects beside its index, whichever place the store keeps them in.
     copy.execute(
-        "UPDATE store_settings SET value = ?1 WHERE key = 'objects'",
+        "UPDATE meta SET value = ?1 WHERE key = 'objects'",
         [ObjectsAt::Local.identity()],
     )
     .map_err(sql)?;

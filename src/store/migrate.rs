@@ -157,7 +157,7 @@ pub fn objects(dir: &Path, to: &ObjectsAt) -> std::result::Result<Moved, MoveErr
     store
         .conn()
         .execute(
-            "INSERT INTO store_settings (key, value) VALUES ('objects', ?1)
+            "INSERT INTO meta (key, value) VALUES ('objects', ?1)
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             [&target],
         )

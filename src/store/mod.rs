@@ -302,7 +302,7 @@ impl Store {
             _ if record => {
                 self.conn
                     .execute(
-                        "INSERT OR IGNORE INTO store_settings (key, value) VALUES ('objects', ?1)",
+                        "INSERT OR IGNORE INTO meta (key, value) VALUES ('objects', ?1)",
                         [&configured],
                     )
                     .map_err(|e| self.sql(e))?;
@@ -326,7 +326,7 @@ impl Store {
         let recorded: Option<String> = self
             .conn
             .query_row(
-                "SELECT value FROM store_settings WHERE key = 'objects'",
+                "SELECT value FROM meta WHERE key = 'objects'",
                 [],
                 |r| r.get(0),
             )
