@@ -341,7 +341,7 @@ fn record_guarded(
         path: store.dir().join("intake.sqlite"),
         source: e,
     };
-    if let Err(e) = store.conn().execute_batch("SAVEPOINT item") {
+    if let Err(e) = store.db().execute_batch("SAVEPOINT item") {
         return Ok(Err(sql(e)));
     }
     let result = panics::catch(|| {
@@ -360,7 +360,7 @@ fn record_guarded(
         Ok(Ok(_)) => "RELEASE item",
         _ => "ROLLBACK TO item; RELEASE item",
     };
-    if let Err(e) = store.conn().execute_batch(end)
+    if let Err(e) = store.db().execute_batch(end)
         && matches!(result, Ok(Ok(_)))
     {
         return Ok(Err(sql(e)));

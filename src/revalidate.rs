@@ -5,8 +5,8 @@
 //! values and the annotated copy are replaced, each version's state is recomputed, and every
 //! changed outcome is written to the intake log. Nothing is re-filed and nothing is sent.
 
+use crate::store::db::params;
 use chrono::{DateTime, FixedOffset};
-use rusqlite::params;
 
 use crate::config::Config;
 use crate::forms::annotate;

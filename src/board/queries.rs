@@ -5,7 +5,7 @@
 //! change count, and the two writes the store has no function for (a copy of a receipt queued
 //! again, a re-validation's summary in the log); with bound parameters only.
 
-use rusqlite::params;
+use crate::store::db::{self, Row, params};
 use serde::Serialize;
 
 use crate::store::{Store, StoreError};
@@ -176,7 +176,7 @@ pub struct DecisionRow {
 
 const MESSAGE_COLUMNS: &str = "id, source, arrived_at, from_addr, from_name, subject, outcome, campaign, agency, probable, evidence, detail, auth, auth_evidence, forwarded_by";
 
-fn message_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MessageRow> {
+fn message_row(r: &Row) -> db::Result<MessageRow> {
     Ok(MessageRow {
         id: r.get(0)?,
         source: r.get(1)?,
@@ -198,7 +198,7 @@ fn message_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MessageRow> {
 
 const FILE_COLUMNS: &str = "f.id, f.message, f.name, f.kind, f.size, f.check_result, f.check_detail, f.deliverable, f.version, f.filed_path IS NOT NULL, f.errors, f.warnings, f.annotated IS NOT NULL";
 
-fn file_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FileRow> {
+fn file_row(r: &Row) -> db::Result<FileRow> {
     Ok(FileRow {
         id: r.get(0)?,
         message: r.get(1)?,
@@ -241,18 +241,18 @@ pub fn agency(store: &Store, code: &str) -> Result<AgencyRecord> {
     Ok(AgencyRecord {
         messages: store.query_rows(
             &format!("SELECT {MESSAGE_COLUMNS} FROM messages m WHERE {mine} ORDER BY id DESC"),
-            [code],
+            params![code],
             message_row,
         )?,
         files: store.query_rows(
             &format!("SELECT {FILE_COLUMNS} FROM files f JOIN messages m ON m.id = f.message WHERE {mine} ORDER BY f.message DESC, f.seq"),
-            [code],
+            params![code],
             file_row,
         )?,
         versions: store.query_rows(
             "SELECT v.campaign, v.deliverable, v.version, v.message, v.received_at, v.state, v.late, v.warnings, m.auth, m.source
              FROM versions v LEFT JOIN messages m ON m.id = v.message WHERE v.agency = ?1 ORDER BY v.campaign, v.deliverable, v.version DESC",
-            [code],
+            params![code],
             |r| {
                 Ok(VersionRow {
                     campaign: r.get(0)?,
@@ -261,7 +261,7 @@ pub fn agency(store: &Store, code: &str) -> Result<AgencyRecord> {
                     message: r.get(3)?,
                     received_at: r.get(4)?,
                     state: r.get(5)?,
-                    late: r.get::<_, i64>(6)? != 0,
+                    late: r.get::<i64>(6)? != 0,
                     warnings: r.get(7)?,
                     auth: r.get(8)?,
                     source: r.get(9)?,
@@ -270,7 +270,7 @@ pub fn agency(store: &Store, code: &str) -> Result<AgencyRecord> {
         )?,
         findings: store.query_rows(
             &format!("SELECT fi.file, fi.severity, fi.sheet, fi.cell, fi.label, fi.message FROM findings fi JOIN files f ON f.id = fi.file JOIN messages m ON m.id = f.message WHERE {mine} ORDER BY fi.file, fi.id"),
-            [code],
+            params![code],
             |r| {
                 Ok(FindingRow {
                     file: r.get(0)?,
@@ -285,7 +285,7 @@ pub fn agency(store: &Store, code: &str) -> Result<AgencyRecord> {
         mail: store.query_rows(
             "SELECT id, kind, created_at, to_addr, subject, sent_at, failed_at, last_error, attempts, next_attempt_at, message FROM outbox
              WHERE agency = ?1 OR message IN (SELECT id FROM messages m WHERE (m.agency = ?1 OR m.probable = ?1)) ORDER BY id DESC",
-            [code],
+            params![code],
             |r| {
                 Ok(MailRow {
                     id: r.get(0)?,
@@ -308,7 +308,7 @@ pub fn agency(store: &Store, code: &str) -> Result<AgencyRecord> {
 }
 
 fn decisions(store: &Store, sql: &str, code: &str) -> Result<Vec<DecisionRow>> {
-    store.query_rows(sql, [code], |r| {
+    store.query_rows(sql, params![code], |r| {
         Ok(DecisionRow {
             campaign: r.get(0)?,
             what: r.get(1)?,
@@ -324,7 +324,7 @@ pub fn reminders(store: &Store, code: &str) -> Result<Vec<crate::store::mail::Re
     store.query_rows(
         "SELECT r.campaign, r.agency, r.step, r.due_at, r.outcome, r.reason, o.sent_at, CASE WHEN o.failed_at IS NOT NULL THEN o.last_error END
          FROM reminders r LEFT JOIN outbox o ON o.id = r.outbox WHERE r.agency = ?1 ORDER BY r.campaign, r.step",
-        [code],
+        params![code],
         |r| {
             Ok(crate::store::mail::ReminderRecord {
                 campaign: r.get(0)?,
@@ -347,12 +347,12 @@ pub fn quarantine(store: &Store) -> Result<(Vec<MessageRow>, Vec<FileRow>)> {
         &format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages WHERE outcome IN ({WAITING}) ORDER BY outcome = 'sender-unverified' DESC, id DESC"
         ),
-        [],
+        params![],
         message_row,
     )?;
     let files = store.query_rows(
         &format!("SELECT {FILE_COLUMNS} FROM files f JOIN messages m ON m.id = f.message WHERE m.outcome IN ({WAITING}) ORDER BY f.message DESC, f.seq"),
-        [],
+        params![],
         file_row,
     )?;
     Ok((messages, files))
@@ -408,7 +408,7 @@ pub fn unverified(store: &Store, q: &UnverifiedQuery) -> Result<(Vec<UnverifiedR
             "SELECT count(*) FROM versions v JOIN messages m ON m.id = v.message WHERE {filter}"
         ),
         params![q.campaign, q.verdict],
-        |r| r.get::<_, u32>(0),
+        |r| r.get::<u32>(0),
     )?;
     let rows = store.query_rows(
         &format!(
@@ -424,7 +424,7 @@ pub fn unverified(store: &Store, q: &UnverifiedQuery) -> Result<(Vec<UnverifiedR
                 version: r.get(2)?,
                 message: r.get(3)?,
                 received_at: r.get(4)?,
-                late: r.get::<_, i64>(5)? != 0,
+                late: r.get::<i64>(5)? != 0,
                 auth: r.get(6)?,
                 auth_evidence: r.get(7)?,
                 forwarded_by: r.get(8)?,
@@ -443,8 +443,8 @@ pub fn unverified_counts(store: &Store) -> Result<std::collections::HashMap<Stri
                 "SELECT v.campaign, count(*) FROM versions v JOIN messages m ON m.id = v.message
                  WHERE v.state = 'accepted' AND {NOT_AUTHENTICATED} GROUP BY v.campaign"
             ),
-            [],
-            |r| Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?)),
+            params![],
+            |r| Ok((r.get::<String>(0)?, r.get::<u32>(1)?)),
         )?
         .into_iter()
         .collect())
@@ -472,7 +472,7 @@ pub fn log_page(store: &Store, q: &LogQuery) -> Result<(Vec<crate::store::query:
     let total = store.query_rows(
         &format!("SELECT count(*) FROM events WHERE {filter}"),
         params![q.agency, q.kind, q.since],
-        |r| r.get::<_, u32>(0),
+        |r| r.get::<u32>(0),
     )?;
     let rows = store.query_rows(
         &format!("SELECT id, at, kind, source, message, message_id, agency, campaign, files, detail, actor, (SELECT m.auth FROM messages m WHERE m.id = events.message) FROM events WHERE {filter} ORDER BY id DESC LIMIT ?4 OFFSET ?5"),
@@ -503,9 +503,11 @@ pub fn log_page(store: &Store, q: &LogQuery) -> Result<(Vec<crate::store::query:
 
 /// The kinds of event the log holds, for its filter.
 pub fn event_kinds(store: &Store) -> Result<Vec<String>> {
-    store.query_rows("SELECT DISTINCT kind FROM events ORDER BY kind", [], |r| {
-        r.get(0)
-    })
+    store.query_rows(
+        "SELECT DISTINCT kind FROM events ORDER BY kind",
+        params![],
+        |r| r.get(0),
+    )
 }
 
 /// A file that may be downloaded: its object's hash and its name. Only filed files (in the
@@ -517,7 +519,7 @@ pub fn downloadable(store: &Store, id: i64, annotated: bool) -> Result<Option<(S
         "SELECT sha256, name FROM files WHERE id = ?1 AND filed_path IS NOT NULL"
     };
     Ok(store
-        .query_rows(sql, [id], |r| Ok((r.get::<_, String>(0)?, r.get(1)?)))?
+        .query_rows(sql, params![id], |r| Ok((r.get::<String>(0)?, r.get(1)?)))?
         .into_iter()
         .next()
         .filter(|(sha, _)| sha.len() == 64 && sha.bytes().all(|b| b.is_ascii_hexdigit())))
@@ -527,7 +529,7 @@ pub fn downloadable(store: &Store, id: i64, annotated: bool) -> Result<Option<(S
 /// `data_version`; compare values read on one connection only).
 pub fn data_version(store: &Store) -> Result<i64> {
     Ok(store
-        .query_rows("PRAGMA data_version", [], |r| r.get::<_, i64>(0))?
+        .query_rows("PRAGMA data_version", params![], |r| r.get::<i64>(0))?
         .into_iter()
         .next()
         .unwrap_or_default())
@@ -548,7 +550,7 @@ pub fn resend(
              SELECT ?1, kind, message, agency, to_addr, subject, body, in_reply_to, refs, attachments FROM outbox
              WHERE id = ?2 AND kind = 'receipt' AND (sent_at IS NOT NULL OR failed_at IS NOT NULL) RETURNING id, to_addr",
             params![now.to_rfc3339(), id],
-            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
+            |r| Ok((r.get::<i64>(0)?, r.get::<String>(1)?)),
         )?;
         let Some((new, to)) = copied.into_iter().next() else {
             return Ok(None);
@@ -557,7 +559,7 @@ pub fn resend(
             "INSERT INTO events (at, kind, source, message, agency, detail, actor)
              SELECT ?1, 'receipt-resent', 'staff', message, agency, ?2, ?3 FROM outbox WHERE id = ?4 RETURNING id",
             params![now.to_rfc3339(), format!("thư đi {id} → {new}: {to}"), actor, new],
-            |r| r.get::<_, i64>(0),
+            |r| r.get::<i64>(0),
         )?;
         Ok(Some(new))
     })();
@@ -585,7 +587,7 @@ pub fn log_revalidation(
     store.query_rows(
         "INSERT INTO events (at, kind, source, campaign, detail, actor) VALUES (?1, 'revalidated', 'staff', ?2, ?3, ?4) RETURNING id",
         params![now.to_rfc3339(), campaign, detail, actor],
-        |r| r.get::<_, i64>(0),
+        |r| r.get::<i64>(0),
     )?;
     Ok(())
 }

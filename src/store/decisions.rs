@@ -6,8 +6,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::db::{OptionalExtension, params};
 use chrono::{DateTime, FixedOffset};
-use rusqlite::{OptionalExtension, params};
 
 use super::{Result, Store};
 
@@ -22,7 +22,7 @@ impl Store {
         reason: Option<&str>,
         now: DateTime<FixedOffset>,
     ) -> Result<()> {
-        self.conn()
+        self.db()
             .execute(
                 "INSERT OR REPLACE INTO exemptions (campaign, agency, deliverable, at, actor, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![campaign, agency, deliverable, now.to_rfc3339(), actor, reason],
@@ -51,7 +51,7 @@ impl Store {
         reason: Option<&str>,
         now: DateTime<FixedOffset>,
     ) -> Result<()> {
-        self.conn()
+        self.db()
             .execute(
                 "INSERT OR REPLACE INTO extensions (campaign, agency, until, at, actor, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![campaign, agency, until.to_rfc3339(), now.to_rfc3339(), actor, reason],
@@ -80,7 +80,7 @@ impl Store {
         detail: &str,
         actor: &str,
     ) -> Result<()> {
-        self.conn()
+        self.db()
             .execute(
                 "INSERT INTO events (at, kind, source, agency, campaign, detail, actor) VALUES (?1, ?2, 'staff', ?3, ?4, ?5, ?6)",
                 params![at.to_rfc3339(), kind, agency, campaign, detail, actor],
@@ -94,7 +94,7 @@ impl Store {
         Ok(self
             .query_rows(
                 "SELECT agency, deliverable FROM exemptions WHERE campaign = ?1",
-                [campaign],
+                params![campaign],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )?
             .into_iter()
@@ -106,8 +106,8 @@ impl Store {
         Ok(self
             .query_rows(
                 "SELECT agency, until FROM extensions WHERE campaign = ?1",
-                [campaign],
-                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+                params![campaign],
+                |r| Ok((r.get::<String>(0)?, r.get::<String>(1)?)),
             )?
             .into_iter()
             .filter_map(|(a, u)| DateTime::parse_from_rfc3339(&u).ok().map(|u| (a, u)))
@@ -117,10 +117,10 @@ impl Store {
     /// One agency's extended deadline, when it has one.
     pub fn extension(&self, campaign: &str, agency: &str) -> Result<Option<DateTime<FixedOffset>>> {
         let until: Option<String> = self
-            .conn()
+            .db()
             .query_row(
                 "SELECT until FROM extensions WHERE campaign = ?1 AND agency = ?2",
-                [campaign, agency],
+                params![campaign, agency],
                 |r| r.get(0),
             )
             .optional()

@@ -7,8 +7,8 @@
 //! what is there now. The items a listing reports ([`LeftAloneScan`]) are plain values defined
 //! here, built by the drop folder source, so that the store knows no source.
 
+use super::db::params;
 use chrono::{DateTime, FixedOffset};
-use rusqlite::params;
 use serde::Serialize;
 
 use super::{Result, Store};
@@ -109,7 +109,7 @@ impl Store {
         let result = (|| {
             for path in &gone {
                 self.conn
-                    .execute("DELETE FROM drop_left_alone WHERE path = ?1", [path])
+                    .execute("DELETE FROM drop_left_alone WHERE path = ?1", params![path])
                     .map_err(|e| self.sql(e))?;
             }
             for item in &new {
@@ -150,20 +150,18 @@ impl Store {
 
     /// The items the drop folder leaves alone now, by path.
     pub fn left_alone_items(&self) -> Result<Vec<LeftAloneRow>> {
-        let mut st = self
-            .conn
-            .prepare("SELECT path, reason, first_seen FROM drop_left_alone ORDER BY path")
-            .map_err(|e| self.sql(e))?;
-        let rows = st
-            .query_map([], |r| {
-                Ok(LeftAloneRow {
-                    path: r.get(0)?,
-                    reason: r.get(1)?,
-                    first_seen: r.get(2)?,
-                })
-            })
-            .map_err(|e| self.sql(e))?;
-        rows.collect::<std::result::Result<_, _>>()
+        self.conn
+            .query_rows(
+                "SELECT path, reason, first_seen FROM drop_left_alone ORDER BY path",
+                params![],
+                |r| {
+                    Ok(LeftAloneRow {
+                        path: r.get(0)?,
+                        reason: r.get(1)?,
+                        first_seen: r.get(2)?,
+                    })
+                },
+            )
             .map_err(|e| self.sql(e))
     }
 }
@@ -191,7 +189,7 @@ mod tests {
             .conn
             .query_row(
                 "SELECT count(*) FROM events WHERE kind = 'left-alone'",
-                [],
+                params![],
                 |r| r.get(0),
             )
             .unwrap()

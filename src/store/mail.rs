@@ -8,8 +8,8 @@
 
 use std::collections::HashSet;
 
+use super::db::{OptionalExtension, params};
 use chrono::{DateTime, FixedOffset};
-use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use super::{Result, Store};
@@ -131,13 +131,13 @@ impl Store {
             .iter()
             .map(|(sha, name, ct)| serde_json::json!({"sha256": sha, "name": name, "content_type": ct}))
             .collect();
-        self.conn
-            .execute(
+        let id = self
+            .conn
+            .insert_id(
                 "INSERT INTO outbox (created_at, kind, message, agency, to_addr, subject, body, attachments) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![now.to_rfc3339(), m.kind, m.message, m.agency, m.to, m.subject, m.body, serde_json::Value::from(attachments).to_string()],
             )
             .map_err(|e| self.sql(e))?;
-        let id = self.conn.last_insert_rowid();
         for (sha, _, _) in &m.attachments {
             self.note_sent_file(sha, id, now)?;
         }
@@ -166,13 +166,18 @@ impl Store {
         &self,
         hashes: impl Iterator<Item = &'a str>,
     ) -> Result<std::collections::HashSet<String>> {
-        let mut st = self
-            .conn
-            .prepare_cached("SELECT 1 FROM sent_files WHERE sha256 = ?1")
-            .map_err(|e| self.sql(e))?;
         let mut out = std::collections::HashSet::new();
         for h in hashes {
-            if st.exists([h]).map_err(|e| self.sql(e))? {
+            let sent = self
+                .conn
+                .query_row(
+                    "SELECT 1 FROM sent_files WHERE sha256 = ?1",
+                    params![h],
+                    |_| Ok(()),
+                )
+                .optional()
+                .map_err(|e| self.sql(e))?;
+            if sent.is_some() {
                 out.insert(h.to_string());
             }
         }
@@ -211,7 +216,7 @@ impl Store {
                     Queued {
                         id: r.get(0)?,
                         kind: r.get(1)?,
-                        created_at: time(&r.get::<_, String>(2)?),
+                        created_at: time(&r.get::<String>(2)?),
                         to: r.get(3)?,
                         cc: r.get(13)?,
                         subject: r.get(4)?,
@@ -254,8 +259,8 @@ impl Store {
     pub fn next_retry(&self) -> Result<Option<DateTime<FixedOffset>>> {
         let times = self.query_rows(
             "SELECT next_attempt_at FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at IS NOT NULL",
-            [],
-            |r| r.get::<_, String>(0),
+            params![],
+            |r| r.get::<String>(0),
         )?;
         Ok(times.iter().map(|t| time(t)).min())
     }
@@ -266,7 +271,7 @@ impl Store {
             .conn
             .execute(
                 "UPDATE outbox SET attempts = attempts WHERE id = ?1 AND sent_at IS NULL AND failed_at IS NULL",
-                [id],
+                params![id],
             )
             .map_err(|e| self.sql(e))?;
         Ok(n == 1)
@@ -374,8 +379,8 @@ impl Store {
     ) -> Result<usize> {
         let ids = self.query_rows(
             "SELECT o.id FROM reminders r JOIN outbox o ON o.id = r.outbox WHERE r.campaign = ?1 AND r.agency = ?2 AND o.sent_at IS NULL AND o.failed_at IS NULL",
-            [campaign, agency],
-            |r| r.get::<_, i64>(0),
+            params![campaign, agency],
+            |r| r.get::<i64>(0),
         )?;
         let mut n = 0;
         for id in ids {
@@ -388,8 +393,8 @@ impl Store {
     pub fn cancel_waiting_digests(&self, why: &str, now: DateTime<FixedOffset>) -> Result<usize> {
         let ids = self.query_rows(
             "SELECT id FROM outbox WHERE kind = 'digest' AND sent_at IS NULL AND failed_at IS NULL",
-            [],
-            |r| r.get::<_, i64>(0),
+            params![],
+            |r| r.get::<i64>(0),
         )?;
         let mut n = 0;
         for id in ids {
@@ -424,9 +429,11 @@ impl Store {
     pub fn instance(&self) -> Result<String> {
         if let Some(v) = self
             .conn
-            .query_row("SELECT value FROM meta WHERE key = 'instance'", [], |r| {
-                r.get::<_, String>(0)
-            })
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'instance'",
+                params![],
+                |r| r.get::<String>(0),
+            )
             .optional()
             .map_err(|e| self.sql(e))?
         {
@@ -442,13 +449,15 @@ impl Store {
         self.conn
             .execute(
                 "INSERT OR IGNORE INTO meta (key, value) VALUES ('instance', ?1)",
-                [&v],
+                params![&v],
             )
             .map_err(|e| self.sql(e))?;
         self.conn
-            .query_row("SELECT value FROM meta WHERE key = 'instance'", [], |r| {
-                r.get::<_, String>(0)
-            })
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'instance'",
+                params![],
+                |r| r.get::<String>(0),
+            )
             .map_err(|e| self.sql(e))
     }
 
@@ -456,7 +465,7 @@ impl Store {
     pub fn undelivered(&self, since: Option<DateTime<FixedOffset>>) -> Result<Vec<Undelivered>> {
         let rows = self.query_rows(
             "SELECT id, kind, to_addr, subject, attempts, last_error, failed_at, next_attempt_at FROM outbox WHERE ((sent_at IS NULL AND (attempts > 0 OR failed_at IS NOT NULL)) OR last_error LIKE 'bounced:%') AND coalesce(last_error, '') NOT LIKE 'cancelled:%' ORDER BY id",
-            [],
+            params![],
             |r| {
                 Ok(Undelivered {
                     id: r.get(0)?,
@@ -483,8 +492,8 @@ impl Store {
     pub fn outbox_counts(&self) -> Result<OutboxCounts> {
         let rows = self.query_rows(
             "SELECT CASE WHEN last_error LIKE 'bounced:%' THEN 'failed' WHEN sent_at IS NOT NULL THEN 'sent' WHEN failed_at IS NULL THEN 'waiting' WHEN last_error LIKE 'cancelled:%' THEN 'cancelled' ELSE 'failed' END, count(*) FROM outbox GROUP BY 1",
-            [],
-            |r| Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?)),
+            params![],
+            |r| Ok((r.get::<String>(0)?, r.get::<u32>(1)?)),
         )?;
         let mut c = OutboxCounts::default();
         for (k, n) in rows {
@@ -502,7 +511,7 @@ impl Store {
     pub fn sent_by_kind(&self) -> Result<Vec<(String, u32)>> {
         self.query_rows(
             "SELECT kind, count(*) FROM outbox WHERE sent_at IS NOT NULL GROUP BY kind ORDER BY kind DESC",
-            [],
+            params![],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
     }
@@ -512,8 +521,8 @@ impl Store {
         Ok(self
             .query_rows(
                 "SELECT step FROM reminders WHERE campaign = ?1 AND agency = ?2",
-                [campaign, agency],
-                |r| r.get::<_, i32>(0),
+                params![campaign, agency],
+                |r| r.get::<i32>(0),
             )?
             .into_iter()
             .collect())
@@ -547,7 +556,7 @@ impl Store {
     pub fn waiting_reminders(&self) -> Result<Vec<(i64, String, String)>> {
         self.query_rows(
             "SELECT o.id, r.campaign, r.agency FROM reminders r JOIN outbox o ON o.id = r.outbox WHERE o.sent_at IS NULL AND o.failed_at IS NULL",
-            [],
+            params![],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
     }
@@ -556,7 +565,7 @@ impl Store {
     pub fn reminder_log(&self) -> Result<Vec<ReminderRecord>> {
         self.query_rows(
             "SELECT r.campaign, r.agency, r.step, r.due_at, r.outcome, r.reason, o.sent_at, CASE WHEN o.failed_at IS NOT NULL THEN o.last_error END FROM reminders r LEFT JOIN outbox o ON o.id = r.outbox ORDER BY r.campaign, r.agency, r.step",
-            [],
+            params![],
             |r| {
                 Ok(ReminderRecord {
                     campaign: r.get(0)?,
@@ -577,8 +586,8 @@ impl Store {
         self.conn
             .query_row(
                 "SELECT day, at FROM digests ORDER BY day DESC LIMIT 1",
-                [],
-                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+                params![],
+                |r| Ok((r.get::<String>(0)?, r.get::<String>(1)?)),
             )
             .optional()
             .map(|o| o.map(|(d, at)| (d, time(&at))))

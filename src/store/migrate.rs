@@ -13,6 +13,7 @@ use std::path::Path;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::db::params;
 use super::objects::{Bucket, Local};
 use super::verify::list_objects;
 use super::{Store, StoreError, io, lock, sql};
@@ -155,11 +156,11 @@ pub fn objects(dir: &Path, to: &ObjectsAt) -> std::result::Result<Moved, MoveErr
     }
     bar.finish_and_clear();
     store
-        .conn()
+        .db()
         .execute(
             "INSERT INTO meta (key, value) VALUES ('objects', ?1)
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            [&target],
+            params![&target],
         )
         .map_err(|e| sql(&store.db_path, e))?;
     tracing::info!(store = %dir.display(), to = %target, objects = moved.objects, copied = moved.copied, "store objects moved");

@@ -7,6 +7,7 @@
 //! all of an item or none of it; sources are acknowledged only after the commit.
 
 pub mod backup;
+pub mod db;
 mod decisions;
 pub mod left_alone;
 pub mod mail;
@@ -23,7 +24,9 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, FixedOffset};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::Connection;
+
+use db::{Db, OptionalExtension, params};
 
 pub use crate::pipeline::Held;
 pub use objects::{Bucket, Objects, component};
@@ -41,7 +44,7 @@ pub enum StoreError {
         path: PathBuf,
         /// The cause.
         #[source]
-        source: rusqlite::Error,
+        source: db::Error,
     },
     /// Reading or writing a file of the store failed.
     #[error("store file {path}")]
@@ -148,7 +151,7 @@ pub struct Recorded {
 pub struct Store {
     dir: PathBuf,
     db_path: PathBuf,
-    conn: Connection,
+    conn: Db,
     objects: Objects,
     _lock: Option<std::fs::File>,
 }
@@ -204,7 +207,7 @@ impl Store {
         // A daemon just starting has made the file and is migrating it: a moment's wait.
         let patience = std::time::Instant::now() + std::time::Duration::from_secs(5);
         loop {
-            let found = schema::version(&store.conn).map_err(|e| store.sql(e))?;
+            let found = schema::version(store.conn()).map_err(|e| store.sql(e))?;
             match schema::standing(found) {
                 schema::Standing::Current => return Ok(store),
                 schema::Standing::Newer(found) => return Err(too_new(dir, found)),
@@ -242,7 +245,11 @@ impl Store {
     }
 
     fn upgrade(&mut self) -> Result<()> {
-        match schema::migrate(&mut self.conn).map_err(|e| sql(&self.db_path, e))? {
+        let conn = self
+            .conn
+            .as_sqlite_mut()
+            .expect("an embedded store's index is SQLite");
+        match schema::migrate(conn).map_err(|e| sql(&self.db_path, e))? {
             schema::Migrated::Newer(found) => Err(too_new(&self.dir, found)),
             schema::Migrated::From(found) if found != schema::CURRENT => {
                 tracing::info!(store = %self.dir.display(), from = found, to = schema::CURRENT, "store schema upgraded");
@@ -281,7 +288,7 @@ impl Store {
             dir: dir.to_path_buf(),
             objects: Objects::new(dir),
             db_path,
-            conn,
+            conn: Db::sqlite(conn),
             _lock: None,
         })
     }
@@ -303,7 +310,7 @@ impl Store {
                 self.conn
                     .execute(
                         "INSERT OR IGNORE INTO meta (key, value) VALUES ('objects', ?1)",
-                        [&configured],
+                        params![&configured],
                     )
                     .map_err(|e| self.sql(e))?;
             }
@@ -327,7 +334,7 @@ impl Store {
             .conn
             .query_row(
                 "SELECT value FROM meta WHERE key = 'objects'",
-                [],
+                params![],
                 |r| r.get(0),
             )
             .optional()
@@ -338,7 +345,9 @@ impl Store {
             None => {
                 let used: bool = self
                     .conn
-                    .query_row("SELECT EXISTS (SELECT 1 FROM messages)", [], |r| r.get(0))
+                    .query_row("SELECT EXISTS (SELECT 1 FROM messages)", params![], |r| {
+                        r.get(0)
+                    })
                     .map_err(|e| self.sql(e))?;
                 Ok(used.then(|| ObjectsAt::Local.identity()))
             }
@@ -355,12 +364,19 @@ impl Store {
         &self.objects
     }
 
-    /// The SQLite connection, for the query module.
-    pub(crate) fn conn(&self) -> &Connection {
+    /// The index's database.
+    pub(crate) fn db(&self) -> &Db {
         &self.conn
     }
 
-    fn sql(&self, e: rusqlite::Error) -> StoreError {
+    /// The SQLite connection, for what only SQLite has (online backup, integrity checks).
+    pub(crate) fn conn(&self) -> &Connection {
+        self.conn
+            .as_sqlite()
+            .expect("an embedded store's index is SQLite")
+    }
+
+    fn sql(&self, e: impl Into<db::Error>) -> StoreError {
         sql(&self.db_path, e)
     }
 
@@ -387,12 +403,12 @@ impl Store {
         self.conn
             .query_row(
                 "SELECT id, outcome, acknowledged FROM messages WHERE source_key = ?1",
-                [key],
+                params![key],
                 |r| {
                     Ok(SourceRecord {
                         id: r.get(0)?,
                         outcome: r.get(1)?,
-                        ack: match r.get::<_, i64>(2)? {
+                        ack: match r.get::<i64>(2)? {
                             0 => Ack::Pending,
                             1 => Ack::Done,
                             _ => Ack::Never,
@@ -435,7 +451,10 @@ impl Store {
     /// Notes that the source item was acknowledged (moved or flagged).
     pub fn mark_acknowledged(&self, id: i64) -> Result<()> {
         self.conn
-            .execute("UPDATE messages SET acknowledged = 1 WHERE id = ?1", [id])
+            .execute(
+                "UPDATE messages SET acknowledged = 1 WHERE id = ?1",
+                params![id],
+            )
             .map_err(|e| self.sql(e))?;
         Ok(())
     }
@@ -461,16 +480,15 @@ impl Store {
                 .optional()
                 .map_err(|e| self.sql(e))?;
             if let Some(id) = same {
-                let mut st = self
+                let hashes = self
                     .conn
-                    .prepare_cached("SELECT sha256 FROM files WHERE message = ?1")
+                    .query_rows(
+                        "SELECT sha256 FROM files WHERE message = ?1",
+                        params![id],
+                        |r| r.get::<String>(0),
+                    )
                     .map_err(|e| self.sql(e))?;
-                let hashes = st
-                    .query_map([id], |r| r.get::<_, String>(0))
-                    .map_err(|e| self.sql(e))?
-                    .collect::<rusqlite::Result<HashSet<String>>>()
-                    .map_err(|e| self.sql(e))?;
-                prior.same_message_id = Some(hashes);
+                prior.same_message_id = Some(hashes.into_iter().collect::<HashSet<String>>());
             }
         }
         prior.sent_by_us = self.sent_by_us(ex.files.iter().map(|f| f.sha256.as_str()))?;
@@ -491,8 +509,8 @@ impl Store {
             prior.unverified_notice_today = self
                 .query_rows(
                     "SELECT created_at FROM outbox WHERE kind = 'unverified-notice' AND agency = ?1 ORDER BY id DESC LIMIT 50",
-                    [code],
-                    |r| r.get::<_, String>(0),
+                    params![code],
+                    |r| r.get::<String>(0),
                 )?
                 .iter()
                 .filter_map(|t| DateTime::parse_from_rfc3339(t).ok())
@@ -504,7 +522,7 @@ impl Store {
                 .query_rows(
                     "SELECT m.arrived_at FROM outbox o JOIN messages m ON m.id = o.message WHERE o.kind = 'receipt' AND o.to_addr = ?1 AND m.source_key <> ?2 ORDER BY o.id DESC LIMIT 1000",
                     params![to, ex.key],
-                    |r| r.get::<_, String>(0),
+                    |r| r.get::<String>(0),
                 )?
                 .iter()
                 .filter_map(|t| DateTime::parse_from_rfc3339(t).ok())
@@ -521,36 +539,34 @@ impl Store {
     /// Per deliverable of an agency: (last version, filed hashes, latest state).
     fn held(&self, campaign: &str, agency: &str) -> Result<HashMap<String, Held>> {
         let mut out: HashMap<String, Held> = HashMap::new();
-        let mut st = self
+        let rows = self
             .conn
-            .prepare_cached("SELECT deliverable, version, state FROM versions WHERE campaign = ?1 AND agency = ?2 ORDER BY version")
+            .query_rows(
+                "SELECT deliverable, version, state FROM versions WHERE campaign = ?1 AND agency = ?2 ORDER BY version",
+                params![campaign, agency],
+                |r| {
+                    Ok((
+                        r.get::<String>(0)?,
+                        r.get::<u32>(1)?,
+                        r.get::<String>(2)?,
+                    ))
+                },
+            )
             .map_err(|e| self.sql(e))?;
-        let rows = st
-            .query_map([campaign, agency], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, u32>(1)?,
-                    r.get::<_, String>(2)?,
-                ))
-            })
-            .map_err(|e| self.sql(e))?;
-        for row in rows {
-            let (d, v, state) = row.map_err(|e| self.sql(e))?;
+        for (d, v, state) in rows {
             let e = out.entry(d).or_default();
             e.0 = e.0.max(v);
             e.2 = parse_state(&state);
         }
-        let mut st = self
+        let rows = self
             .conn
-            .prepare_cached("SELECT f.deliverable, f.sha256 FROM files f JOIN messages m ON m.id = f.message WHERE m.campaign = ?1 AND m.agency = ?2 AND f.version IS NOT NULL")
+            .query_rows(
+                "SELECT f.deliverable, f.sha256 FROM files f JOIN messages m ON m.id = f.message WHERE m.campaign = ?1 AND m.agency = ?2 AND f.version IS NOT NULL",
+                params![campaign, agency],
+                |r| Ok((r.get::<String>(0)?, r.get::<String>(1)?)),
+            )
             .map_err(|e| self.sql(e))?;
-        let rows = st
-            .query_map([campaign, agency], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-            })
-            .map_err(|e| self.sql(e))?;
-        for row in rows {
-            let (d, sha) = row.map_err(|e| self.sql(e))?;
+        for (d, sha) in rows {
             out.entry(d).or_default().1.insert(sha);
         }
         Ok(out)
@@ -560,12 +576,11 @@ impl Store {
     pub(crate) fn query_rows<T>(
         &self,
         sql: &str,
-        params: impl rusqlite::Params,
-        f: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+        params: &[&dyn db::ToValue],
+        f: impl FnMut(&db::Row) -> db::Result<T>,
     ) -> Result<Vec<T>> {
-        let mut st = self.conn.prepare(sql).map_err(|e| self.sql(e))?;
-        let rows = st.query_map(params, f).map_err(|e| self.sql(e))?;
-        rows.collect::<rusqlite::Result<_>>()
+        self.conn
+            .query_rows(sql, params, f)
             .map_err(|e| self.sql(e))
     }
 
@@ -589,14 +604,13 @@ impl Store {
         if !self.objects.has_tree() {
             return Ok(0);
         }
-        let mut st = self
+        let rows: Vec<(String, String)> = self
             .conn
-            .prepare("SELECT sha256, filed_path FROM files WHERE filed_path IS NOT NULL")
-            .map_err(|e| self.sql(e))?;
-        let rows: Vec<(String, String)> = st
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .map_err(|e| self.sql(e))?
-            .collect::<rusqlite::Result<_>>()
+            .query_rows(
+                "SELECT sha256, filed_path FROM files WHERE filed_path IS NOT NULL",
+                params![],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .map_err(|e| self.sql(e))?;
         let missing: Vec<(String, String)> = rows
             .into_iter()
@@ -612,7 +626,7 @@ impl Store {
             .conn
             .query_row(
                 "SELECT raw_sha256, source, source_key FROM messages WHERE id = ?1",
-                [id],
+                params![id],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()
@@ -630,9 +644,11 @@ impl Store {
     pub fn supersede(&self, id: i64) -> Result<String> {
         let key: String = self
             .conn
-            .query_row("SELECT source_key FROM messages WHERE id = ?1", [id], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT source_key FROM messages WHERE id = ?1",
+                params![id],
+                |r| r.get(0),
+            )
             .map_err(|e| self.sql(e))?;
         let new_key = format!("{key}#assigned-from-{id}");
         self.conn
@@ -690,10 +706,10 @@ fn unique(used: &mut HashSet<String>, path: String) -> String {
         .expect("an unused name exists")
 }
 
-fn sql(path: &Path, source: rusqlite::Error) -> StoreError {
+fn sql(path: &Path, source: impl Into<db::Error>) -> StoreError {
     StoreError::Sql {
         path: path.to_path_buf(),
-        source,
+        source: source.into(),
     }
 }
 

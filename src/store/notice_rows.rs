@@ -4,8 +4,8 @@
 //! with its first findings, the invalid submissions that are still the latest, and the
 //! messages waiting for staff.
 
+use super::db::params;
 use chrono::{DateTime, FixedOffset};
-use rusqlite::params;
 
 use super::{Result, Store};
 
@@ -80,8 +80,8 @@ impl Store {
     ) -> Result<Option<LatestVersion>> {
         let rows = self.query_rows(
             "SELECT version, received_at, message FROM versions WHERE campaign = ?1 AND agency = ?2 AND deliverable = ?3 ORDER BY version DESC LIMIT 1",
-            [campaign, agency, deliverable],
-            |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)),
+            params![campaign, agency, deliverable],
+            |r| Ok((r.get::<u32>(0)?, r.get::<String>(1)?, r.get::<i64>(2)?)),
         )?;
         let Some((version, at, message)) = rows.into_iter().next() else {
             return Ok(None);
@@ -94,12 +94,12 @@ impl Store {
         let errors = self.query_rows(
             "SELECT coalesce(sum(errors), 0) FROM files WHERE message = ?1 AND deliverable = ?2 AND version = ?3",
             params![message, deliverable, version],
-            |r| r.get::<_, u32>(0),
+            |r| r.get::<u32>(0),
         )?;
         let checks = self.query_rows(
             "SELECT check_result FROM files WHERE message = ?1 AND deliverable = ?2 AND version = ?3 AND kind = 'workbook'",
             params![message, deliverable, version],
-            |r| r.get::<_, String>(0),
+            |r| r.get::<String>(0),
         )?;
         Ok(Some(LatestVersion {
             version,
@@ -114,19 +114,19 @@ impl Store {
     pub fn invalid_since(&self, since: DateTime<FixedOffset>) -> Result<Vec<InvalidVersion>> {
         let rows = self.query_rows(
             "SELECT v.campaign, v.agency, v.deliverable, v.version, m.processed_at, v.message, (SELECT coalesce(sum(errors), 0) FROM files f WHERE f.message = v.message AND f.deliverable = v.deliverable AND f.version = v.version), v.received_at, (SELECT group_concat(f.check_result, ' ') FROM files f WHERE f.message = v.message AND f.deliverable = v.deliverable AND f.version = v.version AND f.kind = 'workbook') FROM versions v JOIN messages m ON m.id = v.message WHERE v.state = 'invalid' AND NOT EXISTS (SELECT 1 FROM versions w WHERE w.campaign = v.campaign AND w.agency = v.agency AND w.deliverable = v.deliverable AND w.version > v.version) ORDER BY v.message",
-            [],
+            params![],
             |r| {
                 Ok(InvalidVersion {
                     campaign: r.get(0)?,
                     agency: r.get(1)?,
                     deliverable: r.get(2)?,
                     version: r.get(3)?,
-                    taken_at: time(&r.get::<_, String>(4)?),
-                    arrived_at: time(&r.get::<_, String>(7)?),
+                    taken_at: time(&r.get::<String>(4)?),
+                    arrived_at: time(&r.get::<String>(7)?),
                     message: r.get(5)?,
                     errors: r.get(6)?,
                     checks: r
-                        .get::<_, Option<String>>(8)?
+                        .get::<Option<String>>(8)?
                         .unwrap_or_default()
                         .split(' ')
                         .filter(|c| !c.is_empty())
@@ -142,15 +142,15 @@ impl Store {
     pub fn waiting_for_staff(&self) -> Result<Vec<Waiting>> {
         self.query_rows(
             "SELECT id, from_addr, subject, outcome, probable, arrived_at FROM messages WHERE outcome IN ('unknown-sender', 'probable-agency', 'unclassified', 'sender-unverified') ORDER BY id",
-            [],
+            params![],
             |r| {
                 Ok(Waiting {
                     id: r.get(0)?,
                     from: r.get(1)?,
-                    subject: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
+                    subject: r.get::<Option<String>>(2)?.unwrap_or_default(),
                     outcome: r.get(3)?,
                     probable: r.get(4)?,
-                    arrived_at: time(&r.get::<_, String>(5)?),
+                    arrived_at: time(&r.get::<String>(5)?),
                 })
             },
         )

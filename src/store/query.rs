@@ -4,8 +4,8 @@
 //! deliverables; received = those with any version; valid = those whose latest version is
 //! accepted; on time = received with their first usable version by the deadline.
 
+use super::db::{OptionalExtension, params};
 use chrono::{DateTime, FixedOffset};
-use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use super::{Result, Store};
@@ -131,12 +131,9 @@ pub struct Cell {
 pub fn status(store: &Store, config: &Config, now: DateTime<FixedOffset>) -> Result<Status> {
     let mut campaigns = Vec::new();
     for c in &config.campaigns {
-        let mut st = store
-            .conn()
-            .prepare_cached("SELECT agency, deliverable, version, received_at, state, warnings FROM versions WHERE campaign = ?1 ORDER BY agency, deliverable, version")
-            .map_err(|e| store.sql(e))?;
-        let rows: Vec<(String, String, u32, String, String, u32)> = st
-            .query_map([&c.id], |r| {
+        let rows: Vec<(String, String, u32, String, String, u32)> = store
+            .db()
+            .query_rows("SELECT agency, deliverable, version, received_at, state, warnings FROM versions WHERE campaign = ?1 ORDER BY agency, deliverable, version", params![&c.id], |r| {
                 Ok((
                     r.get(0)?,
                     r.get(1)?,
@@ -146,12 +143,10 @@ pub fn status(store: &Store, config: &Config, now: DateTime<FixedOffset>) -> Res
                     r.get(5)?,
                 ))
             })
-            .map_err(|e| store.sql(e))?
-            .collect::<rusqlite::Result<_>>()
             .map_err(|e| store.sql(e))?;
         let quarantined: u32 = store
-            .conn()
-            .query_row("SELECT count(*) FROM messages WHERE outcome IN ('unknown-sender', 'probable-agency', 'unclassified', 'no-campaign', 'sender-unverified') AND (campaign = ?1 OR campaign IS NULL)", [&c.id], |r| r.get(0))
+            .db()
+            .query_row("SELECT count(*) FROM messages WHERE outcome IN ('unknown-sender', 'probable-agency', 'unclassified', 'no-campaign', 'sender-unverified') AND (campaign = ?1 OR campaign IS NULL)", params![&c.id], |r| r.get(0))
             .map_err(|e| store.sql(e))?;
         let (mut received, mut valid, mut on_time, mut exempt) = (0, 0, 0, 0);
         let exemptions = store.exemptions(&c.id)?;
@@ -303,16 +298,13 @@ pub struct LogFilter {
 
 /// The intake log, newest first.
 pub fn events(store: &Store, filter: &LogFilter) -> Result<Vec<Event>> {
-    let mut st = store
-        .conn()
-        .prepare(
+    let rows = store
+        .db()
+        .query_rows(
             "SELECT e.id, e.at, e.kind, e.source, e.message, e.message_id, e.agency, e.campaign, e.files, e.detail, e.actor, m.auth, m.auth_evidence
              FROM events e LEFT JOIN messages m ON m.id = e.message
              WHERE (?1 IS NULL OR e.agency = ?1) ORDER BY e.id DESC",
-        )
-        .map_err(|e| store.sql(e))?;
-    let rows = st
-        .query_map(params![filter.agency], |r| {
+            params![filter.agency], |r| {
             let files: Option<String> = r.get(8)?;
             Ok(Event {
                 id: r.get(0)?,
@@ -330,14 +322,13 @@ pub fn events(store: &Store, filter: &LogFilter) -> Result<Vec<Event>> {
                 actor: r.get(10)?,
                 auth: r.get(11)?,
                 auth_evidence: r
-                    .get::<_, Option<String>>(12)?
+                    .get::<Option<String>>(12)?
                     .and_then(|j| serde_json::from_str(&j).ok()),
             })
         })
         .map_err(|e| store.sql(e))?;
     let mut out = Vec::new();
-    for row in rows {
-        let e = row.map_err(|e| store.sql(e))?;
+    for e in rows {
         // Times are compared as instants: stored offsets may differ.
         if let Some(since) = filter.since
             && DateTime::parse_from_rfc3339(&e.at).is_ok_and(|at| at < since)
@@ -355,11 +346,11 @@ pub fn events(store: &Store, filter: &LogFilter) -> Result<Vec<Event>> {
 /// The agency a message held for a failed sender check claims to be from, when it is held.
 pub fn held_claim(store: &Store, id: i64) -> Result<Option<String>> {
     store
-        .conn()
+        .db()
         .query_row(
             "SELECT probable FROM messages WHERE id = ?1 AND outcome = 'sender-unverified'",
-            [id],
-            |r| r.get::<_, Option<String>>(0),
+            params![id],
+            |r| r.get::<Option<String>>(0),
         )
         .optional()
         .map(Option::flatten)
@@ -385,8 +376,8 @@ pub struct Totals {
 pub fn totals(store: &Store) -> Result<Totals> {
     let q = |sql: &str| -> Result<u32> {
         store
-            .conn()
-            .query_row(sql, [], |r| r.get(0))
+            .db()
+            .query_row(sql, params![], |r| r.get(0))
             .map_err(|e| store.sql(e))
     };
     Ok(Totals {
@@ -400,12 +391,14 @@ pub fn totals(store: &Store) -> Result<Totals> {
 
 /// The outcome of a message row.
 pub fn message_outcome(store: &Store, id: i64) -> Result<String> {
-    use rusqlite::OptionalExtension;
+    use super::db::OptionalExtension;
     store
-        .conn()
-        .query_row("SELECT outcome FROM messages WHERE id = ?1", [id], |r| {
-            r.get(0)
-        })
+        .db()
+        .query_row(
+            "SELECT outcome FROM messages WHERE id = ?1",
+            params![id],
+            |r| r.get(0),
+        )
         .optional()
         .map_err(|e| store.sql(e))?
         .ok_or_else(|| super::StoreError::NotFound(format!("no message {id} in the store")))
@@ -414,10 +407,12 @@ pub fn message_outcome(store: &Store, id: i64) -> Result<String> {
 /// When a message row arrived.
 pub fn message_arrived(store: &Store, id: i64) -> Result<DateTime<FixedOffset>> {
     let at: String = store
-        .conn()
-        .query_row("SELECT arrived_at FROM messages WHERE id = ?1", [id], |r| {
-            r.get(0)
-        })
+        .db()
+        .query_row(
+            "SELECT arrived_at FROM messages WHERE id = ?1",
+            params![id],
+            |r| r.get(0),
+        )
         .map_err(|e| store.sql(e))?;
     Ok(DateTime::parse_from_rfc3339(&at).unwrap_or_default())
 }
@@ -465,13 +460,13 @@ pub struct FileSummary {
 
 /// Summarises the item recorded under a source key.
 pub fn item_summary(store: &Store, key: &str) -> Result<Option<ItemSummary>> {
-    use rusqlite::OptionalExtension;
+    use super::db::OptionalExtension;
     let row = store
-        .conn()
+        .db()
         .query_row(
             "SELECT id, outcome, coalesce(agency, probable), agency_match FROM messages WHERE source_key = ?1",
-            [key],
-            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?, r.get::<_, String>(3)?)),
+            params![key],
+            |r| Ok((r.get::<i64>(0)?, r.get::<String>(1)?, r.get::<Option<String>>(2)?, r.get::<String>(3)?)),
         )
         .optional()
         .map_err(|e| store.sql(e))?;
@@ -479,28 +474,25 @@ pub fn item_summary(store: &Store, key: &str) -> Result<Option<ItemSummary>> {
         return Ok(None);
     };
     let late: Option<bool> = store
-        .conn()
+        .db()
         .query_row(
             "SELECT max(late) FROM versions WHERE message = ?1",
-            [id],
-            |r| r.get::<_, Option<i64>>(0),
+            params![id],
+            |r| r.get::<Option<i64>>(0),
         )
         .map_err(|e| store.sql(e))?
         .map(|l| l != 0);
     let receipt: bool = store
-        .conn()
+        .db()
         .query_row(
             "SELECT count(*) > 0 FROM outbox WHERE message = ?1",
-            [id],
+            params![id],
             |r| r.get(0),
         )
         .map_err(|e| store.sql(e))?;
-    let mut st = store
-        .conn()
-        .prepare("SELECT id, name, kind, deliverable, version, check_result, form, errors FROM files WHERE message = ?1 ORDER BY seq")
-        .map_err(|e| store.sql(e))?;
-    let rows: Vec<(i64, FileSummary, Option<i64>)> = st
-        .query_map([id], |r| {
+    let rows: Vec<(i64, FileSummary, Option<i64>)> = store
+        .db()
+        .query_rows("SELECT id, name, kind, deliverable, version, check_result, form, errors FROM files WHERE message = ?1 ORDER BY seq", params![id], |r| {
             Ok((
                 r.get(0)?,
                 FileSummary {
@@ -516,23 +508,20 @@ pub fn item_summary(store: &Store, key: &str) -> Result<Option<ItemSummary>> {
                 r.get(7)?,
             ))
         })
-        .map_err(|e| store.sql(e))?
-        .collect::<rusqlite::Result<_>>()
         .map_err(|e| store.sql(e))?;
     let mut files = Vec::new();
-    let mut st = store
-        .conn()
-        .prepare_cached("SELECT rule, cell FROM findings WHERE file = ?1 ORDER BY id")
-        .map_err(|e| store.sql(e))?;
     for (file, mut summary, errors) in rows {
         summary.valid = errors.map(|e| e == 0);
-        summary.findings = st
-            .query_map([file], |r| {
-                let (rule, cell): (String, Option<String>) = (r.get(0)?, r.get(1)?);
-                Ok(cell.map_or(rule.clone(), |c| format!("{rule}@{c}")))
-            })
-            .map_err(|e| store.sql(e))?
-            .collect::<rusqlite::Result<_>>()
+        summary.findings = store
+            .db()
+            .query_rows(
+                "SELECT rule, cell FROM findings WHERE file = ?1 ORDER BY id",
+                params![file],
+                |r| {
+                    let (rule, cell): (String, Option<String>) = (r.get(0)?, r.get(1)?);
+                    Ok(cell.map_or(rule.clone(), |c| format!("{rule}@{c}")))
+                },
+            )
             .map_err(|e| store.sql(e))?;
         files.push(summary);
     }
@@ -567,9 +556,9 @@ pub struct DataRow {
 
 /// The values of each agency's latest accepted version of each deliverable.
 pub fn latest_accepted_data(store: &Store, campaign: &str) -> Result<Vec<DataRow>> {
-    let mut st = store
-        .conn()
-        .prepare(
+    let rows = store
+        .db()
+        .query_rows(
             "SELECT d.agency, d.deliverable, d.sheet, d.indicator, d.col, d.value, d.text
              FROM data d
              JOIN (SELECT agency, deliverable, max(version) AS version FROM versions
@@ -577,21 +566,19 @@ pub fn latest_accepted_data(store: &Store, campaign: &str) -> Result<Vec<DataRow
                ON v.agency = d.agency AND v.deliverable = d.deliverable AND v.version = d.version
              JOIN files f ON f.id = d.file AND f.errors = 0
              WHERE d.campaign = ?1",
+            params![campaign],
+            |r| {
+                Ok(DataRow {
+                    agency: r.get(0)?,
+                    deliverable: r.get(1)?,
+                    sheet: r.get(2)?,
+                    indicator: r.get(3)?,
+                    column: r.get(4)?,
+                    value: r.get(5)?,
+                    text: r.get(6)?,
+                })
+            },
         )
         .map_err(|e| store.sql(e))?;
-    let rows = st
-        .query_map([campaign], |r| {
-            Ok(DataRow {
-                agency: r.get(0)?,
-                deliverable: r.get(1)?,
-                sheet: r.get(2)?,
-                indicator: r.get(3)?,
-                column: r.get(4)?,
-                value: r.get(5)?,
-                text: r.get(6)?,
-            })
-        })
-        .map_err(|e| store.sql(e))?;
-    rows.collect::<rusqlite::Result<_>>()
-        .map_err(|e| store.sql(e))
+    Ok(rows)
 }

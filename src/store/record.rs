@@ -6,8 +6,8 @@
 
 use std::collections::HashSet;
 
+use super::db::{OptionalExtension, params};
 use chrono::{DateTime, FixedOffset};
-use rusqlite::{OptionalExtension, params};
 use serde_json::json;
 
 use super::{Recorded, Result, Store, component, io, receipt_number, unique};
@@ -64,8 +64,9 @@ impl Store {
             })
         });
         let auto = e.auto.as_ref().map(|a| format!("{a:?}"));
-        self.conn
-            .execute(
+        let id = self
+            .conn
+            .insert_id(
                 "INSERT INTO messages (source, source_key, message_id, raw_sha256, raw_size, from_addr, from_name, subject, arrived_at, processed_at, campaign, agency, agency_match, probable, evidence, outcome, auto_mail, detail, acknowledged, auth, auth_evidence, forwarded_by)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
                 params![
@@ -76,7 +77,6 @@ impl Store {
                 ],
             )
             .map_err(|e| self.sql(e))?;
-        let id = self.conn.last_insert_rowid();
         let links = self.file_rows(id, ex, plan)?;
         self.log_item(id, ex, plan, now, actor)?;
         if let Some(to) = &plan.receipt_to {
@@ -148,8 +148,9 @@ impl Store {
             if let Some(p) = &filed {
                 links.push((f.sha256.clone(), p.clone()));
             }
-            self.conn
-                .execute(
+            let file_id = self
+                .conn
+                .insert_id(
                     "INSERT INTO files (message, seq, name, kind, origin, sha256, size, check_result, check_detail, deliverable, matched_by, version, filed_path, form, form_version, recognised_by, errors, warnings, annotated)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
                     params![
@@ -162,7 +163,6 @@ impl Store {
                     ],
                 )
                 .map_err(|e| self.sql(e))?;
-            let file_id = self.conn.last_insert_rowid();
             if let Some(v) = &f.validation {
                 self.validation_rows(file_id, v, version.map(|n| (plan, ex, n)), f)?;
             }
@@ -210,30 +210,31 @@ impl Store {
         file: i64,
         findings: &[crate::forms::validate::Finding],
     ) -> Result<()> {
-        let mut st = self
-            .conn
-            .prepare_cached("INSERT INTO findings (file, rule, severity, sheet, cell, indicator, label, col, value, expected, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")
-            .map_err(|e| self.sql(e))?;
+        let sql = "INSERT INTO findings (file, rule, severity, sheet, cell, indicator, label, col, value, expected, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
         for x in findings {
             let severity = if x.severity == Severity::Error {
                 "error"
             } else {
                 "warning"
             };
-            st.execute(params![
-                file,
-                x.rule,
-                severity,
-                x.sheet,
-                x.cell,
-                x.indicator,
-                x.label,
-                x.column,
-                x.value,
-                x.expected,
-                x.message
-            ])
-            .map_err(|e| self.sql(e))?;
+            self.conn
+                .execute(
+                    sql,
+                    params![
+                        file,
+                        x.rule,
+                        severity,
+                        x.sheet,
+                        x.cell,
+                        x.indicator,
+                        x.label,
+                        x.column,
+                        x.value,
+                        x.expected,
+                        x.message
+                    ],
+                )
+                .map_err(|e| self.sql(e))?;
         }
         Ok(())
     }
@@ -251,10 +252,7 @@ impl Store {
         v: &Validation,
     ) -> Result<()> {
         use crate::forms::value::Value;
-        let mut st = self
-            .conn
-            .prepare_cached("INSERT INTO data (file, campaign, agency, deliverable, version, form, form_version, sheet, indicator, col, value, low, high, text, unit, cell) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)")
-            .map_err(|e| self.sql(e))?;
+        let sql = "INSERT INTO data (file, campaign, agency, deliverable, version, form, form_version, sheet, indicator, col, value, low, high, text, unit, cell) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)";
         for d in &v.data {
             let (value, low, high) = match &d.value {
                 Value::Number { value, .. } => (Some(*value), None, None),
@@ -263,25 +261,29 @@ impl Store {
                 Value::AtMost { value, .. } => (None, None, Some(*value)),
                 _ => (None, None, None),
             };
-            st.execute(params![
-                file,
-                campaign,
-                agency,
-                deliverable,
-                version,
-                form,
-                v.form_version,
-                d.sheet,
-                d.indicator,
-                d.column,
-                value,
-                low,
-                high,
-                d.text,
-                d.unit,
-                d.cell
-            ])
-            .map_err(|e| self.sql(e))?;
+            self.conn
+                .execute(
+                    sql,
+                    params![
+                        file,
+                        campaign,
+                        agency,
+                        deliverable,
+                        version,
+                        form,
+                        v.form_version,
+                        d.sheet,
+                        d.indicator,
+                        d.column,
+                        value,
+                        low,
+                        high,
+                        d.text,
+                        d.unit,
+                        d.cell
+                    ],
+                )
+                .map_err(|e| self.sql(e))?;
         }
         Ok(())
     }
@@ -527,13 +529,13 @@ impl Store {
             },
         );
         let refs = serde_json::to_string(&ex.envelope.references).unwrap_or_default();
-        self.conn
-            .execute(
+        let outbox = self
+            .conn
+            .insert_id(
                 "INSERT INTO outbox (created_at, kind, message, agency, to_addr, subject, body, in_reply_to, refs, attachments, cc_addr) VALUES (?1, 'receipt', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 params![now.to_rfc3339(), id, plan.agency, to, rendered.subject, rendered.body, ex.envelope.message_id, refs, serde_json::to_string(&attachments).unwrap_or_default(), plan.receipt_cc],
             )
             .map_err(|e| self.sql(e))?;
-        let outbox = self.conn.last_insert_rowid();
         for a in &attachments {
             if let Some(sha) = a["sha256"].as_str() {
                 self.note_sent_file(sha, outbox, now)?;
@@ -560,7 +562,7 @@ impl Store {
                     "SELECT f.deliverable, f.version, m.arrived_at, m.id FROM files f JOIN messages m ON m.id = f.message
                      WHERE f.sha256 = ?1 AND f.version IS NOT NULL AND m.agency = ?2 ORDER BY m.id LIMIT 1",
                     params![f.sha256, agency],
-                    |r| Ok((r.get::<_, Option<String>>(0)?, r.get::<_, Option<u32>>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?)),
+                    |r| Ok((r.get::<Option<String>>(0)?, r.get::<Option<u32>>(1)?, r.get::<String>(2)?, r.get::<i64>(3)?)),
                 )
                 .optional()
                 .map_err(|e| self.sql(e))?;
@@ -647,7 +649,7 @@ impl Store {
             .conn
             .query_row(
                 "SELECT auth_evidence FROM messages WHERE id = ?1",
-                [message],
+                params![message],
                 |r| r.get(0),
             )
             .optional()
@@ -685,10 +687,10 @@ impl Store {
     ) -> Result<()> {
         let s = |e| self.sql(e);
         self.conn
-            .execute("DELETE FROM findings WHERE file = ?1", [file])
+            .execute("DELETE FROM findings WHERE file = ?1", params![file])
             .map_err(s)?;
         self.conn
-            .execute("DELETE FROM data WHERE file = ?1", [file])
+            .execute("DELETE FROM data WHERE file = ?1", params![file])
             .map_err(s)?;
         let annotated = v.annotated.as_ref().map(|a| crate::pipeline::sha256_hex(a));
         self.conn
@@ -712,7 +714,7 @@ impl Store {
     /// Recomputes each version's state from its workbooks' current checks; returns how many changed.
     pub fn recompute_states(&self, campaign: &str) -> Result<usize> {
         let states = |s: &Self| {
-            s.query_rows("SELECT state FROM versions WHERE campaign = ?1 ORDER BY agency, deliverable, version", [campaign], |r| r.get::<_, String>(0))
+            s.query_rows("SELECT state FROM versions WHERE campaign = ?1 ORDER BY agency, deliverable, version", params![campaign], |r| r.get::<String>(0))
         };
         let before = states(self)?;
         self
@@ -725,7 +727,7 @@ impl Store {
                         ELSE 'invalid' END,
                     warnings = coalesce((SELECT min(f.warnings) FROM files f WHERE f.message = versions.message AND f.deliverable = versions.deliverable AND f.version = versions.version AND f.kind = 'workbook' AND f.check_result = 'ok' AND coalesce(f.errors, 0) = 0), 0)
                  WHERE campaign = ?1",
-                [campaign],
+                params![campaign],
             )
             .map_err(|e| self.sql(e))?;
         let after = states(self)?;

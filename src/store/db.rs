@@ -1,0 +1,705 @@
+//! # The index's database, embedded or shared
+//!
+//! The index is SQLite in the store's folder by default, or a PostgreSQL database that several
+//! daemons share. The store's statements are written once, in the SQL both understand, with
+//! SQLite's numbered parameters (`?1`); [`Db`] runs them on either, turning the parameters
+//! into PostgreSQL's (`$1`) and `INSERT OR IGNORE` into `ON CONFLICT DO NOTHING` on the way.
+//! Rows come back as owned [`Value`]s, read with [`Row::get`] as SQLite's own rows are, so a
+//! statement's caller does not know which database answered.
+//!
+//! What only one of them has stays outside: SQLite's online backup and integrity pragmas
+//! (modules `backup`, `verify`) use the SQLite connection itself ([`Db::sqlite`]).
+
+use std::cell::RefCell;
+use std::fmt;
+
+/// A value in a row, or a parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// SQL NULL.
+    Null,
+    /// An integer (SQLite INTEGER, PostgreSQL BIGINT/INTEGER/SMALLINT/BOOLEAN).
+    Integer(i64),
+    /// A float (REAL, DOUBLE PRECISION).
+    Real(f64),
+    /// Text.
+    Text(String),
+    /// Bytes.
+    Blob(Vec<u8>),
+}
+
+/// What went wrong with the database.
+#[derive(Debug)]
+pub enum Error {
+    /// SQLite's error.
+    Sqlite(rusqlite::Error),
+    /// PostgreSQL's error.
+    Postgres(postgres::Error),
+    /// A query meant to give one row gave none.
+    NoRows,
+    /// A column did not hold what the reader wanted.
+    Type {
+        /// The column's index.
+        column: usize,
+        /// What the reader wanted.
+        wanted: &'static str,
+        /// What the column held.
+        found: String,
+    },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Sqlite(e) => write!(f, "{e}"),
+            Error::Postgres(e) => write!(f, "{e}"),
+            Error::NoRows => f.write_str("the query gave no row"),
+            Error::Type {
+                column,
+                wanted,
+                found,
+            } => write!(f, "column {column} holds {found}, not {wanted}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Sqlite(e) => Some(e),
+            Error::Postgres(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        match e {
+            rusqlite::Error::QueryReturnedNoRows => Error::NoRows,
+            e => Error::Sqlite(e),
+        }
+    }
+}
+
+impl From<postgres::Error> for Error {
+    fn from(e: postgres::Error) -> Self {
+        Error::Postgres(e)
+    }
+}
+
+/// A database result.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// A value a statement takes as a parameter.
+pub trait ToValue {
+    /// The value.
+    fn to_value(&self) -> Value;
+}
+
+macro_rules! integer_to_value {
+    ($($t:ty),*) => {$(
+        impl ToValue for $t {
+            fn to_value(&self) -> Value {
+                Value::Integer(*self as i64)
+            }
+        }
+    )*};
+}
+integer_to_value!(i64, i32, u32, u16, u8, u64, usize);
+
+impl ToValue for bool {
+    fn to_value(&self) -> Value {
+        Value::Integer(i64::from(*self))
+    }
+}
+
+impl ToValue for f64 {
+    fn to_value(&self) -> Value {
+        Value::Real(*self)
+    }
+}
+
+impl ToValue for str {
+    fn to_value(&self) -> Value {
+        Value::Text(self.to_string())
+    }
+}
+
+impl ToValue for String {
+    fn to_value(&self) -> Value {
+        Value::Text(self.clone())
+    }
+}
+
+impl ToValue for [u8] {
+    fn to_value(&self) -> Value {
+        Value::Blob(self.to_vec())
+    }
+}
+
+impl ToValue for Vec<u8> {
+    fn to_value(&self) -> Value {
+        Value::Blob(self.clone())
+    }
+}
+
+impl ToValue for Value {
+    fn to_value(&self) -> Value {
+        self.clone()
+    }
+}
+
+impl<T: ToValue + ?Sized> ToValue for &T {
+    fn to_value(&self) -> Value {
+        (**self).to_value()
+    }
+}
+
+impl<T: ToValue> ToValue for Option<T> {
+    fn to_value(&self) -> Value {
+        self.as_ref().map_or(Value::Null, ToValue::to_value)
+    }
+}
+
+/// A statement's parameters, in order: `params![a, b]`.
+#[macro_export]
+macro_rules! db_params {
+    () => {
+        &[] as &[&dyn $crate::store::db::ToValue]
+    };
+    ($($p:expr),+ $(,)?) => {
+        &[$(&$p as &dyn $crate::store::db::ToValue),+] as &[&dyn $crate::store::db::ToValue]
+    };
+}
+pub use crate::db_params as params;
+
+/// A type a column is read as.
+pub trait FromValue: Sized {
+    /// Reads the value of column `column`.
+    fn from_value(v: &Value, column: usize) -> Result<Self>;
+}
+
+fn wrong<T>(v: &Value, column: usize, wanted: &'static str) -> Result<T> {
+    Err(Error::Type {
+        column,
+        wanted,
+        found: match v {
+            Value::Null => "NULL".into(),
+            Value::Integer(i) => format!("the integer {i}"),
+            Value::Real(r) => format!("the number {r}"),
+            Value::Text(t) => format!("the text {t:?}"),
+            Value::Blob(b) => format!("{} bytes", b.len()),
+        },
+    })
+}
+
+macro_rules! integer_from_value {
+    ($($t:ty),*) => {$(
+        impl FromValue for $t {
+            fn from_value(v: &Value, column: usize) -> Result<Self> {
+                match v {
+                    Value::Integer(i) => <$t>::try_from(*i)
+                        .or_else(|_| wrong(v, column, stringify!($t))),
+                    _ => wrong(v, column, stringify!($t)),
+                }
+            }
+        }
+    )*};
+}
+integer_from_value!(i64, i32, u32, u16, u8, u64, usize);
+
+impl FromValue for bool {
+    fn from_value(v: &Value, column: usize) -> Result<Self> {
+        match v {
+            Value::Integer(i) => Ok(*i != 0),
+            _ => wrong(v, column, "bool"),
+        }
+    }
+}
+
+impl FromValue for f64 {
+    fn from_value(v: &Value, column: usize) -> Result<Self> {
+        match v {
+            Value::Real(r) => Ok(*r),
+            Value::Integer(i) => Ok(*i as f64),
+            _ => wrong(v, column, "f64"),
+        }
+    }
+}
+
+impl FromValue for String {
+    fn from_value(v: &Value, column: usize) -> Result<Self> {
+        match v {
+            Value::Text(t) => Ok(t.clone()),
+            _ => wrong(v, column, "text"),
+        }
+    }
+}
+
+impl FromValue for Vec<u8> {
+    fn from_value(v: &Value, column: usize) -> Result<Self> {
+        match v {
+            Value::Blob(b) => Ok(b.clone()),
+            Value::Text(t) => Ok(t.clone().into_bytes()),
+            _ => wrong(v, column, "bytes"),
+        }
+    }
+}
+
+impl FromValue for Value {
+    fn from_value(v: &Value, _column: usize) -> Result<Self> {
+        Ok(v.clone())
+    }
+}
+
+impl<T: FromValue> FromValue for Option<T> {
+    fn from_value(v: &Value, column: usize) -> Result<Self> {
+        match v {
+            Value::Null => Ok(None),
+            v => T::from_value(v, column).map(Some),
+        }
+    }
+}
+
+/// A row of a result.
+#[derive(Debug, Clone)]
+pub struct Row(Vec<Value>);
+
+impl Row {
+    /// Column `i` as a `T`.
+    pub fn get<T: FromValue>(&self, i: usize) -> Result<T> {
+        match self.0.get(i) {
+            Some(v) => T::from_value(v, i),
+            None => Err(Error::Type {
+                column: i,
+                wanted: "a column",
+                found: format!("a row of {} columns", self.0.len()),
+            }),
+        }
+    }
+}
+
+/// `.optional()` on the result of a query for one row: no row is `None`.
+pub trait OptionalExtension<T> {
+    /// None when the query gave no row.
+    fn optional(self) -> Result<Option<T>>;
+}
+
+impl<T> OptionalExtension<T> for Result<T> {
+    fn optional(self) -> Result<Option<T>> {
+        match self {
+            Ok(v) => Ok(Some(v)),
+            Err(Error::NoRows) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// A connection to the index.
+pub struct Db(Kind);
+
+enum Kind {
+    Sqlite(rusqlite::Connection),
+    Postgres(RefCell<postgres::Client>),
+}
+
+impl Db {
+    /// The embedded index.
+    pub fn sqlite(conn: rusqlite::Connection) -> Db {
+        Db(Kind::Sqlite(conn))
+    }
+
+    /// A PostgreSQL index.
+    pub fn postgres(client: postgres::Client) -> Db {
+        Db(Kind::Postgres(RefCell::new(client)))
+    }
+
+    /// The SQLite connection, for what only SQLite has (online backup, integrity pragmas);
+    /// None on PostgreSQL.
+    pub fn as_sqlite(&self) -> Option<&rusqlite::Connection> {
+        match &self.0 {
+            Kind::Sqlite(c) => Some(c),
+            Kind::Postgres(_) => None,
+        }
+    }
+
+    /// The SQLite connection, mutably (for its own transactions); None on PostgreSQL.
+    pub fn as_sqlite_mut(&mut self) -> Option<&mut rusqlite::Connection> {
+        match &mut self.0 {
+            Kind::Sqlite(c) => Some(c),
+            Kind::Postgres(_) => None,
+        }
+    }
+
+    /// Whether this is PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.0, Kind::Postgres(_))
+    }
+
+    /// Runs statements without parameters or results (transaction control, DDL).
+    pub fn execute_batch(&self, sql: &str) -> Result<()> {
+        match &self.0 {
+            Kind::Sqlite(c) => Ok(c.execute_batch(sql)?),
+            Kind::Postgres(c) => Ok(c.borrow_mut().batch_execute(&dialect(sql))?),
+        }
+    }
+
+    /// Runs one statement; answers the number of rows it changed.
+    pub fn execute(&self, sql: &str, params: &[&dyn ToValue]) -> Result<usize> {
+        match &self.0 {
+            Kind::Sqlite(c) => {
+                let mut st = c.prepare_cached(sql)?;
+                bind(&mut st, params)?;
+                Ok(st.raw_execute()?)
+            }
+            Kind::Postgres(c) => {
+                let values = pg_values(params);
+                let n = c
+                    .borrow_mut()
+                    .execute(dialect(sql).as_str(), &pg_refs(&values))?;
+                Ok(n as usize)
+            }
+        }
+    }
+
+    /// Runs a query and maps every row.
+    pub fn query_rows<T>(
+        &self,
+        sql: &str,
+        params: &[&dyn ToValue],
+        mut f: impl FnMut(&Row) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        match &self.0 {
+            Kind::Sqlite(c) => {
+                let mut st = c.prepare_cached(sql)?;
+                bind(&mut st, params)?;
+                let n = st.column_count();
+                let mut rows = st.raw_query();
+                let mut out = Vec::new();
+                while let Some(r) = rows.next()? {
+                    out.push(f(&sqlite_row(r, n)?)?);
+                }
+                Ok(out)
+            }
+            Kind::Postgres(c) => {
+                let values = pg_values(params);
+                let rows = c
+                    .borrow_mut()
+                    .query(dialect(sql).as_str(), &pg_refs(&values))?;
+                rows.iter().map(|r| f(&pg_row(r)?)).collect()
+            }
+        }
+    }
+
+    /// Runs a query for one row and maps it; [`Error::NoRows`] when there is none
+    /// (`.optional()` makes that None).
+    pub fn query_row<T>(
+        &self,
+        sql: &str,
+        params: &[&dyn ToValue],
+        f: impl FnOnce(&Row) -> Result<T>,
+    ) -> Result<T> {
+        let mut f = Some(f);
+        let mut first = None;
+        match &self.0 {
+            Kind::Sqlite(c) => {
+                let mut st = c.prepare_cached(sql)?;
+                bind(&mut st, params)?;
+                let n = st.column_count();
+                let mut rows = st.raw_query();
+                if let Some(r) = rows.next()? {
+                    first = Some(sqlite_row(r, n)?);
+                }
+            }
+            Kind::Postgres(c) => {
+                let values = pg_values(params);
+                let row = c
+                    .borrow_mut()
+                    .query_opt(dialect(sql).as_str(), &pg_refs(&values));
+                // More than one row is not an error here, as with SQLite: the first counts.
+                let row = match row {
+                    Ok(r) => r,
+                    Err(_) => {
+                        let rows = c
+                            .borrow_mut()
+                            .query(dialect(sql).as_str(), &pg_refs(&values))?;
+                        rows.into_iter().next()
+                    }
+                };
+                if let Some(r) = row {
+                    first = Some(pg_row(&r)?);
+                }
+            }
+        }
+        match first {
+            Some(row) => (f.take().expect("called once"))(&row),
+            None => Err(Error::NoRows),
+        }
+    }
+
+    /// Runs an INSERT and answers the new row's `id` (`RETURNING id` on both databases).
+    pub fn insert_id(&self, sql: &str, params: &[&dyn ToValue]) -> Result<i64> {
+        self.query_row(&format!("{sql} RETURNING id"), params, |r| r.get(0))
+    }
+}
+
+fn bind(st: &mut rusqlite::CachedStatement<'_>, params: &[&dyn ToValue]) -> Result<()> {
+    for (i, p) in params.iter().enumerate() {
+        let v = p.to_value();
+        let i = i + 1;
+        match v {
+            Value::Null => st.raw_bind_parameter(i, rusqlite::types::Null)?,
+            Value::Integer(n) => st.raw_bind_parameter(i, n)?,
+            Value::Real(r) => st.raw_bind_parameter(i, r)?,
+            Value::Text(t) => st.raw_bind_parameter(i, t)?,
+            Value::Blob(b) => st.raw_bind_parameter(i, b)?,
+        }
+    }
+    // As rusqlite's own binding: a statement must be given exactly its parameters.
+    if st.parameter_count() != params.len() {
+        return Err(Error::Sqlite(rusqlite::Error::InvalidParameterCount(
+            params.len(),
+            st.parameter_count(),
+        )));
+    }
+    Ok(())
+}
+
+fn sqlite_row(r: &rusqlite::Row<'_>, n: usize) -> Result<Row> {
+    use rusqlite::types::ValueRef;
+    let mut values = Vec::with_capacity(n);
+    for i in 0..n {
+        values.push(match r.get_ref(i)? {
+            ValueRef::Null => Value::Null,
+            ValueRef::Integer(i) => Value::Integer(i),
+            ValueRef::Real(f) => Value::Real(f),
+            ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+            ValueRef::Blob(b) => Value::Blob(b.to_vec()),
+        });
+    }
+    Ok(Row(values))
+}
+
+/// A parameter as PostgreSQL takes it. Texts go as untyped literals so that the server
+/// gives them the type their column or comparison wants, as SQLite's affinity does.
+#[derive(Debug)]
+enum PgValue {
+    Null,
+    Integer(i64),
+    Real(f64),
+    Text(String),
+    Blob(Vec<u8>),
+}
+
+impl postgres::types::ToSql for PgValue {
+    fn to_sql(
+        &self,
+        ty: &postgres::types::Type,
+        out: &mut bytes::BytesMut,
+    ) -> std::result::Result<postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>>
+    {
+        use postgres::types::{IsNull, Type};
+        match self {
+            PgValue::Null => Ok(IsNull::Yes),
+            PgValue::Integer(i) => match *ty {
+                Type::INT2 => i16::try_from(*i)?.to_sql(ty, out),
+                Type::INT4 => i32::try_from(*i)?.to_sql(ty, out),
+                Type::BOOL => (*i != 0).to_sql(ty, out),
+                Type::FLOAT8 => (*i as f64).to_sql(ty, out),
+                Type::FLOAT4 => (*i as f32).to_sql(ty, out),
+                Type::TEXT | Type::VARCHAR => i.to_string().to_sql(ty, out),
+                _ => i.to_sql(ty, out),
+            },
+            PgValue::Real(r) => match *ty {
+                Type::FLOAT4 => (*r as f32).to_sql(ty, out),
+                Type::TEXT | Type::VARCHAR => r.to_string().to_sql(ty, out),
+                _ => r.to_sql(ty, out),
+            },
+            PgValue::Text(t) => t.as_str().to_sql(ty, out),
+            PgValue::Blob(b) => b.as_slice().to_sql(ty, out),
+        }
+    }
+
+    fn accepts(_ty: &postgres::types::Type) -> bool {
+        true
+    }
+
+    postgres::types::to_sql_checked!();
+}
+
+fn pg_values(params: &[&dyn ToValue]) -> Vec<PgValue> {
+    params
+        .iter()
+        .map(|p| match p.to_value() {
+            Value::Null => PgValue::Null,
+            Value::Integer(i) => PgValue::Integer(i),
+            Value::Real(r) => PgValue::Real(r),
+            Value::Text(t) => PgValue::Text(t),
+            Value::Blob(b) => PgValue::Blob(b),
+        })
+        .collect()
+}
+
+fn pg_refs(values: &[PgValue]) -> Vec<&(dyn postgres::types::ToSql + Sync)> {
+    values
+        .iter()
+        .map(|v| v as &(dyn postgres::types::ToSql + Sync))
+        .collect()
+}
+
+fn pg_row(r: &postgres::Row) -> Result<Row> {
+    use postgres::types::Type;
+    let mut values = Vec::with_capacity(r.len());
+    for (i, column) in r.columns().iter().enumerate() {
+        let v = match *column.type_() {
+            Type::BOOL => r
+                .try_get::<_, Option<bool>>(i)?
+                .map_or(Value::Null, |b| Value::Integer(i64::from(b))),
+            Type::INT2 => r
+                .try_get::<_, Option<i16>>(i)?
+                .map_or(Value::Null, |n| Value::Integer(n.into())),
+            Type::INT4 => r
+                .try_get::<_, Option<i32>>(i)?
+                .map_or(Value::Null, |n| Value::Integer(n.into())),
+            Type::INT8 => r
+                .try_get::<_, Option<i64>>(i)?
+                .map_or(Value::Null, Value::Integer),
+            Type::FLOAT4 => r
+                .try_get::<_, Option<f32>>(i)?
+                .map_or(Value::Null, |f| Value::Real(f.into())),
+            Type::FLOAT8 => r
+                .try_get::<_, Option<f64>>(i)?
+                .map_or(Value::Null, Value::Real),
+            Type::NUMERIC => r
+                .try_get::<_, Option<PgNumeric>>(i)?
+                .map_or(Value::Null, |n| n.0),
+            Type::BYTEA => r
+                .try_get::<_, Option<Vec<u8>>>(i)?
+                .map_or(Value::Null, Value::Blob),
+            _ => r
+                .try_get::<_, Option<String>>(i)?
+                .map_or(Value::Null, Value::Text),
+        };
+        values.push(v);
+    }
+    Ok(Row(values))
+}
+
+/// A NUMERIC (what `sum` of BIGINTs gives), read through its text form.
+struct PgNumeric(Value);
+
+impl<'a> postgres::types::FromSql<'a> for PgNumeric {
+    fn from_sql(
+        _ty: &postgres::types::Type,
+        raw: &'a [u8],
+    ) -> std::result::Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+        // Binary NUMERIC: ndigits, weight, sign, dscale, then base-10000 digits.
+        let word =
+            |k: usize| -> std::result::Result<i64, Box<dyn std::error::Error + Sync + Send>> {
+                let b = raw.get(k..k + 2).ok_or("a short NUMERIC")?;
+                Ok(i64::from(i16::from_be_bytes([b[0], b[1]])))
+            };
+        let ndigits = word(0)? as usize;
+        let weight = word(2)?;
+        let sign = u16::from_be_bytes([raw[4], raw[5]]);
+        let dscale = word(6)?;
+        let mut value = 0f64;
+        for d in 0..ndigits {
+            value += word(8 + 2 * d)? as f64 * 10000f64.powi((weight - d as i64) as i32);
+        }
+        if sign == 0x4000 {
+            value = -value;
+        }
+        Ok(PgNumeric(if dscale == 0 && value.abs() < 9.0e15 {
+            Value::Integer(value as i64)
+        } else {
+            Value::Real(value)
+        }))
+    }
+
+    fn accepts(ty: &postgres::types::Type) -> bool {
+        *ty == postgres::types::Type::NUMERIC
+    }
+}
+
+/// A statement in the SQL both databases take, as PostgreSQL takes it: `?N` parameters
+/// become `$N` (outside quotes), `INSERT OR IGNORE` becomes `INSERT … ON CONFLICT DO NOTHING`.
+pub fn dialect(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut quote: Option<char> = None;
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        match quote {
+            Some(q) => {
+                out.push(c);
+                if c == q {
+                    quote = None;
+                }
+            }
+            None if c == '\'' || c == '"' => {
+                quote = Some(c);
+                out.push(c);
+            }
+            None if c == '?' && chars.peek().is_some_and(char::is_ascii_digit) => out.push('$'),
+            None => out.push(c),
+        }
+    }
+    let upper = out.to_ascii_uppercase();
+    if let Some(at) = upper.find("INSERT OR IGNORE INTO") {
+        out.replace_range(at..at + "INSERT OR IGNORE INTO".len(), "INSERT INTO");
+        let trimmed = out.trim_end().trim_end_matches(';').len();
+        out.truncate(trimmed);
+        out.push_str(" ON CONFLICT DO NOTHING");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statements_are_written_once_for_both() {
+        assert_eq!(
+            dialect("SELECT a FROM t WHERE b = ?1 AND c = '?2' AND d = ?12"),
+            "SELECT a FROM t WHERE b = $1 AND c = '?2' AND d = $12"
+        );
+        assert_eq!(
+            dialect("INSERT OR IGNORE INTO meta (key, value) VALUES ('k', ?1);"),
+            "INSERT INTO meta (key, value) VALUES ('k', $1) ON CONFLICT DO NOTHING"
+        );
+    }
+
+    #[test]
+    fn sqlite_rows_read_as_before() {
+        let db = Db::sqlite(rusqlite::Connection::open_in_memory().unwrap());
+        db.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b REAL, c INTEGER)")
+            .unwrap();
+        let id = db
+            .insert_id(
+                "INSERT INTO t (a, b, c) VALUES (?1, ?2, ?3)",
+                params!["x", 1.5, None::<i64>],
+            )
+            .unwrap();
+        assert_eq!(id, 1);
+        let got: (String, f64, Option<i64>) = db
+            .query_row("SELECT a, b, c FROM t WHERE id = ?1", params![id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .unwrap();
+        assert_eq!(got, ("x".to_string(), 1.5, None));
+        let none = db
+            .query_row("SELECT a FROM t WHERE id = ?1", params![7], |r| {
+                r.get::<String>(0)
+            })
+            .optional()
+            .unwrap();
+        assert_eq!(none, None);
+        assert!(matches!(
+            db.query_row("SELECT a FROM t", params![], |r| r.get::<i64>(0)),
+            Err(Error::Type { column: 0, .. })
+        ));
+        assert!(db.execute("SELECT ?1, ?2", params![1]).is_err());
+    }
+}
