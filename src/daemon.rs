@@ -70,7 +70,7 @@ pub struct Worker {
 impl Worker {
     /// Opens the store (taking the writer lock) and the sources; repairs the filed tree.
     pub fn open(config: Config, inspector: Inspector, clock: Clock) -> Result<Worker, StoreError> {
-        let store = Store::open_with(&config.store_dir, &config.objects)?;
+        let store = Store::open_with(&config.store_dir, &config.store)?;
         let io = |p: &Path| {
             let p = p.to_path_buf();
             move |source| StoreError::Io { path: p, source }
@@ -78,8 +78,13 @@ impl Worker {
         let mailbox: Box<dyn Source + Send> = match &config.mailbox.imap {
             // Connects lazily: a server that is down at start is retried on every pass.
             Some(imap) => Box::new(
-                ImapSource::open(imap, &config.store_dir, config.limits.max_message_bytes)
-                    .map_err(io(&config.store_dir))?,
+                ImapSource::open(
+                    imap,
+                    &config.store_dir,
+                    &config.store.index,
+                    config.limits.max_message_bytes,
+                )
+                .map_err(io(&config.store_dir))?,
             ),
             None => Box::new(
                 Maildir::open(&config.mailbox.path, config.mailbox.on_filed)

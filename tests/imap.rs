@@ -552,6 +552,7 @@ fn crash_child() {
         intake::source::imap::ImapSource::open(
             &imap,
             &config.store_dir,
+            &config.store.index,
             config.limits.max_message_bytes,
         )
         .unwrap(),
@@ -580,7 +581,7 @@ fn an_untrusted_certificate_or_a_wrong_password_is_refused() {
     // The daemon makes the store before its sources open it.
     drop(intake::store::Store::open(&store).unwrap());
     let attempt = |imap: Imap| -> String {
-        let mut source = ImapSource::open(&imap, &store, 1 << 20).unwrap();
+        let mut source = ImapSource::open(&imap, &store, &Default::default(), 1 << 20).unwrap();
         let e = source.pending().unwrap_err();
         let mut chain = e.to_string();
         let mut cause: Option<&dyn std::error::Error> = std::error::Error::source(&e);
@@ -618,6 +619,7 @@ fn an_untrusted_certificate_or_a_wrong_password_is_refused() {
         let mut source = ImapSource::open(
             &dc.settings(security, auth, ImapAction::Keep),
             &store,
+            &Default::default(),
             1 << 20,
         )
         .unwrap();

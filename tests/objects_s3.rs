@@ -9,127 +9,14 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-use common::s3::{KEY_ID, Moto, SECRET};
-
-const NOW: &str = "2018-07-12T09:00:00+07:00";
+use common::runs::{self, deliver_fixtures, files, intake, json, log, ok, outbox_summary};
+use common::s3::Moto;
 const BUCKET: &str = "intake-store";
-
-/// Delivers the fixtures, each once, into the Maildir of `dir`'s configuration.
-fn deliver_fixtures(dir: &Path) {
-    let config = common::config(dir);
-    let maildir =
-        intake::source::maildir::Maildir::open(&config.mailbox.path, config.mailbox.on_filed)
-            .unwrap();
-    for (n, path) in common::fixtures().iter().enumerate() {
-        let raw = std::fs::read(path).unwrap();
-        maildir
-            .deliver(&format!("{}.objects{n:05}.test", 1_530_000_000 + n), &raw)
-            .unwrap();
-    }
-}
 
 /// The shipped configuration in `dir`, with objects in the bucket when `moto` is given.
 fn configured(dir: &Path, moto: Option<&Moto>) -> PathBuf {
-    let bucket = moto.map(|m| {
-        format!(
-            "\n[store.objects]\nkind = \"s3\"\nendpoint = \"{}\"\nbucket = \"{BUCKET}\"\nprefix = \"langson/skhdt\"\n\
-             access_key_id_env = \"INTAKE_TEST_S3_KEY\"\nsecret_access_key_env = \"INTAKE_TEST_S3_SECRET\"\nallow_http = true\n",
-            m.endpoint()
-        )
-    });
-    common::shipped_config(dir, move |text| match &bucket {
-        Some(b) => format!("{text}{b}"),
-        None => text,
-    })
-}
-
-fn intake(dir: &Path, config: &Path, args: &[&str]) -> Output {
-    Command::new(common::bin())
-        .arg("--config")
-        .arg(config)
-        .args(["--now", NOW])
-        .args(args)
-        .current_dir(dir)
-        .env("RUST_LOG", "warn")
-        .env("INTAKE_TEST_S3_KEY", KEY_ID)
-        .env("INTAKE_TEST_S3_SECRET", SECRET)
-        .output()
-        .expect("intake runs")
-}
-
-fn ok(dir: &Path, config: &Path, args: &[&str]) -> String {
-    let out = intake(dir, config, args);
-    assert!(
-        out.status.success(),
-        "intake {args:?} failed: {}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-/// The intake log without the times of its entries (the clock runs on from `--now`).
-fn log(dir: &Path, config: &Path) -> Vec<serde_json::Value> {
-    let mut entries = json(&ok(dir, config, &["log", "--json"]))
-        .as_array()
-        .cloned()
-        .unwrap();
-    for e in &mut entries {
-        e.as_object_mut().unwrap().remove("at");
-    }
-    entries
-}
-
-fn json(text: &str) -> serde_json::Value {
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
-}
-
-/// Every file under `dir`, relative, sorted.
-fn files(dir: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p.strip_prefix(dir).unwrap().display().to_string());
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-/// The outbox's mails, with what differs between two runs (message ids, dates, boundaries)
-/// left out: the recipients, subjects and attachment names, sorted.
-fn outbox_summary(dir: &Path) -> Vec<String> {
-    let outbox = dir.join("var/outbox");
-    let mut out: Vec<String> = files(&outbox)
-        .into_iter()
-        .filter(|f| f.ends_with(".eml") && !f.starts_with('.'))
-        .map(|f| {
-            let text = std::fs::read_to_string(outbox.join(&f)).unwrap();
-            let keep: Vec<&str> = text
-                .lines()
-                .filter(|l| {
-                    l.starts_with("To:")
-                        || l.starts_with("Subject:")
-                        || l.contains("filename=")
-                        || l.contains("filename*")
-                })
-                .collect();
-            keep.join("\n")
-        })
-        .collect();
-    out.sort();
-    out
+    runs::configured(dir, None, moto.map(|m| (m, BUCKET)))
 }
 
 #[test]

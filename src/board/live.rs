@@ -39,11 +39,12 @@ pub async fn watch_store(s: Shared) {
             continue;
         }
         let dir = s.store_dir.clone();
+        let index = s.config().store.index.clone();
         let taken = conn.take();
         let looked = tokio::task::spawn_blocking(move || {
             let store = match taken {
                 Some(store) => store,
-                None => Store::open_read_index(&dir)?,
+                None => Store::open_read_index(&dir, &index)?,
             };
             let version = queries::data_version(&store)?;
             Ok::<_, StoreError>((store, version))

@@ -122,7 +122,7 @@ impl BoardServer {
         let config = live.get();
         let access = auth::Access::from_config(&config.board)?;
         let dir = store_dir.clone();
-        let objects = config.objects.clone();
+        let objects = config.store.clone();
         let store = tokio::task::spawn_blocking(move || Store::open_read_with(&dir, &objects))
             .await
             .expect("opening the store does not panic")?;
@@ -228,7 +228,7 @@ impl AppState {
         tokio::task::spawn_blocking(move || {
             let store = match state.pool.lock().expect("pool lock").pop() {
                 Some(s) => s,
-                None => Store::open_read_with(&state.store_dir, &state.config().objects)?,
+                None => Store::open_read_with(&state.store_dir, &state.config().store)?,
             };
             let out = f(&store, &state.config());
             let mut pool = state.pool.lock().expect("pool lock");

@@ -401,7 +401,7 @@ pub struct UnverifiedQuery {
 pub fn unverified(store: &Store, q: &UnverifiedQuery) -> Result<(Vec<UnverifiedRow>, u32)> {
     let filter = format!(
         "v.campaign = ?1 AND v.state = 'accepted' AND {NOT_AUTHENTICATED}
-         AND (?2 IS NULL OR (?2 = 'unchecked' AND m.auth IS NULL) OR m.auth = ?2)"
+         AND (CAST(?2 AS TEXT) IS NULL OR (?2 = 'unchecked' AND m.auth IS NULL) OR m.auth = ?2)"
     );
     let total = store.query_rows(
         &format!(
@@ -468,7 +468,11 @@ pub struct LogQuery {
 /// One page of the intake log, newest first, and how many events match in all.
 pub fn log_page(store: &Store, q: &LogQuery) -> Result<(Vec<crate::store::query::Event>, u32)> {
     // Stored times carry their own offsets: compared as instants, not as text.
-    let filter = "(?1 IS NULL OR agency = ?1) AND (?2 IS NULL OR kind = ?2) AND (?3 IS NULL OR julianday(at) >= julianday(?3))";
+    let filter = if store.db().is_postgres() {
+        "(CAST(?1 AS TEXT) IS NULL OR agency = ?1) AND (CAST(?2 AS TEXT) IS NULL OR kind = ?2) AND (CAST(?3 AS TEXT) IS NULL OR CAST(at AS timestamptz) >= CAST(CAST(?3 AS TEXT) AS timestamptz))"
+    } else {
+        "(CAST(?1 AS TEXT) IS NULL OR agency = ?1) AND (CAST(?2 AS TEXT) IS NULL OR kind = ?2) AND (CAST(?3 AS TEXT) IS NULL OR julianday(at) >= julianday(?3))"
+    };
     let total = store.query_rows(
         &format!("SELECT count(*) FROM events WHERE {filter}"),
         params![q.agency, q.kind, q.since],
@@ -526,8 +530,25 @@ pub fn downloadable(store: &Store, id: i64, annotated: bool) -> Result<Option<(S
 }
 
 /// A number that changes whenever another connection commits a change to the store (SQLite's
-/// `data_version`; compare values read on one connection only).
+/// `data_version`; compare values read on one connection only). PostgreSQL has no such
+/// counter: there it is made of what every change the board shows leaves behind, a new log
+/// event or a mail queued, sent, retried or given up.
 pub fn data_version(store: &Store) -> Result<i64> {
+    if store.db().is_postgres() {
+        let parts = store.query_rows(
+            "SELECT coalesce((SELECT max(id) FROM events), 0), count(*), count(sent_at), count(failed_at), coalesce(sum(attempts), 0), coalesce(max(id), 0) FROM outbox",
+            params![],
+            |r| {
+                (0..6)
+                    .map(|i| r.get::<i64>(i))
+                    .collect::<db::Result<Vec<i64>>>()
+            },
+        )?;
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        parts.hash(&mut h);
+        return Ok(h.finish() as i64);
+    }
     Ok(store
         .query_rows("PRAGMA data_version", params![], |r| r.get::<i64>(0))?
         .into_iter()

@@ -17,7 +17,7 @@ use intake::words::{integer, size, when_text};
 
 /// `intake backup DIR`.
 pub fn backup(config: &Config, dest: &Path) -> Result<ExitCode> {
-    let m = backup::backup(&config.store_dir, &config.objects, dest)?;
+    let m = backup::backup(&config.store_dir, &config.store, dest)?;
     println!(
         "Đã sao lưu kho lưu {} vào {} (thời điểm chụp chỉ mục: {}).",
         config.store_dir.display(),
@@ -58,7 +58,7 @@ pub fn verify(config: &Config, repair: bool, json: bool) -> Result<ExitCode> {
             .smtp
             .is_none()
             .then(|| config.outbox_dir.clone()),
-        objects: config.objects.clone(),
+        store: config.store.clone(),
     };
     let report = verify::verify(&config.store_dir, &options)?;
     if json {

@@ -64,10 +64,10 @@ pub fn transport_error(config: &Config, e: intake::outbox::TransportError) -> an
 /// daemon, a connection of its own, as the board's staff actions use: SQLite orders its writes
 /// with the daemon's, and the daemon's mail sender sends what the action queued (true).
 pub fn open_for_staff(config: &Config) -> Result<(Store, bool)> {
-    match Store::open_with(&config.store_dir, &config.objects) {
+    match Store::open_with(&config.store_dir, &config.store) {
         Ok(store) => Ok((store, false)),
         Err(intake::store::StoreError::Locked(_)) => Ok((
-            Store::open_read_with(&config.store_dir, &config.objects)?,
+            Store::open_read_with(&config.store_dir, &config.store)?,
             true,
         )),
         Err(e) => Err(e.into()),

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 
 use intake::config::Config;
-use intake::config::objects::ObjectsAt;
+use intake::config::store::{IndexAt, ObjectsAt};
 use intake::source::imap::doctor::{Verdict, diagnose};
 
 /// Runs every check and prints the verdicts; exit 0 when all passed, 1 otherwise.
@@ -30,7 +30,7 @@ pub fn doctor(config: &Config) -> Result<ExitCode> {
     }
     verdicts.push(writable("Kho lưu (store)", &config.store_dir));
     verdicts.push(store_opens(config));
-    if let ObjectsAt::S3(s3) = &config.objects {
+    if let ObjectsAt::S3(s3) = &config.store.objects {
         verdicts.push(bucket_answers(s3));
     }
     verdicts.push(writable("Thư mục nộp tệp (drop)", &config.drop.path));
@@ -160,35 +160,45 @@ fn smtp_server(smtp: &intake::config::smtp::Smtp) -> Verdict {
 /// The store's index opens and answers.
 fn store_opens(config: &Config) -> Verdict {
     let dir = &config.store_dir;
-    if !intake::store::Store::exists(dir) {
+    let (check, fix) = match &config.store.index {
+        IndexAt::Sqlite => (
+            "Chỉ mục kho lưu (SQLite)",
+            "Kiểm tra quyền ghi và dung lượng đĩa của thư mục kho lưu.",
+        ),
+        IndexAt::Postgres(_) => (
+            "Chỉ mục kho lưu (PostgreSQL)",
+            "Kiểm tra địa chỉ (url), tên đăng nhập, mật khẩu và quyền của tài khoản đó trên cơ sở dữ liệu trong [store].",
+        ),
+    };
+    if config.store.index == IndexAt::Sqlite && !intake::store::Store::exists(dir) {
         return Verdict {
-            check: "Chỉ mục kho lưu (SQLite)".into(),
+            check: check.into(),
             ok: true,
             detail: format!("no store yet in {}; intake run makes it", dir.display()),
             fix: None,
         };
     }
-    match intake::store::Store::open_read_with(dir, &config.objects)
+    match intake::store::Store::open_read_with(dir, &config.store)
         .and_then(|s| intake::store::query::totals(&s))
     {
         Ok(t) => Verdict {
-            check: "Chỉ mục kho lưu (SQLite)".into(),
+            check: check.into(),
             ok: true,
             detail: format!("{} messages, {} versions", t.messages, t.versions),
             fix: None,
         },
         Err(e) => Verdict {
-            check: "Chỉ mục kho lưu (SQLite)".into(),
+            check: check.into(),
             ok: false,
             detail: format!("{e:#}"),
-            fix: Some("Kiểm tra quyền ghi và dung lượng đĩa của thư mục kho lưu.".into()),
+            fix: Some(fix.into()),
         },
     }
 }
 
 /// The bucket that keeps the store's objects answers, takes the credentials and may be
 /// written (a small object written, read back and deleted).
-fn bucket_answers(s3: &intake::config::objects::S3) -> Verdict {
+fn bucket_answers(s3: &intake::config::store::S3) -> Verdict {
     let check = "Kho đối tượng (S3)".to_string();
     let probed = intake::store::Bucket::open(s3).and_then(|b| b.probe());
     match probed {

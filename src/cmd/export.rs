@@ -24,7 +24,7 @@ pub fn export(
     out: &Path,
 ) -> Result<ExitCode> {
     let campaign = forms::pick_campaign(config, campaign)?;
-    let store = Store::open_read_with(&config.store_dir, &config.objects)?;
+    let store = Store::open_read_with(&config.store_dir, &config.store)?;
     let bytes = match what {
         ExportWhat::Status => {
             let mut status = query::status(&store, config, clock.now())?;

@@ -24,7 +24,7 @@ pub fn log(
     let agency = agency
         .map(|a| usage::agency(config, &a).map(|a| a.code.clone()))
         .transpose()?;
-    let store = Store::open_read_with(&config.store_dir, &config.objects)?;
+    let store = Store::open_read_with(&config.store_dir, &config.store)?;
     let events = query::events(
         &store,
         &query::LogFilter {

@@ -15,7 +15,7 @@ use super::common::{open_for_staff, send_now, sent_words};
 
 /// `intake outbox list [--json]`.
 pub fn list(config: &Config, json: bool) -> Result<ExitCode> {
-    let store = Store::open_read_with(&config.store_dir, &config.objects)?;
+    let store = Store::open_read_with(&config.store_dir, &config.store)?;
     let rows = store.undelivered(None)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&rows)?);

@@ -38,9 +38,9 @@ fn schedule(
 ) -> Result<ExitCode> {
     let now = clock.now();
     let store = if dry_run {
-        Store::open_read_with(&config.store_dir, &config.objects)?
+        Store::open_read_with(&config.store_dir, &config.store)?
     } else {
-        Store::open_with(&config.store_dir, &config.objects)?
+        Store::open_with(&config.store_dir, &config.store)?
     };
     let mut planned = intake::notices::plan(config, &store, now)?;
     planned.retain(|p| agency.is_none_or(|a| p.agency == a));

@@ -23,7 +23,7 @@ pub fn revalidate(
 ) -> Result<ExitCode> {
     let campaign = forms::pick_campaign(config, campaign)?;
     let actor = super::common::actor(by);
-    let store = Store::open_with(&config.store_dir, &config.objects)?;
+    let store = Store::open_with(&config.store_dir, &config.store)?;
     let r = intake::revalidate::revalidate(
         config,
         &store,

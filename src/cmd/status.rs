@@ -13,7 +13,7 @@ use intake::store::{Store, query};
 
 /// `intake status [--json]`.
 pub fn status(config: &Config, clock: &Clock, json: bool) -> Result<ExitCode> {
-    let store = Store::open_read_with(&config.store_dir, &config.objects)?;
+    let store = Store::open_read_with(&config.store_dir, &config.store)?;
     let status = query::status(&store, config, clock.now())?;
     if json {
         println!("{}", serde_json::to_string_pretty(&status)?);

@@ -13,7 +13,7 @@ use intake::words::{integer, size};
 
 /// `intake store migrate [--json]`.
 pub fn migrate(config: &Config, json: bool) -> Result<ExitCode> {
-    let moved = migrate::objects(&config.store_dir, &config.objects)?;
+    let moved = migrate::objects(&config.store_dir, &config.store.objects)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&moved)?);
         return Ok(ExitCode::SUCCESS);

@@ -10,12 +10,12 @@ pub mod auth;
 pub mod board;
 pub mod imap;
 pub mod live;
-pub mod objects;
 pub mod raw;
 mod resolve;
 pub mod schedule;
 pub mod secret;
 pub mod smtp;
+pub mod store;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -46,8 +46,8 @@ pub struct Config {
     pub drop: Drop,
     /// The store's folder (SQLite index, objects, filed tree).
     pub store_dir: PathBuf,
-    /// Where the store keeps its objects (`[store.objects]`): beside the index, or a bucket.
-    pub objects: objects::ObjectsAt,
+    /// Where the store keeps its index (`[store] kind`) and objects (`[store.objects]`).
+    pub store: store::StoreAt,
     /// The file outbox (with `kind = "file"`; also where a dry run's mail is shown).
     pub outbox_dir: PathBuf,
     /// How mail leaves: the SMTP server (None: the file outbox) and the retry policy.

@@ -85,7 +85,11 @@ pub struct RawDrop {
 #[serde(deny_unknown_fields)]
 pub struct RawStore {
     pub path: Option<String>,
-    pub objects: Option<super::objects::RawObjects>,
+    pub kind: Option<String>,
+    pub url: Option<String>,
+    pub password_env: Option<String>,
+    pub password_file: Option<String>,
+    pub objects: Option<super::store::RawObjects>,
 }
 
 /// `[outbox]`.

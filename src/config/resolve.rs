@@ -229,8 +229,18 @@ pub fn parse_files(
             ));
         }
     };
-    let objects = super::objects::resolve(raw.store.objects.as_ref(), &|p: &str| abs(p))
-        .map_err(|(k, p, f)| at(&k, &p, &f))?;
+    let store = super::store::StoreAt {
+        index: super::store::resolve_index(
+            raw.store.kind.as_deref(),
+            raw.store.url.as_deref(),
+            raw.store.password_env.as_deref(),
+            raw.store.password_file.as_deref(),
+            &|p: &str| abs(p),
+        )
+        .map_err(|(k, p, f)| at(&k, &p, &f))?,
+        objects: super::store::resolve(raw.store.objects.as_ref(), &|p: &str| abs(p))
+            .map_err(|(k, p, f)| at(&k, &p, &f))?,
+    };
     let problem = |(k, p, f): super::schedule::Problem| at(&k, &p, &f);
     let outbox = Outbox {
         smtp,
@@ -378,7 +388,7 @@ pub fn parse_files(
     Ok(Config {
         origin: dir.join(main),
         store_dir: under_data(&raw.store.path, "store"),
-        objects,
+        store,
         outbox_dir: under_data(&raw.outbox.path, "outbox"),
         outbox,
         office,

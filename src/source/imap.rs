@@ -69,8 +69,13 @@ struct Located {
 impl ImapSource {
     /// Prepares the source; the server is contacted on the first pass, not here, so a server
     /// that is down at start does not stop the daemon.
-    pub fn open(settings: &Imap, store_dir: &Path, max_bytes: u64) -> std::io::Result<ImapSource> {
-        let store = Store::open_read_index(store_dir).map_err(std::io::Error::other)?;
+    pub fn open(
+        settings: &Imap,
+        store_dir: &Path,
+        index: &crate::config::store::IndexAt,
+        max_bytes: u64,
+    ) -> std::io::Result<ImapSource> {
+        let store = Store::open_read_index(store_dir, index).map_err(std::io::Error::other)?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
@@ -188,7 +193,7 @@ impl ImapSource {
         let v = self.select(link).await?;
         let account = self.settings.account();
         let folder = &self.settings.folder;
-        let db = self.store.conn();
+        let db = self.store.db();
         let stored = sync::load(db, &account, folder).map_err(store_error)?;
         let mut state = match stored {
             Some(s) if s.uid_validity == v => s,
@@ -294,7 +299,7 @@ impl ImapSource {
         size: u64,
         header: Option<&[u8]>,
     ) -> Result<Option<String>, ImapError> {
-        let db = self.store.conn();
+        let db = self.store.db();
         let message_id = header.and_then(message_id);
         if let Some(mid) = &message_id
             && !sync::message_id_seen_before(db, &self.prefix, v, mid).map_err(store_error)?
@@ -510,7 +515,7 @@ fn message_id(header: &[u8]) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-fn store_error(e: rusqlite::Error) -> ImapError {
+fn store_error(e: crate::store::db::Error) -> ImapError {
     ImapError::Store(e.to_string())
 }
 

@@ -13,10 +13,11 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OpenFlags};
 use serde::{Deserialize, Serialize};
 
+use super::db::Db;
 use super::objects::{Bucket, Local, Objects};
 use super::verify::{self, file_error, hash_file, objects_of};
 use super::{Store, StoreError, schema};
-use crate::config::objects::ObjectsAt;
+use crate::config::store::{ObjectsAt, StoreAt};
 
 /// The manifest's file name in a backup folder.
 pub const MANIFEST: &str = "backup.json";
@@ -30,6 +31,13 @@ pub enum BackupError {
     /// The store (or the backup's index) failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The index is a PostgreSQL database, which its own tools back up.
+    #[error(
+        "the store's index is the PostgreSQL database {0}: back it up with the database's own \
+         tools (pg_dump, or the server's continuous archiving) and the objects with the bucket's \
+         versioning or replication; intake backup copies an embedded store"
+    )]
+    SharedIndex(String),
     /// The destination already holds something.
     #[error(
         "{} is not empty: a backup goes into a new folder, a restore into an empty store \
@@ -94,11 +102,16 @@ pub struct Manifest {
 }
 
 /// Backs up the store in `store_dir` into the new folder `dest`.
-pub fn backup(store_dir: &Path, at: &ObjectsAt, dest: &Path) -> Result<Manifest, BackupError> {
+pub fn backup(store_dir: &Path, at: &StoreAt, dest: &Path) -> Result<Manifest, BackupError> {
     if dest.exists() && !is_empty(dest)? {
         return Err(BackupError::NotEmpty(dest.to_path_buf()));
     }
     let store = Store::open_read_with(store_dir, at)?;
+    if store.db().is_postgres() {
+        return Err(BackupError::SharedIndex(
+            store.db_path.display().to_string(),
+        ));
+    }
     std::fs::create_dir_all(dest).map_err(|e| file_error(dest, e))?;
     let part = dest.join("intake.sqlite.part");
     let sql = |e| super::sql(&part, e);
@@ -124,7 +137,9 @@ pub fn backup(store_dir: &Path, at: &ObjectsAt, dest: &Path) -> Result<Manifest,
     // A self-contained file: no WAL to carry along, opened read-only anywhere.
     copy.pragma_update_and_check(None, "journal_mode", "DELETE", |r| r.get::<_, String>(0))
         .map_err(sql)?;
-    let referenced = verify::referenced(&copy).map_err(sql)?;
+    let index = Db::sqlite(copy);
+    let referenced = verify::referenced(&index).map_err(|e| super::sql(&part, e))?;
+    let copy = index.as_sqlite().expect("the backup's index is SQLite");
     let count = |table: &str| -> rusqlite::Result<u64> {
         copy.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| {
             r.get::<_, i64>(0)
@@ -133,7 +148,7 @@ pub fn backup(store_dir: &Path, at: &ObjectsAt, dest: &Path) -> Result<Manifest,
     };
     let mut manifest = Manifest {
         format: FORMAT.into(),
-        schema_version: schema::version(&copy).map_err(sql)?,
+        schema_version: schema::version(copy).map_err(sql)?,
         intake_version: env!("CARGO_PKG_VERSION").into(),
         taken_at,
         source: std::path::absolute(store_dir).unwrap_or_else(|_| store_dir.to_path_buf()),
@@ -149,7 +164,8 @@ pub fn backup(store_dir: &Path, at: &ObjectsAt, dest: &Path) -> Result<Manifest,
         object_bytes: 0,
         linked: 0,
     };
-    drop(copy);
+    // Closed before the file is renamed into place.
+    drop(index);
 
     let from = store.objects();
     let to = objects_of(dest);
@@ -214,12 +230,15 @@ pub fn check(backup: &Path) -> Result<Manifest, BackupError> {
             why: "intake.sqlite is missing".into(),
         });
     }
-    let conn = Connection::open_with_flags(
-        &db,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(sql)?;
-    let found = schema::version(&conn).map_err(sql)?;
+    let index = Db::sqlite(
+        Connection::open_with_flags(
+            &db,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(sql)?,
+    );
+    let conn = index.as_sqlite().expect("a backup's index is SQLite");
+    let found = schema::version(conn).map_err(sql)?;
     if found > schema::CURRENT {
         return Err(StoreError::TooNew {
             path: backup.to_path_buf(),
@@ -228,10 +247,10 @@ pub fn check(backup: &Path) -> Result<Manifest, BackupError> {
         }
         .into());
     }
-    let (integrity, foreign_keys) = verify::check_index(&conn).map_err(sql)?;
+    let (integrity, foreign_keys) = verify::check_index(conn).map_err(sql)?;
     let mut damaged: Vec<String> = integrity.into_iter().chain(foreign_keys).collect();
     let objects = objects_of(backup);
-    let referenced = verify::referenced(&conn).map_err(sql)?;
+    let referenced = verify::referenced(&index).map_err(|e| super::sql(&db, e))?;
     let bar = crate::progress::bar(referenced.len() as u64, "tệp");
     bar.set_prefix("Kiểm tra bản sao lưu");
     for sha in &referenced {

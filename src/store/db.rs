@@ -65,9 +65,10 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        // The wrapped error's own cause: its message is this one's already.
         match self {
-            Error::Sqlite(e) => Some(e),
-            Error::Postgres(e) => Some(e),
+            Error::Sqlite(e) => e.source(),
+            Error::Postgres(e) => e.source(),
             _ => None,
         }
     }
@@ -574,6 +575,7 @@ fn pg_row(r: &postgres::Row) -> Result<Row> {
             Type::NUMERIC => r
                 .try_get::<_, Option<PgNumeric>>(i)?
                 .map_or(Value::Null, |n| n.0),
+            Type::VOID => Value::Null,
             Type::BYTEA => r
                 .try_get::<_, Option<Vec<u8>>>(i)?
                 .map_or(Value::Null, Value::Blob),
@@ -626,6 +628,10 @@ impl<'a> postgres::types::FromSql<'a> for PgNumeric {
 /// A statement in the SQL both databases take, as PostgreSQL takes it: `?N` parameters
 /// become `$N` (outside quotes), `INSERT OR IGNORE` becomes `INSERT … ON CONFLICT DO NOTHING`.
 pub fn dialect(sql: &str) -> String {
+    // SQLite's writer transaction; PostgreSQL's rows are locked as they are written.
+    if sql.trim().eq_ignore_ascii_case("BEGIN IMMEDIATE") {
+        return "BEGIN".into();
+    }
     let mut out = String::with_capacity(sql.len() + 16);
     let mut quote: Option<char> = None;
     let mut chars = sql.chars().peekable();
@@ -644,6 +650,10 @@ pub fn dialect(sql: &str) -> String {
             None if c == '?' && chars.peek().is_some_and(char::is_ascii_digit) => out.push('$'),
             None => out.push(c),
         }
+    }
+    // SQLite's group_concat(x, separator) is PostgreSQL's string_agg.
+    while let Some(at) = out.to_ascii_lowercase().find("group_concat(") {
+        out.replace_range(at..at + "group_concat(".len(), "string_agg(");
     }
     let upper = out.to_ascii_uppercase();
     if let Some(at) = upper.find("INSERT OR IGNORE INTO") {

@@ -24,7 +24,7 @@ impl Store {
     ) -> Result<()> {
         self.db()
             .execute(
-                "INSERT OR REPLACE INTO exemptions (campaign, agency, deliverable, at, actor, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO exemptions (campaign, agency, deliverable, at, actor, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (campaign, agency, deliverable) DO UPDATE SET at = excluded.at, actor = excluded.actor, reason = excluded.reason",
                 params![campaign, agency, deliverable, now.to_rfc3339(), actor, reason],
             )
             .map_err(|e| self.sql(e))?;
@@ -53,7 +53,7 @@ impl Store {
     ) -> Result<()> {
         self.db()
             .execute(
-                "INSERT OR REPLACE INTO extensions (campaign, agency, until, at, actor, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO extensions (campaign, agency, until, at, actor, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (campaign, agency) DO UPDATE SET until = excluded.until, at = excluded.at, actor = excluded.actor, reason = excluded.reason",
                 params![campaign, agency, until.to_rfc3339(), now.to_rfc3339(), actor, reason],
             )
             .map_err(|e| self.sql(e))?;

@@ -129,7 +129,7 @@ impl Store {
                     .map_err(|e| self.sql(e))?;
                 self.conn
                     .execute(
-                        "INSERT OR REPLACE INTO drop_left_alone (path, reason, first_seen, event) VALUES (?1, ?2, ?3, ?4)",
+                        "INSERT INTO drop_left_alone (path, reason, first_seen, event) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (path) DO UPDATE SET reason = excluded.reason, first_seen = excluded.first_seen, event = excluded.event",
                         params![item.path, reason, at.to_rfc3339(), event],
                     )
                     .map_err(|e| self.sql(e))?;

@@ -292,7 +292,7 @@ impl Store {
         let n = self
             .conn
             .execute(
-                "UPDATE outbox SET failed_at = NULL, next_attempt_at = NULL, attempts = 0 WHERE sent_at IS NULL AND failed_at IS NOT NULL AND coalesce(last_error, '') NOT LIKE 'cancelled:%' AND (?1 IS NULL OR id = ?1)",
+                "UPDATE outbox SET failed_at = NULL, next_attempt_at = NULL, attempts = 0 WHERE sent_at IS NULL AND failed_at IS NOT NULL AND coalesce(last_error, '') NOT LIKE 'cancelled:%' AND (CAST(?1 AS BIGINT) IS NULL OR id = ?1)",
                 params![id],
             )
             .map_err(|e| self.sql(e))?;
@@ -632,7 +632,10 @@ impl Store {
     /// Opens a second connection to this store, for another component of the same process
     /// (the writer lock is this process's already).
     pub fn another_connection(&self) -> Result<Store> {
-        let mut other = Store::connect(&self.dir)?;
+        let mut other = match &self.index {
+            crate::config::store::IndexAt::Sqlite => Store::connect(&self.dir)?,
+            crate::config::store::IndexAt::Postgres(pg) => Store::connect_postgres(&self.dir, pg)?,
+        };
         other.objects = self.objects.clone();
         Ok(other)
     }

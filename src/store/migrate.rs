@@ -17,7 +17,7 @@ use super::db::params;
 use super::objects::{Bucket, Local};
 use super::verify::list_objects;
 use super::{Store, StoreError, io, lock, sql};
-use crate::config::objects::ObjectsAt;
+use crate::config::store::ObjectsAt;
 
 /// What a move did.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -96,7 +96,7 @@ pub fn objects(dir: &Path, to: &ObjectsAt) -> std::result::Result<Moved, MoveErr
     }
     let referenced = {
         let s = |e| sql(&store.db_path, e);
-        super::verify::referenced(store.conn()).map_err(s)?
+        super::verify::referenced(store.db()).map_err(s)?
     };
     let (present, _) = list_objects(dir)?;
     let missing: Vec<String> = referenced

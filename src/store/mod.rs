@@ -15,6 +15,7 @@ pub mod mailbox_state;
 pub mod migrate;
 pub mod notice_rows;
 mod objects;
+mod postgres;
 pub mod query;
 mod record;
 pub mod schema;
@@ -31,7 +32,7 @@ use db::{Db, OptionalExtension, params};
 pub use crate::pipeline::Held;
 pub use objects::{Bucket, Objects, component};
 
-use crate::config::objects::ObjectsAt;
+use crate::config::store::{IndexAt, ObjectsAt, Postgres, StoreAt};
 use crate::pipeline::{Examined, Prior, VersionState};
 
 /// Something went wrong in the machine (disk, database), not in the input.
@@ -97,6 +98,20 @@ pub enum StoreError {
         /// The version this binary writes.
         known: u32,
     },
+    /// The index's database server cannot be reached or refuses the login.
+    #[error("the store's database {what} cannot be used: {why}")]
+    Unreachable {
+        /// The database, without its password.
+        what: String,
+        /// What went wrong.
+        why: String,
+    },
+    /// The database holds no store (its schema was never made).
+    #[error(
+        "the database {0} holds no intake store yet: commands that only read never make one; \
+         start `intake run` to make it there, or correct [store] url in the configuration file"
+    )]
+    MissingDatabase(String),
     /// The configuration points the store at objects that are not the ones its index names.
     #[error(
         "the store {} keeps its objects in {recorded}, but the configuration says {configured}: \
@@ -153,6 +168,8 @@ pub struct Store {
     db_path: PathBuf,
     conn: Db,
     objects: Objects,
+    /// Where the index is, to open more connections to it.
+    index: IndexAt,
     _lock: Option<std::fs::File>,
 }
 
@@ -160,18 +177,37 @@ impl Store {
     /// Opens (creating if needed) the store for reading and writing, taking the writer lock;
     /// upgrades its schema and removes what a crashed writer left half-written.
     pub fn open(dir: &Path) -> Result<Store> {
-        Self::open_with(dir, &ObjectsAt::Local)
+        Self::open_with(dir, &StoreAt::default())
     }
 
-    /// [`Store::open`] with the store's objects kept where `at` says. The first open records
-    /// the place in the index; a later open that names another place is refused.
-    pub fn open_with(dir: &Path, at: &ObjectsAt) -> Result<Store> {
+    /// [`Store::open`] with the index and objects where `at` says. The first open records
+    /// where the objects are in the index; a later open that names another place is refused.
+    pub fn open_with(dir: &Path, at: &StoreAt) -> Result<Store> {
         std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
-        let lock = lock(dir)?.ok_or_else(|| StoreError::Locked(dir.to_path_buf()))?;
-        let mut store = Self::connect(dir)?;
-        store.upgrade()?;
-        store.place_objects(at, true)?;
-        store._lock = Some(lock);
+        let mut store = match &at.index {
+            IndexAt::Sqlite => {
+                let lock = lock(dir)?.ok_or_else(|| StoreError::Locked(dir.to_path_buf()))?;
+                let mut store = Self::connect(dir)?;
+                store.upgrade()?;
+                store._lock = Some(lock);
+                store
+            }
+            IndexAt::Postgres(pg) => {
+                let store = Self::connect_postgres(dir, pg)?;
+                match postgres::migrate(&store.conn).map_err(|e| store.sql(e))? {
+                    Err(found) => return Err(too_new(dir, found)),
+                    Ok(found) if found != postgres::CURRENT => {
+                        tracing::info!(database = %postgres::describe(pg), from = found, to = postgres::CURRENT, "store schema upgraded");
+                    }
+                    Ok(_) => {}
+                }
+                if !postgres::lock_writer(&store.conn).map_err(|e| store.sql(e))? {
+                    return Err(StoreError::Locked(PathBuf::from(postgres::describe(pg))));
+                }
+                store
+            }
+        };
+        store.place_objects(&at.objects, true)?;
         let removed = verify::remove_object_leftovers(dir);
         if removed > 0 {
             tracing::info!(
@@ -187,19 +223,66 @@ impl Store {
     /// that is not there is an error (nothing is created); so is one made by a later intake.
     /// One made by an earlier intake is upgraded when no daemon holds it.
     pub fn open_read(dir: &Path) -> Result<Store> {
-        Self::open_read_with(dir, &ObjectsAt::Local)
+        Self::open_read_with(dir, &StoreAt::default())
     }
 
-    /// [`Store::open_read`] with the store's objects kept where `at` says.
-    pub fn open_read_with(dir: &Path, at: &ObjectsAt) -> Result<Store> {
-        let mut store = Self::open_read_index(dir)?;
-        store.place_objects(at, false)?;
+    /// [`Store::open_read`] with the index and objects where `at` says.
+    pub fn open_read_with(dir: &Path, at: &StoreAt) -> Result<Store> {
+        let mut store = Self::open_read_index(dir, &at.index)?;
+        store.place_objects(&at.objects, false)?;
         Ok(store)
+    }
+
+    fn connect_postgres(dir: &Path, pg: &Postgres) -> Result<Store> {
+        let client = postgres::connect(pg).map_err(|why| StoreError::Unreachable {
+            what: postgres::describe(pg),
+            why,
+        })?;
+        Ok(Store {
+            dir: dir.to_path_buf(),
+            db_path: PathBuf::from(postgres::describe(pg)),
+            conn: Db::postgres(client),
+            objects: Objects::new(dir),
+            index: IndexAt::Postgres(pg.clone()),
+            _lock: None,
+        })
+    }
+
+    fn open_read_postgres(dir: &Path, pg: &Postgres) -> Result<Store> {
+        let store = Self::connect_postgres(dir, pg)?;
+        let found = postgres::version(&store.conn).map_err(|e| store.sql(e))?;
+        match found.cmp(&postgres::CURRENT) {
+            std::cmp::Ordering::Equal => Ok(store),
+            std::cmp::Ordering::Greater => Err(too_new(dir, found)),
+            std::cmp::Ordering::Less if found == 0 => {
+                Err(StoreError::MissingDatabase(postgres::describe(pg)))
+            }
+            std::cmp::Ordering::Less => {
+                if postgres::writer_held(&store.conn).map_err(|e| store.sql(e))? {
+                    return Err(StoreError::Outdated {
+                        path: store.db_path.clone(),
+                        found,
+                        known: postgres::CURRENT,
+                    });
+                }
+                match postgres::migrate(&store.conn).map_err(|e| store.sql(e))? {
+                    Ok(_) => Ok(store),
+                    Err(found) => Err(too_new(dir, found)),
+                }
+            }
+        }
     }
 
     /// [`Store::open_read`] for the index alone, whatever the configuration says of the objects:
     /// for a reader that never touches an object (the mailbox's connection state).
-    pub fn open_read_index(dir: &Path) -> Result<Store> {
+    pub fn open_read_index(dir: &Path, index: &IndexAt) -> Result<Store> {
+        match index {
+            IndexAt::Sqlite => Self::open_read_sqlite(dir),
+            IndexAt::Postgres(pg) => Self::open_read_postgres(dir, pg),
+        }
+    }
+
+    fn open_read_sqlite(dir: &Path) -> Result<Store> {
         if !Self::exists(dir) {
             return Err(StoreError::Missing(dir.to_path_buf()));
         }
@@ -287,6 +370,7 @@ impl Store {
         Ok(Store {
             dir: dir.to_path_buf(),
             objects: Objects::new(dir),
+            index: IndexAt::Sqlite,
             db_path,
             conn: Db::sqlite(conn),
             _lock: None,

@@ -303,7 +303,7 @@ pub fn events(store: &Store, filter: &LogFilter) -> Result<Vec<Event>> {
         .query_rows(
             "SELECT e.id, e.at, e.kind, e.source, e.message, e.message_id, e.agency, e.campaign, e.files, e.detail, e.actor, m.auth, m.auth_evidence
              FROM events e LEFT JOIN messages m ON m.id = e.message
-             WHERE (?1 IS NULL OR e.agency = ?1) ORDER BY e.id DESC",
+             WHERE (CAST(?1 AS TEXT) IS NULL OR e.agency = ?1) ORDER BY e.id DESC",
             params![filter.agency], |r| {
             let files: Option<String> = r.get(8)?;
             Ok(Event {

@@ -15,6 +15,7 @@ use rusqlite::Connection;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::db::{Db, params};
 use super::{Objects, Result, Store, StoreError, io, schema, sql};
 
 /// A temporary file older than this belongs to no running writer (a writer finishes an object
@@ -96,12 +97,12 @@ pub struct Options {
     /// The outbox folder of the file transport, whose `.eml` files and staging are checked.
     pub outbox_dir: Option<PathBuf>,
     /// Where the store keeps its objects.
-    pub objects: crate::config::objects::ObjectsAt,
+    pub store: crate::config::store::StoreAt,
 }
 
 /// Checks the store in `dir` (and repairs it with `options.repair`).
 pub fn verify(dir: &Path, options: &Options) -> Result<Report> {
-    let store = Store::open_read_with(dir, &options.objects)?;
+    let store = Store::open_read_with(dir, &options.store)?;
     // With the writer lock free, no one can own a temporary file; taking it also keeps a
     // daemon from starting in the middle of a repair.
     // A store this user may only read has no lock to take: then only age tells.
@@ -113,21 +114,33 @@ pub fn verify(dir: &Path, options: &Options) -> Result<Report> {
         repair: options.repair,
         ..Report::default()
     };
-    let conn = store.conn();
+    let db = store.db();
     let s = |e| sql(&store.db_path, e);
     // One read transaction: every list below is of the same instant, while a daemon writes.
-    conn.execute_batch("BEGIN").map_err(s)?;
-    let snapshot = (|| -> rusqlite::Result<_> {
-        report.schema_version = schema::version(conn)?;
-        let (integrity, foreign_keys) = check_index(conn)?;
-        report.integrity = integrity;
-        report.foreign_keys = foreign_keys;
-        let referenced = referenced(conn)?;
-        let filed = filed(conn)?;
-        let sent = sent_to_files(conn)?;
+    // PostgreSQL's needs REPEATABLE READ for that; SQLite's read transactions are snapshots.
+    db.execute_batch(if db.is_postgres() {
+        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+    } else {
+        "BEGIN"
+    })
+    .map_err(s)?;
+    let snapshot = (|| -> super::db::Result<_> {
+        match db.as_sqlite() {
+            Some(conn) => {
+                report.schema_version = schema::version(conn)?;
+                // The database's own consistency checks; PostgreSQL keeps its own.
+                let (integrity, foreign_keys) = check_index(conn)?;
+                report.integrity = integrity;
+                report.foreign_keys = foreign_keys;
+            }
+            None => report.schema_version = super::postgres::version(db)?,
+        }
+        let referenced = referenced(db)?;
+        let filed = filed(db)?;
+        let sent = sent_to_files(db)?;
         Ok((referenced, filed, sent))
     })();
-    let _ = conn.execute_batch("COMMIT");
+    let _ = db.execute_batch("COMMIT");
     let (referenced, filed, sent) = snapshot.map_err(s)?;
     report.referenced = referenced.len();
 
@@ -376,24 +389,24 @@ pub(crate) fn check_index(conn: &Connection) -> rusqlite::Result<(Vec<String>, V
 }
 
 /// Every object the index refers to: original messages, files, marked copies, attachments.
-pub(crate) fn referenced(conn: &Connection) -> rusqlite::Result<BTreeSet<String>> {
+pub(crate) fn referenced(db: &Db) -> super::db::Result<BTreeSet<String>> {
     let mut out = BTreeSet::new();
     for q in [
         "SELECT raw_sha256 FROM messages",
         "SELECT sha256 FROM files",
         "SELECT annotated FROM files WHERE annotated IS NOT NULL",
     ] {
-        let mut st = conn.prepare(q)?;
-        for sha in st.query_map([], |r| r.get::<_, String>(0))? {
-            let sha = sha?;
+        for sha in db.query_rows(q, params![], |r| r.get::<String>(0))? {
             if is_hex(&sha, 64) {
                 out.insert(sha);
             }
         }
     }
-    let mut st = conn.prepare("SELECT attachments FROM outbox WHERE attachments IS NOT NULL")?;
-    for json in st.query_map([], |r| r.get::<_, String>(0))? {
-        let json = json?;
+    for json in db.query_rows(
+        "SELECT attachments FROM outbox WHERE attachments IS NOT NULL",
+        params![],
+        |r| r.get::<String>(0),
+    )? {
         let Ok(serde_json::Value::Array(list)) = serde_json::from_str(&json) else {
             continue;
         };
@@ -409,17 +422,23 @@ pub(crate) fn referenced(conn: &Connection) -> rusqlite::Result<BTreeSet<String>
 }
 
 /// The filed tree the index names: relative path → object.
-fn filed(conn: &Connection) -> rusqlite::Result<BTreeMap<String, String>> {
-    let mut st =
-        conn.prepare("SELECT filed_path, sha256 FROM files WHERE filed_path IS NOT NULL")?;
-    st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect()
+fn filed(db: &Db) -> super::db::Result<BTreeMap<String, String>> {
+    Ok(db
+        .query_rows(
+            "SELECT filed_path, sha256 FROM files WHERE filed_path IS NOT NULL",
+            params![],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?
+        .into_iter()
+        .collect())
 }
 
-fn sent_to_files(conn: &Connection) -> rusqlite::Result<Vec<String>> {
-    let mut st = conn.prepare(
+fn sent_to_files(db: &Db) -> super::db::Result<Vec<String>> {
+    db.query_rows(
         "SELECT delivered_as FROM outbox WHERE sent_at IS NOT NULL AND delivered_as LIKE '%.eml'",
-    )?;
-    st.query_map([], |r| r.get(0))?.collect()
+        params![],
+        |r| r.get(0),
+    )
 }
 
 enum Shows {

@@ -5,6 +5,8 @@
 pub mod dkim;
 pub mod dns;
 pub mod hostile;
+pub mod postgres;
+pub mod runs;
 pub mod s3;
 
 use std::path::{Path, PathBuf};

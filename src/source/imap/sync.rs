@@ -5,8 +5,8 @@
 //! reuses UIDs can never be mistaken for the old one; after a UIDVALIDITY change, messages
 //! already recorded under an older one are found again by Message-ID and content hash.
 
+use crate::store::db::{Db, OptionalExtension, Result, params};
 use chrono::Utc;
-use rusqlite::{Connection, OptionalExtension, params};
 
 /// The synchronisation state of one mailbox.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,12 +37,8 @@ pub fn key_validity(key: &str) -> Option<u32> {
 }
 
 /// Reads the state of a mailbox.
-pub fn load(
-    conn: &Connection,
-    account: &str,
-    mailbox: &str,
-) -> rusqlite::Result<Option<SyncState>> {
-    conn.query_row(
+pub fn load(db: &Db, account: &str, mailbox: &str) -> Result<Option<SyncState>> {
+    db.query_row(
         "SELECT uid_validity, last_uid, previous_validity FROM imap_sync WHERE account = ?1 AND mailbox = ?2",
         params![account, mailbox],
         |r| {
@@ -57,13 +53,8 @@ pub fn load(
 }
 
 /// Writes the state of a mailbox.
-pub fn save(
-    conn: &Connection,
-    account: &str,
-    mailbox: &str,
-    state: &SyncState,
-) -> rusqlite::Result<()> {
-    conn.execute(
+pub fn save(db: &Db, account: &str, mailbox: &str, state: &SyncState) -> Result<()> {
+    db.execute(
         "INSERT INTO imap_sync (account, mailbox, uid_validity, last_uid, previous_validity, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT (account, mailbox) DO UPDATE SET uid_validity = ?3, last_uid = ?4,
@@ -84,21 +75,19 @@ pub fn save(
 /// hash and, when the message has one, this Message-ID: the same message seen again after a
 /// resync.
 pub fn recorded_before(
-    conn: &Connection,
+    db: &Db,
     prefix: &str,
     uid_validity: u32,
     raw_sha256: &str,
     message_id: Option<&str>,
-) -> rusqlite::Result<Option<String>> {
-    let mut st = conn.prepare_cached(
+) -> Result<Option<String>> {
+    let rows = db.query_rows(
         "SELECT source_key, message_id FROM messages
-         WHERE raw_sha256 = ?1 AND substr(source_key, 1, length(?2)) = ?2 ORDER BY id",
+         WHERE raw_sha256 = ?1 AND substr(source_key, 1, length(CAST(?2 AS TEXT))) = CAST(?2 AS TEXT) ORDER BY id",
+        params![raw_sha256, prefix],
+        |r| Ok((r.get::<String>(0)?, r.get::<Option<String>>(1)?)),
     )?;
-    let rows = st.query_map(params![raw_sha256, prefix], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
-    })?;
-    for row in rows {
-        let (key, mid) = row?;
+    for (key, mid) in rows {
         if key_validity(&key) == Some(uid_validity) || mid.as_deref() != message_id {
             continue;
         }
@@ -110,18 +99,17 @@ pub fn recorded_before(
 /// Whether a message with this Message-ID was recorded from this mailbox under another
 /// UIDVALIDITY (then its content is fetched and hashed to be sure).
 pub fn message_id_seen_before(
-    conn: &Connection,
+    db: &Db,
     prefix: &str,
     uid_validity: u32,
     message_id: &str,
-) -> rusqlite::Result<bool> {
-    let mut st = conn.prepare_cached(
+) -> Result<bool> {
+    let keys = db.query_rows(
         "SELECT source_key FROM messages
-         WHERE message_id = ?1 AND substr(source_key, 1, length(?2)) = ?2",
+         WHERE message_id = ?1 AND substr(source_key, 1, length(CAST(?2 AS TEXT))) = CAST(?2 AS TEXT)",
+        params![message_id, prefix],
+        |r| r.get::<String>(0),
     )?;
-    let keys = st
-        .query_map(params![message_id, prefix], |r| r.get::<_, String>(0))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(keys.iter().any(|k| key_validity(k) != Some(uid_validity)))
 }
 
@@ -140,7 +128,7 @@ mod tests {
 
     #[test]
     fn state_round_trips() {
-        let conn = Connection::open_in_memory().unwrap();
+        let conn = Db::sqlite(rusqlite::Connection::open_in_memory().unwrap());
         conn.execute_batch(include_str!("../../store/schema.sql"))
             .unwrap();
         assert_eq!(load(&conn, "a", "INBOX").unwrap(), None);

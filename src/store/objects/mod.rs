@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 pub use local::Local;
 pub use s3::Bucket;
 
-use crate::config::objects::ObjectsAt;
+use crate::config::store::ObjectsAt;
 
 /// Where one store's objects are.
 #[derive(Debug, Clone)]

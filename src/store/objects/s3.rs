@@ -24,7 +24,7 @@ use object_store::{
     BackoffConfig, ClientOptions, ObjectStore, ObjectStoreExt, PutPayload, RetryConfig,
 };
 
-use crate::config::objects::S3;
+use crate::config::store::S3;
 
 /// A bucket (and prefix) holding a store's objects.
 #[derive(Debug, Clone)]

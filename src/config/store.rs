@@ -1,9 +1,11 @@
-//! # Where the store keeps its objects
+//! # Where the store keeps its index and its objects
 //!
-//! `[store.objects]` of `intake.toml`. Every message and file the store receives is kept once,
-//! named by its SHA-256: on local disk beside the index by default, or in an S3-compatible
-//! bucket (MinIO, Garage, a cloud's) for a deployment that already runs one. The bucket's
-//! credentials are named (`access_key_id_env` / `_file`, `secret_access_key_env` / `_file`),
+//! `[store]` and `[store.objects]` of `intake.toml`. The index is SQLite in the store's folder
+//! by default, or a PostgreSQL database (`kind = "postgres"`, `url`) that several daemons can
+//! share. Every message and file the store receives is kept once, named by its SHA-256: on
+//! local disk beside the index by default, or in an S3-compatible bucket (MinIO, Garage, a
+//! cloud's) for a deployment that already runs one. Passwords and keys are named
+//! (`password_env` / `_file`, `access_key_id_env` / `_file`, `secret_access_key_env` / `_file`),
 //! never written here.
 
 use std::net::IpAddr;
@@ -12,6 +14,121 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 use super::secret::SecretSource;
+
+/// Where the store's parts are.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StoreAt {
+    /// The index.
+    pub index: IndexAt,
+    /// The objects.
+    pub objects: ObjectsAt,
+}
+
+/// Where the index is.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum IndexAt {
+    /// `intake.sqlite` in the store's folder.
+    #[default]
+    Sqlite,
+    /// A PostgreSQL database.
+    Postgres(Postgres),
+}
+
+/// A PostgreSQL database.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Postgres {
+    /// `postgres://user@host[:port]/database[?options]`, without a password.
+    pub url: String,
+    /// Where the password is read from; None for a server that asks for none (a Unix
+    /// socket with peer authentication).
+    pub password: Option<SecretSource>,
+}
+
+impl std::fmt::Debug for Postgres {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Postgres")
+            .field("url", &self.url)
+            .field("password", &self.password)
+            .finish()
+    }
+}
+
+/// Resolves `[store]`'s `kind`, `url` and password; `Err((key, problem, fix))`.
+pub fn resolve_index(
+    kind: Option<&str>,
+    url: Option<&str>,
+    password_env: Option<&str>,
+    password_file: Option<&str>,
+    abs: &dyn Fn(&str) -> PathBuf,
+) -> Result<IndexAt, (String, String, String)> {
+    let e = |k: &str, p: &str, f: &str| (format!("store.{k}"), p.to_string(), f.to_string());
+    match kind.unwrap_or("sqlite") {
+        "sqlite" => {
+            if url.is_some() || password_env.is_some() || password_file.is_some() {
+                return Err(e(
+                    "kind",
+                    "is \"sqlite\" but a database server is described",
+                    "set kind = \"postgres\" to use it, or remove url and the password",
+                ));
+            }
+            Ok(IndexAt::Sqlite)
+        }
+        "postgres" => {
+            let url = url
+                .map(str::trim)
+                .filter(|u| !u.is_empty())
+                .ok_or_else(|| {
+                    e(
+                        "url",
+                        "is missing",
+                        "give the database, e.g. url = \"postgres://intake@db.example.vn/intake\"",
+                    )
+                })?;
+            let rest = url
+                .strip_prefix("postgres://")
+                .or_else(|| url.strip_prefix("postgresql://"))
+                .ok_or_else(|| {
+                    e(
+                        "url",
+                        "is not a postgres:// address",
+                        "give it as postgres://user@host[:port]/database",
+                    )
+                })?;
+            let authority = rest.split(['/', '?']).next().unwrap_or_default();
+            if authority
+                .rsplit_once('@')
+                .is_some_and(|(user, _)| user.contains(':'))
+            {
+                return Err(e(
+                    "url",
+                    "holds a password",
+                    "passwords never go in the configuration file: name it with password_env or password_file",
+                ));
+            }
+            let password = match (password_env, password_file) {
+                (Some(v), None) => Some(SecretSource::Env(v.to_string())),
+                (None, Some(f)) => Some(SecretSource::File(abs(f))),
+                (None, None) => None,
+                (Some(_), Some(_)) => {
+                    return Err(e(
+                        "password_env",
+                        "both password_env and password_file are given",
+                        "name one place the password is read from",
+                    ));
+                }
+            };
+            Ok(IndexAt::Postgres(Postgres {
+                url: url.to_string(),
+                password,
+            }))
+        }
+        other => Err(e(
+            "kind",
+            &format!("unknown kind \"{other}\""),
+            "use \"sqlite\" (the embedded index) or \"postgres\"",
+        )),
+    }
+}
 
 /// `[store.objects]` as written.
 #[derive(Debug, Default, Deserialize)]
@@ -218,6 +335,55 @@ mod tests {
     }
 
     const KEYS: &str = "access_key_id_env = \"K\"\nsecret_access_key_file = \"s3.secret\"\n";
+
+    fn index(
+        kind: &str,
+        url: Option<&str>,
+        env: Option<&str>,
+    ) -> Result<IndexAt, (String, String, String)> {
+        resolve_index(Some(kind), url, env, None, &|p: &str| PathBuf::from(p))
+    }
+
+    #[test]
+    fn the_index_is_sqlite_or_a_named_database() {
+        assert_eq!(
+            resolve_index(None, None, None, None, &|p: &str| p.into()).unwrap(),
+            IndexAt::Sqlite
+        );
+        let pg = index(
+            "postgres",
+            Some("postgres://intake@db.example.vn/intake"),
+            Some("PGPW"),
+        )
+        .unwrap();
+        assert_eq!(
+            pg,
+            IndexAt::Postgres(Postgres {
+                url: "postgres://intake@db.example.vn/intake".into(),
+                password: Some(SecretSource::Env("PGPW".into()))
+            })
+        );
+        assert_eq!(
+            index("postgres", Some("postgres://intake:pw@db/intake"), None)
+                .unwrap_err()
+                .0,
+            "store.url"
+        );
+        assert_eq!(
+            index("postgres", Some("mysql://db/intake"), None)
+                .unwrap_err()
+                .0,
+            "store.url"
+        );
+        assert_eq!(index("postgres", None, None).unwrap_err().0, "store.url");
+        assert_eq!(
+            index("sqlite", Some("postgres://db/x"), None)
+                .unwrap_err()
+                .0,
+            "store.kind"
+        );
+        assert_eq!(index("oracle", None, None).unwrap_err().0, "store.kind");
+    }
 
     #[test]
     fn local_is_the_default_and_takes_no_bucket() {

@@ -1,0 +1,119 @@
+//! # The index on PostgreSQL
+//!
+//! For deployments that outgrow one machine's SQLite: the same tables (`schema_pg.sql`), the
+//! same statements (module `db` turns them into PostgreSQL's), versioned migrations of their
+//! own, run in one transaction under an advisory lock so that daemons starting together do
+//! not run them twice. The writer's lock is a session-level advisory lock: held while its
+//! connection lives, gone the moment its process dies, so a dead daemon never blocks the next.
+
+use postgres::{Client, NoTls};
+
+use super::db::{Db, params};
+use crate::config::store::Postgres;
+
+/// Advisory lock keys (two 32-bit halves: "intk" and a purpose).
+const LOCK_CLASS: i32 = 0x696e_746b;
+/// The writer's lock.
+const WRITER: i32 = 1;
+/// The migrations' lock.
+const MIGRATING: i32 = 2;
+
+/// Migration `n` (from index 0) brings a database from version `n` to `n + 1`.
+const MIGRATIONS: &[&str] = &[include_str!("schema_pg.sql")];
+
+/// The schema version this binary writes.
+pub const CURRENT: u32 = MIGRATIONS.len() as u32;
+
+/// The address without a password, for messages.
+pub fn describe(at: &Postgres) -> String {
+    at.url.clone()
+}
+
+/// Connects to the database.
+pub fn connect(at: &Postgres) -> Result<Client, String> {
+    let mut config: postgres::Config = at
+        .url
+        .parse()
+        .map_err(|e| format!("{}: {e}", describe(at)))?;
+    if let Some(secret) = &at.password {
+        let password = secret.read()?;
+        config.password(password.expose());
+    }
+    config.application_name("intake");
+    config.connect_timeout(std::time::Duration::from_secs(10));
+    config
+        .connect(NoTls)
+        .map_err(|e| format!("{}: {e}", describe(at)))
+}
+
+/// The schema version the database has (0: none yet).
+pub fn version(db: &Db) -> super::db::Result<u32> {
+    let made: bool = db.query_row(
+        "SELECT EXISTS (SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'intake_schema')",
+        params![],
+        |r| r.get(0),
+    )?;
+    if !made {
+        return Ok(0);
+    }
+    db.query_row(
+        "SELECT coalesce(max(version), 0) FROM intake_schema",
+        params![],
+        |r| r.get(0),
+    )
+}
+
+/// Runs the migrations the database lacks, in one transaction under the migrations' lock;
+/// answers the version found, or Err with a newer one left untouched.
+pub fn migrate(db: &Db) -> super::db::Result<std::result::Result<u32, u32>> {
+    db.execute_batch("BEGIN")?;
+    let done = (|| {
+        db.query_row(
+            "SELECT pg_advisory_xact_lock(?1, ?2)",
+            params![LOCK_CLASS, MIGRATING],
+            |_| Ok(()),
+        )?;
+        db.execute_batch("CREATE TABLE IF NOT EXISTS intake_schema (version BIGINT NOT NULL)")?;
+        let found = version(db)?;
+        if found > CURRENT {
+            return Ok(Err(found));
+        }
+        for (n, step) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+            db.execute_batch(step)?;
+            db.execute(
+                "INSERT INTO intake_schema (version) VALUES (?1)",
+                params![n as i64 + 1],
+            )?;
+        }
+        Ok(Ok(found))
+    })();
+    match &done {
+        Ok(Ok(_)) => db.execute_batch("COMMIT")?,
+        _ => {
+            let _ = db.execute_batch("ROLLBACK");
+        }
+    }
+    done
+}
+
+/// Takes the writer's lock for this connection's life; false when another process holds it.
+pub fn lock_writer(db: &Db) -> super::db::Result<bool> {
+    db.query_row(
+        "SELECT pg_try_advisory_lock(?1, ?2)",
+        params![LOCK_CLASS, WRITER],
+        |r| r.get(0),
+    )
+}
+
+/// Whether some process holds the writer's lock now.
+pub fn writer_held(db: &Db) -> super::db::Result<bool> {
+    if lock_writer(db)? {
+        db.query_row(
+            "SELECT pg_advisory_unlock(?1, ?2)",
+            params![LOCK_CLASS, WRITER],
+            |_| Ok(()),
+        )?;
+        return Ok(false);
+    }
+    Ok(true)
+}

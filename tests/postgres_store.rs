@@ -1,0 +1,157 @@
+//! The store's index in PostgreSQL (`[store] kind = "postgres"`), against a real PostgreSQL on
+//! loopback that the test starts: the same mail taken in with the index in SQLite and in
+//! PostgreSQL gives the same log, status and receipts, with the objects on disk and with them
+//! in an S3 bucket (moto); `intake verify` and `intake doctor` work on it; a second writer is
+//! refused while one holds the store, and takes over the moment the first dies; a database
+//! that cannot be reached stops a pass with a clear error and loses nothing.
+
+mod common;
+
+use std::path::Path;
+
+use common::postgres::Postgres;
+use common::runs::{self, deliver_fixtures, files, intake, json, log, ok, outbox_summary};
+use common::s3::Moto;
+
+/// Takes the fixture mail into a store configured by `config` in `dir`.
+fn take_in(dir: &Path, config: &Path) {
+    deliver_fixtures(dir);
+    ok(dir, config, &["run", "--once"]);
+}
+
+#[test]
+fn the_same_mail_gives_the_same_store_in_sqlite_and_in_postgres() {
+    let pg = Postgres::start();
+    let moto = Moto::start();
+    moto.bucket("intake-store");
+
+    let embedded = tempfile::tempdir().unwrap();
+    let embedded_cfg = runs::configured(embedded.path(), None, None);
+    take_in(embedded.path(), &embedded_cfg);
+
+    pg.database("disk");
+    let shared = tempfile::tempdir().unwrap();
+    let shared_cfg = runs::configured(shared.path(), Some((&pg, "disk")), None);
+    take_in(shared.path(), &shared_cfg);
+
+    pg.database("bucket");
+    let remote = tempfile::tempdir().unwrap();
+    let remote_cfg = runs::configured(
+        remote.path(),
+        Some((&pg, "bucket")),
+        Some((&moto, "intake-store")),
+    );
+    take_in(remote.path(), &remote_cfg);
+
+    let expected_log = log(embedded.path(), &embedded_cfg);
+    assert!(expected_log.len() > 40, "{}", expected_log.len());
+    let expected_status = ok(embedded.path(), &embedded_cfg, &["status"]);
+    let expected_mail = outbox_summary(embedded.path());
+    for (dir, cfg) in [(shared.path(), &shared_cfg), (remote.path(), &remote_cfg)] {
+        assert!(
+            log(dir, cfg) == expected_log,
+            "the log differs in {}",
+            cfg.display()
+        );
+        assert_eq!(ok(dir, cfg, &["status"]), expected_status);
+        assert_eq!(outbox_summary(dir), expected_mail);
+        let report = json(&ok(dir, cfg, &["verify", "--json"]));
+        assert_eq!(report["sound"], true, "{report}");
+        assert!(report["referenced"].as_u64().unwrap() > 20, "{report}");
+        // No SQLite index was made beside the shared one.
+        assert!(!dir.join("var/store/intake.sqlite").exists());
+        let said = ok(dir, cfg, &["doctor"]);
+        assert!(said.contains("✔ Chỉ mục kho lưu (PostgreSQL)"), "{said}");
+    }
+    // The bucket's store has nothing on disk but what is not the index or an object.
+    let on_disk = files(&remote.path().join("var/store"));
+    assert!(
+        on_disk
+            .iter()
+            .all(|f| f.ends_with(".json") || f == "intake.lock"),
+        "{on_disk:?}"
+    );
+    // A second pass over the same mail files nothing twice.
+    ok(shared.path(), &shared_cfg, &["run", "--once"]);
+    assert!(log(shared.path(), &shared_cfg) == expected_log);
+}
+
+#[test]
+fn one_writer_at_a_time_and_the_next_one_takes_over_when_it_dies() {
+    let pg = Postgres::start();
+    pg.database("intake");
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = runs::configured(dir.path(), Some((&pg, "intake")), None);
+    ok(dir.path(), &cfg, &["run", "--once"]);
+
+    // A daemon holds the store (its connection holds the writer's lock).
+    let mut daemon = std::process::Command::new(common::bin())
+        .arg("--config")
+        .arg(&cfg)
+        .args(["--now", runs::NOW, "run"])
+        .current_dir(dir.path())
+        .envs(runs::ENV.iter().copied())
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let refused = common::eventually(
+        "the daemon holds the store",
+        std::time::Duration::from_secs(30),
+        || {
+            let out = intake(dir.path(), &cfg, &["run", "--once"]);
+            let err = String::from_utf8_lossy(&out.stderr).into_owned();
+            (!out.status.success()).then_some(err)
+        },
+    );
+    assert!(
+        refused.contains("in use by another intake process"),
+        "{refused}"
+    );
+    // Readers are not writers: status works beside it.
+    ok(dir.path(), &cfg, &["status"]);
+
+    // Killed, it holds nothing: the next writer goes on at once.
+    daemon.kill().unwrap();
+    daemon.wait().unwrap();
+    let started = std::time::Instant::now();
+    common::eventually(
+        "the store is free again",
+        std::time::Duration::from_secs(30),
+        || {
+            intake(dir.path(), &cfg, &["run", "--once"])
+                .status
+                .success()
+                .then_some(())
+        },
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn a_database_that_cannot_be_reached_stops_the_pass_and_loses_nothing() {
+    let mut pg = Postgres::start();
+    pg.database("intake");
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = runs::configured(dir.path(), Some((&pg, "intake")), None);
+    ok(dir.path(), &cfg, &["run", "--once"]);
+    pg.stop();
+    deliver_fixtures(dir.path());
+    let waiting = files(&dir.path().join("var/maildir/new")).len();
+    let out = intake(dir.path(), &cfg, &["run", "--once"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains(&pg.url("intake")) && !err.contains(common::postgres::PASSWORD),
+        "{err}"
+    );
+    assert_eq!(files(&dir.path().join("var/maildir/new")).len(), waiting);
+    let out = intake(dir.path(), &cfg, &["doctor"]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("✘ Chỉ mục kho lưu (PostgreSQL)"), "{said}");
+}
