@@ -82,6 +82,18 @@ fn one_writer_at_a_time_and_the_next_one_takes_over_when_it_dies() {
     pg.database("intake");
     let dir = tempfile::tempdir().unwrap();
     let cfg = runs::configured(dir.path(), Some((&pg, "intake")), None);
+    // No board: the daemon's only business here is the store.
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    let text = text.replacen(
+        "enabled = true\nlisten = \"127.0.0.1:8080\"",
+        "enabled = false\nlisten = \"127.0.0.1:8080\"",
+        1,
+    );
+    assert!(
+        text.contains("enabled = false"),
+        "the shipped [board] moved"
+    );
+    std::fs::write(&cfg, text).unwrap();
     ok(dir.path(), &cfg, &["run", "--once"]);
 
     // A daemon holds the store (its connection holds the writer's lock).
@@ -93,7 +105,7 @@ fn one_writer_at_a_time_and_the_next_one_takes_over_when_it_dies() {
         .envs(runs::ENV.iter().copied())
         .env("RUST_LOG", "warn")
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     let refused = common::eventually(
@@ -154,4 +166,143 @@ fn a_database_that_cannot_be_reached_stops_the_pass_and_loses_nothing() {
     let out = intake(dir.path(), &cfg, &["doctor"]);
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(said.contains("✘ Chỉ mục kho lưu (PostgreSQL)"), "{said}");
+}
+
+/// A whole HTTP/1.1 answer to `GET path`, as bytes (downloads are not text).
+fn get(addr: &str, path: &str) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(60)))
+        .unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = Vec::new();
+    s.read_to_end(&mut answer).unwrap();
+    answer
+}
+
+/// Every page of the board, as served from the store configured by `config`.
+async fn board_pages(config: &Path, pages: &[&str]) -> Vec<(String, u16, String)> {
+    let mut config = intake::config::Config::load(config).unwrap();
+    config.board.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    let store_dir = config.store_dir.clone();
+    let server = intake::board::BoardServer::bind(
+        config,
+        store_dir,
+        common::inspector(),
+        common::clock(runs::NOW),
+    )
+    .await
+    .expect("the board binds");
+    let addr = server.local_addr().to_string();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let served = tokio::spawn(server.serve(async {
+        let _ = rx.await;
+    }));
+    let mut out = Vec::new();
+    for page in pages {
+        let addr = addr.clone();
+        let page = page.to_string();
+        let path = page.clone();
+        let answer = tokio::task::spawn_blocking(move || get(&addr, &path))
+            .await
+            .unwrap();
+        let answer = String::from_utf8_lossy(&answer).into_owned();
+        let status = answer
+            .split(' ')
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        let body = answer
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b)
+            .unwrap_or_default();
+        // What differs between two boards by design: the session's CSRF token.
+        let body: String = body
+            .split("name=\"csrf\" value=\"")
+            .enumerate()
+            .map(|(i, part)| {
+                if i == 0 {
+                    part.to_string()
+                } else {
+                    part.split_once('"')
+                        .map_or(part.to_string(), |(_, rest)| rest.to_string())
+                }
+            })
+            .collect();
+        out.push((page, status, body));
+    }
+    let _ = tx.send(());
+    let _ = served.await;
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_board_shows_a_postgresql_store_as_it_shows_an_embedded_one() {
+    let pg = tokio::task::spawn_blocking(|| {
+        let pg = Postgres::start();
+        pg.database("board");
+        pg
+    })
+    .await
+    .unwrap();
+    let embedded = tempfile::tempdir().unwrap();
+    let embedded_cfg = runs::configured(embedded.path(), None, None);
+    let shared = tempfile::tempdir().unwrap();
+    let shared_cfg = runs::configured(shared.path(), Some((&pg, "board")), None);
+    for (dir, cfg) in [
+        (embedded.path(), &embedded_cfg),
+        (shared.path(), &shared_cfg),
+    ] {
+        let (dir, cfg) = (dir.to_path_buf(), cfg.clone());
+        tokio::task::spawn_blocking(move || take_in(&dir, &cfg))
+            .await
+            .unwrap();
+    }
+    let pages = [
+        "/",
+        "/campaign/742-2018",
+        "/campaign/742-2018?kind=district",
+        "/campaign/742-2018?only=missing",
+        "/agency/so-y-te",
+        "/agency/ubnd-huu-lung",
+        "/quarantine",
+        "/log",
+        "/log?agency=so-y-te",
+        "/log?since=2018-07-01",
+        "/unverified",
+        "/left-alone",
+        "/export/742-2018/status.xlsx",
+        "/export/742-2018/consolidated.xlsx",
+    ];
+    let want = board_pages(&embedded_cfg, &pages).await;
+    let got = board_pages(&shared_cfg, &pages).await;
+    for ((page, status, body), (_, got_status, got_body)) in want.iter().zip(&got) {
+        assert_eq!(*status, 200, "{page} on SQLite: {body}");
+        assert_eq!(got_status, status, "{page} on PostgreSQL: {got_body}");
+        // The folders differ (each store has its own); the rest is the same.
+        let here = |text: &str, dir: &Path| text.replace(&dir.display().to_string(), "DIR");
+        if !page.starts_with("/export") {
+            assert!(
+                here(got_body, shared.path()) == here(body, embedded.path()),
+                "{page} differs"
+            );
+        }
+    }
+    // A filed file downloads the same bytes from either.
+    let agency = &want[4].2;
+    let link = agency
+        .split("href=\"/download/")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .map(|l| format!("/download/{l}"))
+        .expect("the agency page links a download");
+    let a = board_pages(&embedded_cfg, &[&link]).await;
+    let b = board_pages(&shared_cfg, &[&link]).await;
+    assert_eq!(a[0].1, 200);
+    assert_eq!(a[0].1, b[0].1);
+    assert!(a[0].2 == b[0].2, "the downloads differ");
 }

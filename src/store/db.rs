@@ -302,7 +302,22 @@ pub struct Db(Kind);
 
 enum Kind {
     Sqlite(rusqlite::Connection),
-    Postgres(RefCell<postgres::Client>),
+    /// Always Some but while being dropped (see [`Db`]'s `Drop`).
+    Postgres(RefCell<Option<postgres::Client>>),
+}
+
+impl Drop for Db {
+    /// The synchronous PostgreSQL client closes its connection by blocking on a runtime of its
+    /// own, which tokio forbids on a thread that drives tasks (a board's pooled connection
+    /// dropped in its async handler): there the client is closed on a thread of its own.
+    fn drop(&mut self) {
+        if let Kind::Postgres(client) = &mut self.0
+            && tokio::runtime::Handle::try_current().is_ok()
+            && let Some(client) = client.get_mut().take()
+        {
+            std::thread::spawn(move || drop(client));
+        }
+    }
 }
 
 impl Db {
@@ -313,7 +328,7 @@ impl Db {
 
     /// A PostgreSQL index.
     pub fn postgres(client: postgres::Client) -> Db {
-        Db(Kind::Postgres(RefCell::new(client)))
+        Db(Kind::Postgres(RefCell::new(Some(client))))
     }
 
     /// The SQLite connection, for what only SQLite has (online backup, integrity pragmas);
@@ -342,7 +357,7 @@ impl Db {
     pub fn execute_batch(&self, sql: &str) -> Result<()> {
         match &self.0 {
             Kind::Sqlite(c) => Ok(c.execute_batch(sql)?),
-            Kind::Postgres(c) => Ok(c.borrow_mut().batch_execute(&dialect(sql))?),
+            Kind::Postgres(c) => Ok(pg(c).batch_execute(&dialect(sql))?),
         }
     }
 
@@ -356,9 +371,7 @@ impl Db {
             }
             Kind::Postgres(c) => {
                 let values = pg_values(params);
-                let n = c
-                    .borrow_mut()
-                    .execute(dialect(sql).as_str(), &pg_refs(&values))?;
+                let n = pg(c).execute(dialect(sql).as_str(), &pg_refs(&values))?;
                 Ok(n as usize)
             }
         }
@@ -385,9 +398,7 @@ impl Db {
             }
             Kind::Postgres(c) => {
                 let values = pg_values(params);
-                let rows = c
-                    .borrow_mut()
-                    .query(dialect(sql).as_str(), &pg_refs(&values))?;
+                let rows = pg(c).query(dialect(sql).as_str(), &pg_refs(&values))?;
                 rows.iter().map(|r| f(&pg_row(r)?)).collect()
             }
         }
@@ -415,19 +426,11 @@ impl Db {
             }
             Kind::Postgres(c) => {
                 let values = pg_values(params);
-                let row = c
-                    .borrow_mut()
-                    .query_opt(dialect(sql).as_str(), &pg_refs(&values));
                 // More than one row is not an error here, as with SQLite: the first counts.
-                let row = match row {
-                    Ok(r) => r,
-                    Err(_) => {
-                        let rows = c
-                            .borrow_mut()
-                            .query(dialect(sql).as_str(), &pg_refs(&values))?;
-                        rows.into_iter().next()
-                    }
-                };
+                let row = pg(c)
+                    .query(dialect(sql).as_str(), &pg_refs(&values))?
+                    .into_iter()
+                    .next();
                 if let Some(r) = row {
                     first = Some(pg_row(&r)?);
                 }
@@ -443,6 +446,14 @@ impl Db {
     pub fn insert_id(&self, sql: &str, params: &[&dyn ToValue]) -> Result<i64> {
         self.query_row(&format!("{sql} RETURNING id"), params, |r| r.get(0))
     }
+}
+
+/// The client of a live connection.
+fn pg(c: &RefCell<Option<postgres::Client>>) -> std::cell::RefMut<'_, postgres::Client> {
+    std::cell::RefMut::map(c.borrow_mut(), |c| {
+        c.as_mut()
+            .expect("a PostgreSQL connection is open until dropped")
+    })
 }
 
 fn bind(st: &mut rusqlite::CachedStatement<'_>, params: &[&dyn ToValue]) -> Result<()> {

@@ -13,7 +13,6 @@ pub const NOW: &str = "2018-07-12T09:00:00+07:00";
 pub const ENV: &[(&str, &str)] = &[
     ("INTAKE_TEST_S3_KEY", super::s3::KEY_ID),
     ("INTAKE_TEST_S3_SECRET", super::s3::SECRET),
-    ("INTAKE_TEST_PG_PASSWORD", super::postgres::PASSWORD),
 ];
 
 /// Delivers the fixtures, each once, into the Maildir of `dir`'s configuration.
@@ -126,9 +125,12 @@ pub fn configured(
 ) -> PathBuf {
     let mut extra = String::new();
     if let Some((pg, database)) = index {
+        let secret = dir.join("pg.secret");
+        std::fs::write(&secret, format!("{}\n", super::postgres::PASSWORD)).unwrap();
         extra.push_str(&format!(
-            "\n[store]\nkind = \"postgres\"\nurl = \"{}\"\npassword_env = \"INTAKE_TEST_PG_PASSWORD\"\n",
-            pg.url(database)
+            "\n[store]\nkind = \"postgres\"\nurl = \"{}\"\npassword_file = \"{}\"\n",
+            pg.url(database),
+            secret.display()
         ));
     }
     if let Some((moto, bucket)) = objects {
