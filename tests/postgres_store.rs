@@ -77,7 +77,7 @@ fn the_same_mail_gives_the_same_store_in_sqlite_and_in_postgres() {
 }
 
 #[test]
-fn one_writer_at_a_time_and_the_next_one_takes_over_when_it_dies() {
+fn one_writer_at_a_time_and_a_standby_takes_over_when_it_dies() {
     let pg = Postgres::start();
     pg.database("intake");
     let dir = tempfile::tempdir().unwrap();
@@ -96,18 +96,25 @@ fn one_writer_at_a_time_and_the_next_one_takes_over_when_it_dies() {
     std::fs::write(&cfg, text).unwrap();
     ok(dir.path(), &cfg, &["run", "--once"]);
 
+    let daemon = |name: &str| {
+        let log = std::fs::File::create(dir.path().join(format!("{name}.log"))).unwrap();
+        std::process::Command::new(common::bin())
+            .arg("--config")
+            .arg(&cfg)
+            .args(["--now", runs::NOW, "run"])
+            .current_dir(dir.path())
+            .envs(runs::ENV.iter().copied())
+            .env("RUST_LOG", "info")
+            .stdout(std::process::Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap()
+    };
+    let said = |name: &str| {
+        std::fs::read_to_string(dir.path().join(format!("{name}.log"))).unwrap_or_default()
+    };
     // A daemon holds the store (its connection holds the writer's lock).
-    let mut daemon = std::process::Command::new(common::bin())
-        .arg("--config")
-        .arg(&cfg)
-        .args(["--now", runs::NOW, "run"])
-        .current_dir(dir.path())
-        .envs(runs::ENV.iter().copied())
-        .env("RUST_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut first = daemon("first");
     let refused = common::eventually(
         "the daemon holds the store",
         std::time::Duration::from_secs(30),
@@ -124,9 +131,60 @@ fn one_writer_at_a_time_and_the_next_one_takes_over_when_it_dies() {
     // Readers are not writers: status works beside it.
     ok(dir.path(), &cfg, &["status"]);
 
-    // Killed, it holds nothing: the next writer goes on at once.
-    daemon.kill().unwrap();
-    daemon.wait().unwrap();
+    // A second daemon stands by instead of stopping.
+    let mut second = daemon("second");
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert!(second.try_wait().unwrap().is_none(), "the standby stopped");
+
+    // The first is killed: the standby takes over and takes in what arrives, each message once.
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let killed = std::time::Instant::now();
+    deliver_fixtures(dir.path());
+    let expected = common::fixtures().len();
+    // Every message becomes one row of the store, whatever its outcome (some stay in new/).
+    let recorded = || {
+        log(dir.path(), &cfg)
+            .into_iter()
+            .filter(|e| e["source"] == "mailbox")
+            .filter_map(|e| e["message"].as_i64())
+            .collect::<std::collections::BTreeSet<i64>>()
+            .len()
+    };
+    let mut took_over = None;
+    for _ in 0..600 {
+        if recorded() >= expected {
+            took_over = Some(killed.elapsed());
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let took_over = took_over.unwrap_or_else(|| {
+        panic!(
+            "the standby did not take the mail in ({} of {expected}): {}",
+            recorded(),
+            said("second")
+        )
+    });
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    assert_eq!(recorded(), expected, "each message once");
+    assert!(second.try_wait().unwrap().is_none(), "the standby stopped");
+    assert!(
+        !intake(dir.path(), &cfg, &["run", "--once"])
+            .status
+            .success()
+    );
+    eprintln!(
+        "a standby took over and took in {expected} messages {took_over:?} after the writer was killed"
+    );
+    assert!(
+        took_over < std::time::Duration::from_secs(30),
+        "{took_over:?}"
+    );
+
+    // Killed in turn, it holds nothing: the next writer goes on at once.
+    second.kill().unwrap();
+    second.wait().unwrap();
     let started = std::time::Instant::now();
     common::eventually(
         "the store is free again",

@@ -15,6 +15,42 @@ use intake::daemon::{self, Signal, Worker};
 
 use super::common::{inspector, transport_error};
 
+/// How often a standby daemon asks for the store.
+const STANDBY_POLL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Opens the store for writing. With a shared (PostgreSQL) index, a daemon that finds another
+/// one writing stands by and takes over as soon as it can: the writer's lock goes with its
+/// connection, so a stopped or killed daemon is followed within a poll (a machine that
+/// vanished, within the connection's keepalive). One pass (`--once`) does not wait.
+fn open_or_stand_by(config: &Config, clock: Clock, once: bool) -> Result<Worker> {
+    let shared = matches!(
+        config.store.index,
+        intake::config::store::IndexAt::Postgres(_)
+    );
+    let mut waiting = false;
+    loop {
+        match Worker::open(config.clone(), inspector(config)?, clock) {
+            Err(intake::store::StoreError::Locked(what)) if shared && !once => {
+                if !waiting {
+                    tracing::info!(store = %what.display(), "another intake process writes the store; standing by");
+                    intake::service::status("standing by: another intake process writes the store");
+                    intake::service::ready();
+                    waiting = true;
+                }
+                intake::service::beat();
+                std::thread::sleep(STANDBY_POLL);
+            }
+            Err(e) => return Err(e.into()),
+            Ok(worker) => {
+                if waiting {
+                    tracing::info!("the store is free: taking over");
+                }
+                return Ok(worker);
+            }
+        }
+    }
+}
+
 /// `intake run [--once]`: one pass, or the daemon until it is told to stop.
 pub fn run_daemon(
     config: Config,
@@ -22,8 +58,7 @@ pub fn run_daemon(
     once: bool,
     path: Option<PathBuf>,
 ) -> Result<ExitCode> {
-    let inspector = inspector(&config)?;
-    let mut worker = Worker::open(config.clone(), inspector, clock)?;
+    let mut worker = open_or_stand_by(&config, clock, once)?;
     if once {
         let (report, sent) = worker.pass().map_err(|e| match e {
             daemon::DaemonError::Transport(t) => transport_error(&config, t),

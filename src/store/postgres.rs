@@ -40,6 +40,11 @@ pub fn connect(at: &Postgres) -> Result<Client, String> {
         config.password(password.expose());
     }
     config.application_name("intake");
+    // The server notices a writer whose machine vanished (no close on the wire) within about
+    // 25 s, and frees its lock.
+    config.options(
+        "-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3",
+    );
     config.connect_timeout(std::time::Duration::from_secs(10));
     config
         .connect(NoTls)
