@@ -271,10 +271,11 @@ pub enum ExportWhat {
 
 #[derive(Subcommand)]
 pub enum StoreCommand {
-    /// Moves the store's objects from local disk to the bucket named in [store.objects]:
-    /// copies each, reads each back and checks its SHA-256, then records the new place in the
-    /// index. Refuses while intake runs on the store; a run cut short can be run again. The
-    /// copies on disk are left in place.
+    /// Moves the store up to where the configuration says: the embedded index into the
+    /// PostgreSQL database named in [store] (every row copied in one transaction and counted
+    /// on both sides), the objects from local disk into the bucket named in [store.objects]
+    /// (each read back and its SHA-256 checked). Refuses while intake runs on the store; a run
+    /// cut short can be run again. The SQLite file and the copies on disk are left in place.
     Migrate {
         /// Machine-readable output.
         #[arg(long)]

@@ -364,3 +364,90 @@ async fn the_board_shows_a_postgresql_store_as_it_shows_an_embedded_one() {
     assert_eq!(a[0].1, b[0].1);
     assert!(a[0].2 == b[0].2, "the downloads differ");
 }
+
+#[test]
+fn an_embedded_store_moves_up_to_postgresql_and_a_bucket() {
+    let pg = Postgres::start();
+    pg.database("moved");
+    let moto = Moto::start();
+    moto.bucket("intake-store");
+    let dir = tempfile::tempdir().unwrap();
+    let embedded_cfg = runs::configured(dir.path(), None, None);
+    take_in(dir.path(), &embedded_cfg);
+    let before = log(dir.path(), &embedded_cfg);
+    let status = ok(dir.path(), &embedded_cfg, &["status"]);
+
+    // The same store's folder, the index and objects named elsewhere.
+    let up = tempfile::tempdir().unwrap();
+    let up_cfg = runs::configured(
+        up.path(),
+        Some((&pg, "moved")),
+        Some((&moto, "intake-store")),
+    );
+    let text = std::fs::read_to_string(&up_cfg).unwrap().replace(
+        "data_dir = \"../var\"",
+        &format!("data_dir = \"{}\"", dir.path().join("var").display()),
+    );
+    std::fs::write(&up_cfg, text).unwrap();
+
+    let moved = json(&ok(dir.path(), &up_cfg, &["store", "migrate", "--json"]));
+    assert_eq!(moved["index"]["to"], pg.url("moved"), "{moved}");
+    assert!(
+        moved["index"]["rows"]["messages"].as_u64().unwrap() >= 30,
+        "{moved}"
+    );
+    assert!(
+        moved["objects"]["objects"].as_u64().unwrap() > 20,
+        "{moved}"
+    );
+
+    // Everything as it was, from the new places.
+    assert!(log(dir.path(), &up_cfg) == before, "the log changed");
+    assert_eq!(ok(dir.path(), &up_cfg, &["status"]), status);
+    let report = json(&ok(dir.path(), &up_cfg, &["verify", "--json"]));
+    assert_eq!(report["sound"], true, "{report}");
+    assert_eq!(
+        report["objects"], moved["objects"]["objects"],
+        "every object in the bucket: {report}"
+    );
+
+    // The embedded index is the store's no more; a second move has nothing to do.
+    let out = intake(dir.path(), &embedded_cfg, &["status"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("was moved to the database"),
+        "{err}"
+    );
+    let out = intake(dir.path(), &up_cfg, &["store", "migrate"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already where the configuration says"));
+
+    // And intake goes on there: new ids after the copied ones.
+    let maildir = intake::source::maildir::Maildir::open(
+        &dir.path().join("var/maildir"),
+        intake::config::OnFiled::Seen,
+    )
+    .unwrap();
+    let raw = std::fs::read(&common::fixtures()[0]).unwrap();
+    let raw = String::from_utf8_lossy(&raw).replacen("Message-ID:", "X-Old-Message-ID:", 1);
+    let raw = format!("Message-ID: <after-the-move@test.langson.example>\r\n{raw}");
+    maildir
+        .deliver("1540000000.after-move.test", raw.as_bytes())
+        .unwrap();
+    ok(dir.path(), &up_cfg, &["run", "--once"]);
+    let after = log(dir.path(), &up_cfg);
+    let newest = after
+        .iter()
+        .filter_map(|e| e["message"].as_i64())
+        .max()
+        .unwrap();
+    let before_max = before
+        .iter()
+        .filter_map(|e| e["message"].as_i64())
+        .max()
+        .unwrap();
+    assert_eq!(
+        newest,
+        before_max + 1,
+        "the new message follows the copied ones"
+    );
+}

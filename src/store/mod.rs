@@ -106,6 +106,18 @@ pub enum StoreError {
         /// What went wrong.
         why: String,
     },
+    /// The embedded index was moved into a database, and is the store's no more.
+    #[error(
+        "the store's index in {} was moved to the database {url} (intake store migrate): \
+         name that database in [store] (kind = \"postgres\", url) to go on with it",
+        path.display()
+    )]
+    Moved {
+        /// The store's folder.
+        path: PathBuf,
+        /// The database it went to.
+        url: String,
+    },
     /// The database holds no store (its schema was never made).
     #[error(
         "the database {0} holds no intake store yet: commands that only read never make one; \
@@ -183,12 +195,28 @@ impl Store {
     /// [`Store::open`] with the index and objects where `at` says. The first open records
     /// where the objects are in the index; a later open that names another place is refused.
     pub fn open_with(dir: &Path, at: &StoreAt) -> Result<Store> {
+        let mut store = Self::open_with_place_unchecked(dir, &at.index)?;
+        store.place_objects(&at.objects, true)?;
+        let removed = verify::remove_object_leftovers(dir);
+        if removed > 0 {
+            tracing::info!(
+                files = removed,
+                store = %dir.display(),
+                "removed temporary object files an interrupted run left"
+            );
+        }
+        Ok(store)
+    }
+
+    /// The writer's open of the index alone, its objects not yet placed (for moving them).
+    pub(crate) fn open_with_place_unchecked(dir: &Path, index: &IndexAt) -> Result<Store> {
         std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
-        let mut store = match &at.index {
+        let store = match index {
             IndexAt::Sqlite => {
                 let lock = lock(dir)?.ok_or_else(|| StoreError::Locked(dir.to_path_buf()))?;
                 let mut store = Self::connect(dir)?;
                 store.upgrade()?;
+                store.refuse_moved()?;
                 store._lock = Some(lock);
                 store
             }
@@ -207,15 +235,6 @@ impl Store {
                 store
             }
         };
-        store.place_objects(&at.objects, true)?;
-        let removed = verify::remove_object_leftovers(dir);
-        if removed > 0 {
-            tracing::info!(
-                files = removed,
-                store = %dir.display(),
-                "removed temporary object files an interrupted run left"
-            );
-        }
         Ok(store)
     }
 
@@ -283,6 +302,35 @@ impl Store {
     }
 
     fn open_read_sqlite(dir: &Path) -> Result<Store> {
+        let store = Self::open_read_sqlite_index(dir)?;
+        store.refuse_moved()?;
+        Ok(store)
+    }
+
+    /// An embedded index moved into a database is the store's no more.
+    fn refuse_moved(&self) -> Result<()> {
+        if self.conn.is_postgres() {
+            return Ok(());
+        }
+        let moved: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'moved_to'",
+                params![],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.sql(e))?;
+        match moved {
+            Some(url) => Err(StoreError::Moved {
+                path: self.dir.clone(),
+                url,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    fn open_read_sqlite_index(dir: &Path) -> Result<Store> {
         if !Self::exists(dir) {
             return Err(StoreError::Missing(dir.to_path_buf()));
         }
@@ -743,6 +791,23 @@ impl Store {
 }
 
 /// Takes the store's writer lock: `None` when another process holds it.
+/// Where the embedded index in `dir` was moved to, if it was.
+fn moved_to(dir: &Path) -> Result<Option<String>> {
+    if !Store::exists(dir) {
+        return Ok(None);
+    }
+    let store = Store::open_read_sqlite_index(dir)?;
+    store
+        .conn
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'moved_to'",
+            params![],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(|e| store.sql(e))
+}
+
 fn lock(dir: &Path) -> Result<Option<std::fs::File>> {
     let lock_path = dir.join("intake.lock");
     let lock = std::fs::OpenOptions::new()
