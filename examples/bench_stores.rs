@@ -1,0 +1,308 @@
+//! The store's backends against each other on one backlog: `intake run --once` with the
+//! embedded store (SQLite, objects on disk) and with the index in PostgreSQL and the objects
+//! in an S3 bucket (a private PostgreSQL cluster and moto's S3 server on loopback, started
+//! here as the tests start them), interleaved, `--rounds` times; then one and three daemons
+//! (`intake run`) on PostgreSQL + S3 taking in the same backlog, timed until the index holds
+//! every message, with each daemon's peak RSS. On a 2-core machine the point of three daemons
+//! is what standing by costs, not a speed-up: one writes, the others wait.
+//!
+//! ```text
+//! cargo build --release --bins --examples
+//! target/release/examples/bench_stores 500 [--rounds 3] [--seed 742] [--intake PATH]
+//! ```
+
+#[path = "common/backlog.rs"]
+#[allow(dead_code)] // the shapes' names are for the backlog benchmark's report
+mod backlog;
+#[path = "../tests/common/postgres.rs"]
+mod postgres;
+#[path = "../tests/common/s3.rs"]
+mod s3;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// One measured run: wall seconds, CPU seconds (user + system), peak RSS in MiB.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    wall: f64,
+    cpu: f64,
+    rss: f64,
+}
+
+fn arg<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> T {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .map_or(default, |s| {
+            s.parse()
+                .unwrap_or_else(|_| panic!("{name} takes a number"))
+        })
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let n: usize = args
+        .first()
+        .filter(|a| !a.starts_with("--"))
+        .map_or(500, |a| a.parse().expect("a number of messages"));
+    let rounds: usize = arg(&args, "--rounds", 3);
+    let seed: u64 = arg(&args, "--seed", 742);
+    let intake = args
+        .iter()
+        .position(|a| a == "--intake")
+        .and_then(|i| args.get(i + 1))
+        .map_or_else(|| root.join("target/release/intake"), PathBuf::from);
+
+    let work = tempfile::tempdir().unwrap();
+    let template = work.path().join("template");
+    let setting = backlog::Setting::shipped(root);
+    backlog::write_maildir(&setting, seed, n, &template);
+    let pg = postgres::Postgres::start();
+    let moto = s3::Moto::start();
+    println!(
+        "{n} messages (seed {seed}); PostgreSQL on port {}, moto on port {}",
+        pg.port, moto.port
+    );
+
+    let (mut embedded, mut shared) = (Vec::new(), Vec::new());
+    for round in 1..=rounds {
+        let dir = work.path().join(format!("embedded{round}"));
+        let cfg = site(root, &dir, &template, None);
+        let e = measure(
+            Command::new(&intake)
+                .arg("--config")
+                .arg(&cfg)
+                .args(RUN_ONCE),
+        );
+        println!("  round {round} embedded:           {}", line(n, e));
+        embedded.push(e);
+        std::fs::remove_dir_all(&dir).unwrap();
+
+        let dir = work.path().join(format!("shared{round}"));
+        let database = format!("round{round}");
+        let bucket = format!("round{round}");
+        pg.database(&database);
+        moto.bucket(&bucket);
+        let cfg = site(
+            root,
+            &dir,
+            &template,
+            Some((&pg, &database, &moto, &bucket)),
+        );
+        let s = measure(
+            Command::new(&intake)
+                .arg("--config")
+                .arg(&cfg)
+                .args(RUN_ONCE),
+        );
+        assert_eq!(recorded(&pg, &database), n, "every message recorded");
+        println!("  round {round} PostgreSQL + S3:    {}", line(n, s));
+        shared.push(s);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+    let (e, s) = (median(&embedded), median(&shared));
+    println!("median of {rounds}, {n} messages, intake run --once:");
+    println!("  embedded:        {}", line(n, e));
+    println!("  PostgreSQL + S3: {}", line(n, s));
+    println!(
+        "  PostgreSQL + S3 / embedded: {:.2}× the time, {:.2}× the CPU",
+        s.wall / e.wall,
+        s.cpu / e.cpu
+    );
+
+    for daemons in [1, 3] {
+        let dir = work.path().join(format!("daemons{daemons}"));
+        let name = format!("daemons{daemons}");
+        pg.database(&name);
+        moto.bucket(&name);
+        let cfg = site(root, &dir, &template, Some((&pg, &name, &moto, &name)));
+        let start = Instant::now();
+        let mut children: Vec<_> = (0..daemons)
+            .map(|_| {
+                Command::new(&intake)
+                    .arg("--config")
+                    .arg(&cfg)
+                    .args(["--now", NOW, "run"])
+                    .env("RUST_LOG", "off")
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        while recorded(&pg, &name) < n {
+            assert!(
+                start.elapsed() < Duration::from_secs(1800),
+                "the daemons stalled"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let wall = start.elapsed().as_secs_f64();
+        let rss: Vec<String> = children
+            .iter()
+            .map(|c| format!("{:.1}", peak_rss_mib(c.id())))
+            .collect();
+        for c in &mut children {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        println!(
+            "{daemons} daemon(s) on PostgreSQL + S3: {n} messages in {wall:.1} s, {:.1} msg/s; peak RSS per daemon {} MiB",
+            n as f64 / wall,
+            rss.join(", ")
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
+const NOW: &str = "2018-07-12T09:00:00+07:00";
+const RUN_ONCE: [&str; 4] = ["--now", NOW, "run", "--once"];
+
+/// A data folder with the shipped configuration (board off) and the backlog in its Maildir
+/// (hard links); with the index and objects on the servers given. Returns the configuration.
+fn site(
+    root: &Path,
+    dir: &Path,
+    template: &Path,
+    shared: Option<(&postgres::Postgres, &str, &s3::Moto, &str)>,
+) -> PathBuf {
+    let config = dir.join("config");
+    copy_tree(&root.join("config"), &config);
+    let main = config.join("intake.toml");
+    let mut text = std::fs::read_to_string(&main).unwrap().replacen(
+        "enabled = true\nlisten = \"127.0.0.1:8080\"",
+        "enabled = false\nlisten = \"127.0.0.1:8080\"",
+        1,
+    );
+    if let Some((pg, database, moto, bucket)) = shared {
+        let secret = dir.join("pg.secret");
+        std::fs::write(&secret, postgres::PASSWORD).unwrap();
+        let keys = dir.join("s3.secret");
+        std::fs::write(&keys, s3::SECRET).unwrap();
+        text = text.replacen("[store]\n", "", 1);
+        text.push_str(&format!(
+            "\n[store]\nkind = \"postgres\"\nurl = \"{}\"\npassword_file = \"{}\"\n\n[store.objects]\nkind = \"s3\"\nendpoint = \"{}\"\nbucket = \"{bucket}\"\naccess_key_id_file = \"{}\"\nsecret_access_key_file = \"{}\"\nallow_http = true\n",
+            pg.url(database),
+            secret.display(),
+            moto.endpoint(),
+            keys.display(),
+            keys.display(),
+        ));
+    }
+    std::fs::write(&main, text).unwrap();
+    let maildir = dir.join("var/maildir");
+    for sub in ["new", "cur", "tmp"] {
+        std::fs::create_dir_all(maildir.join(sub)).unwrap();
+    }
+    for e in std::fs::read_dir(template.join("new")).unwrap() {
+        let e = e.unwrap();
+        std::fs::hard_link(e.path(), maildir.join("new").join(e.file_name())).unwrap();
+    }
+    main
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            copy_tree(&p, &to.join(p.file_name().unwrap()));
+        } else {
+            std::fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
+        }
+    }
+}
+
+/// Messages the index in `database` holds.
+fn recorded(pg: &postgres::Postgres, database: &str) -> usize {
+    let Ok(mut client) = pg.client(database) else {
+        return 0;
+    };
+    client
+        .query_one(
+            "SELECT CASE WHEN to_regclass('messages') IS NULL THEN 0 ELSE (SELECT count(*) FROM messages) END",
+            &[],
+        )
+        .map_or(0, |r| r.get::<_, i64>(0) as usize)
+}
+
+fn peak_rss_mib(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|k| k.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kib| kib / 1024.0)
+}
+
+fn line(n: usize, r: Run) -> String {
+    format!(
+        "{:.1} msg/s, {:.1} CPU-ms/msg, {:.1} MiB peak RSS ({:.1} s)",
+        n as f64 / r.wall,
+        r.cpu * 1000.0 / n as f64,
+        r.rss,
+        r.wall
+    )
+}
+
+fn median(runs: &[Run]) -> Run {
+    let mid = |f: fn(&Run) -> f64| {
+        let mut v: Vec<f64> = runs.iter().map(f).collect();
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    Run {
+        wall: mid(|r| r.wall),
+        cpu: mid(|r| r.cpu),
+        rss: mid(|r| r.rss),
+    }
+}
+
+/// Runs `cmd` under `/usr/bin/time` for its CPU and peak RSS.
+fn measure(cmd: &mut Command) -> Run {
+    let report = tempfile::NamedTempFile::new().unwrap();
+    let mut timed = Command::new("/usr/bin/time");
+    timed
+        .arg("-f")
+        .arg("%M %U %S")
+        .arg("-o")
+        .arg(report.path())
+        .arg(cmd.get_program())
+        .args(cmd.get_args())
+        .env("RUST_LOG", "off");
+    let start = Instant::now();
+    let out = timed
+        .output()
+        .expect("/usr/bin/time runs (apt-get install time)");
+    let wall = start.elapsed().as_secs_f64();
+    assert!(
+        out.status.success(),
+        "{:?} failed: {}",
+        cmd.get_program(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut text = String::new();
+    std::fs::File::open(report.path())
+        .unwrap()
+        .read_to_string(&mut text)
+        .unwrap();
+    let f: Vec<f64> = text
+        .lines()
+        .last()
+        .unwrap()
+        .split_whitespace()
+        .map(|x| x.parse().unwrap())
+        .collect();
+    Run {
+        wall,
+        cpu: f[1] + f[2],
+        rss: f[0] / 1024.0,
+    }
+}
