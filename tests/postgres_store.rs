@@ -451,3 +451,34 @@ fn an_embedded_store_moves_up_to_postgresql_and_a_bucket() {
         "the new message follows the copied ones"
     );
 }
+
+#[test]
+fn the_index_over_tls_checks_the_servers_certificate() {
+    let pg = Postgres::start_with_tls();
+    pg.database("tls");
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = runs::configured(dir.path(), Some((&pg, "tls")), None);
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    let with = |url_tail: &str, ca: &Path| {
+        text.replace(
+            &format!("url = \"{}\"", pg.url("tls")),
+            &format!(
+                "url = \"{}{url_tail}\"\nca_file = \"{}\"",
+                pg.url("tls"),
+                ca.display()
+            ),
+        )
+    };
+    // Required and checked against the server's own certificate: it works.
+    std::fs::write(&cfg, with("?sslmode=require", &pg.certificate())).unwrap();
+    deliver_fixtures(dir.path());
+    ok(dir.path(), &cfg, &["run", "--once"]);
+    ok(dir.path(), &cfg, &["status"]);
+    // Another certificate as the trust anchor: refused, saying why.
+    let other = Postgres::start_with_tls();
+    std::fs::write(&cfg, with("?sslmode=require", &other.certificate())).unwrap();
+    let out = intake(dir.path(), &cfg, &["status"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.to_lowercase().contains("certificate"), "{err}");
+}

@@ -89,6 +89,7 @@ pub struct RawStore {
     pub url: Option<String>,
     pub password_env: Option<String>,
     pub password_file: Option<String>,
+    pub ca_file: Option<String>,
     pub objects: Option<super::store::RawObjects>,
 }
 

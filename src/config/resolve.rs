@@ -233,8 +233,11 @@ pub fn parse_files(
         index: super::store::resolve_index(
             raw.store.kind.as_deref(),
             raw.store.url.as_deref(),
-            raw.store.password_env.as_deref(),
-            raw.store.password_file.as_deref(),
+            (
+                raw.store.password_env.as_deref(),
+                raw.store.password_file.as_deref(),
+            ),
+            raw.store.ca_file.as_deref(),
             &|p: &str| abs(p),
         )
         .map_err(|(k, p, f)| at(&k, &p, &f))?,

@@ -42,6 +42,8 @@ pub struct Postgres {
     /// Where the password is read from; None for a server that asks for none (a Unix
     /// socket with peer authentication).
     pub password: Option<SecretSource>,
+    /// Trust anchors (PEM) of a private server's certificate; the system's roots otherwise.
+    pub ca_file: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for Postgres {
@@ -49,6 +51,7 @@ impl std::fmt::Debug for Postgres {
         f.debug_struct("Postgres")
             .field("url", &self.url)
             .field("password", &self.password)
+            .field("ca_file", &self.ca_file)
             .finish()
     }
 }
@@ -57,14 +60,18 @@ impl std::fmt::Debug for Postgres {
 pub fn resolve_index(
     kind: Option<&str>,
     url: Option<&str>,
-    password_env: Option<&str>,
-    password_file: Option<&str>,
+    (password_env, password_file): (Option<&str>, Option<&str>),
+    ca_file: Option<&str>,
     abs: &dyn Fn(&str) -> PathBuf,
 ) -> Result<IndexAt, (String, String, String)> {
     let e = |k: &str, p: &str, f: &str| (format!("store.{k}"), p.to_string(), f.to_string());
     match kind.unwrap_or("sqlite") {
         "sqlite" => {
-            if url.is_some() || password_env.is_some() || password_file.is_some() {
+            if url.is_some()
+                || password_env.is_some()
+                || password_file.is_some()
+                || ca_file.is_some()
+            {
                 return Err(e(
                     "kind",
                     "is \"sqlite\" but a database server is described",
@@ -105,6 +112,30 @@ pub fn resolve_index(
                     "passwords never go in the configuration file: name it with password_env or password_file",
                 ));
             }
+            // Rows and logins cross the network only encrypted, to a server whose certificate
+            // is checked: a server off this machine is reached with sslmode=require.
+            let hosts = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+            let off_machine = hosts.split(',').any(|h| {
+                let h = match h.strip_prefix('[') {
+                    Some(v6) => v6.split(']').next().unwrap_or_default(),
+                    None => h.split(':').next().unwrap_or_default(),
+                };
+                !(h.is_empty()
+                    || h == "localhost"
+                    || h.starts_with('%')
+                    || h.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback()))
+            });
+            let query = rest.split_once('?').map_or("", |(_, q)| q);
+            let required = query
+                .split('&')
+                .any(|kv| kv == "sslmode=require" || kv == "sslmode=verify-full");
+            if off_machine && !required {
+                return Err(e(
+                    "url",
+                    "reaches a server off this machine without requiring TLS",
+                    "add ?sslmode=require to the url (and ca_file for a private server's certificate)",
+                ));
+            }
             let password = match (password_env, password_file) {
                 (Some(v), None) => Some(SecretSource::Env(v.to_string())),
                 (None, Some(f)) => Some(SecretSource::File(abs(f))),
@@ -120,6 +151,7 @@ pub fn resolve_index(
             Ok(IndexAt::Postgres(Postgres {
                 url: url.to_string(),
                 password,
+                ca_file: ca_file.map(abs),
             }))
         }
         other => Err(e(
@@ -341,40 +373,48 @@ mod tests {
         url: Option<&str>,
         env: Option<&str>,
     ) -> Result<IndexAt, (String, String, String)> {
-        resolve_index(Some(kind), url, env, None, &|p: &str| PathBuf::from(p))
+        resolve_index(Some(kind), url, (env, None), None, &|p: &str| {
+            PathBuf::from(p)
+        })
     }
 
     #[test]
     fn the_index_is_sqlite_or_a_named_database() {
         assert_eq!(
-            resolve_index(None, None, None, None, &|p: &str| p.into()).unwrap(),
+            resolve_index(None, None, (None, None), None, &|p: &str| p.into()).unwrap(),
             IndexAt::Sqlite
         );
-        let pg = index(
-            "postgres",
-            Some("postgres://intake@db.example.vn/intake"),
-            Some("PGPW"),
-        )
-        .unwrap();
+        let url = "postgres://intake@db.example.vn/intake?sslmode=require";
+        let pg = index("postgres", Some(url), Some("PGPW")).unwrap();
         assert_eq!(
             pg,
             IndexAt::Postgres(Postgres {
-                url: "postgres://intake@db.example.vn/intake".into(),
-                password: Some(SecretSource::Env("PGPW".into()))
+                url: url.into(),
+                password: Some(SecretSource::Env("PGPW".into())),
+                ca_file: None,
             })
         );
-        assert_eq!(
-            index("postgres", Some("postgres://intake:pw@db/intake"), None)
-                .unwrap_err()
-                .0,
-            "store.url"
+        // Off this machine, only with TLS required; on it, as the server allows.
+        let plain = index(
+            "postgres",
+            Some("postgres://intake@db.example.vn/intake"),
+            None,
         );
-        assert_eq!(
-            index("postgres", Some("mysql://db/intake"), None)
-                .unwrap_err()
-                .0,
-            "store.url"
-        );
+        assert_eq!(plain.unwrap_err().0, "store.url");
+        for local in [
+            "postgres://intake@127.0.0.1:5432/intake",
+            "postgres://intake@localhost/intake",
+            "postgres://intake@[::1]:5432/intake",
+            "postgres://intake@%2Frun%2Fpostgresql/intake",
+        ] {
+            assert!(index("postgres", Some(local), None).is_ok(), "{local}");
+        }
+        for bad in ["postgres://intake:pw@db/intake", "mysql://db/intake"] {
+            assert_eq!(
+                index("postgres", Some(bad), None).unwrap_err().0,
+                "store.url"
+            );
+        }
         assert_eq!(index("postgres", None, None).unwrap_err().0, "store.url");
         assert_eq!(
             index("sqlite", Some("postgres://db/x"), None)

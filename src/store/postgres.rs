@@ -6,7 +6,11 @@
 //! not run them twice. The writer's lock is a session-level advisory lock: held while its
 //! connection lives, gone the moment its process dies, so a dead daemon never blocks the next.
 
-use postgres::{Client, NoTls};
+use std::sync::Arc;
+
+use postgres::Client;
+use rustls::{ClientConfig, RootCertStore};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::db::{Db, params};
 use crate::config::store::Postgres;
@@ -46,9 +50,52 @@ pub fn connect(at: &Postgres) -> Result<Client, String> {
         "-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3",
     );
     config.connect_timeout(std::time::Duration::from_secs(10));
+    // TLS whenever the server offers it (and required off this machine: the configuration
+    // refuses a remote url without sslmode=require), the certificate checked against the
+    // system's roots or `ca_file`.
     config
-        .connect(NoTls)
-        .map_err(|e| format!("{}: {e}", describe(at)))
+        .connect(MakeRustlsConnect::new(tls_config(at)?))
+        .map_err(|e| {
+            // The causes too: "error performing TLS handshake" alone does not say which.
+            let mut said = format!("{}: {e}", describe(at));
+            let mut cause = std::error::Error::source(&e);
+            while let Some(c) = cause {
+                said.push_str(&format!(": {c}"));
+                cause = c.source();
+            }
+            said
+        })
+}
+
+/// The client's TLS configuration: the CA file when one is configured (a private server),
+/// the system's roots otherwise. Only the ring provider is built in.
+fn tls_config(at: &Postgres) -> Result<ClientConfig, String> {
+    let mut roots = RootCertStore::empty();
+    match &at.ca_file {
+        Some(path) => {
+            let pem =
+                std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            for cert in rustls_pemfile::certs(&mut &pem[..]) {
+                let cert = cert.map_err(|e| format!("{}: {e}", path.display()))?;
+                roots
+                    .add(cert)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+            }
+            if roots.is_empty() {
+                return Err(format!("{} holds no PEM certificate", path.display()));
+            }
+        }
+        None => {
+            let found = rustls_native_certs::load_native_certs();
+            roots.add_parsable_certificates(found.certs);
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Ok(ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
 }
 
 /// The schema version the database has (0: none yet).

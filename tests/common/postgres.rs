@@ -56,6 +56,21 @@ impl Postgres {
     /// Makes and starts a cluster; fails, saying how to install PostgreSQL, when it is not
     /// there.
     pub fn start() -> Postgres {
+        Self::start_with(false)
+    }
+
+    /// [`Postgres::start`], serving TLS with a self-signed, non-CA certificate for 127.0.0.1
+    /// ([`Postgres::certificate`]).
+    pub fn start_with_tls() -> Postgres {
+        Self::start_with(true)
+    }
+
+    /// The server's certificate (its own trust anchor), when it serves TLS.
+    pub fn certificate(&self) -> PathBuf {
+        self.dir.path().join("server.crt")
+    }
+
+    fn start_with(tls: bool) -> Postgres {
         let bin = find_bin().unwrap_or_else(|| {
             panic!(
                 "PostgreSQL's server programs (initdb, postgres) are not installed: \
@@ -67,6 +82,44 @@ impl Postgres {
         let data = dir.path().join("data");
         let pwfile = dir.path().join("pw");
         std::fs::write(&pwfile, PASSWORD).unwrap();
+        if tls {
+            let out = Command::new("openssl")
+                .args([
+                    "req",
+                    "-x509",
+                    "-newkey",
+                    "ec",
+                    "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1",
+                    "-nodes",
+                    "-days",
+                    "2",
+                    "-subj",
+                    "/CN=localhost",
+                    "-addext",
+                    "basicConstraints=critical,CA:FALSE",
+                    "-addext",
+                    "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                    "-addext",
+                    "extendedKeyUsage=serverAuth",
+                    "-keyout",
+                ])
+                .arg(dir.path().join("server.key"))
+                .arg("-out")
+                .arg(dir.path().join("server.crt"))
+                .output()
+                .expect("openssl runs");
+            assert!(
+                out.status.success(),
+                "openssl: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            std::fs::set_permissions(
+                dir.path().join("server.key"),
+                std::fs::Permissions::from_mode(0o600),
+            )
+            .unwrap();
+        }
         if as_root() {
             let status = Command::new("chown")
                 .args(["-R", "postgres:postgres"])
@@ -104,6 +157,18 @@ impl Postgres {
             .args(["-p", &port.to_string(), "-h", "127.0.0.1", "-k"])
             .arg(dir.path())
             .args(["-c", "fsync=off", "-c", "max_connections=200"])
+            .args(if tls {
+                vec![
+                    "-c".to_string(),
+                    "ssl=on".to_string(),
+                    "-c".to_string(),
+                    format!("ssl_cert_file={}", dir.path().join("server.crt").display()),
+                    "-c".to_string(),
+                    format!("ssl_key_file={}", dir.path().join("server.key").display()),
+                ]
+            } else {
+                Vec::new()
+            })
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -137,7 +202,7 @@ impl Postgres {
         format!("postgres://{USER}@127.0.0.1:{}/{database}", self.port)
     }
 
-    /// A client of `database`.
+    /// A client of `database` (without TLS; a TLS server takes both).
     pub fn client(&self, database: &str) -> Result<postgres::Client, postgres::Error> {
         let mut config: postgres::Config = self.url(database).parse().unwrap();
         config.password(PASSWORD);
