@@ -442,6 +442,38 @@ impl Db {
         }
     }
 
+    /// Inserts rows of `width` values each: `head` is `INSERT INTO table (columns)`. SQLite
+    /// takes them one by one through its cached statement (no round trip to save);
+    /// PostgreSQL in statements of many rows, since each statement is a round trip and a
+    /// workbook brings thousands of values.
+    pub fn insert_rows(&self, head: &str, width: usize, rows: &[Vec<Value>]) -> Result<()> {
+        let marks = |from: usize| -> String {
+            let list: Vec<String> = (from + 1..=from + width).map(|i| format!("?{i}")).collect();
+            format!("({})", list.join(", "))
+        };
+        match &self.0 {
+            Kind::Sqlite(_) => {
+                let sql = format!("{head} VALUES {}", marks(0));
+                for row in rows {
+                    let params: Vec<&dyn ToValue> = row.iter().map(|v| v as &dyn ToValue).collect();
+                    self.execute(&sql, &params)?;
+                }
+            }
+            Kind::Postgres(_) => {
+                const ROWS: usize = 256;
+                for chunk in rows.chunks(ROWS) {
+                    let tuples: Vec<String> = (0..chunk.len()).map(|r| marks(r * width)).collect();
+                    let params: Vec<&dyn ToValue> = chunk
+                        .iter()
+                        .flat_map(|row| row.iter().map(|v| v as &dyn ToValue))
+                        .collect();
+                    self.execute(&format!("{head} VALUES {}", tuples.join(", ")), &params)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Runs an INSERT and answers the new row's `id` (`RETURNING id` on both databases).
     pub fn insert_id(&self, sql: &str, params: &[&dyn ToValue]) -> Result<i64> {
         self.query_row(&format!("{sql} RETURNING id"), params, |r| r.get(0))

@@ -6,7 +6,7 @@
 
 use std::collections::HashSet;
 
-use super::db::{OptionalExtension, params};
+use super::db::{OptionalExtension, ToValue, Value as DbValue, params};
 use chrono::{DateTime, FixedOffset};
 use serde_json::json;
 
@@ -210,33 +210,39 @@ impl Store {
         file: i64,
         findings: &[crate::forms::validate::Finding],
     ) -> Result<()> {
-        let sql = "INSERT INTO findings (file, rule, severity, sheet, cell, indicator, label, col, value, expected, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
-        for x in findings {
-            let severity = if x.severity == Severity::Error {
-                "error"
-            } else {
-                "warning"
-            };
-            self.conn
-                .execute(
-                    sql,
-                    params![
-                        file,
-                        x.rule,
-                        severity,
-                        x.sheet,
-                        x.cell,
-                        x.indicator,
-                        x.label,
-                        x.column,
-                        x.value,
-                        x.expected,
-                        x.message
-                    ],
-                )
-                .map_err(|e| self.sql(e))?;
-        }
-        Ok(())
+        let rows: Vec<Vec<DbValue>> = findings
+            .iter()
+            .map(|x| {
+                let severity = if x.severity == Severity::Error {
+                    "error"
+                } else {
+                    "warning"
+                };
+                params![
+                    file,
+                    x.rule,
+                    severity,
+                    x.sheet,
+                    x.cell,
+                    x.indicator,
+                    x.label,
+                    x.column,
+                    x.value,
+                    x.expected,
+                    x.message
+                ]
+                .iter()
+                .map(|p| p.to_value())
+                .collect()
+            })
+            .collect();
+        self.conn
+            .insert_rows(
+                "INSERT INTO findings (file, rule, severity, sheet, cell, indicator, label, col, value, expected, message)",
+                11,
+                &rows,
+            )
+            .map_err(|e| self.sql(e))
     }
 
     /// The values a workbook holds, for consolidation.
@@ -252,7 +258,7 @@ impl Store {
         v: &Validation,
     ) -> Result<()> {
         use crate::forms::value::Value;
-        let sql = "INSERT INTO data (file, campaign, agency, deliverable, version, form, form_version, sheet, indicator, col, value, low, high, text, unit, cell) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)";
+        let mut rows: Vec<Vec<DbValue>> = Vec::with_capacity(v.data.len());
         for d in &v.data {
             let (value, low, high) = match &d.value {
                 Value::Number { value, .. } => (Some(*value), None, None),
@@ -261,31 +267,37 @@ impl Store {
                 Value::AtMost { value, .. } => (None, None, Some(*value)),
                 _ => (None, None, None),
             };
-            self.conn
-                .execute(
-                    sql,
-                    params![
-                        file,
-                        campaign,
-                        agency,
-                        deliverable,
-                        version,
-                        form,
-                        v.form_version,
-                        d.sheet,
-                        d.indicator,
-                        d.column,
-                        value,
-                        low,
-                        high,
-                        d.text,
-                        d.unit,
-                        d.cell
-                    ],
-                )
-                .map_err(|e| self.sql(e))?;
+            rows.push(
+                params![
+                    file,
+                    campaign,
+                    agency,
+                    deliverable,
+                    version,
+                    form,
+                    v.form_version,
+                    d.sheet,
+                    d.indicator,
+                    d.column,
+                    value,
+                    low,
+                    high,
+                    d.text,
+                    d.unit,
+                    d.cell
+                ]
+                .iter()
+                .map(|p| p.to_value())
+                .collect(),
+            );
         }
-        Ok(())
+        self.conn
+            .insert_rows(
+                "INSERT INTO data (file, campaign, agency, deliverable, version, form, form_version, sheet, indicator, col, value, low, high, text, unit, cell)",
+                16,
+                &rows,
+            )
+            .map_err(|e| self.sql(e))
     }
 
     fn log_item(
