@@ -68,48 +68,66 @@ fn main() {
         pg.port, moto.port
     );
 
-    let (mut embedded, mut shared) = (Vec::new(), Vec::new());
-    for round in 1..=rounds {
-        let dir = work.path().join(format!("embedded{round}"));
-        let cfg = site(root, &dir, &template, None);
-        let e = measure(
+    let once = |cfg: &Path| {
+        measure(
             Command::new(&intake)
                 .arg("--config")
-                .arg(&cfg)
+                .arg(cfg)
                 .args(RUN_ONCE),
+        )
+    };
+    let (mut embedded, mut indexed, mut shared) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 1..=rounds {
+        let dir = work.path().join(format!("embedded{round}"));
+        let e = once(&site(root, &dir, &template, None, None));
+        println!(
+            "  round {round} embedded:                    {}",
+            line(n, e)
         );
-        println!("  round {round} embedded:           {}", line(n, e));
         embedded.push(e);
         std::fs::remove_dir_all(&dir).unwrap();
 
-        let dir = work.path().join(format!("shared{round}"));
-        let database = format!("round{round}");
-        let bucket = format!("round{round}");
+        let dir = work.path().join(format!("indexed{round}"));
+        let database = format!("indexed{round}");
         pg.database(&database);
-        moto.bucket(&bucket);
-        let cfg = site(
+        let i = once(&site(root, &dir, &template, Some((&pg, &database)), None));
+        assert_eq!(recorded(&pg, &database), n, "every message recorded");
+        println!(
+            "  round {round} PostgreSQL, objects on disk: {}",
+            line(n, i)
+        );
+        indexed.push(i);
+        std::fs::remove_dir_all(&dir).unwrap();
+
+        let dir = work.path().join(format!("shared{round}"));
+        let database = format!("shared{round}");
+        pg.database(&database);
+        moto.bucket(&database);
+        let objects = Some((&moto, database.as_str()));
+        let s = once(&site(
             root,
             &dir,
             &template,
-            Some((&pg, &database, &moto, &bucket)),
-        );
-        let s = measure(
-            Command::new(&intake)
-                .arg("--config")
-                .arg(&cfg)
-                .args(RUN_ONCE),
-        );
+            Some((&pg, &database)),
+            objects,
+        ));
         assert_eq!(recorded(&pg, &database), n, "every message recorded");
-        println!("  round {round} PostgreSQL + S3:    {}", line(n, s));
+        println!(
+            "  round {round} PostgreSQL + S3 (moto):      {}",
+            line(n, s)
+        );
         shared.push(s);
         std::fs::remove_dir_all(&dir).unwrap();
     }
-    let (e, s) = (median(&embedded), median(&shared));
+    let (e, i, s) = (median(&embedded), median(&indexed), median(&shared));
     println!("median of {rounds}, {n} messages, intake run --once:");
-    println!("  embedded:        {}", line(n, e));
-    println!("  PostgreSQL + S3: {}", line(n, s));
+    println!("  embedded:                    {}", line(n, e));
+    println!("  PostgreSQL, objects on disk: {}", line(n, i));
+    println!("  PostgreSQL + S3 (moto):      {}", line(n, s));
     println!(
-        "  PostgreSQL + S3 / embedded: {:.2}× the time, {:.2}× the CPU",
+        "  PostgreSQL / embedded: {:.2}× the time, {:.2}× the CPU; PostgreSQL + S3 / embedded: {:.2}× the time, {:.2}× the CPU",
+        i.wall / e.wall,
+        i.cpu / e.cpu,
         s.wall / e.wall,
         s.cpu / e.cpu
     );
@@ -119,7 +137,13 @@ fn main() {
         let name = format!("daemons{daemons}");
         pg.database(&name);
         moto.bucket(&name);
-        let cfg = site(root, &dir, &template, Some((&pg, &name, &moto, &name)));
+        let cfg = site(
+            root,
+            &dir,
+            &template,
+            Some((&pg, &name)),
+            Some((&moto, &name)),
+        );
         let start = Instant::now();
         let mut children: Vec<_> = (0..daemons)
             .map(|_| {
@@ -168,7 +192,8 @@ fn site(
     root: &Path,
     dir: &Path,
     template: &Path,
-    shared: Option<(&postgres::Postgres, &str, &s3::Moto, &str)>,
+    index: Option<(&postgres::Postgres, &str)>,
+    objects: Option<(&s3::Moto, &str)>,
 ) -> PathBuf {
     let config = dir.join("config");
     copy_tree(&root.join("config"), &config);
@@ -178,16 +203,22 @@ fn site(
         "enabled = false\nlisten = \"127.0.0.1:8080\"",
         1,
     );
-    if let Some((pg, database, moto, bucket)) = shared {
+    std::fs::create_dir_all(dir).unwrap();
+    if let Some((pg, database)) = index {
         let secret = dir.join("pg.secret");
         std::fs::write(&secret, postgres::PASSWORD).unwrap();
-        let keys = dir.join("s3.secret");
-        std::fs::write(&keys, s3::SECRET).unwrap();
         text = text.replacen("[store]\n", "", 1);
         text.push_str(&format!(
-            "\n[store]\nkind = \"postgres\"\nurl = \"{}\"\npassword_file = \"{}\"\n\n[store.objects]\nkind = \"s3\"\nendpoint = \"{}\"\nbucket = \"{bucket}\"\naccess_key_id_file = \"{}\"\nsecret_access_key_file = \"{}\"\nallow_http = true\n",
+            "\n[store]\nkind = \"postgres\"\nurl = \"{}\"\npassword_file = \"{}\"\n",
             pg.url(database),
             secret.display(),
+        ));
+    }
+    if let Some((moto, bucket)) = objects {
+        let keys = dir.join("s3.secret");
+        std::fs::write(&keys, s3::SECRET).unwrap();
+        text.push_str(&format!(
+            "\n[store.objects]\nkind = \"s3\"\nendpoint = \"{}\"\nbucket = \"{bucket}\"\naccess_key_id_file = \"{}\"\nsecret_access_key_file = \"{}\"\nallow_http = true\n",
             moto.endpoint(),
             keys.display(),
             keys.display(),
