@@ -10,7 +10,6 @@
 //! What only one of them has stays outside: SQLite's online backup and integrity pragmas
 //! (modules `backup`, `verify`) use the SQLite connection itself ([`Db::sqlite`]).
 
-use std::cell::RefCell;
 use std::fmt;
 
 /// A value in a row, or a parameter.
@@ -302,21 +301,68 @@ pub struct Db(Kind);
 
 enum Kind {
     Sqlite(rusqlite::Connection),
-    /// Always Some but while being dropped (see [`Db`]'s `Drop`).
-    Postgres(RefCell<Option<postgres::Client>>),
+    Postgres(PgConn),
 }
 
-impl Drop for Db {
-    /// The synchronous PostgreSQL client closes its connection by blocking on a runtime of its
-    /// own, which tokio forbids on a thread that drives tasks (a board's pooled connection
-    /// dropped in its async handler): there the client is closed on a thread of its own.
-    fn drop(&mut self) {
-        if let Kind::Postgres(client) = &mut self.0
-            && tokio::runtime::Handle::try_current().is_ok()
-            && let Some(client) = client.get_mut().take()
-        {
-            std::thread::spawn(move || drop(client));
-        }
+/// A PostgreSQL connection on a thread of its own.
+///
+/// The synchronous client blocks on a tokio runtime of its own for every statement, which
+/// tokio forbids on a thread that is driving tasks: the IMAP source calls the store inside its
+/// runtime, the board drops pooled connections in its handlers. So the client lives on its
+/// own thread and statements are sent to it; the caller waits for the answer on a channel,
+/// which works from any thread. Dropping the connection ends the thread, which closes it.
+struct PgConn {
+    jobs: std::sync::mpsc::Sender<Job>,
+}
+
+type Job = Box<dyn FnOnce(&mut postgres::Client) + Send>;
+
+impl PgConn {
+    fn new(mut client: postgres::Client) -> PgConn {
+        let (jobs, rx) = std::sync::mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("intake-pg".into())
+            .spawn(move || {
+                for job in rx {
+                    job(&mut client);
+                }
+            })
+            .expect("a thread for the database connection");
+        PgConn { jobs }
+    }
+
+    /// Runs `f` with the client and answers what it gives.
+    fn call<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut postgres::Client) -> R + Send + 'static,
+    ) -> R {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        self.jobs
+            .send(Box::new(move |client| {
+                let _ = tx.send(f(client));
+            }))
+            .expect("the database connection's thread is running");
+        rx.recv().expect("the database connection's thread answers")
+    }
+
+    fn batch(&self, sql: &str) -> Result<()> {
+        let sql = dialect(sql);
+        Ok(self.call(move |c| c.batch_execute(&sql))?)
+    }
+
+    fn execute(&self, sql: &str, params: &[&dyn ToValue]) -> Result<u64> {
+        let (sql, values) = (dialect(sql), pg_values(params));
+        Ok(self.call(move |c| c.execute(sql.as_str(), &pg_refs(&values)))?)
+    }
+
+    fn query(&self, sql: &str, params: &[&dyn ToValue]) -> Result<Vec<Row>> {
+        let (sql, values) = (dialect(sql), pg_values(params));
+        self.call(move |c| -> Result<Vec<Row>> {
+            c.query(sql.as_str(), &pg_refs(&values))?
+                .iter()
+                .map(pg_row)
+                .collect()
+        })
     }
 }
 
@@ -328,7 +374,7 @@ impl Db {
 
     /// A PostgreSQL index.
     pub fn postgres(client: postgres::Client) -> Db {
-        Db(Kind::Postgres(RefCell::new(Some(client))))
+        Db(Kind::Postgres(PgConn::new(client)))
     }
 
     /// The SQLite connection, for what only SQLite has (online backup, integrity pragmas);
@@ -357,7 +403,7 @@ impl Db {
     pub fn execute_batch(&self, sql: &str) -> Result<()> {
         match &self.0 {
             Kind::Sqlite(c) => Ok(c.execute_batch(sql)?),
-            Kind::Postgres(c) => Ok(pg(c).batch_execute(&dialect(sql))?),
+            Kind::Postgres(c) => c.batch(sql),
         }
     }
 
@@ -369,11 +415,7 @@ impl Db {
                 bind(&mut st, params)?;
                 Ok(st.raw_execute()?)
             }
-            Kind::Postgres(c) => {
-                let values = pg_values(params);
-                let n = pg(c).execute(dialect(sql).as_str(), &pg_refs(&values))?;
-                Ok(n as usize)
-            }
+            Kind::Postgres(c) => Ok(c.execute(sql, params)? as usize),
         }
     }
 
@@ -396,11 +438,7 @@ impl Db {
                 }
                 Ok(out)
             }
-            Kind::Postgres(c) => {
-                let values = pg_values(params);
-                let rows = pg(c).query(dialect(sql).as_str(), &pg_refs(&values))?;
-                rows.iter().map(|r| f(&pg_row(r)?)).collect()
-            }
+            Kind::Postgres(c) => c.query(sql, params)?.iter().map(f).collect(),
         }
     }
 
@@ -424,17 +462,8 @@ impl Db {
                     first = Some(sqlite_row(r, n)?);
                 }
             }
-            Kind::Postgres(c) => {
-                let values = pg_values(params);
-                // More than one row is not an error here, as with SQLite: the first counts.
-                let row = pg(c)
-                    .query(dialect(sql).as_str(), &pg_refs(&values))?
-                    .into_iter()
-                    .next();
-                if let Some(r) = row {
-                    first = Some(pg_row(&r)?);
-                }
-            }
+            // More than one row is not an error here, as with SQLite: the first counts.
+            Kind::Postgres(c) => first = c.query(sql, params)?.into_iter().next(),
         }
         match first {
             Some(row) => (f.take().expect("called once"))(&row),
@@ -478,14 +507,6 @@ impl Db {
     pub fn insert_id(&self, sql: &str, params: &[&dyn ToValue]) -> Result<i64> {
         self.query_row(&format!("{sql} RETURNING id"), params, |r| r.get(0))
     }
-}
-
-/// The client of a live connection.
-fn pg(c: &RefCell<Option<postgres::Client>>) -> std::cell::RefMut<'_, postgres::Client> {
-    std::cell::RefMut::map(c.borrow_mut(), |c| {
-        c.as_mut()
-            .expect("a PostgreSQL connection is open until dropped")
-    })
 }
 
 fn bind(st: &mut rusqlite::CachedStatement<'_>, params: &[&dyn ToValue]) -> Result<()> {
