@@ -20,19 +20,14 @@
 
 #[path = "common/backlog.rs"]
 mod backlog;
+#[path = "common/timed.rs"]
+mod timed;
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-/// One measured run: wall seconds, CPU seconds (user + system), peak RSS in MiB.
-#[derive(Debug, Clone, Copy)]
-struct Run {
-    wall: f64,
-    cpu: f64,
-    rss: f64,
-}
+use timed::{Run, measure, median};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -165,72 +160,6 @@ fn line(n: usize, r: Run) -> String {
         r.cpu * 1000.0 / n as f64,
         r.rss
     )
-}
-
-/// Medians of each figure on its own.
-fn median(runs: &[Run]) -> Run {
-    let mid = |f: fn(&Run) -> f64| {
-        let mut v: Vec<f64> = runs.iter().map(f).collect();
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
-    Run {
-        wall: mid(|r| r.wall),
-        cpu: mid(|r| r.cpu),
-        rss: mid(|r| r.rss),
-    }
-}
-
-/// Runs a command under `/usr/bin/time` (which reports the child's own CPU time and peak
-/// RSS); fails when it fails.
-fn measure(cmd: &mut Command) -> Run {
-    let report = tempfile::NamedTempFile::new().unwrap();
-    let program = cmd.get_program().to_owned();
-    let args: Vec<_> = cmd.get_args().map(|a| a.to_owned()).collect();
-    let mut timed = Command::new("/usr/bin/time");
-    timed
-        .arg("-f")
-        .arg("%M %U %S")
-        .arg("-o")
-        .arg(report.path())
-        .arg(program)
-        .args(args);
-    for (k, v) in cmd.get_envs() {
-        if let Some(v) = v {
-            timed.env(k, v);
-        }
-    }
-    if let Some(dir) = cmd.get_current_dir() {
-        timed.current_dir(dir);
-    }
-    let start = Instant::now();
-    let out = timed
-        .output()
-        .expect("/usr/bin/time runs (apt-get install time)");
-    let wall = start.elapsed().as_secs_f64();
-    assert!(
-        out.status.success() || out.status.code() == Some(1),
-        "{:?} failed: {}",
-        cmd.get_program(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut text = String::new();
-    std::fs::File::open(report.path())
-        .unwrap()
-        .read_to_string(&mut text)
-        .unwrap();
-    let f: Vec<f64> = text
-        .lines()
-        .last()
-        .unwrap()
-        .split_whitespace()
-        .map(|x| x.parse().unwrap())
-        .collect();
-    Run {
-        wall,
-        cpu: f[1] + f[2],
-        rss: f[0] / 1024.0,
-    }
 }
 
 /// What intake made of the backlog: outcomes, and how each workbook was recognised.

@@ -18,19 +18,14 @@ mod backlog;
 mod postgres;
 #[path = "../tests/common/s3.rs"]
 mod s3;
+#[path = "common/timed.rs"]
+mod timed;
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// One measured run: wall seconds, CPU seconds (user + system), peak RSS in MiB.
-#[derive(Debug, Clone, Copy)]
-struct Run {
-    wall: f64,
-    cpu: f64,
-    rss: f64,
-}
+use timed::{Run, measure, median};
 
 fn arg<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> T {
     args.iter()
@@ -73,7 +68,8 @@ fn main() {
             Command::new(&intake)
                 .arg("--config")
                 .arg(cfg)
-                .args(RUN_ONCE),
+                .args(RUN_ONCE)
+                .env("RUST_LOG", "off"),
         )
     };
     let (mut embedded, mut indexed, mut shared) = (Vec::new(), Vec::new(), Vec::new());
@@ -281,59 +277,4 @@ fn line(n: usize, r: Run) -> String {
         r.rss,
         r.wall
     )
-}
-
-fn median(runs: &[Run]) -> Run {
-    let mid = |f: fn(&Run) -> f64| {
-        let mut v: Vec<f64> = runs.iter().map(f).collect();
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
-    Run {
-        wall: mid(|r| r.wall),
-        cpu: mid(|r| r.cpu),
-        rss: mid(|r| r.rss),
-    }
-}
-
-/// Runs `cmd` under `/usr/bin/time` for its CPU and peak RSS.
-fn measure(cmd: &mut Command) -> Run {
-    let report = tempfile::NamedTempFile::new().unwrap();
-    let mut timed = Command::new("/usr/bin/time");
-    timed
-        .arg("-f")
-        .arg("%M %U %S")
-        .arg("-o")
-        .arg(report.path())
-        .arg(cmd.get_program())
-        .args(cmd.get_args())
-        .env("RUST_LOG", "off");
-    let start = Instant::now();
-    let out = timed
-        .output()
-        .expect("/usr/bin/time runs (apt-get install time)");
-    let wall = start.elapsed().as_secs_f64();
-    assert!(
-        out.status.success(),
-        "{:?} failed: {}",
-        cmd.get_program(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut text = String::new();
-    std::fs::File::open(report.path())
-        .unwrap()
-        .read_to_string(&mut text)
-        .unwrap();
-    let f: Vec<f64> = text
-        .lines()
-        .last()
-        .unwrap()
-        .split_whitespace()
-        .map(|x| x.parse().unwrap())
-        .collect();
-    Run {
-        wall,
-        cpu: f[1] + f[2],
-        rss: f[0] / 1024.0,
-    }
 }

@@ -24,23 +24,11 @@ fn backlog(dir: &Path, count: usize) {
     let fixtures = common::fixtures();
     for n in 0..count {
         let raw = std::fs::read(&fixtures[n % fixtures.len()]).unwrap();
-        let text = String::from_utf8_lossy(&raw);
-        let mut done = false;
-        let rewritten: String = text
-            .split_inclusive('\n')
-            .map(|line| {
-                if !done && line.to_ascii_lowercase().starts_with("message-id:") {
-                    done = true;
-                    format!("Message-ID: <backup-{n}@test.langson.example>\r\n")
-                } else {
-                    line.to_string()
-                }
-            })
-            .collect();
+        let rewritten = common::with_message_id(&raw, &format!("backup-{n}@test.langson.example"));
         maildir
             .deliver(
                 &format!("{}.backup{n:05}.test", 1_530_000_000 + n),
-                rewritten.as_bytes(),
+                &rewritten,
             )
             .unwrap();
     }

@@ -25,20 +25,7 @@ fn messages(count: usize) -> Vec<Vec<u8>> {
     (0..count)
         .map(|n| {
             let raw = std::fs::read(&fixtures[n % fixtures.len()]).unwrap();
-            let text = String::from_utf8_lossy(&raw);
-            let mut done = false;
-            let rewritten: String = text
-                .split_inclusive('\n')
-                .map(|line| {
-                    if !done && line.to_ascii_lowercase().starts_with("message-id:") {
-                        done = true;
-                        format!("Message-ID: <cluster-{n}@test.langson.example>\r\n")
-                    } else {
-                        line.to_string()
-                    }
-                })
-                .collect();
-            rewritten.into_bytes()
+            common::with_message_id(&raw, &format!("cluster-{n}@test.langson.example"))
         })
         .collect()
 }

@@ -36,26 +36,17 @@ fn backlog(dir: &Path, round: usize, copies: usize) -> usize {
     for copy in 0..copies {
         for path in common::fixtures() {
             let raw = std::fs::read(&path).unwrap();
-            let text = String::from_utf8_lossy(&raw);
-            let mut done = false;
-            let rewritten: String = text
-                .split_inclusive('\n')
-                .map(|line| {
-                    if !done && line.to_ascii_lowercase().starts_with("message-id:") {
-                        done = true;
-                        format!("Message-ID: <backlog-{round}-{copy}-{n}@test.langson.example>\r\n")
-                    } else {
-                        line.to_string()
-                    }
-                })
-                .collect();
+            let rewritten = common::with_message_id(
+                &raw,
+                &format!("backlog-{round}-{copy}-{n}@test.langson.example"),
+            );
             maildir
                 .deliver(
                     &format!(
                         "{}.backlog{round:03}-{n:05}.test",
                         1_530_000_000 + round * 100_000 + n
                     ),
-                    rewritten.as_bytes(),
+                    &rewritten,
                 )
                 .unwrap();
             n += 1;

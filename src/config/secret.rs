@@ -48,7 +48,26 @@ impl fmt::Debug for SecretSource {
     }
 }
 
+/// Two places named for one secret (`…_env` and `…_file`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BothNamed;
+
 impl SecretSource {
+    /// The place a configuration names for a secret: an environment variable or a file
+    /// (resolved by `abs`); None when neither is named, an error when both are.
+    pub fn named(
+        env: Option<&str>,
+        file: Option<&str>,
+        abs: &dyn Fn(&str) -> PathBuf,
+    ) -> Result<Option<SecretSource>, BothNamed> {
+        match (env, file) {
+            (Some(v), None) => Ok(Some(SecretSource::Env(v.to_string()))),
+            (None, Some(f)) => Ok(Some(SecretSource::File(abs(f)))),
+            (None, None) => Ok(None),
+            (Some(_), Some(_)) => Err(BothNamed),
+        }
+    }
+
     /// Reads the secret now; the error says where it was looked for, never what it is.
     pub fn read(&self) -> Result<Secret, String> {
         match self {

@@ -99,18 +99,18 @@ pub fn resolve(
         Security::StartTls => 587,
         Security::Plain => 25,
     });
-    let secret = match (&raw.password_env, &raw.password_file) {
-        (Some(v), None) => Some(SecretSource::Env(v.clone())),
-        (None, Some(f)) => Some(SecretSource::File(abs(f))),
-        (None, None) => None,
-        (Some(_), Some(_)) => {
-            return Err(e(
-                "password_env",
-                "both password_env and password_file are given",
-                "name one place the password is read from",
-            ));
-        }
-    };
+    let secret = SecretSource::named(
+        raw.password_env.as_deref(),
+        raw.password_file.as_deref(),
+        abs,
+    )
+    .map_err(|_| {
+        e(
+            "password_env",
+            "both password_env and password_file are given",
+            "name one place the password is read from",
+        )
+    })?;
     let auth = match (raw.user.clone().filter(|u| !u.is_empty()), secret) {
         (Some(user), Some(secret)) => Some((user, secret)),
         (None, None) => None,

@@ -136,18 +136,13 @@ pub fn resolve_index(
                     "add ?sslmode=require to the url (and ca_file for a private server's certificate)",
                 ));
             }
-            let password = match (password_env, password_file) {
-                (Some(v), None) => Some(SecretSource::Env(v.to_string())),
-                (None, Some(f)) => Some(SecretSource::File(abs(f))),
-                (None, None) => None,
-                (Some(_), Some(_)) => {
-                    return Err(e(
-                        "password_env",
-                        "both password_env and password_file are given",
-                        "name one place the password is read from",
-                    ));
-                }
-            };
+            let password = SecretSource::named(password_env, password_file, abs).map_err(|_| {
+                e(
+                    "password_env",
+                    "both password_env and password_file are given",
+                    "name one place the password is read from",
+                )
+            })?;
             Ok(IndexAt::Postgres(Postgres {
                 url: url.to_string(),
                 password,
@@ -315,23 +310,23 @@ pub fn resolve(
             ));
         }
     };
-    let secret =
-        |env: &Option<String>, file: &Option<String>, key: &str, what: &str| match (env, file) {
-            (Some(v), None) => Ok(SecretSource::Env(v.clone())),
-            (None, Some(f)) => Ok(SecretSource::File(abs(f))),
-            (Some(_), Some(_)) => Err(e(
+    let secret = |env: &Option<String>, file: &Option<String>, key: &str, what: &str| {
+        match SecretSource::named(env.as_deref(), file.as_deref(), abs) {
+            Ok(Some(source)) => Ok(source),
+            Err(_) => Err(e(
                 &format!("{key}_env"),
                 &format!("both {key}_env and {key}_file are given"),
                 "name one place it is read from",
             )),
-            (None, None) => Err(e(
+            Ok(None) => Err(e(
                 &format!("{key}_env"),
                 &format!("the {what} is not named"),
                 &format!(
                     "name the environment variable ({key}_env) or file ({key}_file) that holds it"
                 ),
             )),
-        };
+        }
+    };
     Ok(ObjectsAt::S3(S3 {
         endpoint,
         bucket,

@@ -295,11 +295,7 @@ fn index(from: &Store, to: &Store, pg: &Postgres) -> std::result::Result<IndexMo
             }
             moved.rows.insert(table.to_string(), rows.len() as u64);
         }
-        db.execute(
-            "INSERT INTO meta (key, value) VALUES ('moved_from', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            params![moved.from],
-        )
-        .map_err(dst)?;
+        to.set_meta("moved_from", &moved.from)?;
         Ok(())
     })();
     match copied {
@@ -310,12 +306,7 @@ fn index(from: &Store, to: &Store, pg: &Postgres) -> std::result::Result<IndexMo
         }
     }
     // The embedded index is the store's no more.
-    from.db()
-        .execute(
-            "INSERT INTO meta (key, value) VALUES ('moved_to', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            params![pg.url],
-        )
-        .map_err(src)?;
+    from.set_meta("moved_to", &pg.url)?;
     tracing::info!(from = %moved.from, to = %moved.to, rows = moved.rows.values().sum::<u64>(), "store index moved");
     Ok(moved)
 }
@@ -395,14 +386,7 @@ fn objects(dir: &Path, store: &Store, to: &ObjectsAt) -> std::result::Result<Mov
         }
     }
     bar.finish_and_clear();
-    store
-        .db()
-        .execute(
-            "INSERT INTO meta (key, value) VALUES ('objects', ?1)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            params![&target],
-        )
-        .map_err(|e| sql(&store.db_path, e))?;
+    store.set_meta("objects", &target)?;
     tracing::info!(store = %dir.display(), to = %target, objects = moved.objects, copied = moved.copied, "store objects moved");
     Ok(moved)
 }

@@ -312,16 +312,7 @@ impl Store {
         if self.conn.is_postgres() {
             return Ok(());
         }
-        let moved: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT value FROM meta WHERE key = 'moved_to'",
-                params![],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(|e| self.sql(e))?;
-        match moved {
+        match self.meta("moved_to")? {
             Some(url) => Err(StoreError::Moved {
                 path: self.dir.clone(),
                 url,
@@ -459,19 +450,31 @@ impl Store {
             .unwrap_or_else(|| ObjectsAt::Local.identity()))
     }
 
+    /// A fact about the store itself (its `meta` table).
+    pub(crate) fn meta(&self, key: &str) -> Result<Option<String>> {
+        self.conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", params![key], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(|e| self.sql(e))
+    }
+
+    /// Records a fact about the store itself, replacing what was there.
+    pub(crate) fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![key, value],
+            )
+            .map(|_| ())
+            .map_err(|e| self.sql(e))
+    }
+
     /// The place the index records; None for a store not used yet, which takes the place it
     /// is first opened with.
     fn recorded_place(&self) -> Result<Option<String>> {
-        let recorded: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT value FROM meta WHERE key = 'objects'",
-                params![],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(|e| self.sql(e))?;
-        match recorded {
+        match self.meta("objects")? {
             Some(place) => Ok(Some(place)),
             // A store made before the place was recorded kept its objects on disk.
             None => {
@@ -796,16 +799,7 @@ fn moved_to(dir: &Path) -> Result<Option<String>> {
     if !Store::exists(dir) {
         return Ok(None);
     }
-    let store = Store::open_read_sqlite_index(dir)?;
-    store
-        .conn
-        .query_row(
-            "SELECT value FROM meta WHERE key = 'moved_to'",
-            params![],
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(|e| store.sql(e))
+    Store::open_read_sqlite_index(dir)?.meta("moved_to")
 }
 
 fn lock(dir: &Path) -> Result<Option<std::fs::File>> {

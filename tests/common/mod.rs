@@ -247,3 +247,21 @@ pub fn eventually<T>(
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
 }
+
+/// A message with its first Message-ID header replaced by `<id>` (the fixtures delivered
+/// again as distinct messages).
+pub fn with_message_id(raw: &[u8], id: &str) -> Vec<u8> {
+    let text = String::from_utf8_lossy(raw);
+    let mut done = false;
+    text.split_inclusive('\n')
+        .map(|line| {
+            if !done && line.to_ascii_lowercase().starts_with("message-id:") {
+                done = true;
+                format!("Message-ID: <{id}>\r\n")
+            } else {
+                line.to_string()
+            }
+        })
+        .collect::<String>()
+        .into_bytes()
+}
