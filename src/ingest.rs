@@ -21,6 +21,7 @@ use crate::config::Config;
 use crate::panics::{self, Panic};
 use crate::pipeline::{self, Examined, Inbound, Memo, Outcome};
 use crate::source::{Pending, Source};
+use crate::store::leases::Fence;
 use crate::store::{Ack, Recorded, Store, StoreError};
 use crate::workbook::Inspector;
 
@@ -66,11 +67,12 @@ pub fn pass(
     memo: &Memo,
     authenticator: &Authenticator,
     clock: &Clock,
-    sources: &mut [&mut dyn Source],
+    sources: &mut [(&mut dyn Source, Option<Fence>)],
     failures: &mut Failures,
 ) -> Result<PassReport, StoreError> {
     let mut report = PassReport::default();
-    for source in sources.iter_mut() {
+    for (source, fence) in sources.iter_mut() {
+        let fence = fence.as_ref();
         let items = match source.pending() {
             Ok(items) => items,
             Err(e) => {
@@ -132,7 +134,7 @@ pub fn pass(
             })
             .collect();
         let chunks = batches(&sizes);
-        std::thread::scope(|scope| -> Result<(), StoreError> {
+        let worked = std::thread::scope(|scope| -> Result<(), StoreError> {
             // The batch being examined, and where it ends.
             let mut in_flight = None;
             for range in chunks.iter().map(Some).chain([None]) {
@@ -164,6 +166,7 @@ pub fn pass(
                         store,
                         clock,
                         &mut **source,
+                        fence,
                         loaded,
                         examined,
                         &mut report,
@@ -174,8 +177,15 @@ pub fn pass(
                 in_flight = next;
             }
             Ok(())
-        })?;
+        });
         bar.finish_and_clear();
+        match worked {
+            // Another daemon holds the source now: what this pass had in hand is its to file.
+            Err(StoreError::LeaseLost(name)) => {
+                info!(source = %name, "the source passed to another intake process; left to it")
+            }
+            other => other?,
+        }
     }
     Ok(report)
 }
@@ -265,20 +275,42 @@ fn load(
 
 /// Plans and records an examined batch in one transaction, makes its filed-tree links, then
 /// acknowledges its items at their source.
+#[allow(clippy::too_many_arguments)] // the pass's context, passed down unchanged
 fn record(
     config: &Config,
     store: &Store,
     clock: &Clock,
     source: &mut dyn Source,
+    fence: Option<&Fence>,
     loaded: Vec<(Pending, Inbound)>,
     examined: Vec<Examined>,
     report: &mut PassReport,
 ) -> Result<(), StoreError> {
     let now = clock.now();
     store.begin()?;
+    if let Some(fence) = fence {
+        // Checked inside the transaction, which holds the writers' lock: the lease cannot
+        // pass to another daemon between this check and the commit.
+        if let Err(e) = store.check_fence(fence) {
+            store.rollback();
+            return Err(e);
+        }
+    }
     let mut done = Vec::new();
     let mut links = Vec::new();
     for ((pending, item), ex) in loaded.iter().zip(&examined) {
+        // With several daemons, an item another one filed since this pass listed it (before
+        // the lease came here) is not filed again: the source's own key decides.
+        if fence.is_some() {
+            match store.source_record(&item.key) {
+                Ok(None) => {}
+                Ok(Some(_)) => continue,
+                Err(e) => {
+                    store.rollback();
+                    return Err(e);
+                }
+            }
+        }
         let result = match record_guarded(config, store, item, ex, now) {
             Ok(Ok(done)) => Ok(done),
             Ok(Err(e)) => Err(e),

@@ -438,6 +438,10 @@ fn digest(
         .render_or_default(TemplateKind::Digest, &ctx);
     store.begin()?;
     let queued = (|| {
+        // Inside the transaction: a digest queued meanwhile (by another daemon) is the day's.
+        if store.last_digest()?.is_some_and(|(l, _)| l >= day) {
+            return Ok(false);
+        }
         store.cancel_waiting_digests(
             &format!("cancelled: superseded by the digest of {day}"),
             now,
@@ -461,10 +465,12 @@ fn digest(
             None,
             None,
             &format!("{day} → {}", d.to.join(", ")),
-        )
+        )?;
+        Ok(true)
     })();
-    match queued.and_then(|_| store.commit()) {
-        Ok(()) => {
+    match queued.and_then(|q| store.commit().map(|_| q)) {
+        Ok(false) => Ok(false),
+        Ok(true) => {
             info!(day = %day, "staff digest queued");
             Ok(true)
         }

@@ -95,6 +95,26 @@ pub fn status_table(
             )),
         }
     }
+    if !status.daemons.is_empty() {
+        out.push_str(&format!(
+            "Tiến trình intake đang chạy: {}\n",
+            words::integer(status.daemons.len() as i64)
+        ));
+        for d in &status.daemons {
+            let holds: Vec<String> = d.holds.iter().map(|s| words::source(s)).collect();
+            out.push_str(&format!(
+                "  {} (tiến trình {}): {}\n",
+                d.host,
+                d.pid,
+                if holds.is_empty() {
+                    "dự phòng, chưa nhận nguồn nào".to_string()
+                } else {
+                    format!("nhận từ {}", holds.join(", "))
+                }
+            ));
+        }
+        out.push('\n');
+    }
     let o = &status.outbox;
     if o.waiting + o.failed > 0 {
         out.push_str(&format!(

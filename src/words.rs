@@ -631,10 +631,31 @@ fn iso_times<T: Zone>(text: &str, tz: T) -> String {
     out
 }
 
+/// A source (as leases and health name it), for staff: `hộp thư`, `hộp thư <name>`,
+/// `thư mục nộp tệp`.
+pub fn source(name: &str) -> String {
+    match name {
+        "mailbox" => "hộp thư".into(),
+        "drop" => "thư mục nộp tệp".into(),
+        other => match other.strip_prefix("mailbox:") {
+            Some(n) => format!("hộp thư {n}"),
+            None => other.into(),
+        },
+    }
+}
+
 /// A part of intake that keeps failing, for staff: what, since when, why in their words, and
 /// what it means for the agencies' mail.
 pub fn problem<T: Zone>(p: &crate::health::Problem, tz: T) -> String {
+    let named;
     let (what, consequence) = match p.part.as_str() {
+        part if part.starts_with("mailbox:") => {
+            named = format!("Hộp thư {} KHÔNG ĐỌC ĐƯỢC", &part["mailbox:".len()..]);
+            (
+                named.as_str(),
+                "thư mới của các đơn vị gửi vào hộp thư này chưa được tiếp nhận",
+            )
+        }
         "store" => (
             "Kho lưu KHÔNG GHI ĐƯỢC",
             "thư và tệp mới chưa được tiếp nhận; chúng vẫn nằm nguyên trong hộp thư và thư mục nộp tệp, sẽ được tiếp nhận khi kho ghi lại được",

@@ -531,7 +531,7 @@ fn crash_child() {
 
     struct KillOnAck(intake::source::imap::ImapSource);
     impl Source for KillOnAck {
-        fn name(&self) -> &'static str {
+        fn name(&self) -> &str {
             self.0.name()
         }
         fn pending(&mut self) -> std::io::Result<Vec<Pending>> {
@@ -564,7 +564,7 @@ fn crash_child() {
         &intake::pipeline::Memo::default(),
         &intake::auth::Authenticator::new(&config.auth),
         &common::clock(NOW),
-        &mut [&mut source],
+        &mut [(&mut source, None)],
         &mut intake::ingest::Failures::default(),
     )
     .unwrap();

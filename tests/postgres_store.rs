@@ -1,8 +1,8 @@
 //! The store's index in PostgreSQL (`[store] kind = "postgres"`), against a real PostgreSQL on
 //! loopback that the test starts: the same mail taken in with the index in SQLite and in
 //! PostgreSQL gives the same log, status and receipts, with the objects on disk and with them
-//! in an S3 bucket (moto); `intake verify` and `intake doctor` work on it; a second writer is
-//! refused while one holds the store, and takes over the moment the first dies; a database
+//! in an S3 bucket (moto); `intake verify` and `intake doctor` work on it; daemons started
+//! together share the sources, and one takes over the sources of another that dies; a database
 //! that cannot be reached stops a pass with a clear error and loses nothing.
 
 mod common;
@@ -76,13 +76,16 @@ fn the_same_mail_gives_the_same_store_in_sqlite_and_in_postgres() {
     assert!(log(shared.path(), &shared_cfg) == expected_log);
 }
 
+/// A daemon alive, as `intake status --json` says: its pid and the sources it works.
+type Holding = (i64, Vec<String>);
+
 #[test]
-fn one_writer_at_a_time_and_a_standby_takes_over_when_it_dies() {
+fn daemons_share_the_sources_and_one_takes_over_what_a_dead_one_held() {
     let pg = Postgres::start();
     pg.database("intake");
     let dir = tempfile::tempdir().unwrap();
     let cfg = runs::configured(dir.path(), Some((&pg, "intake")), None);
-    // No board: the daemon's only business here is the store.
+    // No board: the daemons' only business here is the store.
     let text = std::fs::read_to_string(&cfg).unwrap();
     let text = text.replacen(
         "enabled = true\nlisten = \"127.0.0.1:8080\"",
@@ -113,30 +116,54 @@ fn one_writer_at_a_time_and_a_standby_takes_over_when_it_dies() {
     let said = |name: &str| {
         std::fs::read_to_string(dir.path().join(format!("{name}.log"))).unwrap_or_default()
     };
-    // A daemon holds the store (its connection holds the writer's lock).
+    // Who works what, as `intake status --json` says: (pid, sources) per daemon alive.
+    let holds = || -> Vec<Holding> {
+        let status = json(&ok(dir.path(), &cfg, &["status", "--json"]));
+        status["daemons"]
+            .as_array()
+            .map(|ds| {
+                ds.iter()
+                    .map(|d| {
+                        let holds = d["holds"].as_array().unwrap();
+                        (
+                            d["pid"].as_i64().unwrap(),
+                            holds
+                                .iter()
+                                .map(|s| s.as_str().unwrap().to_string())
+                                .collect(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let wait = |what: &str, ok: &dyn Fn(&[Holding]) -> bool| {
+        common::eventually(what, std::time::Duration::from_secs(30), || {
+            let h = holds();
+            ok(&h).then_some(h)
+        })
+    };
+
+    // One daemon works both sources (the mailbox and the drop folder).
     let mut first = daemon("first");
-    let refused = common::eventually(
-        "the daemon holds the store",
-        std::time::Duration::from_secs(30),
-        || {
-            let out = intake(dir.path(), &cfg, &["run", "--once"]);
-            let err = String::from_utf8_lossy(&out.stderr).into_owned();
-            (!out.status.success()).then_some(err)
-        },
-    );
-    assert!(
-        refused.contains("in use by another intake process"),
-        "{refused}"
-    );
-    // Readers are not writers: status works beside it.
-    ok(dir.path(), &cfg, &["status"]);
-
-    // A second daemon stands by instead of stopping.
+    wait("the first daemon works both sources", &|h| {
+        h.len() == 1 && h[0].1.len() == 2
+    });
+    // A second one joins: each works one, the first giving up what is more than its share.
     let mut second = daemon("second");
-    std::thread::sleep(std::time::Duration::from_secs(3));
-    assert!(second.try_wait().unwrap().is_none(), "the standby stopped");
+    let shared = wait("the two daemons share the sources", &|h| {
+        h.len() == 2 && h.iter().all(|(_, s)| s.len() == 1)
+    });
+    let mut sources: Vec<&String> = shared.iter().flat_map(|(_, s)| s).collect();
+    sources.sort();
+    assert_eq!(sources, ["drop", "mailbox"]);
+    let table = ok(dir.path(), &cfg, &["status"]);
+    assert!(table.contains("Tiến trình intake đang chạy: 2"), "{table}");
+    // One pass beside them takes nothing they hold, and fails nothing.
+    ok(dir.path(), &cfg, &["run", "--once"]);
 
-    // The first is killed: the standby takes over and takes in what arrives, each message once.
+    // The first is killed: the second takes its source over and takes in what arrives there,
+    // each message once.
     first.kill().unwrap();
     first.wait().unwrap();
     let killed = std::time::Instant::now();
@@ -161,46 +188,33 @@ fn one_writer_at_a_time_and_a_standby_takes_over_when_it_dies() {
     }
     let took_over = took_over.unwrap_or_else(|| {
         panic!(
-            "the standby did not take the mail in ({} of {expected}): {}",
+            "the mail was not taken in ({} of {expected}): {}",
             recorded(),
             said("second")
         )
     });
     std::thread::sleep(std::time::Duration::from_secs(2));
     assert_eq!(recorded(), expected, "each message once");
-    assert!(second.try_wait().unwrap().is_none(), "the standby stopped");
-    assert!(
-        !intake(dir.path(), &cfg, &["run", "--once"])
-            .status
-            .success()
-    );
+    assert!(second.try_wait().unwrap().is_none(), "the second stopped");
+    let left = holds();
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert_eq!(left[0].1.len(), 2, "{left:?}");
     eprintln!(
-        "a standby took over and took in {expected} messages {took_over:?} after the writer was killed"
+        "the surviving daemon took over and took in {expected} messages {took_over:?} after the other was killed"
     );
     assert!(
         took_over < std::time::Duration::from_secs(30),
         "{took_over:?}"
     );
 
-    // Killed in turn, it holds nothing: the next writer goes on at once.
-    second.kill().unwrap();
+    // Stopped in turn (SIGTERM), it gives its leases up: the next pass has them at once.
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &second.id().to_string()])
+        .status();
     second.wait().unwrap();
-    let started = std::time::Instant::now();
-    common::eventually(
-        "the store is free again",
-        std::time::Duration::from_secs(30),
-        || {
-            intake(dir.path(), &cfg, &["run", "--once"])
-                .status
-                .success()
-                .then_some(())
-        },
-    );
-    assert!(
-        started.elapsed() < std::time::Duration::from_secs(10),
-        "{:?}",
-        started.elapsed()
-    );
+    assert!(holds().is_empty(), "{:?}", holds());
+    let out = ok(dir.path(), &cfg, &["run", "--once"]);
+    let _ = out;
 }
 
 #[test]

@@ -4,7 +4,8 @@
 //! is a comment); a shared token may be read from a file instead or as well. Without either,
 //! the board is open, on loopback only, and the name written to the audit log is asked in each
 //! action's form and remembered in the session. Sessions live in memory (a restart logs staff
-//! out); each has a random CSRF token that every action must carry.
+//! out), or in the index when daemons share it (any daemon's board knows them, module
+//! `store::board_sessions`); each has a random CSRF token that every action must carry.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -217,16 +218,103 @@ impl Session {
     }
 }
 
-/// Sessions in memory, and failed logins per address.
-#[derive(Debug, Default)]
+/// Sessions in memory (or in the shared index), and failed logins per address.
+#[derive(Default)]
 pub struct Sessions {
     map: Mutex<HashMap<String, Session>>,
+    /// The shared index's connection, when sessions live there.
+    shared: Option<Mutex<crate::store::Store>>,
     failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
 }
 
+impl std::fmt::Debug for Sessions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sessions")
+            .field("shared", &self.shared.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A session as the shared index keeps it (its id is the key, hashed).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Kept {
+    csrf: String,
+    user: Option<String>,
+    actor: Option<String>,
+    flash: Option<(String, String)>,
+}
+
+impl Kept {
+    fn of(s: &Session) -> Kept {
+        Kept {
+            csrf: s.csrf.clone(),
+            user: s.user.clone(),
+            actor: s.actor.clone(),
+            flash: s
+                .flash
+                .as_ref()
+                .map(|f| (f.kind.to_string(), f.text.clone())),
+        }
+    }
+
+    fn session(self, id: &str) -> Session {
+        Session {
+            id: id.to_string(),
+            csrf: self.csrf,
+            user: self.user,
+            actor: self.actor,
+            flash: self.flash.map(|(kind, text)| Flash {
+                kind: if kind == "ok" { "ok" } else { "error" },
+                text,
+            }),
+            last_seen: Instant::now(),
+        }
+    }
+}
+
 impl Sessions {
+    /// Sessions kept in a shared index, through `store` (a connection of their own).
+    pub fn shared(store: crate::store::Store) -> Sessions {
+        Sessions {
+            shared: Some(Mutex::new(store)),
+            ..Sessions::default()
+        }
+    }
+
+    /// Runs `f` on the shared index; a failure is logged and reads as no session (the visitor
+    /// is asked to log in again, never let in).
+    fn in_index<T>(
+        &self,
+        f: impl FnOnce(&crate::store::Store) -> Result<T, crate::store::StoreError>,
+    ) -> Option<T> {
+        let store = self
+            .shared
+            .as_ref()?
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        match f(&store) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                tracing::error!(error = %crate::causes::chain(&e), "board sessions cannot be read or written in the store");
+                None
+            }
+        }
+    }
+
+    fn put(&self, s: &Session) {
+        let body = serde_json::to_string(&Kept::of(s)).expect("a session serialises");
+        self.in_index(|store| store.put_board_session(&id_hash(&s.id), &body));
+    }
+
     /// The live session with this id (its idle time restarts).
     pub fn get(&self, id: &str) -> Option<Session> {
+        if self.shared.is_some() {
+            let body =
+                self.in_index(|store| store.board_session(&id_hash(id), IDLE.as_millis() as i64))??;
+            return serde_json::from_str::<Kept>(&body)
+                .ok()
+                .map(|k| k.session(id));
+        }
         let mut map = self.map.lock().expect("sessions lock");
         let s = map.get_mut(id)?;
         if s.last_seen.elapsed() > IDLE {
@@ -247,6 +335,11 @@ impl Sessions {
             flash: None,
             last_seen: Instant::now(),
         };
+        if self.shared.is_some() {
+            self.in_index(|store| store.sweep_board_sessions(IDLE.as_millis() as i64));
+            self.put(&s);
+            return s;
+        }
         let mut map = self.map.lock().expect("sessions lock");
         if map.len() >= MAX_SESSIONS {
             map.retain(|_, s| s.last_seen.elapsed() <= IDLE);
@@ -265,11 +358,22 @@ impl Sessions {
 
     /// Ends a session.
     pub fn remove(&self, id: &str) {
+        if self.shared.is_some() {
+            self.in_index(|store| store.remove_board_session(&id_hash(id)));
+            return;
+        }
         self.map.lock().expect("sessions lock").remove(id);
     }
 
     /// Changes a session in place.
     pub fn update(&self, id: &str, f: impl FnOnce(&mut Session)) {
+        if self.shared.is_some() {
+            if let Some(mut s) = self.get(id) {
+                f(&mut s);
+                self.put(&s);
+            }
+            return;
+        }
         if let Some(s) = self.map.lock().expect("sessions lock").get_mut(id) {
             f(s);
         }
@@ -277,6 +381,12 @@ impl Sessions {
 
     /// Takes the session's message for the page being shown.
     pub fn take_flash(&self, id: &str) -> Option<Flash> {
+        if self.shared.is_some() {
+            let mut s = self.get(id)?;
+            let flash = s.flash.take()?;
+            self.put(&s);
+            return Some(flash);
+        }
         self.map
             .lock()
             .expect("sessions lock")
@@ -307,6 +417,11 @@ impl Sessions {
         }
         e.0 += 1;
     }
+}
+
+/// The key a session is kept under in a shared index: never the cookie's id itself.
+fn id_hash(id: &str) -> String {
+    crate::pipeline::sha256_hex(id.as_bytes())
 }
 
 /// The session id in a request's `Cookie` header.

@@ -123,9 +123,19 @@ impl BoardServer {
         let access = auth::Access::from_config(&config.board)?;
         let dir = store_dir.clone();
         let objects = config.store.clone();
-        let store = tokio::task::spawn_blocking(move || Store::open_read_with(&dir, &objects))
-            .await
-            .expect("opening the store does not panic")?;
+        let (store, sessions) = tokio::task::spawn_blocking(move || {
+            let store = Store::open_read_with(&dir, &objects)?;
+            // A shared index keeps the sessions, for every daemon's board to know them.
+            let sessions = match &objects.index {
+                crate::config::store::IndexAt::Postgres(_) => {
+                    auth::Sessions::shared(store.another_connection()?)
+                }
+                crate::config::store::IndexAt::Sqlite => auth::Sessions::default(),
+            };
+            Ok::<_, crate::store::StoreError>((store, sessions))
+        })
+        .await
+        .expect("opening the store does not panic")?;
         let addr = config.board.listen;
         let listener = tokio::net::TcpListener::bind(addr)
             .await
@@ -135,7 +145,7 @@ impl BoardServer {
         let state = Arc::new(AppState {
             loopback: addr.ip().is_loopback(),
             access,
-            sessions: auth::Sessions::default(),
+            sessions,
             pool: Mutex::new(vec![store]),
             render: render::Pages::new(),
             changes,

@@ -11,44 +11,26 @@ use anyhow::{Context, Result};
 
 use intake::clock::Clock;
 use intake::config::Config;
+use intake::daemon::keeper::Keeper;
 use intake::daemon::{self, Signal, Worker};
 
 use super::common::{inspector, transport_error};
 
-/// How often a standby daemon asks for the store.
-const STANDBY_POLL: std::time::Duration = std::time::Duration::from_secs(1);
-
-/// Opens the store for writing. With a shared (PostgreSQL) index, a daemon that finds another
-/// one writing stands by and takes over as soon as it can: the writer's lock goes with its
-/// connection, so a stopped or killed daemon is followed within a poll (a machine that
-/// vanished, within the connection's keepalive). One pass (`--once`) does not wait.
-fn open_or_stand_by(config: &Config, clock: Clock, once: bool) -> Result<Worker> {
-    let shared = matches!(
+/// Opens the store for writing, with the sources this daemon works. With a shared (PostgreSQL)
+/// index, any number of daemons run at once: each source goes to one of them under a lease
+/// (module `daemon::keeper`), taken here for the first pass and kept by the keeper after.
+fn open_worker(config: &Config, clock: Clock) -> Result<(Worker, Option<Keeper>)> {
+    let mut worker = Worker::open(config.clone(), inspector(config)?, clock)?;
+    if !matches!(
         config.store.index,
         intake::config::store::IndexAt::Postgres(_)
-    );
-    let mut waiting = false;
-    loop {
-        match Worker::open(config.clone(), inspector(config)?, clock) {
-            Err(intake::store::StoreError::Locked(what)) if shared && !once => {
-                if !waiting {
-                    tracing::info!(store = %what.display(), "another intake process writes the store; standing by");
-                    intake::service::status("standing by: another intake process writes the store");
-                    intake::service::ready();
-                    waiting = true;
-                }
-                intake::service::beat();
-                std::thread::sleep(STANDBY_POLL);
-            }
-            Err(e) => return Err(e.into()),
-            Ok(worker) => {
-                if waiting {
-                    tracing::info!("the store is free: taking over");
-                }
-                return Ok(worker);
-            }
-        }
+    ) {
+        return Ok((worker, None));
     }
+    let mut keeper = Keeper::new(worker.store(), worker.source_names())?;
+    keeper.tick()?;
+    worker.share(keeper.leases());
+    Ok((worker, Some(keeper)))
 }
 
 /// `intake run [--once]`: one pass, or the daemon until it is told to stop.
@@ -58,9 +40,13 @@ pub fn run_daemon(
     once: bool,
     path: Option<PathBuf>,
 ) -> Result<ExitCode> {
-    let mut worker = open_or_stand_by(&config, clock, once)?;
+    let (mut worker, keeper) = open_worker(&config, clock)?;
     if once {
-        let (report, sent) = worker.pass().map_err(|e| match e {
+        let passed = worker.pass();
+        if let Some(keeper) = keeper {
+            keeper.leave();
+        }
+        let (report, sent) = passed.map_err(|e| match e {
             daemon::DaemonError::Transport(t) => transport_error(&config, t),
             other => other.into(),
         })?;
@@ -141,12 +127,26 @@ pub fn run_daemon(
         },
         move || sender.serve(mail_rx),
     );
+    // The lease keeper outlives the worker's last batch: its leases go only after it.
+    let kept = keeper.map(|keeper| {
+        let (keeper_tx, keeper_rx) = std::sync::mpsc::channel();
+        let wake = tx.clone();
+        let handle = std::thread::Builder::new()
+            .name("lease keeper".into())
+            .spawn(move || keeper.serve(keeper_rx, wake))
+            .expect("a thread can be started");
+        (keeper_tx, handle)
+    });
     let stop_mail = mail_tx.clone();
     let handle = intake::panics::spawn("ingest worker", || {}, move || worker.serve(rx, mail_tx));
     let result = handle
         .join()
         .unwrap_or_else(|_| unreachable!("panics::spawn catches the panic"))
         .map_err(|p| anyhow::anyhow!("the ingest worker panicked: {p}"));
+    if let Some((stop, handle)) = kept {
+        let _ = stop.send(Signal::Stop);
+        let _ = handle.join();
+    }
     let _ = stop_mail.send(Signal::Stop);
     let mailed = mail
         .join()

@@ -39,9 +39,12 @@ impl Live {
             next.data_dir = running.data_dir.clone();
             next.store_dir = running.store_dir.clone();
         }
-        if format!("{:?}", next.mailbox) != format!("{:?}", running.mailbox) {
+        if format!("{:?}", (&next.mailbox, &next.more_mailboxes))
+            != format!("{:?}", (&running.mailbox, &running.more_mailboxes))
+        {
             kept.push("[mailbox]");
             next.mailbox = running.mailbox.clone();
+            next.more_mailboxes = running.more_mailboxes.clone();
         }
         if next.drop.path != running.drop.path || next.drop.watch != running.drop.watch {
             kept.push("[drop] path / watch");

@@ -40,8 +40,10 @@ pub struct Config {
     pub timezone: chrono_tz::Tz,
     /// Who we are.
     pub department: Department,
-    /// The mail source.
+    /// The mail source: `[mailbox]`, or the first `[[mailbox]]`.
     pub mailbox: Mailbox,
+    /// The other `[[mailbox]]`, in file order.
+    pub more_mailboxes: Vec<Mailbox>,
     /// The drop folder.
     pub drop: Drop,
     /// The store's folder (SQLite index, objects, filed tree).
@@ -115,9 +117,11 @@ impl Department {
     }
 }
 
-/// The mailbox source.
+/// A mailbox source.
 #[derive(Debug, Clone)]
 pub struct Mailbox {
+    /// Its name among several (`[[mailbox]] name`); None for the one `[mailbox]`.
+    pub name: Option<String>,
     /// The Maildir folder (with `new/`, `cur/`, `tmp/`).
     pub path: PathBuf,
     /// What to do with a message once its filing is committed.
@@ -127,6 +131,22 @@ pub struct Mailbox {
 }
 
 impl Mailbox {
+    /// The source's name in logs, health and leases: `mailbox`, or `mailbox:<name>`.
+    pub fn source_name(&self) -> String {
+        match &self.name {
+            Some(n) => format!("mailbox:{n}"),
+            None => "mailbox".into(),
+        }
+    }
+
+    /// Where the IMAP watcher of this mailbox writes its connection state.
+    pub fn state_file(&self, store_dir: &std::path::Path) -> std::path::PathBuf {
+        match &self.name {
+            Some(n) => store_dir.join(format!("mailbox-state-{n}.json")),
+            None => crate::store::mailbox_state::state_file(store_dir),
+        }
+    }
+
     /// Where mail comes from, for people: the Maildir folder or the IMAP account's mailbox.
     pub fn describe(&self) -> String {
         match &self.imap {
@@ -342,6 +362,11 @@ pub fn embedded_files() -> BTreeMap<&'static str, &'static str> {
 }
 
 impl Config {
+    /// Every mailbox, the first one first.
+    pub fn mailboxes(&self) -> impl Iterator<Item = &Mailbox> {
+        std::iter::once(&self.mailbox).chain(&self.more_mailboxes)
+    }
+
     /// The names of everything this configuration lists, to word what people read without
     /// ids.
     pub fn names(&self) -> Names {

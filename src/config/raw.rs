@@ -16,7 +16,7 @@ pub struct RawMain {
     pub campaigns: Vec<String>,
     pub department: RawDepartment,
     #[serde(default)]
-    pub mailbox: RawMailbox,
+    pub mailbox: RawMailboxes,
     #[serde(default)]
     pub drop: RawDrop,
     #[serde(default)]
@@ -59,10 +59,51 @@ pub struct RawDepartment {
     pub forwarders: Vec<String>,
 }
 
+/// `[mailbox]`, or several `[[mailbox]]` (a deployment taking in several departments'
+/// mailboxes, each named).
+#[derive(Debug)]
+pub enum RawMailboxes {
+    One(Box<RawMailbox>),
+    Many(Vec<RawMailbox>),
+}
+
+impl Default for RawMailboxes {
+    fn default() -> Self {
+        RawMailboxes::One(Box::default())
+    }
+}
+
+impl<'de> Deserialize<'de> for RawMailboxes {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // Not `untagged`: its one error ("did not match any variant") would hide the table's
+        // own (an unknown key, a wrong type).
+        use serde::de::Error;
+        match toml::Value::deserialize(d)? {
+            v @ toml::Value::Array(_) => Vec::<RawMailbox>::deserialize(v)
+                .map(RawMailboxes::Many)
+                .map_err(|e| D::Error::custom(e.message())),
+            v => RawMailbox::deserialize(v)
+                .map(|m| RawMailboxes::One(Box::new(m)))
+                .map_err(|e| D::Error::custom(e.message())),
+        }
+    }
+}
+
+impl RawMailboxes {
+    /// The mailboxes as written, in file order.
+    pub fn all(&self) -> &[RawMailbox] {
+        match self {
+            RawMailboxes::One(m) => std::slice::from_ref(&**m),
+            RawMailboxes::Many(m) => m,
+        }
+    }
+}
+
 /// `[mailbox]`: where agencies' mail comes in.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawMailbox {
+    pub name: Option<String>,
     pub kind: Option<String>,
     pub path: Option<String>,
     pub on_filed: Option<String>,

@@ -123,52 +123,50 @@ pub fn parse_files(
     };
     let auth = super::auth::resolve(raw.auth.as_ref()).map_err(|(k, p, f)| at(&k, &p, &f))?;
 
-    let imap = match (
-        raw.mailbox.kind.as_deref().unwrap_or("maildir"),
-        &raw.mailbox.imap,
-    ) {
-        ("maildir", None) => None,
-        ("maildir", Some(_)) => {
+    let mut mailboxes = Vec::new();
+    let many = matches!(raw.mailbox, super::raw::RawMailboxes::Many(_));
+    for (n, m) in raw.mailbox.all().iter().enumerate() {
+        let key = |k: &str| {
+            if many {
+                format!("mailbox[{n}].{k}")
+            } else {
+                format!("mailbox.{k}")
+            }
+        };
+        mailboxes
+            .push(mailbox(m, many, &key, &under_data, &abs).map_err(|(k, p, f)| at(&k, &p, &f))?);
+    }
+    if mailboxes.is_empty() {
+        return Err(at(
+            "mailbox",
+            "is an empty list",
+            "name at least one [[mailbox]], or write one [mailbox] table",
+        ));
+    }
+    for (n, m) in mailboxes.iter().enumerate() {
+        if let Some(earlier) = mailboxes[..n].iter().position(|e| e.name == m.name) {
             return Err(at(
-                "mailbox.imap",
-                "is given but mailbox.kind is \"maildir\"",
-                "set kind = \"imap\" to use it, or remove [mailbox.imap]",
+                &format!("mailbox[{n}].name"),
+                &format!(
+                    "\"{}\" names mailbox {earlier} too",
+                    m.name.as_deref().unwrap_or("")
+                ),
+                "give each [[mailbox]] a name of its own",
             ));
         }
-        ("imap", Some(r)) => {
-            Some(super::imap::resolve(r, &|p: &str| abs(p)).map_err(|(k, p, f)| at(&k, &p, &f))?)
-        }
-        ("imap", None) => {
+        if let Some(earlier) = mailboxes[..n]
+            .iter()
+            .position(|e| e.describe() == m.describe())
+        {
             return Err(at(
-                "mailbox.imap",
-                "is missing",
-                "add a [mailbox.imap] table with host, user and password_env or password_file",
+                &format!("mailbox[{n}]"),
+                &format!("reads {} as mailbox {earlier} does", m.describe()),
+                "give each [[mailbox]] its own path, or its own account or folder",
             ));
         }
-        (other, _) => {
-            return Err(at(
-                "mailbox.kind",
-                &format!("unknown kind \"{other}\""),
-                "use \"maildir\" or \"imap\"",
-            ));
-        }
-    };
-    let on_filed = match raw.mailbox.on_filed.as_deref().unwrap_or("seen") {
-        "seen" => OnFiled::Seen,
-        "keep" => OnFiled::Keep,
-        other => {
-            return Err(at(
-                "mailbox.on_filed",
-                &format!("unknown action \"{other}\""),
-                "use \"seen\" or \"keep\"",
-            ));
-        }
-    };
-    let mailbox = Mailbox {
-        path: under_data(&raw.mailbox.path, "maildir"),
-        on_filed,
-        imap,
-    };
+    }
+    let mailbox = mailboxes.remove(0);
+    let more_mailboxes = mailboxes;
 
     let watch = match raw.drop.watch.as_deref().unwrap_or("native") {
         "native" => WatchMode::Native,
@@ -402,6 +400,7 @@ pub fn parse_files(
         timezone,
         department,
         mailbox,
+        more_mailboxes,
         drop,
         limits,
         campaigns,
@@ -837,6 +836,92 @@ fn clean(path: &Path) -> PathBuf {
         }
     }
     out
+}
+
+/// One `[mailbox]` (or `[[mailbox]]`) checked; `key` names a key of it for errors.
+fn mailbox(
+    raw: &super::raw::RawMailbox,
+    many: bool,
+    key: &dyn Fn(&str) -> String,
+    under_data: &dyn Fn(&Option<String>, &str) -> PathBuf,
+    abs: &dyn Fn(&str) -> PathBuf,
+) -> Result<Mailbox, (String, String, String)> {
+    let fail = |k: &str, p: &str, f: &str| Err((key(k), p.to_string(), f.to_string()));
+    let name = match (&raw.name, many) {
+        (Some(n), _) if !valid_name(n) => {
+            return fail(
+                "name",
+                &format!("\"{n}\" is not a plain name"),
+                "use lower-case letters, digits and '-' (it names the mailbox in logs and leases)",
+            );
+        }
+        (Some(n), _) => Some(n.clone()),
+        (None, true) => {
+            return fail(
+                "name",
+                "is missing",
+                "name each [[mailbox]] (name = \"so-y-te\"): logs, status and leases tell them apart by it",
+            );
+        }
+        (None, false) => None,
+    };
+    let imap = match (raw.kind.as_deref().unwrap_or("maildir"), &raw.imap) {
+        ("maildir", None) => None,
+        ("maildir", Some(_)) => {
+            return fail(
+                "imap",
+                "is given but kind is \"maildir\"",
+                "set kind = \"imap\" to use it, or remove the imap table",
+            );
+        }
+        ("imap", Some(r)) => Some(
+            super::imap::resolve(r, &|p: &str| abs(p))
+                .map_err(|(k, p, f)| (k.replacen("mailbox.", &key(""), 1), p, f))?,
+        ),
+        ("imap", None) => {
+            return fail(
+                "imap",
+                "is missing",
+                "add an imap table with host, user and password_env or password_file",
+            );
+        }
+        (other, _) => {
+            return fail(
+                "kind",
+                &format!("unknown kind \"{other}\""),
+                "use \"maildir\" or \"imap\"",
+            );
+        }
+    };
+    let on_filed = match raw.on_filed.as_deref().unwrap_or("seen") {
+        "seen" => OnFiled::Seen,
+        "keep" => OnFiled::Keep,
+        other => {
+            return fail(
+                "on_filed",
+                &format!("unknown action \"{other}\""),
+                "use \"seen\" or \"keep\"",
+            );
+        }
+    };
+    let default_dir = match &name {
+        Some(n) if many => format!("maildir-{n}"),
+        _ => "maildir".to_string(),
+    };
+    Ok(Mailbox {
+        name,
+        path: under_data(&raw.path, &default_dir),
+        on_filed,
+        imap,
+    })
+}
+
+/// A name for logs, leases and file names: lower-case letters, digits and '-'.
+fn valid_name(n: &str) -> bool {
+    !n.is_empty()
+        && n.len() <= 64
+        && n.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 #[cfg(test)]

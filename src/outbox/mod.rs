@@ -159,6 +159,9 @@ pub struct Outbox {
     unrecorded: HashSet<i64>,
     /// Consecutive rounds that found the server unusable.
     down: u32,
+    /// Whose claims this outbox makes on mail to send: the daemon's name among those sharing
+    /// the index.
+    claimer: String,
 }
 
 impl Outbox {
@@ -168,7 +171,14 @@ impl Outbox {
             transport,
             unrecorded: HashSet::new(),
             down: 0,
+            claimer: "intake".into(),
         }
+    }
+
+    /// Claims mail as `claimer` (a daemon's name, module `daemon::keeper`).
+    pub fn claiming_as(mut self, claimer: String) -> Outbox {
+        self.claimer = claimer;
+        self
     }
 
     /// What the transport is.
@@ -223,7 +233,7 @@ impl Outbox {
                         continue;
                     }
                 }
-                if !store.claim_mail(q.id)? {
+                if !store.claim_mail(q.id, &self.claimer)? {
                     continue;
                 }
                 match self.send_one(config, store, &q, now)? {

@@ -112,7 +112,7 @@ pub fn is_temporary(name: &str) -> bool {
 }
 
 impl Source for DropFolder {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "drop"
     }
 

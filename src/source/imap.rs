@@ -35,6 +35,8 @@ use crate::store::{Ack, Store};
 
 /// An IMAP mailbox as a source of items.
 pub struct ImapSource {
+    /// `mailbox`, or `mailbox:<name>` among several.
+    name: String,
     settings: Imap,
     /// The watched mailbox, modified UTF-7.
     folder: String,
@@ -80,6 +82,7 @@ impl ImapSource {
             .enable_all()
             .build()?;
         Ok(ImapSource {
+            name: "mailbox".into(),
             folder: utf7::encode(&settings.folder),
             prefix: sync::prefix(&settings.account(), &settings.folder),
             settings: settings.clone(),
@@ -88,6 +91,12 @@ impl ImapSource {
             store,
             link: Mutex::new(Link::default()),
         })
+    }
+
+    /// Names the source (`mailbox:<name>` among several mailboxes; `mailbox` by default).
+    pub fn named(mut self, name: String) -> Self {
+        self.name = name;
+        self
     }
 
     /// Runs one operation on the connection; any failure drops the connection, which is
@@ -476,8 +485,8 @@ impl ImapSource {
 }
 
 impl Source for ImapSource {
-    fn name(&self) -> &'static str {
-        "mailbox"
+    fn name(&self) -> &str {
+        &self.name
     }
 
     fn pending(&mut self) -> std::io::Result<Vec<Pending>> {

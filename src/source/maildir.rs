@@ -16,6 +16,7 @@ use crate::pipeline::{Inbound, Outcome, SourceKind};
 
 /// A Maildir folder.
 pub struct Maildir {
+    name: String,
     root: PathBuf,
     on_filed: OnFiled,
     max_bytes: u64,
@@ -28,10 +29,17 @@ impl Maildir {
             fs::create_dir_all(root.join(sub))?;
         }
         Ok(Maildir {
+            name: "mailbox".into(),
             root: root.to_path_buf(),
             on_filed,
             max_bytes: crate::config::Limits::default().max_message_bytes,
         })
+    }
+
+    /// Names the source (`mailbox:<name>` among several mailboxes; `mailbox` by default).
+    pub fn named(mut self, name: String) -> Self {
+        self.name = name;
+        self
     }
 
     /// Sets the largest message read whole; larger ones are read only as far as their headers.
@@ -60,8 +68,8 @@ fn flags(file_name: &str) -> &str {
 }
 
 impl Source for Maildir {
-    fn name(&self) -> &'static str {
-        "mailbox"
+    fn name(&self) -> &str {
+        &self.name
     }
 
     fn pending(&mut self) -> std::io::Result<Vec<Pending>> {

@@ -43,8 +43,8 @@ pub struct Pending {
 
 /// A place items come in from.
 pub trait Source {
-    /// `mailbox` or `drop`, for logs.
-    fn name(&self) -> &'static str;
+    /// `mailbox` (`mailbox:<name>` among several) or `drop`: in logs, health and leases.
+    fn name(&self) -> &str;
     /// Items ready to take, oldest first.
     fn pending(&mut self) -> std::io::Result<Vec<Pending>>;
     /// Reads an item.

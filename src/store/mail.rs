@@ -119,6 +119,10 @@ pub struct OutboxCounts {
     pub cancelled: u32,
 }
 
+/// How long a claim on a mail to send lasts while its daemon lives: longer than any hand-over
+/// to the server takes.
+pub const CLAIM_MS: i64 = 10 * 60 * 1000;
+
 fn time(s: &str) -> DateTime<FixedOffset> {
     DateTime::parse_from_rfc3339(s).unwrap_or_default()
 }
@@ -265,13 +269,36 @@ impl Store {
         Ok(times.iter().map(|t| time(t)).min())
     }
 
-    /// Takes a due mail for sending: false when it was sent or cancelled meanwhile.
-    pub fn claim_mail(&self, id: i64) -> Result<bool> {
+    /// Takes a due mail for sending, for `claimer`: false when it was sent or cancelled
+    /// meanwhile, or another daemon sending from the same index has it. A claim lasts
+    /// [`CLAIM_MS`], or until its daemon is gone; on PostgreSQL a row another daemon is
+    /// claiming at this instant is skipped, not waited for.
+    pub fn claim_mail(&self, id: i64, claimer: &str) -> Result<bool> {
+        let now = self.db_now_ms()?;
+        let sql = format!(
+            "UPDATE outbox SET claimed_by = ?2, claimed_until_ms = ?3 WHERE id = (
+                SELECT o.id FROM outbox o WHERE o.id = ?1 AND o.sent_at IS NULL AND o.failed_at IS NULL
+                AND (o.claimed_by IS NULL OR o.claimed_by = ?2 OR o.claimed_until_ms < ?4
+                     OR NOT EXISTS (SELECT 1 FROM daemons d WHERE d.holder = o.claimed_by AND {}))
+                {})",
+            self.alive_sql("?5"),
+            if self.conn.is_postgres() {
+                "FOR UPDATE SKIP LOCKED"
+            } else {
+                ""
+            }
+        );
         let n = self
             .conn
             .execute(
-                "UPDATE outbox SET attempts = attempts WHERE id = ?1 AND sent_at IS NULL AND failed_at IS NULL",
-                params![id],
+                &sql,
+                params![
+                    id,
+                    claimer,
+                    now + CLAIM_MS,
+                    now,
+                    now - super::leases::LEASE_MS
+                ],
             )
             .map_err(|e| self.sql(e))?;
         Ok(n == 1)

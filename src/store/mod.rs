@@ -7,8 +7,10 @@
 //! all of an item or none of it; sources are acknowledged only after the commit.
 
 pub mod backup;
+mod board_sessions;
 pub mod db;
 mod decisions;
+pub mod leases;
 pub mod left_alone;
 pub mod mail;
 pub mod mailbox_state;
@@ -59,6 +61,10 @@ pub enum StoreError {
     /// Another intake process holds the store.
     #[error("the store {0} is in use by another intake process")]
     Locked(PathBuf),
+    /// A source's lease passed to another daemon: what this one was filing from it is left
+    /// to the new holder.
+    #[error("the lease on {0} passed to another intake process")]
+    LeaseLost(String),
     /// A request named something the store does not hold.
     #[error("{0}")]
     NotFound(String),
@@ -229,7 +235,7 @@ impl Store {
                     }
                     Ok(_) => {}
                 }
-                if !postgres::lock_writer(&store.conn).map_err(|e| store.sql(e))? {
+                if !postgres::join_writers(&store.conn).map_err(|e| store.sql(e))? {
                     return Err(StoreError::Locked(PathBuf::from(postgres::describe(pg))));
                 }
                 store

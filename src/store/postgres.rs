@@ -3,8 +3,8 @@
 //! For deployments that outgrow one machine's SQLite: the same tables (`schema_pg.sql`), the
 //! same statements (module `db` turns them into PostgreSQL's), versioned migrations of their
 //! own, run in one transaction under an advisory lock so that daemons starting together do
-//! not run them twice. The writer's lock is a session-level advisory lock: held while its
-//! connection lives, gone the moment its process dies, so a dead daemon never blocks the next.
+//! not run them twice. Every daemon holds the writers' lock, shared, while its connection
+//! lives: a reader that would upgrade the schema sees that some daemon still writes.
 
 use std::sync::Arc;
 
@@ -23,7 +23,13 @@ const WRITER: i32 = 1;
 const MIGRATING: i32 = 2;
 
 /// Migration `n` (from index 0) brings a database from version `n` to `n + 1`.
-const MIGRATIONS: &[&str] = &[include_str!("schema_pg.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("schema_pg.sql"),
+    concat!(
+        include_str!("schema_v2.sql"),
+        "ALTER TABLE outbox ADD COLUMN claimed_by TEXT; ALTER TABLE outbox ADD COLUMN claimed_until_ms BIGINT;"
+    ),
+];
 
 /// The schema version this binary writes.
 pub const CURRENT: u32 = MIGRATIONS.len() as u32;
@@ -148,18 +154,25 @@ pub fn migrate(db: &Db) -> super::db::Result<std::result::Result<u32, u32>> {
     done
 }
 
-/// Takes the writer's lock for this connection's life; false when another process holds it.
-pub fn lock_writer(db: &Db) -> super::db::Result<bool> {
+/// Takes the writers' lock, shared, for this connection's life: any number of daemons hold it
+/// together (their sources shared out by leases, module `leases`). False when a process holds
+/// it alone: an intake of the version before daemons shared the store.
+pub fn join_writers(db: &Db) -> super::db::Result<bool> {
     db.query_row(
-        "SELECT pg_try_advisory_lock(?1, ?2)",
+        "SELECT pg_try_advisory_lock_shared(?1, ?2)",
         params![LOCK_CLASS, WRITER],
         |r| r.get(0),
     )
 }
 
-/// Whether some process holds the writer's lock now.
+/// Whether some process writes the database now (holds the writers' lock, shared or not).
 pub fn writer_held(db: &Db) -> super::db::Result<bool> {
-    if lock_writer(db)? {
+    let alone: bool = db.query_row(
+        "SELECT pg_try_advisory_lock(?1, ?2)",
+        params![LOCK_CLASS, WRITER],
+        |r| r.get(0),
+    )?;
+    if alone {
         db.query_row(
             "SELECT pg_advisory_unlock(?1, ?2)",
             params![LOCK_CLASS, WRITER],

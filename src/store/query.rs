@@ -27,6 +27,9 @@ pub struct Status {
     pub undelivered: Vec<super::mail::Undelivered>,
     /// Parts of intake that keep failing (the store, a source), since when.
     pub problems: Vec<crate::health::Problem>,
+    /// The daemons sharing the index now, with the sources each works (PostgreSQL only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub daemons: Vec<super::leases::Member>,
 }
 
 /// One campaign's figures and matrix.
@@ -250,6 +253,11 @@ pub fn status(store: &Store, config: &Config, now: DateTime<FixedOffset>) -> Res
         outbox: store.outbox_counts()?,
         undelivered: store.undelivered(None)?,
         problems: crate::health::read(store.dir()),
+        daemons: if store.db().is_postgres() {
+            store.members(super::leases::LEASE_MS)?
+        } else {
+            Vec::new()
+        },
     })
 }
 

@@ -13,7 +13,7 @@ use rusqlite::{Connection, TransactionBehavior};
 pub const CURRENT: u32 = MIGRATIONS.len() as u32;
 
 /// Migration `n` (from index 0) brings a store from version `n` to `n + 1`.
-const MIGRATIONS: &[fn(&Connection) -> rusqlite::Result<()>] = &[v1];
+const MIGRATIONS: &[fn(&Connection) -> rusqlite::Result<()>] = &[v1, v2];
 
 /// Version 1: the schema as it was before versions were counted. Every statement is
 /// idempotent, so a store made then (version 0, its tables already there, perhaps lacking the
@@ -32,6 +32,15 @@ fn v1(conn: &Connection) -> rusqlite::Result<()> {
         "CREATE INDEX IF NOT EXISTS outbox_state ON outbox(sent_at, failed_at, attempts, last_error)",
     )?;
     Ok(())
+}
+
+/// Version 2: leases, daemons and board sessions, for an index several daemons share, and
+/// the outbox's claims (which daemon sends a mail, until when).
+fn v2(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(include_str!("schema_v2.sql"))?;
+    conn.execute_batch(
+        "ALTER TABLE outbox ADD COLUMN claimed_by TEXT; ALTER TABLE outbox ADD COLUMN claimed_until_ms INTEGER;",
+    )
 }
 
 /// Adds the text columns a table made by an earlier version lacks.

@@ -488,12 +488,18 @@ fn sqlite_row(r: &rusqlite::Row<'_>, n: usize) -> Result<Row> {
     Ok(Row(values))
 }
 
+/// PostgreSQL's writer transaction: the advisory lock "intk" / 3, held until commit.
+pub const WRITE_TRANSACTION: &str = "BEGIN; SELECT pg_advisory_xact_lock(1768846443, 3)";
+
 /// A statement in the SQL both databases take, as PostgreSQL takes it: `?N` parameters
 /// become `$N` (outside quotes), `INSERT OR IGNORE` becomes `INSERT … ON CONFLICT DO NOTHING`.
 pub fn dialect(sql: &str) -> String {
-    // SQLite's writer transaction; PostgreSQL's rows are locked as they are written.
+    // SQLite's writer transaction: one at a time. On PostgreSQL the same, across every daemon
+    // sharing the database: a transaction-level lock taken first, released at its end. What
+    // the store decides from what it read (versions, reminder steps, leases) then stays true
+    // until it commits, as on SQLite; the work between transactions still runs in parallel.
     if sql.trim().eq_ignore_ascii_case("BEGIN IMMEDIATE") {
-        return "BEGIN".into();
+        return WRITE_TRANSACTION.into();
     }
     let mut out = String::with_capacity(sql.len() + 16);
     let mut quote: Option<char> = None;

@@ -8,6 +8,8 @@
 //! never holds up intake) and wakes itself for retries. SIGTERM and Ctrl-C stop both
 //! between batches, never inside one.
 
+pub mod keeper;
+
 use std::path::Path;
 use std::sync::{Arc, mpsc};
 use std::time::Duration;
@@ -55,8 +57,10 @@ pub struct Worker {
     store: Store,
     inspector: Inspector,
     clock: Clock,
-    mailbox: Box<dyn Source + Send>,
+    mailboxes: Vec<Box<dyn Source + Send>>,
     drop: DropFolder,
+    /// Which sources this daemon works (all of them, unless daemons share the index).
+    leases: keeper::Leases,
     failures: ingest::Failures,
     outbox: Option<Outbox>,
     authenticator: crate::auth::Authenticator,
@@ -75,23 +79,28 @@ impl Worker {
             let p = p.to_path_buf();
             move |source| StoreError::Io { path: p, source }
         };
-        let mailbox: Box<dyn Source + Send> = match &config.mailbox.imap {
-            // Connects lazily: a server that is down at start is retried on every pass.
-            Some(imap) => Box::new(
-                ImapSource::open(
-                    imap,
-                    &config.store_dir,
-                    &config.store.index,
-                    config.limits.max_message_bytes,
-                )
-                .map_err(io(&config.store_dir))?,
-            ),
-            None => Box::new(
-                Maildir::open(&config.mailbox.path, config.mailbox.on_filed)
-                    .map_err(io(&config.mailbox.path))?
-                    .with_limit(config.limits.max_message_bytes),
-            ),
-        };
+        let mut mailboxes: Vec<Box<dyn Source + Send>> = Vec::new();
+        for m in config.mailboxes() {
+            mailboxes.push(match &m.imap {
+                // Connects lazily: a server that is down at start is retried on every pass.
+                Some(imap) => Box::new(
+                    ImapSource::open(
+                        imap,
+                        &config.store_dir,
+                        &config.store.index,
+                        config.limits.max_message_bytes,
+                    )
+                    .map_err(io(&config.store_dir))?
+                    .named(m.source_name()),
+                ),
+                None => Box::new(
+                    Maildir::open(&m.path, m.on_filed)
+                        .map_err(io(&m.path))?
+                        .with_limit(config.limits.max_message_bytes)
+                        .named(m.source_name()),
+                ),
+            });
+        }
         let codes = config.agencies().iter().map(|a| a.code.clone()).collect();
         let drop = DropFolder::open(&config.drop.path, config.drop.settle, codes)
             .map_err(io(&config.drop.path))?
@@ -108,8 +117,9 @@ impl Worker {
             store,
             inspector,
             clock,
-            mailbox,
+            mailboxes,
             drop,
+            leases: keeper::Leases::Sole,
             failures: ingest::Failures::default(),
             outbox: None,
             authenticator: crate::auth::Authenticator::new(&config.auth),
@@ -118,6 +128,28 @@ impl Worker {
             live: None,
             config,
         })
+    }
+
+    /// Every source's name, as leases know them.
+    pub fn source_names(&self) -> Vec<String> {
+        self.mailboxes
+            .iter()
+            .map(|m| m.name().to_string())
+            .chain([self.drop.name().to_string()])
+            .collect()
+    }
+
+    /// This daemon's name among those sharing the index (its leases' and claims' holder).
+    pub fn holder(&self) -> String {
+        match &self.leases {
+            keeper::Leases::Shared(book) => book.holder.clone(),
+            keeper::Leases::Sole => "intake".into(),
+        }
+    }
+
+    /// Works only the sources `leases` says are this daemon's.
+    pub fn share(&mut self, leases: keeper::Leases) {
+        self.leases = leases;
     }
 
     /// Follows `live`: the configuration in force is adopted between batches.
@@ -165,7 +197,17 @@ impl Worker {
     }
 
     fn ingest_once(&mut self) -> Result<(PassReport, NoticeReport), StoreError> {
-        let mut sources: [&mut dyn Source; 2] = [&mut *self.mailbox, &mut self.drop];
+        let leases = &self.leases;
+        let mut sources: Vec<(&mut dyn Source, Option<crate::store::leases::Fence>)> = Vec::new();
+        for m in self.mailboxes.iter_mut() {
+            if let keeper::Turn::Mine(fence) = leases.turn(m.name()) {
+                sources.push((&mut **m, fence));
+            }
+        }
+        if let keeper::Turn::Mine(fence) = leases.turn(self.drop.name()) {
+            sources.push((&mut self.drop, fence));
+        }
+        let worked: Vec<String> = sources.iter().map(|(s, _)| s.name().to_string()).collect();
         let report = ingest::pass(
             &self.config,
             &self.store,
@@ -178,7 +220,7 @@ impl Worker {
         )?;
         // Recorded before the digest is made, so that the digest says what fails now.
         let now = self.clock.now();
-        for part in ["mailbox", "drop"] {
+        for part in &worked {
             match report.unread.iter().find(|(source, _)| source == part) {
                 Some((_, cause)) => self.health.failed(part, cause, now),
                 None => self.health.ok(part),
@@ -192,7 +234,8 @@ impl Worker {
     pub fn pass(&mut self) -> Result<(PassReport, usize), DaemonError> {
         let (report, _) = self.ingest()?;
         if self.outbox.is_none() {
-            self.outbox = Some(Outbox::new(outbox::transport(&self.config)?));
+            self.outbox =
+                Some(Outbox::new(outbox::transport(&self.config)?).claiming_as(self.holder()));
         }
         let outbox = self.outbox.as_mut().expect("set above");
         let sent = outbox.drain(&self.config, &self.store, &self.clock, &|| false)?;
@@ -277,7 +320,7 @@ pub struct MailSender {
 impl MailSender {
     /// A sender on its own connection to the worker's store.
     pub fn open(config: Config, worker: &Worker) -> Result<MailSender, DaemonError> {
-        let outbox = Outbox::new(outbox::transport(&config)?);
+        let outbox = Outbox::new(outbox::transport(&config)?).claiming_as(worker.holder());
         Ok(MailSender {
             store: worker.store.another_connection()?,
             clock: worker.clock,
@@ -390,21 +433,22 @@ pub fn watch(
         }
     };
     let debounce = Duration::from_millis(200);
-    if let Some(imap) = &config.mailbox.imap {
-        let tx = tx.clone();
-        let state = crate::source::imap::state_file(&config.store_dir);
-        keep.push(Box::new(ImapWatcher::start(
-            imap.clone(),
-            Some(state),
-            move || {
-                let _ = tx.send(Signal::Wake);
-            },
-        )));
-    } else {
-        let mut mail = new_debouncer(debounce, None, handler(tx.clone()))?;
-        mail.watch(config.mailbox.path.join("new"), RecursiveMode::NonRecursive)?;
-        mail.watch(config.mailbox.path.join("cur"), RecursiveMode::NonRecursive)?;
-        keep.push(Box::new(mail));
+    for m in config.mailboxes() {
+        if let Some(imap) = &m.imap {
+            let tx = tx.clone();
+            keep.push(Box::new(ImapWatcher::start(
+                imap.clone(),
+                Some(m.state_file(&config.store_dir)),
+                move || {
+                    let _ = tx.send(Signal::Wake);
+                },
+            )));
+        } else {
+            let mut mail = new_debouncer(debounce, None, handler(tx.clone()))?;
+            mail.watch(m.path.join("new"), RecursiveMode::NonRecursive)?;
+            mail.watch(m.path.join("cur"), RecursiveMode::NonRecursive)?;
+            keep.push(Box::new(mail));
+        }
     }
     match config.drop.watch {
         WatchMode::Native => {

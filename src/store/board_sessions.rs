@@ -1,0 +1,80 @@
+//! # Board sessions kept in the index
+//!
+//! With several daemons on one PostgreSQL index, staff may reach any daemon's board: their
+//! sessions live in the index, so that a login on one is known to the others and survives the
+//! daemon that made it. A session is kept under the SHA-256 of its cookie's id, so a copy of
+//! the index gives no one a way into the board. The embedded store's one daemon keeps its
+//! sessions in memory (module `board::auth`).
+
+use super::db::{OptionalExtension, params};
+use super::{Result, Store};
+
+impl Store {
+    /// A session's body, its use noted; `None` when there is none or it was unused for
+    /// `idle_ms` (it is forgotten then).
+    pub fn board_session(&self, id_hash: &str, idle_ms: i64) -> Result<Option<String>> {
+        let now = self.db_now_ms()?;
+        let row: Option<(String, i64)> = self
+            .conn
+            .query_row(
+                "SELECT body, seen_ms FROM board_sessions WHERE id_hash = ?1",
+                params![id_hash],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(|e| self.sql(e))?;
+        let Some((body, seen)) = row else {
+            return Ok(None);
+        };
+        if seen < now - idle_ms {
+            self.remove_board_session(id_hash)?;
+            return Ok(None);
+        }
+        // Written at most once a minute per session: a page's many requests cost no writes.
+        if seen < now - 60_000 {
+            self.conn
+                .execute(
+                    "UPDATE board_sessions SET seen_ms = ?1 WHERE id_hash = ?2",
+                    params![now, id_hash],
+                )
+                .map_err(|e| self.sql(e))?;
+        }
+        Ok(Some(body))
+    }
+
+    /// Writes a session (made or changed), used now.
+    pub fn put_board_session(&self, id_hash: &str, body: &str) -> Result<()> {
+        let now = self.db_now_ms()?;
+        self.conn
+            .execute(
+                "INSERT INTO board_sessions (id_hash, body, seen_ms) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (id_hash) DO UPDATE SET body = excluded.body, seen_ms = excluded.seen_ms",
+                params![id_hash, body, now],
+            )
+            .map_err(|e| self.sql(e))?;
+        Ok(())
+    }
+
+    /// Ends a session.
+    pub fn remove_board_session(&self, id_hash: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "DELETE FROM board_sessions WHERE id_hash = ?1",
+                params![id_hash],
+            )
+            .map_err(|e| self.sql(e))?;
+        Ok(())
+    }
+
+    /// Forgets sessions unused for `idle_ms`; answers the database's clock now.
+    pub fn sweep_board_sessions(&self, idle_ms: i64) -> Result<i64> {
+        let now = self.db_now_ms()?;
+        self.conn
+            .execute(
+                "DELETE FROM board_sessions WHERE seen_ms < ?1",
+                params![now - idle_ms],
+            )
+            .map_err(|e| self.sql(e))?;
+        Ok(now)
+    }
+}

@@ -1,0 +1,281 @@
+//! # Leases: which daemon works which source
+//!
+//! Several daemons may share one PostgreSQL index. Each source (a mailbox, the drop folder) is
+//! then worked by one of them at a time, under a lease: a row naming the holder and a token
+//! that rises at every change of holder. A lease ends when its holder renews it no more, or at
+//! once when its holder's database session is gone (a daemon killed, its machine cut off once
+//! the server's keepalive notices). Every filing transaction checks the token it was given
+//! ([`Store::check_fence`]); a daemon that lost its lease without knowing (paused, cut off)
+//! therefore files nothing, and the source's own keys keep the new holder from filing twice.
+//!
+//! Every write transaction on PostgreSQL takes one transaction-level lock first (see
+//! `db::dialect`), so these steps, the filings and the reminder decisions are serialised as
+//! they are on SQLite, while the work between them (reading, examining) runs in parallel.
+//! Time is the database's clock, the one clock every daemon shares.
+
+use super::db::{OptionalExtension, params};
+use super::{Result, Store, StoreError};
+
+/// How long a lease (and a daemon's row) lasts unless renewed. A daemon whose database session
+/// is gone loses its leases at once; one that hangs with its session open, after this.
+pub const LEASE_MS: i64 = 10_000;
+
+/// The token a filing must still hold: the source's lease as its holder last took it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fence {
+    /// The lease's name (the source's).
+    pub name: String,
+    /// The holder (this daemon).
+    pub holder: String,
+    /// The token taken.
+    pub token: i64,
+}
+
+/// A daemon working the store, as its row says.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Member {
+    /// Its name, new at every start.
+    pub holder: String,
+    /// The machine it runs on.
+    pub host: String,
+    /// Its process id there.
+    pub pid: i64,
+    /// The sources it holds.
+    pub holds: Vec<String>,
+}
+
+impl Store {
+    /// The database's clock, in milliseconds since 1970.
+    pub fn db_now_ms(&self) -> Result<i64> {
+        let sql = if self.conn.is_postgres() {
+            "SELECT CAST(extract(epoch FROM clock_timestamp()) * 1000 AS BIGINT)"
+        } else {
+            "SELECT CAST(unixepoch('subsec') * 1000 AS INTEGER)"
+        };
+        self.conn
+            .query_row(sql, params![], |r| r.get(0))
+            .map_err(|e| self.sql(e))
+    }
+
+    /// The condition, on a table aliased `d` of `daemons`, that the daemon lives: renewed
+    /// after the time in parameter `since` (`?1`, `?2`, …; now less the lease time) and, on
+    /// PostgreSQL, its session still open.
+    pub(crate) fn alive_sql(&self, since: &str) -> String {
+        if self.conn.is_postgres() {
+            format!(
+                "d.seen_ms > {since} AND (d.backend IS NULL OR EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = d.backend))"
+            )
+        } else {
+            format!("d.seen_ms > {since}")
+        }
+    }
+
+    /// Says that `holder` lives (its row made or renewed, with this connection's session);
+    /// answers the daemons alive now, this one among them.
+    pub fn heartbeat(&self, holder: &str, ttl_ms: i64, started_at: &str) -> Result<Vec<String>> {
+        let now = self.db_now_ms()?;
+        let backend: Option<i64> = if self.conn.is_postgres() {
+            Some(
+                self.conn
+                    .query_row("SELECT CAST(pg_backend_pid() AS BIGINT)", params![], |r| {
+                        r.get(0)
+                    })
+                    .map_err(|e| self.sql(e))?,
+            )
+        } else {
+            None
+        };
+        let host = hostname();
+        self.conn
+            .execute(
+                "INSERT INTO daemons (holder, host, pid, backend, started_at, seen_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (holder) DO UPDATE SET backend = excluded.backend, seen_ms = excluded.seen_ms",
+                params![holder, host, std::process::id() as i64, backend, started_at, now],
+            )
+            .map_err(|e| self.sql(e))?;
+        // Rows of daemons long gone are cleared, so the table stays small.
+        self.conn
+            .execute(
+                "DELETE FROM daemons WHERE seen_ms < ?1",
+                params![now - 100 * ttl_ms],
+            )
+            .map_err(|e| self.sql(e))?;
+        let sql = format!(
+            "SELECT d.holder FROM daemons d WHERE {} ORDER BY d.holder",
+            self.alive_sql("?1")
+        );
+        self.conn
+            .query_rows(&sql, params![now - ttl_ms], |r| r.get(0))
+            .map_err(|e| self.sql(e))
+    }
+
+    /// Takes (or keeps) the lease `name` for `holder` when it is free: never taken, held by
+    /// nobody alive, or already this holder's. Answers the token, raised when the holder
+    /// changed; `None` while another daemon holds it.
+    pub fn acquire(&self, name: &str, holder: &str, ttl_ms: i64) -> Result<Option<i64>> {
+        self.begin()?;
+        let taken = self.acquire_in(name, holder, ttl_ms);
+        match taken {
+            Ok(t) => {
+                self.commit()?;
+                Ok(t)
+            }
+            Err(e) => {
+                self.rollback();
+                Err(e)
+            }
+        }
+    }
+
+    fn acquire_in(&self, name: &str, holder: &str, ttl_ms: i64) -> Result<Option<i64>> {
+        let now = self.db_now_ms()?;
+        let row: Option<(String, i64, i64)> = self
+            .conn
+            .query_row(
+                "SELECT holder, token, expires_ms FROM leases WHERE name = ?1",
+                params![name],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()
+            .map_err(|e| self.sql(e))?;
+        let Some((current, token, expires)) = row else {
+            self.conn
+                .execute(
+                    "INSERT INTO leases (name, holder, token, expires_ms) VALUES (?1, ?2, 1, ?3)",
+                    params![name, holder, now + ttl_ms],
+                )
+                .map_err(|e| self.sql(e))?;
+            return Ok(Some(1));
+        };
+        if current == holder {
+            self.conn
+                .execute(
+                    "UPDATE leases SET expires_ms = ?1 WHERE name = ?2",
+                    params![now + ttl_ms, name],
+                )
+                .map_err(|e| self.sql(e))?;
+            return Ok(Some(token));
+        }
+        if expires > now && self.lives(&current, now, ttl_ms)? {
+            return Ok(None);
+        }
+        self.conn
+            .execute(
+                "UPDATE leases SET holder = ?1, token = token + 1, expires_ms = ?2 WHERE name = ?3",
+                params![holder, now + ttl_ms, name],
+            )
+            .map_err(|e| self.sql(e))?;
+        Ok(Some(token + 1))
+    }
+
+    fn lives(&self, holder: &str, now: i64, ttl_ms: i64) -> Result<bool> {
+        let sql = format!(
+            "SELECT count(*) FROM daemons d WHERE d.holder = ?2 AND {}",
+            self.alive_sql("?1")
+        );
+        let n: i64 = self
+            .conn
+            .query_row(&sql, params![now - ttl_ms, holder], |r| r.get(0))
+            .map_err(|e| self.sql(e))?;
+        Ok(n > 0)
+    }
+
+    /// Renews a lease held with `token`; false when it was lost meanwhile.
+    pub fn renew(&self, fence: &Fence, ttl_ms: i64) -> Result<bool> {
+        let now = self.db_now_ms()?;
+        let n = self
+            .conn
+            .execute(
+                "UPDATE leases SET expires_ms = ?1 WHERE name = ?2 AND holder = ?3 AND token = ?4",
+                params![now + ttl_ms, fence.name, fence.holder, fence.token],
+            )
+            .map_err(|e| self.sql(e))?;
+        Ok(n == 1)
+    }
+
+    /// Gives a lease up, for another daemon to take at once.
+    pub fn release(&self, fence: &Fence) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE leases SET expires_ms = 0 WHERE name = ?1 AND holder = ?2 AND token = ?3",
+                params![fence.name, fence.holder, fence.token],
+            )
+            .map_err(|e| self.sql(e))?;
+        Ok(())
+    }
+
+    /// A daemon that stops: its leases given up, its row gone.
+    pub fn leave(&self, holder: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE leases SET expires_ms = 0 WHERE holder = ?1",
+                params![holder],
+            )
+            .map_err(|e| self.sql(e))?;
+        self.conn
+            .execute("DELETE FROM daemons WHERE holder = ?1", params![holder])
+            .map_err(|e| self.sql(e))?;
+        Ok(())
+    }
+
+    /// Inside a filing transaction: fails with [`StoreError::LeaseLost`] unless `fence` still
+    /// holds its source's lease.
+    pub fn check_fence(&self, fence: &Fence) -> Result<()> {
+        let row: Option<(String, i64)> = self
+            .conn
+            .query_row(
+                "SELECT holder, token FROM leases WHERE name = ?1",
+                params![fence.name],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(|e| self.sql(e))?;
+        match row {
+            Some((holder, token)) if holder == fence.holder && token == fence.token => Ok(()),
+            _ => Err(StoreError::LeaseLost(fence.name.clone())),
+        }
+    }
+
+    /// The daemons alive now, with the sources each holds.
+    pub fn members(&self, ttl_ms: i64) -> Result<Vec<Member>> {
+        let now = self.db_now_ms()?;
+        let sql = format!(
+            "SELECT d.holder, d.host, d.pid FROM daemons d WHERE {} ORDER BY d.started_at, d.holder",
+            self.alive_sql("?1")
+        );
+        let mut members: Vec<Member> = self
+            .conn
+            .query_rows(&sql, params![now - ttl_ms], |r| {
+                Ok(Member {
+                    holder: r.get(0)?,
+                    host: r.get(1)?,
+                    pid: r.get(2)?,
+                    holds: Vec::new(),
+                })
+            })
+            .map_err(|e| self.sql(e))?;
+        let held: Vec<(String, String)> = self
+            .conn
+            .query_rows(
+                "SELECT name, holder FROM leases WHERE expires_ms > ?1 ORDER BY name",
+                params![now],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(|e| self.sql(e))?;
+        for (name, holder) in held {
+            if let Some(m) = members.iter_mut().find(|m| m.holder == holder) {
+                m.holds.push(name);
+            }
+        }
+        Ok(members)
+    }
+}
+
+/// This machine's name, for staff reading who works what.
+pub fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "localhost".into())
+}
