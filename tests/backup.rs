@@ -80,7 +80,8 @@ fn later_change_allowed(table: &str, column: &str, then: &Value) -> bool {
         ("outbox", "sent_at") => then == &Value::Null,
         (
             "outbox",
-            "attempts" | "last_error" | "delivered_as" | "next_attempt_at" | "failed_at",
+            "attempts" | "last_error" | "delivered_as" | "next_attempt_at" | "failed_at"
+            | "claimed_by" | "claimed_until_ms",
         ) => true,
         _ => false,
     }

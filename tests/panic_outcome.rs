@@ -203,7 +203,7 @@ fn a_panic_in_the_worker_outside_any_item_ends_the_daemon_with_a_failure() {
     assert!(
         stderr.contains("component panicked")
             && stderr.contains("ingest worker")
-            && stderr.contains("src/daemon.rs"),
+            && stderr.contains("src/daemon/mod.rs"),
         "the panic is logged with where it happened:\n{stderr}"
     );
     // Nothing was taken, so the next start takes all three.

@@ -139,14 +139,6 @@ impl Mailbox {
         }
     }
 
-    /// Where the IMAP watcher of this mailbox writes its connection state.
-    pub fn state_file(&self, store_dir: &std::path::Path) -> std::path::PathBuf {
-        match &self.name {
-            Some(n) => store_dir.join(format!("mailbox-state-{n}.json")),
-            None => crate::store::mailbox_state::state_file(store_dir),
-        }
-    }
-
     /// Where mail comes from, for people: the Maildir folder or the IMAP account's mailbox.
     pub fn describe(&self) -> String {
         match &self.imap {

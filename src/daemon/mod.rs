@@ -438,7 +438,10 @@ pub fn watch(
             let tx = tx.clone();
             keep.push(Box::new(ImapWatcher::start(
                 imap.clone(),
-                Some(m.state_file(&config.store_dir)),
+                Some(crate::store::mailbox_state::state_file_of(
+                    &config.store_dir,
+                    m.name.as_deref(),
+                )),
                 move || {
                     let _ = tx.send(Signal::Wake);
                 },

@@ -9,6 +9,15 @@ pub fn state_file(store_dir: &std::path::Path) -> std::path::PathBuf {
     store_dir.join("mailbox-state.json")
 }
 
+/// Where the watcher of the mailbox named `name` among several (`[[mailbox]] name`) writes
+/// its connection state; the one `[mailbox]`'s is [`state_file`].
+pub fn state_file_of(store_dir: &std::path::Path, name: Option<&str>) -> std::path::PathBuf {
+    match name {
+        Some(n) => store_dir.join(format!("mailbox-state-{n}.json")),
+        None => state_file(store_dir),
+    }
+}
+
 /// The watcher's connection, as `intake status` shows it.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ConnectionState {

@@ -27,7 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema_pg.sql"),
     concat!(
         include_str!("schema_v2.sql"),
-        "ALTER TABLE outbox ADD COLUMN claimed_by TEXT; ALTER TABLE outbox ADD COLUMN claimed_until_ms BIGINT;"
+        "ALTER TABLE outbox ADD COLUMN IF NOT EXISTS claimed_by TEXT; ALTER TABLE outbox ADD COLUMN IF NOT EXISTS claimed_until_ms BIGINT;"
     ),
 ];
 

@@ -38,20 +38,29 @@ fn v1(conn: &Connection) -> rusqlite::Result<()> {
 /// the outbox's claims (which daemon sends a mail, until when).
 fn v2(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch(include_str!("schema_v2.sql"))?;
-    conn.execute_batch(
-        "ALTER TABLE outbox ADD COLUMN claimed_by TEXT; ALTER TABLE outbox ADD COLUMN claimed_until_ms INTEGER;",
-    )
+    add_columns(conn, "outbox", &["claimed_by"], "TEXT")?;
+    add_columns(conn, "outbox", &["claimed_until_ms"], "INTEGER")
 }
 
 /// Adds the text columns a table made by an earlier version lacks.
 fn add_text_columns(conn: &Connection, table: &str, wanted: &[&str]) -> rusqlite::Result<()> {
+    add_columns(conn, table, wanted, "TEXT")
+}
+
+/// Adds the columns of type `kind` a table lacks (every migration step can run again).
+fn add_columns(
+    conn: &Connection,
+    table: &str,
+    wanted: &[&str],
+    kind: &str,
+) -> rusqlite::Result<()> {
     let mut columns = std::collections::HashSet::new();
     let mut st = conn.prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))?;
     for name in st.query_map([], |r| r.get::<_, String>(0))? {
         columns.insert(name?);
     }
     for column in wanted.iter().filter(|c| !columns.contains(**c)) {
-        conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} TEXT"))?;
+        conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {kind}"))?;
     }
     Ok(())
 }

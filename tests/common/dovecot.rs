@@ -445,6 +445,11 @@ service lmtp {{
 
     /// Delivers many messages by LMTP in one session (for the benchmark's backlog).
     pub fn deliver_all(&self, messages: &[Vec<u8>]) {
+        self.deliver_all_to(USER, messages);
+    }
+
+    /// Delivers many messages to `user`'s INBOX by LMTP in one session.
+    pub fn deliver_all_to(&self, user: &str, messages: &[Vec<u8>]) {
         let mut child = Command::new("/usr/bin/python3")
             .args([
                 "-c",
@@ -454,10 +459,11 @@ service lmtp {{
                  i = 0\n\
                  while i < len(data):\n\
                  \x20   (n,) = struct.unpack('>I', data[i:i + 4])\n\
-                 \x20   s.sendmail('mx@test.example', ['alice@localhost'], data[i + 4:i + 4 + n])\n\
+                 \x20   s.sendmail('mx@test.example', [sys.argv[2] + '@localhost'], data[i + 4:i + 4 + n])\n\
                  \x20   i += 4 + n\n\
                  s.quit()\n",
                 &self.lmtp_port.to_string(),
+                user,
             ])
             .stdin(Stdio::piped())
             .stderr(Stdio::piped())
@@ -529,12 +535,17 @@ service lmtp {{
 
     /// (UID, flags) of every message in a mailbox (UTF-8 name), read with doveadm.
     pub fn messages(&self, mailbox: &str) -> Vec<(u32, String)> {
+        self.messages_of(USER, mailbox)
+    }
+
+    /// (UID, flags) of every message in `user`'s mailbox (UTF-8 name).
+    pub fn messages_of(&self, user: &str, mailbox: &str) -> Vec<(u32, String)> {
         let out = self.doveadm(&[
             "-f",
             "tab",
             "fetch",
             "-u",
-            USER,
+            user,
             "uid flags",
             "mailbox",
             mailbox,
