@@ -3,8 +3,10 @@
 //! in an S3 bucket (a private PostgreSQL cluster and moto's S3 server on loopback, started
 //! here as the tests start them), interleaved, `--rounds` times; then one and three daemons
 //! (`intake run`) on PostgreSQL + S3 taking in the same backlog, timed until the index holds
-//! every message, with each daemon's peak RSS. On a 2-core machine the point of three daemons
-//! is what standing by costs, not a speed-up: one writes, the others wait.
+//! every message, the backlog split over six mailboxes (`[[mailbox]]`), with each daemon's
+//! peak RSS; then, with the three daemons running, how long the sources of one SIGKILLed
+//! daemon take to pass to the others (`--rounds` kills). On a 2-core machine the point of
+//! three daemons is what sharing costs (leases, claims, the writers' lock), not a speed-up.
 //!
 //! ```text
 //! cargo build --release --bins --examples
@@ -133,27 +135,27 @@ fn main() {
         let name = format!("daemons{daemons}");
         pg.database(&name);
         moto.bucket(&name);
-        let cfg = site(
+        let cfg = site_with(
             root,
             &dir,
             &template,
             Some((&pg, &name)),
             Some((&moto, &name)),
+            6,
         );
         let start = Instant::now();
-        let mut children: Vec<_> = (0..daemons)
-            .map(|_| {
-                Command::new(&intake)
-                    .arg("--config")
-                    .arg(&cfg)
-                    .args(["--now", NOW, "run"])
-                    .env("RUST_LOG", "off")
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .spawn()
-                    .unwrap()
-            })
-            .collect();
+        let spawn = || {
+            Command::new(&intake)
+                .arg("--config")
+                .arg(&cfg)
+                .args(["--now", NOW, "run"])
+                .env("RUST_LOG", "off")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        };
+        let mut children: Vec<_> = (0..daemons).map(|_| spawn()).collect();
         while recorded(&pg, &name) < n {
             assert!(
                 start.elapsed() < Duration::from_secs(1800),
@@ -166,15 +168,49 @@ fn main() {
             .iter()
             .map(|c| format!("{:.1}", peak_rss_mib(c.id())))
             .collect();
+        println!(
+            "{daemons} daemon(s) on PostgreSQL + S3, six mailboxes: {n} messages in {wall:.1} s, {:.1} msg/s; peak RSS per daemon {} MiB",
+            n as f64 / wall,
+            rss.join(", ")
+        );
+        if daemons > 1 {
+            // A lease's move: SIGKILL the daemon holding the most sources, time until every
+            // source is held by a daemon alive; then a new daemon, and again.
+            let mut moves = Vec::new();
+            for _ in 0..rounds {
+                let held = holders(&pg, &name, 7, 3);
+                let (victim, _) = held
+                    .iter()
+                    .max_by_key(|(_, sources)| *sources)
+                    .cloned()
+                    .expect("sources held");
+                let at = children
+                    .iter()
+                    .position(|c| c.id() == victim)
+                    .expect("the holder is one of ours");
+                let mut c = children.remove(at);
+                let killed = Instant::now();
+                c.kill().unwrap();
+                c.wait().unwrap();
+                holders(&pg, &name, 7, 2);
+                moves.push(killed.elapsed().as_secs_f64());
+                children.push(spawn());
+            }
+            moves.sort_by(f64::total_cmp);
+            println!(
+                "  a SIGKILLed daemon's sources held by the others after {} s (median {:.2} s)",
+                moves
+                    .iter()
+                    .map(|m| format!("{m:.2}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                moves[moves.len() / 2]
+            );
+        }
         for c in &mut children {
             let _ = c.kill();
             let _ = c.wait();
         }
-        println!(
-            "{daemons} daemon(s) on PostgreSQL + S3: {n} messages in {wall:.1} s, {:.1} msg/s; peak RSS per daemon {} MiB",
-            n as f64 / wall,
-            rss.join(", ")
-        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
@@ -190,6 +226,19 @@ fn site(
     template: &Path,
     index: Option<(&postgres::Postgres, &str)>,
     objects: Option<(&s3::Moto, &str)>,
+) -> PathBuf {
+    site_with(root, dir, template, index, objects, 1)
+}
+
+/// [`site`] with the backlog dealt round-robin over `mailboxes` Maildirs (`[[mailbox]]`
+/// `m0`, `m1`, …) when more than one.
+fn site_with(
+    root: &Path,
+    dir: &Path,
+    template: &Path,
+    index: Option<(&postgres::Postgres, &str)>,
+    objects: Option<(&s3::Moto, &str)>,
+    mailboxes: usize,
 ) -> PathBuf {
     let config = dir.join("config");
     copy_tree(&root.join("config"), &config);
@@ -220,14 +269,38 @@ fn site(
             keys.display(),
         ));
     }
+    let maildirs: Vec<PathBuf> = if mailboxes > 1 {
+        let shipped = "[mailbox]\nkind = \"maildir\"";
+        let start = text.find(shipped).expect("the shipped [mailbox] moved");
+        let end = start + text[start..].find("on_filed = \"seen\"\n").unwrap() + 18;
+        text.replace_range(start..end, "");
+        (0..mailboxes)
+            .map(|m| {
+                let path = dir.join(format!("var/maildir-{m}"));
+                text.push_str(&format!(
+                    "\n[[mailbox]]\nname = \"m{m}\"\npath = \"{}\"\n",
+                    path.display()
+                ));
+                path
+            })
+            .collect()
+    } else {
+        vec![dir.join("var/maildir")]
+    };
     std::fs::write(&main, text).unwrap();
-    let maildir = dir.join("var/maildir");
-    for sub in ["new", "cur", "tmp"] {
-        std::fs::create_dir_all(maildir.join(sub)).unwrap();
+    for maildir in &maildirs {
+        for sub in ["new", "cur", "tmp"] {
+            std::fs::create_dir_all(maildir.join(sub)).unwrap();
+        }
     }
-    for e in std::fs::read_dir(template.join("new")).unwrap() {
-        let e = e.unwrap();
-        std::fs::hard_link(e.path(), maildir.join("new").join(e.file_name())).unwrap();
+    let mut names: Vec<_> = std::fs::read_dir(template.join("new"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    names.sort();
+    for (n, path) in names.iter().enumerate() {
+        let maildir = &maildirs[n % maildirs.len()];
+        std::fs::hard_link(path, maildir.join("new").join(path.file_name().unwrap())).unwrap();
     }
     main
 }
@@ -255,6 +328,40 @@ fn recorded(pg: &postgres::Postgres, database: &str) -> usize {
             &[],
         )
         .map_or(0, |r| r.get::<_, i64>(0) as usize)
+}
+
+/// Waits until `sources` leases are held, unexpired, by exactly `daemons` daemons alive; answers
+/// (pid, sources held) per daemon.
+fn holders(
+    pg: &postgres::Postgres,
+    database: &str,
+    sources: usize,
+    daemons: usize,
+) -> Vec<(u32, usize)> {
+    let start = Instant::now();
+    loop {
+        let mut client = pg.client(database).unwrap();
+        let rows = client
+            .query(
+                "SELECT d.pid, count(l.name) FROM daemons d JOIN leases l ON l.holder = d.holder \
+                 WHERE l.expires_ms > extract(epoch FROM clock_timestamp()) * 1000 \
+                 AND EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = d.backend) GROUP BY d.pid",
+                &[],
+            )
+            .unwrap();
+        let held: Vec<(u32, usize)> = rows
+            .iter()
+            .map(|r| (r.get::<_, i64>(0) as u32, r.get::<_, i64>(1) as usize))
+            .collect();
+        if held.len() == daemons && held.iter().map(|(_, n)| n).sum::<usize>() == sources {
+            return held;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "the leases did not settle: {held:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 fn peak_rss_mib(pid: u32) -> f64 {
