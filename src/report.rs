@@ -74,7 +74,7 @@ pub fn status_table(
     if !status.problems.is_empty() {
         out.push('\n');
     }
-    if let Some(m) = &status.mailbox {
+    for m in status.mailbox.iter().chain(&status.more_mailboxes) {
         let since = when_text(&m.since, tz);
         match m.state.as_str() {
             "connected" => out.push_str(&format!(

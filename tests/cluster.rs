@@ -143,7 +143,10 @@ fn differences(a: &serde_json::Value, b: &serde_json::Value, at: &str) -> Vec<St
             .zip(y)
             .enumerate()
             .flat_map(|(n, (p, q))| {
-                let name = p["code"].as_str().or(p["id"].as_str()).map_or(n.to_string(), str::to_string);
+                let name = p["code"]
+                    .as_str()
+                    .or(p["id"].as_str())
+                    .map_or(n.to_string(), str::to_string);
                 differences(p, q, &format!("{at}[{name}]"))
             })
             .collect(),

@@ -202,7 +202,8 @@ struct Overview {
     waiting: u32,
     failed: u32,
     undelivered: Vec<UndeliveredView>,
-    mailbox: Option<String>,
+    /// Each IMAP mailbox's connection, in staff's words.
+    mailboxes: Vec<String>,
     /// What keeps failing (the store, a source), since when, in staff's words.
     problems: Vec<String>,
 }
@@ -257,26 +258,31 @@ pub async fn overview(
                 error: words::mail_error(u.error.as_deref().unwrap_or_default()),
             })
             .collect(),
-        mailbox: status.mailbox.as_ref().map(|m| match m.state.as_str() {
-            "connected" => format!(
-                "Hộp thư {}/{}: đang kết nối ({}) từ {}",
-                m.account,
-                m.mailbox,
-                if m.mode.as_deref() == Some("idle") {
-                    "nhận thư tức thì"
-                } else {
-                    "hỏi định kỳ"
-                },
-                local(&m.since, tz)
-            ),
-            _ => format!(
-                "Hộp thư {}/{}: MẤT KẾT NỐI từ {} ({}); đang thử kết nối lại",
-                m.account,
-                m.mailbox,
-                local(&m.since, tz),
-                m.error.as_deref().unwrap_or("?")
-            ),
-        }),
+        mailboxes: status
+            .mailbox
+            .iter()
+            .chain(&status.more_mailboxes)
+            .map(|m| match m.state.as_str() {
+                "connected" => format!(
+                    "Hộp thư {}/{}: đang kết nối ({}) từ {}",
+                    m.account,
+                    m.mailbox,
+                    if m.mode.as_deref() == Some("idle") {
+                        "nhận thư tức thì"
+                    } else {
+                        "hỏi định kỳ"
+                    },
+                    local(&m.since, tz)
+                ),
+                _ => format!(
+                    "Hộp thư {}/{}: MẤT KẾT NỐI từ {} ({}); đang thử kết nối lại",
+                    m.account,
+                    m.mailbox,
+                    local(&m.since, tz),
+                    m.error.as_deref().unwrap_or("?")
+                ),
+            })
+            .collect(),
     };
     s.render.page(
         "overview.html",

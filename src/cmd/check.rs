@@ -77,7 +77,11 @@ pub fn check_config(config: &Config, built_in: bool) -> Result<ExitCode> {
     }
     println!(
         "  hộp thư: {}\n  thư mục nộp tệp: {}\n  kho lưu: {}\n  hộp thư đi: {}",
-        config.mailbox.describe(),
+        config
+            .mailboxes()
+            .map(|m| m.describe())
+            .collect::<Vec<_>>()
+            .join(", "),
         config.drop.path.display(),
         config.store_dir.display(),
         match &config.outbox.smtp {
@@ -112,6 +116,24 @@ pub fn problems_of(config: &Config) -> Vec<String> {
     out
 }
 
+/// Every mailbox with the key that names it in the file: `mailbox`, or `mailbox[n]` among
+/// several `[[mailbox]]`.
+fn mailboxes(config: &Config) -> Vec<(&intake::config::Mailbox, String)> {
+    let many = !config.more_mailboxes.is_empty() || config.mailbox.name.is_some();
+    config
+        .mailboxes()
+        .enumerate()
+        .map(|(n, m)| {
+            let key = if many {
+                format!("mailbox[{n}]")
+            } else {
+                "mailbox".to_string()
+            };
+            (m, key)
+        })
+        .collect()
+}
+
 /// Everything beyond the templates that the service would trip on.
 fn problems(config: &Config) -> Vec<Problem> {
     let mut out = Vec::new();
@@ -123,16 +145,17 @@ fn problems(config: &Config) -> Vec<Problem> {
         })
     };
     // Secrets, read as the service will read them.
-    if let Some(imap) = &config.mailbox.imap {
+    for (m, key) in mailboxes(config) {
+        let Some(imap) = &m.imap else { continue };
         if let Err(e) = imap.secret.read() {
             add(
-                "mailbox.imap.password_env / password_file",
+                &format!("{key}.imap.password_env / password_file"),
                 format!("the IMAP password cannot be read: {e}"),
                 "set the variable in the service's environment (/etc/intake/env), or name a readable file",
             );
         }
         if let Some(ca) = &imap.ca_file {
-            readable(ca, "mailbox.imap.ca_file", &mut add);
+            readable(ca, &format!("{key}.imap.ca_file"), &mut add);
         }
     }
     if let Some(smtp) = &config.outbox.smtp {
@@ -185,17 +208,20 @@ fn problems(config: &Config) -> Vec<Problem> {
     }
     // Folders written into.
     let mut folders = vec![
-        ("data_dir", config.data_dir.as_path()),
-        ("store", config.store_dir.as_path()),
-        ("drop.path", config.drop.path.as_path()),
+        ("data_dir".to_string(), config.data_dir.as_path()),
+        ("store".to_string(), config.store_dir.as_path()),
+        ("drop.path".to_string(), config.drop.path.as_path()),
     ];
-    if config.mailbox.imap.is_none() {
-        folders.push(("mailbox.path", config.mailbox.path.as_path()));
+    for (m, key) in mailboxes(config) {
+        if m.imap.is_none() {
+            folders.push((format!("{key}.path"), m.path.as_path()));
+        }
     }
     if config.outbox.smtp.is_none() {
-        folders.push(("outbox.path", config.outbox_dir.as_path()));
+        folders.push(("outbox.path".to_string(), config.outbox_dir.as_path()));
     }
     for (key, path) in folders {
+        let key = key.as_str();
         if let Err(why) = writable(path) {
             add(
                 key,

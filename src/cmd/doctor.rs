@@ -16,17 +16,24 @@ use intake::source::imap::doctor::{Verdict, diagnose};
 /// Runs every check and prints the verdicts; exit 0 when all passed, 1 otherwise.
 pub fn doctor(config: &Config) -> Result<ExitCode> {
     let mut verdicts = Vec::new();
-    match &config.mailbox.imap {
-        Some(imap) => {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            verdicts.extend(rt.block_on(diagnose(imap)));
+    for m in config.mailboxes() {
+        // Among several mailboxes, each verdict says which.
+        let named = |v: Verdict| match &m.name {
+            Some(n) => Verdict {
+                check: format!("{} ({n})", v.check),
+                ..v
+            },
+            None => v,
+        };
+        match &m.imap {
+            Some(imap) => {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?;
+                verdicts.extend(rt.block_on(diagnose(imap)).into_iter().map(named));
+            }
+            None => verdicts.push(named(writable("Hộp thư Maildir", &m.path.join("new")))),
         }
-        None => verdicts.push(writable(
-            "Hộp thư Maildir",
-            &config.mailbox.path.join("new"),
-        )),
     }
     verdicts.push(writable("Kho lưu (store)", &config.store_dir));
     verdicts.push(store_opens(config));

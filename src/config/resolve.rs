@@ -972,6 +972,66 @@ mod tests {
     }
 
     #[test]
+    fn several_mailboxes_are_named_each_apart() {
+        let with = |mailboxes: &str| {
+            parse(&[
+                ("intake.toml", &format!("{MAIN}{mailboxes}")),
+                ("c.toml", &campaign("")),
+                ("r.toml", ROSTER),
+            ])
+        };
+        let c = with(
+            "[[mailbox]]\nname = \"so-y-te\"\n[[mailbox]]\nname = \"so-gd\"\npath = \"/srv/gd\"\non_filed = \"keep\"\n",
+        )
+        .unwrap();
+        let names: Vec<String> = c.mailboxes().map(|m| m.source_name()).collect();
+        assert_eq!(names, ["mailbox:so-y-te", "mailbox:so-gd"]);
+        assert_eq!(c.mailbox.path, Path::new("/etc/var/maildir-so-y-te"));
+        assert_eq!(c.more_mailboxes[0].path, Path::new("/srv/gd"));
+        assert_eq!(c.more_mailboxes[0].on_filed, OnFiled::Keep);
+        // The one [mailbox] keeps its name and folder.
+        let one = with("[mailbox]\non_filed = \"keep\"\n").unwrap();
+        assert_eq!(one.mailbox.source_name(), "mailbox");
+        assert_eq!(one.mailbox.path, Path::new("/etc/var/maildir"));
+        assert!(one.more_mailboxes.is_empty());
+
+        for (text, key, said) in [
+            (
+                "[[mailbox]]\n[[mailbox]]\nname = \"b\"\n",
+                "mailbox[0].name",
+                "is missing",
+            ),
+            (
+                "[[mailbox]]\nname = \"a\"\n[[mailbox]]\nname = \"a\"\npath = \"/x\"\n",
+                "mailbox[1].name",
+                "names mailbox 0 too",
+            ),
+            (
+                "[[mailbox]]\nname = \"a\"\npath = \"/x\"\n[[mailbox]]\nname = \"b\"\npath = \"/x\"\n",
+                "mailbox[1]",
+                "as mailbox 0 does",
+            ),
+            (
+                "[[mailbox]]\nname = \"Sở Y tế\"\n",
+                "mailbox[0].name",
+                "not a plain name",
+            ),
+            (
+                "[[mailbox]]\nname = \"a\"\nkind = \"imap\"\n",
+                "mailbox[0].imap",
+                "is missing",
+            ),
+        ] {
+            let e = with(text).unwrap_err();
+            assert_eq!(e.key, key, "{text}: {e}");
+            assert!(e.problem.contains(said), "{text}: {e}");
+        }
+        // A typo inside a [[mailbox]] is named as in a [mailbox].
+        let e = with("[[mailbox]]\nname = \"a\"\npaht = \"/x\"\n").unwrap_err();
+        assert!(e.to_string().contains("paht"), "{e}");
+    }
+
+    #[test]
     fn a_forms_who_must_name_agencies_of_the_roster() {
         let form = |who: &str| {
             format!(

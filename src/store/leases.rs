@@ -279,3 +279,99 @@ pub fn hostname() -> String {
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "localhost".into())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fence(name: &str, holder: &str, token: i64) -> Fence {
+        Fence {
+            name: name.into(),
+            holder: holder.into(),
+            token,
+        }
+    }
+
+    #[test]
+    fn one_holder_at_a_time_and_a_lost_lease_fences_its_holder_off() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let ttl = 60_000;
+        for who in ["a", "b"] {
+            store
+                .heartbeat(who, ttl, "2018-07-12T09:00:00+07:00")
+                .unwrap();
+        }
+        assert_eq!(store.acquire("mailbox", "a", ttl).unwrap(), Some(1));
+        // Held by a daemon alive: not b's; a keeps it with the same token.
+        assert_eq!(store.acquire("mailbox", "b", ttl).unwrap(), None);
+        assert_eq!(store.acquire("mailbox", "a", ttl).unwrap(), Some(1));
+        let a = fence("mailbox", "a", 1);
+        store.check_fence(&a).unwrap();
+        assert!(store.renew(&a, ttl).unwrap());
+        let members = store.members(ttl).unwrap();
+        assert_eq!(members.len(), 2);
+        assert_eq!(
+            members.iter().find(|m| m.holder == "a").unwrap().holds,
+            ["mailbox"]
+        );
+
+        // a gives it up: b takes it with a higher token, and a's filings are refused.
+        store.release(&a).unwrap();
+        assert_eq!(store.acquire("mailbox", "b", ttl).unwrap(), Some(2));
+        assert!(matches!(
+            store.check_fence(&a),
+            Err(StoreError::LeaseLost(name)) if name == "mailbox"
+        ));
+        assert!(
+            !store.renew(&a, ttl).unwrap(),
+            "a lost lease is not renewed"
+        );
+        store.check_fence(&fence("mailbox", "b", 2)).unwrap();
+
+        // b stops renewing (its row and lease lapse): a takes the source over.
+        store
+            .db()
+            .execute_batch("UPDATE daemons SET seen_ms = 0 WHERE holder = 'b'; UPDATE leases SET expires_ms = 0")
+            .unwrap();
+        assert_eq!(store.acquire("mailbox", "a", ttl).unwrap(), Some(3));
+        // A daemon that leaves gives everything up at once.
+        store.leave("a").unwrap();
+        store
+            .heartbeat("b", ttl, "2018-07-12T09:00:00+07:00")
+            .unwrap();
+        assert_eq!(store.acquire("mailbox", "b", ttl).unwrap(), Some(4));
+        assert_eq!(store.members(ttl).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_mail_is_claimed_by_one_daemon_until_it_is_gone() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let now = chrono::DateTime::parse_from_rfc3339("2018-07-12T09:00:00+07:00").unwrap();
+        let id = store
+            .queue_mail(
+                &crate::store::mail::NewMail {
+                    kind: "digest",
+                    message: None,
+                    agency: None,
+                    to: "staff@y.example".into(),
+                    subject: "s".into(),
+                    body: "b".into(),
+                    attachments: Vec::new(),
+                },
+                now,
+            )
+            .unwrap();
+        store.heartbeat("a", LEASE_MS, "t").unwrap();
+        store.heartbeat("b", LEASE_MS, "t").unwrap();
+        assert!(store.claim_mail(id, "a").unwrap());
+        assert!(!store.claim_mail(id, "b").unwrap(), "a holds it");
+        assert!(store.claim_mail(id, "a").unwrap(), "its own claim again");
+        // a is gone: b may send it.
+        store.leave("a").unwrap();
+        assert!(store.claim_mail(id, "b").unwrap());
+        store.mark_sent(id, "file", now).unwrap();
+        assert!(!store.claim_mail(id, "b").unwrap(), "sent already");
+    }
+}

@@ -34,3 +34,21 @@ pub struct ConnectionState {
     /// The last error, when disconnected.
     pub error: Option<String>,
 }
+
+/// The connection states the watchers of named mailboxes (`[[mailbox]]`) wrote, by name.
+pub fn named_states(store_dir: &std::path::Path) -> Vec<ConnectionState> {
+    let Ok(entries) = std::fs::read_dir(store_dir) else {
+        return Vec::new();
+    };
+    let mut found: Vec<(String, ConnectionState)> = entries
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let named = name.strip_prefix("mailbox-state-")?.strip_suffix(".json")?;
+            let state = serde_json::from_slice(&std::fs::read(e.path()).ok()?).ok()?;
+            Some((named.to_string(), state))
+        })
+        .collect();
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    found.into_iter().map(|(_, s)| s).collect()
+}

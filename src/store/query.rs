@@ -21,6 +21,9 @@ pub struct Status {
     /// The IMAP watcher's connection, when the mailbox is IMAP and the daemon has run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mailbox: Option<super::mailbox_state::ConnectionState>,
+    /// The connections of the other mailboxes (`[[mailbox]]`), as their watchers last wrote.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub more_mailboxes: Vec<super::mailbox_state::ConnectionState>,
     /// What the outbox holds: sent, waiting, failed, cancelled.
     pub outbox: super::mail::OutboxCounts,
     /// Mail not delivered: refused or given up, and still being retried.
@@ -250,6 +253,7 @@ pub fn status(store: &Store, config: &Config, now: DateTime<FixedOffset>) -> Res
         now: now.to_rfc3339(),
         campaigns,
         mailbox,
+        more_mailboxes: super::mailbox_state::named_states(store.dir()),
         outbox: store.outbox_counts()?,
         undelivered: store.undelivered(None)?,
         problems: crate::health::read(store.dir()),
