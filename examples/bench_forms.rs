@@ -17,8 +17,8 @@ use std::path::Path;
 use std::time::Instant;
 
 use intake::config::Config;
-use intake::forms::validate::From;
-use intake::pipeline::check;
+use intake::core::forms::validate::From;
+use intake::core::pipeline::check;
 use intake::workbook::{Inspector, Limits, WorkbookFormat};
 
 fn main() {
@@ -112,7 +112,7 @@ fn main() {
 }
 
 /// A district's filled form: every value cell holds a number consistent enough to be read.
-fn filled(spec: &intake::forms::spec::FormSpec) -> Vec<u8> {
+fn filled(spec: &intake::core::forms::spec::FormSpec) -> Vec<u8> {
     let mut wb = rust_xlsxwriter::Workbook::new();
     filled::add_form_sheets(&mut wb, spec);
     filled::add_marker(&mut wb, spec);

@@ -546,7 +546,7 @@ class Book:
             designed += found
         self.values = values
 
-        # The layout of the blank form (src/forms/blank.rs, Layout::of).
+        # The layout of the blank form (src/core/forms/blank.rs, Layout::of).
         heading_lines = list(form["heading"])
         if label is not None:
             heading_lines[0] = label

@@ -3,7 +3,7 @@
 //! The main file, the campaign and roster files and the form specifications are all TOML
 //! that staff edit. Each is parsed the same way, and a problem is reported the same way: a
 //! [`ConfigError`] naming the file, the key or line, and what to do. This sits below both the
-//! configuration ([`crate::config`]) and the form specifications ([`crate::forms::spec`]),
+//! configuration ([`crate::config`]) and the form specifications ([`crate::core::forms::spec`]),
 //! which the configuration compiles and holds.
 
 use serde::de::DeserializeOwned;

@@ -9,7 +9,7 @@
 
 use crate::auth::results;
 use crate::config::Limits;
-use crate::extract::{self, BODY_TEXT_MAX};
+use crate::core::extract::{self, BODY_TEXT_MAX};
 use crate::workbook::{self, InspectError, Inspector, WorkbookFormat};
 
 /// What [`mail`] found in one message.

@@ -18,8 +18,8 @@ use tracing::{error, info, warn};
 use crate::auth::Authenticator;
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::core::pipeline::{self, Examined, Inbound, Memo, Outcome};
 use crate::panics::{self, Panic};
-use crate::pipeline::{self, Examined, Inbound, Memo, Outcome};
 use crate::source::{Pending, Source};
 use crate::store::leases::Fence;
 use crate::store::{Ack, Recorded, Store, StoreError};
@@ -421,9 +421,9 @@ fn examine_guarded(
                     .position(|w| w == b"\r\n\r\n")
                     .map_or(item.raw.len().min(64 << 10), |p| p + 4)
                     .min(64 << 10);
-                if let Ok(Ok(x)) =
-                    panics::catch(|| crate::extract::extract(&item.raw[..head], &config.limits))
-                {
+                if let Ok(Ok(x)) = panics::catch(|| {
+                    crate::core::extract::extract(&item.raw[..head], &config.limits)
+                }) {
                     ex.arrived = x.envelope.arrived.unwrap_or(ex.arrived);
                     ex.envelope = x.envelope;
                 }
@@ -451,7 +451,7 @@ fn internal_error(item: &Inbound, stage: &str, p: &Panic) -> Examined {
         arrived: item.seen_at,
         files: Vec::new(),
         skipped: Vec::new(),
-        agency: crate::identify::AgencyMatch::Unknown,
+        agency: crate::core::identify::AgencyMatch::Unknown,
         campaign: None,
         failure: Some((Outcome::Unreadable, detail)),
         auth: item.auth.clone(),

@@ -12,48 +12,45 @@
 //!        └──────────── ingest ──► store::record (objects, index, log, outbox) ──► outbox (lettre)
 //! ```
 //!
-//! - [`auth`]: who really sent a message (DKIM, DMARC, our own server's Authentication-Results).
+//! The tree shows the layers:
+//! - [`core`]: the pure core (extraction, identification, classification, recognition and
+//!   validation of forms, planning, reminders, the wording of mail and tables): no IO, no
+//!   backend.
 //! - [`config`]: TOML in two steps (raw, then resolved); the shipped `config/` is embedded.
-//! - [`extract`], [`forward`], [`identify`], [`classify`], [`pipeline`]: pure stages; [`workbook`] reads
-//!   spreadsheets within limits (a child process for formats that cannot be streamed).
-//! - [`store`]: SQLite index, content-addressed objects, the filed tree; [`ingest`] runs passes.
-//! - [`source`], [`outbox`], [`daemon`]: adapters and the long-running loop; [`board`]: the
-//!   staff web board the daemon serves.
-//! - [`words`]: the one vocabulary every surface words states, rates, spans, numbers and
-//!   dates with.
+//! - [`workbook`]: reads spreadsheets within limits (a child process for formats that cannot
+//!   be streamed); [`auth`]: who really sent a message (DKIM, DMARC, our own server's
+//!   Authentication-Results).
+//! - [`store`]: the store's one interface (record an item, prior versions, claim mail, decide
+//!   a reminder step, leases, the board's views) over its two databases (`store::db`: SQLite
+//!   embedded, PostgreSQL shared) and its two object stores (disk, an S3 bucket).
+//! - Adapters at the edges: [`source`] (Maildir, IMAP, the drop folder), [`outbox`] (file,
+//!   SMTP), [`board`] (the staff web board), [`export`].
+//! - Orchestration: [`ingest`] runs passes, [`notices`] queues reminders and the digest,
+//!   [`revalidate`], and [`daemon`] the long-running loop (with the lease keeper that shares
+//!   sources between daemons).
+//! - The binary's commands, one file each, are in `src/cmd/`.
 
 pub mod auth;
 pub mod board;
 pub mod causes;
-pub mod classify;
 pub mod clock;
 pub mod config;
 pub mod config_file;
+pub mod core;
 pub mod daemon;
 pub mod export;
-pub mod extract;
-pub mod forms;
-pub mod forward;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod health;
-pub mod identify;
 pub mod ingest;
-pub mod letters;
 pub mod notices;
 pub mod outbox;
 pub mod panics;
-pub mod pipeline;
 pub mod progress;
-pub mod receipt;
-pub mod reminder;
 pub mod report;
 pub mod revalidate;
 pub mod samples;
 pub mod service;
 pub mod source;
 pub mod store;
-pub mod templates;
-pub mod text;
-pub mod words;
 pub mod workbook;

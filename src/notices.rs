@@ -1,6 +1,6 @@
 //! # Reminders and the staff digest, queued
 //!
-//! The executor around [`crate::reminder`]'s pure decisions: it reads who still owes what
+//! The executor around [`crate::core::reminder`]'s pure decisions: it reads who still owes what
 //! (the status matrix), which steps each agency has had, and queues reminders (with the
 //! blank forms of what is missing) and the day's digest into the outbox, each in one
 //! transaction with the record that keeps it from happening twice. Reminders still waiting in
@@ -13,16 +13,16 @@ use chrono::{DateTime, FixedOffset};
 use tracing::{info, warn};
 
 use crate::config::{Campaign, Config};
-use crate::letters::{
+use crate::core::letters::{
     AgencyCtx, CampaignCtx, DepartmentCtx, DigestCampaignCtx, DigestCtx, FailedMailCtx, InvalidCtx,
     MissingCtx, OwedCtx, QuarantinedCtx, RateNames, ReminderCtx,
 };
-use crate::reminder::{self, Step, StepDecision};
+use crate::core::reminder::{self, Step, StepDecision};
+use crate::core::templates::TemplateKind;
+use crate::core::words::{self, Rates, time_left, when};
 use crate::store::mail::NewMail;
 use crate::store::query::{self, CampaignStatus};
 use crate::store::{Store, StoreError};
-use crate::templates::TemplateKind;
-use crate::words::{self, Rates, time_left, when};
 
 type Result<T> = std::result::Result<T, StoreError>;
 
@@ -276,12 +276,12 @@ fn queue_reminder(
         } else if c.reminders.attach_forms
             && let Some(spec) = &d.spec
         {
-            match crate::forms::blank::blank_form(
+            match crate::core::forms::blank::blank_form(
                 spec,
                 Some((&agency.code, agency.kind, &agency.name)),
             ) {
                 Ok(bytes) => {
-                    let sha = crate::pipeline::sha256_hex(&bytes);
+                    let sha = crate::core::pipeline::sha256_hex(&bytes);
                     store
                         .objects()
                         .put(&sha, &bytes)
@@ -562,7 +562,7 @@ pub fn digest_context(
         .map(|w| QuarantinedCtx {
             number: crate::store::receipt_number(w.id),
             from: w.from,
-            subject: crate::text::bounded(&w.subject, 200),
+            subject: crate::core::text::bounded(&w.subject, 200),
             outcome: words::event(&w.outcome),
             probable: w
                 .probable

@@ -2,13 +2,13 @@
 //!
 //! The status matrix and the intake log as Vietnamese tables for the terminal. The same data
 //! goes out as JSON with `--json`; this module only lays it out, with the words of
-//! [`crate::words`] (so the terminal says what the board and the mail say).
+//! [`crate::core::words`] (so the terminal says what the board and the mail say).
 
 use chrono::{DateTime, FixedOffset};
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 
+use crate::core::words::{self, Names, Rate, when, when_text};
 use crate::store::query::{Event, Status};
-use crate::words::{self, Names, Rate, when, when_text};
 
 /// Lays a table out for where it goes: at a terminal, within its width, wrapping whole words
 /// (columns narrow, a long name takes two lines); elsewhere within `COLUMNS` when that is set;

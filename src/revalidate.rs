@@ -9,10 +9,10 @@ use crate::store::db::params;
 use chrono::{DateTime, FixedOffset};
 
 use crate::config::Config;
-use crate::forms::annotate;
-use crate::forms::spec::Severity;
-use crate::forms::validate::From;
-use crate::pipeline::{Validation, check};
+use crate::core::forms::annotate;
+use crate::core::forms::spec::Severity;
+use crate::core::forms::validate::From;
+use crate::core::pipeline::{Validation, check};
 use crate::store::{Store, StoreError};
 use crate::workbook::Inspector;
 

@@ -3,14 +3,14 @@
 //! `intake check-config` renders each of staff's templates against realistic data before a
 //! configuration is put in force, so that an undefined variable or a failing branch is a
 //! configuration error, not a mail left unwritten. The samples are built the way the real
-//! contexts are (receipts by [`crate::receipt`], reminders and digests by [`crate::letters`]),
+//! contexts are (receipts by [`crate::core::receipt`], reminders and digests by [`crate::core::letters`]),
 //! from the configuration's first campaign. They sit above both and above the template
-//! engine ([`crate::templates`]), which knows no context.
+//! engine ([`crate::core::templates`]), which knows no context.
 
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::templates::{Rendered, TemplateError, TemplateKind};
+use crate::core::templates::{Rendered, TemplateError, TemplateKind};
 
 /// Renders every sample of [`samples`] with the configured templates (not the fallback):
 /// `(file, result)` per sample, for `intake check-config`.
@@ -38,7 +38,7 @@ pub fn samples(config: &Config) -> Vec<(TemplateKind, serde_json::Value)> {
         .map(|r| {
             (
                 TemplateKind::Receipt,
-                json(&crate::receipt::ReceiptCtx::of(r)),
+                json(&crate::core::receipt::ReceiptCtx::of(r)),
             )
         })
         .collect::<Vec<_>>();
@@ -59,13 +59,13 @@ pub(crate) mod sample {
     use chrono::{DateTime, FixedOffset, TimeDelta};
 
     use crate::config::{Campaign, Config};
-    use crate::letters::{
+    use crate::core::letters::{
         AgencyCtx, CampaignCtx, DepartmentCtx, DigestCampaignCtx, DigestCtx, FailedMailCtx,
         InvalidCtx, MissingCtx, OwedCtx, QuarantinedCtx, RateNames, ReminderCtx,
     };
-    use crate::pipeline::Outcome;
-    use crate::receipt::{ReceiptFile, ReceiptInput};
-    use crate::words::{self, Counts, Rates, time_left, when};
+    use crate::core::pipeline::Outcome;
+    use crate::core::receipt::{ReceiptFile, ReceiptInput};
+    use crate::core::words::{self, Counts, Rates, time_left, when};
 
     /// `at` in the department's zone.
     fn local(config: &Config, at: DateTime<FixedOffset>) -> DateTime<FixedOffset> {
@@ -274,7 +274,7 @@ pub(crate) mod sample {
                 },
                 number: format!("NN-{n:06}"),
                 step_days,
-                step_kind: crate::reminder::step_kind(step_days),
+                step_kind: crate::core::reminder::step_kind(step_days),
                 deadline: when(deadline, tz),
                 extension: extension.map(|e| when(e, tz)),
                 overdue: now >= deadline,

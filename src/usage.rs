@@ -86,10 +86,10 @@ pub fn campaign<'c>(config: &'c Config, typed: Option<&str>) -> Result<&'c Campa
 
 /// "no agency "so-yte"; did you mean so-y-te? Valid codes: …".
 fn unknown(what: &str, typed: &str, valid: &[&str]) -> String {
-    let folded = intake::text::fold(typed);
+    let folded = intake::core::text::fold(typed);
     let mut near: Vec<(usize, &str)> = valid
         .iter()
-        .map(|v| (distance(&folded, &intake::text::fold(v)), *v))
+        .map(|v| (distance(&folded, &intake::core::text::fold(v)), *v))
         .filter(|(d, v)| *d <= 2.max(v.chars().count() / 4))
         .collect();
     near.sort();

@@ -159,7 +159,7 @@ fn a_backup_taken_during_a_500_message_ingest_restores_to_that_instant() {
         "the backup's instant is inside the ingest: {last} of {total}"
     );
     assert_eq!(manifest["messages"].as_i64().unwrap(), last);
-    assert!(text.contains(&intake::words::integer(last)), "{text}");
+    assert!(text.contains(&intake::core::words::integer(last)), "{text}");
 
     // The backup is the source as it was at its instant.
     let source = rows(&db);

@@ -12,14 +12,14 @@ mod common;
 use std::io::{Cursor, Read};
 
 use intake::config::{AgencyKind, Config};
-use intake::forms::annotate::{
+use intake::core::forms::annotate::{
     ERROR_FILL, SUMMARY_HEADER_ROW, SUMMARY_HEADERS, SUMMARY_SHEET, WARNING_FILL, rebuilt_copy,
 };
-use intake::forms::blank::{
+use intake::core::forms::blank::{
     Layout, MARKER_NAME, MARKER_SHEET, NOTE_HEADER, REQUIRED_FILL, REQUIRED_NOTE, blank_form,
 };
-use intake::forms::spec::{FormSpec, Severity};
-use intake::forms::validate::Finding;
+use intake::core::forms::spec::{FormSpec, Severity};
+use intake::core::forms::validate::Finding;
 use intake::workbook::{Cell, CellValue, FormMarker, Grid, Sheet, WorkbookFormat, a1};
 
 /// The agencies a copy is made for: none, a district, a department.

@@ -106,7 +106,7 @@ fn a_filled_form_is_checked_filed_consolidated_and_revalidated() {
         .unwrap()
         .unwrap();
     assert_eq!(wrong.files[0].valid, Some(false));
-    let layout = intake::forms::blank::Layout::of(&pl1, &pl1.sheets[0]);
+    let layout = intake::core::forms::blank::Layout::of(&pl1, &pl1.sheets[0]);
     let row_of = |id: &str| {
         layout.first_row + pl1.sheets[0].rows.iter().position(|r| r.id == id).unwrap() as u32
     };
@@ -189,7 +189,10 @@ fn a_filled_form_is_checked_filed_consolidated_and_revalidated() {
             intake::workbook::WorkbookFormat::Xlsx,
         )
         .unwrap();
-    assert_eq!(copy.sheets[0].name, intake::forms::annotate::SUMMARY_SHEET);
+    assert_eq!(
+        copy.sheets[0].name,
+        intake::core::forms::annotate::SUMMARY_SHEET
+    );
 
     // Consolidation: Cao Lộc's accepted values; the districts' total only for additive rows.
     let data = intake::export::consolidated(worker.store(), "742-2018").unwrap();
@@ -307,11 +310,11 @@ fn check_pl1(value: &dyn Fn(&str, &str, &str) -> Option<Typed>) -> (bool, Vec<St
         .iter()
         .find(|a| a.code == "ubnd-cao-loc")
         .unwrap();
-    let from = intake::forms::validate::From {
+    let from = intake::core::forms::validate::From {
         code: &agency.code,
         kind: agency.kind,
     };
-    let c = intake::pipeline::check::check(
+    let c = intake::core::pipeline::check::check(
         &xlsx,
         intake::workbook::WorkbookFormat::Xlsx,
         &common::inspector(),
@@ -343,7 +346,7 @@ fn values_written_as_agencies_write_them_are_understood() {
     let percent = |row: &str| {
         pl1.sheets[0]
             .row(row)
-            .is_some_and(|r| r.kind == Some(intake::forms::value::ValueKind::Percent))
+            .is_some_and(|r| r.kind == Some(intake::core::forms::value::ValueKind::Percent))
     };
     let formatted = |s: &str, row: &str, col: &str| match base(s, row, col) {
         Some(Typed::Number(n)) if percent(row) => Some(Typed::Percent(n / 100.0)),

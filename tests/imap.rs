@@ -537,10 +537,14 @@ fn crash_child() {
         fn pending(&mut self) -> std::io::Result<Vec<Pending>> {
             self.0.pending()
         }
-        fn load(&self, item: &Pending) -> std::io::Result<intake::pipeline::Inbound> {
+        fn load(&self, item: &Pending) -> std::io::Result<intake::core::pipeline::Inbound> {
             self.0.load(item)
         }
-        fn acknowledge(&self, _: &Pending, _: intake::pipeline::Outcome) -> std::io::Result<()> {
+        fn acknowledge(
+            &self,
+            _: &Pending,
+            _: intake::core::pipeline::Outcome,
+        ) -> std::io::Result<()> {
             unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
             loop {
                 std::thread::park();
@@ -561,7 +565,7 @@ fn crash_child() {
         &config,
         &store,
         &common::inspector(),
-        &intake::pipeline::Memo::default(),
+        &intake::core::pipeline::Memo::default(),
         &intake::auth::Authenticator::new(&config.auth),
         &common::clock(NOW),
         &mut [(&mut source, None)],

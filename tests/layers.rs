@@ -12,7 +12,8 @@
 //!
 //! This test reads `src/`, takes for each top-level module of the library the other
 //! top-level modules its code names (`crate::x` paths, `use crate::{x, y}` groups, `super::`
-//! paths that climb to the crate root), leaving out comments and `#[cfg(test)]` code, and
+//! paths that climb to the crate root; each module of the pure core, `core::x`, is a node of
+//! its own), leaving out comments and `#[cfg(test)]` code, and
 //! fails on any cycle, printing one shortest cycle through each edge on one as a path
 //! `a → b → c → a`, with where each edge is named. The fix is to move what the lower module
 //! needs down to where it belongs, not to hide the reference.
@@ -23,6 +24,10 @@ use std::path::{Path, PathBuf};
 
 /// Top-level modules of the binary, not the library.
 const BINARY: &[&str] = &["main", "cli", "cmd", "logging", "usage", "lib"];
+
+/// Top-level modules that only group others: each of their modules is a node of its own
+/// (`core::pipeline`), so that the layers inside the group are checked too.
+const GROUPS: &[&str] = &["core"];
 
 type Graph = BTreeMap<String, BTreeSet<String>>;
 
@@ -102,22 +107,45 @@ fn shortest_path(graph: &Graph, start: &str, goal: &str) -> Option<Vec<String>> 
 /// first place that names it (`file:line`).
 fn module_graph(src: &Path) -> (Graph, BTreeMap<(String, String), String>) {
     let lib = strip(&fs::read_to_string(src.join("lib.rs")).expect("src/lib.rs"));
-    let modules: BTreeSet<String> = declared_modules(&lib)
-        .into_iter()
-        .filter(|m| !BINARY.contains(&m.as_str()))
-        .collect();
+    let mut modules: BTreeSet<String> = BTreeSet::new();
+    for m in declared_modules(&lib) {
+        if BINARY.contains(&m.as_str()) {
+            continue;
+        }
+        if GROUPS.contains(&m.as_str()) {
+            let group = strip(
+                &fs::read_to_string(src.join(&m).join("mod.rs")).expect("a group's mod.rs"),
+            );
+            modules.extend(
+                declared_modules(&group)
+                    .into_iter()
+                    .map(|child| format!("{m}::{child}")),
+            );
+        } else {
+            modules.insert(m);
+        }
+    }
     let mut graph: Graph = modules
         .iter()
         .map(|m| (m.clone(), BTreeSet::new()))
         .collect();
     let mut sites = BTreeMap::new();
     for module in &modules {
+        // `core::pipeline` lives in src/core/pipeline.rs and src/core/pipeline/, one level down.
+        let (group, name) = match module.split_once("::") {
+            Some((g, n)) => (Some(g), n),
+            None => (None, module.as_str()),
+        };
+        let (dir, depth) = match group {
+            Some(g) => (src.join(g), 2),
+            None => (src.to_path_buf(), 1),
+        };
         let mut files = Vec::new();
-        let file = src.join(format!("{module}.rs"));
+        let file = dir.join(format!("{name}.rs"));
         if file.is_file() {
-            files.push((file, 1));
+            files.push((file, depth));
         }
-        collect(&src.join(module), 2, &mut files);
+        collect(&dir.join(name), depth + 1, &mut files);
         let mut test_only = BTreeSet::new();
         files.sort();
         for (file, depth) in &files {
@@ -129,7 +157,7 @@ fn module_graph(src: &Path) -> (Graph, BTreeMap<(String, String), String>) {
             for name in test_modules {
                 test_only.extend(module_files(file, &name));
             }
-            for (to, line) in references(&code, *depth) {
+            for (to, line) in references(&code, *depth, group) {
                 if &to == module || !modules.contains(&to) {
                     continue;
                 }
@@ -358,8 +386,10 @@ fn declared_modules(code: &str) -> Vec<String> {
 }
 
 /// The crate-root names the code refers to, with the line of each reference: `crate::x`,
-/// `crate::{x, y::z}`, and `super::…::x` climbing `depth` levels to the root.
-fn references(code: &str, depth: usize) -> Vec<(String, usize)> {
+/// `crate::{x, y::z}`, and `super::…::x` climbing `depth` levels to the root. A module of a
+/// group is named with it (`crate::core::x` and, from inside `group`, `super::…::x` climbing
+/// to the group, are `core::x`).
+fn references(code: &str, depth: usize, group: Option<&str>) -> Vec<(String, usize)> {
     let chars: Vec<char> = code.chars().collect();
     let mut found = Vec::new();
     let mut line = 1;
@@ -415,13 +445,30 @@ fn references(code: &str, depth: usize) -> Vec<(String, usize)> {
                 }
                 if levels == depth && levels > 0 {
                     root = Some(at);
+                } else if let Some(g) = group
+                    && levels + 1 == depth
+                {
+                    // Up to the group's own module: the next name is a module of the group.
+                    let (child, _) = ident(at);
+                    if !child.is_empty() {
+                        found.push((format!("{g}::{child}"), line));
+                    }
                 }
             }
         }
-        let Some(at) = root else {
+        let Some(mut at) = root else {
             i += 1;
             continue;
         };
+        // `core::x`: a group's module is named with the group.
+        let mut prefix = String::new();
+        let (first, after) = ident(at);
+        if GROUPS.contains(&first.as_str())
+            && let Some(next) = separator(after)
+        {
+            prefix = format!("{first}::");
+            at = next;
+        }
         if chars.get(at) == Some(&'{') {
             // A group: the first name of each item at its top level.
             let mut j = at + 1;
@@ -436,7 +483,7 @@ fn references(code: &str, depth: usize) -> Vec<(String, usize)> {
                     '\n' => group_line += 1,
                     c if expect && nesting == 1 && is_ident(c) => {
                         let (name, next) = ident(j);
-                        found.push((name, group_line));
+                        found.push((format!("{prefix}{name}"), group_line));
                         expect = false;
                         j = next;
                         continue;
@@ -448,7 +495,7 @@ fn references(code: &str, depth: usize) -> Vec<(String, usize)> {
         } else {
             let (name, _) = ident(at);
             if !name.is_empty() {
-                found.push((name, line));
+                found.push((format!("{prefix}{name}"), line));
             }
         }
         i += 1;

@@ -23,7 +23,7 @@ fn pass(
         config,
         store,
         &common::inspector(),
-        &intake::pipeline::Memo::default(),
+        &intake::core::pipeline::Memo::default(),
         &intake::auth::Authenticator::new(&config.auth),
         &common::clock(NOW),
         &mut [(&mut maildir as &mut dyn Source, Some(fence))],

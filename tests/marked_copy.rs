@@ -17,12 +17,12 @@ use std::path::Path;
 use std::process::Command;
 
 use calamine::{Data, Reader, Xlsx};
-use intake::forms::annotate::{
+use intake::core::forms::annotate::{
     ERROR_FILL, Route, SUMMARY_HEADER_ROW, SUMMARY_HEADERS, SUMMARY_SHEET, Submission,
     WARNING_FILL, marked_copy, parse_a1,
 };
-use intake::forms::spec::{FormSpec, Severity};
-use intake::forms::validate::Finding;
+use intake::core::forms::spec::{FormSpec, Severity};
+use intake::core::forms::validate::Finding;
 use intake::workbook::copymark::{digest, is_unchanged_copy};
 use intake::workbook::{CellValue, FormMarker, Grid, Sheet, WorkbookFormat};
 
@@ -130,7 +130,7 @@ fn rust_xlsxwriter_book() -> Vec<u8> {
 
 /// A small form the findings are against: its column "TH 2016" and row "1.1".
 fn spec() -> FormSpec {
-    intake::forms::spec::parse(
+    intake::core::forms::spec::parse(
         "pl1.toml",
         r#"
 id = "thu-pl1"
@@ -946,11 +946,16 @@ fn xls_and_ods_submissions_get_a_rebuilt_copy_with_the_same_marks() {
         ("pl1-district-range-in-actual.xls", WorkbookFormat::Xls),
     ] {
         let bytes = std::fs::read(corpus.join(file)).unwrap();
-        let checked =
-            intake::pipeline::check::check(&bytes, format, &common::inspector(), campaign, None)
-                .unwrap();
+        let checked = intake::core::pipeline::check::check(
+            &bytes,
+            format,
+            &common::inspector(),
+            campaign,
+            None,
+        )
+        .unwrap();
         assert!(!checked.findings.is_empty(), "{file}");
-        let spec = intake::pipeline::check::spec_of(campaign, checked.form.as_deref());
+        let spec = intake::core::pipeline::check::spec_of(campaign, checked.form.as_deref());
         let copy = marked_copy(
             &Submission {
                 bytes: &bytes,

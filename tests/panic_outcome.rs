@@ -121,7 +121,7 @@ fn one_panics(fault: &str, stage: &str, place: &str) {
     // Not lost: the original message is in the store, and still in the mailbox (whose it is
     // is unknown, so it is not moved).
     let raw = std::fs::read(common::fixtures_dir().join(FAULTY)).unwrap();
-    let sha = intake::pipeline::sha256_hex(&raw);
+    let sha = intake::core::pipeline::sha256_hex(&raw);
     let object = dir
         .path()
         .join("var/store/objects")
@@ -158,7 +158,7 @@ fn a_panic_examining_one_message_makes_it_unreadable_and_the_pass_goes_on() {
     one_panics(
         &format!("examine:{MARK}"),
         "xem xét",
-        "src/pipeline/examine.rs",
+        "src/core/pipeline/examine.rs",
     );
 }
 

@@ -104,7 +104,7 @@ fn rust_xlsxwriter_case(dir: &Path) -> Expected {
             n += 1.0;
             // Shares and rates that stay within bounds and rules: 1,1 … with one decimal.
             let v = match kind {
-                intake::forms::value::ValueKind::Percent => 10.0 + n / 10.0,
+                intake::core::forms::value::ValueKind::Percent => 10.0 + n / 10.0,
                 _ => 100.0 + n,
             };
             values.insert((sheet.id.clone(), row.id.clone(), col.id.clone()), v);
@@ -114,7 +114,7 @@ fn rust_xlsxwriter_case(dir: &Path) -> Expected {
         let v = *values.get(&(s.to_string(), r.to_string(), c.to_string()))?;
         let percent = sheet
             .row(r)
-            .is_some_and(|row| row.kind == Some(intake::forms::value::ValueKind::Percent));
+            .is_some_and(|row| row.kind == Some(intake::core::forms::value::ValueKind::Percent));
         Some(if percent {
             common::Typed::Percent(v / 100.0)
         } else {

@@ -17,8 +17,8 @@
 //! The generator uses only the shipped configuration's forms and roster, so the messages are
 //! recognised, checked and filed as real ones would be.
 
-use intake::forms::spec::{Check, FormSpec, RowSpec, Total};
-use intake::forms::value::ValueKind;
+use intake::core::forms::spec::{Check, FormSpec, RowSpec, Total};
+use intake::core::forms::value::ValueKind;
 use rust_xlsxwriter::Workbook;
 
 /// A small, fast, reproducible generator (SplitMix64).
@@ -89,7 +89,7 @@ impl Setting {
                 let name = format!("{id}.toml");
                 let text = std::fs::read_to_string(root.join("config/forms").join(&name))
                     .expect("the shipped forms are in config/forms");
-                intake::forms::spec::parse(&name, &text).expect("a shipped form parses")
+                intake::core::forms::spec::parse(&name, &text).expect("a shipped form parses")
             })
             .collect();
         let roster: toml::Value = toml::from_str(
@@ -433,7 +433,7 @@ fn filled_form(spec: &FormSpec, rng: &mut Rng, flawed: bool) -> Vec<u8> {
     let values = values(spec, rng, flawed);
     let mut wb = Workbook::new();
     for sheet in &spec.sheets {
-        let l = intake::forms::blank::Layout::of(spec, sheet);
+        let l = intake::core::forms::blank::Layout::of(spec, sheet);
         let ws = wb.add_worksheet();
         ws.set_name(&sheet.name).unwrap();
         for (r, line) in (0u32..).zip(&spec.heading) {
@@ -468,7 +468,7 @@ fn filled_form(spec: &FormSpec, rng: &mut Rng, flawed: bool) -> Vec<u8> {
     breakdown(ws, rng, 0, false);
     let m = wb.add_worksheet();
     m.set_name("_intake").unwrap();
-    m.write_string(0, 0, intake::forms::blank::marker_text(spec))
+    m.write_string(0, 0, intake::core::forms::blank::marker_text(spec))
         .unwrap();
     m.set_hidden(true);
     wb.save_to_buffer().unwrap()

@@ -1,7 +1,7 @@
 //! A district's filled form, shared by the benchmark examples.
 
-use intake::forms::blank::Layout;
-use intake::forms::spec::FormSpec;
+use intake::core::forms::blank::Layout;
+use intake::core::forms::spec::FormSpec;
 use rust_xlsxwriter::Workbook;
 
 /// Adds the form's sheets to `wb`, every value cell holding a number consistent enough to
@@ -39,7 +39,7 @@ pub fn add_form_sheets(wb: &mut Workbook, spec: &FormSpec) {
 pub fn add_marker(wb: &mut Workbook, spec: &FormSpec) {
     let m = wb.add_worksheet();
     m.set_name("_intake").unwrap();
-    m.write_string(0, 0, intake::forms::blank::marker_text(spec))
+    m.write_string(0, 0, intake::core::forms::blank::marker_text(spec))
         .unwrap();
     m.set_hidden(true);
 }

@@ -147,14 +147,14 @@ impl Authentication {
     pub fn evidence(&self) -> Vec<String> {
         let mut out = Vec::new();
         if let Some(d) = &self.domain {
-            out.push(format!("From: {}", crate::text::bounded(d, 120)));
+            out.push(format!("From: {}", crate::core::text::bounded(d, 120)));
         }
         for k in &self.dkim {
             out.push(format!(
                 "dkim={} d={} s={}{}{}",
                 k.result,
-                crate::text::bounded(&k.domain, 80),
-                crate::text::bounded(&k.selector, 40),
+                crate::core::text::bounded(&k.domain, 80),
+                crate::core::text::bounded(&k.selector, 40),
                 if k.aligned {
                     " (khớp From)"
                 } else {
@@ -162,7 +162,7 @@ impl Authentication {
                 },
                 k.reason
                     .as_deref()
-                    .map(|r| format!(": {}", crate::text::bounded(r, 120)))
+                    .map(|r| format!(": {}", crate::core::text::bounded(r, 120)))
                     .unwrap_or_default()
             ));
         }
@@ -173,7 +173,7 @@ impl Authentication {
             Some(s) => out.push(format!(
                 "spf={} smtp.mailfrom={} (theo {})",
                 s.result,
-                crate::text::bounded(&s.domain, 80),
+                crate::core::text::bounded(&s.domain, 80),
                 s.by
             )),
             None => out.push("spf: không có kết quả từ máy chủ tin cậy".into()),
@@ -192,10 +192,14 @@ impl Authentication {
         out.extend(self.ignored.iter().map(|i| {
             format!(
                 "bỏ qua Authentication-Results: {}",
-                crate::text::bounded(i, 160)
+                crate::core::text::bounded(i, 160)
             )
         }));
-        out.extend(self.notes.iter().map(|n| crate::text::bounded(n, 200)));
+        out.extend(
+            self.notes
+                .iter()
+                .map(|n| crate::core::text::bounded(n, 200)),
+        );
         out
     }
 

@@ -154,7 +154,7 @@ impl Authenticator {
         match answer {
             Ok(Ok(txt)) => Ok(format!(
                 "_dmarc.{domain}: {}",
-                crate::text::bounded(&String::from_utf8_lossy(&txt), 100)
+                crate::core::text::bounded(&String::from_utf8_lossy(&txt), 100)
             )),
             Ok(Err(mail_auth::Error::Dns(mail_auth::DnsError::RecordNotFound(_)))) => Ok(format!(
                 "_dmarc.{domain}: no record (the name server answered)"

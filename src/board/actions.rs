@@ -408,7 +408,7 @@ pub async fn assign(
                     "Đã cho phép ghi nhận thư bị giữ lại {} là thư của {}: {} (bản ghi mới {}); lý do đã ghi vào nhật ký.",
                     receipt_number(id),
                     agency.name,
-                    crate::words::event(outcome.as_str()),
+                    crate::core::words::event(outcome.as_str()),
                     receipt_number(new)
                 ),
             )
@@ -424,7 +424,7 @@ pub async fn assign(
                     "Đã gán thư {} cho {}: {} (bản ghi mới {}).",
                     receipt_number(id),
                     agency.name,
-                    crate::words::event(outcome.as_str()),
+                    crate::core::words::event(outcome.as_str()),
                     receipt_number(new)
                 ),
             )

@@ -421,7 +421,7 @@ impl Sessions {
 
 /// The key a session is kept under in a shared index: never the cookie's id itself.
 fn id_hash(id: &str) -> String {
-    crate::pipeline::sha256_hex(id.as_bytes())
+    crate::core::pipeline::sha256_hex(id.as_bytes())
 }
 
 /// The session id in a request's `Cookie` header.

@@ -20,11 +20,11 @@ use super::render::{
 };
 use super::{PageError, Shared, Visit};
 use crate::config::{AgencyKind, Campaign, Config};
-use crate::letters::RateNames;
+use crate::core::letters::RateNames;
+use crate::core::text::bounded;
+use crate::core::words;
 use crate::store::query::{self, CampaignStatus, Status};
 use crate::store::receipt_number;
-use crate::text::bounded;
-use crate::words;
 
 /// The longest subject shown (characters); what a sender wrote is cut, never trusted.
 const SUBJECT: usize = 200;

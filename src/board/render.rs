@@ -10,7 +10,7 @@ use minijinja::{Environment, Value};
 use serde::Serialize;
 
 use super::PageError;
-use crate::words;
+use crate::core::words;
 
 /// The compiled templates.
 pub struct Pages {
@@ -241,7 +241,7 @@ pub fn evidence_lines(auth_evidence: Option<&str>, joined: Option<&str>) -> Vec<
     };
     lines
         .iter()
-        .map(|l| crate::text::bounded(l, 300))
+        .map(|l| crate::core::text::bounded(l, 300))
         .filter(|l| !l.is_empty())
         .take(40)
         .collect()
@@ -274,7 +274,7 @@ mod tests {
         let at = |s| DateTime::parse_from_rfc3339(s).unwrap();
         let deadline = at("2018-07-10T00:00:00+07:00");
         let tz = chrono_tz::Asia::Ho_Chi_Minh;
-        // The board counts days as every other surface does (crate::words).
+        // The board counts days as every other surface does (crate::core::words).
         assert_eq!(
             time_left(deadline, at("2018-07-12T09:00:00+07:00"), tz),
             ("đã quá hạn 3 ngày".to_string(), true)

@@ -46,7 +46,7 @@ pub fn release(
         "Đã cho phép ghi nhận thư {} là của {}: {} (bản ghi mới {}), {}.",
         intake::store::receipt_number(id),
         config.names().agency(&agency),
-        intake::words::event(outcome.as_str()),
+        intake::core::words::event(outcome.as_str()),
         intake::store::receipt_number(new_id),
         sent_words(sent)
     );
@@ -71,7 +71,7 @@ pub fn assign(
         "Đã gán thư {} cho {}: {} (bản ghi mới {}), {}.",
         intake::store::receipt_number(id),
         config.names().agency(agency),
-        intake::words::event(outcome.as_str()),
+        intake::core::words::event(outcome.as_str()),
         intake::store::receipt_number(new_id),
         sent_words(sent)
     );
@@ -90,7 +90,7 @@ fn attribute(
     actor: &str,
     reason: Option<&str>,
     beside_daemon: bool,
-) -> Result<(i64, intake::pipeline::Outcome, Option<usize>)> {
+) -> Result<(i64, intake::core::pipeline::Outcome, Option<usize>)> {
     // Staff read agencies by name (the digest, the board): a name does as well as the code.
     let agency = usage::agency(config, agency)?.code.as_str();
     let (new_id, outcome) = intake::ingest::assign(

@@ -11,9 +11,9 @@ use std::process::ExitCode;
 use anyhow::Result;
 
 use intake::config::Config;
+use intake::core::words::{integer, size, when_text};
 use intake::store::backup;
 use intake::store::verify::{self, Report};
-use intake::words::{integer, size, when_text};
 
 /// `intake backup DIR`.
 pub fn backup(config: &Config, dest: &Path) -> Result<ExitCode> {

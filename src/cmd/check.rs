@@ -67,7 +67,7 @@ pub fn check_config(config: &Config, built_in: bool) -> Result<ExitCode> {
             c.agencies.len(),
             c.deliverables.len(),
             c.deadline_text,
-            intake::words::when(c.deadline, config.timezone)
+            intake::core::words::when(c.deadline, config.timezone)
         );
         for d in &c.deliverables {
             if let Some(spec) = &d.spec {
@@ -91,7 +91,7 @@ pub fn check_config(config: &Config, built_in: bool) -> Result<ExitCode> {
     );
     println!(
         "  mẫu thư: {} (đã thử với dữ liệu mẫu)",
-        intake::templates::TemplateKind::ALL
+        intake::core::templates::TemplateKind::ALL
             .iter()
             .map(|k| config.templates.file(*k))
             .collect::<Vec<_>>()

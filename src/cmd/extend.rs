@@ -43,7 +43,7 @@ pub fn extend(
     println!(
         "Đã gia hạn cho {} đến {} (Công văn {}); lịch nhắc theo hạn mới: {reopened} bước sẽ được nhắc lại.",
         config.names().agency(&agency),
-        intake::words::when(until, config.timezone),
+        intake::core::words::when(until, config.timezone),
         campaign.dispatch
     );
     Ok(ExitCode::SUCCESS)

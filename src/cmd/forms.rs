@@ -10,8 +10,8 @@ use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
 use intake::config::{Campaign, Config};
-use intake::forms::{blank, spec::Severity, validate::From};
-use intake::pipeline::check;
+use intake::core::forms::{blank, spec::Severity, validate::From};
+use intake::core::pipeline::check;
 use intake::workbook::{self, Inspector};
 
 /// Exit code of `validate` when the file cannot be read or recognised.
@@ -29,9 +29,9 @@ struct ValidateJson<'a> {
     valid: bool,
     errors: usize,
     warnings: usize,
-    findings: &'a [intake::forms::validate::Finding],
+    findings: &'a [intake::core::forms::validate::Finding],
     /// Every value read: the form's sheet, indicator and column, the cell it came from.
-    values: &'a [intake::forms::validate::Datum],
+    values: &'a [intake::core::forms::validate::Datum],
 }
 
 /// `intake validate FILE`: exit 0 valid, 1 errors, 2 unreadable or unrecognised.
@@ -91,13 +91,13 @@ pub fn validate(
         Err(e) => return unreadable(&shown, agency, json, &e.to_string()),
     };
     if let Some(out) = annotated {
-        let submission = intake::forms::annotate::Submission {
+        let submission = intake::core::forms::annotate::Submission {
             bytes: &bytes,
             format,
             grid: &checked.grid,
             digest: checked.copy_digest.as_deref(),
         };
-        let copy = intake::forms::annotate::marked_copy(
+        let copy = intake::core::forms::annotate::marked_copy(
             &submission,
             &checked.findings,
             check::spec_of(campaign, checked.form.as_deref()),
@@ -118,8 +118,8 @@ pub fn validate(
             deliverable: checked.deliverable.as_deref(),
             agency,
             recognised_by: checked.by.map(|b| match b {
-                intake::forms::recognise::RecognisedBy::Marker => "marker",
-                intake::forms::recognise::RecognisedBy::Content => "content",
+                intake::core::forms::recognise::RecognisedBy::Marker => "marker",
+                intake::core::forms::recognise::RecognisedBy::Content => "content",
             }),
             confidence: checked.confidence,
             valid: checked.valid,
@@ -137,7 +137,7 @@ pub fn validate(
                     .deliverable
                     .as_deref()
                     .map_or_else(|| form.clone(), |d| config.names().deliverable(None, d)),
-                intake::words::number((checked.confidence * 100.0).round())
+                intake::core::words::number((checked.confidence * 100.0).round())
             ),
             None => println!("Tệp {shown}: không nhận ra biểu mẫu"),
         }

@@ -277,12 +277,12 @@ pub fn pass_summary(report: &intake::ingest::PassReport) -> String {
         .map(|(k, n)| {
             format!(
                 "{}: {}",
-                intake::words::event(k),
-                intake::words::integer(*n as i64)
+                intake::core::words::event(k),
+                intake::core::words::integer(*n as i64)
             )
         })
         .collect();
-    let taken = intake::words::integer(report.taken() as i64);
+    let taken = intake::core::words::integer(report.taken() as i64);
     if outcomes.is_empty() {
         format!("Đã xử lý {taken} thư/tệp.")
     } else {

@@ -9,8 +9,8 @@ use std::process::ExitCode;
 use anyhow::Result;
 
 use intake::config::Config;
+use intake::core::words::{integer, size};
 use intake::store::migrate;
-use intake::words::{integer, size};
 
 /// `intake store migrate [--json]`.
 pub fn migrate(config: &Config, json: bool) -> Result<ExitCode> {

@@ -22,11 +22,11 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
 
-use crate::words::Names;
+use crate::core::words::Names;
 
 pub use crate::config_file::ConfigError;
 pub(crate) use crate::config_file::parse_toml_with;
-pub use crate::forms::spec::{AgencyKind, RuleSetting};
+pub use crate::core::forms::spec::{AgencyKind, RuleSetting};
 pub use resolve::parse_files;
 
 /// The whole configuration, checked.
@@ -61,7 +61,7 @@ pub struct Config {
     /// The daily summary for staff, when configured.
     pub digest: Option<schedule::Digest>,
     /// The templates of receipts, reminders and the digest.
-    pub templates: std::sync::Arc<crate::templates::Templates>,
+    pub templates: std::sync::Arc<crate::core::templates::Templates>,
     /// Bounds on what one input may cost.
     pub limits: Limits,
     /// The collection rounds, in file order.
@@ -296,7 +296,7 @@ pub struct Deliverable {
     /// The form id the blank workbook's marker carries.
     pub form: Option<String>,
     /// The form's specification, when the deliverable has one.
-    pub spec: Option<std::sync::Arc<crate::forms::spec::FormSpec>>,
+    pub spec: Option<std::sync::Arc<crate::core::forms::spec::FormSpec>>,
     /// Which parts make it up.
     pub parts: Vec<Part>,
     /// Whole-word keywords of file and sheet names.
@@ -431,10 +431,10 @@ impl Config {
     pub fn agency_named(&self, code_or_name: &str) -> Option<&Agency> {
         let typed = code_or_name.trim();
         self.agency(typed).or_else(|| {
-            let folded = crate::text::fold(typed);
+            let folded = crate::core::text::fold(typed);
             self.agencies()
                 .into_iter()
-                .find(|a| crate::text::fold(&a.name) == folded)
+                .find(|a| crate::core::text::fold(&a.name) == folded)
         })
     }
 }

@@ -294,7 +294,7 @@ pub fn parse_files(
         .clone()
         .unwrap_or_else(|| "templates".into());
     let mut sources = Vec::new();
-    for kind in crate::templates::TemplateKind::ALL {
+    for kind in crate::core::templates::TemplateKind::ALL {
         let rel = Path::new(&templates_dir).join(kind.file_name());
         let shown = rel.display().to_string();
         let text = read(&rel).map_err(|e| {
@@ -307,7 +307,7 @@ pub fn parse_files(
         })?;
         sources.push((kind, shown, text));
     }
-    let templates = crate::templates::Templates::parse(sources).map_err(|e| {
+    let templates = crate::core::templates::Templates::parse(sources).map_err(|e| {
         err(
             &e.file,
             &e.line
@@ -558,7 +558,8 @@ fn load_campaign(
                 let path = clean(&forms_dir.join(format!("{form}.toml")));
                 match read(&path) {
                     Ok(text) => {
-                        let spec = crate::forms::spec::parse(&path.display().to_string(), &text)?;
+                        let spec =
+                            crate::core::forms::spec::parse(&path.display().to_string(), &text)?;
                         who_names_roster_agencies(&spec, &path, &roster_codes, &raw.roster)?;
                         if spec.id != *form {
                             return Err(at(
@@ -605,7 +606,10 @@ fn load_campaign(
         opens,
         deadline,
         deadline_text: raw.deadline_text.unwrap_or_else(|| {
-            format!("trước {}", crate::words::when(deadline, *deadline.offset()))
+            format!(
+                "trước {}",
+                crate::core::words::when(deadline, *deadline.offset())
+            )
         }),
         closes,
         agencies,
@@ -620,14 +624,14 @@ fn load_campaign(
 /// Every agency code a form's `who` names is in the campaign's roster: a misspelt code would
 /// leave its rows nobody's, and an agency's own table of them unrecognised.
 fn who_names_roster_agencies(
-    spec: &crate::forms::spec::FormSpec,
+    spec: &crate::core::forms::spec::FormSpec,
     path: &Path,
     roster: &HashSet<String>,
     roster_name: &str,
 ) -> Result<(), ConfigError> {
     for (si, sheet) in spec.sheets.iter().enumerate() {
         for (ri, row) in sheet.rows.iter().enumerate() {
-            let crate::forms::spec::Who::Some { codes, .. } = &row.who else {
+            let crate::core::forms::spec::Who::Some { codes, .. } = &row.who else {
                 continue;
             };
             if let Some(code) = codes.iter().find(|c| !roster.contains(*c)) {

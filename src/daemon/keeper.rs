@@ -174,7 +174,7 @@ impl Keeper {
     fn order(&self) -> Vec<String> {
         let mut names = self.sources.clone();
         names.sort_by_key(|n| {
-            crate::pipeline::sha256_hex(format!("{}/{n}", self.book.holder).as_bytes())
+            crate::core::pipeline::sha256_hex(format!("{}/{n}", self.book.holder).as_bytes())
         });
         names
     }

@@ -66,7 +66,7 @@ pub struct Worker {
     authenticator: crate::auth::Authenticator,
     health: crate::health::Tracker,
     /// What was examined under the configuration in force (a reload starts a new one).
-    memo: crate::pipeline::Memo,
+    memo: crate::core::pipeline::Memo,
     /// The configuration in force when the daemon can be reloaded, and the one adopted last.
     live: Option<(Live, Arc<Config>)>,
 }
@@ -124,7 +124,7 @@ impl Worker {
             outbox: None,
             authenticator: crate::auth::Authenticator::new(&config.auth),
             health: crate::health::Tracker::open(&config.store_dir),
-            memo: crate::pipeline::Memo::default(),
+            memo: crate::core::pipeline::Memo::default(),
             live: None,
             config,
         })
@@ -178,7 +178,7 @@ impl Worker {
             "the worker follows the reloaded configuration"
         );
         self.config = next;
-        self.memo = crate::pipeline::Memo::default();
+        self.memo = crate::core::pipeline::Memo::default();
     }
 
     /// One pass over both sources, then the reminders and digest due; what failed is kept in

@@ -10,8 +10,8 @@ use super::{
     About, Form, Value, district_sum, number_format, print_setup, row_height, sums_up, wording,
 };
 use crate::config::{Agency, AgencyKind};
-use crate::forms::blank::{HEADING_ROW_FILL, base, cell};
-use crate::forms::spec::{ColumnSpec, ValueKind};
+use crate::core::forms::blank::{HEADING_ROW_FILL, base, cell};
+use crate::core::forms::spec::{ColumnSpec, ValueKind};
 
 /// The row of the column headers.
 pub const HEADER_ROW: u32 = 3;

@@ -46,8 +46,8 @@ use std::collections::HashMap;
 use rust_xlsxwriter::{Format, FormatBorder, Workbook, Worksheet, XlsxError};
 
 use crate::config::{Agency, AgencyKind, Campaign};
-use crate::forms::annotate::SheetNames;
-use crate::forms::spec::{RowSpec, ValueKind, Who};
+use crate::core::forms::annotate::SheetNames;
+use crate::core::forms::spec::{RowSpec, ValueKind, Who};
 use crate::store::query::Status;
 use crate::store::{Store, StoreError};
 
@@ -111,7 +111,7 @@ pub fn consolidated_xlsx(
 ) -> Result<Vec<u8>, ExportError> {
     let mut wb = Workbook::new();
     let mut names = SheetNames::new();
-    let styles = crate::forms::blank::Styles::new();
+    let styles = crate::core::forms::blank::Styles::new();
     let mut any = false;
     for d in &campaign.deliverables {
         let Some(spec) = &d.spec else { continue };
@@ -159,8 +159,8 @@ struct Form<'a> {
     deliverable: &'a str,
     /// The deliverable's label, "Phụ lục I".
     label: &'a str,
-    spec: &'a crate::forms::spec::FormSpec,
-    sheet: &'a crate::forms::spec::SheetSpec,
+    spec: &'a crate::core::forms::spec::FormSpec,
+    sheet: &'a crate::core::forms::spec::SheetSpec,
     data: &'a Consolidated,
 }
 
@@ -326,7 +326,7 @@ pub fn status_xlsx(status: &Status, tz: chrono_tz::Tz) -> Result<Vec<u8>, Export
                 c.received,
                 c.valid,
                 c.on_time,
-                crate::words::Rate::ALL
+                crate::core::words::Rate::ALL
                     .iter()
                     .map(|r| format!("{}: {}", r.name(), r.words(&c.counts())))
                     .collect::<Vec<_>>()
@@ -355,9 +355,9 @@ pub fn status_xlsx(status: &Status, tz: chrono_tz::Tz) -> Result<Vec<u8>, Export
             ws.write_string_with_format(r, 1, &a.name, &cell)?;
             for (j, d) in a.deliverables.iter().enumerate() {
                 let col = 2 + 3 * j as u16;
-                let mut state = crate::words::state_with_warnings(&d.state, d.warnings);
+                let mut state = crate::core::words::state_with_warnings(&d.state, d.warnings);
                 if d.late == Some(true) {
-                    state.push_str(&format!(" ({})", crate::words::lateness(true)));
+                    state.push_str(&format!(" ({})", crate::core::words::lateness(true)));
                 }
                 ws.write_string_with_format(r, col, state, &cell)?;
                 match d.version {
@@ -367,7 +367,7 @@ pub fn status_xlsx(status: &Status, tz: chrono_tz::Tz) -> Result<Vec<u8>, Export
                 let at = d
                     .received_at
                     .as_deref()
-                    .map(|t| crate::words::when_text(t, tz))
+                    .map(|t| crate::core::words::when_text(t, tz))
                     .unwrap_or_default();
                 ws.write_string_with_format(r, col + 2, at, &cell)?;
             }

@@ -14,8 +14,8 @@ use super::{
     row_height, sums_up, wording,
 };
 use crate::config::{Agency, AgencyKind};
-use crate::forms::blank::{HEADING_ROW_FILL, Styles, base, cell as table_cell, write_frame};
-use crate::forms::spec::RowSpec;
+use crate::core::forms::blank::{HEADING_ROW_FILL, Styles, base, cell as table_cell, write_frame};
+use crate::core::forms::spec::RowSpec;
 
 /// What "Ghi chú" says on a row left for staff.
 pub const TO_FILL_NOTE: &str = "Để cán bộ điền";
@@ -60,7 +60,7 @@ pub fn source_of<'a>(row: &RowSpec, agencies: &'a [Agency]) -> Source<'a> {
         .collect();
     let districts = asked_districts(row, agencies);
     let sums = sums_up(row) && !districts.is_empty();
-    let rate = crate::forms::is_percent_row(row);
+    let rate = crate::core::forms::is_percent_row(row);
     match provincial.as_slice() {
         _ if rate => Source::Staff,
         [only] if !sums => Source::Agency(only),
@@ -417,7 +417,7 @@ mod tests {
         let c = config();
         let mut rate = row(&c, "pl1", "ho-ngheo").clone();
         rate.additive = true;
-        rate.who = crate::forms::spec::Who::Some {
+        rate.who = crate::core::forms::spec::Who::Some {
             kinds: vec![AgencyKind::District],
             codes: vec![],
         };

@@ -1,7 +1,7 @@
 //! # The export's Vietnamese wording
 //!
 //! Every phrase the consolidated workbook builds from numbers, names and times, in one place;
-//! numbers and times are the shared vocabulary's ([`crate::words`]).
+//! numbers and times are the shared vocabulary's ([`crate::core::words`]).
 
 use chrono::NaiveDateTime;
 
@@ -37,16 +37,16 @@ pub(super) fn names<'a>(agencies: impl IntoIterator<Item = &'a Agency>) -> Strin
         .join(", ")
 }
 
-/// "09:00 ngày 12/07/2018", as [`crate::words::when`] writes a time.
+/// "09:00 ngày 12/07/2018", as [`crate::core::words::when`] writes a time.
 pub(super) fn date_time(at: NaiveDateTime) -> String {
-    crate::words::when(at.and_utc().fixed_offset(), chrono::Utc)
+    crate::core::words::when(at.and_utc().fixed_offset(), chrono::Utc)
 }
 
 /// A number as Vietnamese text writes it, rounded to at most `decimals` decimals
-/// ([`crate::words::number`]: thousands dot, decimal comma, no trailing zeros).
+/// ([`crate::core::words::number`]: thousands dot, decimal comma, no trailing zeros).
 pub(super) fn number(n: f64, decimals: usize) -> String {
     let scale = 10f64.powi(i32::try_from(decimals).unwrap_or(6).min(6));
-    crate::words::number((n * scale).round() / scale)
+    crate::core::words::number((n * scale).round() / scale)
 }
 
 #[cfg(test)]

@@ -72,7 +72,7 @@ pub fn build(
     let mut b = Message::builder()
         .from(from)
         .mailbox(lettre::message::header::To::from(to))
-        .subject(crate::words::nfc(&q.subject))
+        .subject(crate::core::words::nfc(&q.subject))
         .date(std::time::SystemTime::from(q.created_at))
         // The same queued mail always has the same Message-ID, so a repeat is recognisable.
         .message_id(Some(format!(
@@ -104,7 +104,7 @@ pub fn build(
     }
     // Everything people read is NFC: text decoded from windows-1258 may come with combining
     // tone marks, which some clients show as boxes or sort apart.
-    let body = crate::words::nfc(&q.body);
+    let body = crate::core::words::nfc(&q.body);
     if q.attachments.is_empty() {
         return b
             .singlepart(SinglePart::plain(body))
@@ -113,7 +113,8 @@ pub fn build(
     let mut parts = MultiPart::mixed().singlepart(SinglePart::plain(body));
     for ((_, name, content_type), bytes) in q.attachments.iter().zip(attachments) {
         let ct = ContentType::parse(content_type).map_err(|e| bad(format!("{name}: {e}")))?;
-        parts = parts.singlepart(Attachment::new(crate::words::nfc(name)).body(bytes.clone(), ct));
+        parts = parts
+            .singlepart(Attachment::new(crate::core::words::nfc(name)).body(bytes.clone(), ct));
     }
     b.multipart(parts).map_err(|e| bad(e.to_string()))
 }

@@ -205,7 +205,8 @@ impl Outbox {
             store.mark_sent(id, "accepted by the server; recorded late", clock.now())?;
             self.unrecorded.remove(&id);
         }
-        let office = crate::reminder::in_office_hours(&config.office, config.timezone, clock.now());
+        let office =
+            crate::core::reminder::in_office_hours(&config.office, config.timezone, clock.now());
         // Page by page: a backlog's thousands of receipts are never held at once.
         let mut after = 0;
         'pages: loop {

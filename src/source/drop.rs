@@ -21,7 +21,7 @@ use std::time::{Duration, SystemTime};
 use chrono::{DateTime, Utc};
 
 use super::{Pending, Source};
-use crate::pipeline::{Inbound, Outcome, SourceKind};
+use crate::core::pipeline::{Inbound, Outcome, SourceKind};
 pub use crate::store::left_alone::{LeftAlone, LeftAloneScan, Reason};
 
 /// Where handled files go, inside the drop folder.

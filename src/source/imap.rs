@@ -30,7 +30,7 @@ pub use watch::ImapWatcher;
 
 use super::{Pending, Source};
 use crate::config::imap::{Imap, ImapAction};
-use crate::pipeline::{Inbound, Outcome, SourceKind};
+use crate::core::pipeline::{Inbound, Outcome, SourceKind};
 use crate::store::{Ack, Store};
 
 /// An IMAP mailbox as a source of items.

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Pending, Source};
 use crate::config::OnFiled;
-use crate::pipeline::{Inbound, Outcome, SourceKind};
+use crate::core::pipeline::{Inbound, Outcome, SourceKind};
 
 /// A Maildir folder.
 pub struct Maildir {

@@ -8,7 +8,7 @@ pub mod drop;
 pub mod imap;
 pub mod maildir;
 
-use crate::pipeline::{Inbound, Outcome};
+use crate::core::pipeline::{Inbound, Outcome};
 
 /// Reads a file whole when it is within `limit` bytes; otherwise only its first 64 KiB
 /// (enough for a message's headers), with its real size, so no input makes intake allocate

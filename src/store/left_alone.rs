@@ -122,7 +122,7 @@ impl Store {
                         params![
                             at.to_rfc3339(),
                             files.to_string(),
-                            crate::words::left_alone_reason(reason)
+                            crate::core::words::left_alone_reason(reason)
                         ],
                         |r| r.get(0),
                     )

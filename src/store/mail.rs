@@ -472,7 +472,7 @@ impl Store {
             std::process::id(),
             self.dir
         );
-        let v = crate::pipeline::sha256_hex(seed.as_bytes())[..10].to_string();
+        let v = crate::core::pipeline::sha256_hex(seed.as_bytes())[..10].to_string();
         self.conn
             .execute(
                 "INSERT OR IGNORE INTO meta (key, value) VALUES ('instance', ?1)",

@@ -31,11 +31,11 @@ use rusqlite::Connection;
 
 use db::{Db, OptionalExtension, params};
 
-pub use crate::pipeline::Held;
+pub use crate::core::pipeline::Held;
 pub use objects::{Bucket, Objects, component};
 
 use crate::config::store::{IndexAt, ObjectsAt, Postgres, StoreAt};
-use crate::pipeline::{Examined, Prior, VersionState};
+use crate::core::pipeline::{Examined, Prior, VersionState};
 
 /// Something went wrong in the machine (disk, database), not in the input.
 #[derive(Debug, thiserror::Error)]
@@ -657,7 +657,7 @@ impl Store {
                 .filter_map(|t| DateTime::parse_from_rfc3339(t).ok())
                 .any(|t| t > day_start);
         }
-        if let Some(to) = crate::pipeline::reply_address(ex, config).0.as_ref() {
+        if let Some(to) = crate::core::pipeline::reply_address(ex, config).0.as_ref() {
             let since = ex.arrived - chrono::TimeDelta::hours(1);
             prior.recent_receipts = self
                 .query_rows(

@@ -63,9 +63,9 @@ pub struct CampaignStatus {
 }
 
 impl CampaignStatus {
-    /// The figures every rate is made of ([`crate::words::Rate`]).
-    pub fn counts(&self) -> crate::words::Counts {
-        crate::words::Counts {
+    /// The figures every rate is made of ([`crate::core::words::Rate`]).
+    pub fn counts(&self) -> crate::core::words::Counts {
+        crate::core::words::Counts {
             expected: self.expected,
             received: self.received,
             valid: self.valid,
@@ -75,8 +75,8 @@ impl CampaignStatus {
 
     /// The same figures for the `j`th deliverable alone, counted from the matrix as the
     /// campaign's are (an exempted cell is not expected; a cell with any version is received).
-    pub fn deliverable_counts(&self, j: usize) -> crate::words::Counts {
-        let mut c = crate::words::Counts::default();
+    pub fn deliverable_counts(&self, j: usize) -> crate::core::words::Counts {
+        let mut c = crate::core::words::Counts::default();
         for cell in self.agencies.iter().filter_map(|a| a.deliverables.get(j)) {
             if cell.state == "exempt" {
                 continue;

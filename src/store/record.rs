@@ -12,10 +12,10 @@ use serde_json::json;
 
 use super::{Recorded, Result, Store, component, io, receipt_number, unique};
 use crate::config::Config;
-use crate::forms::spec::Severity;
-use crate::identify::AgencyMatch;
-use crate::pipeline::{Examined, Outcome, Plan, Validation, VersionState};
-use crate::receipt::{self, ReceiptFile, ReceiptInput};
+use crate::core::forms::spec::Severity;
+use crate::core::identify::AgencyMatch;
+use crate::core::pipeline::{Examined, Outcome, Plan, Validation, VersionState};
+use crate::core::receipt::{self, ReceiptFile, ReceiptInput};
 
 impl Store {
     /// Records one examined item and its plan inside the current batch: the raw bytes and
@@ -85,8 +85,11 @@ impl Store {
         if let (Some(to), Some(code)) = (&plan.unverified_notice_to, &plan.claimed) {
             self.queue_unverified_notice(config, id, to, code, ex, now)?;
         }
-        if matches!(ex.envelope.auto, Some(crate::extract::AutoMail::Bounce)) {
-            let (ours, why) = crate::extract::bounce::bounced(raw, &self.instance()?);
+        if matches!(
+            ex.envelope.auto,
+            Some(crate::core::extract::AutoMail::Bounce)
+        ) {
+            let (ours, why) = crate::core::extract::bounce::bounced(raw, &self.instance()?);
             for b in ours {
                 self.mark_bounced(
                     b.id,
@@ -159,7 +162,7 @@ impl Store {
                         f.validation.as_ref().and_then(|v| v.form.clone()), f.validation.as_ref().and_then(|v| v.form_version),
                         f.validation.as_ref().and_then(|v| v.by), f.validation.as_ref().map(|v| v.count(Severity::Error) as i64),
                         f.validation.as_ref().map(|v| v.count(Severity::Warning) as i64),
-                        f.validation.as_ref().and_then(|v| v.annotated.as_ref()).map(|a| crate::pipeline::sha256_hex(a))
+                        f.validation.as_ref().and_then(|v| v.annotated.as_ref()).map(|a| crate::core::pipeline::sha256_hex(a))
                     ],
                 )
                 .map_err(|e| self.sql(e))?;
@@ -186,10 +189,10 @@ impl Store {
         file: i64,
         v: &Validation,
         filed: Option<(&Plan, &Examined, u32)>,
-        f: &crate::pipeline::ExaminedFile,
+        f: &crate::core::pipeline::ExaminedFile,
     ) -> Result<()> {
         if let Some(copy) = &v.annotated {
-            let sha = crate::pipeline::sha256_hex(copy);
+            let sha = crate::core::pipeline::sha256_hex(copy);
             self.objects.put(&sha, copy).map_err(|e| io(&self.dir, e))?;
         }
         self.insert_findings(file, &v.findings)?;
@@ -208,7 +211,7 @@ impl Store {
     fn insert_findings(
         &self,
         file: i64,
-        findings: &[crate::forms::validate::Finding],
+        findings: &[crate::core::forms::validate::Finding],
     ) -> Result<()> {
         let rows: Vec<Vec<DbValue>> = findings
             .iter()
@@ -257,7 +260,7 @@ impl Store {
         form: &str,
         v: &Validation,
     ) -> Result<()> {
-        use crate::forms::value::Value;
+        use crate::core::forms::value::Value;
         let mut rows: Vec<Vec<DbValue>> = Vec::with_capacity(v.data.len());
         for d in &v.data {
             let (value, low, high) = match &d.value {
@@ -331,7 +334,7 @@ impl Store {
                 id,
                 plan.agency.as_deref(),
                 None,
-                &format!("{who}: {}", crate::text::bounded(&e.subject, 200)),
+                &format!("{who}: {}", crate::core::text::bounded(&e.subject, 200)),
                 None,
             )?;
         }
@@ -351,12 +354,12 @@ impl Store {
             (_, Outcome::ListIgnored) => format!(
                 "thư gửi qua danh sách thư / thư hàng loạt ({}): không tiếp nhận",
                 match &e.auto {
-                    Some(crate::extract::AutoMail::Bulk(p)) => format!("Precedence: {p}"),
-                    Some(crate::extract::AutoMail::List) => "List-Id".into(),
-                    Some(crate::extract::AutoMail::AutoSubmitted(v)) =>
+                    Some(crate::core::extract::AutoMail::Bulk(p)) => format!("Precedence: {p}"),
+                    Some(crate::core::extract::AutoMail::List) => "List-Id".into(),
+                    Some(crate::core::extract::AutoMail::AutoSubmitted(v)) =>
                         format!("Auto-Submitted: {v}"),
-                    Some(crate::extract::AutoMail::OutOfOffice) => "trả lời vắng mặt".into(),
-                    Some(crate::extract::AutoMail::Bounce) => "thư báo lỗi gửi".into(),
+                    Some(crate::core::extract::AutoMail::OutOfOffice) => "trả lời vắng mặt".into(),
+                    Some(crate::core::extract::AutoMail::Bounce) => "thư báo lỗi gửi".into(),
                     None => String::new(),
                 }
             ),
@@ -489,7 +492,7 @@ impl Store {
             .filter_map(|f| f.validation.as_ref()?.annotated.as_ref().map(|a| (f, a)))
             .filter(|(_, a)| receipt::attachable(a))
             .map(|(f, a)| {
-                json!({"sha256": crate::pipeline::sha256_hex(a), "name": crate::words::annotated_name(&f.name), "content_type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"})
+                json!({"sha256": crate::core::pipeline::sha256_hex(a), "name": crate::core::words::annotated_name(&f.name), "content_type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"})
             })
             .collect();
         let arrived = ex.arrived.with_timezone(&config.timezone).fixed_offset();
@@ -629,7 +632,7 @@ impl Store {
              Mỗi ngày hệ thống gửi tối đa một thông báo như thế này cho mỗi đơn vị.\n\n\
              Đây là thư tự động của hệ thống tiếp nhận báo cáo, {dept}. Đề nghị không trả lời thư này.\n",
             name = agency.name,
-            at = crate::words::when(ex.arrived, *tz.offset()),
+            at = crate::core::words::when(ex.arrived, *tz.offset()),
             dept = config.department.name,
             dept_short = config.department.short_name,
             division = config
@@ -683,7 +686,7 @@ impl Store {
         self.conn
             .execute(
                 "INSERT INTO events (at, kind, source, message, agency, detail, actor) VALUES (?1, 'released', 'store', ?2, ?3, ?4, ?5)",
-                params![now.to_rfc3339(), filed, agency, format!("{} (thư giữ lại {}): {}", receipt_number(filed), receipt_number(held), crate::text::bounded(reason, 500)), actor],
+                params![now.to_rfc3339(), filed, agency, format!("{} (thư giữ lại {}): {}", receipt_number(filed), receipt_number(held), crate::core::text::bounded(reason, 500)), actor],
             )
             .map_err(|e| self.sql(e))?;
         Ok(())
@@ -704,7 +707,10 @@ impl Store {
         self.conn
             .execute("DELETE FROM data WHERE file = ?1", params![file])
             .map_err(s)?;
-        let annotated = v.annotated.as_ref().map(|a| crate::pipeline::sha256_hex(a));
+        let annotated = v
+            .annotated
+            .as_ref()
+            .map(|a| crate::core::pipeline::sha256_hex(a));
         self.conn
             .execute(
                 "UPDATE files SET form = ?1, form_version = ?2, errors = ?3, warnings = ?4, annotated = ?5 WHERE id = ?6",

@@ -113,11 +113,11 @@ pub enum Typed {
 /// Writes a filled form as an agency would, with rust_xlsxwriter: the blank form's layout and
 /// marker, and `value(sheet id, row id, column id)` in each value cell.
 pub fn filled_form(
-    spec: &intake::forms::spec::FormSpec,
+    spec: &intake::core::forms::spec::FormSpec,
     agency: &str,
     value: &dyn Fn(&str, &str, &str) -> Option<Typed>,
 ) -> Vec<u8> {
-    use intake::forms::blank::Layout;
+    use intake::core::forms::blank::Layout;
     let mut wb = rust_xlsxwriter::Workbook::new();
     for sheet in &spec.sheets {
         let layout = Layout::of(spec, sheet);
@@ -176,7 +176,7 @@ pub fn filled_form(
     let marker = wb.add_worksheet();
     marker.set_name("_intake").unwrap();
     marker
-        .write_string(0, 0, intake::forms::blank::marker_text(spec))
+        .write_string(0, 0, intake::core::forms::blank::marker_text(spec))
         .unwrap();
     marker.set_hidden(true);
     wb.save_to_buffer().unwrap()

@@ -10,7 +10,7 @@ Usage:  pip install openpyxl xlwt odfpy XlsxWriter
 
 Five writers, as the agencies' spreadsheets would: openpyxl (.xlsx), XlsxWriter (.xlsx), xlwt
 (.xls, BIFF8), odfpy (.ods) and LibreOffice Calc (.xls and .ods, converted from openpyxl's).
-Most workbooks reproduce the blank form's layout (src/forms/blank.rs, `Layout::of`: agency
+Most workbooks reproduce the blank form's layout (src/core/forms/blank.rs, `Layout::of`: agency
 line on row 1, the heading lines, the sheet title, the column headers on row 7, the column
 numbers on row 8, the indicators from row 9, the hidden `_intake` sheet whose A1 holds
 `intake-form:<id>@<version>`); an agency's own table (`build_own_table`) holds only the rows
@@ -51,7 +51,7 @@ ROOT = HERE.parent.parent
 FORMS_DIR = ROOT / "config" / "forms"
 ROSTER = ROOT / "config" / "rosters" / "langson.toml"
 
-# The blank form's layout (src/forms/blank.rs): 0-based rows and columns.
+# The blank form's layout (src/core/forms/blank.rs): 0-based rows and columns.
 HEADING_LINES = 3
 MARKER_SHEET = "_intake"
 MARKER_NAME = "intake_form"
@@ -135,7 +135,7 @@ def rows_to_fill(form: dict, agency: str) -> set[tuple[str, str]]:
 
 
 def sum_rule_cell_row(form: dict, rule_id: str) -> tuple[str, str]:
-    """The row a sum finding points at (src/forms/validate.rs, Check::Sum): the total's row
+    """The row a sum finding points at (src/core/forms/validate.rs, Check::Sum): the total's row
     when the total is a row, else the first part's row (a structure adding to 100)."""
     rule = next(r for r in form["rule"] if r["id"] == rule_id)
     if isinstance(rule["total"], str):
@@ -570,7 +570,7 @@ WRITERS = {
 
 
 # --------------------------------------------------------------------------------------------
-# Legacy fonts: Unicode -> TCVN3 (TCVN 5712:1993 VN3), the inverse of src/forms/legacy.rs's
+# Legacy fonts: Unicode -> TCVN3 (TCVN 5712:1993 VN3), the inverse of src/core/forms/legacy.rs's
 # table (checked against glibc's TCVN5712-1 charmap, whose upper half agrees with VN3).
 # Capitals with tones have no VN3 code: the ".VnTimeH" fonts drew them at the lower-case code.
 # --------------------------------------------------------------------------------------------

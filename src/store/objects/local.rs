@@ -109,7 +109,7 @@ mod tests {
     fn objects_are_written_once_and_linked() {
         let dir = tempfile::tempdir().unwrap();
         let o = Local::new(dir.path());
-        let sha = crate::pipeline::sha256_hex(b"hello");
+        let sha = crate::core::pipeline::sha256_hex(b"hello");
         o.put(&sha, b"hello").unwrap();
         o.put(&sha, b"hello").unwrap();
         o.link(&sha, "c/a/d/v1-x.xlsx").unwrap();
@@ -121,7 +121,7 @@ mod tests {
         assert_eq!(o.get(&sha).unwrap(), b"hello");
         assert!(fs::metadata(o.path(&sha)).unwrap().permissions().readonly());
         // A truncated object (power loss before the flush) is replaced, not trusted.
-        let other = crate::pipeline::sha256_hex(b"world!");
+        let other = crate::core::pipeline::sha256_hex(b"world!");
         fs::create_dir_all(o.path(&other).parent().unwrap()).unwrap();
         fs::write(o.path(&other), b"wor").unwrap();
         o.put(&other, b"world!").unwrap();

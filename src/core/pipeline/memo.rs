@@ -14,7 +14,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
-use crate::classify::How;
+use crate::core::classify::How;
 use crate::workbook::FormMarker;
 
 use super::{Check, Validation};

@@ -17,9 +17,9 @@ use super::{
     AnnotateError, ERROR_FILL, MAX_COL, MAX_ROW, Names, SUMMARY_HEADER_ROW, SUMMARY_HEADERS,
     SUMMARY_SHEET, WARNING_FILL, a1, fit, is_marker_sheet, locate, summary_row, tally,
 };
-use crate::forms::blank::MARKER_NAME;
-use crate::forms::spec::{FormSpec, Severity};
-use crate::forms::validate::Finding;
+use crate::core::forms::blank::MARKER_NAME;
+use crate::core::forms::spec::{FormSpec, Severity};
+use crate::core::forms::validate::Finding;
 use crate::workbook::{CellValue, Grid, Sheet};
 
 /// Most cells re-merged in one copy: `merge_range` writes every cell of a region, and a

@@ -153,7 +153,7 @@ fn raw(v: &CellValue) -> Raw {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::forms::spec::Who;
+    use crate::core::forms::spec::Who;
 
     fn row(kind: ValueKind, unit: &str) -> RowSpec {
         RowSpec {

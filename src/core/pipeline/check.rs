@@ -6,10 +6,10 @@
 //! campaigns it reads; the forms below know no campaign.
 
 use crate::config::Campaign;
-use crate::forms::check::unlegacy;
-use crate::forms::recognise::{self, Recognised, RecognisedBy};
-use crate::forms::spec::Severity;
-use crate::forms::validate::{self, Datum, Finding, From};
+use crate::core::forms::check::unlegacy;
+use crate::core::forms::recognise::{self, Recognised, RecognisedBy};
+use crate::core::forms::spec::Severity;
+use crate::core::forms::validate::{self, Datum, Finding, From};
 use crate::workbook::{Grid, InspectError, Inspector, WorkbookFormat};
 
 /// The result of checking one workbook.
@@ -34,7 +34,7 @@ pub struct Checked {
     /// The cells, for the marked copy.
     pub grid: Grid,
     /// The `intake_copy` digest of the cells as read, before legacy text was converted: the
-    /// mark of a copy that keeps the file's own cells (see [`crate::forms::annotate::Submission`]).
+    /// mark of a copy that keeps the file's own cells (see [`crate::core::forms::annotate::Submission`]).
     pub copy_digest: Option<String>,
 }
 
@@ -57,7 +57,8 @@ pub fn check(
     from: Option<From<'_>>,
 ) -> Result<Checked, InspectError> {
     let mut grid = inspector.read(bytes, format)?;
-    let digest = crate::workbook::copymark::digest(&grid, crate::forms::annotate::SUMMARY_SHEET);
+    let digest =
+        crate::workbook::copymark::digest(&grid, crate::core::forms::annotate::SUMMARY_SHEET);
     unlegacy(&mut grid);
     let mut checked = check_grid(grid, campaign, from);
     checked.copy_digest = Some(digest);
@@ -68,7 +69,7 @@ pub fn check(
 pub fn spec_of<'c>(
     campaign: &'c Campaign,
     form: Option<&str>,
-) -> Option<&'c crate::forms::spec::FormSpec> {
+) -> Option<&'c crate::core::forms::spec::FormSpec> {
     let form = form?;
     campaign
         .deliverables
@@ -79,7 +80,7 @@ pub fn spec_of<'c>(
 
 /// Recognises and validates a workbook already read (legacy text converted).
 pub fn check_grid(grid: Grid, campaign: &Campaign, from: Option<From<'_>>) -> Checked {
-    let specs: Vec<&crate::forms::spec::FormSpec> = campaign
+    let specs: Vec<&crate::core::forms::spec::FormSpec> = campaign
         .deliverables
         .iter()
         .filter_map(|d| d.spec.as_deref())

@@ -5,7 +5,7 @@ use std::io::{Cursor, Read};
 use calamine::{Data, Reader, SheetVisible, Xlsx};
 
 use super::*;
-use crate::forms::blank::MARKER_NAME;
+use crate::core::forms::blank::MARKER_NAME;
 use crate::workbook::{Cell, CellValue, FormMarker, Inspector, Sheet, WorkbookFormat};
 
 fn cell(row: u32, col: u32, value: CellValue) -> Cell {
@@ -555,7 +555,7 @@ fn a_copy_marked_again_replaces_its_summary_and_stays_recognisable() {
 
 #[test]
 fn summary_and_notes_name_rows_and_columns_as_the_form_does() {
-    let spec = crate::forms::spec::parse(
+    let spec = crate::core::forms::spec::parse(
         "f.toml",
         r#"
 id = "f-1"

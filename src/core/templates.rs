@@ -89,7 +89,7 @@ impl Templates {
     pub fn parse(sources: Vec<(TemplateKind, String, String)>) -> Result<Templates, TemplateError> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
-        env.add_filter("vi", crate::words::number_filter);
+        env.add_filter("vi", crate::core::words::number_filter);
         env.set_syntax(
             minijinja::syntax::SyntaxConfig::builder()
                 .trim_blocks(true)
@@ -178,15 +178,15 @@ impl Templates {
 pub const SHIPPED: [(TemplateKind, &str); 3] = [
     (
         TemplateKind::Receipt,
-        include_str!("../config/templates/receipt.txt"),
+        include_str!("../../config/templates/receipt.txt"),
     ),
     (
         TemplateKind::Reminder,
-        include_str!("../config/templates/reminder.txt"),
+        include_str!("../../config/templates/reminder.txt"),
     ),
     (
         TemplateKind::Digest,
-        include_str!("../config/templates/digest.txt"),
+        include_str!("../../config/templates/digest.txt"),
     ),
 ];
 
@@ -252,8 +252,8 @@ fn split(file: &str, text: &str) -> Result<Rendered, TemplateError> {
     }
     // Mail text is NFC whatever the context carried (a subject decoded from windows-1258).
     Ok(Rendered {
-        subject: crate::words::nfc(&subject),
-        body: crate::words::nfc(&body),
+        subject: crate::core::words::nfc(&subject),
+        body: crate::core::words::nfc(&body),
     })
 }
 
@@ -375,7 +375,7 @@ mod tests {
         input.subject = &nfd;
         let r = shipped().render(
             TemplateKind::Receipt,
-            &crate::receipt::ReceiptCtx::of(&input),
+            &crate::core::receipt::ReceiptCtx::of(&input),
         );
         let r = r.unwrap();
         assert!(
@@ -600,7 +600,7 @@ mod tests {
         for (_, ctx) in samples(&config()) {
             fields(&ctx, &mut used);
         }
-        let readme = include_str!("../config/templates/README.md");
+        let readme = include_str!("../../config/templates/README.md");
         let documented: std::collections::BTreeSet<String> = readme
             .lines()
             .filter_map(|l| l.strip_prefix("| `")?.split_once('`'))

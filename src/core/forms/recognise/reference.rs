@@ -4,9 +4,9 @@
 
 use std::collections::HashMap;
 
-use crate::forms::spec::{FormSpec, SheetSpec};
-use crate::forms::validate::From;
-use crate::text::{Phrase, fold, tokens};
+use crate::core::forms::spec::{FormSpec, SheetSpec};
+use crate::core::forms::validate::From;
+use crate::core::text::{Phrase, fold, tokens};
 use crate::workbook::Grid;
 
 use super::{Recognised, RecognisedBy, Recognition, SheetMatch, text};

@@ -8,7 +8,7 @@
 use chrono::{DateTime, FixedOffset};
 
 use crate::config::{Campaign, Deliverable};
-use crate::text::{Phrase, tokens};
+use crate::core::text::{Phrase, tokens};
 use crate::workbook::FormMarker;
 
 /// What is known of one file for classification.

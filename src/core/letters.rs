@@ -1,14 +1,14 @@
 //! # What the mail templates are given
 //!
 //! The contexts of the reminder and digest templates: plain values, already worded and
-//! formatted for Vietnamese readers by [`crate::words`] (dates as `09:30 ngày 11/07/2018`,
+//! formatted for Vietnamese readers by [`crate::core::words`] (dates as `09:30 ngày 11/07/2018`,
 //! rates, spans), so that templates only arrange them and say what the board says. Every field is always present (`null` when it does not apply), which lets
 //! the strict template engine reject a misspelt variable, even in a condition. The receipt's context lives
 //! with the receipt. `config/templates/README.md` documents each field; keep the two in step.
 
 use serde::Serialize;
 
-use crate::words::{Zone, day, last_day, when};
+use crate::core::words::{Zone, day, last_day, when};
 
 /// The department, as every template sees it.
 #[derive(Debug, Clone, Serialize)]
@@ -88,7 +88,7 @@ pub struct ReminderCtx {
     pub extension: Option<String>,
     /// True once the agency's deadline has passed.
     pub overdue: bool,
-    /// `còn 5 ngày`, `còn 3 giờ`, or `đã quá hạn 3 ngày` ([`crate::words::time_left`]).
+    /// `còn 5 ngày`, `còn 3 giờ`, or `đã quá hạn 3 ngày` ([`crate::core::words::time_left`]).
     pub time_left: String,
     /// What is still owed, in campaign order.
     pub missing: Vec<OwedCtx>,
@@ -124,7 +124,7 @@ pub struct OwedCtx {
     /// For `invalid`: how many errors, or null.
     pub errors: Option<u32>,
     /// For `invalid`: why, as the digest says it (`3 lỗi`, `không có số liệu`, `không đọc
-    /// được`; [`crate::words::invalid_reason`]), or null.
+    /// được`; [`crate::core::words::invalid_reason`]), or null.
     pub reason: Option<String>,
     /// For `invalid`: the first findings, worded with their cells (`Lỗi ô G40 (biểu PL1): …`).
     pub findings: Vec<String>,
@@ -152,7 +152,7 @@ pub struct DigestCtx {
     /// Mail the server refused for good, or given up on, since `since`.
     pub failed_mail: Vec<FailedMailCtx>,
     /// What keeps failing now (the store, the mailbox, the drop folder), since when, in
-    /// staff's words ([`crate::words::problem`]).
+    /// staff's words ([`crate::core::words::problem`]).
     pub problems: Vec<String>,
 }
 
@@ -163,7 +163,7 @@ pub struct DigestCampaignCtx {
     pub campaign: CampaignCtx,
     /// True once its deadline has passed.
     pub overdue: bool,
-    /// `còn 5 ngày` or `đã quá hạn 3 ngày` ([`crate::words::time_left`]).
+    /// `còn 5 ngày` or `đã quá hạn 3 ngày` ([`crate::core::words::time_left`]).
     pub time_left: String,
     /// Deliverables expected (agencies × deliverables, less exemptions).
     pub expected: u32,
@@ -173,18 +173,18 @@ pub struct DigestCampaignCtx {
     pub valid: u32,
     /// Of the received, those whose first usable version came by the deadline.
     pub on_time: u32,
-    /// The three rates, named and computed by [`crate::words::Rate`]: `reporting_rate`
+    /// The three rates, named and computed by [`crate::core::words::Rate`]: `reporting_rate`
     /// (received / expected), `valid_rate` (valid / expected), `on_time_rate` (on time /
     /// expected), each as `21,1%`.
     #[serde(flatten)]
-    pub rates: crate::words::Rates,
+    pub rates: crate::core::words::Rates,
     /// The rates' names, the same on every surface: `reporting`, `valid`, `on_time`.
     pub rate_names: RateNames,
     /// Agencies still owing something: `name` and the labels they owe.
     pub missing: Vec<MissingCtx>,
 }
 
-/// The names of the three rates ([`crate::words::Rate::name`]).
+/// The names of the three rates ([`crate::core::words::Rate::name`]).
 #[derive(Debug, Clone, Serialize)]
 pub struct RateNames {
     /// `Tỷ lệ nộp báo cáo`.
@@ -198,7 +198,7 @@ pub struct RateNames {
 impl RateNames {
     /// The names.
     pub fn new() -> RateNames {
-        use crate::words::Rate;
+        use crate::core::words::Rate;
         RateNames {
             reporting: Rate::Reporting.name(),
             valid: Rate::Valid.name(),
@@ -238,7 +238,7 @@ pub struct InvalidCtx {
     /// How many errors its workbooks have.
     pub errors: u32,
     /// Why it is invalid: `3 lỗi`, or `không có số liệu`, `không đọc được` when it has no
-    /// error because its workbook could not be checked ([`crate::words::invalid_reason`]).
+    /// error because its workbook could not be checked ([`crate::core::words::invalid_reason`]).
     pub reason: String,
 }
 

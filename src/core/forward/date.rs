@@ -544,7 +544,7 @@ fn take_words(t: &mut [Token]) -> Result<Option<u32>, ()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::forward::forwarded_blocks;
+    use crate::core::forward::forwarded_blocks;
 
     fn ict() -> FixedOffset {
         FixedOffset::east_opt(7 * 3600).unwrap()

@@ -24,9 +24,9 @@ use super::styles::Styles;
 use super::summary::{self, Line};
 use super::xml::{self, NS_MAIN, PackageError, esc};
 use super::{Names, SUMMARY_SHEET, locate, summary_row, tally};
-use crate::forms::blank::MARKER_NAME;
-use crate::forms::spec::{FormSpec, Severity};
-use crate::forms::validate::Finding;
+use crate::core::forms::blank::MARKER_NAME;
+use crate::core::forms::spec::{FormSpec, Severity};
+use crate::core::forms::validate::Finding;
 use crate::workbook::Grid;
 use crate::workbook::copymark::{COPY_NAME, CopyDigest};
 

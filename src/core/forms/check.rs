@@ -3,7 +3,7 @@
 //! Some agencies still type in legacy Vietnamese fonts (TCVN3, VNI): their text is converted
 //! to Unicode, a sheet at a time, before the workbook is recognised and validated. Checking a
 //! workbook among a campaign's forms, which needs the configuration, is
-//! [`crate::pipeline::check`].
+//! [`crate::core::pipeline::check`].
 
 use crate::workbook::Grid;
 

@@ -8,9 +8,9 @@ use std::collections::{BTreeMap, HashMap};
 use crate::auth::Verdict;
 use crate::config::Config;
 use crate::config::auth::AuthPolicy;
-use crate::extract::{AutoMail, FileKind};
-use crate::forms::spec::Severity;
-use crate::identify::AgencyMatch;
+use crate::core::extract::{AutoMail, FileKind};
+use crate::core::forms::spec::Severity;
+use crate::core::identify::AgencyMatch;
 
 use super::{
     Check, Examined, ExaminedFile, NewVersion, Outcome, Plan, Prior, SourceKind, VersionState,

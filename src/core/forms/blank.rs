@@ -422,7 +422,7 @@ mod tests {
     use calamine::{Data, Reader, SheetVisible, Xlsx};
 
     use super::*;
-    use crate::forms::spec;
+    use crate::core::forms::spec;
 
     const FORM: &str = r#"
 id = "f-1"

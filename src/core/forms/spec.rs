@@ -705,7 +705,7 @@ pub struct PreparedSheet {
 
 impl Prepared {
     fn of(sheets: &[SheetSpec]) -> Prepared {
-        use crate::text::{fold, tokens};
+        use crate::core::text::{fold, tokens};
         let mut vocabulary = foldhash::HashMap::<Box<str>, u32>::default();
         let set = |text: &str, vocabulary: &mut foldhash::HashMap<Box<str>, u32>| {
             let mut ids: Vec<u32> = tokens(text)

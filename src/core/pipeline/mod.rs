@@ -17,11 +17,11 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, FixedOffset};
 use sha2::{Digest, Sha256};
 
-use crate::classify::How;
-use crate::extract::{Envelope, FileKind, Skipped};
-use crate::forms::spec::Severity;
-use crate::forms::validate::{Datum, Finding};
-use crate::identify::AgencyMatch;
+use crate::core::classify::How;
+use crate::core::extract::{Envelope, FileKind, Skipped};
+use crate::core::forms::spec::Severity;
+use crate::core::forms::validate::{Datum, Finding};
+use crate::core::identify::AgencyMatch;
 use crate::workbook::{FormMarker, Grid};
 
 pub use examine::examine;

@@ -9,13 +9,13 @@ use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 
 use crate::config::{Agency, Campaign, Department};
-use crate::letters::{AgencyCtx, CampaignCtx, DepartmentCtx};
-use crate::pipeline::Outcome;
-use crate::templates::{TemplateKind, Templates};
-use crate::words::{overdue, when};
+use crate::core::letters::{AgencyCtx, CampaignCtx, DepartmentCtx};
+use crate::core::pipeline::Outcome;
+use crate::core::templates::{TemplateKind, Templates};
+use crate::core::words::{overdue, when};
 
-pub use crate::pipeline::MAX_ATTACHED_COPY;
-pub use crate::templates::Rendered;
+pub use crate::core::pipeline::MAX_ATTACHED_COPY;
+pub use crate::core::templates::Rendered;
 
 /// One file as the receipt lists it.
 #[derive(Debug, Clone)]
@@ -244,7 +244,7 @@ impl ReceiptCtx {
                 .files
                 .iter()
                 .map(|f| ReceiptFileCtx {
-                    name: crate::text::bounded(&f.name, 150),
+                    name: crate::core::text::bounded(&f.name, 150),
                     kind: f.kind,
                     deliverable: f.deliverable.as_ref().map(|(label, name)| DeliverableCtx {
                         label: label.clone(),
@@ -279,7 +279,7 @@ impl ReceiptCtx {
                 .earlier
                 .iter()
                 .map(|e| EarlierCtx {
-                    name: crate::text::bounded(&e.name, 150),
+                    name: crate::core::text::bounded(&e.name, 150),
                     deliverable: e.deliverable.clone(),
                     version: e.version,
                     received: when(e.received, tz),
@@ -308,9 +308,9 @@ pub fn attachable(copy: &[u8]) -> bool {
 }
 
 /// Findings as the receipt lists them: errors first, each with its cell.
-pub fn finding_lines(findings: &[crate::forms::validate::Finding]) -> Vec<String> {
-    use crate::forms::spec::Severity;
-    let mut sorted: Vec<&crate::forms::validate::Finding> = findings.iter().collect();
+pub fn finding_lines(findings: &[crate::core::forms::validate::Finding]) -> Vec<String> {
+    use crate::core::forms::spec::Severity;
+    let mut sorted: Vec<&crate::core::forms::validate::Finding> = findings.iter().collect();
     sorted.sort_by_key(|f| f.severity != Severity::Error);
     sorted
         .into_iter()
@@ -330,7 +330,7 @@ pub fn finding_lines(findings: &[crate::forms::validate::Finding]) -> Vec<String
 
 /// The subject on one line and at most 200 characters, or a placeholder when it has none.
 fn one_line(s: &str) -> String {
-    let s = crate::text::bounded(s, 200);
+    let s = crate::core::text::bounded(s, 200);
     if s.is_empty() {
         "(không có tiêu đề)".into()
     } else {
@@ -640,7 +640,7 @@ mod tests {
     fn a_broken_staff_template_falls_back_to_the_shipped_one() {
         let config = config();
         let broken = Templates::parse(
-            crate::templates::SHIPPED
+            crate::core::templates::SHIPPED
                 .iter()
                 .map(|&(k, text)| {
                     let text = if k == TemplateKind::Receipt {

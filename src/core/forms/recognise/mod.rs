@@ -46,7 +46,7 @@
 //! exactly a form row's carry that row's code (the agency numbered its own rows 1..7), the
 //! codes are ignored and labels decide.
 
-use crate::text::{Phrase, fold, tokens};
+use crate::core::text::{Phrase, fold, tokens};
 use crate::workbook::{CellValue, Grid, Sheet};
 
 use super::spec::{FormSpec, Prepared, PreparedSheet, SheetSpec, normalise_code};
@@ -862,7 +862,7 @@ pub fn text(v: &CellValue) -> Option<String> {
 mod tests {
     use super::*;
     use crate::config::AgencyKind;
-    use crate::forms::spec;
+    use crate::core::forms::spec;
     use crate::workbook::{Inspector, Limits, WorkbookFormat};
 
     const LABOUR: From<'static> = From {
@@ -873,7 +873,7 @@ mod tests {
     fn pl1() -> FormSpec {
         spec::parse(
             "742-2018-pl1.toml",
-            include_str!("../../../config/forms/742-2018-pl1.toml"),
+            include_str!("../../../../config/forms/742-2018-pl1.toml"),
         )
         .expect("the shipped form parses")
     }
@@ -1277,12 +1277,12 @@ mod tests {
                 _ => continue,
             };
             if let Ok(mut grid) = inspector.read(&std::fs::read(&path).unwrap(), format) {
-                crate::forms::check::unlegacy(&mut grid);
+                crate::core::forms::check::unlegacy(&mut grid);
                 grids.push((path.display().to_string(), grid));
             }
         }
         for spec in &forms {
-            let bytes = crate::forms::blank::blank_form(spec, None).unwrap();
+            let bytes = crate::core::forms::blank::blank_form(spec, None).unwrap();
             let mut grid = inspector.read(&bytes, WorkbookFormat::Xlsx).unwrap();
             grid.marker = None;
             grids.push((format!("blank {}", spec.id), grid));

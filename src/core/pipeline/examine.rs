@@ -8,13 +8,13 @@ use std::collections::HashSet;
 
 use chrono::Offset;
 
-use crate::classify::{self, FileFacts, How};
 use crate::config::{Agency, Campaign, Config};
-use crate::extract::{self, AttachedMessage, Envelope, Extraction, FileKind};
-use crate::forms::recognise::RecognisedBy;
-use crate::forms::validate::From;
-use crate::forms::{annotate, check};
-use crate::identify::{self, AgencyMatch, Clues};
+use crate::core::classify::{self, FileFacts, How};
+use crate::core::extract::{self, AttachedMessage, Envelope, Extraction, FileKind};
+use crate::core::forms::recognise::RecognisedBy;
+use crate::core::forms::validate::From;
+use crate::core::forms::{annotate, check};
+use crate::core::identify::{self, AgencyMatch, Clues};
 use crate::workbook::{CellValue, Grid, InspectError, Inspector};
 
 use super::check::{check_grid, spec_of};
@@ -82,8 +82,8 @@ pub fn examine(
                 Outcome::TooLarge,
                 format!(
                     "{what} {}, giới hạn {}",
-                    crate::words::size(size),
-                    crate::words::size(limit)
+                    crate::core::words::size(size),
+                    crate::core::words::size(limit)
                 ),
             ));
             head
@@ -389,13 +389,13 @@ fn identify_sender(
             format!(
                 "văn thư {from} chuyển tiếp thư của {} ({})",
                 o.from,
-                crate::text::bounded(&o.marker, 80)
+                crate::core::text::bounded(&o.marker, 80)
             )
         } else {
             format!(
                 "thư chuyển tiếp từ {} ({})",
                 o.from,
-                crate::text::bounded(&o.marker, 80)
+                crate::core::text::bounded(&o.marker, 80)
             )
         };
         if forwarder {
@@ -457,7 +457,7 @@ fn origin(
             marker: "thư đính kèm (message/rfc822)".into(),
         });
     }
-    crate::forward::forwarded_blocks(body_text, offset)
+    crate::core::forward::forwarded_blocks(body_text, offset)
         .into_iter()
         .next()
         .map(|b| Origin {
@@ -498,7 +498,10 @@ fn check_file(f: &extract::FoundFile, inspector: &Inspector) -> (Check, Option<R
                     // now for a workbook that carries a mark or whose text is converted, and
                     // otherwise only if a marked copy is made (from the same cells).
                     let of = |g: &Grid| {
-                        crate::workbook::copymark::digest(g, crate::forms::annotate::SUMMARY_SHEET)
+                        crate::workbook::copymark::digest(
+                            g,
+                            crate::core::forms::annotate::SUMMARY_SHEET,
+                        )
                     };
                     let mark = crate::workbook::copymark::mark_of(&g);
                     let mut digest = mark.is_some().then(|| of(&g));
@@ -535,7 +538,7 @@ fn headings_of(grid: &Grid, rows: usize) -> Vec<String> {
         let mut last_row = None;
         for cell in &sheet.cells {
             let Some(text) =
-                crate::forms::recognise::text(&cell.value).filter(|t| !t.trim().is_empty())
+                crate::core::forms::recognise::text(&cell.value).filter(|t| !t.trim().is_empty())
             else {
                 continue;
             };

@@ -43,7 +43,7 @@ pub fn schedule(
     tz: chrono_tz::Tz,
     deadline: DateTime<FixedOffset>,
 ) -> Vec<Step> {
-    let last = crate::words::last_day(deadline, tz);
+    let last = crate::core::words::last_day(deadline, tz);
     // Checked against office hours when the configuration is read.
     let at = reminders.at;
     reminders

@@ -8,7 +8,7 @@
 //! cells: a *probable* answer that staff must confirm. Pure functions over the roster.
 
 use crate::config::Agency;
-use crate::text::{Phrase, tokens};
+use crate::core::text::{Phrase, tokens};
 
 /// How an agency was found.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -344,7 +344,7 @@ fn a_clerks_html_forward_is_the_agencys() {
     ] {
         let (ex, p) = decide(html_forward(block), &Prior::default(), &config);
         assert!(
-            matches!(&ex.agency, crate::identify::AgencyMatch::Forwarded { code, .. } if code == "so-y-te"),
+            matches!(&ex.agency, crate::core::identify::AgencyMatch::Forwarded { code, .. } if code == "so-y-te"),
             "{:?}",
             ex.agency
         );

@@ -494,7 +494,7 @@ pub fn sanitise_name(name: &str) -> String {
     let last = nfc.rsplit(['/', '\\']).next().unwrap_or("");
     let cleaned: String = last
         .chars()
-        .filter(|c| !crate::text::is_disguising(*c))
+        .filter(|c| !crate::core::text::is_disguising(*c))
         .map(|c| if "<>:\"|?*".contains(c) { '_' } else { c })
         .collect();
     let trimmed = cleaned.trim_matches(|c: char| c == '.' || c.is_whitespace());
@@ -587,10 +587,10 @@ fn envelope(m: &mail_parser::Message<'_>) -> Envelope {
         .from()
         .and_then(|a| a.first())
         .and_then(|a| a.name())
-        .map(|n| crate::text::bounded(&n.nfc().collect::<String>(), HEADER_TEXT_MAX))
+        .map(|n| crate::core::text::bounded(&n.nfc().collect::<String>(), HEADER_TEXT_MAX))
         .filter(|n| !n.is_empty());
     // windows-1258 mail decodes to base letters with combining marks: NFC, as everything shown.
-    let subject = crate::text::bounded(
+    let subject = crate::core::text::bounded(
         &m.subject().unwrap_or_default().nfc().collect::<String>(),
         HEADER_TEXT_MAX,
     );
@@ -672,7 +672,7 @@ fn auto_mail(
     if header("X-Autoreply").is_some() || header("X-Autorespond").is_some() {
         return Some(AutoMail::OutOfOffice);
     }
-    let folded = crate::text::fold(subject);
+    let folded = crate::core::text::fold(subject);
     const OOO: [&str; 6] = [
         "auto",
         "automatic reply",

@@ -855,9 +855,9 @@ fn round(v: f64) -> f64 {
     (v * 1e6).round() / 1e6
 }
 
-/// A number written the Vietnamese way: "1.644,1" ([`crate::words::number`]).
+/// A number written the Vietnamese way: "1.644,1" ([`crate::core::words::number`]).
 pub fn vi(v: f64) -> String {
-    crate::words::number(v)
+    crate::core::words::number(v)
 }
 
 #[cfg(test)]
