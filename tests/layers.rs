@@ -113,9 +113,8 @@ fn module_graph(src: &Path) -> (Graph, BTreeMap<(String, String), String>) {
             continue;
         }
         if GROUPS.contains(&m.as_str()) {
-            let group = strip(
-                &fs::read_to_string(src.join(&m).join("mod.rs")).expect("a group's mod.rs"),
-            );
+            let group =
+                strip(&fs::read_to_string(src.join(&m).join("mod.rs")).expect("a group's mod.rs"));
             modules.extend(
                 declared_modules(&group)
                     .into_iter()

@@ -7,6 +7,8 @@
 //! Rows come back as owned [`Value`]s, read with [`Row::get`] as SQLite's own rows are, so a
 //! statement's caller does not know which database answered.
 //!
+//! Each database's side is a file of its own: `sqlite.rs`, `pg.rs`.
+//!
 //! What only one of them has stays outside: SQLite's online backup and integrity pragmas
 //! (modules `backup`, `verify`) use the SQLite connection itself ([`Db::as_sqlite`]).
 
@@ -300,6 +302,7 @@ impl<T> OptionalExtension<T> for Result<T> {
 pub struct Db(Kind);
 
 mod pg;
+mod sqlite;
 
 use pg::PgConn;
 
@@ -352,11 +355,7 @@ impl Db {
     /// Runs one statement; answers the number of rows it changed.
     pub fn execute(&self, sql: &str, params: &[&dyn ToValue]) -> Result<usize> {
         match &self.0 {
-            Kind::Sqlite(c) => {
-                let mut st = c.prepare_cached(sql)?;
-                bind(&mut st, params)?;
-                Ok(st.raw_execute()?)
-            }
+            Kind::Sqlite(c) => sqlite::execute(c, sql, params),
             Kind::Postgres(c) => Ok(c.execute(sql, params)? as usize),
         }
     }
@@ -370,14 +369,11 @@ impl Db {
     ) -> Result<Vec<T>> {
         match &self.0 {
             Kind::Sqlite(c) => {
-                let mut st = c.prepare_cached(sql)?;
-                bind(&mut st, params)?;
-                let n = st.column_count();
-                let mut rows = st.raw_query();
                 let mut out = Vec::new();
-                while let Some(r) = rows.next()? {
-                    out.push(f(&sqlite_row(r, n)?)?);
-                }
+                sqlite::each_row(c, sql, params, |r| {
+                    out.push(f(&r)?);
+                    Ok(true)
+                })?;
                 Ok(out)
             }
             Kind::Postgres(c) => c.query(sql, params)?.iter().map(f).collect(),
@@ -395,15 +391,10 @@ impl Db {
         let mut f = Some(f);
         let mut first = None;
         match &self.0 {
-            Kind::Sqlite(c) => {
-                let mut st = c.prepare_cached(sql)?;
-                bind(&mut st, params)?;
-                let n = st.column_count();
-                let mut rows = st.raw_query();
-                if let Some(r) = rows.next()? {
-                    first = Some(sqlite_row(r, n)?);
-                }
-            }
+            Kind::Sqlite(c) => sqlite::each_row(c, sql, params, |r| {
+                first = Some(r);
+                Ok(false)
+            })?,
             // More than one row is not an error here, as with SQLite: the first counts.
             Kind::Postgres(c) => first = c.query(sql, params)?.into_iter().next(),
         }
@@ -449,43 +440,6 @@ impl Db {
     pub fn insert_id(&self, sql: &str, params: &[&dyn ToValue]) -> Result<i64> {
         self.query_row(&format!("{sql} RETURNING id"), params, |r| r.get(0))
     }
-}
-
-fn bind(st: &mut rusqlite::CachedStatement<'_>, params: &[&dyn ToValue]) -> Result<()> {
-    for (i, p) in params.iter().enumerate() {
-        let v = p.to_value();
-        let i = i + 1;
-        match v {
-            Value::Null => st.raw_bind_parameter(i, rusqlite::types::Null)?,
-            Value::Integer(n) => st.raw_bind_parameter(i, n)?,
-            Value::Real(r) => st.raw_bind_parameter(i, r)?,
-            Value::Text(t) => st.raw_bind_parameter(i, t)?,
-            Value::Blob(b) => st.raw_bind_parameter(i, b)?,
-        }
-    }
-    // As rusqlite's own binding: a statement must be given exactly its parameters.
-    if st.parameter_count() != params.len() {
-        return Err(Error::Sqlite(rusqlite::Error::InvalidParameterCount(
-            params.len(),
-            st.parameter_count(),
-        )));
-    }
-    Ok(())
-}
-
-fn sqlite_row(r: &rusqlite::Row<'_>, n: usize) -> Result<Row> {
-    use rusqlite::types::ValueRef;
-    let mut values = Vec::with_capacity(n);
-    for i in 0..n {
-        values.push(match r.get_ref(i)? {
-            ValueRef::Null => Value::Null,
-            ValueRef::Integer(i) => Value::Integer(i),
-            ValueRef::Real(f) => Value::Real(f),
-            ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
-            ValueRef::Blob(b) => Value::Blob(b.to_vec()),
-        });
-    }
-    Ok(Row(values))
 }
 
 /// PostgreSQL's writer transaction: the advisory lock "intk" / 3, held until commit.
