@@ -496,3 +496,158 @@ fn the_index_over_tls_checks_the_servers_certificate() {
     assert!(!out.status.success(), "{err}");
     assert!(err.to_lowercase().contains("certificate"), "{err}");
 }
+
+/// One HTTP/1.1 exchange: (status, the session cookie set if any, body).
+fn exchange(
+    addr: &str,
+    method: &str,
+    path: &str,
+    cookie: Option<&str>,
+    form: Option<&str>,
+) -> (u16, Option<String>, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(60)))
+        .unwrap();
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    if let Some(c) = cookie {
+        head.push_str(&format!("Cookie: intake_board={c}\r\n"));
+    }
+    let body = form.unwrap_or_default();
+    if form.is_some() {
+        head.push_str(&format!(
+            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
+            body.len()
+        ));
+    }
+    write!(s, "{head}\r\n{body}").unwrap();
+    let mut answer = Vec::new();
+    s.read_to_end(&mut answer).unwrap();
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let set = head
+        .lines()
+        .filter(|l| {
+            l.to_ascii_lowercase()
+                .starts_with("set-cookie: intake_board=")
+        })
+        .filter_map(|l| {
+            l.split_once('=')
+                .map(|(_, v)| v.split(';').next().unwrap_or_default().to_string())
+        })
+        .find(|v| !v.is_empty());
+    (status, set, body.to_string())
+}
+
+fn csrf(page: &str) -> String {
+    page.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a form with a CSRF token")
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_login_on_one_daemons_board_holds_on_anothers() {
+    let pg = tokio::task::spawn_blocking(|| {
+        let pg = Postgres::start();
+        pg.database("sessions");
+        pg
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = runs::configured(dir.path(), Some((&pg, "sessions")), None);
+    {
+        let (dir, cfg) = (dir.path().to_path_buf(), cfg.clone());
+        tokio::task::spawn_blocking(move || take_in(&dir, &cfg))
+            .await
+            .unwrap();
+    }
+    let accounts = dir.path().join("accounts");
+    std::fs::write(
+        &accounts,
+        format!(
+            "{}\n",
+            intake::board::auth::account_line("can-bo-a", "mat-khau-dung")
+        ),
+    )
+    .unwrap();
+    // Two daemons' boards on one store.
+    let mut servers = Vec::new();
+    for _ in 0..2 {
+        let mut config = intake::config::Config::load(&cfg).unwrap();
+        config.board.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+        config.board.accounts = Some(accounts.clone());
+        let store_dir = config.store_dir.clone();
+        let server = intake::board::BoardServer::bind(
+            config,
+            store_dir,
+            common::inspector(),
+            common::clock(runs::NOW),
+        )
+        .await
+        .expect("the board binds");
+        let addr = server.local_addr().to_string();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let served = tokio::spawn(server.serve(async {
+            let _ = rx.await;
+        }));
+        servers.push((addr, tx, served));
+    }
+    let (a, b) = (servers[0].0.clone(), servers[1].0.clone());
+    tokio::task::spawn_blocking(move || {
+        // Logged in on the first board…
+        let (status, visitor, page) = exchange(&a, "GET", "/login", None, None);
+        assert_eq!(status, 200, "{page}");
+        let visitor = visitor.expect("a session for the login form");
+        let form = format!(
+            "name=can-bo-a&password=mat-khau-dung&next=%2F&csrf={}",
+            csrf(&page)
+        );
+        let (status, staff, page) = exchange(&a, "POST", "/login", Some(&visitor), Some(&form));
+        assert_eq!(status, 303, "{page}");
+        let staff = staff.expect("a new session at login");
+        // …the second board knows the session: no login asked, the same CSRF token.
+        let (status, _, on_a) = exchange(&a, "GET", "/", Some(&staff), None);
+        assert_eq!(status, 200);
+        let (status, set, on_b) = exchange(&b, "GET", "/", Some(&staff), None);
+        assert_eq!(status, 200, "the other board asks for a login: {on_b}");
+        assert!(
+            set.is_none(),
+            "the other board started a session of its own"
+        );
+        assert!(on_b.contains("can-bo-a"), "{on_b}");
+        assert_eq!(csrf(&on_a), csrf(&on_b));
+        // A session no board made is not let in.
+        let (status, _, _) = exchange(&b, "GET", "/", Some(&"ab".repeat(32)), None);
+        assert_eq!(status, 303);
+        // Logged out on the second board: out on the first too.
+        let form = format!("csrf={}", csrf(&on_b));
+        let (status, _, _) = exchange(&b, "POST", "/logout", Some(&staff), Some(&form));
+        assert_eq!(status, 303);
+        let (status, _, _) = exchange(&a, "GET", "/", Some(&staff), None);
+        assert_eq!(status, 303, "the first board still lets the session in");
+        // Only a hash of the cookie's id is kept in the index.
+        let mut db = pg.client("sessions").unwrap();
+        let kept: i64 = db
+            .query_one(
+                "SELECT count(*) FROM board_sessions WHERE id_hash = $1 OR body LIKE $2",
+                &[&staff, &format!("%{staff}%")],
+            )
+            .unwrap()
+            .get(0);
+        assert_eq!(kept, 0);
+    })
+    .await
+    .unwrap();
+    for (_, tx, served) in servers {
+        let _ = tx.send(());
+        let _ = served.await;
+    }
+}
