@@ -633,6 +633,20 @@ async fn a_login_on_one_daemons_board_holds_on_anothers() {
         assert_eq!(status, 303);
         let (status, _, _) = exchange(&a, "GET", "/", Some(&staff), None);
         assert_eq!(status, 303, "the first board still lets the session in");
+        // Wrong passwords on the first board count on the second: five, and it waits.
+        for _ in 0..5 {
+            let (_, visitor, page) = exchange(&a, "GET", "/login", None, None);
+            let form = format!("name=can-bo-a&password=sai&next=%2F&csrf={}", csrf(&page));
+            let (status, _, _) = exchange(&a, "POST", "/login", visitor.as_deref(), Some(&form));
+            assert_eq!(status, 401);
+        }
+        let (_, visitor, page) = exchange(&b, "GET", "/login", None, None);
+        let form = format!(
+            "name=can-bo-a&password=mat-khau-dung&next=%2F&csrf={}",
+            csrf(&page)
+        );
+        let (status, _, _) = exchange(&b, "POST", "/login", visitor.as_deref(), Some(&form));
+        assert_eq!(status, 429, "the other board did not count the failures");
         // Only a hash of the cookie's id is kept in the index.
         let mut db = pg.client("sessions").unwrap();
         let kept: i64 = db

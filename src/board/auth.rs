@@ -394,9 +394,16 @@ impl Sessions {
             .and_then(|s| s.flash.take())
     }
 
-    /// True when this address failed too many logins lately.
+    /// True when this address failed too many logins lately (on any daemon's board, when
+    /// sessions live in the shared index).
     pub fn locked_out(&self, ip: Option<IpAddr>) -> bool {
         let Some(ip) = ip else { return false };
+        if self.shared.is_some() {
+            let window = FAILURE_WINDOW.as_millis() as i64;
+            return self
+                .in_index(|store| store.board_login_failures(&ip.to_string(), window))
+                .is_some_and(|n| n >= MAX_FAILURES);
+        }
         let failures = self.failures.lock().expect("failures lock");
         failures
             .get(&ip)
@@ -406,6 +413,11 @@ impl Sessions {
     /// Counts a failed login; a success clears the count.
     pub fn note_login(&self, ip: Option<IpAddr>, ok: bool) {
         let Some(ip) = ip else { return };
+        if self.shared.is_some() {
+            let window = FAILURE_WINDOW.as_millis() as i64;
+            self.in_index(|store| store.note_board_login(&ip.to_string(), ok, window));
+            return;
+        }
         let mut failures = self.failures.lock().expect("failures lock");
         if ok {
             failures.remove(&ip);

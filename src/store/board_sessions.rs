@@ -78,3 +78,42 @@ impl Store {
         Ok(now)
     }
 }
+
+impl Store {
+    /// Failed logins from `peer` within the last `window_ms`.
+    pub fn board_login_failures(&self, peer: &str, window_ms: i64) -> Result<u32> {
+        let now = self.db_now_ms()?;
+        let n: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT failures FROM board_logins WHERE peer = ?1 AND since_ms > ?2",
+                params![peer, now - window_ms],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.sql(e))?;
+        Ok(n.unwrap_or(0).clamp(0, i64::from(u32::MAX)) as u32)
+    }
+
+    /// Counts a failed login from `peer` (a count older than `window_ms` starts again); a
+    /// success clears it.
+    pub fn note_board_login(&self, peer: &str, ok: bool, window_ms: i64) -> Result<()> {
+        if ok {
+            self.conn
+                .execute("DELETE FROM board_logins WHERE peer = ?1", params![peer])
+                .map_err(|e| self.sql(e))?;
+            return Ok(());
+        }
+        let now = self.db_now_ms()?;
+        self.conn
+            .execute(
+                "INSERT INTO board_logins (peer, failures, since_ms) VALUES (?1, 1, ?2)
+                 ON CONFLICT (peer) DO UPDATE SET
+                   failures = CASE WHEN board_logins.since_ms > ?3 THEN board_logins.failures + 1 ELSE 1 END,
+                   since_ms = CASE WHEN board_logins.since_ms > ?3 THEN board_logins.since_ms ELSE ?2 END",
+                params![peer, now, now - window_ms],
+            )
+            .map_err(|e| self.sql(e))?;
+        Ok(())
+    }
+}

@@ -28,3 +28,10 @@ CREATE TABLE IF NOT EXISTS board_sessions (
     body          TEXT NOT NULL,              -- JSON: user, CSRF token, message, …
     seen_ms       BIGINT NOT NULL
 );
+
+-- Failed board logins per address, so that every daemon's board counts the same tries.
+CREATE TABLE IF NOT EXISTS board_logins (
+    peer          TEXT PRIMARY KEY,           -- the visitor's IP address
+    failures      BIGINT NOT NULL,
+    since_ms      BIGINT NOT NULL
+);
