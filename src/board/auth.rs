@@ -301,9 +301,10 @@ impl Sessions {
         }
     }
 
+    /// Writes back a session read from the shared index.
     fn put(&self, s: &Session) {
         let body = serde_json::to_string(&Kept::of(s)).expect("a session serialises");
-        self.in_index(|store| store.put_board_session(&id_hash(&s.id), &body));
+        self.in_index(|store| store.change_board_session(&id_hash(&s.id), &body));
     }
 
     /// The live session with this id (its idle time restarts).
@@ -336,8 +337,11 @@ impl Sessions {
             last_seen: Instant::now(),
         };
         if self.shared.is_some() {
-            self.in_index(|store| store.sweep_board_sessions(IDLE.as_millis() as i64));
-            self.put(&s);
+            let body = serde_json::to_string(&Kept::of(&s)).expect("a session serialises");
+            self.in_index(|store| {
+                store.sweep_board_sessions(IDLE.as_millis() as i64, MAX_SESSIONS)?;
+                store.add_board_session(&id_hash(&s.id), &body)
+            });
             return s;
         }
         let mut map = self.map.lock().expect("sessions lock");
@@ -400,9 +404,10 @@ impl Sessions {
         let Some(ip) = ip else { return false };
         if self.shared.is_some() {
             let window = FAILURE_WINDOW.as_millis() as i64;
+            // A store that cannot say lets no one try: a login would fail there anyway.
             return self
                 .in_index(|store| store.board_login_failures(&ip.to_string(), window))
-                .is_some_and(|n| n >= MAX_FAILURES);
+                .is_none_or(|n| n >= MAX_FAILURES);
         }
         let failures = self.failures.lock().expect("failures lock");
         failures

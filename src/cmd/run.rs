@@ -33,6 +33,20 @@ fn open_worker(config: &Config, clock: Clock) -> Result<(Worker, Option<Keeper>)
     Ok((worker, Some(keeper)))
 }
 
+/// Starts the lease keeper on a thread of its own, waking the worker through `wake` when it
+/// takes a source; stop it with the sender returned (it then gives its leases up).
+fn keep(
+    keeper: Keeper,
+    wake: std::sync::mpsc::Sender<Signal>,
+) -> (std::sync::mpsc::Sender<Signal>, std::thread::JoinHandle<()>) {
+    let (stop, stopped) = std::sync::mpsc::channel();
+    let handle = std::thread::Builder::new()
+        .name("lease keeper".into())
+        .spawn(move || keeper.serve(stopped, wake))
+        .expect("a thread can be started");
+    (stop, handle)
+}
+
 /// `intake run [--once]`: one pass, or the daemon until it is told to stop.
 pub fn run_daemon(
     config: Config,
@@ -42,9 +56,13 @@ pub fn run_daemon(
 ) -> Result<ExitCode> {
     let (mut worker, keeper) = open_worker(&config, clock)?;
     if once {
+        // The keeper renews while the pass runs, and gives everything up after it.
+        let (wake, _) = std::sync::mpsc::channel();
+        let kept = keeper.map(|k| keep(k, wake));
         let passed = worker.pass();
-        if let Some(keeper) = keeper {
-            keeper.leave();
+        if let Some((stop, handle)) = kept {
+            let _ = stop.send(Signal::Stop);
+            let _ = handle.join();
         }
         let (report, sent) = passed.map_err(|e| match e {
             daemon::DaemonError::Transport(t) => transport_error(&config, t),
@@ -127,26 +145,15 @@ pub fn run_daemon(
         },
         move || sender.serve(mail_rx),
     );
-    // The lease keeper outlives the worker's last batch: its leases go only after it.
-    let kept = keeper.map(|keeper| {
-        let (keeper_tx, keeper_rx) = std::sync::mpsc::channel();
-        let wake = tx.clone();
-        let handle = std::thread::Builder::new()
-            .name("lease keeper".into())
-            .spawn(move || keeper.serve(keeper_rx, wake))
-            .expect("a thread can be started");
-        (keeper_tx, handle)
-    });
+    // The lease keeper outlives every other component: this daemon's leases and mail claims
+    // go only after its last batch and its last mail.
+    let kept = keeper.map(|keeper| keep(keeper, tx.clone()));
     let stop_mail = mail_tx.clone();
     let handle = intake::panics::spawn("ingest worker", || {}, move || worker.serve(rx, mail_tx));
     let result = handle
         .join()
         .unwrap_or_else(|_| unreachable!("panics::spawn catches the panic"))
         .map_err(|p| anyhow::anyhow!("the ingest worker panicked: {p}"));
-    if let Some((stop, handle)) = kept {
-        let _ = stop.send(Signal::Stop);
-        let _ = handle.join();
-    }
     let _ = stop_mail.send(Signal::Stop);
     let mailed = mail
         .join()
@@ -155,6 +162,10 @@ pub fn run_daemon(
     if let Some((stop, served)) = board {
         let _ = stop.send(());
         let _ = runtime.block_on(served);
+    }
+    if let Some((stop, handle)) = kept {
+        let _ = stop.send(Signal::Stop);
+        let _ = handle.join();
     }
     drop(runtime);
     result??;

@@ -139,6 +139,27 @@ impl Mailbox {
         }
     }
 
+    /// What the mailbox reads, the same for two ways of writing one place: host and user in
+    /// lower case, `INBOX` in any case (RFC 3501 says it is one name).
+    pub fn identity(&self) -> String {
+        match &self.imap {
+            Some(i) => {
+                let folder = if i.folder.eq_ignore_ascii_case("inbox") {
+                    "INBOX".to_string()
+                } else {
+                    i.folder.clone()
+                };
+                format!(
+                    "imap://{}@{}:{}/{folder}",
+                    i.user.to_lowercase(),
+                    i.host.to_lowercase(),
+                    i.port
+                )
+            }
+            None => self.path.display().to_string(),
+        }
+    }
+
     /// Where mail comes from, for people: the Maildir folder or the IMAP account's mailbox.
     pub fn describe(&self) -> String {
         match &self.imap {

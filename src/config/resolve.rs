@@ -156,7 +156,7 @@ pub fn parse_files(
         }
         if let Some(earlier) = mailboxes[..n]
             .iter()
-            .position(|e| e.describe() == m.describe())
+            .position(|e| e.identity() == m.identity())
         {
             return Err(at(
                 &format!("mailbox[{n}]"),

@@ -96,6 +96,8 @@ pub struct Keeper {
     /// Every source of the deployment, by lease name.
     sources: Vec<String>,
     started_at: String,
+    /// When a round last went through.
+    last_kept: std::time::Instant,
 }
 
 impl Keeper {
@@ -103,11 +105,41 @@ impl Keeper {
     pub fn new(store: &Store, sources: Vec<String>) -> Result<Keeper, StoreError> {
         let book = Arc::new(Book::new());
         Ok(Keeper {
-            store: store.another_connection()?,
+            store: Self::connect(store)?,
             book,
             sources,
             started_at: chrono::Utc::now().to_rfc3339(),
+            last_kept: std::time::Instant::now(),
         })
+    }
+
+    /// The keeper's own connection: a row another daemon is filing into is waited for a few
+    /// seconds at most, so one round never outlasts the leases it renews.
+    fn connect(store: &Store) -> Result<Store, StoreError> {
+        let own = store.another_connection()?;
+        own.limit_lock_waits(std::time::Duration::from_secs(3))?;
+        Ok(own)
+    }
+
+    /// After a round failed: a new connection for the next, and after a lease's time without
+    /// a round, nothing held any more (the other daemons may have taken it all).
+    fn recover(&mut self) {
+        if self.last_kept.elapsed() >= Duration::from_millis(TTL_MS as u64) {
+            let mut held = self.book.held.lock().expect("lease book");
+            if !held.is_empty() {
+                warn!(
+                    sources = held.len(),
+                    "leases not renewed in time: this intake process works no source until it renews again"
+                );
+                held.clear();
+            }
+        }
+        match Self::connect(&self.store) {
+            Ok(store) => self.store = store,
+            Err(e) => {
+                warn!(error = %crate::causes::chain(&e), "the lease keeper cannot reach the store")
+            }
+        }
     }
 
     /// What the worker reads.
@@ -166,6 +198,7 @@ impl Keeper {
             }
         }
         *self.book.held.lock().expect("lease book") = held;
+        self.last_kept = std::time::Instant::now();
         Ok(took)
     }
 
@@ -198,7 +231,8 @@ impl Keeper {
                 }
                 Ok(false) => {}
                 Err(e) => {
-                    warn!(error = %crate::causes::chain(&e), "leases not kept this round; retrying")
+                    warn!(error = %crate::causes::chain(&e), "leases not kept this round; retrying");
+                    self.recover();
                 }
             }
             match rx.recv_timeout(TICK) {

@@ -237,7 +237,12 @@ impl Outbox {
                 if !store.claim_mail(q.id, &self.claimer)? {
                     continue;
                 }
-                match self.send_one(config, store, &q, now)? {
+                let sent = self.send_one(config, store, &q, now)?;
+                if !matches!(sent, Sent::Yes) {
+                    // Not gone: another daemon (whose server may answer) may take it.
+                    store.unclaim_mail(q.id, &self.claimer)?;
+                }
+                match sent {
                     Sent::Yes => report.sent += 1,
                     Sent::Retrying => report.retrying += 1,
                     Sent::Failed => report.failed += 1,

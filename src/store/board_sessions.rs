@@ -42,14 +42,25 @@ impl Store {
         Ok(Some(body))
     }
 
-    /// Writes a session (made or changed), used now.
-    pub fn put_board_session(&self, id_hash: &str, body: &str) -> Result<()> {
+    /// Keeps a new session, used now.
+    pub fn add_board_session(&self, id_hash: &str, body: &str) -> Result<()> {
         let now = self.db_now_ms()?;
         self.conn
             .execute(
-                "INSERT INTO board_sessions (id_hash, body, seen_ms) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (id_hash) DO UPDATE SET body = excluded.body, seen_ms = excluded.seen_ms",
+                "INSERT INTO board_sessions (id_hash, body, seen_ms) VALUES (?1, ?2, ?3)",
                 params![id_hash, body, now],
+            )
+            .map_err(|e| self.sql(e))?;
+        Ok(())
+    }
+
+    /// Changes a session still kept; one ended meanwhile (a logout on another board) stays
+    /// ended.
+    pub fn change_board_session(&self, id_hash: &str, body: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE board_sessions SET body = ?1 WHERE id_hash = ?2",
+                params![body, id_hash],
             )
             .map_err(|e| self.sql(e))?;
         Ok(())
@@ -66,8 +77,8 @@ impl Store {
         Ok(())
     }
 
-    /// Forgets sessions unused for `idle_ms`; answers the database's clock now.
-    pub fn sweep_board_sessions(&self, idle_ms: i64) -> Result<i64> {
+    /// Forgets sessions unused for `idle_ms`, and beyond the `most` used last the oldest.
+    pub fn sweep_board_sessions(&self, idle_ms: i64, most: usize) -> Result<()> {
         let now = self.db_now_ms()?;
         self.conn
             .execute(
@@ -75,7 +86,13 @@ impl Store {
                 params![now - idle_ms],
             )
             .map_err(|e| self.sql(e))?;
-        Ok(now)
+        self.conn
+            .execute(
+                "DELETE FROM board_sessions WHERE seen_ms < (SELECT seen_ms FROM board_sessions ORDER BY seen_ms DESC LIMIT 1 OFFSET ?1)",
+                params![most as i64],
+            )
+            .map_err(|e| self.sql(e))?;
+        Ok(())
     }
 }
 

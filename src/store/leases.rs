@@ -70,6 +70,28 @@ impl Store {
         }
     }
 
+    /// The condition, on a table aliased `d` of `daemons`, that the daemon has not gone: its
+    /// row is there (it did not leave) and, on PostgreSQL, its session is open (it was not
+    /// killed). A daemon whose keeper is slow keeps what it claimed.
+    pub(crate) fn not_gone_sql(&self) -> &'static str {
+        if self.conn.is_postgres() {
+            "(d.backend IS NULL OR EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = d.backend))"
+        } else {
+            "1 = 1"
+        }
+    }
+
+    /// Makes this connection give up waiting for a lock after `most` (PostgreSQL; SQLite's
+    /// busy timeout stays).
+    pub fn limit_lock_waits(&self, most: std::time::Duration) -> Result<()> {
+        if self.conn.is_postgres() {
+            self.conn
+                .execute_batch(&format!("SET lock_timeout = {}", most.as_millis()))
+                .map_err(|e| self.sql(e))?;
+        }
+        Ok(())
+    }
+
     /// Says that `holder` lives (its row made or renewed, with this connection's session);
     /// answers the daemons alive now, this one among them.
     pub fn heartbeat(&self, holder: &str, ttl_ms: i64, started_at: &str) -> Result<Vec<String>> {
@@ -109,75 +131,35 @@ impl Store {
             .map_err(|e| self.sql(e))
     }
 
-    /// Takes (or keeps) the lease `name` for `holder` when it is free: never taken, held by
-    /// nobody alive, or already this holder's. Answers the token, raised when the holder
-    /// changed; `None` while another daemon holds it.
+    /// Takes (or keeps) the lease `name` for `holder` when it is free: never taken, expired,
+    /// held by a daemon no longer alive, or already this holder's. Answers the token, raised
+    /// when the holder changed; `None` while another daemon holds it.
+    ///
+    /// One statement, outside the writers' lock: a daemon busy filing never keeps another's
+    /// keeper waiting. It waits only for a filing from this very source, whose transaction
+    /// holds the lease's row ([`Store::check_fence`]), so a lease never changes hands between
+    /// a filing's check and its commit.
     pub fn acquire(&self, name: &str, holder: &str, ttl_ms: i64) -> Result<Option<i64>> {
-        self.begin()?;
-        let taken = self.acquire_in(name, holder, ttl_ms);
-        match taken {
-            Ok(t) => {
-                self.commit()?;
-                Ok(t)
-            }
-            Err(e) => {
-                self.rollback();
-                Err(e)
-            }
-        }
-    }
-
-    fn acquire_in(&self, name: &str, holder: &str, ttl_ms: i64) -> Result<Option<i64>> {
         let now = self.db_now_ms()?;
-        let row: Option<(String, i64, i64)> = self
-            .conn
+        let sql = format!(
+            "INSERT INTO leases (name, holder, token, expires_ms) VALUES (?1, ?2, 1, ?3)
+             ON CONFLICT (name) DO UPDATE SET
+               token = CASE WHEN leases.holder = excluded.holder THEN leases.token ELSE leases.token + 1 END,
+               holder = excluded.holder,
+               expires_ms = excluded.expires_ms
+             WHERE leases.holder = excluded.holder OR leases.expires_ms <= ?4
+               OR NOT EXISTS (SELECT 1 FROM daemons d WHERE d.holder = leases.holder AND {})
+             RETURNING token",
+            self.alive_sql("?5")
+        );
+        self.conn
             .query_row(
-                "SELECT holder, token, expires_ms FROM leases WHERE name = ?1",
-                params![name],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                &sql,
+                params![name, holder, now + ttl_ms, now, now - ttl_ms],
+                |r| r.get(0),
             )
             .optional()
-            .map_err(|e| self.sql(e))?;
-        let Some((current, token, expires)) = row else {
-            self.conn
-                .execute(
-                    "INSERT INTO leases (name, holder, token, expires_ms) VALUES (?1, ?2, 1, ?3)",
-                    params![name, holder, now + ttl_ms],
-                )
-                .map_err(|e| self.sql(e))?;
-            return Ok(Some(1));
-        };
-        if current == holder {
-            self.conn
-                .execute(
-                    "UPDATE leases SET expires_ms = ?1 WHERE name = ?2",
-                    params![now + ttl_ms, name],
-                )
-                .map_err(|e| self.sql(e))?;
-            return Ok(Some(token));
-        }
-        if expires > now && self.lives(&current, now, ttl_ms)? {
-            return Ok(None);
-        }
-        self.conn
-            .execute(
-                "UPDATE leases SET holder = ?1, token = token + 1, expires_ms = ?2 WHERE name = ?3",
-                params![holder, now + ttl_ms, name],
-            )
-            .map_err(|e| self.sql(e))?;
-        Ok(Some(token + 1))
-    }
-
-    fn lives(&self, holder: &str, now: i64, ttl_ms: i64) -> Result<bool> {
-        let sql = format!(
-            "SELECT count(*) FROM daemons d WHERE d.holder = ?2 AND {}",
-            self.alive_sql("?1")
-        );
-        let n: i64 = self
-            .conn
-            .query_row(&sql, params![now - ttl_ms, holder], |r| r.get(0))
-            .map_err(|e| self.sql(e))?;
-        Ok(n > 0)
+            .map_err(|e| self.sql(e))
     }
 
     /// Renews a lease held with `token`; false when it was lost meanwhile.
@@ -221,13 +203,16 @@ impl Store {
     /// Inside a filing transaction: fails with [`StoreError::LeaseLost`] unless `fence` still
     /// holds its source's lease.
     pub fn check_fence(&self, fence: &Fence) -> Result<()> {
+        // PostgreSQL: the row stays locked until the filing commits, so the lease cannot pass
+        // to another daemon meanwhile. SQLite has one daemon, and its writer lock.
+        let sql = if self.conn.is_postgres() {
+            "SELECT holder, token FROM leases WHERE name = ?1 FOR SHARE"
+        } else {
+            "SELECT holder, token FROM leases WHERE name = ?1"
+        };
         let row: Option<(String, i64)> = self
             .conn
-            .query_row(
-                "SELECT holder, token FROM leases WHERE name = ?1",
-                params![fence.name],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
+            .query_row(sql, params![fence.name], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()
             .map_err(|e| self.sql(e))?;
         match row {

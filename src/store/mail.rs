@@ -271,8 +271,9 @@ impl Store {
 
     /// Takes a due mail for sending, for `claimer`: false when it was sent or cancelled
     /// meanwhile, or another daemon sending from the same index has it. A claim lasts
-    /// [`CLAIM_MS`], or until its daemon is gone; on PostgreSQL a row another daemon is
-    /// claiming at this instant is skipped, not waited for.
+    /// [`CLAIM_MS`], or until its daemon is gone (stopped, or killed: its session closed);
+    /// on PostgreSQL a row another daemon is claiming at this instant is skipped, not waited
+    /// for. A mail that did not go is let go again ([`Store::unclaim_mail`]).
     pub fn claim_mail(&self, id: i64, claimer: &str) -> Result<bool> {
         let now = self.db_now_ms()?;
         let sql = format!(
@@ -281,7 +282,7 @@ impl Store {
                 AND (o.claimed_by IS NULL OR o.claimed_by = ?2 OR o.claimed_until_ms < ?4
                      OR NOT EXISTS (SELECT 1 FROM daemons d WHERE d.holder = o.claimed_by AND {}))
                 {})",
-            self.alive_sql("?5"),
+            self.not_gone_sql(),
             if self.conn.is_postgres() {
                 "FOR UPDATE SKIP LOCKED"
             } else {
@@ -290,18 +291,20 @@ impl Store {
         );
         let n = self
             .conn
-            .execute(
-                &sql,
-                params![
-                    id,
-                    claimer,
-                    now + CLAIM_MS,
-                    now,
-                    now - super::leases::LEASE_MS
-                ],
-            )
+            .execute(&sql, params![id, claimer, now + CLAIM_MS, now])
             .map_err(|e| self.sql(e))?;
         Ok(n == 1)
+    }
+
+    /// Lets a claimed mail go (it did not go this time), for any daemon's next round.
+    pub fn unclaim_mail(&self, id: i64, claimer: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE outbox SET claimed_by = NULL, claimed_until_ms = NULL WHERE id = ?1 AND claimed_by = ?2",
+                params![id, claimer],
+            )
+            .map_err(|e| self.sql(e))?;
+        Ok(())
     }
 
     /// Notes that the server (or the file outbox) accepted a mail. A mail accepted is sent,

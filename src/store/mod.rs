@@ -523,15 +523,26 @@ impl Store {
 
     /// Starts a batch: everything recorded until [`Store::commit`] lands together.
     pub fn begin(&self) -> Result<()> {
-        self.conn
-            .execute_batch("BEGIN IMMEDIATE")
-            .map_err(|e| self.sql(e))
+        let begun = self.conn.execute_batch("BEGIN IMMEDIATE");
+        // On PostgreSQL the transaction may be open though its lock was not taken (a lock
+        // timeout, a cancelled query): it is closed, so that the connection stays usable.
+        if begun.is_err() && self.conn.is_postgres() {
+            self.rollback();
+        }
+        begun.map_err(|e| self.sql(e))
     }
 
-    /// Flushes the batch's objects to disk, then commits its index rows.
+    /// Flushes the batch's objects to disk, then commits its index rows. A failure rolls the
+    /// batch back: no transaction (and on PostgreSQL no writers' lock) outlives it.
     pub fn commit(&self) -> Result<()> {
-        self.objects.sync().map_err(|e| io(&self.dir, e))?;
-        self.conn.execute_batch("COMMIT").map_err(|e| self.sql(e))
+        if let Err(e) = self.objects.sync() {
+            self.rollback();
+            return Err(io(&self.dir, e));
+        }
+        self.conn.execute_batch("COMMIT").map_err(|e| {
+            self.rollback();
+            self.sql(e)
+        })
     }
 
     /// Abandons the batch.
