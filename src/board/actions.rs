@@ -14,8 +14,9 @@ use serde::Deserialize;
 
 use super::auth::{self, Flash};
 use super::pages::{self, pick};
-use super::{PageError, Shared, Visit, queries};
+use super::{PageError, Shared, Visit};
 use crate::store::receipt_number;
+use crate::store::views;
 
 /// The fields every action form has.
 #[derive(Debug, Default, Deserialize)]
@@ -260,7 +261,7 @@ pub async fn resend(
     let now = s.clock.now();
     let who = actor.clone();
     let copy = s
-        .with_store(move |store, _| Ok(queries::resend(store, id, &who, now)?))
+        .with_store(move |store, _| Ok(views::resend(store, id, &who, now)?))
         .await?;
     Ok(match copy {
         Some(new) => {
@@ -310,7 +311,7 @@ pub async fn revalidate(
                 "Đã kiểm tra lại {} biểu: {} thay đổi kết quả, {} lần nộp đổi tình trạng",
                 r.checked, r.changed, r.versions_changed
             );
-            queries::log_revalidation(store, &id, &detail, &who, now)?;
+            views::log_revalidation(store, &id, &detail, &who, now)?;
             Ok(r)
         })
         .await?;

@@ -9,7 +9,8 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
-use super::{PageError, Shared, Visit, queries};
+use super::{PageError, Shared, Visit};
+use crate::store::views;
 
 /// `GET /download/{id}` (the filed file) and `GET /download/{id}/annotated` (its copy with the
 /// findings marked); anything else under `/download/` is not found.
@@ -29,7 +30,7 @@ pub async fn file(
     let id: i64 = id.parse().map_err(|_| PageError::NotFound)?;
     let found = s
         .with_store(move |store, _| {
-            let Some((sha, name)) = queries::downloadable(store, id, annotated)? else {
+            let Some((sha, name)) = views::downloadable(store, id, annotated)? else {
                 return Ok(None);
             };
             let bytes = store

@@ -14,7 +14,8 @@ use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::Stream;
 
-use super::{Shared, Visit, queries};
+use super::{Shared, Visit};
+use crate::store::views;
 use crate::store::{Store, StoreError};
 
 /// How often the store is looked at while someone watches.
@@ -46,7 +47,7 @@ pub async fn watch_store(s: Shared) {
                 Some(store) => store,
                 None => Store::open_read_index(&dir, &index)?,
             };
-            let version = queries::data_version(&store)?;
+            let version = views::data_version(&store)?;
             Ok::<_, StoreError>((store, version))
         })
         .await;

@@ -11,7 +11,8 @@
 //! of script fetch the page's main section again.
 //!
 //! - [`auth`]: accounts, sessions, CSRF tokens; [`guard`] checks every request before it.
-//! - [`pages`], [`actions`], [`downloads`], [`live`]: the handlers; [`queries`]: their SQL;
+//! - [`pages`], [`actions`], [`downloads`], [`live`]: the handlers, reading through the store's
+//!   views (`crate::store::views`);
 //!   [`render`]: the templates and the wording of times and rates.
 //! - [`serve`]: the connections, within the limits of `[board]` (timeouts, a cap, body size).
 
@@ -20,7 +21,6 @@ pub mod auth;
 pub mod downloads;
 pub mod live;
 pub mod pages;
-pub mod queries;
 pub mod render;
 pub mod serve;
 

@@ -13,7 +13,6 @@ use chrono::DateTime;
 use serde::{Deserialize, Serialize};
 
 use super::auth::Flash;
-use super::queries::{self, FileRow, FindingRow, MailRow, MessageRow};
 use super::render::{
     self, Badge, event_label, evidence_lines, local, not_authenticated, state_class, time_left,
     verdict_badge,
@@ -25,6 +24,7 @@ use crate::core::text::bounded;
 use crate::core::words;
 use crate::store::query::{self, CampaignStatus, Status};
 use crate::store::receipt_number;
+use crate::store::views::{self, FileRow, FindingRow, MailRow, MessageRow};
 
 /// The longest subject shown (characters); what a sender wrote is cut, never trusted.
 const SUBJECT: usize = 200;
@@ -222,7 +222,7 @@ pub async fn overview(
         .with_store(move |store, config| {
             Ok((
                 status(store, config, &st)?,
-                queries::unverified_counts(store)?,
+                views::unverified_counts(store)?,
             ))
         })
         .await?;
@@ -364,7 +364,7 @@ pub async fn campaign(
         .with_store(move |store, config| {
             Ok((
                 status(store, config, &st)?,
-                queries::unverified_counts(store)?,
+                views::unverified_counts(store)?,
             ))
         })
         .await?;
@@ -752,8 +752,8 @@ pub async fn agency(
         .with_store(move |store, config| {
             Ok((
                 status(store, config, &st)?,
-                queries::agency(store, &c)?,
-                queries::reminders(store, &c)?,
+                views::agency(store, &c)?,
+                views::reminders(store, &c)?,
             ))
         })
         .await?;
@@ -854,7 +854,7 @@ pub async fn agency(
         })
         .collect();
     let campaign_names = config.names();
-    let decision = |d: &queries::DecisionRow, extension: bool| DecisionView {
+    let decision = |d: &views::DecisionRow, extension: bool| DecisionView {
         campaign: campaign_names.campaign(&d.campaign),
         what: if extension {
             local(&d.what, tz)
@@ -919,7 +919,7 @@ pub async fn quarantine(
     Extension(visit): Extension<Visit>,
 ) -> Result<Html<String>, PageError> {
     let (messages, files) = s
-        .with_store(|store, _| Ok(queries::quarantine(store)?))
+        .with_store(|store, _| Ok(views::quarantine(store)?))
         .await?;
     let labels = labels(&s.config());
     let page = QuarantinePage {
@@ -1045,14 +1045,14 @@ pub async fn unverified(
     };
     let size = s.config().board.page_size as u32;
     let page = filter.page.parse::<u32>().unwrap_or(1).max(1);
-    let q = queries::UnverifiedQuery {
+    let q = views::UnverifiedQuery {
         campaign: campaign.id.clone(),
         verdict,
         limit: size,
         offset: (page - 1).saturating_mul(size),
     };
     let (rows, total) = s
-        .with_store(move |store, _| Ok(queries::unverified(store, &q)?))
+        .with_store(move |store, _| Ok(views::unverified(store, &q)?))
         .await?;
     let pages = total.div_ceil(size).max(1);
     let link = |p: u32| {
@@ -1183,7 +1183,7 @@ pub async fn log(
     };
     let size = s.config().board.page_size as u32;
     let page = filter.page.parse::<u32>().unwrap_or(1).max(1);
-    let q = queries::LogQuery {
+    let q = views::LogQuery {
         agency: Some(filter.agency.clone()).filter(|a| !a.is_empty()),
         kind: Some(filter.kind.clone()).filter(|k| !k.is_empty()),
         since,
@@ -1192,8 +1192,8 @@ pub async fn log(
     };
     let (events, total, kinds) = s
         .with_store(move |store, _| {
-            let (events, total) = queries::log_page(store, &q)?;
-            Ok((events, total, queries::event_kinds(store)?))
+            let (events, total) = views::log_page(store, &q)?;
+            Ok((events, total, views::event_kinds(store)?))
         })
         .await?;
     let pages = total.div_ceil(size).max(1);

@@ -1,10 +1,27 @@
 //! # The consolidation store
 //!
-//! One folder holds it all: `intake.sqlite` (WAL) indexes messages, files, versions, the intake
-//! log and the outbox; `objects/` keeps every byte received, by SHA-256; the filed tree
-//! `<campaign>/<agency>/<deliverable>/v<N>-<name>` is what staff open from the shared drive.
-//! A plan is recorded in one transaction (objects flushed first), so a crash leaves either
-//! all of an item or none of it; sources are acknowledged only after the commit.
+//! By default one folder holds it all: `intake.sqlite` (WAL) indexes messages, files,
+//! versions, the intake log and the outbox; `objects/` keeps every byte received, by SHA-256;
+//! the filed tree `<campaign>/<agency>/<deliverable>/v<N>-<name>` is what staff open from the
+//! shared drive. A plan is recorded in one transaction (objects flushed first), so a crash
+//! leaves either all of an item or none of it; sources are acknowledged only after the commit.
+//!
+//! [`Store`] is the one interface the rest of intake uses; its operations are named by what
+//! they mean, a file for each concern:
+//! - filing: [`Store::prior`] (the versions an item follows), [`Store::record`] (an examined
+//!   item with its plan: rows, objects, log, receipt), `record.rs`; the source keys
+//!   ([`Store::source_record`]);
+//! - mail: queue, claim ([`Store::claim_mail`]), mark sent or failed; reminder steps decided
+//!   once ([`Store::decide_reminder`]) and the day's digest, `mail.rs`;
+//! - sharing: leases, fences and the daemons alive, `leases.rs`; board sessions,
+//!   `board_sessions.rs`;
+//! - reading: the status and the intake log (`query.rs`), the board's views (`views.rs`), the
+//!   reminders' rows (`notice_rows.rs`);
+//! - keeping: `verify.rs`, `backup.rs`, `migrate.rs` (moving up), `schema.rs` (versions).
+//!
+//! Underneath, each part has two implementations chosen by the configuration: the index's
+//! database ([`db`]: `db/sqlite.rs` embedded, `db/pg.rs` shared, the same statements for both)
+//! and the objects (`objects/local.rs` on disk, `objects/s3.rs` in a bucket).
 
 pub mod backup;
 mod board_sessions;
@@ -22,6 +39,7 @@ pub mod query;
 mod record;
 pub mod schema;
 pub mod verify;
+pub mod views;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};

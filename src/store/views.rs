@@ -1,14 +1,15 @@
-//! # What the board reads from the index
+//! # The board's views
 //!
-//! The rows of an agency's page, the quarantine, a page of the intake log, a page of the
-//! accepted versions whose sender was not authenticated, a downloadable file, the store's
-//! change count, and the two writes the store has no function for (a copy of a receipt queued
-//! again, a re-validation's summary in the log); with bound parameters only.
+//! What the staff board reads from the store, as the store's own operations: the rows of an
+//! agency's page, the quarantine, a page of the intake log, a page of the accepted versions
+//! whose sender was not authenticated, a downloadable file, the store's change count, and two
+//! writes of the board's (a copy of a receipt queued again, a re-validation's summary in the
+//! log); with bound parameters only. The board renders them and writes no SQL of its own.
 
-use crate::store::db::{self, Row, params};
+use super::db::{self, Row, params};
 use serde::Serialize;
 
-use crate::store::{Store, StoreError};
+use super::{Store, StoreError};
 
 type Result<T> = std::result::Result<T, StoreError>;
 
@@ -320,13 +321,13 @@ fn decisions(store: &Store, sql: &str, code: &str) -> Result<Vec<DecisionRow>> {
 }
 
 /// The reminder steps decided for one agency, by campaign and step.
-pub fn reminders(store: &Store, code: &str) -> Result<Vec<crate::store::mail::ReminderRecord>> {
+pub fn reminders(store: &Store, code: &str) -> Result<Vec<super::mail::ReminderRecord>> {
     store.query_rows(
         "SELECT r.campaign, r.agency, r.step, r.due_at, r.outcome, r.reason, o.sent_at, CASE WHEN o.failed_at IS NOT NULL THEN o.last_error END
          FROM reminders r LEFT JOIN outbox o ON o.id = r.outbox WHERE r.agency = ?1 ORDER BY r.campaign, r.step",
         params![code],
         |r| {
-            Ok(crate::store::mail::ReminderRecord {
+            Ok(super::mail::ReminderRecord {
                 campaign: r.get(0)?,
                 agency: r.get(1)?,
                 step: r.get(2)?,
@@ -466,7 +467,7 @@ pub struct LogQuery {
 }
 
 /// One page of the intake log, newest first, and how many events match in all.
-pub fn log_page(store: &Store, q: &LogQuery) -> Result<(Vec<crate::store::query::Event>, u32)> {
+pub fn log_page(store: &Store, q: &LogQuery) -> Result<(Vec<super::query::Event>, u32)> {
     // Stored times carry their own offsets: compared as instants, not as text.
     let filter = if store.db().is_postgres() {
         "(CAST(?1 AS TEXT) IS NULL OR agency = ?1) AND (CAST(?2 AS TEXT) IS NULL OR kind = ?2) AND (CAST(?3 AS TEXT) IS NULL OR CAST(at AS timestamptz) >= CAST(CAST(?3 AS TEXT) AS timestamptz))"
@@ -483,7 +484,7 @@ pub fn log_page(store: &Store, q: &LogQuery) -> Result<(Vec<crate::store::query:
         params![q.agency, q.kind, q.since, q.limit, q.offset],
         |r| {
             let files: Option<String> = r.get(8)?;
-            Ok(crate::store::query::Event {
+            Ok(super::query::Event {
                 id: r.get(0)?,
                 at: r.get(1)?,
                 kind: r.get(2)?,
