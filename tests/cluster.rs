@@ -275,6 +275,23 @@ fn three_daemons_on_six_mailboxes_file_every_message_and_receipt_once() {
         std::thread::sleep(Duration::from_millis(500));
     }
     let cluster_time = begun.elapsed();
+    // How the leases moved, from the daemons' logs (for the figures, not asserted).
+    let said: String = (0..started_daemons)
+        .map(|n| {
+            std::fs::read_to_string(dir.path().join(format!("daemon{n}.log"))).unwrap_or_default()
+        })
+        .collect();
+    for what in [
+        "lease taken",
+        "lease given up",
+        "lease lost",
+        "leases not kept",
+        "not given up yet",
+        "left to it",
+        "pass failed",
+    ] {
+        eprintln!("daemons' logs: {} × \"{what}\"", said.matches(what).count());
+    }
     // The sources were shared: every daemon alive works some.
     let status = json(&ok(dir.path(), &cfg, &["status", "--json"]));
     let working = status["daemons"].as_array().cloned().unwrap_or_default();

@@ -2,8 +2,8 @@
 //!
 //! With an index several daemons share, each source is worked by one daemon at a time (see
 //! `store::leases`). The keeper runs on a thread of its own with a connection of its own, so
-//! that a long pass never keeps it from renewing: every second it says this daemon lives,
-//! renews what it holds, gives up what is more than its share (the sources divided by the
+//! that a long pass never keeps it from renewing: every second it says this daemon lives
+//! (which keeps its leases), checks what it holds, gives up what is more than its share (the sources divided by the
 //! daemons alive, rounded up) and takes free sources up to its share. The worker reads the
 //! [`Book`] before each pass and files from a source only with the token the keeper holds.
 //! With the embedded index there is one daemon (the store's file lock sees to it) and every
@@ -147,7 +147,7 @@ impl Keeper {
         Leases::Shared(self.book.clone())
     }
 
-    /// One round: says this daemon lives, renews, gives up and takes leases; true when it took
+    /// One round: says this daemon lives, checks, gives up and takes leases; true when it took
     /// a source it did not hold (the worker then has work to look at).
     pub fn tick(&mut self) -> Result<bool, StoreError> {
         let alive = self
@@ -155,14 +155,16 @@ impl Keeper {
             .heartbeat(&self.book.holder, TTL_MS, &self.started_at)?;
         let share = self.sources.len().div_ceil(alive.len().max(1));
         let mut held = self.book.held.lock().expect("lease book").clone();
-        held.retain(|name, fence| match self.store.renew(fence, TTL_MS) {
+        // The heartbeat above keeps every lease held; a lease taken meanwhile by another
+        // daemon (this one seemed dead to it) is dropped here.
+        held.retain(|name, fence| match self.store.holds(fence) {
             Ok(true) => true,
             Ok(false) => {
                 warn!(source = %name, "lease lost to another intake process");
                 false
             }
             Err(e) => {
-                warn!(source = %name, error = %crate::causes::chain(&e), "lease not renewed");
+                warn!(source = %name, error = %crate::causes::chain(&e), "lease not checked");
                 true
             }
         });
@@ -173,7 +175,13 @@ impl Keeper {
                 break;
             };
             let fence = held.remove(name).expect("held");
-            self.store.release(&fence)?;
+            // While this daemon files from the source, its lease's row waits for the filing;
+            // past the lock timeout the source is kept this round and given up at the next.
+            if let Err(e) = self.store.release(&fence) {
+                info!(source = %name, error = %crate::causes::chain(&e), "lease not given up yet");
+                held.insert(name.clone(), fence);
+                break;
+            }
             info!(source = %name, daemons = alive.len(), "lease given up for another intake process to take");
         }
         let mut took = false;
@@ -184,7 +192,16 @@ impl Keeper {
             if held.contains_key(name) {
                 continue;
             }
-            if let Some(token) = self.store.acquire(name, &self.book.holder, TTL_MS)? {
+            // A source another daemon is filing from answers after its filing, or not within
+            // the lock timeout: then it is looked at again next round.
+            let taken = match self.store.acquire(name, &self.book.holder, TTL_MS) {
+                Ok(taken) => taken,
+                Err(e) => {
+                    tracing::debug!(source = %name, error = %crate::causes::chain(&e), "lease not taken this round");
+                    None
+                }
+            };
+            if let Some(token) = taken {
                 info!(source = %name, token, daemons = alive.len(), "lease taken: this intake process works the source");
                 held.insert(
                     name.clone(),

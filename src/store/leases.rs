@@ -2,9 +2,12 @@
 //!
 //! Several daemons may share one PostgreSQL index. Each source (a mailbox, the drop folder) is
 //! then worked by one of them at a time, under a lease: a row naming the holder and a token
-//! that rises at every change of holder. A lease ends when its holder renews it no more, or at
-//! once when its holder's database session is gone (a daemon killed, its machine cut off once
-//! the server's keepalive notices). Every filing transaction checks the token it was given
+//! that rises at every change of holder. A lease lasts while its holder lives: while its row
+//! of `daemons` is renewed (every second, by its keeper) and, on PostgreSQL, its database
+//! session is open. It ends when the holder gives it up, [`LEASE_MS`] after the holder's last
+//! heartbeat, or at once when the holder's session is gone (a daemon killed, its machine cut
+//! off once the server's keepalive notices). The lease's own row is never written to keep it,
+//! so a filing that holds that row ([`Store::check_fence`]) never delays the heartbeat. Every filing transaction checks the token it was given
 //! ([`Store::check_fence`]); a daemon that lost its lease without knowing (paused, cut off)
 //! therefore files nothing, and the source's own keys keep the new holder from filing twice.
 //!
@@ -16,9 +19,13 @@
 use super::db::{OptionalExtension, params};
 use super::{Result, Store, StoreError};
 
-/// How long a lease (and a daemon's row) lasts unless renewed. A daemon whose database session
-/// is gone loses its leases at once; one that hangs with its session open, after this.
+/// How long a daemon lives (and holds its leases) after its last heartbeat. A daemon whose
+/// database session is gone loses its leases at once; one that hangs with its session open,
+/// after this.
 pub const LEASE_MS: i64 = 10_000;
+
+/// `expires_ms` of a lease held (it ends with its holder); 0 is one given up.
+const HELD: i64 = i64::MAX;
 
 /// The token a filing must still hold: the source's lease as its holder last took it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -153,23 +160,21 @@ impl Store {
             self.alive_sql("?5")
         );
         self.conn
-            .query_row(
-                &sql,
-                params![name, holder, now + ttl_ms, now, now - ttl_ms],
-                |r| r.get(0),
-            )
+            .query_row(&sql, params![name, holder, HELD, now, now - ttl_ms], |r| {
+                r.get(0)
+            })
             .optional()
             .map_err(|e| self.sql(e))
     }
 
-    /// Renews a lease held with `token`; false when it was lost meanwhile.
-    pub fn renew(&self, fence: &Fence, ttl_ms: i64) -> Result<bool> {
-        let now = self.db_now_ms()?;
-        let n = self
+    /// Whether `fence` still holds its lease (no other daemon took it, it was not given up).
+    pub fn holds(&self, fence: &Fence) -> Result<bool> {
+        let n: i64 = self
             .conn
-            .execute(
-                "UPDATE leases SET expires_ms = ?1 WHERE name = ?2 AND holder = ?3 AND token = ?4",
-                params![now + ttl_ms, fence.name, fence.holder, fence.token],
+            .query_row(
+                "SELECT count(*) FROM leases WHERE name = ?1 AND holder = ?2 AND token = ?3 AND expires_ms > 0",
+                params![fence.name, fence.holder, fence.token],
+                |r| r.get(0),
             )
             .map_err(|e| self.sql(e))?;
         Ok(n == 1)
@@ -293,7 +298,7 @@ mod tests {
         assert_eq!(store.acquire("mailbox", "a", ttl).unwrap(), Some(1));
         let a = fence("mailbox", "a", 1);
         store.check_fence(&a).unwrap();
-        assert!(store.renew(&a, ttl).unwrap());
+        assert!(store.holds(&a).unwrap());
         let members = store.members(ttl).unwrap();
         assert_eq!(members.len(), 2);
         assert_eq!(
@@ -308,16 +313,13 @@ mod tests {
             store.check_fence(&a),
             Err(StoreError::LeaseLost(name)) if name == "mailbox"
         ));
-        assert!(
-            !store.renew(&a, ttl).unwrap(),
-            "a lost lease is not renewed"
-        );
+        assert!(!store.holds(&a).unwrap(), "a lost lease is not held");
         store.check_fence(&fence("mailbox", "b", 2)).unwrap();
 
-        // b stops renewing (its row and lease lapse): a takes the source over.
+        // b stops its heartbeat (it hangs, or its machine is cut off): a takes the source over.
         store
             .db()
-            .execute_batch("UPDATE daemons SET seen_ms = 0 WHERE holder = 'b'; UPDATE leases SET expires_ms = 0")
+            .execute_batch("UPDATE daemons SET seen_ms = 0 WHERE holder = 'b'")
             .unwrap();
         assert_eq!(store.acquire("mailbox", "a", ttl).unwrap(), Some(3));
         // A daemon that leaves gives everything up at once.
