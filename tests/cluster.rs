@@ -14,7 +14,7 @@ mod dovecot;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use common::postgres::Postgres;
@@ -83,18 +83,7 @@ fn configuration(
 }
 
 fn daemon(dir: &Path, cfg: &Path, n: usize) -> Child {
-    let log = std::fs::File::create(dir.join(format!("daemon{n}.log"))).unwrap();
-    Command::new(common::bin())
-        .arg("--config")
-        .arg(cfg)
-        .args(["--now", runs::NOW, "run"])
-        .current_dir(dir)
-        .envs(runs::ENV.iter().copied())
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap()
+    runs::daemon(dir, cfg, &format!("daemon{n}"))
 }
 
 /// The `.eml` files of an outbox, by Message-ID, with how often each was written.

@@ -99,20 +99,7 @@ fn daemons_share_the_sources_and_one_takes_over_what_a_dead_one_held() {
     std::fs::write(&cfg, text).unwrap();
     ok(dir.path(), &cfg, &["run", "--once"]);
 
-    let daemon = |name: &str| {
-        let log = std::fs::File::create(dir.path().join(format!("{name}.log"))).unwrap();
-        std::process::Command::new(common::bin())
-            .arg("--config")
-            .arg(&cfg)
-            .args(["--now", runs::NOW, "run"])
-            .current_dir(dir.path())
-            .envs(runs::ENV.iter().copied())
-            .env("RUST_LOG", "info")
-            .stdout(std::process::Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap()
-    };
+    let daemon = |name: &str| runs::daemon(dir.path(), &cfg, name);
     let said = |name: &str| {
         std::fs::read_to_string(dir.path().join(format!("{name}.log"))).unwrap_or_default()
     };

@@ -19,7 +19,7 @@ use super::Signal;
 use crate::store::leases::Fence;
 use crate::store::{Store, StoreError};
 
-use crate::store::leases::LEASE_MS as TTL_MS;
+use crate::store::leases::LEASE_MS;
 /// How often the keeper renews and looks for free sources.
 pub const TICK: Duration = Duration::from_secs(1);
 
@@ -77,16 +77,6 @@ impl Book {
             held: Mutex::new(BTreeMap::new()),
         }
     }
-
-    /// The sources held now, by name.
-    pub fn held(&self) -> Vec<String> {
-        self.held
-            .lock()
-            .expect("lease book")
-            .keys()
-            .cloned()
-            .collect()
-    }
 }
 
 /// Renews and takes leases for one daemon.
@@ -124,7 +114,7 @@ impl Keeper {
     /// After a round failed: a new connection for the next, and after a lease's time without
     /// a round, nothing held any more (the other daemons may have taken it all).
     fn recover(&mut self) {
-        if self.last_kept.elapsed() >= Duration::from_millis(TTL_MS as u64) {
+        if self.last_kept.elapsed() >= Duration::from_millis(LEASE_MS as u64) {
             let mut held = self.book.held.lock().expect("lease book");
             if !held.is_empty() {
                 warn!(
@@ -152,7 +142,7 @@ impl Keeper {
     pub fn tick(&mut self) -> Result<bool, StoreError> {
         let alive = self
             .store
-            .heartbeat(&self.book.holder, TTL_MS, &self.started_at)?;
+            .heartbeat(&self.book.holder, LEASE_MS, &self.started_at)?;
         let share = self.sources.len().div_ceil(alive.len().max(1));
         let mut held = self.book.held.lock().expect("lease book").clone();
         // The heartbeat above keeps every lease held; a lease taken meanwhile by another
@@ -194,7 +184,7 @@ impl Keeper {
             }
             // A source another daemon is filing from answers after its filing, or not within
             // the lock timeout: then it is looked at again next round.
-            let taken = match self.store.acquire(name, &self.book.holder, TTL_MS) {
+            let taken = match self.store.acquire(name, &self.book.holder, LEASE_MS) {
                 Ok(taken) => taken,
                 Err(e) => {
                     tracing::debug!(source = %name, error = %crate::causes::chain(&e), "lease not taken this round");

@@ -4,7 +4,7 @@
 #![allow(dead_code)] // each test file uses a different part of this module
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 
 /// The time every run is told it is.
 pub const NOW: &str = "2018-07-12T09:00:00+07:00";
@@ -27,6 +27,23 @@ pub fn deliver_fixtures(dir: &Path) {
             .deliver(&format!("{}.objects{n:05}.test", 1_530_000_000 + n), &raw)
             .unwrap();
     }
+}
+
+/// Starts `intake run` (the daemon) in `dir` on `config`, at [`NOW`], its log (info) in
+/// `dir/<name>.log`.
+pub fn daemon(dir: &Path, config: &Path, name: &str) -> Child {
+    let log = std::fs::File::create(dir.join(format!("{name}.log"))).unwrap();
+    Command::new(super::bin())
+        .arg("--config")
+        .arg(config)
+        .args(["--now", NOW, "run"])
+        .current_dir(dir)
+        .envs(ENV.iter().copied())
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap()
 }
 
 pub fn intake(dir: &Path, config: &Path, args: &[&str]) -> Output {
